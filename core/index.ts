@@ -1,0 +1,122 @@
+// The only export surface of the siltdb core module: flat functions over
+// pointers and lengths into linear memory. TypeScript (src/_wasm.ts) writes
+// arguments into the scratch region, calls one function per operation, and
+// reads results from the result area or from the returned pointers.
+//
+// Sequences cross the boundary as f64 (exact below 2^53) so that no call
+// needs BigInt.
+//
+// Result area (RESULT, 16 bytes), written by mtGet:
+//   +0 u32 value pointer   +4 u32 value length
+
+import { batchApply, recordChecksumOk, recordSealAndApply } from "./write_batch";
+import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
+import { iterFill, iterFree, iterNew } from "./db_iter";
+import {
+  mtBytesUsed, mtCount, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
+  nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen,
+} from "./skiplist";
+import { compareBytes } from "./coding";
+
+const RESULT: usize = memory.data(16, 16);
+let scratchPtr: usize = 0;
+let scratchCap: usize = 0;
+
+// ---- memory ---------------------------------------------------------------
+
+/** Address of the result area. */
+export function resultArea(): usize { return RESULT; }
+
+/**
+ * Address of the scratch region, grown to at least size bytes. Its contents
+ * are not preserved when it grows. May grow linear memory.
+ */
+export function scratch(size: usize): usize {
+  if (size > scratchCap) {
+    if (scratchPtr != 0) heap.free(scratchPtr);
+    let cap: usize = scratchCap > 0 ? scratchCap : 64 << 10;
+    while (cap < size) cap <<= 1;
+    scratchPtr = heap.alloc(cap);
+    scratchCap = cap;
+  }
+  return scratchPtr;
+}
+
+/** Allocates a buffer of size bytes in linear memory. May grow memory. */
+export function bufferAlloc(size: usize): usize { return heap.alloc(size); }
+
+/** Frees a buffer from bufferAlloc. */
+export function bufferFree(ptr: usize): void { heap.free(ptr); }
+
+// ---- checksums ------------------------------------------------------------
+
+/** Plain CRC-32C of len bytes at ptr. */
+export function crc32c(ptr: usize, len: usize): u32 { return crc32cExtend(0, ptr, len); }
+/** Masked form of a CRC, as stored on disk. */
+export function crcMask(crc: u32): u32 { return maskCrc(crc); }
+/** Inverse of crcMask. */
+export function crcUnmask(masked: u32): u32 { return unmaskCrc(masked); }
+
+// ---- memtable -------------------------------------------------------------
+
+export { mtNew, mtFree, mtCount, mtMemoryUsage, mtBytesUsed, mtFirst, mtLast, mtPrev };
+
+/** Inserts one entry (kind 1 = put, 0 = delete) with the given sequence. */
+export function mtAdd(mt: usize, key: usize, keyLen: u32, sequence: f64, kind: u32, value: usize, valueLen: u32): void {
+  mtInsert(mt, key, keyLen, (<u64>sequence << 8) | <u64>(kind & 0xff), value, valueLen);
+}
+
+/**
+ * Point lookup as of a sequence: 1 = found (value pointer and length in the
+ * result area), 2 = deleted (a tombstone is the newest visible version),
+ * 0 = not present.
+ */
+export function mtGet(mt: usize, key: usize, keyLen: u32, sequence: f64): i32 {
+  const node = mtSeek(mt, key, keyLen, (<u64>sequence << 8) | 0xff);
+  if (node == 0 || compareBytes(nodeKey(node), nodeKeyLen(node), key, keyLen) != 0) return 0;
+  if ((nodeTrailer(node) & 0xff) == 0) return 2;
+  store<u32>(RESULT, <u32>nodeValue(node));
+  store<u32>(RESULT, nodeValueLen(node), 4);
+  return 1;
+}
+
+/** First node at or after (key, sequence, kind), or 0. */
+export function mtSeekTo(mt: usize, key: usize, keyLen: u32, sequence: f64, kind: u32): usize {
+  return mtSeek(mt, key, keyLen, (<u64>sequence << 8) | <u64>(kind & 0xff));
+}
+
+/** Node after node, or 0. */
+export function mtNextNode(node: usize): usize { return mtNext(node); }
+
+/** Accessors of a node: key, value, sequence and kind. */
+export function nodeKeyPtr(node: usize): usize { return nodeKey(node); }
+export function nodeKeyLength(node: usize): u32 { return nodeKeyLen(node); }
+export function nodeValuePtr(node: usize): usize { return nodeValue(node); }
+export function nodeValueLength(node: usize): u32 { return nodeValueLen(node); }
+export function nodeSequence(node: usize): f64 { return <f64>(nodeTrailer(node) >> 8); }
+export function nodeKind(node: usize): u32 { return <u32>(nodeTrailer(node) & 0xff); }
+
+// ---- write batches and WAL records -----------------------------------------
+
+/** Validates and applies a batch payload; entry count, or -1 if malformed. */
+export function batchApplyTo(mt: usize, payload: usize, len: usize): i32 { return batchApply(mt, payload, len); }
+
+/** Stamps the sequence, seals the record and applies it; see write_batch.ts. */
+export function recordCommit(mt: usize, record: usize, payloadLen: usize, sequence: f64): i32 {
+  return recordSealAndApply(mt, record, payloadLen, sequence);
+}
+
+/** True when the record's stored CRC matches its bytes. */
+export function recordVerify(record: usize, payloadLen: usize): bool { return recordChecksumOk(record, payloadLen); }
+
+// ---- iterators --------------------------------------------------------------
+
+/** Creates a visible-entry iterator; see db_iter.ts for flags. */
+export function iterCreate(
+  mt: usize, sequence: f64, flags: u32,
+  lower: usize, lowerLen: u32, upper: usize, upperLen: u32,
+): usize {
+  return iterNew(mt, <u64>sequence, flags, lower, lowerLen, upper, upperLen);
+}
+
+export { iterFill, iterFree };

@@ -1,0 +1,118 @@
+// Write batches and the WAL record around them. A batch is the unit of
+// atomicity: it is one WAL record and is applied to the memtable whole.
+//
+// WAL record (see also src/format/log_format.ts and docs/format.md):
+//
+//   +0   u32  masked CRC-32C of bytes [+4, +9+length)  (length, type, payload)
+//   +4   u32  payload length
+//   +8   u8   record type (1 = write batch)
+//   +9   payload: a write batch
+//
+// Write batch payload:
+//
+//   +0   u64  sequence number of the first entry (entry i gets sequence + i)
+//   +8   u32  entry count
+//   +12  entries, each:
+//          u8   kind (0 = delete, 1 = put)
+//          u32  key length
+//          key bytes
+//          put only: u32 value length, value bytes
+//
+// All integers little-endian. Do not change: these bytes are on disk.
+
+import { crc32cExtend, maskCrc } from "./crc32c";
+import { mtInsert } from "./skiplist";
+
+export const RECORD_HEADER: usize = 9;
+export const RECORD_TYPE_BATCH: u8 = 1;
+export const BATCH_HEADER: usize = 12;
+export const KIND_DELETE: u8 = 0;
+export const KIND_PUT: u8 = 1;
+
+/**
+ * Checks the structure of a batch payload: every entry has a known kind and
+ * lies inside the payload, and the count matches. Returns the entry count, or
+ * -1 when the payload is malformed.
+ */
+export function batchValidate(payload: usize, len: usize): i32 {
+  if (len < BATCH_HEADER) return -1;
+  const count = load<u32>(payload, 8);
+  const end = payload + len;
+  let p = payload + BATCH_HEADER;
+  for (let i: u32 = 0; i < count; i++) {
+    if (p + 5 > end) return -1;
+    const kind = load<u8>(p);
+    if (kind != KIND_PUT && kind != KIND_DELETE) return -1;
+    const keyLen = <usize>load<u32>(p, 1);
+    p += 5;
+    if (keyLen > end - p) return -1;
+    p += keyLen;
+    if (kind == KIND_PUT) {
+      if (p + 4 > end) return -1;
+      const valueLen = <usize>load<u32>(p);
+      p += 4;
+      if (valueLen > end - p) return -1;
+      p += valueLen;
+    }
+  }
+  if (p != end || count > 0x7fffffff) return -1;
+  return <i32>count;
+}
+
+/**
+ * Validates a batch payload, then inserts all its entries into memtable mt.
+ * Returns the entry count, or -1 (and inserts nothing) when malformed.
+ */
+export function batchApply(mt: usize, payload: usize, len: usize): i32 {
+  const count = batchValidate(payload, len);
+  if (count >= 0) insertAll(mt, payload, count);
+  return count;
+}
+
+/** Inserts the count entries of a validated batch payload. */
+function insertAll(mt: usize, payload: usize, count: i32): void {
+  let sequence = load<u64>(payload);
+  let p = payload + BATCH_HEADER;
+  for (let i = 0; i < count; i++) {
+    const kind = load<u8>(p);
+    const keyLen = load<u32>(p, 1);
+    const key = p + 5;
+    p = key + <usize>keyLen;
+    let value: usize = 0;
+    let valueLen: u32 = 0;
+    if (kind == KIND_PUT) {
+      valueLen = load<u32>(p);
+      value = p + 4;
+      p = value + <usize>valueLen;
+    }
+    mtInsert(mt, key, keyLen, (sequence << 8) | <u64>kind, value, valueLen);
+    sequence++;
+  }
+}
+
+/** Writes the header of the record at ptr (length, type, CRC) over its payload. */
+export function recordSeal(record: usize, payloadLen: usize): void {
+  store<u32>(record, <u32>payloadLen, 4);
+  store<u8>(record, RECORD_TYPE_BATCH, 8);
+  store<u32>(record, maskCrc(crc32cExtend(0, record + 4, payloadLen + 5)));
+}
+
+/**
+ * The put/delete fast path: stamps the first sequence into the batch of the
+ * record at ptr, seals the record and applies the batch to mt. Returns the
+ * entry count, or -1 (nothing applied) when the batch is malformed.
+ */
+export function recordSealAndApply(mt: usize, record: usize, payloadLen: usize, sequence: f64): i32 {
+  const payload = record + RECORD_HEADER;
+  store<u64>(payload, <u64>sequence);
+  const count = batchValidate(payload, payloadLen);
+  if (count < 0) return -1;
+  recordSeal(record, payloadLen);
+  insertAll(mt, payload, count);
+  return count;
+}
+
+/** True when the CRC stored in the record at ptr matches its bytes. */
+export function recordChecksumOk(record: usize, payloadLen: usize): bool {
+  return load<u32>(record) == maskCrc(crc32cExtend(0, record + 4, payloadLen + 5));
+}

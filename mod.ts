@@ -1,0 +1,40 @@
+/**
+ * siltdb: an embedded, persistent, ordered key-value store (a log-structured
+ * merge tree) for Deno, Bun and Node, with a WebAssembly core and no native
+ * bindings.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ *
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * await db.put("user:1", "alice", { sync: true });
+ * console.log(await db.get("user:1"));                 // "alice"
+ * await db.batch().put("user:2", "bob").delete("user:1").write();
+ * for await (const [key, value] of db.scan({ gte: "user:", lt: "user;" })) {
+ *   console.log(key, value);                           // user:2 bob
+ * }
+ * await db.close();
+ * ```
+ *
+ * @module
+ */
+
+export { type DbStats, type Decoded, Db, open } from "./src/db.ts";
+export type { EncodingName } from "./src/encoding.ts";
+export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/errors.ts";
+export { Scan, type ScanOptions, ScanSync } from "./src/iter/db_iterator.ts";
+export type { OpenOptions, WriteOptions } from "./src/options.ts";
+export { Snapshot } from "./src/snapshot.ts";
+export { WriteBatch } from "./src/write_batch.ts";
+export type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./src/storage/storage.ts";
+export { defaultStorage } from "./src/storage/default_storage.ts";
+export { NodeStorage } from "./src/storage/node_storage.ts";
+export { DenoStorage } from "./src/storage/deno_storage.ts";
+export {
+  type CrashOptions,
+  type Fault,
+  type FaultOp,
+  MemoryStorage,
+  type UnsyncedFate,
+} from "./src/storage/memory_storage.ts";

@@ -1,0 +1,152 @@
+// Instantiates the core WebAssembly module once per realm and wraps it: the
+// ONLY importer of the generated module. Everything else reaches the core
+// through `core` and these helpers.
+//
+// Linear memory can grow during any call that allocates; growing replaces
+// memory.buffer and detaches old views, so callers take views through
+// bytes()/view() after each such call instead of keeping them.
+
+import { CORE_WASM_BASE64 } from "./_core_wasm.ts";
+
+/** The raw exports of core/index.ts (see that file for each function's contract). */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  resultArea(): number;
+  scratch(size: number): number;
+  bufferAlloc(size: number): number;
+  bufferFree(ptr: number): void;
+  crc32c(ptr: number, len: number): number;
+  crcMask(crc: number): number;
+  crcUnmask(masked: number): number;
+  mtNew(): number;
+  mtFree(mt: number): void;
+  mtCount(mt: number): number;
+  mtMemoryUsage(mt: number): number;
+  mtBytesUsed(mt: number): number;
+  mtAdd(mt: number, key: number, keyLen: number, sequence: number, kind: number, value: number, valueLen: number): void;
+  mtGet(mt: number, key: number, keyLen: number, sequence: number): number;
+  mtSeekTo(mt: number, key: number, keyLen: number, sequence: number, kind: number): number;
+  mtFirst(mt: number): number;
+  mtLast(mt: number): number;
+  mtNextNode(node: number): number;
+  mtPrev(mt: number, node: number): number;
+  nodeKeyPtr(node: number): number;
+  nodeKeyLength(node: number): number;
+  nodeValuePtr(node: number): number;
+  nodeValueLength(node: number): number;
+  nodeSequence(node: number): number;
+  nodeKind(node: number): number;
+  batchApplyTo(mt: number, payload: number, len: number): number;
+  recordCommit(mt: number, record: number, payloadLen: number, sequence: number): number;
+  recordVerify(record: number, payloadLen: number): number;
+  iterCreate(
+    mt: number,
+    sequence: number,
+    flags: number,
+    lower: number,
+    lowerLen: number,
+    upper: number,
+    upperLen: number,
+  ): number;
+  iterFill(it: number, out: number, max: number): number;
+  iterFree(it: number): void;
+}
+
+function decodeBase64(text: string): Uint8Array {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(CORE_WASM_BASE64) as BufferSource), {});
+
+/** The core module's exports. */
+export const core: CoreExports = instance.exports as unknown as CoreExports;
+
+let buffer: ArrayBuffer = core.memory.buffer;
+let u8 = new Uint8Array(buffer);
+let u32 = new Uint32Array(buffer);
+let dv = new DataView(buffer);
+
+function refresh(): void {
+  buffer = core.memory.buffer;
+  u8 = new Uint8Array(buffer);
+  u32 = new Uint32Array(buffer);
+  dv = new DataView(buffer);
+}
+
+/** A byte view of all of linear memory, valid until the next call that allocates. */
+export function bytes(): Uint8Array {
+  if (core.memory.buffer !== buffer) refresh();
+  return u8;
+}
+
+/** A u32 view of all of linear memory (index = address / 4), valid until the next call that allocates. */
+export function words(): Uint32Array {
+  if (core.memory.buffer !== buffer) refresh();
+  return u32;
+}
+
+/** A DataView of all of linear memory, valid until the next call that allocates. */
+export function view(): DataView {
+  if (core.memory.buffer !== buffer) refresh();
+  return dv;
+}
+
+/** Address of the result area (see core/index.ts). */
+export const RESULT: number = core.resultArea();
+
+let scratchCap = 64 << 10;
+let scratchPtr = core.scratch(scratchCap);
+
+/** Address of a scratch region of at least size bytes; contents are not kept across growth. */
+export function scratch(size: number): number {
+  if (size > scratchCap) {
+    scratchPtr = core.scratch(size);
+    while (scratchCap < size) scratchCap *= 2;
+  }
+  return scratchPtr;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** Most bytes a value can take in memory: exact for bytes, 3 per UTF-16 unit for strings. */
+export function maxEncodedLength(data: string | Uint8Array): number {
+  return typeof data === "string" ? data.length * 3 : data.length;
+}
+
+/**
+ * Writes a string (as UTF-8) or bytes at ptr and returns the byte count. The
+ * caller must have room for maxEncodedLength(data) bytes.
+ */
+export function writeData(ptr: number, data: string | Uint8Array): number {
+  const mem = bytes();
+  if (typeof data !== "string") {
+    mem.set(data, ptr);
+    return data.length;
+  }
+  const n = data.length;
+  if (n < 32) {
+    // Short ASCII strings: a plain loop beats encodeInto's call overhead.
+    let i = 0;
+    for (; i < n; i++) {
+      const c = data.charCodeAt(i);
+      if (c >= 0x80) break;
+      mem[ptr + i] = c;
+    }
+    if (i === n) return n;
+  }
+  return encoder.encodeInto(data, mem.subarray(ptr, ptr + n * 3)).written;
+}
+
+/** A copy of len bytes at ptr. */
+export function copyOut(ptr: number, len: number): Uint8Array {
+  return bytes().slice(ptr, ptr + len);
+}
+
+/** The UTF-8 text of len bytes at ptr. */
+export function textAt(ptr: number, len: number): string {
+  return decoder.decode(bytes().subarray(ptr, ptr + len));
+}

@@ -1,0 +1,85 @@
+/**
+ * siltdb's one error type. Every failure the library reports is a
+ * {@linkcode SiltError} with a machine-readable {@linkcode SiltErrorCode} and
+ * a message that says what was wrong and where (file, offset).
+ *
+ * @module
+ */
+
+/**
+ * What went wrong, for programs to branch on.
+ *
+ * - `INVALID_ARGUMENT`: a key, value, range or option of the wrong type or size.
+ * - `CLOSED`: the database (or the iterator or batch) was already closed or used up.
+ * - `RELEASED`: the snapshot was released.
+ * - `LOCKED`: another open database (in this or another process) holds the directory.
+ * - `NOT_FOUND`: the directory holds no database and `createIfMissing` is false.
+ * - `EXISTS`: the directory holds a database and `errorIfExists` is true.
+ * - `READ_ONLY`: a write on a database opened with `readOnly: true`.
+ * - `CORRUPTION`: stored bytes fail a checksum or a structural check.
+ * - `IO_ERROR`: the storage failed (disk full, permission, I/O error...).
+ */
+export type SiltErrorCode =
+  | "INVALID_ARGUMENT"
+  | "CLOSED"
+  | "RELEASED"
+  | "LOCKED"
+  | "NOT_FOUND"
+  | "EXISTS"
+  | "READ_ONLY"
+  | "CORRUPTION"
+  | "IO_ERROR";
+
+/** Where a problem was found on disk. */
+export interface SiltErrorLocation {
+  /** The file, as a path inside the database directory or absolute. */
+  file?: string;
+  /** Byte offset in the file. */
+  offset?: number;
+}
+
+/**
+ * A siltdb failure: a code to branch on and a message for humans.
+ *
+ * @example
+ * ```ts
+ * import { open, SiltError } from "siltdb";
+ * try {
+ *   await open("./data", { createIfMissing: false });
+ * } catch (err) {
+ *   if (err instanceof SiltError && err.code === "NOT_FOUND") console.log("no database yet");
+ * }
+ * ```
+ */
+export class SiltError extends Error {
+  /** What went wrong. */
+  readonly code: SiltErrorCode;
+  /** File involved, when there is one. */
+  readonly file?: string;
+  /** Byte offset in `file`, when known. */
+  readonly offset?: number;
+
+  /**
+   * @param code what went wrong
+   * @param message what was wrong, in words
+   * @param where the file and offset involved, if any
+   * @param cause the underlying error, if any
+   */
+  constructor(code: SiltErrorCode, message: string, where: SiltErrorLocation = {}, cause?: unknown) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "SiltError";
+    this.code = code;
+    if (where.file !== undefined) this.file = where.file;
+    if (where.offset !== undefined) this.offset = where.offset;
+  }
+}
+
+/** Shorthand for an INVALID_ARGUMENT error. */
+export function invalidArgument(message: string): SiltError {
+  return new SiltError("INVALID_ARGUMENT", message);
+}
+
+/** A CORRUPTION error naming the file and byte offset. */
+export function corruption(file: string, offset: number, what: string): SiltError {
+  return new SiltError("CORRUPTION", `${file} at offset ${offset}: ${what}`, { file, offset });
+}

@@ -1,0 +1,148 @@
+// Options of open() and of writes and reads: their types, defaults and checks.
+
+import { type Encoding, encodingNamed, type EncodingName } from "./encoding.ts";
+import { invalidArgument } from "./errors.ts";
+import type { Storage } from "./storage/storage.ts";
+import { defaultStorage } from "./storage/default_storage.ts";
+
+/**
+ * Options of {@linkcode open}.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "json", sync: true });
+ * await db.put("user:1", { name: "alice" });
+ * await db.close();
+ * ```
+ */
+export interface OpenOptions {
+  /** Storage adapter. Default: the runtime's file system (`defaultStorage()`). */
+  fs?: Storage;
+  /** Create the database if the directory holds none. Default true. */
+  createIfMissing?: boolean;
+  /** Fail with `EXISTS` if the directory already holds a database. Default false. */
+  errorIfExists?: boolean;
+  /** Open for reads only: writes fail with `READ_ONLY`, nothing on disk changes. Default false. */
+  readOnly?: boolean;
+  /** Default of the `sync` write option. Default false. */
+  sync?: boolean;
+  /** How keys are given and returned. Default "binary". */
+  keyEncoding?: EncodingName;
+  /** How values are given and returned. Default "binary". */
+  valueEncoding?: EncodingName;
+  /** Largest key in bytes (1 to 16 MiB). Default 65,536. */
+  maxKeySize?: number;
+  /** Largest value in bytes (1 to 1 GiB). Default 64 MiB. */
+  maxValueSize?: number;
+  /** Memtable size in bytes before it is frozen and flushed (1 KiB to 1 GiB). Default 4 MiB. */
+  memtableSize?: number;
+  /** Data block size of table files in bytes (256 B to 1 MiB). Default 4 KiB. */
+  blockSize?: number;
+  /** Block cache size in bytes (0 to 16 GiB). Default 8 MiB. */
+  blockCacheSize?: number;
+  /** Bloom filter bits per key (0 disables filters, up to 64). Default 10. */
+  bloomBitsPerKey?: number;
+  /** Compaction policy. Default "leveled". */
+  compaction?: "leveled" | "tiered";
+}
+
+/** Options of a write (put, delete, batch write). */
+export interface WriteOptions {
+  /** Resolve only once the write is durable (fdatasync). Default: the database's `sync` option. */
+  sync?: boolean;
+}
+
+/** Open options with every default applied and every value checked. */
+export interface ResolvedOptions {
+  fs: Storage;
+  createIfMissing: boolean;
+  errorIfExists: boolean;
+  readOnly: boolean;
+  sync: boolean;
+  keyEncoding: Encoding<unknown>;
+  valueEncoding: Encoding<unknown>;
+  maxKeySize: number;
+  maxValueSize: number;
+  memtableSize: number;
+  blockSize: number;
+  blockCacheSize: number;
+  bloomBitsPerKey: number;
+  compaction: "leveled" | "tiered";
+}
+
+const KNOWN = new Set([
+  "fs", "createIfMissing", "errorIfExists", "readOnly", "sync", "keyEncoding", "valueEncoding",
+  "maxKeySize", "maxValueSize", "memtableSize", "blockSize", "blockCacheSize", "bloomBitsPerKey", "compaction",
+]);
+
+function flag(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw invalidArgument(`option ${name} must be a boolean, got ${typeof value}`);
+  return value;
+}
+
+function integer(options: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidArgument(`option ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function isStorage(value: unknown): value is Storage {
+  const s = value as Record<string, unknown> | null;
+  return typeof s === "object" && s !== null &&
+    ["open", "readFile", "list", "exists", "mkdir", "rename", "remove", "syncDir", "lock"]
+      .every((m) => typeof s[m] === "function");
+}
+
+/** Checks open options and fills in defaults; INVALID_ARGUMENT names the bad option. */
+export function resolveOptions(input: unknown): ResolvedOptions {
+  if (input === undefined) input = {};
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw invalidArgument(`options must be an object, got ${input === null ? "null" : typeof input}`);
+  }
+  const o = input as Record<string, unknown>;
+  for (const name of Object.keys(o)) {
+    if (!KNOWN.has(name)) throw invalidArgument(`unknown option ${JSON.stringify(name)}`);
+  }
+  if (o.fs !== undefined && !isStorage(o.fs)) {
+    throw invalidArgument("option fs must be a Storage (open, readFile, list, exists, mkdir, rename, remove, syncDir, lock)");
+  }
+  const compaction = o.compaction ?? "leveled";
+  if (compaction !== "leveled" && compaction !== "tiered") {
+    throw invalidArgument(`option compaction must be "leveled" or "tiered", got ${JSON.stringify(compaction)}`);
+  }
+  const MiB = 1 << 20;
+  return {
+    fs: (o.fs as Storage | undefined) ?? defaultStorage(),
+    createIfMissing: flag(o, "createIfMissing", true),
+    errorIfExists: flag(o, "errorIfExists", false),
+    readOnly: flag(o, "readOnly", false),
+    sync: flag(o, "sync", false),
+    keyEncoding: encodingNamed(o.keyEncoding ?? "binary", "option keyEncoding"),
+    valueEncoding: encodingNamed(o.valueEncoding ?? "binary", "option valueEncoding"),
+    maxKeySize: integer(o, "maxKeySize", 65536, 1, 16 * MiB),
+    maxValueSize: integer(o, "maxValueSize", 64 * MiB, 1, 1024 * MiB),
+    memtableSize: integer(o, "memtableSize", 4 * MiB, 1024, 1024 * MiB),
+    blockSize: integer(o, "blockSize", 4096, 256, MiB),
+    blockCacheSize: integer(o, "blockCacheSize", 8 * MiB, 0, 16 * 1024 * MiB),
+    bloomBitsPerKey: integer(o, "bloomBitsPerKey", 10, 0, 64),
+    compaction,
+  };
+}
+
+/** The `sync` flag of write options, or the database default. */
+export function resolveSync(options: unknown, fallback: boolean): boolean {
+  if (options === undefined) return fallback;
+  if (typeof options !== "object" || options === null) {
+    throw invalidArgument(`write options must be an object, got ${options === null ? "null" : typeof options}`);
+  }
+  const sync = (options as WriteOptions).sync;
+  if (sync === undefined) return fallback;
+  if (typeof sync !== "boolean") throw invalidArgument(`write option sync must be a boolean, got ${typeof sync}`);
+  return sync;
+}

@@ -1,0 +1,214 @@
+// Storage on Deno's own file APIs.
+
+import { deno, type DenoFile, type DenoNamespace, errnoCode, ioError } from "../_runtime.ts";
+import { SiltError } from "../errors.ts";
+import { takePidLock } from "./_pid_lock.ts";
+import type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
+
+const SEEK_START = 0;
+
+class DenoStorageFile implements StorageFile {
+  #file: DenoFile | undefined;
+  #size: number;
+  readonly path: string;
+
+  constructor(path: string, file: DenoFile) {
+    this.path = path;
+    this.#file = file;
+    this.#size = file.statSync().size;
+  }
+
+  #handle(): DenoFile {
+    if (this.#file === undefined) throw new SiltError("IO_ERROR", `${this.path} is closed`, { file: this.path });
+    return this.#file;
+  }
+
+  size(): number {
+    return this.#size;
+  }
+
+  read(position: number, into: Uint8Array): number {
+    const file = this.#handle();
+    try {
+      file.seekSync(position, SEEK_START);
+      let done = 0;
+      while (done < into.length) {
+        const n = file.readSync(into.subarray(done));
+        if (n === null || n === 0) break;
+        done += n;
+      }
+      return done;
+    } catch (err) {
+      throw ioError("read", this.path, err);
+    }
+  }
+
+  async append(data: Uint8Array): Promise<void> {
+    const file = this.#handle();
+    let done = 0;
+    try {
+      while (done < data.length) done += await file.write(data.subarray(done));
+    } catch (err) {
+      throw ioError("append to", this.path, err);
+    } finally {
+      this.#size += done;
+    }
+  }
+
+  async sync(): Promise<void> {
+    try {
+      await this.#handle().syncData();
+    } catch (err) {
+      throw ioError("sync", this.path, err);
+    }
+  }
+
+  async truncate(size: number): Promise<void> {
+    try {
+      this.#handle().truncateSync(size);
+      this.#size = size;
+    } catch (err) {
+      throw ioError("truncate", this.path, err);
+    }
+    await this.sync();
+  }
+
+  close(): void {
+    const file = this.#file;
+    this.#file = undefined;
+    file?.close();
+  }
+}
+
+/**
+ * Storage on the real file system through Deno's APIs: the default in Deno.
+ *
+ * @example
+ * ```ts
+ * import { DenoStorage, open } from "siltdb";
+ * const db = await open("./data", { fs: new DenoStorage() });
+ * await db.close();
+ * ```
+ */
+export class DenoStorage implements Storage {
+  readonly kind = "deno";
+  readonly #deno: DenoNamespace;
+
+  constructor() {
+    if (deno === undefined) throw new SiltError("INVALID_ARGUMENT", "DenoStorage needs the Deno runtime");
+    this.#deno = deno;
+  }
+
+  open(path: string, options: OpenFileOptions = {}): StorageFile {
+    const write = options.write || options.create;
+    try {
+      const file = this.#deno.openSync(path, {
+        read: true,
+        append: write,
+        create: options.create && !options.exclusive,
+        createNew: options.create && options.exclusive,
+      });
+      return new DenoStorageFile(path, file);
+    } catch (err) {
+      throw ioError("open", path, err);
+    }
+  }
+
+  readFile(path: string): Uint8Array {
+    try {
+      return this.#deno.readFileSync(path);
+    } catch (err) {
+      throw ioError("read", path, err);
+    }
+  }
+
+  list(dir: string): string[] {
+    try {
+      return [...this.#deno.readDirSync(dir)].map((entry) => entry.name);
+    } catch (err) {
+      throw ioError("list", dir, err);
+    }
+  }
+
+  exists(path: string): boolean {
+    try {
+      this.#deno.statSync(path);
+      return true;
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return false;
+      throw ioError("stat", path, err);
+    }
+  }
+
+  mkdir(path: string): void {
+    try {
+      this.#deno.mkdirSync(path, { recursive: true });
+    } catch (err) {
+      throw ioError("create directory", path, err);
+    }
+  }
+
+  rename(from: string, to: string): void {
+    try {
+      this.#deno.renameSync(from, to);
+    } catch (err) {
+      throw ioError(`rename to ${to}:`, from, err);
+    }
+  }
+
+  remove(path: string): void {
+    try {
+      this.#deno.removeSync(path);
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT") return;
+      throw ioError("remove", path, err);
+    }
+  }
+
+  async syncDir(dir: string): Promise<void> {
+    let handle: DenoFile | undefined;
+    try {
+      handle = this.#deno.openSync(dir, { read: true });
+      await handle.sync();
+    } catch (err) {
+      throw ioError("sync directory", dir, err);
+    } finally {
+      handle?.close();
+    }
+  }
+
+  lock(path: string): StorageLock {
+    const d = this.#deno;
+    return takePidLock(path, {
+      createExclusive: (p, content) => {
+        try {
+          const file = d.openSync(p, { write: true, createNew: true });
+          try {
+            file.writeSync(content);
+          } finally {
+            file.close();
+          }
+          return true;
+        } catch (err) {
+          if (errnoCode(err) === "EEXIST") return false;
+          throw ioError("create lock", p, err);
+        }
+      },
+      read: (p) => {
+        try {
+          return d.readFileSync(p);
+        } catch (err) {
+          if (errnoCode(err) === "ENOENT") return undefined;
+          throw ioError("read lock", p, err);
+        }
+      },
+      remove: (p) => {
+        try {
+          d.removeSync(p);
+        } catch (err) {
+          if (errnoCode(err) !== "ENOENT") throw ioError("remove lock", p, err);
+        }
+      },
+    });
+  }
+}

@@ -1,0 +1,336 @@
+// In-memory storage with a crash model and fault injection, for tests.
+//
+// Crash model (strict POSIX, stricter than most real file systems):
+// - file data is durable only up to the last sync() of that file;
+// - a directory entry (creation, rename, removal) is durable only after
+//   syncDir() of its directory; directories themselves are durable at once;
+// - crash() keeps exactly the durable state, optionally plus a prefix of
+//   the unsynced appended bytes of each file (a torn last write), or that
+//   many zero bytes (a size extended without its data).
+
+import { posix } from "node:path";
+import { SiltError } from "../errors.ts";
+import { ioError } from "../_runtime.ts";
+import type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
+
+/** An operation a fault can be injected into. */
+export type FaultOp = "open" | "read" | "append" | "sync" | "truncate" | "rename" | "remove" | "syncDir";
+
+/** A fault to inject: the next matching operations fail. */
+export interface Fault {
+  /** Operation to fail. */
+  op: FaultOp;
+  /** Only paths equal to this string or matching this pattern. Default: any path. */
+  path?: string | RegExp;
+  /** The error to raise. Default "EIO". */
+  code?: "EIO" | "ENOSPC" | "EACCES";
+  /** For append: write this many bytes of the data before failing. Default 0. */
+  partialBytes?: number;
+  /** How many matching operations fail. Default 1. */
+  times?: number;
+}
+
+/** What happens at a simulated crash to data written but not yet synced. */
+export type UnsyncedFate = "drop" | "keep" | "prefix" | "zeros";
+
+/** Options of {@linkcode MemoryStorage.crash}. */
+export interface CrashOptions {
+  /**
+   * "drop" (default): only synced bytes survive. "keep": everything written
+   * survives (as after a process crash with an intact OS). "prefix": a random
+   * prefix of each file's unsynced bytes survives (a torn write). "zeros": a
+   * random number of zero bytes replaces them.
+   */
+  unsynced?: UnsyncedFate;
+  /** Random source for "prefix" and "zeros", in [0, 1). Default Math.random. */
+  random?: () => number;
+}
+
+class MemNode {
+  data = new Uint8Array(64);
+  length = 0;
+  durable = new Uint8Array(0);
+  /** True when the file was cut below its durable length since the last sync. */
+  cutBelowDurable = false;
+
+  bytes(): Uint8Array {
+    return this.data.subarray(0, this.length);
+  }
+
+  write(src: Uint8Array): void {
+    if (this.length + src.length > this.data.length) {
+      let cap = this.data.length * 2;
+      while (cap < this.length + src.length) cap *= 2;
+      const grown = new Uint8Array(cap);
+      grown.set(this.bytes());
+      this.data = grown;
+    }
+    this.data.set(src, this.length);
+    this.length += src.length;
+  }
+
+  sync(): void {
+    this.durable = this.bytes().slice();
+    this.cutBelowDurable = false;
+  }
+
+  restore(fate: UnsyncedFate, random: () => number): void {
+    const current = this.bytes();
+    const durable = this.durable;
+    let extra: Uint8Array = new Uint8Array(0);
+    if (!this.cutBelowDurable && current.length > durable.length) {
+      const unsynced = current.subarray(durable.length);
+      if (fate === "keep") extra = unsynced;
+      else if (fate === "prefix") extra = unsynced.subarray(0, Math.floor(random() * (unsynced.length + 1)));
+      else if (fate === "zeros") extra = new Uint8Array(Math.floor(random() * (unsynced.length + 1)));
+    }
+    this.data = new Uint8Array(Math.max(64, durable.length + extra.length));
+    this.length = 0;
+    this.write(durable);
+    this.write(extra);
+    this.sync();
+  }
+}
+
+class MemFile implements StorageFile {
+  readonly path: string;
+  #closed = false;
+  constructor(
+    path: string,
+    private readonly node: MemNode,
+    private readonly storage: MemoryStorage,
+    private readonly epoch: number,
+  ) {
+    this.path = path;
+  }
+
+  #check(): MemNode {
+    if (this.#closed) throw new SiltError("IO_ERROR", `${this.path} is closed`, { file: this.path });
+    if (this.epoch !== this.storage.epoch) {
+      throw new SiltError("IO_ERROR", `${this.path}: handle opened before a simulated crash`, { file: this.path });
+    }
+    return this.node;
+  }
+
+  size(): number {
+    return this.#check().length;
+  }
+
+  read(position: number, into: Uint8Array): number {
+    const node = this.#check();
+    this.storage.fault("read", this.path);
+    const src = node.bytes().subarray(Math.min(position, node.length), Math.min(position + into.length, node.length));
+    into.set(src);
+    return src.length;
+  }
+
+  append(data: Uint8Array): Promise<void> {
+    try {
+      const node = this.#check();
+      const fault = this.storage.takeFault("append", this.path);
+      if (fault) {
+        node.write(data.subarray(0, Math.min(fault.partialBytes ?? 0, data.length)));
+        throw faultError(fault, "append to", this.path);
+      }
+      node.write(data);
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  sync(): Promise<void> {
+    try {
+      const node = this.#check();
+      this.storage.fault("sync", this.path);
+      node.sync();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  truncate(size: number): Promise<void> {
+    try {
+      const node = this.#check();
+      this.storage.fault("truncate", this.path);
+      if (size < node.length) {
+        node.length = size;
+        if (size < node.durable.length) node.cutBelowDurable = true;
+      }
+      node.sync();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}
+
+function faultError(fault: Fault, op: string, path: string): SiltError {
+  const code = fault.code ?? "EIO";
+  const err = Object.assign(new Error(`injected ${code}`), { code });
+  return ioError(op, path, err);
+}
+
+/**
+ * A file system in memory that can simulate a machine crash and failing
+ * operations. Used by siltdb's crash tests; handy for yours.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage, open } from "siltdb";
+ * const fs = new MemoryStorage();
+ * let db = await open("/db", { fs });
+ * await db.put("a", "1", { sync: true });
+ * await db.put("b", "2");               // not synced
+ * fs.crash();                           // power loss: "b" is gone
+ * db = await open("/db", { fs });
+ * console.log(await db.get("a"));       // Uint8Array of "1"
+ * ```
+ */
+export class MemoryStorage implements Storage {
+  readonly kind = "memory";
+  /** Increases at every crash; handles from an earlier epoch stop working. */
+  epoch = 0;
+  #files = new Map<string, MemNode>();
+  #durableFiles = new Map<string, MemNode>();
+  #dirs = new Set<string>(["/", "."]);
+  #locks = new Set<string>();
+  #faults: Fault[] = [];
+
+  /** Makes the next matching operations fail (see {@linkcode Fault}). */
+  injectFault(fault: Fault): void {
+    this.#faults.push({ ...fault });
+  }
+
+  /** Removes every pending injected fault. */
+  clearFaults(): void {
+    this.#faults = [];
+  }
+
+  /** Simulates a power loss: only durable state survives (see {@linkcode CrashOptions}). Open handles die, locks are freed. */
+  crash(options: CrashOptions = {}): void {
+    const fate = options.unsynced ?? "drop";
+    const random = options.random ?? Math.random;
+    this.epoch++;
+    this.#locks.clear();
+    this.#files = new Map(this.#durableFiles);
+    for (const node of new Set(this.#files.values())) node.restore(fate, random);
+  }
+
+  /** @internal Consumes and returns a matching fault, if any. */
+  takeFault(op: FaultOp, path: string): Fault | undefined {
+    const i = this.#faults.findIndex((f) =>
+      f.op === op &&
+      (f.path === undefined || (typeof f.path === "string" ? f.path === path : f.path.test(path)))
+    );
+    if (i < 0) return undefined;
+    const fault = this.#faults[i];
+    fault.times = (fault.times ?? 1) - 1;
+    if (fault.times <= 0) this.#faults.splice(i, 1);
+    return fault;
+  }
+
+  /** @internal Throws if a fault matches. */
+  fault(op: FaultOp, path: string): void {
+    const fault = this.takeFault(op, path);
+    if (fault) throw faultError(fault, op, path);
+  }
+
+  open(path: string, options: OpenFileOptions = {}): StorageFile {
+    const p = posix.normalize(path);
+    this.fault("open", p);
+    let node = this.#files.get(p);
+    if (node !== undefined && options.create && options.exclusive) {
+      throw ioError("open", p, Object.assign(new Error("file exists"), { code: "EEXIST" }));
+    }
+    if (node === undefined) {
+      if (!options.create) throw ioError("open", p, Object.assign(new Error("no such file"), { code: "ENOENT" }));
+      if (!this.#dirs.has(posix.dirname(p))) {
+        throw ioError("open", p, Object.assign(new Error("no such directory"), { code: "ENOENT" }));
+      }
+      node = new MemNode();
+      this.#files.set(p, node);
+    }
+    return new MemFile(p, node, this, this.epoch);
+  }
+
+  readFile(path: string): Uint8Array {
+    const p = posix.normalize(path);
+    const node = this.#files.get(p);
+    if (node === undefined) throw ioError("read", p, Object.assign(new Error("no such file"), { code: "ENOENT" }));
+    this.fault("read", p);
+    return node.bytes().slice();
+  }
+
+  list(dir: string): string[] {
+    const d = posix.normalize(dir);
+    if (!this.#dirs.has(d)) throw ioError("list", d, Object.assign(new Error("no such directory"), { code: "ENOENT" }));
+    const names: string[] = [];
+    for (const p of [...this.#files.keys(), ...this.#dirs]) {
+      if (p !== d && posix.dirname(p) === d) names.push(posix.basename(p));
+    }
+    return names.sort();
+  }
+
+  exists(path: string): boolean {
+    const p = posix.normalize(path);
+    return this.#files.has(p) || this.#dirs.has(p);
+  }
+
+  mkdir(path: string): void {
+    let p = posix.normalize(path);
+    while (!this.#dirs.has(p)) {
+      this.#dirs.add(p);
+      p = posix.dirname(p);
+    }
+  }
+
+  rename(from: string, to: string): void {
+    const f = posix.normalize(from);
+    const t = posix.normalize(to);
+    this.fault("rename", f);
+    const node = this.#files.get(f);
+    if (node === undefined) throw ioError(`rename to ${t}:`, f, Object.assign(new Error("no such file"), { code: "ENOENT" }));
+    this.#files.delete(f);
+    this.#files.set(t, node);
+  }
+
+  remove(path: string): void {
+    const p = posix.normalize(path);
+    this.fault("remove", p);
+    this.#files.delete(p);
+  }
+
+  syncDir(dir: string): Promise<void> {
+    try {
+      const d = posix.normalize(dir);
+      this.fault("syncDir", d);
+      for (const p of [...this.#durableFiles.keys()]) {
+        if (posix.dirname(p) === d && !this.#files.has(p)) this.#durableFiles.delete(p);
+      }
+      for (const [p, node] of this.#files) {
+        if (posix.dirname(p) === d) this.#durableFiles.set(p, node);
+      }
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  lock(path: string): StorageLock {
+    const p = posix.normalize(path);
+    if (this.#locks.has(p)) throw new SiltError("LOCKED", `${p} is held by another open database`, { file: p });
+    this.#locks.add(p);
+    const epoch = this.epoch;
+    return {
+      release: () => {
+        if (this.epoch === epoch) this.#locks.delete(p);
+      },
+    };
+  }
+}

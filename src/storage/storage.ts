@@ -1,0 +1,101 @@
+/**
+ * The storage interface: the only way siltdb touches a file system. Paths are
+ * POSIX-style strings; a database passes `dir + "/" + name`.
+ *
+ * Implementations: {@linkcode NodeStorage} (Node and Bun, `node:fs`),
+ * {@linkcode DenoStorage} (Deno APIs) and {@linkcode MemoryStorage}
+ * (in memory, with simulated crashes and injected faults, for tests).
+ * `defaultStorage()` picks the one for the running runtime.
+ *
+ * Errors: implementations throw {@linkcode SiltError}s with code `IO_ERROR`
+ * (or `LOCKED` from `lock`), naming the operation and the file.
+ *
+ * @module
+ */
+
+/** How to open a file. */
+export interface OpenFileOptions {
+  /** Open for appending as well as reading. Default false (read only). */
+  write?: boolean;
+  /** Create the file if it does not exist (implies write). */
+  create?: boolean;
+  /** Fail if the file exists (with create). */
+  exclusive?: boolean;
+}
+
+/** An open file: positional reads, appends at the end, data sync. */
+export interface StorageFile {
+  /** The path it was opened with. */
+  readonly path: string;
+  /** Current size in bytes. */
+  size(): number;
+  /**
+   * Reads up to `into.length` bytes starting at `position` into `into`,
+   * synchronously. Returns the number of bytes read (less only at end of file).
+   */
+  read(position: number, into: Uint8Array): number;
+  /** Appends all of `data` at the end of the file (written to the OS, not yet durable). */
+  append(data: Uint8Array): Promise<void>;
+  /** Makes every appended byte durable (fdatasync). */
+  sync(): Promise<void>;
+  /** Cuts the file to `size` bytes, durably. */
+  truncate(size: number): Promise<void>;
+  /** Releases the handle. Idempotent. */
+  close(): void;
+}
+
+/** A held directory lock; release it on close. */
+export interface StorageLock {
+  /** Gives the lock up. Idempotent. */
+  release(): void;
+}
+
+/**
+ * A file system as siltdb needs it.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage, open } from "siltdb";
+ * const fs = new MemoryStorage();
+ * const db = await open("/db", { fs });
+ * await db.put("k", "v", { sync: true });
+ * fs.crash();                       // drops everything not synced
+ * ```
+ */
+export interface Storage {
+  /** A short name for messages ("node", "deno", "memory"). */
+  readonly kind: string;
+  /** Opens (or creates) a file. */
+  open(path: string, options?: OpenFileOptions): StorageFile;
+  /** Reads a whole file. */
+  readFile(path: string): Uint8Array;
+  /** Names (not paths) of the entries in a directory. */
+  list(dir: string): string[];
+  /** True when something exists at path. */
+  exists(path: string): boolean;
+  /** Creates a directory and its parents; no error if it exists. */
+  mkdir(path: string): void;
+  /** Atomically renames a file, replacing any file at `to`. */
+  rename(from: string, to: string): void;
+  /** Removes a file; no error if it does not exist. */
+  remove(path: string): void;
+  /** Makes the directory's entries (creations, renames, removals) durable. */
+  syncDir(dir: string): Promise<void>;
+  /**
+   * Takes the exclusive lock of a database directory, represented by the file
+   * at `path`. Throws a `LOCKED` SiltError when another open database, in
+   * this process or another, holds it.
+   */
+  lock(path: string): StorageLock;
+}
+
+/** Joins a directory and a name with "/". */
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+
+/** The directory part of a path ("." when there is none). */
+export function dirName(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}

@@ -1,0 +1,65 @@
+// Shared helpers for the test suite (runs unchanged in Node, Deno and Bun).
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import assert from "node:assert/strict";
+import { SiltError, type SiltErrorCode } from "../mod.ts";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** UTF-8 bytes of a string. */
+export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+/** The string of UTF-8 bytes (undefined passes through). */
+export const text = (b: Uint8Array | undefined): string | undefined => b === undefined ? undefined : decoder.decode(b);
+
+/** A fresh temporary directory; remove it with the returned cleanup. */
+export function tempDir(prefix = "siltdb-test-"): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Asserts that fn throws (or rejects with) a SiltError with this code; returns it. */
+export async function rejectsWith(
+  code: SiltErrorCode,
+  fn: () => unknown,
+  message?: RegExp,
+): Promise<SiltError> {
+  let caught: unknown;
+  try {
+    await fn();
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof SiltError, `expected a SiltError ${code}, got ${String(caught)}`);
+  assert.equal(caught.code, code, `expected code ${code}, got ${caught.code}: ${caught.message}`);
+  if (message) assert.match(caught.message, message);
+  return caught;
+}
+
+/** Bytewise comparison, the order siltdb keeps keys in. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** A small deterministic random generator (mulberry32). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** How many fast-check runs: SILTDB_FC_RUNS or the given default. */
+export function fcRuns(fallback: number): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const n = Number(env?.SILTDB_FC_RUNS);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}

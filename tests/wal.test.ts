@@ -1,0 +1,217 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { bytes, scratch, view } from "../src/_wasm.ts";
+import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
+import { BATCH_HEADER_SIZE, LOG_HEADER_SIZE, logFileHeader, RECORD_HEADER_SIZE } from "../src/format/log_format.ts";
+import { Memtable } from "../src/memtable.ts";
+import { MemoryStorage } from "../src/storage/memory_storage.ts";
+import { LogWriter } from "../src/wal/log_writer.ts";
+import { replayLog } from "../src/wal/log_reader.ts";
+import { rejectsWith, utf8 } from "./_harness.ts";
+
+type Op = { kind: number; key: Uint8Array; value?: Uint8Array };
+
+/** A sealed WAL record holding a batch of ops starting at sequence (built by the core, as the db does). */
+function sealRecord(ops: Op[], sequence: number): Uint8Array {
+  const entries: number[] = [];
+  const u32 = (n: number) => entries.push(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
+  for (const op of ops) {
+    entries.push(op.kind);
+    u32(op.key.length);
+    entries.push(...op.key);
+    if (op.kind === KIND_PUT) {
+      u32(op.value!.length);
+      entries.push(...op.value!);
+    }
+  }
+  const payloadLen = BATCH_HEADER_SIZE + entries.length;
+  const ptr = scratch(RECORD_HEADER_SIZE + payloadLen);
+  bytes().set(entries, ptr + RECORD_HEADER_SIZE + BATCH_HEADER_SIZE);
+  view().setUint32(ptr + RECORD_HEADER_SIZE + 8, ops.length, true);
+  const mt = new Memtable();
+  try {
+    assert.equal(mt.commitRecord(ptr, payloadLen, sequence), ops.length);
+    return bytes().slice(ptr, ptr + RECORD_HEADER_SIZE + payloadLen);
+  } finally {
+    mt.free();
+  }
+}
+
+/** A log file image: header + records. Returns it and each record's offset. */
+function logImage(records: Uint8Array[]): { image: Uint8Array; offsets: number[] } {
+  const parts = [logFileHeader(), ...records];
+  const image = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  const offsets: number[] = [];
+  let at = 0;
+  for (const p of parts) {
+    if (p !== parts[0]) offsets.push(at);
+    image.set(p, at);
+    at += p.length;
+  }
+  return { image, offsets };
+}
+
+async function fileWith(fs: MemoryStorage, path: string, data: Uint8Array) {
+  fs.remove(path);
+  const file = fs.open(path, { create: true });
+  await file.append(data);
+  return file;
+}
+
+function sampleRecords(n: number): Uint8Array[] {
+  const records: Uint8Array[] = [];
+  let seq = 1;
+  for (let i = 0; i < n; i++) {
+    const ops: Op[] = [];
+    for (let j = 0; j <= i % 4; j++) {
+      ops.push(j % 3 === 2
+        ? { kind: KIND_DELETE, key: utf8(`key-${i}-${j}`) }
+        : { kind: KIND_PUT, key: utf8(`key-${i}-${j}`), value: utf8("v".repeat(i * 13)) });
+    }
+    records.push(sealRecord(ops, seq));
+    seq += ops.length;
+  }
+  return records;
+}
+
+function replayAll(file: ReturnType<MemoryStorage["open"]>) {
+  const payloads: Uint8Array[] = [];
+  const offsets: number[] = [];
+  const result = replayLog(file, "/db/000001.log", (payload, length, offset) => {
+    payloads.push(bytes().slice(payload, payload + length));
+    offsets.push(offset);
+  });
+  return { ...result, payloads, offsets };
+}
+
+test("records replay in order with their exact payloads and offsets", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const records = sampleRecords(20);
+  const { image, offsets } = logImage(records);
+  const got = replayAll(await fileWith(fs, "/db/000001.log", image));
+  assert.equal(got.records, 20);
+  assert.equal(got.validEnd, image.length);
+  assert.equal(got.tornBytes, 0);
+  assert.deepEqual(got.offsets, offsets);
+  got.payloads.forEach((p, i) => assert.deepEqual(p, records[i].subarray(RECORD_HEADER_SIZE)));
+});
+
+test("a torn last record is cut at every possible length, never reported as corruption", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const records = sampleRecords(4);
+  const { image, offsets } = logImage(records);
+  const lastStart = offsets[3];
+  for (let cut = lastStart; cut < image.length; cut++) {
+    const got = replayAll(await fileWith(fs, "/db/000001.log", image.subarray(0, cut)));
+    assert.equal(got.records, 3, `cut at ${cut}`);
+    assert.equal(got.validEnd, lastStart);
+    assert.equal(got.tornBytes, cut - lastStart);
+  }
+});
+
+test("a tail of zeros or a damaged last record is a torn tail", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const records = sampleRecords(3);
+  const { image, offsets } = logImage(records);
+  const zeros = new Uint8Array(image.length + 4096);
+  zeros.set(image);
+  let got = replayAll(await fileWith(fs, "/db/000001.log", zeros));
+  assert.equal(got.records, 3);
+  assert.equal(got.validEnd, image.length);
+
+  const damaged = image.slice();
+  damaged[image.length - 2] ^= 0xff;
+  got = replayAll(await fileWith(fs, "/db/000001.log", damaged));
+  assert.equal(got.records, 2);
+  assert.equal(got.validEnd, offsets[2]);
+});
+
+test("damage followed by an intact record is CORRUPTION naming the file and offset", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const records = sampleRecords(6);
+  const { image, offsets } = logImage(records);
+  for (const [at, what] of [[offsets[2] + 20, /checksum/], [offsets[2] + 4, /length|checksum/], [offsets[2] + 8, /type/]] as const) {
+    const damaged = image.slice();
+    damaged[at] ^= 0x5a;
+    const file = await fileWith(fs, "/db/000001.log", damaged);
+    const err = await rejectsWith("CORRUPTION", () => replayAll(file), what);
+    assert.equal(err.file, "/db/000001.log");
+    assert.equal(err.offset, offsets[2]);
+    assert.match(err.message, new RegExp(`offset ${offsets[2]}`));
+  }
+});
+
+test("a file that is not a log, or of another version, is CORRUPTION", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const { image } = logImage(sampleRecords(2));
+  const badMagic = image.slice();
+  badMagic[0] = 0x41;
+  let err = await rejectsWith("CORRUPTION", async () => replayAll(await fileWith(fs, "/db/000001.log", badMagic)), /magic/);
+  assert.equal(err.offset, 0);
+  const badVersion = image.slice();
+  badVersion[8] = 9;
+  err = await rejectsWith("CORRUPTION", async () => replayAll(await fileWith(fs, "/db/000001.log", badVersion)), /version 9/);
+  assert.equal(err.offset, 8);
+});
+
+test("a short file holding a header prefix is an empty torn log", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  for (let n = 0; n < LOG_HEADER_SIZE; n++) {
+    const got = replayAll(await fileWith(fs, "/db/000001.log", logFileHeader().subarray(0, n)));
+    assert.equal(got.records, 0);
+    assert.equal(got.validEnd, 0);
+  }
+});
+
+test("concurrent sync writers share fsyncs (group commit) and all become durable", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const file = fs.open("/db/000001.log", { create: true });
+  await file.append(logFileHeader());
+  await file.sync();
+  await fs.syncDir("/db");
+  const writer = new LogWriter(file);
+  const records = sampleRecords(64);
+  await Promise.all(records.map((r) => {
+    writer.add(r);
+    return writer.sync();
+  }));
+  assert.ok(writer.syncCount <= 2, `64 concurrent sync writers used ${writer.syncCount} syncs`);
+  fs.crash();
+  const got = replayAll(fs.open("/db/000001.log"));
+  assert.equal(got.records, 64);
+});
+
+test("unsynced records are written within a tick but are not durable until sync", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const file = fs.open("/db/000001.log", { create: true });
+  await file.append(logFileHeader());
+  await file.sync();
+  await fs.syncDir("/db");
+  const writer = new LogWriter(file);
+  writer.add(sampleRecords(1)[0]);
+  await writer.flush();
+  assert.ok(file.size() > LOG_HEADER_SIZE, "flushed to the file");
+  fs.crash();
+  assert.equal(replayAll(fs.open("/db/000001.log")).records, 0, "not synced: lost in a crash");
+});
+
+test("a failed write fails the writer for good", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const file = fs.open("/db/000001.log", { create: true });
+  const writer = new LogWriter(file);
+  fs.injectFault({ op: "append", code: "ENOSPC", partialBytes: 5 });
+  writer.add(sampleRecords(1)[0]);
+  await rejectsWith("IO_ERROR", () => writer.sync(), /ENOSPC/);
+  assert.equal(writer.failure?.code, "IO_ERROR");
+  assert.throws(() => writer.add(new Uint8Array(10)), /ENOSPC/);
+  await rejectsWith("IO_ERROR", () => writer.sync());
+});
