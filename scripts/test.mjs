@@ -13,7 +13,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const files = readdirSync(join(root, "tests")).filter((f) => f.endsWith(".test.ts")).sort().map((f) => join("tests", f));
 const plain = !process.stdout.isTTY || process.env.CI;
-const env = { ...process.env, ...(plain ? { NO_COLOR: "1", FORCE_COLOR: "0" } : {}) };
+const env = { ...process.env, ...(plain ? { NO_COLOR: "1" } : {}) };
 
 const runtimes = {
   node: [process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files]],

@@ -257,6 +257,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     try {
       this.#checkWritable();
       const sync = resolveSync(options, this.#o.sync);
+      if (count === 0) return sync ? this.#wal!.sync() : RESOLVED;
       const record = scratch(ENTRY_OFFSET + entries.length);
       bytes().set(entries, record + ENTRY_OFFSET);
       view().setUint32(record + RECORD_HEADER_SIZE + 8, count, true);

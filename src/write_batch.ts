@@ -18,7 +18,7 @@ export interface BatchTarget {
   readonly valueEncoding: Encoding<unknown>;
   readonly maxKeySize: number;
   readonly maxValueSize: number;
-  /** Commits encoded entries as one atomic write. */
+  /** Commits encoded entries as one atomic write (count 0: nothing to apply, but sync still syncs). */
   commitEntries(entries: Uint8Array, count: number, options: WriteOptions | undefined): Promise<void>;
 }
 
@@ -101,12 +101,12 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
 
   /**
    * Commits every operation atomically (one WAL record). A batch can be
-   * written once. With `sync: true`, resolves once the batch is durable.
+   * written once. With `sync: true`, resolves once the batch and every write
+   * before it are durable (an empty batch then just syncs the log).
    */
   write(options?: WriteOptions): Promise<void> {
     if (this.#written) return Promise.reject(new SiltError("CLOSED", "this batch was already written"));
     this.#written = true;
-    if (this.#count === 0) return Promise.resolve();
     return this.#target.commitEntries(this.#buf.subarray(0, this.#len), this.#count, options);
   }
 

@@ -63,3 +63,15 @@ export function fcRuns(fallback: number): number {
   const n = Number(env?.SILTDB_FC_RUNS);
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
+
+/** The runtime running this test. */
+export const currentRuntime: "node" | "deno" | "bun" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+
+/** Command and arguments that run a TypeScript file in the given runtime. */
+export function runtimeCommand(runtime: "node" | "deno" | "bun", script: string, args: string[]): [string, string[]] {
+  const root = new URL("..", import.meta.url).pathname;
+  const bin = (name: string) => `${root}node_modules/.bin/${name}`;
+  if (runtime === "deno") return [bin("deno"), ["run", "-A", "--no-check", script, ...args]];
+  if (runtime === "bun") return [bin("bun"), [script, ...args]];
+  return ["node", ["--import", "tsx", script, ...args]];
+}

@@ -1,0 +1,130 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync, writeFileSync } from "node:fs";
+import { MemoryStorage, open } from "../mod.ts";
+import { LOG_HEADER_SIZE } from "../src/format/log_format.ts";
+import { rejectsWith, rng, tempDir } from "./_harness.ts";
+
+const opts = (fs: MemoryStorage) => ({ fs, keyEncoding: "utf8", valueEncoding: "utf8" }) as const;
+
+test("synced writes survive a crash; unsynced writes after them may be lost", async () => {
+  const fs = new MemoryStorage();
+  const db = await open("/db", opts(fs));
+  for (let i = 0; i < 50; i++) await db.put(`s${i}`, "synced", { sync: true });
+  for (let i = 0; i < 50; i++) await db.put(`u${i}`, "unsynced");
+  fs.crash();
+  const again = await open("/db", opts(fs));
+  for (let i = 0; i < 50; i++) assert.equal(again.getSync(`s${i}`), "synced");
+  assert.equal(again.getSync("u0"), undefined, "unsynced writes are not durable");
+  await again.close();
+});
+
+test("crashes that keep a random prefix of unsynced bytes always recover to a prefix of the writes", async () => {
+  for (let seed = 1; seed <= 40; seed++) {
+    const random = rng(seed);
+    const fs = new MemoryStorage();
+    const db = await open("/db", opts(fs));
+    const total = 20 + Math.floor(random() * 40);
+    let lastSynced = 0;
+    for (let i = 1; i <= total; i++) {
+      const sync = random() < 0.2;
+      await db.put(`k${String(i).padStart(3, "0")}`, `v${i}`.repeat(1 + Math.floor(random() * 30)), { sync });
+      if (sync) lastSynced = i;
+    }
+    fs.crash({ unsynced: seed % 2 ? "prefix" : "zeros", random });
+    const again = await open("/db", opts(fs));
+    const keys = again.scanSync().toArray().map(([k]) => Number(k.slice(1)));
+    assert.ok(keys.length >= lastSynced, `seed ${seed}: ${keys.length} writes survived, ${lastSynced} were synced`);
+    assert.deepEqual(keys, keys.map((_, i) => i + 1), `seed ${seed}: survivors are a prefix`);
+    // The torn tail was cut: new writes after recovery survive the next reopen.
+    await again.put("after", "recovery", { sync: true });
+    await again.close();
+    const third = await open("/db", opts(fs));
+    assert.equal(third.getSync("after"), "recovery");
+    assert.equal(third.scanSync().toArray().length, keys.length + 1);
+    await third.close();
+  }
+});
+
+test("a crash while the first log is being created leaves an openable empty store", async () => {
+  const fs = new MemoryStorage();
+  fs.injectFault({ op: "syncDir" });
+  await rejectsWith("IO_ERROR", () => open("/db", opts(fs)), /sync/);
+  fs.crash();
+  const db = await open("/db", opts(fs));
+  await db.put("k", "v", { sync: true });
+  await db.close();
+});
+
+test("a failed log write rejects the write and all later writes; synced data stays intact", async () => {
+  const fs = new MemoryStorage();
+  const db = await open("/db", opts(fs));
+  await db.put("safe", "1", { sync: true });
+  fs.injectFault({ op: "append", code: "ENOSPC", partialBytes: 7 });
+  await rejectsWith("IO_ERROR", () => db.put("doomed", "2", { sync: true }), /ENOSPC/);
+  await rejectsWith("IO_ERROR", () => db.put("later", "3"), /refuses writes after a log failure/);
+  assert.equal(db.getSync("safe"), "1", "reads keep working");
+  await db.close().catch(() => {});
+  const again = await open("/db", opts(fs));
+  assert.equal(again.getSync("safe"), "1");
+  assert.equal(again.getSync("later"), undefined);
+  await again.put("new", "4", { sync: true });
+  await again.close();
+});
+
+test("a failed fsync is reported, never silently retried", async () => {
+  const fs = new MemoryStorage();
+  const db = await open("/db", opts(fs));
+  fs.injectFault({ op: "sync", code: "EIO" });
+  await rejectsWith("IO_ERROR", () => db.put("k", "v", { sync: true }), /EIO/);
+  await rejectsWith("IO_ERROR", () => db.put("k2", "v"));
+});
+
+test("a corrupt byte in the middle of the log is CORRUPTION naming file and offset, and changes nothing", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    for (let i = 0; i < 100; i++) await db.put(`key${i}`, `value${i}`);
+    await db.close();
+    const path = `${dir}/000001.log`;
+    const image = readFileSync(path);
+    const at = LOG_HEADER_SIZE + Math.floor((image.length - LOG_HEADER_SIZE) / 2);
+    image[at] ^= 0x40;
+    writeFileSync(path, image);
+    const err = await rejectsWith("CORRUPTION", () => open(dir));
+    assert.equal(err.file, path);
+    assert.ok(typeof err.offset === "number" && err.offset <= at && err.offset >= LOG_HEADER_SIZE, `offset ${err.offset}`);
+    assert.match(err.message, new RegExp(`000001\\.log at offset ${err.offset}`));
+    assert.deepEqual(readFileSync(path), image, "a failed open leaves the file untouched");
+    await rejectsWith("CORRUPTION", () => open(dir, { readOnly: true }));
+  } finally {
+    cleanup();
+  }
+});
+
+test("a torn tail on disk is cut on open and read-only opens leave it alone", async () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    for (let i = 0; i < 10; i++) await db.put(`k${i}`, `v${i}`);
+    await db.close();
+    const path = `${dir}/000001.log`;
+    const full = readFileSync(path);
+    const torn = full.subarray(0, full.length - 5);
+    writeFileSync(path, torn);
+    const ro = await open(dir, { readOnly: true, keyEncoding: "utf8", valueEncoding: "utf8" });
+    assert.equal(ro.scanSync().toArray().length, 9);
+    await ro.close();
+    assert.equal(readFileSync(path).length, torn.length, "read-only: file unchanged");
+    const rw = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    assert.equal(rw.scanSync().toArray().length, 9);
+    assert.ok(readFileSync(path).length < torn.length, "the torn record was cut");
+    await rw.put("k9", "again", { sync: true });
+    await rw.close();
+    const last = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    assert.equal(last.getSync("k9"), "again");
+    await last.close();
+  } finally {
+    cleanup();
+  }
+});
