@@ -13,10 +13,9 @@ import { batchApply, recordChecksumOk, recordSealAndApply } from "./write_batch"
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
 import { iterFill, iterFree, iterNew } from "./db_iter";
 import {
-  mtBytesUsed, mtCount, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
+  mtBytesUsed, mtCount, mtFind, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
   nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen,
 } from "./skiplist";
-import { compareBytes } from "./coding";
 
 const RESULT: usize = memory.data(16, 16);
 let scratchPtr: usize = 0;
@@ -72,8 +71,8 @@ export function mtAdd(mt: usize, key: usize, keyLen: u32, sequence: f64, kind: u
  * 0 = not present.
  */
 export function mtGet(mt: usize, key: usize, keyLen: u32, sequence: f64): i32 {
-  const node = mtSeek(mt, key, keyLen, (<u64>sequence << 8) | 0xff);
-  if (node == 0 || compareBytes(nodeKey(node), nodeKeyLen(node), key, keyLen) != 0) return 0;
+  const node = mtFind(mt, key, keyLen, (<u64>sequence << 8) | 0xff);
+  if (node == 0) return 0;
   if ((nodeTrailer(node) & 0xff) == 0) return 2;
   store<u32>(RESULT, <u32>nodeValue(node));
   store<u32>(RESULT, nodeValueLen(node), 4);

@@ -1,110 +1,149 @@
-// Memtable: a skip list of internal keys in an arena.
+// Memtable: a skip list of internal keys in two arenas.
 //
 // Internal key = user key + trailer, trailer = (sequence << 8) | kind.
 // Order: user key bytewise ascending, then trailer descending (newest first).
 // Nodes are never removed, so a node pointer stays valid (and a cursor on it
 // stays usable) until the whole memtable is freed.
 //
-// Node (8-byte aligned, in the memtable's arena):
+// Every entry is split in two allocations:
+// - its data (trailer, key, value) in the data arena, written once;
+// - its tower (key prefix, data pointer, links on all its levels) in the
+//   tower arena.
+// A search walks towers only and compares cached key prefixes, so it runs
+// over a dense region a fraction of the memtable's size; it touches entry
+// data only to break a prefix tie and to read the entry it finds. (Keeping
+// links and keys in one node costs a cache and TLB miss on nearly every step
+// once the memtable outgrows the CPU caches; see docs/architecture.md.)
+// Entries are addressed by their tower: a cursor is a tower pointer.
+//
+// Tower (8-byte aligned, tower arena), one per entry:
 //
 //   +0   u64  key prefix: first 8 user key bytes, big-endian, zero-padded
-//   +8   u64  trailer (sequence << 8 | kind)
-//   +16  u32  user key length
-//   +20  u32  value length (0 for a tombstone)
-//   +24  u32  height h (1..MAX_HEIGHT)
-//   +28  u32  next[h]: successor on each level (0 = none)
-//   +28+4h    user key bytes, then value bytes
+//   +8   u32  entry data
+//   +12  u32  height h (1..MAX_HEIGHT)
+//   +16  u32  next[h]: next tower on levels 0..h-1 (0 = none)
+//
+// Entry data (8-byte aligned, data arena):
+//
+//   +0   u64  trailer (sequence << 8 | kind)
+//   +8   u32  user key length
+//   +12  u32  value length (0 for a tombstone)
+//   +16  u32  the entry's tower
+//   +20  user key bytes, then value bytes
 //
 // Memtable header (heap, MT_SIZE bytes):
 //
-//   +0   u32  arena
-//   +4   u32  head node (height MAX_HEIGHT, no key)
-//   +8   u32  levels in use
+//   +0   u32  data arena
+//   +4   u32  tower arena
+//   +8   u32  levels in use (1..MAX_HEIGHT)
 //   +12  u32  random state (xorshift32)
 //   +16  u32  entry count
 //   +20  u32  user key + value bytes stored
+//   +24  u32  head tower (height MAX_HEIGHT, no entry; sorts before all)
+//   +28  u32  hash index: user key -> data of its newest version (hash_index.ts)
+//   +32  u32  hash index capacity in slots
+//   +36  u32  distinct user keys (filled slots)
 
 import { arenaAllocate, arenaFree, arenaNew, arenaReserved, arenaUsed } from "./arena";
-import { compareKeys, keyPrefix } from "./coding";
+import { compareBytes, compareKeys, keyPrefix } from "./coding";
+import { hashKey, INITIAL_CAPACITY, SLOT, tableGrow, tableNew } from "./hash_index";
 
 export const MAX_HEIGHT: u32 = 16;
-const MT_SIZE: usize = 24;
-const NODE_NEXT: usize = 28;
+const MT_SIZE: usize = 40;
+const DATA_HEADER: usize = 20;
+const TOWER_HEADER: usize = 16;
 
-// Predecessors found by a search, one per level.
+// Predecessor towers found by a search, one per level.
 const SPLICE: usize = memory.data(<i32>MAX_HEIGHT * 4, 8);
 
-// ---- node accessors -------------------------------------------------------
+// ---- entry accessors (by tower) ----------------------------------------------
 
 // @ts-ignore: decorator
-@inline export function nodePrefix(n: usize): u64 { return load<u64>(n); }
+@inline export function nodePrefix(t: usize): u64 { return load<u64>(t); }
 // @ts-ignore: decorator
-@inline export function nodeTrailer(n: usize): u64 { return load<u64>(n, 8); }
+@inline function dataOf(t: usize): usize { return <usize>load<u32>(t, 8); }
 // @ts-ignore: decorator
-@inline export function nodeKeyLen(n: usize): u32 { return load<u32>(n, 16); }
+@inline export function nodeTrailer(t: usize): u64 { return load<u64>(dataOf(t)); }
 // @ts-ignore: decorator
-@inline export function nodeValueLen(n: usize): u32 { return load<u32>(n, 20); }
+@inline export function nodeKeyLen(t: usize): u32 { return load<u32>(dataOf(t), 8); }
 // @ts-ignore: decorator
-@inline function nodeHeight(n: usize): u32 { return load<u32>(n, 24); }
+@inline export function nodeValueLen(t: usize): u32 { return load<u32>(dataOf(t), 12); }
 // @ts-ignore: decorator
-@inline export function nodeKey(n: usize): usize { return n + NODE_NEXT + (<usize>nodeHeight(n) << 2); }
+@inline export function nodeKey(t: usize): usize { return dataOf(t) + DATA_HEADER; }
 // @ts-ignore: decorator
-@inline export function nodeValue(n: usize): usize { return nodeKey(n) + <usize>nodeKeyLen(n); }
+@inline export function nodeValue(t: usize): usize { const d = dataOf(t); return d + DATA_HEADER + <usize>load<u32>(d, 8); }
 // @ts-ignore: decorator
-@inline function nextOf(n: usize, level: u32): usize { return <usize>load<u32>(n + NODE_NEXT + (<usize>level << 2)); }
+@inline function nextOf(t: usize, level: u32): usize { return <usize>load<u32>(t + TOWER_HEADER + (<usize>level << 2)); }
 // @ts-ignore: decorator
-@inline function setNext(n: usize, level: u32, to: usize): void { store<u32>(n + NODE_NEXT + (<usize>level << 2), <u32>to); }
+@inline function setNext(t: usize, level: u32, to: usize): void { store<u32>(t + TOWER_HEADER + (<usize>level << 2), <u32>to); }
 
-/** True when node n sorts before the internal key (prefix, key, keyLen, trailer). */
+/** Compares entry t's internal key with (prefix, key, keyLen, trailer). */
 // @ts-ignore: decorator
 @inline
-function nodeLess(n: usize, prefix: u64, key: usize, keyLen: u32, trailer: u64): bool {
-  const c = compareKeys(nodePrefix(n), nodeKey(n), nodeKeyLen(n), prefix, key, keyLen);
-  if (c != 0) return c < 0;
-  return nodeTrailer(n) > trailer;
+function compareEntry(t: usize, prefix: u64, key: usize, keyLen: u32, trailer: u64): i32 {
+  const tPrefix = nodePrefix(t);
+  if (tPrefix != prefix) return tPrefix < prefix ? -1 : 1;
+  const d = dataOf(t);
+  const c = compareKeys(tPrefix, d + DATA_HEADER, load<u32>(d, 8), prefix, key, keyLen);
+  if (c != 0) return c;
+  const tt = load<u64>(d);
+  return tt > trailer ? -1 : tt < trailer ? 1 : 0;
 }
 
-/** True when nodes a and b hold the same user key. */
+/** True when entries a and b hold the same user key. */
 export function sameUserKey(a: usize, b: usize): bool {
   return compareKeys(nodePrefix(a), nodeKey(a), nodeKeyLen(a), nodePrefix(b), nodeKey(b), nodeKeyLen(b)) == 0;
 }
 
 // ---- memtable -------------------------------------------------------------
 
+// @ts-ignore: decorator
+@inline function dataArena(mt: usize): usize { return <usize>load<u32>(mt); }
+// @ts-ignore: decorator
+@inline function towerArena(mt: usize): usize { return <usize>load<u32>(mt, 4); }
+// @ts-ignore: decorator
+@inline function headOf(mt: usize): usize { return <usize>load<u32>(mt, 24); }
+
 /** Creates an empty memtable. */
 export function mtNew(): usize {
   const mt = heap.alloc(MT_SIZE);
-  const arena = arenaNew();
-  const headSize = NODE_NEXT + (<usize>MAX_HEIGHT << 2);
-  const head = arenaAllocate(arena, headSize);
+  const data = arenaNew();
+  const towers = arenaNew();
+  const headSize = TOWER_HEADER + (<usize>MAX_HEIGHT << 2);
+  const head = arenaAllocate(towers, headSize);
   memory.fill(head, 0, headSize);
-  store<u32>(head, MAX_HEIGHT, 24);
-  store<u32>(mt, <u32>arena);
-  store<u32>(mt, <u32>head, 4);
+  store<u32>(head, MAX_HEIGHT, 12);
+  store<u32>(mt, <u32>data);
+  store<u32>(mt, <u32>towers, 4);
   store<u32>(mt, 1, 8);
   store<u32>(mt, 0x9e3779b9 ^ <u32>mt, 12);
   store<u32>(mt, 0, 16);
   store<u32>(mt, 0, 20);
+  store<u32>(mt, <u32>head, 24);
+  store<u32>(mt, <u32>tableNew(INITIAL_CAPACITY), 28);
+  store<u32>(mt, INITIAL_CAPACITY, 32);
+  store<u32>(mt, 0, 36);
   return mt;
 }
 
-/** Frees the memtable and all its nodes; cursors on it become invalid. */
+/** Frees the memtable and all its entries; cursors on it become invalid. */
 export function mtFree(mt: usize): void {
-  arenaFree(<usize>load<u32>(mt));
+  arenaFree(dataArena(mt));
+  arenaFree(towerArena(mt));
+  heap.free(<usize>load<u32>(mt, 28));
   heap.free(mt);
 }
-
-// @ts-ignore: decorator
-@inline function headOf(mt: usize): usize { return <usize>load<u32>(mt, 4); }
 
 /** Number of entries (versions) in the memtable. */
 export function mtCount(mt: usize): u32 { return load<u32>(mt, 16); }
 
 /** Bytes the memtable reserved from the heap: its memory footprint. */
-export function mtMemoryUsage(mt: usize): u32 { return arenaReserved(<usize>load<u32>(mt)) + <u32>MT_SIZE; }
+export function mtMemoryUsage(mt: usize): u32 {
+  return arenaReserved(dataArena(mt)) + arenaReserved(towerArena(mt)) + <u32>MT_SIZE + load<u32>(mt, 32) * <u32>SLOT;
+}
 
-/** Bytes allocated for nodes, keys and values (what fills a memtable). */
-export function mtBytesUsed(mt: usize): u32 { return arenaUsed(<usize>load<u32>(mt)); }
+/** Bytes allocated for towers, keys and values (what fills a memtable). */
+export function mtBytesUsed(mt: usize): u32 { return arenaUsed(dataArena(mt)) + arenaUsed(towerArena(mt)); }
 
 function randomHeight(mt: usize): u32 {
   let x = load<u32>(mt, 12);
@@ -119,21 +158,27 @@ function randomHeight(mt: usize): u32 {
   return height;
 }
 
+// The last entry before the key found by the latest search (the head if none).
+let lastBefore: usize = 0;
+
 /**
- * First node at or after the internal key, or 0. When splice is true, fills
- * SPLICE with the last node before it on every level in use.
+ * First entry at or after the internal key, or 0; sets lastBefore. With
+ * splice, fills SPLICE with the last tower before the key on every level in use.
  */
-function findGreaterOrEqual(mt: usize, key: usize, keyLen: u32, trailer: u64, splice: bool): usize {
+function search(mt: usize, key: usize, keyLen: u32, trailer: u64, splice: bool): usize {
   const prefix = keyPrefix(key, keyLen);
   let x = headOf(mt);
   let level = load<u32>(mt, 8) - 1;
   while (true) {
     const next = nextOf(x, level);
-    if (next != 0 && nodeLess(next, prefix, key, keyLen, trailer)) {
+    if (next != 0 && compareEntry(next, prefix, key, keyLen, trailer) < 0) {
       x = next;
     } else {
       if (splice) store<u32>(SPLICE + (<usize>level << 2), <u32>x);
-      if (level == 0) return next;
+      if (level == 0) {
+        lastBefore = x;
+        return next;
+      }
       level--;
     }
   }
@@ -141,44 +186,115 @@ function findGreaterOrEqual(mt: usize, key: usize, keyLen: u32, trailer: u64, sp
 
 /** Inserts an entry. The internal key (key, trailer) must not be present yet. */
 export function mtInsert(mt: usize, key: usize, keyLen: u32, trailer: u64, value: usize, valueLen: u32): void {
-  findGreaterOrEqual(mt, key, keyLen, trailer, true);
+  search(mt, key, keyLen, trailer, true);
   const height = randomHeight(mt);
   const inUse = load<u32>(mt, 8);
   if (height > inUse) {
     for (let l = inUse; l < height; l++) store<u32>(SPLICE + (<usize>l << 2), <u32>headOf(mt));
     store<u32>(mt, height, 8);
   }
-  const links = <usize>height << 2;
-  const node = arenaAllocate(<usize>load<u32>(mt), NODE_NEXT + links + <usize>keyLen + <usize>valueLen);
-  store<u64>(node, keyPrefix(key, keyLen));
-  store<u64>(node, trailer, 8);
-  store<u32>(node, keyLen, 16);
-  store<u32>(node, valueLen, 20);
-  store<u32>(node, height, 24);
-  memory.copy(node + NODE_NEXT + links, key, keyLen);
-  memory.copy(node + NODE_NEXT + links + <usize>keyLen, value, valueLen);
+  const data = arenaAllocate(dataArena(mt), DATA_HEADER + <usize>keyLen + <usize>valueLen);
+  store<u64>(data, trailer);
+  store<u32>(data, keyLen, 8);
+  store<u32>(data, valueLen, 12);
+  memory.copy(data + DATA_HEADER, key, keyLen);
+  memory.copy(data + DATA_HEADER + <usize>keyLen, value, valueLen);
+  const tower = arenaAllocate(towerArena(mt), TOWER_HEADER + (<usize>height << 2));
+  store<u64>(tower, keyPrefix(key, keyLen));
+  store<u32>(tower, <u32>data, 8);
+  store<u32>(tower, height, 12);
+  store<u32>(data, <u32>tower, 16);
   for (let l: u32 = 0; l < height; l++) {
-    const prev = <usize>load<u32>(SPLICE + (<usize>l << 2));
-    setNext(node, l, nextOf(prev, l));
-    setNext(prev, l, node);
+    const before = <usize>load<u32>(SPLICE + (<usize>l << 2));
+    setNext(tower, l, nextOf(before, l));
+    setNext(before, l, tower);
   }
+  indexNewest(mt, data, key, keyLen, trailer);
   store<u32>(mt, load<u32>(mt, 16) + 1, 16);
   store<u32>(mt, load<u32>(mt, 20) + keyLen + valueLen, 20);
 }
 
-// ---- cursor moves: a cursor is a node pointer, 0 = not valid ---------------
+// ---- hash index: user key -> newest version ----------------------------------
 
-/** First node at or after (key, trailer), or 0. */
-export function mtSeek(mt: usize, key: usize, keyLen: u32, trailer: u64): usize {
-  return findGreaterOrEqual(mt, key, keyLen, trailer, false);
+// Sink for the value prefetch in mtFind, so the loads are not optimized away.
+let touched: u32 = 0;
+
+/** The hash index slot of the user key: the one holding it, or the empty one where it belongs. */
+function slotOf(mt: usize, hash: u32, key: usize, keyLen: u32): usize {
+  const table = <usize>load<u32>(mt, 28);
+  const mask = load<u32>(mt, 32) - 1;
+  let i = hash & mask;
+  while (true) {
+    const slot = table + (<usize>i) * SLOT;
+    const data = <usize>load<u32>(slot, 4);
+    if (data == 0) return slot;
+    if (load<u32>(slot) == hash && compareBytes(data + DATA_HEADER, load<u32>(data, 8), key, keyLen) == 0) return slot;
+    i = (i + 1) & mask;
+  }
 }
 
-/** First node, or 0 when empty. */
+/** Points the hash index at entry data if it is the newest version of its key. */
+function indexNewest(mt: usize, data: usize, key: usize, keyLen: u32, trailer: u64): void {
+  const hash = hashKey(key, keyLen);
+  let slot = slotOf(mt, hash, key, keyLen);
+  const current = <usize>load<u32>(slot, 4);
+  if (current != 0) {
+    if (load<u64>(current) < trailer) store<u32>(slot, <u32>data, 4);
+    return;
+  }
+  const distinct = load<u32>(mt, 36) + 1;
+  const capacity = load<u32>(mt, 32);
+  if (distinct * 2 > capacity) {
+    store<u32>(mt, <u32>tableGrow(<usize>load<u32>(mt, 28), capacity), 28);
+    store<u32>(mt, capacity << 1, 32);
+    slot = slotOf(mt, hash, key, keyLen);
+  }
+  store<u32>(slot, hash);
+  store<u32>(slot, <u32>data, 4);
+  store<u32>(mt, distinct, 36);
+}
+
+/**
+ * The tower of the newest version of the user key at or below the trailer
+ * bound ((sequence << 8) | 0xff), or 0 when the key has none.
+ */
+export function mtFind(mt: usize, key: usize, keyLen: u32, bound: u64): usize {
+  const data = <usize>load<u32>(slotOf(mt, hashKey(key, keyLen), key, keyLen), 4);
+  if (data == 0) return 0;
+  let t = <usize>load<u32>(data, 16);
+  if (load<u64>(data) <= bound) {
+    // The common case, a current read: touch every cache line of the value
+    // now, so that the misses overlap instead of following one another when
+    // the caller copies it out.
+    const value = data + DATA_HEADER + <usize>load<u32>(data, 8);
+    const end = value + <usize>load<u32>(data, 12);
+    let sum: u32 = 0;
+    for (let p = value; p < end; p += 64) sum += load<u8>(p);
+    touched += sum;
+    return t;
+  }
+  // Older versions follow on level 0.
+  while (nodeTrailer(t) > bound) {
+    const next = nextOf(t, 0);
+    if (next == 0 || !sameUserKey(next, t)) return 0;
+    t = next;
+  }
+  return t;
+}
+
+// ---- cursor moves: a cursor is a tower pointer, 0 = not valid ---------------
+
+/** First entry at or after (key, trailer), or 0. */
+export function mtSeek(mt: usize, key: usize, keyLen: u32, trailer: u64): usize {
+  return search(mt, key, keyLen, trailer, false);
+}
+
+/** First entry, or 0 when empty. */
 export function mtFirst(mt: usize): usize {
   return nextOf(headOf(mt), 0);
 }
 
-/** Last node, or 0 when empty. */
+/** Last entry, or 0 when empty. */
 export function mtLast(mt: usize): usize {
   const head = headOf(mt);
   let x = head;
@@ -194,29 +310,15 @@ export function mtLast(mt: usize): usize {
   }
 }
 
-/** Node after n, or 0. */
+/** Entry after t, or 0. */
 // @ts-ignore: decorator
 @inline
-export function mtNext(n: usize): usize {
-  return nextOf(n, 0);
+export function mtNext(t: usize): usize {
+  return nextOf(t, 0);
 }
 
-/** Node before n, or 0. O(log n): the list has forward links only. */
-export function mtPrev(mt: usize, n: usize): usize {
-  const head = headOf(mt);
-  const prefix = nodePrefix(n);
-  const key = nodeKey(n);
-  const keyLen = nodeKeyLen(n);
-  const trailer = nodeTrailer(n);
-  let x = head;
-  let level = load<u32>(mt, 8) - 1;
-  while (true) {
-    const next = nextOf(x, level);
-    if (next != 0 && nodeLess(next, prefix, key, keyLen, trailer)) {
-      x = next;
-    } else {
-      if (level == 0) return x == head ? 0 : x;
-      level--;
-    }
-  }
+/** Entry before t, or 0. O(log n): the list has forward links only. */
+export function mtPrev(mt: usize, t: usize): usize {
+  search(mt, nodeKey(t), nodeKeyLen(t), nodeTrailer(t), false);
+  return lastBefore == headOf(mt) ? 0 : lastBefore;
 }

@@ -272,10 +272,10 @@ describe("misuse gets a typed SiltError and leaves data untouched", () => {
     await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs, nonsense: 1 } as object), /unknown option "nonsense"/);
     await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs: {} as MemoryStorage }), /option fs/);
     await rejectsWith("INVALID_ARGUMENT", () => open("", { fs }), /path/);
-    await rejectsWith("INVALID_ARGUMENT", () => open("/db", "fast" as object), /options must be an object/);
+    await rejectsWith("INVALID_ARGUMENT", () => open("/db", "fast" as unknown as object), /options must be an object/);
     const db = await open("/db", { fs });
     await rejectsWith("INVALID_ARGUMENT", () => db.put("k", "v", { sync: 1 as unknown as boolean }), /sync must be a boolean/);
-    await rejectsWith("INVALID_ARGUMENT", () => db.batch().put("k", "v").write("now" as object), /write options/);
+    await rejectsWith("INVALID_ARGUMENT", () => db.batch().put("k", "v").write("now" as unknown as object), /write options/);
     assert.equal(db.stats().sequence, 0);
     await db.close();
   });
