@@ -156,12 +156,12 @@ async function runOps(ops: Op[]): Promise<void> {
 }
 
 test("random operations agree with a sorted Map model, across reopen and crashes", async () => {
-  await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 60 }), runOps), { numRuns: fcRuns(150) });
+  await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 60 }), runOps), { numRuns: fcRuns(300) });
 });
 
 test("long random runs with many writes between crashes agree with the model", async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 150, maxLength: 400 }), runOps),
-    { numRuns: fcRuns(15) },
+    { numRuns: fcRuns(30) },
   );
 });

@@ -162,3 +162,51 @@ test("several memtables live at once and freeing one leaves the others intact", 
     for (const mt of tables) mt.free();
   }
 });
+
+test("point lookups agree with a model for many keys and versions as the hash index grows", () => {
+  const random = rng(7);
+  const mt = new Memtable();
+  try {
+    // history[key] = [sequence, value | null][] in insertion (= sequence) order
+    const history = new Map<string, [number, string | null][]>();
+    let sequence = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const key = `key-${Math.floor(random() * 6000)}`;
+      const del = random() < 0.2;
+      sequence++;
+      mt.add(key, sequence, del ? KIND_DELETE : KIND_PUT, del ? "" : `v${sequence}`);
+      const versions = history.get(key) ?? [];
+      versions.push([sequence, del ? null : `v${sequence}`]);
+      history.set(key, versions);
+    }
+    assert.ok(mt.memoryUsage > 6000 * 8, "the index grew past its first capacity");
+    for (let probe = 0; probe < 5000; probe++) {
+      const key = `key-${Math.floor(random() * 6500)}`;
+      const at = Math.floor(random() * (sequence + 1));
+      const visible = (history.get(key) ?? []).filter(([s]) => s <= at).at(-1);
+      const got = mt.lookup(key, at);
+      if (visible === undefined) assert.equal(got, undefined, `${key} @${at}`);
+      else if (visible[1] === null) assert.equal(got, null, `${key} @${at}`);
+      else assert.equal(text(got ?? undefined), visible[1], `${key} @${at}`);
+    }
+  } finally {
+    mt.free();
+  }
+});
+
+test("versions inserted out of sequence order still resolve to the newest", () => {
+  const mt = new Memtable();
+  try {
+    mt.add("k", 5, KIND_PUT, "five");
+    mt.add("k", 9, KIND_PUT, "nine");
+    mt.add("k", 7, KIND_DELETE);
+    mt.add("k", 2, KIND_PUT, "two");
+    assert.equal(text(mt.lookup("k", 100) ?? undefined), "nine");
+    assert.equal(mt.lookup("k", 8), null);
+    assert.equal(text(mt.lookup("k", 6) ?? undefined), "five");
+    assert.equal(text(mt.lookup("k", 4) ?? undefined), "two");
+    assert.equal(mt.lookup("k", 1), undefined);
+  } finally {
+    mt.free();
+  }
+});
