@@ -4,10 +4,9 @@
 //
 //   u8 kind (0 = delete, 1 = put) | u32 key length | key | put only: u32 value length | value
 
-import { SiltError } from "./errors.ts";
 import type { Encoding } from "./encoding.ts";
+import { invalidArgument, SiltError } from "./errors.ts";
 import { KIND_DELETE, KIND_PUT } from "./format/internal_key.ts";
-import { invalidArgument } from "./errors.ts";
 import type { WriteOptions } from "./options.ts";
 
 const encoder = new TextEncoder();
