@@ -54,3 +54,51 @@ export function compareKeys(
   if (n <= 8) return alen < blen ? -1 : alen > blen ? 1 : 0;
   return compareBytes(a + 8, alen - 8, b + 8, blen - 8);
 }
+
+/** Bytes a varint32 of v takes (1-5). */
+// @ts-ignore: decorator
+@inline
+export function varint32Length(v: u32): u32 {
+  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
+}
+
+/** Writes v as a varint32 (7 bits per byte, low first) at p; returns the end. */
+export function putVarint32(p: usize, v: u32): usize {
+  while (v >= 0x80) {
+    store<u8>(p++, <u8>(v | 0x80));
+    v >>>= 7;
+  }
+  store<u8>(p++, <u8>v);
+  return p;
+}
+
+/** Writes v as a varint64 at p; returns the end. */
+export function putVarint64(p: usize, v: u64): usize {
+  while (v >= 0x80) {
+    store<u8>(p++, <u8>(v | 0x80));
+    v >>= 7;
+  }
+  store<u8>(p++, <u8>v);
+  return p;
+}
+
+// Result of the last getVarint: the decoded value.
+export let varintValue: u64 = 0;
+
+/**
+ * Reads a varint (up to 64 bits) at p, not past limit. Returns the address
+ * after it and leaves the value in varintValue, or returns 0 when the varint
+ * is malformed or runs past limit.
+ */
+export function getVarint(p: usize, limit: usize): usize {
+  let result: u64 = 0;
+  for (let shift: u64 = 0; shift <= 63 && p < limit; shift += 7) {
+    const b = <u64>load<u8>(p++);
+    result |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      varintValue = result;
+      return p;
+    }
+  }
+  return 0;
+}

@@ -1,28 +1,31 @@
-// The user-visible view of a sorted stream of internal keys: for every user
-// key, only the newest version at or below the snapshot sequence, tombstones
-// hidden, inside optional bounds, forward or reverse.
+// The user-visible view of the merged sources (merge_iter.ts): for every
+// user key, only the newest version at or below the snapshot sequence,
+// tombstones hidden, inside optional bounds, forward or reverse.
 //
 // Iterator state (heap, ITER_SIZE bytes):
 //
-//   +0   u32  memtable (the source)
-//   +4   u32  cursor: current node, 0 when exhausted
-//   +8   u32  flags (below)
-//   +12  u32  unused (alignment)
+//   +0   u32  merge iterator (owned)
+//   +4   u32  flags (below)
+//   +8   u32  phase: 0 = between keys; 1 = forward: skipping the saved key's
+//             older versions / reverse: collecting the saved key's versions
+//   +12  u32  reverse: kind of the saved key's newest visible version (NONE if none)
 //   +16  u64  snapshot bound: (snapshot sequence << 8) | 0xff
 //   +24  u32  lower bound bytes, +28 u32 its length
-//   +32  u32  upper bound bytes, +36 u32 its length
+//   +32  u32  upper bound bytes, +36 u32 its length (one allocation with the lower)
+//   +40  u32  saved user key (buffer)   +44 u32 saved value (buffer, reverse only)
+//   +48  u32  output arena (buffer)     +52 u32 status of the last fill (below)
 //
-// Lower and upper bounds are copied into one heap allocation owned by the
-// iterator. iterFill writes each visible entry as four u32 values (key
-// pointer, key length, value pointer, value length) that stay valid while the
-// memtable lives.
+// iterFill writes each visible entry as four u32 values (key pointer, key
+// length, value pointer, value length). Keys are copied into the output
+// arena; forward values point into the source (memtable or cached block),
+// reverse values into the arena. Everything stays valid until the next
+// call on this iterator, and until TypeScript replaces a source's block.
 
+import { bufAppend, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
 import { KIND_PUT } from "./write_batch";
-import {
-  mtFirst, mtLast, mtNext, mtPrev, mtSeek,
-  nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen, sameUserKey,
-} from "./skiplist";
+import { child, miAdvance, miFirst, miFree, miLast, miSeekGE, miSeekLT, miSettle, miTop } from "./merge_iter";
+import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 
 export const ITER_REVERSE: u32 = 1;
 export const ITER_HAS_LOWER: u32 = 2;
@@ -31,127 +34,227 @@ export const ITER_HAS_UPPER: u32 = 8;
 export const ITER_UPPER_INCLUSIVE: u32 = 16;
 const ITER_STARTED: u32 = 32;
 
-const ITER_SIZE: usize = 40;
-const MAX_TRAILER: u64 = 0xffffffffffffffff;
+export const STATUS_MORE: u32 = 0;
+export const STATUS_DONE: u32 = 1;
+export const STATUS_NEED: u32 = 2;
+export const STATUS_CORRUPT: u32 = 3;
 
-/** Creates an iterator over memtable mt as of the snapshot sequence. */
+const ITER_SIZE: usize = 56;
+const MAX_TRAILER: u64 = 0xffffffffffffffff;
+const NONE: u32 = 0xff;
+const ARENA_TARGET: u32 = 256 << 10;
+
+/** Creates an iterator over merge m as of the snapshot sequence; takes ownership of m. */
 export function iterNew(
-  mt: usize, snapshot: u64, flags: u32,
+  m: usize, snapshot: u64, flags: u32,
   lower: usize, lowerLen: u32, upper: usize, upperLen: u32,
 ): usize {
   const it = heap.alloc(ITER_SIZE);
   const bounds = heap.alloc(<usize>(lowerLen + upperLen) + 1);
   memory.copy(bounds, lower, lowerLen);
   memory.copy(bounds + <usize>lowerLen, upper, upperLen);
-  store<u32>(it, <u32>mt);
-  store<u32>(it, 0, 4);
-  store<u32>(it, flags & ~ITER_STARTED, 8);
+  store<u32>(it, <u32>m);
+  store<u32>(it, flags & ~ITER_STARTED, 4);
+  store<u32>(it, 0, 8);
+  store<u32>(it, NONE, 12);
   store<u64>(it, (snapshot << 8) | 0xff, 16);
   store<u32>(it, <u32>bounds, 24);
   store<u32>(it, lowerLen, 28);
   store<u32>(it, <u32>(bounds + <usize>lowerLen), 32);
   store<u32>(it, upperLen, 36);
+  store<u32>(it, <u32>bufNew(64), 40);
+  store<u32>(it, <u32>bufNew(64), 44);
+  store<u32>(it, <u32>bufNew(ARENA_TARGET), 48);
+  store<u32>(it, STATUS_MORE, 52);
   return it;
 }
 
-/** Frees the iterator and its bounds. */
+/** Frees the iterator, its merge and sources. */
 export function iterFree(it: usize): void {
+  miFree(<usize>load<u32>(it));
   heap.free(<usize>load<u32>(it, 24));
+  bufFree(<usize>load<u32>(it, 40));
+  bufFree(<usize>load<u32>(it, 44));
+  bufFree(<usize>load<u32>(it, 48));
   heap.free(it);
 }
 
-// @ts-ignore: decorator
-@inline function compareLower(it: usize, node: usize): i32 {
-  return compareBytes(nodeKey(node), nodeKeyLen(node), <usize>load<u32>(it, 24), load<u32>(it, 28));
-}
-// @ts-ignore: decorator
-@inline function compareUpper(it: usize, node: usize): i32 {
-  return compareBytes(nodeKey(node), nodeKeyLen(node), <usize>load<u32>(it, 32), load<u32>(it, 36));
-}
+/** Status of the last fill: MORE, DONE, NEED (see iterNeedChild) or CORRUPT. */
+export function iterStatus(it: usize): u32 { return load<u32>(it, 52); }
 
 // @ts-ignore: decorator
-@inline
-function emit(out: usize, count: i32, node: usize): void {
+@inline function mergeOf(it: usize): usize { return <usize>load<u32>(it); }
+
+function compareLower(it: usize, key: usize, len: u32): i32 {
+  return compareBytes(key, len, <usize>load<u32>(it, 24), load<u32>(it, 28));
+}
+function compareUpper(it: usize, key: usize, len: u32): i32 {
+  return compareBytes(key, len, <usize>load<u32>(it, 32), load<u32>(it, 36));
+}
+
+function start(it: usize, flags: u32): void {
+  const m = mergeOf(it);
+  if (flags & ITER_REVERSE) {
+    if (flags & ITER_HAS_UPPER) {
+      // An inclusive bound keeps every version of the bound key: (key, 0) is after all of them.
+      miSeekLT(m, <usize>load<u32>(it, 32), load<u32>(it, 36), flags & ITER_UPPER_INCLUSIVE ? 0 : MAX_TRAILER);
+    } else {
+      miLast(m);
+    }
+  } else if (flags & ITER_HAS_LOWER) {
+    miSeekGE(m, <usize>load<u32>(it, 24), load<u32>(it, 28), MAX_TRAILER);
+  } else {
+    miFirst(m);
+  }
+  store<u32>(it, flags | ITER_STARTED, 4);
+}
+
+/** Room for n more arena bytes in this fill? Growth is allowed only before the first entry. */
+function arenaRoom(arena: usize, n: u32, count: i32): bool {
+  return count == 0 || bufLength(arena) + n <= ARENA_TARGET;
+}
+
+function emit(out: usize, count: i32, key: usize, keyLen: u32, value: usize, valueLen: u32): void {
   const q = out + (<usize>count << 4);
-  store<u32>(q, <u32>nodeKey(node));
-  store<u32>(q, nodeKeyLen(node), 4);
-  store<u32>(q, <u32>nodeValue(node), 8);
-  store<u32>(q, nodeValueLen(node), 12);
+  store<u32>(q, <u32>key);
+  store<u32>(q, keyLen, 4);
+  store<u32>(q, <u32>value, 8);
+  store<u32>(q, valueLen, 12);
+}
+
+/** Copies len bytes into the arena; returns their address there. */
+function toArena(arena: usize, src: usize, len: u32): usize {
+  const at = bufReserve(arena, len);
+  memory.copy(at, src, len);
+  bufSetLength(arena, bufLength(arena) + len);
+  return at;
 }
 
 /**
  * Writes up to max visible entries to out (16 bytes each, see header) and
- * returns how many it wrote. Fewer than max means the iterator is exhausted.
+ * returns how many it wrote; iterStatus tells why it stopped.
  */
 export function iterFill(it: usize, out: usize, max: i32): i32 {
-  const flags = load<u32>(it, 8);
-  return flags & ITER_REVERSE ? fillReverse(it, out, max, flags) : fillForward(it, out, max, flags);
+  const flags = load<u32>(it, 4);
+  if (!(flags & ITER_STARTED)) start(it, flags);
+  const arena = <usize>load<u32>(it, 48);
+  bufSetLength(arena, 0);
+  return flags & ITER_REVERSE ? fillReverse(it, out, max, flags, arena) : fillForward(it, out, max, flags, arena);
 }
 
-function fillForward(it: usize, out: usize, max: i32, flags: u32): i32 {
-  const mt = <usize>load<u32>(it);
+/** Settles the merge; false (status set) when it needs data or is corrupt. */
+function settle(it: usize): bool {
+  const r = miSettle(mergeOf(it));
+  if (r == 0) return true;
+  store<u32>(it, r == 1 ? STATUS_NEED : STATUS_CORRUPT, 52);
+  return false;
+}
+
+function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize): i32 {
+  const m = mergeOf(it);
   const bound = load<u64>(it, 16);
-  let node = <usize>load<u32>(it, 4);
-  if (!(flags & ITER_STARTED)) {
-    node = flags & ITER_HAS_LOWER
-      ? mtSeek(mt, <usize>load<u32>(it, 24), load<u32>(it, 28), MAX_TRAILER)
-      : mtFirst(mt);
-    store<u32>(it, flags | ITER_STARTED, 8);
-  }
+  const saved = <usize>load<u32>(it, 40);
   let count = 0;
-  while (node != 0 && count < max) {
-    if (nodeTrailer(node) > bound) { // newer than the snapshot
-      node = mtNext(node);
+  store<u32>(it, STATUS_MORE, 52);
+  while (count < max) {
+    if (!settle(it)) return count;
+    const top = miTop(m);
+    if (top < 0) {
+      store<u32>(it, STATUS_DONE, 52);
+      return count;
+    }
+    const s = child(m, <u32>top);
+    const key = srcUserKey(s);
+    const keyLen = srcUserKeyLength(s);
+    if (load<u32>(it, 8) == 1) {
+      if (compareBytes(key, keyLen, bufData(saved), bufLength(saved)) == 0) { // an older version
+        miAdvance(m);
+        continue;
+      }
+      store<u32>(it, 0, 8);
+    }
+    const trailer = srcTrailer(s);
+    if (trailer > bound) { // newer than the snapshot
+      miAdvance(m);
       continue;
     }
-    // node is the newest visible version of its user key.
+    // The newest visible version of this user key.
     if (flags & ITER_HAS_UPPER) {
-      const c = compareUpper(it, node);
-      if (c > 0 || (c == 0 && !(flags & ITER_UPPER_INCLUSIVE))) { node = 0; break; }
+      const c = compareUpper(it, key, keyLen);
+      if (c > 0 || (c == 0 && !(flags & ITER_UPPER_INCLUSIVE))) {
+        store<u32>(it, STATUS_DONE, 52);
+        return count;
+      }
     }
-    const excluded = (flags & (ITER_HAS_LOWER | ITER_LOWER_INCLUSIVE)) == ITER_HAS_LOWER &&
-      compareLower(it, node) == 0;
-    if (!excluded && <u8>(nodeTrailer(node) & 0xff) == KIND_PUT) emit(out, count++, node);
-    const seen = node;
-    node = mtNext(node);
-    while (node != 0 && sameUserKey(node, seen)) node = mtNext(node);
+    const excluded = (flags & (ITER_HAS_LOWER | ITER_LOWER_INCLUSIVE)) == ITER_HAS_LOWER && compareLower(it, key, keyLen) == 0;
+    if (!excluded && <u8>(trailer & 0xff) == KIND_PUT) {
+      if (!arenaRoom(arena, keyLen, count)) return count;
+      emit(out, count++, toArena(arena, key, keyLen), keyLen, srcValue(s), srcValueLength(s));
+    }
+    bufSetLength(saved, 0);
+    bufAppend(saved, key, keyLen);
+    store<u32>(it, 1, 8);
+    miAdvance(m);
   }
-  store<u32>(it, <u32>node, 4);
   return count;
 }
 
-function fillReverse(it: usize, out: usize, max: i32, flags: u32): i32 {
-  const mt = <usize>load<u32>(it);
+function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize): i32 {
+  const m = mergeOf(it);
   const bound = load<u64>(it, 16);
-  let node = <usize>load<u32>(it, 4);
-  if (!(flags & ITER_STARTED)) {
-    if (flags & ITER_HAS_UPPER) {
-      // First node past the upper bound (an inclusive bound keeps every version
-      // of the bound key), then one step back.
-      const past = mtSeek(mt, <usize>load<u32>(it, 32), load<u32>(it, 36),
-        flags & ITER_UPPER_INCLUSIVE ? 0 : MAX_TRAILER);
-      node = past != 0 ? mtPrev(mt, past) : mtLast(mt);
-    } else {
-      node = mtLast(mt);
-    }
-    store<u32>(it, flags | ITER_STARTED, 8);
-  }
+  const saved = <usize>load<u32>(it, 40);
+  const savedValue = <usize>load<u32>(it, 44);
   let count = 0;
-  while (node != 0 && count < max) {
-    // Walking back through one user key meets its versions oldest first; the
-    // last one at or below the snapshot is the visible one.
-    const first = node;
-    let visible: usize = 0;
-    while (node != 0 && sameUserKey(node, first)) {
-      if (nodeTrailer(node) <= bound) visible = node;
-      node = mtPrev(mt, node);
+  store<u32>(it, STATUS_MORE, 52);
+  while (count < max) {
+    if (!settle(it)) return count;
+    const top = miTop(m);
+    const collecting = load<u32>(it, 8) == 1;
+    let key: usize = 0;
+    let keyLen: u32 = 0;
+    if (top >= 0) {
+      const s = child(m, <u32>top);
+      key = srcUserKey(s);
+      keyLen = srcUserKeyLength(s);
     }
-    if (flags & ITER_HAS_LOWER) {
-      const c = compareLower(it, first);
-      if (c < 0 || (c == 0 && !(flags & ITER_LOWER_INCLUSIVE))) { node = 0; break; }
+    if (collecting && (top < 0 || compareBytes(key, keyLen, bufData(saved), bufLength(saved)) != 0)) {
+      // Every version of the saved key has been seen: emit its newest visible one.
+      if (load<u32>(it, 12) == <u32>KIND_PUT) {
+        const n = bufLength(saved) + bufLength(savedValue);
+        if (!arenaRoom(arena, n, count)) return count;
+        const k = toArena(arena, bufData(saved), bufLength(saved));
+        const v = toArena(arena, bufData(savedValue), bufLength(savedValue));
+        emit(out, count++, k, bufLength(saved), v, bufLength(savedValue));
+      }
+      store<u32>(it, 0, 8);
+      continue;
     }
-    if (visible != 0 && <u8>(nodeTrailer(visible) & 0xff) == KIND_PUT) emit(out, count++, visible);
+    if (top < 0) {
+      store<u32>(it, STATUS_DONE, 52);
+      return count;
+    }
+    const s = child(m, <u32>top);
+    if (!collecting) {
+      if (flags & ITER_HAS_LOWER) {
+        const c = compareLower(it, key, keyLen);
+        if (c < 0 || (c == 0 && !(flags & ITER_LOWER_INCLUSIVE))) {
+          store<u32>(it, STATUS_DONE, 52);
+          return count;
+        }
+      }
+      bufSetLength(saved, 0);
+      bufAppend(saved, key, keyLen);
+      store<u32>(it, NONE, 12);
+      store<u32>(it, 1, 8);
+    }
+    // Versions come oldest first: the last one at or below the snapshot wins.
+    const trailer = srcTrailer(s);
+    if (trailer <= bound) {
+      store<u32>(it, <u32>(trailer & 0xff), 12);
+      bufSetLength(savedValue, 0);
+      if (<u8>(trailer & 0xff) == KIND_PUT) bufAppend(savedValue, srcValue(s), srcValueLength(s));
+    }
+    miAdvance(m);
   }
-  store<u32>(it, <u32>node, 4);
   return count;
 }

@@ -6,18 +6,23 @@
 // Sequences cross the boundary as f64 (exact below 2^53) so that no call
 // needs BigInt.
 //
-// Result area (RESULT, 16 bytes), written by mtGet:
-//   +0 u32 value pointer   +4 u32 value length
+// Result area (RESULT, 32 bytes):
+//   +0 u32 value pointer   +4 u32 value length      (mtGet, tableBlockGet)
+//   +8 f64 block offset    +16 f64 block size       (tableIndexSeek)
 
 import { batchApply, recordChecksumOk, recordSealAndApply } from "./write_batch";
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
-import { iterFill, iterFree, iterNew } from "./db_iter";
+import { tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestSequence, tbNew, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
+import { blockEntryCount, blockGet, blockVerify, filterMayContain, indexSeek } from "./table_reader";
+import { iterFill, iterFree, iterNew, iterStatus } from "./db_iter";
+import { child, miNeedChild, miNew } from "./merge_iter";
+import { memSourceNew, runBlockOffset, runBlockSize, runFile, runProvideBlock, runProvideIndex, runSourceNew, srcState } from "./sources";
 import {
   mtBytesUsed, mtCount, mtFind, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
   nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen,
 } from "./skiplist";
 
-const RESULT: usize = memory.data(16, 16);
+const RESULT: usize = memory.data(32, 16);
 let scratchPtr: usize = 0;
 let scratchCap: usize = 0;
 
@@ -108,14 +113,47 @@ export function recordCommit(mt: usize, record: usize, payloadLen: usize, sequen
 /** True when the record's stored CRC matches its bytes. */
 export function recordVerify(record: usize, payloadLen: usize): bool { return recordChecksumOk(record, payloadLen); }
 
-// ---- iterators --------------------------------------------------------------
+// ---- iterators ------------------------------------------------------------------
 
-/** Creates a visible-entry iterator; see db_iter.ts for flags. */
+export { memSourceNew, runSourceNew, srcState, runFile, runBlockOffset, runBlockSize, runProvideIndex, runProvideBlock };
+export { iterFill, iterFree, iterStatus };
+
+/**
+ * Creates a visible-entry iterator (db_iter.ts) over a merge of the n sources
+ * whose pointers are at children, newest source first; see db_iter.ts for flags.
+ */
 export function iterCreate(
-  mt: usize, sequence: f64, flags: u32,
+  children: usize, n: u32, sequence: f64, flags: u32,
   lower: usize, lowerLen: u32, upper: usize, upperLen: u32,
 ): usize {
-  return iterNew(mt, <u64>sequence, flags, lower, lowerLen, upper, upperLen);
+  return iterNew(miNew(n, children), <u64>sequence, flags, lower, lowerLen, upper, upperLen);
 }
 
-export { iterFill, iterFree };
+/** The index of the source the last fill stopped on (status NEED or CORRUPT). */
+export function iterNeedChild(it: usize): u32 { return miNeedChild(load<u32>(it)); }
+
+/** The source pointer of child i. */
+export function iterChild(it: usize, i: u32): usize { return child(load<u32>(it), i); }
+
+// ---- table building ------------------------------------------------------------
+
+export { tbNew, tbFree, tbAdd, tbAddMemtable, tbFinish, tbStaged, tbStagedLength, tbClearStaged, tbEntries, tbFileSize, tbSmallestSequence, tbLargestSequence };
+
+/** Adds one entry to a table builder (sequence as f64, kind 0/1). */
+export function tbAddEntry(tb: usize, key: usize, keyLen: u32, sequence: f64, kind: u32, value: usize, valueLen: u32): void {
+  tbAdd(tb, key, keyLen, (<u64>sequence << 8) | <u64>(kind & 0xff), value, valueLen);
+}
+
+// ---- table reading ---------------------------------------------------------------
+
+export { blockVerify, filterMayContain, blockEntryCount };
+
+/** Index lookup: 1 with the data block handle at RESULT +8/+16, 0 past the end, -1 malformed. */
+export function tableIndexSeek(index: usize, len: u32, key: usize, keyLen: u32, sequence: f64): i32 {
+  return indexSeek(index, len, key, keyLen, (<u64>sequence << 8) | 0xff, RESULT + 8);
+}
+
+/** Data block lookup as of sequence: 1 found (value at RESULT +0/+4), 2 deleted, 0 absent, -1 malformed. */
+export function tableBlockGet(block: usize, len: u32, key: usize, keyLen: u32, sequence: f64): i32 {
+  return blockGet(block, len, key, keyLen, (<u64>sequence << 8) | 0xff, RESULT);
+}

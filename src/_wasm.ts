@@ -40,8 +40,17 @@ export interface CoreExports {
   batchApplyTo(mt: number, payload: number, len: number): number;
   recordCommit(mt: number, record: number, payloadLen: number, sequence: number): number;
   recordVerify(record: number, payloadLen: number): number;
+  memSourceNew(mt: number): number;
+  runSourceNew(count: number, bounds: number): number;
+  srcState(source: number): number;
+  runFile(source: number): number;
+  runBlockOffset(source: number): number;
+  runBlockSize(source: number): number;
+  runProvideIndex(source: number, index: number, len: number): void;
+  runProvideBlock(source: number, block: number, len: number): void;
   iterCreate(
-    mt: number,
+    children: number,
+    n: number,
     sequence: number,
     flags: number,
     lower: number,
@@ -50,7 +59,27 @@ export interface CoreExports {
     upperLen: number,
   ): number;
   iterFill(it: number, out: number, max: number): number;
+  iterStatus(it: number): number;
+  iterNeedChild(it: number): number;
+  iterChild(it: number, i: number): number;
   iterFree(it: number): void;
+  tbNew(blockSize: number, restartInterval: number, bloomBitsPerKey: number): number;
+  tbFree(tb: number): void;
+  tbAddEntry(tb: number, key: number, keyLen: number, sequence: number, kind: number, value: number, valueLen: number): void;
+  tbAddMemtable(tb: number, cursor: number, maxStaged: number): number;
+  tbFinish(tb: number): void;
+  tbStaged(tb: number): number;
+  tbStagedLength(tb: number): number;
+  tbClearStaged(tb: number): void;
+  tbEntries(tb: number): number;
+  tbFileSize(tb: number): number;
+  tbSmallestSequence(tb: number): number;
+  tbLargestSequence(tb: number): number;
+  blockVerify(block: number, len: number): number;
+  filterMayContain(filter: number, len: number, key: number, keyLen: number): number;
+  blockEntryCount(block: number, len: number): number;
+  tableIndexSeek(index: number, len: number, key: number, keyLen: number, sequence: number): number;
+  tableBlockGet(block: number, len: number, key: number, keyLen: number, sequence: number): number;
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -153,6 +182,17 @@ const POOL_MAX = 1024;
 const POOL_MIN = runtime === "bun" ? Infinity : runtime === "node" ? 65 : 0;
 let slab = new Uint8Array(SLAB_SIZE);
 let slabUsed = 0;
+
+/** The masked CRC-32C of data (as stored on disk). */
+export function maskedCrc(data: Uint8Array): number {
+  const ptr = core.bufferAlloc(Math.max(1, data.length));
+  try {
+    bytes().set(data, ptr);
+    return core.crcMask(core.crc32c(ptr, data.length)) >>> 0;
+  } finally {
+    core.bufferFree(ptr);
+  }
+}
 
 /** A copy of len bytes at ptr. */
 export function copyOut(ptr: number, len: number): Uint8Array {

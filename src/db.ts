@@ -1,43 +1,70 @@
 // The database: orchestration of the write path (WAL + memtable), the read
-// path (memtable lookups and scans), snapshots and lifecycle.
+// path (memtables, then tables), memtable freezing and background flushes,
+// snapshots and lifecycle.
 //
 // Writes are applied in call order: put/delete/batch.write encode the write
 // into the scratch region, the core stamps the next sequence, seals the WAL
-// record and inserts it into the memtable in one call, and the sealed bytes
-// are queued on the log writer. A write is visible to reads at once; with
-// sync its promise resolves once the log is durable.
+// record and inserts it into the active memtable in one call, and the sealed
+// bytes are queued on the log writer. A write is visible to reads at once;
+// with sync its promise resolves once the log is durable.
+//
+// When the active memtable reaches memtableSize it becomes immutable, a new
+// memtable and a new log start, and a background flush writes the oldest
+// immutable memtable to an L0 table, records it in the manifest, and deletes
+// the logs it no longer needs. Writes wait only when MAX_IMMUTABLE memtables
+// are already queued for flushing and the active one is full.
 
 import { bytes, core, maxEncodedLength, scratch, view, writeData } from "./_wasm.ts";
 import type { Encoding } from "./encoding.ts";
 import { invalidArgument, SiltError } from "./errors.ts";
-import { KIND_DELETE, KIND_PUT, MAX_SEQUENCE } from "./format/internal_key.ts";
+import { compareUserKeys, KIND_DELETE, KIND_PUT, MAX_SEQUENCE, userKeyOf } from "./format/internal_key.ts";
 import { BATCH_HEADER_SIZE, RECORD_HEADER_SIZE } from "./format/log_format.ts";
-import { Scan, ScanCursor, type ScanOptions, type ScanSource, ScanSync } from "./iter/db_iterator.ts";
-import { Lookup, type Memtable, valueAt, valueLength } from "./memtable.ts";
+import { type ReadView, Scan, ScanCursor, type ScanOptions, type ScanSource, ScanSync } from "./iter/db_iterator.ts";
+import { Lookup, Memtable, valueAt, valueLength } from "./memtable.ts";
 import { type OpenOptions, type ResolvedOptions, resolveOptions, resolveSync, type WriteOptions } from "./options.ts";
 import { hasDatabase, recover } from "./recovery.ts";
 import { Snapshot, type SnapshotReader } from "./snapshot.ts";
 import { joinPath, type StorageLock } from "./storage/storage.ts";
-import { LOCK_FILE, logFileName } from "./version/file_names.ts";
-import type { LogWriter } from "./wal/log_writer.ts";
+import { BlockCache } from "./table/block_cache.ts";
+import { TableCache } from "./table/table_cache.ts";
+import type { ReadCounters } from "./table/table_reader.ts";
+import { writeMemtableTable } from "./table/table_builder.ts";
+import { LOCK_FILE, logFileName, parseFileName } from "./version/file_names.ts";
+import type { FileMeta } from "./version/version_edit.ts";
+import type { VersionSet } from "./version/version_set.ts";
+import { LogWriter } from "./wal/log_writer.ts";
 import { type BatchTarget, WriteBatch } from "./write_batch.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 const ENTRY_OFFSET = RECORD_HEADER_SIZE + BATCH_HEADER_SIZE;
+/** Immutable memtables queued for flushing before writes wait. */
+const MAX_IMMUTABLE = 2;
+/** Open table files kept by the table cache. */
+const MAX_OPEN_TABLES = 500;
 
 /** Figures from {@linkcode Db.stats}. */
 export interface DbStats {
   /** Sequence number of the last write. */
   sequence: number;
-  /** The in-memory table. */
+  /** The active memtable. */
   memtable: {
     /** Entries, every version and tombstone counted. */
     entries: number;
-    /** Bytes of entries (nodes, keys, values). */
+    /** Bytes of entries (towers, keys, values). */
     bytes: number;
     /** Bytes of linear memory reserved. */
     memoryUsage: number;
   };
+  /** Memtables waiting to be flushed. */
+  immutable: { count: number; bytes: number };
+  /** Table files per level (L0 first). */
+  levels: { level: number; files: number; bytes: number; entries: number }[];
+  /** Flushes done since open. */
+  flushes: number;
+  /** The data block cache. */
+  blockCache: { hits: number; misses: number; hitRate: number; bytes: number; capacity: number };
+  /** Point reads the bloom filters answered without reading a block, of those that consulted one. */
+  bloom: { useful: number; checked: number };
   /** The write-ahead log. */
   wal: {
     /** Current log file name. */
@@ -47,6 +74,8 @@ export interface DbStats {
     /** fdatasync calls since open (sync writes share them). */
     syncs: number;
   };
+  /** Time writes waited for a flush (ms). */
+  stallMs: number;
   /** Live snapshots. */
   snapshots: number;
   /** Open scans. */
@@ -57,6 +86,26 @@ export interface DbStats {
 
 /** Value type produced by an encoding name. */
 export type Decoded<E> = E extends "utf8" ? string : E extends "json" ? unknown : Uint8Array;
+
+/** A memtable and what keeps it alive. */
+interface MemtableHandle {
+  mt: Memtable;
+  /** Smallest log file holding its data. */
+  firstLog: number;
+  /** Readers (scans) using it. */
+  refs: number;
+  /** Flushed: free it when the last reader goes. */
+  retired: boolean;
+}
+
+/** A write waiting for a flush to make room. */
+interface QueuedWrite {
+  record: Uint8Array;
+  count: number;
+  sync: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 /**
  * Opens (creating if needed) the database in directory `path`.
@@ -94,7 +143,7 @@ export async function open<O extends OpenOptions = Record<never, never>>(
       throw new SiltError("NOT_FOUND", `${path} holds no database (createIfMissing is false or readOnly is set)`, { file: path });
     }
     const state = await recover(path, names, o);
-    return new Db(path, o, lock, state.memtable, state.log, state.logNumber, state.lastSequence);
+    return new Db(path, o, lock, state);
   } catch (err) {
     lock.release();
     throw err;
@@ -122,36 +171,41 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #keys: Encoding<unknown>;
   #values: Encoding<unknown>;
   #lock: StorageLock;
-  #memtable: Memtable;
+  #versions: VersionSet;
+  #mem: MemtableHandle;
+  #imm: MemtableHandle[] = []; // newest first
   #wal: LogWriter | undefined;
   #logNumber: number;
   #lastSequence: number;
   #state: "open" | "closing" | "closed" = "open";
-  #scans = new Set<number>();
+  #scans = new Set<() => void>();
   #snapshots = new Set<Snapshot<K, V>>();
+  #tables: TableCache;
+  #blocks: BlockCache;
+  #counters: ReadCounters = { bloomUseful: 0, bloomChecked: 0 };
+  #flushing: Promise<void> | undefined;
+  #flushes = 0;
+  #background: SiltError | undefined;
+  #queue: QueuedWrite[] = [];
+  #stallMs = 0;
   #batchTarget: BatchTarget;
   #scanSource: ScanSource;
   #reader: SnapshotReader<K, V>;
 
   /** @internal Use {@linkcode open}. */
-  constructor(
-    path: string,
-    o: ResolvedOptions,
-    lock: StorageLock,
-    memtable: Memtable,
-    wal: LogWriter | undefined,
-    logNumber: number,
-    lastSequence: number,
-  ) {
+  constructor(path: string, o: ResolvedOptions, lock: StorageLock, state: Awaited<ReturnType<typeof recover>>) {
     this.path = path;
     this.#o = o;
     this.#keys = o.keyEncoding;
     this.#values = o.valueEncoding;
     this.#lock = lock;
-    this.#memtable = memtable;
-    this.#wal = wal;
-    this.#logNumber = logNumber;
-    this.#lastSequence = lastSequence;
+    this.#versions = state.versions;
+    this.#mem = { mt: state.memtable, firstLog: state.memtableLog, refs: 0, retired: false };
+    this.#wal = state.log;
+    this.#logNumber = state.logNumber;
+    this.#lastSequence = state.lastSequence;
+    this.#tables = new TableCache(o.fs, path, MAX_OPEN_TABLES);
+    this.#blocks = new BlockCache(o.blockCacheSize);
     this.#batchTarget = {
       keyEncoding: o.keyEncoding,
       valueEncoding: o.valueEncoding,
@@ -162,20 +216,23 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#scanSource = {
       keyEncoding: o.keyEncoding,
       valueEncoding: o.valueEncoding,
+      tables: this.#tables,
+      blocks: this.#blocks,
       checkOpen: () => this.#checkOpen(),
-      track: (it) => {
-        this.#scans.add(it);
-        return () => {
-          if (this.#scans.delete(it)) core.iterFree(it);
-        };
+      acquireView: () => this.#acquireView(),
+      track: (release) => {
+        this.#scans.add(release);
+        return () => this.#scans.delete(release);
       },
     };
     this.#reader = {
       getAt: (key, sequence) => this.#getAt(key, sequence),
-      scanAt: (options, sequence) => new Scan(this.#cursor(options, sequence)),
-      scanSyncAt: (options, sequence) => new ScanSync(this.#cursor(options, sequence)),
+      scanAt: (options, sequence) => new Scan(new ScanCursor(this.#scanSource, sequence, options)),
+      scanSyncAt: (options, sequence) => new ScanSync(new ScanCursor(this.#scanSource, sequence, options)),
       releaseSnapshot: (snapshot) => this.#snapshots.delete(snapshot),
     };
+    // A recovered memtable may already be full.
+    if (!o.readOnly && this.#mem.mt.bytesUsed >= o.memtableSize) this.#freeze();
   }
 
   /** "open", "closing" (close() is under way) or "closed". */
@@ -267,17 +324,95 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     }
   }
 
-  /** Applies the record at `record` (payload built, sequence not yet stamped) and logs it. */
+  /** Applies the record at `record` (payload built, sequence not yet stamped) and logs it, or queues it. */
   #commit(record: number, payloadLen: number, count: number, sync: boolean): Promise<void> {
+    if (this.#lastSequence + count > MAX_SEQUENCE) throw new SiltError("INVALID_ARGUMENT", "sequence numbers are exhausted");
+    if (this.#queue.length > 0 || this.#mustWait()) {
+      const copy = bytes().slice(record, record + RECORD_HEADER_SIZE + payloadLen);
+      return new Promise((resolve, reject) => this.#queue.push({ record: copy, count, sync, resolve, reject }));
+    }
+    return this.#apply(record, payloadLen, count, sync);
+  }
+
+  #apply(record: number, payloadLen: number, count: number, sync: boolean): Promise<void> {
     const wal = this.#wal!;
-    const sequence = this.#lastSequence + 1;
-    if (sequence + count - 1 > MAX_SEQUENCE) throw new SiltError("INVALID_ARGUMENT", "sequence numbers are exhausted");
-    if (this.#memtable.commitRecord(record, payloadLen, sequence) !== count) {
+    if (this.#mem.mt.commitRecord(record, payloadLen, this.#lastSequence + 1) !== count) {
       throw new Error(`siltdb internal error: core rejected a write batch it was given`);
     }
     this.#lastSequence += count;
     wal.add(bytes().subarray(record, record + RECORD_HEADER_SIZE + payloadLen));
-    return sync ? wal.sync() : RESOLVED;
+    const done = sync ? wal.sync() : RESOLVED;
+    if (this.#mem.mt.bytesUsed >= this.#o.memtableSize && this.#imm.length < MAX_IMMUTABLE) this.#freeze();
+    return done;
+  }
+
+  /** The active memtable is full and no more can be queued for flushing. */
+  #mustWait(): boolean {
+    return this.#mem.mt.bytesUsed >= this.#o.memtableSize && this.#imm.length >= MAX_IMMUTABLE;
+  }
+
+  /** Applies queued writes while there is room. */
+  #drainQueue(): void {
+    while (this.#queue.length > 0 && !this.#mustWait()) {
+      const w = this.#queue.shift()!;
+      try {
+        this.#checkWritable();
+        const record = scratch(w.record.length);
+        bytes().set(w.record, record);
+        this.#apply(record, w.record.length - RECORD_HEADER_SIZE, w.count, w.sync).then(w.resolve, w.reject);
+      } catch (err) {
+        w.reject(err);
+      }
+    }
+  }
+
+  /** Makes the active memtable immutable, starts a new memtable and log, schedules a flush. */
+  #freeze(): void {
+    const previous = this.#wal!;
+    const number = this.#versions.newFileNumber();
+    this.#wal = LogWriter.create(this.#o.fs, joinPath(this.path, logFileName(number)), previous.close());
+    this.#logNumber = number;
+    this.#imm.unshift(this.#mem);
+    this.#mem = { mt: new Memtable(), firstLog: number, refs: 0, retired: false };
+    this.#flushing ??= this.#flushLoop().finally(() => {
+      this.#flushing = undefined;
+    });
+  }
+
+  /** Flushes immutable memtables, oldest first, until none is left. */
+  async #flushLoop(): Promise<void> {
+    while (this.#imm.length > 0 && this.#background === undefined) {
+      const handle = this.#imm[this.#imm.length - 1];
+      try {
+        const added: { level: number; file: FileMeta }[] = [];
+        if (handle.mt.count > 0) {
+          const number = this.#versions.newFileNumber();
+          const file = await writeMemtableTable(this.#o.fs, this.path, number, handle.mt, this.#o);
+          added.push({ level: 0, file });
+        }
+        // Logs older than the next memtable's first log now hold nothing unflushed.
+        const next = this.#imm.length >= 2 ? this.#imm[this.#imm.length - 2] : this.#mem;
+        await this.#versions.logAndApply({ added, logNumber: next.firstLog, lastSequence: this.#lastSequence });
+        this.#imm.pop();
+        handle.retired = true;
+        if (handle.refs === 0) handle.mt.free();
+        this.#flushes++;
+        this.#removeObsoleteLogs();
+      } catch (err) {
+        this.#background = err instanceof SiltError ? err : new SiltError("IO_ERROR", `flush failed: ${String(err)}`, {}, err);
+      }
+      const started = this.#queue.length > 0 ? performance.now() : 0;
+      this.#drainQueue();
+      if (started) this.#stallMs += performance.now() - started;
+    }
+    if (this.#background) for (const w of this.#queue.splice(0)) w.reject(this.#background);
+  }
+
+  #removeObsoleteLogs(): void {
+    for (const name of this.#o.fs.list(this.path)) {
+      const p = parseFileName(name);
+      if (p?.kind === "log" && p.number < this.#versions.logNumber) this.#o.fs.remove(joinPath(this.path, name));
+    }
   }
 
   // ---- reads ----------------------------------------------------------------
@@ -315,8 +450,48 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     const k = this.#keys.encode(key, "key");
     const ptr = scratch(maxEncodedLength(k));
     const len = writeData(ptr, k);
-    if (this.#memtable.lookupAt(ptr, len, sequence) !== Lookup.Found) return undefined;
-    return this.#values.decode(valueAt(), valueLength()) as V;
+    // Memtables, newest first: the first version found decides.
+    let found = this.#mem.mt.lookupAt(ptr, len, sequence);
+    for (let i = 0; found === Lookup.Absent && i < this.#imm.length; i++) found = this.#imm[i].mt.lookupAt(ptr, len, sequence);
+    if (found === Lookup.Found) return this.#values.decode(valueAt(), valueLength()) as V;
+    if (found === Lookup.Deleted) return undefined;
+    return this.#getFromTables(ptr, len, sequence);
+  }
+
+  /** Reads the key (len bytes at ptr) from the tables: L0 newest first, then one file per level. */
+  #getFromTables(ptr: number, len: number, sequence: number): V | undefined {
+    const version = this.#versions.current;
+    const userKey = bytes().slice(ptr, ptr + len);
+    const decode = (p: number, n: number) => this.#values.decode(p, n) as V;
+    for (const file of version.levels[0]) {
+      if (compareUserKeys(userKey, userKeyOf(file.smallest)) < 0 || compareUserKeys(userKey, userKeyOf(file.largest)) > 0) continue;
+      const result = this.#tableGet(file, ptr, len, sequence, decode);
+      if (result !== undefined) return result === null ? undefined : result;
+    }
+    for (let level = 1; level < version.levels.length; level++) {
+      const files = version.levels[level];
+      // The first file whose largest key is at or after the key.
+      let lo = 0;
+      let hi = files.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareUserKeys(userKeyOf(files[mid].largest), userKey) < 0) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo === files.length || compareUserKeys(userKey, userKeyOf(files[lo].smallest)) < 0) continue;
+      const result = this.#tableGet(files[lo], ptr, len, sequence, decode);
+      if (result !== undefined) return result === null ? undefined : result;
+    }
+    return undefined;
+  }
+
+  #tableGet(file: FileMeta, ptr: number, len: number, sequence: number, decode: (p: number, n: number) => V): V | null | undefined {
+    const table = this.#tables.acquire(file.number);
+    try {
+      return table.get(ptr, len, sequence, this.#blocks, decode, this.#counters);
+    } finally {
+      this.#tables.release(table);
+    }
   }
 
   /**
@@ -329,7 +504,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   scan(options?: ScanOptions<K>): Scan<K, V> {
-    return new Scan(this.#cursor(options, this.#lastSequence));
+    return new Scan(new ScanCursor(this.#scanSource, this.#lastSequence, options));
   }
 
   /**
@@ -341,11 +516,32 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   scanSync(options?: ScanOptions<K>): ScanSync<K, V> {
-    return new ScanSync(this.#cursor(options, this.#lastSequence));
+    return new ScanSync(new ScanCursor(this.#scanSource, this.#lastSequence, options));
   }
 
-  #cursor(options: ScanOptions<unknown> | undefined, sequence: number): ScanCursor<K, V> {
-    return new ScanCursor<K, V>(this.#scanSource, this.#memtable.ptr, sequence, options);
+  /** The memtables and table files a new reader sees, referenced until released. */
+  #acquireView(): ReadView {
+    const handles = [this.#mem, ...this.#imm];
+    for (const h of handles) h.refs++;
+    const version = this.#versions.current.ref();
+    const runs: FileMeta[][] = version.levels[0].map((f) => [f]);
+    for (let level = 1; level < version.levels.length; level++) {
+      if (version.levels[level].length > 0) runs.push([...version.levels[level]]);
+    }
+    let released = false;
+    return {
+      memtables: handles.map((h) => h.mt.ptr),
+      runs,
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const h of handles) {
+          h.refs--;
+          if (h.retired && h.refs === 0) h.mt.free();
+        }
+        version.unref();
+      },
+    };
   }
 
   /**
@@ -365,30 +561,62 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     return snapshot;
   }
 
-  // ---- lifecycle ------------------------------------------------------------
+  // ---- maintenance and lifecycle ---------------------------------------------
+
+  /**
+   * Writes the memtable to a table file and waits for every pending flush.
+   *
+   * @example
+   * ```ts
+   * await db.flush();
+   * ```
+   */
+  async flush(): Promise<void> {
+    this.#checkWritable();
+    if (this.#mem.mt.count > 0) {
+      while (this.#imm.length >= MAX_IMMUTABLE && this.#flushing) await this.#flushing;
+      this.#checkWritable();
+      if (this.#mem.mt.count > 0) this.#freeze();
+    }
+    while (this.#flushing) await this.#flushing;
+    if (this.#background) throw this.#background;
+  }
 
   /**
    * Figures about the database.
    *
    * @example
    * ```ts
-   * console.log(db.stats().memtable.entries);
+   * console.log(db.stats().levels[0].files);
    * ```
    */
   stats(): DbStats {
     this.#checkOpen();
+    const cache = this.#blocks.stats();
+    const lookups = cache.hits + cache.misses;
     return {
       sequence: this.#lastSequence,
       memtable: {
-        entries: this.#memtable.count,
-        bytes: this.#memtable.bytesUsed,
-        memoryUsage: this.#memtable.memoryUsage,
+        entries: this.#mem.mt.count,
+        bytes: this.#mem.mt.bytesUsed,
+        memoryUsage: this.#mem.mt.memoryUsage,
       },
+      immutable: { count: this.#imm.length, bytes: this.#imm.reduce((n, h) => n + h.mt.bytesUsed, 0) },
+      levels: this.#versions.current.levels.map((files, level) => ({
+        level,
+        files: files.length,
+        bytes: files.reduce((n, f) => n + f.size, 0),
+        entries: files.reduce((n, f) => n + f.entries, 0),
+      })),
+      flushes: this.#flushes,
+      blockCache: { hits: cache.hits, misses: cache.misses, hitRate: lookups ? cache.hits / lookups : 0, bytes: cache.bytes, capacity: cache.capacity },
+      bloom: { useful: this.#counters.bloomUseful, checked: this.#counters.bloomChecked },
       wal: {
         file: logFileName(this.#logNumber),
         bytesWritten: this.#wal?.bytesAdded ?? 0,
         syncs: this.#wal?.syncCount ?? 0,
       },
+      stallMs: this.#stallMs,
       snapshots: this.#snapshots.size,
       scans: this.#scans.size,
       coreMemory: core.memory.buffer.byteLength,
@@ -396,8 +624,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   }
 
   /**
-   * Writes and syncs the log, releases memory and the directory lock. Open
-   * scans and snapshots stop working. A second close fails with `CLOSED`.
+   * Waits for background work and queued writes, writes and syncs the log,
+   * releases memory and the directory lock. Open scans and snapshots stop
+   * working. A second close fails with `CLOSED`.
    *
    * @example
    * ```ts
@@ -408,12 +637,17 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     if (this.#state !== "open") throw new SiltError("CLOSED", `${this.path} is already ${this.#state}`);
     this.#state = "closing";
     try {
+      while (this.#flushing) await this.#flushing;
       await this.#wal?.close();
+      await this.#versions.close();
     } finally {
-      for (const it of this.#scans) core.iterFree(it);
-      this.#scans.clear();
+      for (const w of this.#queue.splice(0)) w.reject(new SiltError("CLOSED", `${this.path} closed before the write could be applied`));
+      for (const release of [...this.#scans]) release();
       for (const snapshot of [...this.#snapshots]) snapshot.release();
-      this.#memtable.free();
+      this.#mem.mt.free();
+      for (const h of this.#imm) h.mt.free();
+      this.#tables.close();
+      this.#blocks.clear();
       this.#lock.release();
       this.#state = "closed";
     }
@@ -426,9 +660,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #checkWritable(): void {
     this.#checkOpen();
     if (this.#wal === undefined) throw new SiltError("READ_ONLY", `${this.path} was opened read-only`);
-    const failure = this.#wal.failure;
+    const failure = this.#wal.failure ?? this.#background;
     if (failure) {
-      throw new SiltError("IO_ERROR", `${this.path} refuses writes after a log failure: ${failure.message}`, {
+      throw new SiltError("IO_ERROR", `${this.path} refuses writes after a failure: ${failure.message}`, {
         file: failure.file,
       }, failure);
     }

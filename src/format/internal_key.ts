@@ -9,3 +9,48 @@ export const KIND_DELETE = 0;
 export const KIND_PUT = 1;
 /** Largest sequence siltdb assigns (2^53 - 1). */
 export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
+
+/** Compares internal keys (user key + 8-byte little-endian trailer): user key ascending, trailer descending. */
+export function compareInternalKeys(a: Uint8Array, b: Uint8Array): number {
+  const al = a.length - 8;
+  const bl = b.length - 8;
+  const n = Math.min(al, bl);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  if (al !== bl) return al - bl;
+  for (let i = 7; i >= 0; i--) if (a[al + i] !== b[bl + i]) return b[bl + i] - a[al + i];
+  return 0;
+}
+
+/** The user key part of an internal key (a view). */
+export function userKeyOf(internal: Uint8Array): Uint8Array {
+  return internal.subarray(0, internal.length - 8);
+}
+
+/** An internal key from a user key, a sequence and a kind. */
+export function internalKey(userKey: Uint8Array, sequence: number, kind: number): Uint8Array {
+  const key = new Uint8Array(userKey.length + 8);
+  key.set(userKey);
+  // trailer = (sequence << 8) | kind, little-endian u64: byte 0 = kind, bytes 1-7 = sequence
+  const dv = new DataView(key.buffer);
+  const at = userKey.length;
+  dv.setUint8(at, kind);
+  dv.setUint32(at + 1, sequence % 4294967296, true);
+  const high = Math.floor(sequence / 4294967296);
+  dv.setUint16(at + 5, high & 0xffff, true);
+  dv.setUint8(at + 7, high >>> 16);
+  return key;
+}
+
+/** Compares two user keys bytewise. */
+export function compareUserKeys(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+/** The sequence number in an internal key's trailer. */
+export function sequenceOf(internal: Uint8Array): number {
+  const dv = new DataView(internal.buffer, internal.byteOffset, internal.byteLength);
+  const at = internal.length - 8;
+  return dv.getUint32(at + 1, true) + (dv.getUint16(at + 5, true) + dv.getUint8(at + 7) * 65536) * 4294967296;
+}

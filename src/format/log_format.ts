@@ -1,6 +1,7 @@
 // WAL (write-ahead log) file layout. Do not change: these bytes are on disk.
 //
-// A log file is a header followed by records:
+// A log file is a header followed by records. Write-ahead logs and manifests
+// are both log files:
 //
 //   file header (16 bytes)
 //     +0   8 bytes  magic "SILTLOG\n"
@@ -10,7 +11,7 @@
 //   record (9-byte header + payload), repeated
 //     +0   u32  masked CRC-32C of bytes [+4, +9 + length): length, type, payload
 //     +4   u32  payload length
-//     +8   u8   type: 1 = write batch
+//     +8   u8   type: 1 = write batch (NNNNNN.log), 2 = version edit (MANIFEST-NNNNNN)
 //     +9   payload (a write batch, see core/write_batch.ts and docs/format.md)
 //
 // All integers little-endian. The record header and batch layout are built
@@ -25,8 +26,10 @@ export const LOG_VERSION = 1;
 export const LOG_HEADER_SIZE = 16;
 /** Bytes in a record header. */
 export const RECORD_HEADER_SIZE = 9;
-/** Record type of a write batch. */
+/** Record type of a write batch (in write-ahead logs). */
 export const RECORD_TYPE_BATCH = 1;
+/** Record type of a version edit (in manifests, src/version/version_edit.ts). */
+export const RECORD_TYPE_EDIT = 2;
 /** Bytes in a write batch header (u64 sequence + u32 count). */
 export const BATCH_HEADER_SIZE = 12;
 

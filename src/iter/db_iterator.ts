@@ -1,16 +1,23 @@
-// Range scans: the options users pass, and the iterator that pulls visible
-// entries from the core (core/db_iter.ts) in batches and decodes them.
+// Range scans: the options users pass, and the cursor that pulls visible
+// entries from the core (core/db_iter.ts over core/merge_iter.ts) in batches,
+// services its requests for table blocks, and decodes entries.
 //
 // One core call fills up to `batch` entries (16, doubling up to 1024) as
 // (key pointer, key length, value pointer, value length) quadruples in the
-// scratch region; this file copies them out with the key and value
-// encodings. The core iterator is freed when the scan ends, when it is
-// closed (break out of for-of / for-await calls return()), when its database
-// closes, or, for an abandoned scan, when it is garbage collected.
+// scratch region, or stops early when a table source needs an index or data
+// block: the cursor copies out what was filled, reads the block through the
+// table and block caches, hands it to the source, and goes on. A scan holds
+// its read view (memtables and table version) and the blocks its sources sit
+// on until it ends, is closed (break out of for-of / for-await calls
+// return()), its database closes, or it is garbage collected.
 
-import { core, maxEncodedLength, scratch, words, writeData } from "../_wasm.ts";
+import { core, maxEncodedLength, scratch, view, words, writeData } from "../_wasm.ts";
 import type { Encoding } from "../encoding.ts";
-import { invalidArgument } from "../errors.ts";
+import { corruption, invalidArgument } from "../errors.ts";
+import type { BlockCache, CachedBlock } from "../table/block_cache.ts";
+import type { TableCache } from "../table/table_cache.ts";
+import type { TableReader } from "../table/table_reader.ts";
+import type { FileMeta } from "../version/version_edit.ts";
 
 /**
  * Range and direction of a scan. Bounds use the key encoding of the database.
@@ -46,21 +53,73 @@ const HAS_LOWER = 2;
 const LOWER_INCLUSIVE = 4;
 const HAS_UPPER = 8;
 const UPPER_INCLUSIVE = 16;
+// Fill statuses and source states (core/db_iter.ts, core/sources.ts).
+const STATUS_DONE = 1;
+const STATUS_NEED = 2;
+const STATUS_CORRUPT = 3;
+const NEED_INDEX = 2;
 
 const FIRST_BATCH = 16;
 const MAX_BATCH = 1024;
+
+/** What a scan reads: memtables (newest first) and runs of table files (newest first). */
+export interface ReadView {
+  /** Memtable addresses, newest first. */
+  memtables: number[];
+  /** Each L0 file as a run (newest first), then each non-empty level as one run. */
+  runs: FileMeta[][];
+  /** Gives the view back (memtables and version may then be freed). */
+  release(): void;
+}
 
 /** What a scan needs from its database. */
 export interface ScanSource {
   readonly keyEncoding: Encoding<unknown>;
   readonly valueEncoding: Encoding<unknown>;
+  readonly tables: TableCache;
+  readonly blocks: BlockCache;
   /** Throws CLOSED once the database is closed. */
   checkOpen(): void;
-  /** Tracks a core iterator so the database can free it at close; returns an untrack function. */
-  track(iterator: number): () => void;
+  /** The current read view, referenced. */
+  acquireView(): ReadView;
+  /** Tracks a scan's resources so the database can release them at close; returns an untrack function. */
+  track(release: () => void): () => void;
 }
 
-const finalizer = new FinalizationRegistry<() => void>((release) => release());
+/** A run's position in the files: the table and block its source sits on. */
+interface RunState {
+  files: FileMeta[];
+  table?: TableReader;
+  block?: CachedBlock;
+}
+
+/** Everything a scan holds, releasable without the cursor object (for the finalizer). */
+class ScanResources {
+  it = 0;
+  runs: RunState[] = [];
+  view: ReadView | undefined;
+  untrack: (() => void) | undefined;
+  constructor(readonly source: ScanSource) {}
+
+  release(): void {
+    if (this.it !== 0) {
+      core.iterFree(this.it);
+      this.it = 0;
+    }
+    for (const run of this.runs) {
+      if (run.block) this.source.blocks.release(run.block);
+      if (run.table) this.source.tables.release(run.table);
+    }
+    this.runs = [];
+    this.view?.release();
+    this.view = undefined;
+    const untrack = this.untrack;
+    this.untrack = undefined;
+    untrack?.();
+  }
+}
+
+const finalizer = new FinalizationRegistry<ScanResources>((resources) => resources.release());
 
 /** The bound of one side as (bytes or text, inclusive), checking the pair. */
 function bound(
@@ -77,21 +136,42 @@ function bound(
   return undefined;
 }
 
+/** Bounds of each file of a run, packed for core runSourceNew: (ptr, len) of smallest and largest. */
+function packRunBounds(files: FileMeta[]): number {
+  const keyBytes = files.reduce((n, f) => n + f.smallest.length + f.largest.length, 0);
+  const ptr = core.bufferAlloc(files.length * 16 + keyBytes);
+  const dv = view();
+  const mem = new Uint8Array(dv.buffer);
+  let key = ptr + files.length * 16;
+  files.forEach((f, i) => {
+    const at = ptr + i * 16;
+    mem.set(f.smallest, key);
+    dv.setUint32(at, key, true);
+    dv.setUint32(at + 4, f.smallest.length, true);
+    key += f.smallest.length;
+    mem.set(f.largest, key);
+    dv.setUint32(at + 8, key, true);
+    dv.setUint32(at + 12, f.largest.length, true);
+    key += f.largest.length;
+  });
+  return ptr;
+}
+
 /**
  * The machinery of a scan: pulls visible entries from the core in batches.
  * Users get it wrapped as a {@linkcode Scan} (async) or {@linkcode ScanSync}.
  */
 export class ScanCursor<K, V> {
   #source: ScanSource;
-  #it = 0;
-  #untrack: (() => void) | undefined;
+  #res: ScanResources;
+  #memtables = 0;
   #entries: [K, V][] = [];
   #index = 0;
   #remaining: number;
   #batch = FIRST_BATCH;
   #exhausted = false;
 
-  constructor(source: ScanSource, memtable: number, sequence: number, options: ScanOptions<unknown> | undefined) {
+  constructor(source: ScanSource, sequence: number, options: ScanOptions<unknown> | undefined) {
     source.checkOpen();
     if (options === undefined) options = {};
     if (typeof options !== "object" || options === null) throw invalidArgument("scan options must be an object");
@@ -104,22 +184,35 @@ export class ScanCursor<K, V> {
     const lower = bound(options, "gt", "gte", source.keyEncoding);
     const upper = bound(options, "lt", "lte", source.keyEncoding);
     this.#source = source;
+    this.#res = new ScanResources(source);
     this.#remaining = limit;
     if (limit === 0) {
       this.#exhausted = true;
       return;
     }
+    const res = this.#res;
+    const readView = source.acquireView();
+    res.view = readView;
+    // Sources first (they allocate), then the arguments in scratch.
+    const children: number[] = readView.memtables.map((mt) => core.memSourceNew(mt));
+    this.#memtables = children.length;
+    for (const files of readView.runs) {
+      children.push(core.runSourceNew(files.length, packRunBounds(files)));
+      res.runs.push({ files });
+    }
     const lowerData = lower?.[0] ?? "";
     const upperData = upper?.[0] ?? "";
-    const ptr = scratch(maxEncodedLength(lowerData) + maxEncodedLength(upperData));
-    const lowerLen = writeData(ptr, lowerData);
-    const upperLen = writeData(ptr + lowerLen, upperData);
+    const childBytes = children.length * 4;
+    const ptr = scratch(childBytes + maxEncodedLength(lowerData) + maxEncodedLength(upperData));
+    children.forEach((c, i) => words()[(ptr >>> 2) + i] = c);
+    const lowerLen = writeData(ptr + childBytes, lowerData);
+    const upperLen = writeData(ptr + childBytes + lowerLen, upperData);
     let flags = reverse ? REVERSE : 0;
     if (lower) flags |= HAS_LOWER | (lower[1] ? LOWER_INCLUSIVE : 0);
     if (upper) flags |= HAS_UPPER | (upper[1] ? UPPER_INCLUSIVE : 0);
-    this.#it = core.iterCreate(memtable, sequence, flags, ptr, lowerLen, ptr + lowerLen, upperLen);
-    this.#untrack = source.track(this.#it);
-    finalizer.register(this, this.#untrack, this);
+    res.it = core.iterCreate(ptr, children.length, sequence, flags, ptr + childBytes, lowerLen, ptr + childBytes + lowerLen, upperLen);
+    res.untrack = source.track(() => res.release());
+    finalizer.register(this, res, this);
   }
 
   /** The next entry, or undefined at the end. Throws CLOSED if the database closed meanwhile. */
@@ -135,9 +228,10 @@ export class ScanCursor<K, V> {
   }
 
   #fill(): void {
+    const it = this.#res.it;
     const max = Math.min(this.#batch, this.#remaining);
     const out = scratch(max * 16);
-    const n = core.iterFill(this.#it, out, max);
+    const n = core.iterFill(it, out, max);
     const w = words();
     const keyEnc = this.#source.keyEncoding;
     const valueEnc = this.#source.valueEncoding;
@@ -148,8 +242,42 @@ export class ScanCursor<K, V> {
     this.#entries = entries;
     this.#index = 0;
     this.#remaining -= n;
-    if (this.#batch < MAX_BATCH) this.#batch *= 2;
-    if (n < max || this.#remaining === 0) this.#release();
+    if (n > 0 && this.#batch < MAX_BATCH) this.#batch *= 2;
+    const status = core.iterStatus(it);
+    if (status === STATUS_NEED) this.#provide();
+    else if (status === STATUS_CORRUPT) throw this.#corruption();
+    if (status === STATUS_DONE || this.#remaining === 0) this.#release();
+  }
+
+  /** Reads what the source the core stopped on needs and hands it over. */
+  #provide(): void {
+    const it = this.#res.it;
+    const child = core.iterNeedChild(it);
+    const source = core.iterChild(it, child);
+    const run = this.#res.runs[child - this.#memtables];
+    if (core.srcState(source) === NEED_INDEX) {
+      const file = run.files[core.runFile(source)];
+      const table = this.#source.tables.acquire(file.number);
+      core.runProvideIndex(source, table.index.ptr, table.index.size);
+      if (run.table) this.#source.tables.release(run.table);
+      run.table = table;
+    } else {
+      const table = run.table!;
+      const handle = { offset: core.runBlockOffset(source), size: core.runBlockSize(source) };
+      const block = this.#source.blocks.get(table.number, handle.offset, () => table.readBlock(handle));
+      core.runProvideBlock(source, block.ptr, block.size);
+      if (run.block) this.#source.blocks.release(run.block);
+      run.block = block;
+    }
+  }
+
+  #corruption() {
+    const it = this.#res.it;
+    const child = core.iterNeedChild(it);
+    const source = core.iterChild(it, child);
+    const run = this.#res.runs[child - this.#memtables];
+    const path = run?.table?.path ?? "a table";
+    return corruption(path, core.runBlockOffset(source), "malformed block");
   }
 
   /** Ends the scan early and frees its resources. Idempotent. */
@@ -159,14 +287,11 @@ export class ScanCursor<K, V> {
     this.#release();
   }
 
-  /** Marks the end of the entries from the core and frees the core iterator; buffered entries stay. */
+  /** Marks the end of the entries from the core and frees its resources; buffered entries stay. */
   #release(): void {
     this.#exhausted = true;
-    if (this.#it !== 0) {
-      this.#it = 0;
-      finalizer.unregister(this);
-      this.#untrack?.();
-    }
+    finalizer.unregister(this);
+    this.#res.release();
   }
 }
 

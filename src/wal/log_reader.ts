@@ -35,21 +35,21 @@ export interface LogReplay {
 export type RecordHandler = (payload: number, length: number, fileOffset: number) => void;
 
 /** Why the record at an offset is not intact, or undefined if it is. */
-function damageAt(base: number, pos: number, end: number): string | undefined {
+function damageAt(base: number, pos: number, end: number, recordType: number): string | undefined {
   if (end - pos < RECORD_HEADER_SIZE) return "truncated record header";
   const dv = view();
   const length = dv.getUint32(base + pos + 4, true);
   const type = dv.getUint8(base + pos + 8);
-  if (type !== RECORD_TYPE_BATCH) return `unknown record type ${type}`;
+  if (type !== recordType) return `unexpected record type ${type}`;
   if (length > end - pos - RECORD_HEADER_SIZE) return `record length ${length} runs past the end of the file`;
   if (!core.recordVerify(base + pos, length)) return "record checksum mismatch";
   return undefined;
 }
 
-function hasIntactRecordAfter(base: number, pos: number, end: number): boolean {
+function hasIntactRecordAfter(base: number, pos: number, end: number, recordType: number): boolean {
   const mem = bytes();
   for (let q = pos + 1; q + RECORD_HEADER_SIZE <= end; q++) {
-    if (mem[base + q + 8] === RECORD_TYPE_BATCH && damageAt(base, q, end) === undefined) return true;
+    if (mem[base + q + 8] === recordType && damageAt(base, q, end, recordType) === undefined) return true;
   }
   return false;
 }
@@ -70,11 +70,16 @@ function checkFileHeader(file: StorageFile, name: string, size: number): boolean
 }
 
 /**
- * Replays the log: calls onRecord for every intact record in order. Throws a
+ * Replays the log: calls onRecord for every intact record (of recordType) in order. Throws a
  * CORRUPTION SiltError (file and offset) for damage that is not a torn tail;
  * errors thrown by onRecord propagate.
  */
-export function replayLog(file: StorageFile, name: string, onRecord: RecordHandler): LogReplay {
+export function replayLog(
+  file: StorageFile,
+  name: string,
+  onRecord: RecordHandler,
+  recordType: number = RECORD_TYPE_BATCH,
+): LogReplay {
   const size = file.size();
   if (!checkFileHeader(file, name, size)) return { records: 0, validEnd: 0, tornBytes: size };
   const length = size - LOG_HEADER_SIZE;
@@ -85,9 +90,9 @@ export function replayLog(file: StorageFile, name: string, onRecord: RecordHandl
     let pos = 0;
     let records = 0;
     while (pos < end) {
-      const damage = damageAt(base, pos, end);
+      const damage = damageAt(base, pos, end, recordType);
       if (damage !== undefined) {
-        if (hasIntactRecordAfter(base, pos, end)) throw corruption(name, LOG_HEADER_SIZE + pos, damage);
+        if (hasIntactRecordAfter(base, pos, end, recordType)) throw corruption(name, LOG_HEADER_SIZE + pos, damage);
         break;
       }
       const payloadLen = view().getUint32(base + pos + 4, true);

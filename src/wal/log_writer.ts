@@ -13,7 +13,8 @@
 // and sync() fails with the same error.
 
 import { SiltError } from "../errors.ts";
-import type { StorageFile } from "../storage/storage.ts";
+import { logFileHeader } from "../format/log_format.ts";
+import { dirName, type Storage, type StorageFile } from "../storage/storage.ts";
 
 const WRITE_THRESHOLD = 256 << 10;
 const INITIAL_BUFFER = 64 << 10;
@@ -40,10 +41,34 @@ export class LogWriter {
   #draining = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failure: SiltError | undefined;
+  #ready: Promise<void> | undefined;
 
-  /** @param file an open log file, positioned (append mode) at its end */
-  constructor(file: StorageFile) {
+  /**
+   * @param file an open log file (append mode)
+   * @param ready settles before the first write: the file's creation, and the
+   *   close of the log before it (records here must not become durable before
+   *   the ones there)
+   */
+  constructor(file: StorageFile, ready?: Promise<void>) {
     this.file = file;
+    this.#ready = ready;
+    ready?.catch(() => {}); // a failure surfaces through the drain
+  }
+
+  /**
+   * Creates log file `path` and a writer for it, at once. The header, the
+   * file's sync and its directory entry's sync happen before the first
+   * record is written, after `after` (the previous log's close) settles.
+   */
+  static create(fs: Storage, path: string, after: Promise<void>): LogWriter {
+    const file = fs.open(path, { create: true, exclusive: true });
+    const ready = (async () => {
+      await after;
+      await file.append(logFileHeader());
+      await file.sync();
+      await fs.syncDir(dirName(path));
+    })();
+    return new LogWriter(file, ready);
   }
 
   /** The error that failed the writer, if any. */
@@ -79,6 +104,17 @@ export class LogWriter {
     else if (this.#timer === undefined && !this.#draining) this.#timer = setTimeout(() => this.#kick(), 0);
   }
 
+  /** Settles when the log file is created (rejects, failing the writer, if that failed). */
+  async whenReady(): Promise<void> {
+    if (this.#ready === undefined) return;
+    try {
+      await this.#ready;
+    } catch (err) {
+      this.#fail(err);
+      throw this.#failure;
+    }
+  }
+
   /** Resolves once every record added so far is durable. */
   sync(): Promise<void> {
     return this.#wait(true);
@@ -92,6 +128,14 @@ export class LogWriter {
   /** Writes and syncs everything, then closes the file. */
   async close(): Promise<void> {
     try {
+      if (this.#ready !== undefined && !this.#draining) {
+        try {
+          await this.#ready;
+          this.#ready = undefined;
+        } catch (err) {
+          this.#fail(err);
+        }
+      }
       if (!this.#failure) await this.sync();
     } finally {
       if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -123,6 +167,10 @@ export class LogWriter {
 
   async #drain(): Promise<void> {
     try {
+      if (this.#ready !== undefined) {
+        await this.#ready;
+        this.#ready = undefined;
+      }
       while (true) {
         if (this.#activeLen > 0) {
           const chunk = this.#active;
@@ -144,13 +192,17 @@ export class LogWriter {
         if (this.#activeLen === 0) break;
       }
     } catch (err) {
-      this.#failure = err instanceof SiltError
-        ? err
-        : new SiltError("IO_ERROR", `log write to ${this.file.path} failed: ${String(err)}`, { file: this.file.path }, err);
-      for (const w of this.#waiters.splice(0)) w.reject(this.#failure);
+      this.#fail(err);
     } finally {
       this.#draining = false;
     }
+  }
+
+  #fail(err: unknown): void {
+    this.#failure ??= err instanceof SiltError
+      ? err
+      : new SiltError("IO_ERROR", `log write to ${this.file.path} failed: ${String(err)}`, { file: this.file.path }, err);
+    for (const w of this.#waiters.splice(0)) w.reject(this.#failure);
   }
 
   #settle(): void {

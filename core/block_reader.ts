@@ -1,0 +1,187 @@
+// Reads blocks built by block_builder.ts: a block iterator with seek, first,
+// last, next and prev, over a block that is already in linear memory.
+//
+// Block iterator state (heap, BI_SIZE bytes):
+//
+//   +0   u32  block start
+//   +4   u32  restart array start (= end of the entries)
+//   +8   u32  number of restarts
+//   +12  u32  current entry (address), 0 = not positioned
+//   +16  u32  address after the current entry
+//   +20  u32  key buffer (buffer.ts): the current entry's whole key
+//   +24  u32  value address
+//   +28  u32  value length
+//   +32  u32  1 when the block turned out malformed
+//
+// A malformed block (possible only if a checksum missed damage) makes the
+// iterator invalid with the corrupt flag set; it never reads outside the block.
+
+import { bufData, bufLength, bufNew, bufFree, bufReserve, bufSetLength } from "./buffer";
+import { compareBytes, getVarint, varintValue } from "./coding";
+
+const BI_SIZE: usize = 36;
+
+/** A new, unpositioned block iterator. */
+export function biNew(): usize {
+  const bi = heap.alloc(BI_SIZE);
+  memory.fill(bi, 0, BI_SIZE);
+  store<u32>(bi, <u32>bufNew(64), 20);
+  return bi;
+}
+
+/** Frees a block iterator (not the block). */
+export function biFree(bi: usize): void {
+  bufFree(<usize>load<u32>(bi, 20));
+  heap.free(bi);
+}
+
+/** Points the iterator at a block; false (corrupt flag set) if the restart array is malformed. */
+export function biInit(bi: usize, block: usize, len: u32): bool {
+  store<u32>(bi, 0, 12);
+  store<u32>(bi, 0, 32);
+  if (len < 4) return biCorrupt(bi);
+  const restarts = load<u32>(block + <usize>len - 4);
+  if (restarts == 0 || <u64>restarts * 4 + 4 > <u64>len) return biCorrupt(bi);
+  store<u32>(bi, <u32>block);
+  store<u32>(bi, <u32>(block + <usize>len - 4 - (<usize>restarts << 2)), 4);
+  store<u32>(bi, restarts, 8);
+  return true;
+}
+
+function biCorrupt(bi: usize): bool {
+  store<u32>(bi, 1, 32);
+  store<u32>(bi, 0, 12);
+  return false;
+}
+
+// @ts-ignore: decorator
+@inline export function biValid(bi: usize): bool { return load<u32>(bi, 12) != 0; }
+// @ts-ignore: decorator
+@inline export function biCorrupted(bi: usize): bool { return load<u32>(bi, 32) != 0; }
+// @ts-ignore: decorator
+@inline export function biKey(bi: usize): usize { return bufData(<usize>load<u32>(bi, 20)); }
+// @ts-ignore: decorator
+@inline export function biKeyLength(bi: usize): u32 { return bufLength(<usize>load<u32>(bi, 20)); }
+// @ts-ignore: decorator
+@inline export function biValue(bi: usize): usize { return <usize>load<u32>(bi, 24); }
+// @ts-ignore: decorator
+@inline export function biValueLength(bi: usize): u32 { return load<u32>(bi, 28); }
+// @ts-ignore: decorator
+@inline function restartAt(bi: usize, i: u32): usize {
+  return <usize>load<u32>(bi) + <usize>load<u32>(<usize>load<u32>(bi, 4) + (<usize>i << 2));
+}
+
+/** The trailer of the current key (its last 8 bytes). */
+export function biTrailer(bi: usize): u64 {
+  return load<u64>(biKey(bi) + <usize>biKeyLength(bi) - 8);
+}
+
+/**
+ * Decodes the entry at p (the key builds on the key buffer's current content
+ * for its shared prefix). Leaves the iterator positioned on it, or invalid
+ * and corrupt if it is malformed.
+ */
+function decodeAt(bi: usize, p: usize): bool {
+  const limit = <usize>load<u32>(bi, 4);
+  if (p >= limit) {
+    store<u32>(bi, 0, 12);
+    return false;
+  }
+  let q = getVarint(p, limit);
+  if (q == 0) return biCorrupt(bi);
+  const shared = <u32>varintValue;
+  q = getVarint(q, limit);
+  if (q == 0) return biCorrupt(bi);
+  const unshared = <u32>varintValue;
+  q = getVarint(q, limit);
+  if (q == 0) return biCorrupt(bi);
+  const valueLen = <u32>varintValue;
+  const keyBuf = <usize>load<u32>(bi, 20);
+  if (shared > bufLength(keyBuf) || <u64>q + <u64>unshared + <u64>valueLen > <u64>limit) return biCorrupt(bi);
+  if (shared + unshared < 8) return biCorrupt(bi); // every block key is an internal key
+  bufSetLength(keyBuf, shared);
+  memory.copy(bufReserve(keyBuf, unshared), q, unshared);
+  bufSetLength(keyBuf, shared + unshared);
+  store<u32>(bi, <u32>p, 12);
+  store<u32>(bi, <u32>(q + <usize>unshared), 24);
+  store<u32>(bi, valueLen, 28);
+  store<u32>(bi, <u32>(q + <usize>unshared + <usize>valueLen), 16);
+  return true;
+}
+
+/** Decodes the restart entry i (its key is stored whole). */
+function decodeRestart(bi: usize, i: u32): bool {
+  bufSetLength(<usize>load<u32>(bi, 20), 0);
+  return decodeAt(bi, restartAt(bi, i));
+}
+
+/** Moves to the first entry. */
+export function biFirst(bi: usize): bool {
+  return decodeRestart(bi, 0);
+}
+
+/** Moves to the next entry (invalid after the last). */
+export function biNext(bi: usize): bool {
+  return decodeAt(bi, <usize>load<u32>(bi, 16));
+}
+
+/** Moves to the last entry. */
+export function biLast(bi: usize): bool {
+  if (!decodeRestart(bi, load<u32>(bi, 8) - 1)) return false;
+  const limit = <usize>load<u32>(bi, 4);
+  while (<usize>load<u32>(bi, 16) < limit) {
+    if (!biNext(bi)) return false;
+  }
+  return true;
+}
+
+/** Moves to the previous entry (invalid before the first). */
+export function biPrev(bi: usize): bool {
+  const current = <usize>load<u32>(bi, 12);
+  // The last restart point before the current entry.
+  let lo: u32 = 0;
+  let hi: u32 = load<u32>(bi, 8);
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (restartAt(bi, mid) < current) lo = mid;
+    else hi = mid;
+  }
+  if (restartAt(bi, lo) >= current) {
+    store<u32>(bi, 0, 12); // current was the first entry
+    return false;
+  }
+  if (!decodeRestart(bi, lo)) return false;
+  while (<usize>load<u32>(bi, 16) < current) {
+    if (!biNext(bi)) return false;
+  }
+  return true;
+}
+
+/** Compares internal key (a, alen) with (userKey, userKeyLen, trailer). */
+export function compareInternal(a: usize, alen: u32, userKey: usize, userKeyLen: u32, trailer: u64): i32 {
+  const c = compareBytes(a, alen - 8, userKey, userKeyLen);
+  if (c != 0) return c;
+  const t = load<u64>(a + <usize>alen - 8);
+  return t > trailer ? -1 : t < trailer ? 1 : 0;
+}
+
+/**
+ * Moves to the first entry at or after the internal key (userKey, trailer);
+ * invalid if every entry is before it. For blocks whose keys carry trailers.
+ */
+export function biSeek(bi: usize, userKey: usize, userKeyLen: u32, trailer: u64): bool {
+  // Binary search for the last restart whose key is before the target.
+  let lo: u32 = 0;
+  let hi: u32 = load<u32>(bi, 8) - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (!decodeRestart(bi, mid)) return false;
+    if (compareInternal(biKey(bi), biKeyLength(bi), userKey, userKeyLen, trailer) < 0) lo = mid;
+    else hi = mid - 1;
+  }
+  if (!decodeRestart(bi, lo)) return false;
+  while (compareInternal(biKey(bi), biKeyLength(bi), userKey, userKeyLen, trailer) < 0) {
+    if (!biNext(bi)) return false;
+  }
+  return true;
+}

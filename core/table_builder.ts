@@ -1,0 +1,223 @@
+// Builds a table file (SST) from entries in internal-key order. The builder
+// produces bytes in a staging buffer; TypeScript writes them to the file and
+// clears the buffer (src/table/table_builder.ts). No I/O here.
+//
+// Table file (see src/format/table_format.ts and docs/format.md):
+//
+//   data block 0, trailer | data block 1, trailer | ...
+//   filter block, trailer            (bloom.ts; absent when bits per key is 0)
+//   index block, trailer             (last internal key of each data block -> handle)
+//   properties block, trailer        (fixed layout below)
+//   footer (64 bytes)
+//
+//   block trailer (5 bytes): u8 type (0 = stored as is) | u32 masked CRC-32C of block + type
+//   handle (in the index): varint64 offset | varint64 size (without trailer)
+//
+// Properties block:
+//   +0 u32 properties version (1)    +4 u32 restart interval   +8 u32 bloom bits per key  +12 u32 0
+//   +16 u64 entries  +24 u64 deletions  +32 u64 data blocks  +40 u64 data bytes (with trailers)
+//   +48 u64 user key bytes  +56 u64 value bytes  +64 u64 smallest sequence  +72 u64 largest sequence
+//   +80 u32 smallest internal key length, key | u32 largest internal key length, key
+//
+// Footer (64 bytes, at the end of the file):
+//   +0 u64 filter offset  +8 u64 filter size (0: no filter)
+//   +16 u64 index offset  +24 u64 index size  +32 u64 properties offset  +40 u64 properties size
+//   +48 u32 table format version (1)  +52 u32 masked CRC-32C of bytes [0, 52)  +56 magic "SILTSST\n"
+//
+// Builder state (heap, TB_SIZE bytes):
+//   +0 data block builder  +4 index block builder  +8 staging buffer  +12 key hashes (u32s)
+//   +16 last user key  +20 smallest internal key  +24 largest internal key
+//   +28 u32 target block size  +32 u32 bloom bits per key  +36 u32 restart interval
+//   +40 u64 bytes emitted (file offset)  +48.. u64 statistics, in properties order
+//   (TB_SIZE leaves room for more statistics)
+
+import { bbAdd, bbCount, bbFinish, bbFinishedLength, bbFree, bbLastKey, bbLastKeyLength, bbNew, bbReset, bbSizeEstimate } from "./block_builder";
+import { bloomBuild } from "./bloom";
+import { bufAppend, bufAppendU32, bufAppendU64, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
+import { compareBytes, putVarint64 } from "./coding";
+import { crc32cExtend, maskCrc } from "./crc32c";
+import { hashKey } from "./hash_index";
+import { mtNext, nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
+
+const TB_SIZE: usize = 144;
+export const FOOTER_SIZE: usize = 64;
+export const TABLE_FORMAT_VERSION: u32 = 1;
+export const TABLE_MAGIC: u64 = 0x0a545353544c4953; // "SILTSST\n" little-endian
+const STAT_ENTRIES: usize = 48;
+const STAT_DELETIONS: usize = 56;
+const STAT_DATA_BLOCKS: usize = 64;
+const STAT_DATA_BYTES: usize = 72;
+const STAT_KEY_BYTES: usize = 80;
+const STAT_VALUE_BYTES: usize = 88;
+const STAT_MIN_SEQ: usize = 96;
+const STAT_MAX_SEQ: usize = 104;
+
+// @ts-ignore: decorator
+@inline function field(tb: usize, at: usize): usize { return <usize>load<u32>(tb + at); }
+
+/** A new table builder. */
+export function tbNew(blockSize: u32, restartInterval: u32, bloomBitsPerKey: u32): usize {
+  const tb = heap.alloc(TB_SIZE);
+  memory.fill(tb, 0, TB_SIZE);
+  store<u32>(tb, <u32>bbNew(restartInterval));
+  store<u32>(tb, <u32>bbNew(1), 4);
+  store<u32>(tb, <u32>bufNew(blockSize * 2 + 1024), 8);
+  store<u32>(tb, <u32>bufNew(1024), 12);
+  store<u32>(tb, <u32>bufNew(64), 16);
+  store<u32>(tb, <u32>bufNew(64), 20);
+  store<u32>(tb, <u32>bufNew(64), 24);
+  store<u32>(tb, blockSize, 28);
+  store<u32>(tb, bloomBitsPerKey, 32);
+  store<u32>(tb, restartInterval, 36);
+  store<u64>(tb, 0xffffffffffffffff, STAT_MIN_SEQ);
+  return tb;
+}
+
+/** Frees the builder. */
+export function tbFree(tb: usize): void {
+  bbFree(field(tb, 0));
+  bbFree(field(tb, 4));
+  for (let at: usize = 8; at <= 24; at += 4) bufFree(field(tb, at));
+  heap.free(tb);
+}
+
+/** Appends a block and its trailer to the staging buffer; returns the block's offset. */
+function emitBlock(tb: usize, block: usize, len: u32): u64 {
+  const stage = field(tb, 8);
+  const offset = load<u64>(tb, 40);
+  bufAppend(stage, block, len);
+  const typeAt = bufReserve(stage, 1);
+  store<u8>(typeAt, 0);
+  bufSetLength(stage, bufLength(stage) + 1);
+  const crc = crc32cExtend(crc32cExtend(0, block, len), typeAt, 1);
+  bufAppendU32(stage, maskCrc(crc));
+  store<u64>(tb, offset + <u64>len + 5, 40);
+  return offset;
+}
+
+// Scratch for an encoded block handle (two varint64s).
+const HANDLE: usize = memory.data(24, 8);
+
+function flushDataBlock(tb: usize): void {
+  const data = field(tb, 0);
+  if (bbCount(data) == 0) return;
+  // The index key is the block's last key; keep it as the largest key too.
+  const largest = field(tb, 24);
+  bufSetLength(largest, 0);
+  bufAppend(largest, bbLastKey(data), bbLastKeyLength(data));
+  const block = bbFinish(data);
+  const len = bbFinishedLength(data);
+  const offset = emitBlock(tb, block, len);
+  const end = putVarint64(putVarint64(HANDLE, offset), <u64>len);
+  bbAdd(field(tb, 4), bufData(largest), bufLength(largest), 0, false, HANDLE, <u32>(end - HANDLE));
+  store<u64>(tb, load<u64>(tb, STAT_DATA_BLOCKS) + 1, STAT_DATA_BLOCKS);
+  store<u64>(tb, load<u64>(tb, STAT_DATA_BYTES) + <u64>len + 5, STAT_DATA_BYTES);
+  bbReset(data);
+}
+
+/** Adds an entry; entries must come in ascending internal-key order. */
+export function tbAdd(tb: usize, userKey: usize, userKeyLen: u32, trailer: u64, value: usize, valueLen: u32): void {
+  if (load<u64>(tb, STAT_ENTRIES) == 0) {
+    const smallest = field(tb, 20);
+    bufAppend(smallest, userKey, userKeyLen);
+    bufAppendU64(smallest, trailer);
+  }
+  // One filter hash per distinct user key.
+  const last = field(tb, 16);
+  if (load<u64>(tb, STAT_ENTRIES) == 0 || compareBytes(bufData(last), bufLength(last), userKey, userKeyLen) != 0) {
+    bufAppendU32(field(tb, 12), hashKey(userKey, userKeyLen));
+    bufSetLength(last, 0);
+    bufAppend(last, userKey, userKeyLen);
+  }
+  bbAdd(field(tb, 0), userKey, userKeyLen, trailer, true, value, valueLen);
+  const sequence = trailer >> 8;
+  store<u64>(tb, load<u64>(tb, STAT_ENTRIES) + 1, STAT_ENTRIES);
+  if ((trailer & 0xff) == 0) store<u64>(tb, load<u64>(tb, STAT_DELETIONS) + 1, STAT_DELETIONS);
+  store<u64>(tb, load<u64>(tb, STAT_KEY_BYTES) + <u64>userKeyLen, STAT_KEY_BYTES);
+  store<u64>(tb, load<u64>(tb, STAT_VALUE_BYTES) + <u64>valueLen, STAT_VALUE_BYTES);
+  if (sequence < load<u64>(tb, STAT_MIN_SEQ)) store<u64>(tb, sequence, STAT_MIN_SEQ);
+  if (sequence > load<u64>(tb, STAT_MAX_SEQ)) store<u64>(tb, sequence, STAT_MAX_SEQ);
+  if (bbSizeEstimate(field(tb, 0)) >= load<u32>(tb, 28)) flushDataBlock(tb);
+}
+
+/**
+ * Adds memtable entries from the entry `cursor` on, until the staging buffer
+ * holds at least maxStaged bytes; returns the entry to continue from (0 when
+ * the memtable is done).
+ */
+export function tbAddMemtable(tb: usize, cursor: usize, maxStaged: u32): usize {
+  let t = cursor;
+  const stage = field(tb, 8);
+  while (t != 0 && bufLength(stage) < maxStaged) {
+    tbAdd(tb, nodeKey(t), nodeKeyLen(t), nodeTrailer(t), nodeValue(t), nodeValueLen(t));
+    t = mtNext(t);
+  }
+  return t;
+}
+
+/** Writes the last data block, filter, index, properties and footer to the staging buffer. */
+export function tbFinish(tb: usize): void {
+  flushDataBlock(tb);
+  const stage = field(tb, 8);
+  // Filter.
+  let filterOffset: u64 = 0;
+  let filterSize: u32 = 0;
+  const bits = load<u32>(tb, 32);
+  if (bits > 0) {
+    const hashes = field(tb, 12);
+    const filter = bufNew(16);
+    bloomBuild(bufData(hashes), bufLength(hashes) >> 2, bits, filter);
+    filterSize = bufLength(filter);
+    filterOffset = emitBlock(tb, bufData(filter), filterSize);
+    bufFree(filter);
+  }
+  // Index.
+  const index = field(tb, 4);
+  const indexBlock = bbFinish(index);
+  const indexSize = bbFinishedLength(index);
+  const indexOffset = emitBlock(tb, indexBlock, indexSize);
+  // Properties.
+  const props = bufNew(256);
+  bufAppendU32(props, 1);
+  bufAppendU32(props, load<u32>(tb, 36));
+  bufAppendU32(props, bits);
+  bufAppendU32(props, 0);
+  for (let at = STAT_ENTRIES; at <= STAT_MAX_SEQ; at += 8) {
+    bufAppendU64(props, at == STAT_MIN_SEQ && load<u64>(tb, STAT_ENTRIES) == 0 ? 0 : load<u64>(tb + at));
+  }
+  const smallest = field(tb, 20);
+  const largest = field(tb, 24);
+  bufAppendU32(props, bufLength(smallest));
+  bufAppend(props, bufData(smallest), bufLength(smallest));
+  bufAppendU32(props, bufLength(largest));
+  bufAppend(props, bufData(largest), bufLength(largest));
+  const propsSize = bufLength(props);
+  const propsOffset = emitBlock(tb, bufData(props), propsSize);
+  bufFree(props);
+  // Footer.
+  const footer = bufReserve(stage, <u32>FOOTER_SIZE);
+  store<u64>(footer, filterOffset);
+  store<u64>(footer, <u64>filterSize, 8);
+  store<u64>(footer, indexOffset, 16);
+  store<u64>(footer, <u64>indexSize, 24);
+  store<u64>(footer, propsOffset, 32);
+  store<u64>(footer, <u64>propsSize, 40);
+  store<u32>(footer, TABLE_FORMAT_VERSION, 48);
+  store<u32>(footer, maskCrc(crc32cExtend(0, footer, 52)), 52);
+  store<u64>(footer, TABLE_MAGIC, 56);
+  bufSetLength(stage, bufLength(stage) + <u32>FOOTER_SIZE);
+  store<u64>(tb, load<u64>(tb, 40) + <u64>FOOTER_SIZE, 40);
+}
+
+/** Address of the staged bytes (length in tbStagedLength). */
+export function tbStaged(tb: usize): usize { return bufData(field(tb, 8)); }
+export function tbStagedLength(tb: usize): u32 { return bufLength(field(tb, 8)); }
+/** Empties the staging buffer (after the caller wrote it). */
+export function tbClearStaged(tb: usize): void { bufSetLength(field(tb, 8), 0); }
+/** Entries added so far. */
+export function tbEntries(tb: usize): f64 { return <f64>load<u64>(tb, STAT_ENTRIES); }
+/** Bytes of the file so far (emitted, staged or written). */
+export function tbFileSize(tb: usize): f64 { return <f64>load<u64>(tb, 40); }
+/** Smallest and largest sequence added. */
+export function tbSmallestSequence(tb: usize): f64 { return <f64>load<u64>(tb, STAT_MIN_SEQ); }
+export function tbLargestSequence(tb: usize): f64 { return <f64>load<u64>(tb, STAT_MAX_SEQ); }

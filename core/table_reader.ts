@@ -1,0 +1,73 @@
+// Point reads inside a table whose blocks are already in linear memory:
+// checksum verification, bloom check, index seek, data block lookup. The
+// file I/O and the block cache are TypeScript (src/table/).
+
+import { biCorrupted, biFirst, biInit, biKey, biKeyLength, biNew, biNext, biSeek, biTrailer, biValue, biValueLength } from "./block_reader";
+import { bloomMayMatch } from "./bloom";
+import { compareBytes, getVarint, varintValue } from "./coding";
+import { crc32cExtend, maskCrc } from "./crc32c";
+import { hashKey } from "./hash_index";
+
+// One block iterator reused by every point read (reads are not reentrant).
+const probe: usize = biNew();
+
+/** True when the 5-byte trailer after the block (type 0 + masked CRC) matches it. */
+export function blockVerify(block: usize, len: u32): bool {
+  const trailer = block + <usize>len;
+  if (load<u8>(trailer) != 0) return false;
+  return load<u32>(trailer + 1) == maskCrc(crc32cExtend(0, block, <usize>len + 1));
+}
+
+/** False when the table's bloom filter says the user key is certainly absent. */
+export function filterMayContain(filter: usize, len: u32, userKey: usize, userKeyLen: u32): bool {
+  return bloomMayMatch(filter, len, hashKey(userKey, userKeyLen));
+}
+
+/**
+ * Finds the data block that may hold (userKey, trailer): 1 with the handle in
+ * out (+0 f64 offset, +8 f64 size), 0 when the key is past the table's last
+ * block, -1 when the index block is malformed.
+ */
+export function indexSeek(index: usize, len: u32, userKey: usize, userKeyLen: u32, trailer: u64, out: usize): i32 {
+  if (!biInit(probe, index, len)) return -1;
+  if (!biSeek(probe, userKey, userKeyLen, trailer)) return biCorrupted(probe) ? -1 : 0;
+  return decodeHandle(biValue(probe), biValueLength(probe), out) ? 1 : -1;
+}
+
+/** Decodes a block handle (two varint64s) into out (+0 f64 offset, +8 f64 size). */
+export function decodeHandle(p: usize, len: u32, out: usize): bool {
+  const limit = p + <usize>len;
+  const q = getVarint(p, limit);
+  if (q == 0) return false;
+  store<f64>(out, <f64>varintValue);
+  if (getVarint(q, limit) == 0) return false;
+  store<f64>(out, <f64>varintValue, 8);
+  return true;
+}
+
+/**
+ * The newest version of userKey at or below the trailer bound in a data
+ * block: 1 found (value address and length at out +0/+4), 2 deleted,
+ * 0 absent, -1 malformed block.
+ */
+export function blockGet(block: usize, len: u32, userKey: usize, userKeyLen: u32, bound: u64, out: usize): i32 {
+  if (!biInit(probe, block, len)) return -1;
+  if (!biSeek(probe, userKey, userKeyLen, bound)) return biCorrupted(probe) ? -1 : 0;
+  if (compareBytes(biKey(probe), biKeyLength(probe) - 8, userKey, userKeyLen) != 0) return 0;
+  if ((biTrailer(probe) & 0xff) == 0) return 2;
+  store<u32>(out, <u32>biValue(probe));
+  store<u32>(out, biValueLength(probe), 4);
+  return 1;
+}
+
+/** Number of entries in a block (walks it); -1 when malformed. For tests and tools. */
+export function blockEntryCount(block: usize, len: u32): i32 {
+  if (!biInit(probe, block, len)) return -1;
+  let n = 0;
+  let ok = biFirst(probe);
+  while (ok) {
+    n++;
+    ok = biNext(probe);
+  }
+  return biCorrupted(probe) ? -1 : n;
+}

@@ -1,0 +1,116 @@
+// Table file (SST) layout: constants and the parts TypeScript decodes (footer
+// and properties). Blocks themselves are built and read by the core
+// (core/block_builder.ts, core/block_reader.ts, core/table_builder.ts, which
+// draws the whole file). Do not change: these bytes are on disk.
+//
+//   data blocks, each + 5-byte trailer (u8 type 0 | u32 masked CRC-32C of block + type)
+//   filter block + trailer     (absent when bloomBitsPerKey is 0)
+//   index block + trailer
+//   properties block + trailer
+//   footer, 64 bytes:
+//     +0 u64 filter offset  +8 u64 filter size  +16 u64 index offset  +24 u64 index size
+//     +32 u64 properties offset  +40 u64 properties size
+//     +48 u32 format version (1)  +52 u32 masked CRC-32C of bytes [0, 52)  +56 "SILTSST\n"
+
+import { corruption } from "../errors.ts";
+
+/** Bytes in the footer. */
+export const FOOTER_SIZE = 64;
+/** Bytes after every block: type and checksum. */
+export const BLOCK_TRAILER_SIZE = 5;
+/** Current table format version. */
+export const TABLE_VERSION = 1;
+/** "SILTSST\n" */
+export const TABLE_MAGIC: Uint8Array = new Uint8Array([0x53, 0x49, 0x4c, 0x54, 0x53, 0x53, 0x54, 0x0a]);
+/** Restart interval of data blocks. */
+export const RESTART_INTERVAL = 16;
+
+/** Where a block lies in its file (size without the trailer). */
+export interface BlockHandle {
+  offset: number;
+  size: number;
+}
+
+/** The decoded footer. */
+export interface Footer {
+  filter: BlockHandle;
+  index: BlockHandle;
+  properties: BlockHandle;
+}
+
+/** The decoded properties block. */
+export interface TableProperties {
+  restartInterval: number;
+  bloomBitsPerKey: number;
+  entries: number;
+  deletions: number;
+  dataBlocks: number;
+  dataBytes: number;
+  keyBytes: number;
+  valueBytes: number;
+  smallestSequence: number;
+  largestSequence: number;
+  /** Smallest internal key (user key + 8-byte trailer). */
+  smallest: Uint8Array;
+  /** Largest internal key. */
+  largest: Uint8Array;
+}
+
+function u64(dv: DataView, at: number): number {
+  return dv.getUint32(at, true) + dv.getUint32(at + 4, true) * 2 ** 32;
+}
+
+/**
+ * Decodes and checks a footer (its last 64 bytes at fileSize - 64).
+ * `crc` computes the masked CRC-32C of bytes (the core's).
+ */
+export function decodeFooter(bytes: Uint8Array, file: string, fileSize: number, maskedCrc: (b: Uint8Array) => number): Footer {
+  const at = fileSize - FOOTER_SIZE;
+  if (bytes.length !== FOOTER_SIZE) throw corruption(file, Math.max(0, at), `file of ${fileSize} bytes is too short for a table`);
+  if (!TABLE_MAGIC.every((b, i) => bytes[56 + i] === b)) throw corruption(file, at + 56, "not a siltdb table (bad magic)");
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (dv.getUint32(52, true) !== maskedCrc(bytes.subarray(0, 52))) throw corruption(file, at, "table footer checksum mismatch");
+  const version = dv.getUint32(48, true);
+  if (version !== TABLE_VERSION) throw corruption(file, at + 48, `unsupported table format version ${version}`);
+  const handle = (o: number): BlockHandle => ({ offset: u64(dv, o), size: u64(dv, o + 8) });
+  const footer = { filter: handle(0), index: handle(16), properties: handle(32) };
+  for (const [name, h] of Object.entries(footer)) {
+    if ((h.size > 0 || name !== "filter") && h.offset + h.size + BLOCK_TRAILER_SIZE > at) {
+      throw corruption(file, at, `${name} block handle points past the footer`);
+    }
+  }
+  return footer;
+}
+
+/** Decodes a properties block. */
+export function decodeProperties(bytes: Uint8Array, file: string, offset: number): TableProperties {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const bad = (what: string) => corruption(file, offset, `properties block: ${what}`);
+  if (bytes.length < 88) throw bad("too short");
+  if (dv.getUint32(0, true) !== 1) throw bad(`unknown version ${dv.getUint32(0, true)}`);
+  let at = 80;
+  const key = (): Uint8Array => {
+    if (at + 4 > bytes.length) throw bad("key length past the end");
+    const len = dv.getUint32(at, true);
+    if (at + 4 + len > bytes.length || len < 8) throw bad("key past the end");
+    const k = bytes.slice(at + 4, at + 4 + len);
+    at += 4 + len;
+    return k;
+  };
+  const smallest = key();
+  const largest = key();
+  return {
+    restartInterval: dv.getUint32(4, true),
+    bloomBitsPerKey: dv.getUint32(8, true),
+    entries: u64(dv, 16),
+    deletions: u64(dv, 24),
+    dataBlocks: u64(dv, 32),
+    dataBytes: u64(dv, 40),
+    keyBytes: u64(dv, 48),
+    valueBytes: u64(dv, 56),
+    smallestSequence: u64(dv, 64),
+    largestSequence: u64(dv, 72),
+    smallest,
+    largest,
+  };
+}

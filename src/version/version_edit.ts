@@ -1,0 +1,140 @@
+// Version edits: the records of the MANIFEST. Each edit is the payload of a
+// log record of type 2 (the log framing of src/format/log_format.ts).
+// Do not change: these bytes are on disk.
+//
+// An edit is a sequence of tagged fields (varints are LEB128, up to 2^53):
+//
+//   1  log number        varint   logs below this number hold nothing not in tables
+//   2  next file number  varint
+//   3  last sequence     varint
+//   4  deleted file      varint level, varint file number
+//   5  added file        varint level, varint file number, varint file size,
+//                        varint length + smallest internal key, varint length + largest internal key,
+//                        varint smallest sequence, varint largest sequence, varint entries
+
+import { corruption } from "../errors.ts";
+
+/** A table file in a version. */
+export interface FileMeta {
+  number: number;
+  size: number;
+  /** Smallest internal key (user key + 8-byte trailer). */
+  smallest: Uint8Array;
+  /** Largest internal key. */
+  largest: Uint8Array;
+  smallestSequence: number;
+  largestSequence: number;
+  entries: number;
+}
+
+/** A change to the set of files and counters. */
+export interface VersionEdit {
+  logNumber?: number;
+  nextFileNumber?: number;
+  lastSequence?: number;
+  deleted?: { level: number; number: number }[];
+  added?: { level: number; file: FileMeta }[];
+}
+
+const TAG_LOG = 1;
+const TAG_NEXT_FILE = 2;
+const TAG_LAST_SEQUENCE = 3;
+const TAG_DELETED = 4;
+const TAG_ADDED = 5;
+
+class Writer {
+  bytes: number[] = [];
+  varint(v: number): void {
+    while (v >= 0x80) {
+      this.bytes.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    this.bytes.push(v);
+  }
+  data(d: Uint8Array): void {
+    this.varint(d.length);
+    for (const b of d) this.bytes.push(b);
+  }
+}
+
+/** Encodes an edit. */
+export function encodeEdit(edit: VersionEdit): Uint8Array {
+  const w = new Writer();
+  if (edit.logNumber !== undefined) (w.varint(TAG_LOG), w.varint(edit.logNumber));
+  if (edit.nextFileNumber !== undefined) (w.varint(TAG_NEXT_FILE), w.varint(edit.nextFileNumber));
+  if (edit.lastSequence !== undefined) (w.varint(TAG_LAST_SEQUENCE), w.varint(edit.lastSequence));
+  for (const d of edit.deleted ?? []) (w.varint(TAG_DELETED), w.varint(d.level), w.varint(d.number));
+  for (const { level, file } of edit.added ?? []) {
+    w.varint(TAG_ADDED);
+    w.varint(level);
+    w.varint(file.number);
+    w.varint(file.size);
+    w.data(file.smallest);
+    w.data(file.largest);
+    w.varint(file.smallestSequence);
+    w.varint(file.largestSequence);
+    w.varint(file.entries);
+  }
+  return Uint8Array.from(w.bytes);
+}
+
+/** Decodes an edit; CORRUPTION naming the manifest and the record's offset if malformed. */
+export function decodeEdit(bytes: Uint8Array, file: string, offset: number): VersionEdit {
+  let at = 0;
+  const bad = (what: string) => corruption(file, offset, `version edit: ${what}`);
+  const varint = (): number => {
+    let v = 0;
+    let scale = 1;
+    for (let i = 0; i < 8; i++) {
+      if (at >= bytes.length) throw bad("truncated varint");
+      const b = bytes[at++];
+      v += (b & 0x7f) * scale;
+      if (b < 0x80) return v;
+      scale *= 0x80;
+    }
+    throw bad("varint too long");
+  };
+  const data = (): Uint8Array => {
+    const len = varint();
+    if (at + len > bytes.length) throw bad("key runs past the record");
+    const d = bytes.slice(at, at + len);
+    at += len;
+    return d;
+  };
+  const edit: VersionEdit = {};
+  while (at < bytes.length) {
+    const tag = varint();
+    switch (tag) {
+      case TAG_LOG:
+        edit.logNumber = varint();
+        break;
+      case TAG_NEXT_FILE:
+        edit.nextFileNumber = varint();
+        break;
+      case TAG_LAST_SEQUENCE:
+        edit.lastSequence = varint();
+        break;
+      case TAG_DELETED:
+        (edit.deleted ??= []).push({ level: varint(), number: varint() });
+        break;
+      case TAG_ADDED: {
+        const level = varint();
+        const file: FileMeta = {
+          number: varint(),
+          size: varint(),
+          smallest: data(),
+          largest: data(),
+          smallestSequence: varint(),
+          largestSequence: varint(),
+          entries: varint(),
+        };
+        if (file.smallest.length < 8 || file.largest.length < 8) throw bad("file key shorter than a trailer");
+        (edit.added ??= []).push({ level, file });
+        break;
+      }
+      default:
+        throw bad(`unknown tag ${tag}`);
+    }
+  }
+  return edit;
+}

@@ -1,0 +1,239 @@
+// The set of table files per level (a Version), and its persistent history:
+// MANIFEST-NNNNNN (a log of version edits) and CURRENT (names the manifest).
+//
+// Every writable open starts a new manifest holding one snapshot edit of the
+// whole state, points CURRENT at it (temp file, sync, rename, sync dir) and
+// removes the old one, so manifests stay small. Later edits (flushes, and
+// compactions later) are appended and synced before they take effect.
+//
+// Versions are immutable; readers (scans) hold a reference to the one they
+// started on so its files outlive later edits.
+
+import { bytes, maskedCrc } from "../_wasm.ts";
+import { corruption, SiltError } from "../errors.ts";
+import { compareInternalKeys } from "../format/internal_key.ts";
+import { logFileHeader, RECORD_HEADER_SIZE, RECORD_TYPE_EDIT } from "../format/log_format.ts";
+import { joinPath, type Storage } from "../storage/storage.ts";
+import { LogWriter } from "../wal/log_writer.ts";
+import { replayLog } from "../wal/log_reader.ts";
+import { CURRENT_FILE, manifestFileName } from "./file_names.ts";
+import { decodeEdit, encodeEdit, type FileMeta, type VersionEdit } from "./version_edit.ts";
+
+/** Number of levels (L0..L6). */
+export const NUM_LEVELS = 7;
+
+/**
+ * An immutable set of table files per level. L0 files may overlap and are
+ * kept newest first; files of L1.. are sorted by smallest key and never overlap.
+ */
+export class Version {
+  readonly levels: readonly (readonly FileMeta[])[];
+  #refs = 0;
+  #onRelease: ((v: Version) => void) | undefined;
+
+  constructor(levels: readonly (readonly FileMeta[])[], onRelease?: (v: Version) => void) {
+    this.levels = levels;
+    this.#onRelease = onRelease;
+  }
+
+  /** Takes a reference (a reader uses this version's files). */
+  ref(): this {
+    this.#refs++;
+    return this;
+  }
+
+  /** Gives a reference back. */
+  unref(): void {
+    if (--this.#refs === 0) this.#onRelease?.(this);
+  }
+
+  /** True while someone holds a reference. */
+  get referenced(): boolean {
+    return this.#refs > 0;
+  }
+
+  /** Every file, all levels. */
+  *files(): Generator<FileMeta> {
+    for (const level of this.levels) yield* level;
+  }
+}
+
+/** Seals a version edit as a manifest record (log framing, type 2). */
+function sealEdit(edit: VersionEdit): Uint8Array {
+  const payload = encodeEdit(edit);
+  const record = new Uint8Array(RECORD_HEADER_SIZE + payload.length);
+  const dv = new DataView(record.buffer);
+  dv.setUint32(4, payload.length, true);
+  record[8] = RECORD_TYPE_EDIT;
+  record.set(payload, RECORD_HEADER_SIZE);
+  dv.setUint32(0, maskedCrc(record.subarray(4)), true);
+  return record;
+}
+
+/** Applies an edit to level lists, returning new lists. */
+function applyEdit(levels: readonly (readonly FileMeta[])[], edit: VersionEdit): FileMeta[][] {
+  const next = levels.map((l) => [...l]);
+  for (const d of edit.deleted ?? []) {
+    next[d.level] = next[d.level].filter((f) => f.number !== d.number);
+  }
+  for (const { level, file } of edit.added ?? []) next[level].push(file);
+  next[0].sort((a, b) => b.number - a.number);
+  for (let l = 1; l < NUM_LEVELS; l++) next[l].sort((a, b) => compareInternalKeys(a.smallest, b.smallest));
+  return next;
+}
+
+/** The database's versions and counters, and its manifest. */
+export class VersionSet {
+  readonly dir: string;
+  readonly fs: Storage;
+  current: Version;
+  /** Logs numbered below this hold nothing that is not in tables. */
+  logNumber = 0;
+  nextFileNumber = 2;
+  lastSequence = 0;
+  manifestNumber = 0;
+  #manifest: LogWriter | undefined;
+  #live = new Set<Version>();
+  #edits: Promise<void> = Promise.resolve();
+
+  private constructor(dir: string, fs: Storage) {
+    this.dir = dir;
+    this.fs = fs;
+    this.current = this.#install(Array.from({ length: NUM_LEVELS }, () => []));
+  }
+
+  /** A fresh state (no files). */
+  static empty(dir: string, fs: Storage): VersionSet {
+    return new VersionSet(dir, fs);
+  }
+
+  /** Reads CURRENT and replays the manifest it names. */
+  static recover(dir: string, fs: Storage): VersionSet {
+    const currentPath = joinPath(dir, CURRENT_FILE);
+    const text = new TextDecoder().decode(fs.readFile(currentPath));
+    const m = /^MANIFEST-(\d{6,})\n$/.exec(text);
+    if (!m) throw corruption(currentPath, 0, `CURRENT does not name a manifest: ${JSON.stringify(text.slice(0, 40))}`);
+    const set = new VersionSet(dir, fs);
+    set.manifestNumber = Number(m[1]);
+    const path = joinPath(dir, manifestFileName(set.manifestNumber));
+    if (!fs.exists(path)) throw corruption(currentPath, 0, `CURRENT names ${manifestFileName(set.manifestNumber)}, which does not exist`);
+    const file = fs.open(path);
+    let levels: FileMeta[][] = Array.from({ length: NUM_LEVELS }, () => []);
+    try {
+      replayLog(file, path, (payload, length, offset) => {
+        const edit = decodeEdit(bytes().slice(payload, payload + length), path, offset);
+        for (const d of edit.deleted ?? []) checkLevel(d.level, path, offset);
+        for (const a of edit.added ?? []) checkLevel(a.level, path, offset);
+        levels = applyEdit(levels, edit);
+        if (edit.logNumber !== undefined) set.logNumber = edit.logNumber;
+        if (edit.nextFileNumber !== undefined) set.nextFileNumber = edit.nextFileNumber;
+        if (edit.lastSequence !== undefined) set.lastSequence = edit.lastSequence;
+      }, RECORD_TYPE_EDIT);
+    } finally {
+      file.close();
+    }
+    set.current.unref();
+    set.current = set.#install(levels);
+    for (const f of set.current.files()) {
+      if (f.number >= set.nextFileNumber) throw corruption(path, 0, `file ${f.number} is not below the next file number ${set.nextFileNumber}`);
+    }
+    return set;
+  }
+
+  /** A new file number. */
+  newFileNumber(): number {
+    return this.nextFileNumber++;
+  }
+
+  /** Table numbers of every version someone still reads, and of the current one. */
+  liveTables(): Set<number> {
+    const live = new Set<number>();
+    for (const v of this.#live) for (const f of v.files()) live.add(f.number);
+    return live;
+  }
+
+  /**
+   * Starts a new manifest holding the whole current state, points CURRENT at
+   * it, and returns the number of the manifest it replaces (0 if none).
+   */
+  async writeSnapshot(): Promise<number> {
+    const previous = this.manifestNumber;
+    const number = this.newFileNumber();
+    const path = joinPath(this.dir, manifestFileName(number));
+    const file = this.fs.open(path, { create: true, exclusive: true });
+    const writer = new LogWriter(file);
+    try {
+      await file.append(logFileHeader());
+      const added = this.current.levels.flatMap((files, level) => files.map((file) => ({ level, file })));
+      writer.add(sealEdit({
+        logNumber: this.logNumber,
+        nextFileNumber: this.nextFileNumber,
+        lastSequence: this.lastSequence,
+        added,
+      }));
+      await writer.sync();
+      await this.#setCurrent(number);
+    } catch (err) {
+      await writer.close().catch(() => {});
+      this.fs.remove(path);
+      throw err;
+    }
+    await this.#manifest?.close();
+    this.#manifest = writer;
+    this.manifestNumber = number;
+    return previous;
+  }
+
+  async #setCurrent(number: number): Promise<void> {
+    const tmp = joinPath(this.dir, `${CURRENT_FILE}.${number}.tmp`);
+    const file = this.fs.open(tmp, { create: true });
+    try {
+      await file.append(new TextEncoder().encode(`${manifestFileName(number)}\n`));
+      await file.sync();
+    } finally {
+      file.close();
+    }
+    this.fs.rename(tmp, joinPath(this.dir, CURRENT_FILE));
+    await this.fs.syncDir(this.dir);
+  }
+
+  /**
+   * Appends the edit to the manifest (durably) and installs the version it
+   * makes. Edits are applied one at a time, in call order.
+   */
+  logAndApply(edit: VersionEdit): Promise<Version> {
+    const run = this.#edits.then(async () => {
+      const manifest = this.#manifest;
+      if (manifest === undefined) throw new SiltError("READ_ONLY", "the manifest is not open for writing");
+      const full: VersionEdit = { ...edit, nextFileNumber: this.nextFileNumber, lastSequence: edit.lastSequence ?? this.lastSequence };
+      manifest.add(sealEdit(full));
+      await manifest.sync();
+      if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
+      const previous = this.current;
+      this.current = this.#install(applyEdit(previous.levels, edit));
+      previous.unref();
+      return this.current;
+    });
+    this.#edits = run.then(() => {}, () => {});
+    return run;
+  }
+
+  #install(levels: FileMeta[][]): Version {
+    const version = new Version(levels, (v) => this.#live.delete(v));
+    this.#live.add(version);
+    return version.ref();
+  }
+
+  /** Closes the manifest. */
+  async close(): Promise<void> {
+    await this.#edits;
+    await this.#manifest?.close();
+    this.#manifest = undefined;
+  }
+}
+
+function checkLevel(level: number, path: string, offset: number): void {
+  if (!Number.isInteger(level) || level < 0 || level >= NUM_LEVELS) {
+    throw corruption(path, offset, `version edit names level ${level}`);
+  }
+}
