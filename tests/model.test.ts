@@ -21,6 +21,7 @@ type Op =
   | { t: "release"; i: number }
   | { t: "reopen" }
   | { t: "crash"; fate: UnsyncedFate; seed: number }
+  | { t: "flush" }
   | { t: "badInput" };
 
 const KEYS = ["", "a", "a\0", "ab", "abcdefgh", "abcdefgh\0", "abcdefghi", "b", "ba", "é", "z".repeat(40), "\u{1F600}"];
@@ -49,6 +50,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant("reopen" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("crash" as const), fate: fc.constantFrom<UnsyncedFate>("drop", "keep", "prefix", "zeros"), seed: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("badInput" as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("flush" as const) }) },
 );
 
 function modelScan(state: State, b: Bounds): [string, string][] {
@@ -78,9 +80,12 @@ function apply(state: State, writes: Write[]): State {
 
 const sameState = (a: State, b: State) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 
-async function runOps(ops: Op[]): Promise<void> {
+/** Tiny memtables and blocks: data spans many tables after a few writes. */
+const TINY = { memtableSize: 1024, blockSize: 256 };
+
+async function runOps(ops: Op[], tuning: { memtableSize?: number; blockSize?: number } = {}): Promise<void> {
   const fs = new MemoryStorage();
-  const options = { fs, keyEncoding: "utf8", valueEncoding: "utf8" } as const;
+  const options = { fs, keyEncoding: "utf8", valueEncoding: "utf8", ...tuning } as const;
   let db: Db<string, string> = await open("/db", options);
   // history[i]: the state after the i-th acknowledged write since the last
   // recovery point; durable: index of the newest write known to be durable.
@@ -144,6 +149,9 @@ async function runOps(ops: Op[]): Promise<void> {
         snapshots = [];
         break;
       }
+      case "flush":
+        await db.flush();
+        break;
       case "badInput":
         await assert.rejects(db.put(17 as unknown as string, "x"));
         await assert.rejects(db.put("k", { not: "text" } as unknown as string));
@@ -157,6 +165,17 @@ async function runOps(ops: Op[]): Promise<void> {
 
 test("random operations agree with a sorted Map model, across reopen and crashes", async () => {
   await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 60 }), runOps), { numRuns: fcRuns(300) });
+});
+
+test("with tiny memtables (data across many tables), random operations agree with the model", async () => {
+  await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 80 }), (ops) => runOps(ops, TINY)), { numRuns: fcRuns(200) });
+});
+
+test("long runs with tiny memtables, reopens and crashes agree with the model", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { minLength: 150, maxLength: 400 }), (ops) => runOps(ops, TINY)),
+    { numRuns: fcRuns(20) },
+  );
 });
 
 test("long random runs with many writes between crashes agree with the model", async () => {

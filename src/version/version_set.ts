@@ -120,7 +120,10 @@ export class VersionSet {
     const file = fs.open(path);
     let levels: FileMeta[][] = Array.from({ length: NUM_LEVELS }, () => []);
     try {
-      replayLog(file, path, (payload, length, offset) => {
+      // Every manifest record is synced before it takes effect, and the first
+      // (a snapshot) before CURRENT names the file: only a record cut short by
+      // a crash can be a torn tail, and the first one never.
+      const replay = replayLog(file, path, (payload, length, offset) => {
         const edit = decodeEdit(bytes().slice(payload, payload + length), path, offset);
         for (const d of edit.deleted ?? []) checkLevel(d.level, path, offset);
         for (const a of edit.added ?? []) checkLevel(a.level, path, offset);
@@ -128,7 +131,8 @@ export class VersionSet {
         if (edit.logNumber !== undefined) set.logNumber = edit.logNumber;
         if (edit.nextFileNumber !== undefined) set.nextFileNumber = edit.nextFileNumber;
         if (edit.lastSequence !== undefined) set.lastSequence = edit.lastSequence;
-      }, RECORD_TYPE_EDIT);
+      }, RECORD_TYPE_EDIT, true);
+      if (replay.records === 0) throw corruption(path, replay.validEnd, "the manifest holds no intact record");
     } finally {
       file.close();
     }

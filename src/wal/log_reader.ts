@@ -54,6 +54,13 @@ function hasIntactRecordAfter(base: number, pos: number, end: number, recordType
   return false;
 }
 
+/** True when the damaged record at pos is only incomplete: its header or payload runs past the end, or it is zeros. */
+function isCutShort(base: number, pos: number, end: number): boolean {
+  if (end - pos < RECORD_HEADER_SIZE) return true;
+  if (view().getUint32(base + pos + 4, true) > end - pos - RECORD_HEADER_SIZE) return true;
+  return bytes().subarray(base + pos, base + end).every((b) => b === 0);
+}
+
 function checkFileHeader(file: StorageFile, name: string, size: number): boolean {
   const header = new Uint8Array(Math.min(size, LOG_HEADER_SIZE));
   file.read(0, header);
@@ -72,13 +79,16 @@ function checkFileHeader(file: StorageFile, name: string, size: number): boolean
 /**
  * Replays the log: calls onRecord for every intact record (of recordType) in order. Throws a
  * CORRUPTION SiltError (file and offset) for damage that is not a torn tail;
- * errors thrown by onRecord propagate.
+ * errors thrown by onRecord propagate. With strictTail, a complete last
+ * record with a bad checksum is CORRUPTION too (only a record cut short is a
+ * torn tail): for files whose records were synced one by one.
  */
 export function replayLog(
   file: StorageFile,
   name: string,
   onRecord: RecordHandler,
   recordType: number = RECORD_TYPE_BATCH,
+  strictTail = false,
 ): LogReplay {
   const size = file.size();
   if (!checkFileHeader(file, name, size)) return { records: 0, validEnd: 0, tornBytes: size };
@@ -93,6 +103,7 @@ export function replayLog(
       const damage = damageAt(base, pos, end, recordType);
       if (damage !== undefined) {
         if (hasIntactRecordAfter(base, pos, end, recordType)) throw corruption(name, LOG_HEADER_SIZE + pos, damage);
+        if (strictTail && !isCutShort(base, pos, end)) throw corruption(name, LOG_HEADER_SIZE + pos, damage);
         break;
       }
       const payloadLen = view().getUint32(base + pos + 4, true);

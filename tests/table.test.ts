@@ -1,0 +1,172 @@
+// Table files: round trips through the core's table builder and the reader,
+// restart-point seeks, bloom filter false positives, and damaged files.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { bytes, copyOut, core, scratch, writeData } from "../src/_wasm.ts";
+import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
+import { Memtable } from "../src/memtable.ts";
+import { MemoryStorage } from "../src/storage/memory_storage.ts";
+import { BlockCache } from "../src/table/block_cache.ts";
+import { writeMemtableTable } from "../src/table/table_builder.ts";
+import { TableReader } from "../src/table/table_reader.ts";
+import { rejectsWith, rng, text } from "./_harness.ts";
+
+const counters = () => ({ bloomUseful: 0, bloomChecked: 0 });
+
+/** Lookup of key as of sequence in a table: bytes, null (deleted) or undefined. */
+function tableGet(table: TableReader, cache: BlockCache, key: string | Uint8Array, sequence: number, c = counters()) {
+  const ptr = scratch(key.length * 3 + 8);
+  const len = writeData(ptr, key);
+  return table.get(ptr, len, sequence, cache, copyOut, c);
+}
+
+async function buildTable(mt: Memtable, options = { blockSize: 4096, bloomBitsPerKey: 10 }) {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const meta = await writeMemtableTable(fs, "/db", 7, mt, options);
+  return { fs, meta, table: TableReader.open(fs, "/db/000007.sst", 7) };
+}
+
+test("a table returns what its memtable held: many versions, tombstones, empty and big values", async () => {
+  const random = rng(11);
+  const mt = new Memtable();
+  const model = new Map<string, [number, string | null][]>();
+  let sequence = 0;
+  for (let i = 0; i < 3000; i++) {
+    const key = `k${Math.floor(random() * 800)}`;
+    const r = random();
+    const value = r < 0.1 ? null : r < 0.15 ? "" : r < 0.17 ? "B".repeat(10_000 + Math.floor(random() * 5000)) : `v${i}`;
+    sequence++;
+    mt.add(key, sequence, value === null ? KIND_DELETE : KIND_PUT, value ?? "");
+    model.set(key, [...(model.get(key) ?? []), [sequence, value]]);
+  }
+  const { meta, table } = await buildTable(mt);
+  const cache = new BlockCache(1 << 20);
+  try {
+    assert.equal(meta.entries, 3000);
+    assert.equal(table.properties.entries, 3000);
+    assert.equal(meta.smallestSequence, 1);
+    assert.equal(meta.largestSequence, 3000);
+    assert.ok(table.properties.dataBlocks > 10, `${table.properties.dataBlocks} data blocks`);
+    for (let probe = 0; probe < 3000; probe++) {
+      const key = `k${Math.floor(random() * 850)}`;
+      const at = Math.floor(random() * (sequence + 1));
+      const visible = (model.get(key) ?? []).filter(([s]) => s <= at).at(-1);
+      const got = tableGet(table, cache, key, at);
+      if (visible === undefined) assert.equal(got, undefined, `${key} @${at}`);
+      else if (visible[1] === null) assert.equal(got, null, `${key} @${at}`);
+      else assert.equal(text(got ?? undefined), visible[1], `${key} @${at}`);
+    }
+  } finally {
+    table.close();
+    cache.clear();
+    mt.free();
+  }
+});
+
+test("seeks land right around restart points (every 16 entries) and block boundaries", async () => {
+  const mt = new Memtable();
+  const keys = Array.from({ length: 1000 }, (_, i) => `key-${String(i * 2).padStart(5, "0")}`);
+  keys.forEach((k, i) => mt.add(k, i + 1, KIND_PUT, `value-${i}`.padEnd(60, ".")));
+  const { table } = await buildTable(mt, { blockSize: 1024, bloomBitsPerKey: 0 });
+  const cache = new BlockCache(0); // no caching: every read loads its block
+  try {
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(text(tableGet(table, cache, keys[i], 10_000) ?? undefined), `value-${i}`.padEnd(60, "."), keys[i]);
+      // Odd numbers fall between stored keys.
+      assert.equal(tableGet(table, cache, `key-${String(i * 2 + 1).padStart(5, "0")}`, 10_000), undefined);
+    }
+    assert.equal(tableGet(table, cache, "a", 10_000), undefined, "before the first key");
+    assert.equal(tableGet(table, cache, "z", 10_000), undefined, "after the last key");
+    assert.equal(cache.stats().bytes, 0);
+  } finally {
+    table.close();
+    mt.free();
+  }
+});
+
+test("bloom filter false positives at 10 bits per key stay within 2x of theory", async () => {
+  const mt = new Memtable();
+  const n = 20_000;
+  for (let i = 0; i < n; i++) mt.add(`present-${i}`, i + 1, KIND_PUT, "v");
+  const { table } = await buildTable(mt, { blockSize: 4096, bloomBitsPerKey: 10 });
+  const cache = new BlockCache(8 << 20);
+  try {
+    const c = counters();
+    for (let i = 0; i < n; i += 7) assert.notEqual(tableGet(table, cache, `present-${i}`, n, c), undefined);
+    assert.equal(c.bloomUseful, 0, "no false negatives");
+    const absent = counters();
+    const probes = 50_000;
+    for (let i = 0; i < probes; i++) assert.equal(tableGet(table, cache, `absent-${i}`, n, absent), undefined);
+    const rate = 1 - absent.bloomUseful / probes;
+    const k = Math.round(10 * 0.69);
+    const theory = (1 - Math.exp(-k / 10)) ** k;
+    assert.ok(rate <= 2 * theory, `false positive rate ${(rate * 100).toFixed(2)}% vs theory ${(theory * 100).toFixed(2)}%`);
+    assert.ok(rate > 0, "a bloom filter has some false positives");
+  } finally {
+    table.close();
+    cache.clear();
+    mt.free();
+  }
+});
+
+test("damaged table bytes are CORRUPTION naming the file and offset, never a wrong answer", async () => {
+  const mt = new Memtable();
+  for (let i = 0; i < 500; i++) mt.add(`key-${String(i).padStart(4, "0")}`, i + 1, KIND_PUT, `value-${i}`);
+  const { fs, meta, table } = await buildTable(mt, { blockSize: 512, bloomBitsPerKey: 10 });
+  table.close();
+  const image = fs.readFile("/db/000007.sst");
+  const random = rng(5);
+  let reported = 0;
+  for (let round = 0; round < 60; round++) {
+    const at = Math.floor(random() * image.length);
+    const damaged = image.slice();
+    damaged[at] ^= 1 << Math.floor(random() * 8);
+    fs.remove("/db/000008.sst");
+    const file = fs.open("/db/000008.sst", { create: true });
+    await file.append(damaged);
+    let t: TableReader | undefined;
+    const cache = new BlockCache(1 << 20);
+    try {
+      t = TableReader.open(fs, "/db/000008.sst", 8);
+      for (let i = 0; i < 500; i++) {
+        const got = tableGet(t, cache, `key-${String(i).padStart(4, "0")}`, 1000);
+        assert.equal(text(got ?? undefined), `value-${i}`, `flip at ${at}: a wrong answer instead of CORRUPTION`);
+      }
+    } catch (err) {
+      const e = await rejectsWith("CORRUPTION", () => { throw err; });
+      assert.equal(e.file, "/db/000008.sst");
+      assert.equal(typeof e.offset, "number");
+      reported++;
+    } finally {
+      t?.close();
+      cache.clear();
+    }
+  }
+  assert.ok(reported > 40, `${reported} of 60 damaged tables reported`);
+  assert.equal(meta.number, 7);
+  mt.free();
+});
+
+test("a table written by the builder ends with the footer magic and reads back its key range", async () => {
+  const mt = new Memtable();
+  mt.add("b", 2, KIND_PUT, "x");
+  mt.add("a", 1, KIND_DELETE);
+  mt.add("c", 3, KIND_PUT, "y");
+  const { fs, meta, table } = await buildTable(mt);
+  try {
+    const image = fs.readFile("/db/000007.sst");
+    assert.equal(new TextDecoder().decode(image.subarray(image.length - 8)), "SILTSST\n");
+    assert.equal(meta.size, image.length);
+    assert.equal(text(meta.smallest.subarray(0, 1)), "a");
+    assert.equal(text(meta.largest.subarray(0, 1)), "c");
+    assert.equal(table.properties.deletions, 1);
+    assert.equal(core.blockEntryCount(table.index.ptr, table.index.size), table.properties.dataBlocks);
+    assert.ok(bytes().length > 0);
+    assert.equal(fs.list("/db").filter((n) => n.endsWith(".tmp")).length, 0, "no temp file left");
+  } finally {
+    table.close();
+    mt.free();
+  }
+});
