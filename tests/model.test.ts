@@ -164,7 +164,7 @@ async function runOps(ops: Op[], tuning: { memtableSize?: number; blockSize?: nu
 }
 
 test("random operations agree with a sorted Map model, across reopen and crashes", async () => {
-  await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 60 }), runOps), { numRuns: fcRuns(300) });
+  await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 60 }), (ops) => runOps(ops)), { numRuns: fcRuns(300) });
 });
 
 test("with tiny memtables (data across many tables), random operations agree with the model", async () => {
@@ -180,7 +180,7 @@ test("long runs with tiny memtables, reopens and crashes agree with the model", 
 
 test("long random runs with many writes between crashes agree with the model", async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(op, { minLength: 150, maxLength: 400 }), runOps),
+    fc.asyncProperty(fc.array(op, { minLength: 150, maxLength: 400 }), (ops) => runOps(ops)),
     { numRuns: fcRuns(30) },
   );
 });
