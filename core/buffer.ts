@@ -25,6 +25,8 @@ export function bufFree(b: usize): void {
 // @ts-ignore: decorator
 @inline export function bufLength(b: usize): u32 { return load<u32>(b, 8); }
 // @ts-ignore: decorator
+@inline export function bufCapacity(b: usize): u32 { return load<u32>(b, 4); }
+// @ts-ignore: decorator
 @inline export function bufSetLength(b: usize, len: u32): void { store<u32>(b, len, 8); }
 
 /** Makes room for n more bytes; returns the address where they go. */

@@ -21,7 +21,7 @@
 // reverse values into the arena. Everything stays valid until the next
 // call on this iterator, and until TypeScript replaces a source's block.
 
-import { bufAppend, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
+import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
 import { KIND_PUT } from "./write_batch";
 import { child, miAdvance, miFirst, miFree, miLast, miSeekGE, miSeekLT, miSettle, miTop } from "./merge_iter";
@@ -42,7 +42,7 @@ export const STATUS_CORRUPT: u32 = 3;
 const ITER_SIZE: usize = 56;
 const MAX_TRAILER: u64 = 0xffffffffffffffff;
 const NONE: u32 = 0xff;
-const ARENA_TARGET: u32 = 256 << 10;
+const ARENA_INITIAL: u32 = 4 << 10;
 
 /** Creates an iterator over merge m as of the snapshot sequence; takes ownership of m. */
 export function iterNew(
@@ -64,7 +64,7 @@ export function iterNew(
   store<u32>(it, upperLen, 36);
   store<u32>(it, <u32>bufNew(64), 40);
   store<u32>(it, <u32>bufNew(64), 44);
-  store<u32>(it, <u32>bufNew(ARENA_TARGET), 48);
+  store<u32>(it, <u32>bufNew(ARENA_INITIAL), 48);
   store<u32>(it, STATUS_MORE, 52);
   return it;
 }
@@ -109,9 +109,18 @@ function start(it: usize, flags: u32): void {
   store<u32>(it, flags | ITER_STARTED, 4);
 }
 
-/** Room for n more arena bytes in this fill? Growth is allowed only before the first entry. */
+/**
+ * Room for n more arena bytes in this fill? The arena may move when it
+ * grows, so it grows only before the first entry of a fill (entries already
+ * written point into it); later entries wait for the next fill, which then
+ * grows it (up to double) as needed.
+ */
 function arenaRoom(arena: usize, n: u32, count: i32): bool {
-  return count == 0 || bufLength(arena) + n <= ARENA_TARGET;
+  if (count == 0) {
+    if (bufLength(arena) + n > bufCapacity(arena)) bufReserve(arena, n + (bufCapacity(arena) << 1));
+    return true;
+  }
+  return bufLength(arena) + n <= bufCapacity(arena);
 }
 
 function emit(out: usize, count: i32, key: usize, keyLen: u32, value: usize, valueLen: u32): void {

@@ -106,21 +106,24 @@ function refresh(): void {
   dv = new DataView(buffer);
 }
 
+// Growing linear memory detaches the old buffer, and views of a detached
+// buffer have length 0: a cheaper test than reading memory.buffer each time.
+
 /** A byte view of all of linear memory, valid until the next call that allocates. */
 export function bytes(): Uint8Array {
-  if (core.memory.buffer !== buffer) refresh();
+  if (u8.length === 0) refresh();
   return u8;
 }
 
 /** A u32 view of all of linear memory (index = address / 4), valid until the next call that allocates. */
 export function words(): Uint32Array {
-  if (core.memory.buffer !== buffer) refresh();
+  if (u32.length === 0) refresh();
   return u32;
 }
 
 /** A DataView of all of linear memory, valid until the next call that allocates. */
 export function view(): DataView {
-  if (core.memory.buffer !== buffer) refresh();
+  if (u8.length === 0) refresh();
   return dv;
 }
 

@@ -41,6 +41,16 @@ const ENTRY_OFFSET = RECORD_HEADER_SIZE + BATCH_HEADER_SIZE;
 const MAX_IMMUTABLE = 2;
 /** Open table files kept by the table cache. */
 const MAX_OPEN_TABLES = 500;
+/**
+ * While background I/O is in flight, every this many writes one resolves
+ * after a turn of the event loop. A loop of awaited writes otherwise runs on
+ * microtasks alone, and the I/O callbacks of the flush and the log writer
+ * would wait until the loop ends or stalls.
+ */
+const YIELD_EVERY = 128;
+
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0));
 
 /** Figures from {@linkcode Db.stats}. */
 export interface DbStats {
@@ -188,6 +198,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #background: SiltError | undefined;
   #queue: QueuedWrite[] = [];
   #stallMs = 0;
+  #writesSinceYield = 0;
   #batchTarget: BatchTarget;
   #scanSource: ScanSource;
   #reader: SnapshotReader<K, V>;
@@ -341,9 +352,13 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     }
     this.#lastSequence += count;
     wal.add(bytes().subarray(record, record + RECORD_HEADER_SIZE + payloadLen));
-    const done = sync ? wal.sync() : RESOLVED;
     if (this.#mem.mt.bytesUsed >= this.#o.memtableSize && this.#imm.length < MAX_IMMUTABLE) this.#freeze();
-    return done;
+    if (sync) return wal.sync();
+    if (++this.#writesSinceYield >= YIELD_EVERY && (this.#flushing !== undefined || wal.busy)) {
+      this.#writesSinceYield = 0;
+      return yieldToEventLoop();
+    }
+    return RESOLVED;
   }
 
   /** The active memtable is full and no more can be queued for flushing. */

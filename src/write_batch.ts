@@ -40,6 +40,7 @@ export interface BatchTarget {
 export class WriteBatch<K = Uint8Array, V = Uint8Array> {
   #target: BatchTarget;
   #buf = new Uint8Array(256);
+  #view = new DataView(this.#buf.buffer);
   #len = 0;
   #count = 0;
   #written = false;
@@ -120,6 +121,7 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     const grown = new Uint8Array(cap);
     grown.set(this.#buf.subarray(0, this.#len));
     this.#buf = grown;
+    this.#view = new DataView(grown.buffer);
   }
 
   #byte(b: number): void {
@@ -131,11 +133,26 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     const room = typeof data === "string" ? data.length * 3 : data.length;
     this.#reserve(4 + room);
     const at = this.#len + 4;
-    const n = typeof data === "string"
-      ? encoder.encodeInto(data, this.#buf.subarray(at, at + room)).written
-      : (this.#buf.set(data, at), data.length);
+    const n = typeof data === "string" ? this.#text(data, at, room) : (this.#buf.set(data, at), data.length);
     if (n > max) throw invalidArgument(`${what} is ${n} bytes, over the maximum of ${max} (option max${what === "key" ? "Key" : "Value"}Size)`);
-    new DataView(this.#buf.buffer).setUint32(this.#len, n, true);
+    this.#view.setUint32(this.#len, n, true);
     this.#len = at + n;
+  }
+
+  /** Writes a string as UTF-8 at `at` (room bytes available); returns the byte count. */
+  #text(data: string, at: number, room: number): number {
+    const buf = this.#buf;
+    const n = data.length;
+    if (n < 64) {
+      // Short ASCII strings: a plain loop beats encodeInto's call overhead.
+      let i = 0;
+      for (; i < n; i++) {
+        const c = data.charCodeAt(i);
+        if (c >= 0x80) break;
+        buf[at + i] = c;
+      }
+      if (i === n) return n;
+    }
+    return encoder.encodeInto(data, buf.subarray(at, at + room)).written;
   }
 }

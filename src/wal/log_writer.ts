@@ -76,6 +76,11 @@ export class LogWriter {
     return this.#failure;
   }
 
+  /** True while a write or sync is in flight or records wait in the buffer. */
+  get busy(): boolean {
+    return this.#draining || this.#activeLen > 0;
+  }
+
   /** Bytes added since the writer was created. */
   get bytesAdded(): number {
     return this.#added;
