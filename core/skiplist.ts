@@ -18,10 +18,13 @@
 //
 // Tower (8-byte aligned, tower arena), one per entry:
 //
-//   +0   u64  key prefix: first 8 user key bytes, big-endian, zero-padded
-//   +8   u32  entry data
-//   +12  u32  height h (1..MAX_HEIGHT)
-//   +16  u32  next[h]: next tower on levels 0..h-1 (0 = none)
+//   +0   u64  key prefix: user key bytes 0-7, big-endian, zero-padded
+//   +8   u64  second prefix: user key bytes 8-15, likewise (keys often share
+//             their first 8 bytes: "0000000000123456", "user:000...")
+//   +16  u32  entry data
+//   +20  u32  user key length
+//   +24  u32  height h (1..MAX_HEIGHT)
+//   +28  u32  next[h]: next tower on levels 0..h-1 (0 = none)
 //
 // Entry data (8-byte aligned, data arena):
 //
@@ -45,13 +48,13 @@
 //   +36  u32  distinct user keys (filled slots)
 
 import { arenaAllocate, arenaFree, arenaNew, arenaReserved, arenaUsed } from "./arena";
-import { compareBytes, compareKeys, keyPrefix } from "./coding";
+import { compareBytes, keyPrefix } from "./coding";
 import { hashKey, INITIAL_CAPACITY, SLOT, tableGrow, tableNew } from "./hash_index";
 
 export const MAX_HEIGHT: u32 = 16;
 const MT_SIZE: usize = 40;
 const DATA_HEADER: usize = 20;
-const TOWER_HEADER: usize = 16;
+const TOWER_HEADER: usize = 28;
 
 // Predecessor towers found by a search, one per level.
 const SPLICE: usize = memory.data(<i32>MAX_HEIGHT * 4, 8);
@@ -61,11 +64,11 @@ const SPLICE: usize = memory.data(<i32>MAX_HEIGHT * 4, 8);
 // @ts-ignore: decorator
 @inline export function nodePrefix(t: usize): u64 { return load<u64>(t); }
 // @ts-ignore: decorator
-@inline function dataOf(t: usize): usize { return <usize>load<u32>(t, 8); }
+@inline function dataOf(t: usize): usize { return <usize>load<u32>(t, 16); }
 // @ts-ignore: decorator
 @inline export function nodeTrailer(t: usize): u64 { return load<u64>(dataOf(t)); }
 // @ts-ignore: decorator
-@inline export function nodeKeyLen(t: usize): u32 { return load<u32>(dataOf(t), 8); }
+@inline export function nodeKeyLen(t: usize): u32 { return load<u32>(t, 20); }
 // @ts-ignore: decorator
 @inline export function nodeValueLen(t: usize): u32 { return load<u32>(dataOf(t), 12); }
 // @ts-ignore: decorator
@@ -77,22 +80,43 @@ const SPLICE: usize = memory.data(<i32>MAX_HEIGHT * 4, 8);
 // @ts-ignore: decorator
 @inline function setNext(t: usize, level: u32, to: usize): void { store<u32>(t + TOWER_HEADER + (<usize>level << 2), <u32>to); }
 
-/** Compares entry t's internal key with (prefix, key, keyLen, trailer). */
+/** The second key prefix: bytes 8-15, big-endian, zero-padded. */
 // @ts-ignore: decorator
 @inline
-function compareEntry(t: usize, prefix: u64, key: usize, keyLen: u32, trailer: u64): i32 {
-  const tPrefix = nodePrefix(t);
-  if (tPrefix != prefix) return tPrefix < prefix ? -1 : 1;
-  const d = dataOf(t);
-  const c = compareKeys(tPrefix, d + DATA_HEADER, load<u32>(d, 8), prefix, key, keyLen);
+function keyPrefix2(key: usize, keyLen: u32): u64 {
+  return keyLen > 8 ? keyPrefix(key + 8, keyLen - 8) : 0;
+}
+
+/**
+ * Compares entry t's user key with (prefix, prefix2, key, keyLen): from the
+ * tower alone unless both keys are longer than 16 bytes and agree on 16.
+ */
+// @ts-ignore: decorator
+@inline
+function compareUserKey(t: usize, prefix: u64, prefix2: u64, key: usize, keyLen: u32): i32 {
+  const p = load<u64>(t);
+  if (p != prefix) return p < prefix ? -1 : 1;
+  const p2 = load<u64>(t, 8);
+  if (p2 != prefix2) return p2 < prefix2 ? -1 : 1;
+  const len = load<u32>(t, 20);
+  // Equal prefixes: the first min(len, keyLen, 16) bytes are equal.
+  if (len <= 16 || keyLen <= 16) return len < keyLen ? -1 : len > keyLen ? 1 : 0;
+  return compareBytes(dataOf(t) + DATA_HEADER + 16, len - 16, key + 16, keyLen - 16);
+}
+
+/** Compares entry t's internal key with (prefix, prefix2, key, keyLen, trailer). */
+// @ts-ignore: decorator
+@inline
+function compareEntry(t: usize, prefix: u64, prefix2: u64, key: usize, keyLen: u32, trailer: u64): i32 {
+  const c = compareUserKey(t, prefix, prefix2, key, keyLen);
   if (c != 0) return c;
-  const tt = load<u64>(d);
+  const tt = load<u64>(dataOf(t));
   return tt > trailer ? -1 : tt < trailer ? 1 : 0;
 }
 
 /** True when entries a and b hold the same user key. */
 export function sameUserKey(a: usize, b: usize): bool {
-  return compareKeys(nodePrefix(a), nodeKey(a), nodeKeyLen(a), nodePrefix(b), nodeKey(b), nodeKeyLen(b)) == 0;
+  return compareUserKey(a, load<u64>(b), load<u64>(b, 8), nodeKey(b), nodeKeyLen(b)) == 0;
 }
 
 // ---- memtable -------------------------------------------------------------
@@ -112,7 +136,7 @@ export function mtNew(): usize {
   const headSize = TOWER_HEADER + (<usize>MAX_HEIGHT << 2);
   const head = arenaAllocate(towers, headSize);
   memory.fill(head, 0, headSize);
-  store<u32>(head, MAX_HEIGHT, 12);
+  store<u32>(head, MAX_HEIGHT, 24);
   store<u32>(mt, <u32>data);
   store<u32>(mt, <u32>towers, 4);
   store<u32>(mt, 1, 8);
@@ -167,11 +191,12 @@ let lastBefore: usize = 0;
  */
 function search(mt: usize, key: usize, keyLen: u32, trailer: u64, splice: bool): usize {
   const prefix = keyPrefix(key, keyLen);
+  const prefix2 = keyPrefix2(key, keyLen);
   let x = headOf(mt);
   let level = load<u32>(mt, 8) - 1;
   while (true) {
     const next = nextOf(x, level);
-    if (next != 0 && compareEntry(next, prefix, key, keyLen, trailer) < 0) {
+    if (next != 0 && compareEntry(next, prefix, prefix2, key, keyLen, trailer) < 0) {
       x = next;
     } else {
       if (splice) store<u32>(SPLICE + (<usize>level << 2), <u32>x);
@@ -201,8 +226,10 @@ export function mtInsert(mt: usize, key: usize, keyLen: u32, trailer: u64, value
   memory.copy(data + DATA_HEADER + <usize>keyLen, value, valueLen);
   const tower = arenaAllocate(towerArena(mt), TOWER_HEADER + (<usize>height << 2));
   store<u64>(tower, keyPrefix(key, keyLen));
-  store<u32>(tower, <u32>data, 8);
-  store<u32>(tower, height, 12);
+  store<u64>(tower, keyPrefix2(key, keyLen), 8);
+  store<u32>(tower, <u32>data, 16);
+  store<u32>(tower, keyLen, 20);
+  store<u32>(tower, height, 24);
   store<u32>(data, <u32>tower, 16);
   for (let l: u32 = 0; l < height; l++) {
     const before = <usize>load<u32>(SPLICE + (<usize>l << 2));
