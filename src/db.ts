@@ -501,12 +501,8 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   }
 
   #tableGet(file: FileMeta, ptr: number, len: number, sequence: number, decode: (p: number, n: number) => V): V | null | undefined {
-    const table = this.#tables.acquire(file.number);
-    try {
-      return table.get(ptr, len, sequence, this.#blocks, decode, this.#counters);
-    } finally {
-      this.#tables.release(table);
-    }
+    // Synchronous: nothing can close the table before this returns.
+    return this.#tables.get(file.number).get(ptr, len, sequence, this.#blocks, decode, this.#counters);
   }
 
   /**
