@@ -12,10 +12,11 @@
 
 import { batchApply, recordChecksumOk, recordSealAndApply } from "./write_batch";
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
-import { tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestSequence, tbNew, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
+import { tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
 import { blockEntryCount, blockGet, blockVerify, filterMayContain, indexSeek } from "./table_reader";
 import { iterFill, iterFree, iterNew, iterStatus } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
+import { ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
 import { memSourceNew, runBlockOffset, runBlockSize, runFile, runProvideBlock, runProvideIndex, runSourceNew, srcState } from "./sources";
 import {
   mtBytesUsed, mtCount, mtFind, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
@@ -137,7 +138,7 @@ export function iterChild(it: usize, i: u32): usize { return child(load<u32>(it)
 
 // ---- table building ------------------------------------------------------------
 
-export { tbNew, tbFree, tbAdd, tbAddMemtable, tbFinish, tbStaged, tbStagedLength, tbClearStaged, tbEntries, tbFileSize, tbSmallestSequence, tbLargestSequence };
+export { tbNew, tbFree, tbAdd, tbAddMemtable, tbFinish, tbStaged, tbStagedLength, tbClearStaged, tbEntries, tbFileSize, tbSmallestSequence, tbLargestSequence, tbSmallestKey, tbSmallestKeyLength, tbLargestKey, tbLargestKeyLength };
 
 /** Adds one entry to a table builder (sequence as f64, kind 0/1). */
 export function tbAddEntry(tb: usize, key: usize, keyLen: u32, sequence: f64, kind: u32, value: usize, valueLen: u32): void {
@@ -157,3 +158,22 @@ export function tableIndexSeek(index: usize, len: u32, key: usize, keyLen: u32, 
 export function tableBlockGet(block: usize, len: u32, key: usize, keyLen: u32, sequence: f64): i32 {
   return blockGet(block, len, key, keyLen, (<u64>sequence << 8) | 0xff, RESULT);
 }
+
+// ---- compaction ------------------------------------------------------------------
+
+export { ciRun, ciFree, ciRead, ciDropped };
+
+/**
+ * A compaction (compaction_iter.ts) over a merge of the n run sources at
+ * children; oldest = the oldest live snapshot's sequence; deeper = packed key
+ * ranges of the levels below the output (or 0).
+ */
+export function ciCreate(children: usize, n: u32, oldest: f64, deeper: usize): usize {
+  return ciNew(miNew(n, children), <u64>oldest, deeper);
+}
+
+/** The index of the source the compaction stopped on (CI_NEED or CI_CORRUPT). */
+export function ciNeedChild(ci: usize): u32 { return miNeedChild(ciMerge(ci)); }
+
+/** The source pointer of child i. */
+export function ciChild(ci: usize, i: u32): usize { return child(ciMerge(ci), i); }

@@ -221,3 +221,8 @@ export function tbFileSize(tb: usize): f64 { return <f64>load<u64>(tb, 40); }
 /** Smallest and largest sequence added. */
 export function tbSmallestSequence(tb: usize): f64 { return <f64>load<u64>(tb, STAT_MIN_SEQ); }
 export function tbLargestSequence(tb: usize): f64 { return <f64>load<u64>(tb, STAT_MAX_SEQ); }
+/** The smallest and largest internal keys added (address and length; valid until tbFree). */
+export function tbSmallestKey(tb: usize): usize { return bufData(field(tb, 20)); }
+export function tbSmallestKeyLength(tb: usize): u32 { return bufLength(field(tb, 20)); }
+export function tbLargestKey(tb: usize): usize { return bufData(field(tb, 24)); }
+export function tbLargestKeyLength(tb: usize): u32 { return bufLength(field(tb, 24)); }

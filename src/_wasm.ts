@@ -63,6 +63,13 @@ export interface CoreExports {
   iterNeedChild(it: number): number;
   iterChild(it: number, i: number): number;
   iterFree(it: number): void;
+  ciCreate(children: number, n: number, oldest: number, deeper: number): number;
+  ciRun(ci: number, tb: number, maxStaged: number, targetSize: number): number;
+  ciNeedChild(ci: number): number;
+  ciChild(ci: number, i: number): number;
+  ciRead(ci: number): number;
+  ciDropped(ci: number): number;
+  ciFree(ci: number): void;
   tbNew(blockSize: number, restartInterval: number, bloomBitsPerKey: number): number;
   tbFree(tb: number): void;
   tbAddEntry(tb: number, key: number, keyLen: number, sequence: number, kind: number, value: number, valueLen: number): void;
@@ -75,6 +82,10 @@ export interface CoreExports {
   tbFileSize(tb: number): number;
   tbSmallestSequence(tb: number): number;
   tbLargestSequence(tb: number): number;
+  tbSmallestKey(tb: number): number;
+  tbSmallestKeyLength(tb: number): number;
+  tbLargestKey(tb: number): number;
+  tbLargestKeyLength(tb: number): number;
   blockVerify(block: number, len: number): number;
   filterMayContain(filter: number, len: number, key: number, keyLen: number): number;
   blockEntryCount(block: number, len: number): number;

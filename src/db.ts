@@ -33,6 +33,8 @@ import { LOCK_FILE, logFileName, parseFileName } from "./version/file_names.ts";
 import type { FileMeta } from "./version/version_edit.ts";
 import type { VersionSet } from "./version/version_set.ts";
 import { LogWriter } from "./wal/log_writer.ts";
+import { InlineExecutor } from "./compaction/inline_executor.ts";
+import { type CompactionExecutor, CompactionScheduler } from "./compaction/scheduler.ts";
 import { type BatchTarget, WriteBatch } from "./write_batch.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -84,8 +86,25 @@ export interface DbStats {
     /** fdatasync calls since open (sync writes share them). */
     syncs: number;
   };
-  /** Time writes waited for a flush (ms). */
+  /** Time writes waited for room (flush or compaction), and were slowed down (ms). */
   stallMs: number;
+  /** Compactions. */
+  compaction: {
+    policy: "leveled" | "tiered";
+    mode: "inline" | "worker";
+    count: number;
+    trivialMoves: number;
+    ms: number;
+    entriesDropped: number;
+    /** Bytes read from and written to each level by flushes and compactions. */
+    io: { level: number; read: number; written: number }[];
+  };
+  /** Bytes written to storage (log + flushes + compactions) per byte written by the user. */
+  writeAmplification: number;
+  /** Table bytes per byte of the last level (about the live data once compacted). */
+  spaceAmplification: number;
+  /** Sorted runs a read may consult: L0 files plus non-empty deeper levels. */
+  sortedRuns: number;
   /** Live snapshots. */
   snapshots: number;
   /** Open scans. */
@@ -199,6 +218,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #queue: QueuedWrite[] = [];
   #stallMs = 0;
   #writesSinceYield = 0;
+  #userBytes = 0;
+  #flushBytes = 0;
+  #compactions: CompactionScheduler;
+  #executor: CompactionExecutor;
   #batchTarget: BatchTarget;
   #scanSource: ScanSource;
   #reader: SnapshotReader<K, V>;
@@ -217,6 +240,20 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#lastSequence = state.lastSequence;
     this.#tables = new TableCache(o.fs, path, MAX_OPEN_TABLES);
     this.#blocks = new BlockCache(o.blockCacheSize);
+    this.#executor = new InlineExecutor(o.fs, path);
+    this.#compactions = new CompactionScheduler({
+      dir: path,
+      options: o,
+      versions: this.#versions,
+      tables: this.#tables,
+      blocks: this.#blocks,
+      executor: this.#executor,
+      oldestSnapshot: () => this.#oldestSnapshot(),
+      changed: () => this.#drainQueue(),
+    });
+    this.#versions.onVersionReleased = () => {
+      if (this.#state === "open" && !o.readOnly) this.#compactions.removeObsoleteTables();
+    };
     this.#batchTarget = {
       keyEncoding: o.keyEncoding,
       valueEncoding: o.valueEncoding,
@@ -242,8 +279,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       scanSyncAt: (options, sequence) => new ScanSync(new ScanCursor(this.#scanSource, sequence, options)),
       releaseSnapshot: (snapshot) => this.#snapshots.delete(snapshot),
     };
-    // A recovered memtable may already be full.
+    // A recovered memtable may already be full; recovered tables may need compacting.
     if (!o.readOnly && this.#mem.mt.bytesUsed >= o.memtableSize) this.#freeze();
+    if (!o.readOnly) this.#compactions.schedule();
   }
 
   /** "open", "closing" (close() is under way) or "closed". */
@@ -351,23 +389,33 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       throw new Error(`siltdb internal error: core rejected a write batch it was given`);
     }
     this.#lastSequence += count;
+    this.#userBytes += payloadLen;
     wal.add(bytes().subarray(record, record + RECORD_HEADER_SIZE + payloadLen));
     if (this.#mem.mt.bytesUsed >= this.#o.memtableSize && this.#imm.length < MAX_IMMUTABLE) this.#freeze();
     if (sync) return wal.sync();
-    if (++this.#writesSinceYield >= YIELD_EVERY && (this.#flushing !== undefined || wal.busy)) {
+    if (this.#versions.current.levels[0].length >= this.#o.l0SlowdownTrigger && ++this.#writesSinceYield % 16 === 0) {
+      // L0 is filling faster than compaction drains it: slow writes down a little.
+      const started = performance.now();
+      return new Promise((resolve) => setTimeout(() => (this.#stallMs += performance.now() - started, resolve()), 1));
+    }
+    if (++this.#writesSinceYield >= YIELD_EVERY && (this.#flushing !== undefined || this.#compactions.busy || wal.busy)) {
       this.#writesSinceYield = 0;
       return yieldToEventLoop();
     }
     return RESOLVED;
   }
 
-  /** The active memtable is full and no more can be queued for flushing. */
+  /** The active memtable is full and no more can be queued for flushing, or L0 is at its stop trigger. */
   #mustWait(): boolean {
-    return this.#mem.mt.bytesUsed >= this.#o.memtableSize && this.#imm.length >= MAX_IMMUTABLE;
+    return (this.#mem.mt.bytesUsed >= this.#o.memtableSize && this.#imm.length >= MAX_IMMUTABLE) ||
+      this.#versions.current.levels[0].length >= this.#o.l0StopTrigger;
   }
 
   /** Applies queued writes while there is room. */
   #drainQueue(): void {
+    const failure = this.#background ?? this.#compactions.failure;
+    if (failure) for (const w of this.#queue.splice(0)) w.reject(failure);
+    const started = this.#queue.length > 0 ? performance.now() : 0;
     while (this.#queue.length > 0 && !this.#mustWait()) {
       const w = this.#queue.shift()!;
       try {
@@ -379,6 +427,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         w.reject(err);
       }
     }
+    if (started) this.#stallMs += performance.now() - started;
   }
 
   /** Makes the active memtable immutable, starts a new memtable and log, schedules a flush. */
@@ -400,25 +449,31 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       const handle = this.#imm[this.#imm.length - 1];
       try {
         const added: { level: number; file: FileMeta }[] = [];
-        if (handle.mt.count > 0) {
-          const number = this.#versions.newFileNumber();
-          const file = await writeMemtableTable(this.#o.fs, this.path, number, handle.mt, this.#o);
-          added.push({ level: 0, file });
+        const number = this.#versions.newFileNumber();
+        this.#compactions.pending.add(number);
+        try {
+          if (handle.mt.count > 0) {
+            const file = await writeMemtableTable(this.#o.fs, this.path, number, handle.mt, this.#o);
+            added.push({ level: 0, file });
+            this.#flushBytes += file.size;
+            this.#compactions.stats.io[0].written += file.size;
+          }
+          // Logs older than the next memtable's first log now hold nothing unflushed.
+          const next = this.#imm.length >= 2 ? this.#imm[this.#imm.length - 2] : this.#mem;
+          await this.#versions.logAndApply({ added, logNumber: next.firstLog, lastSequence: this.#lastSequence });
+        } finally {
+          this.#compactions.pending.delete(number);
         }
-        // Logs older than the next memtable's first log now hold nothing unflushed.
-        const next = this.#imm.length >= 2 ? this.#imm[this.#imm.length - 2] : this.#mem;
-        await this.#versions.logAndApply({ added, logNumber: next.firstLog, lastSequence: this.#lastSequence });
         this.#imm.pop();
         handle.retired = true;
         if (handle.refs === 0) handle.mt.free();
         this.#flushes++;
         this.#removeObsoleteLogs();
+        this.#compactions.schedule();
       } catch (err) {
         this.#background = err instanceof SiltError ? err : new SiltError("IO_ERROR", `flush failed: ${String(err)}`, {}, err);
       }
-      const started = this.#queue.length > 0 ? performance.now() : 0;
       this.#drainQueue();
-      if (started) this.#stallMs += performance.now() - started;
     }
     if (this.#background) for (const w of this.#queue.splice(0)) w.reject(this.#background);
   }
@@ -594,6 +649,51 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   }
 
   /**
+   * Flushes the memtable, then merges every table into one level, dropping
+   * every version and tombstone no live snapshot can see: deleted data stops
+   * taking space. Waits for background compaction first.
+   *
+   * @example
+   * ```ts
+   * await db.compact();
+   * ```
+   */
+  async compact(): Promise<void> {
+    await this.flush();
+    await this.#compactions.compactAll();
+    if (this.#compactions.failure) throw this.#compactions.failure;
+  }
+
+  /**
+   * Like compact(), for the tables holding keys from start to end (inclusive).
+   *
+   * @example
+   * ```ts
+   * await db.compactRange("user:", "user;");
+   * ```
+   */
+  async compactRange(start: K | string | Uint8Array, end: K | string | Uint8Array): Promise<void> {
+    this.#checkWritable();
+    const lo = this.#encodeKey(start, "start");
+    const hi = this.#encodeKey(end, "end");
+    if (compareUserKeys(lo, hi) > 0) throw invalidArgument("compactRange: start is after end");
+    await this.flush();
+    await this.#compactions.compactRange(lo, hi);
+    if (this.#compactions.failure) throw this.#compactions.failure;
+  }
+
+  #encodeKey(key: unknown, what: string): Uint8Array {
+    const k = this.#keys.encode(key, what);
+    return typeof k === "string" ? new TextEncoder().encode(k) : k;
+  }
+
+  #oldestSnapshot(): number {
+    let oldest = this.#lastSequence;
+    for (const s of this.#snapshots) if (s.sequence < oldest) oldest = s.sequence;
+    return oldest;
+  }
+
+  /**
    * Figures about the database.
    *
    * @example
@@ -628,6 +728,17 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         syncs: this.#wal?.syncCount ?? 0,
       },
       stallMs: this.#stallMs,
+      compaction: {
+        policy: this.#o.compaction,
+        mode: this.#executorMode(),
+        ...this.#compactions.stats,
+        io: this.#compactions.stats.io.map((x) => ({ ...x })),
+      },
+      writeAmplification: this.#userBytes > 0
+        ? ((this.#wal?.bytesAdded ?? 0) + this.#flushBytes + this.#compactions.stats.io.reduce((n, x) => n + (x.level > 0 ? x.written : 0), 0)) / this.#userBytes
+        : 0,
+      spaceAmplification: spaceAmplification(this.#versions.current.levels),
+      sortedRuns: this.#versions.current.levels[0].length + this.#versions.current.levels.slice(1).filter((l) => l.length > 0).length,
       snapshots: this.#snapshots.size,
       scans: this.#scans.size,
       coreMemory: core.memory.buffer.byteLength,
@@ -649,6 +760,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#state = "closing";
     try {
       while (this.#flushing) await this.#flushing;
+      await this.#compactions.close();
       await this.#wal?.close();
       await this.#versions.close();
     } finally {
@@ -664,6 +776,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     }
   }
 
+  #executorMode(): "inline" | "worker" {
+    return this.#executor.mode;
+  }
+
   #checkOpen(): void {
     if (this.#state !== "open") throw new SiltError("CLOSED", `${this.path} is ${this.#state}`);
   }
@@ -671,13 +787,21 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #checkWritable(): void {
     this.#checkOpen();
     if (this.#wal === undefined) throw new SiltError("READ_ONLY", `${this.path} was opened read-only`);
-    const failure = this.#wal.failure ?? this.#background;
+    const failure = this.#wal.failure ?? this.#background ?? this.#compactions.failure;
     if (failure) {
       throw new SiltError("IO_ERROR", `${this.path} refuses writes after a failure: ${failure.message}`, {
         file: failure.file,
       }, failure);
     }
   }
+}
+
+/** Table bytes per byte of the deepest non-empty level (1 when everything is in one level). */
+function spaceAmplification(levels: readonly (readonly FileMeta[])[]): number {
+  const bytes = levels.map((files) => files.reduce((n, f) => n + f.size, 0));
+  const total = bytes.reduce((a, b) => a + b, 0);
+  const last = [...bytes].reverse().find((b) => b > 0) ?? 0;
+  return last > 0 ? total / last : 0;
 }
 
 function tooBig(what: "key" | "value", size: number, max: number): SiltError {

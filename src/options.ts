@@ -45,6 +45,22 @@ export interface OpenOptions {
   bloomBitsPerKey?: number;
   /** Compaction policy. Default "leveled". */
   compaction?: "leveled" | "tiered";
+  /**
+   * Where compactions run: "worker" (a Worker / worker_threads with its own
+   * core instance; the default on real file systems) or "inline" (the main
+   * thread; always used with in-memory storage).
+   */
+  compactionMode?: "worker" | "inline";
+  /** Target size of table files written by compactions (64 KiB to 1 GiB). Default 2 MiB. */
+  targetFileSize?: number;
+  /** L0 files that start a compaction (leveled), or sorted runs (tiered). Default 4. */
+  l0CompactionTrigger?: number;
+  /** L0 files past which writes are slowed down a little. Default 8. */
+  l0SlowdownTrigger?: number;
+  /** L0 files past which writes wait for compaction. Default 12. */
+  l0StopTrigger?: number;
+  /** Byte target of L1 (leveled); each deeper level is 10x. Default 10 MiB. */
+  levelBaseBytes?: number;
 }
 
 /** Options of a write (put, delete, batch write). */
@@ -69,9 +85,16 @@ export interface ResolvedOptions {
   blockCacheSize: number;
   bloomBitsPerKey: number;
   compaction: "leveled" | "tiered";
+  compactionMode: "worker" | "inline";
+  targetFileSize: number;
+  l0CompactionTrigger: number;
+  l0SlowdownTrigger: number;
+  l0StopTrigger: number;
+  levelBaseBytes: number;
 }
 
 const KNOWN = new Set([
+  "compactionMode", "targetFileSize", "l0CompactionTrigger", "l0SlowdownTrigger", "l0StopTrigger", "levelBaseBytes",
   "fs", "createIfMissing", "errorIfExists", "readOnly", "sync", "keyEncoding", "valueEncoding",
   "maxKeySize", "maxValueSize", "memtableSize", "blockSize", "blockCacheSize", "bloomBitsPerKey", "compaction",
 ]);
@@ -116,7 +139,19 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (compaction !== "leveled" && compaction !== "tiered") {
     throw invalidArgument(`option compaction must be "leveled" or "tiered", got ${JSON.stringify(compaction)}`);
   }
+  const compactionMode = o.compactionMode ?? "worker";
+  if (compactionMode !== "worker" && compactionMode !== "inline") {
+    throw invalidArgument(`option compactionMode must be "worker" or "inline", got ${JSON.stringify(compactionMode)}`);
+  }
   const MiB = 1 << 20;
+  const l0CompactionTrigger = integer(o, "l0CompactionTrigger", 4, 2, 1000);
+  const l0SlowdownTrigger = integer(o, "l0SlowdownTrigger", Math.max(8, l0CompactionTrigger * 2), 2, 10000);
+  const l0StopTrigger = integer(o, "l0StopTrigger", Math.max(12, l0SlowdownTrigger + 4), 2, 10000);
+  if (l0SlowdownTrigger < l0CompactionTrigger || l0StopTrigger < l0SlowdownTrigger) {
+    throw invalidArgument(
+      `options must satisfy l0CompactionTrigger <= l0SlowdownTrigger <= l0StopTrigger, got ${l0CompactionTrigger}, ${l0SlowdownTrigger}, ${l0StopTrigger}`,
+    );
+  }
   return {
     fs: (o.fs as Storage | undefined) ?? defaultStorage(),
     createIfMissing: flag(o, "createIfMissing", true),
@@ -132,6 +167,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     blockCacheSize: integer(o, "blockCacheSize", 8 * MiB, 0, 16 * 1024 * MiB),
     bloomBitsPerKey: integer(o, "bloomBitsPerKey", 10, 0, 64),
     compaction,
+    compactionMode,
+    targetFileSize: integer(o, "targetFileSize", 2 * MiB, 64 << 10, 1024 * MiB),
+    l0CompactionTrigger,
+    l0SlowdownTrigger,
+    l0StopTrigger,
+    levelBaseBytes: integer(o, "levelBaseBytes", 10 * MiB, 64 << 10, 1 << 40),
   };
 }
 

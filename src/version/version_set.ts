@@ -77,7 +77,9 @@ function applyEdit(levels: readonly (readonly FileMeta[])[], edit: VersionEdit):
     next[d.level] = next[d.level].filter((f) => f.number !== d.number);
   }
   for (const { level, file } of edit.added ?? []) next[level].push(file);
-  next[0].sort((a, b) => b.number - a.number);
+  // L0 newest first by data age: a compaction output placed in L0 can get a
+  // higher file number than a flush of newer data that finished after it.
+  next[0].sort((a, b) => b.largestSequence - a.largestSequence || b.number - a.number);
   for (let l = 1; l < NUM_LEVELS; l++) next[l].sort((a, b) => compareInternalKeys(a.smallest, b.smallest));
   return next;
 }
@@ -94,6 +96,8 @@ export class VersionSet {
   manifestNumber = 0;
   #manifest: LogWriter | undefined;
   #live = new Set<Version>();
+  /** Called when a version no reader uses any more is dropped (its files may be obsolete). */
+  onVersionReleased: (() => void) | undefined;
   #edits: Promise<void> = Promise.resolve();
 
   private constructor(dir: string, fs: Storage) {
@@ -213,6 +217,8 @@ export class VersionSet {
       manifest.add(sealEdit(full));
       await manifest.sync();
       if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
+      // Every later edit (a compaction's too) records at least this sequence.
+      this.lastSequence = Math.max(this.lastSequence, full.lastSequence ?? 0);
       const previous = this.current;
       this.current = this.#install(applyEdit(previous.levels, edit));
       previous.unref();
@@ -223,7 +229,10 @@ export class VersionSet {
   }
 
   #install(levels: FileMeta[][]): Version {
-    const version = new Version(levels, (v) => this.#live.delete(v));
+    const version = new Version(levels, (v) => {
+      this.#live.delete(v);
+      this.onVersionReleased?.();
+    });
     this.#live.add(version);
     return version.ref();
   }

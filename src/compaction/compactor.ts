@@ -1,0 +1,236 @@
+// Runs one compaction task: merges the input tables through the core's
+// compaction iterator (core/compaction_iter.ts: drop rules, output cuts) and
+// writes the outputs (temp name, fsync, rename, directory fsync). The same
+// code runs on the main thread (inline mode) and in the compaction worker
+// (src/compaction/worker.ts), each with its own core instance. It never
+// touches the manifest: the caller records the result.
+
+import { bytes, core, view, words } from "../_wasm.ts";
+import { corruption } from "../errors.ts";
+import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
+import { RESTART_INTERVAL } from "../format/table_format.ts";
+import { joinPath, type Storage } from "../storage/storage.ts";
+import type { TableReader } from "../table/table_reader.ts";
+import { tableFileName } from "../version/file_names.ts";
+import type { FileMeta } from "../version/version_edit.ts";
+import type { CompactionTask } from "./task.ts";
+
+/** Everything a compaction needs besides the files themselves. */
+export interface CompactionJob {
+  task: CompactionTask;
+  /** Sequence of the oldest live snapshot (or the last sequence when none). */
+  oldestSnapshot: number;
+  /** Files older than the output that may hold the same keys (per run, each sorted by key). */
+  older: FileMeta[][];
+  /** File numbers reserved for the outputs, in order. */
+  fileNumbers: number[];
+  blockSize: number;
+  bloomBitsPerKey: number;
+  targetFileSize: number;
+}
+
+/** What a compaction produced. */
+export interface CompactionResult {
+  outputs: FileMeta[];
+  bytesRead: number;
+  bytesWritten: number;
+  entriesRead: number;
+  entriesDropped: number;
+}
+
+/** Where the compactor gets tables and writes files. */
+export interface CompactionEnv {
+  fs: Storage;
+  dir: string;
+  openTable(number: number): TableReader;
+  closeTable(table: TableReader): void;
+}
+
+// Statuses of core ciRun (core/compaction_iter.ts) and source states (core/sources.ts).
+const CI_DONE = 1;
+const CI_NEED = 2;
+const CI_CORRUPT = 3;
+const CI_STAGED = 4;
+const CI_FILE_FULL = 5;
+const NEED_INDEX = 2;
+const STAGE_BYTES = 256 << 10;
+
+/** Packs file bounds for a run source: per file (smallest ptr, len, largest ptr, len) then the keys. */
+function packRunBounds(files: FileMeta[]): number {
+  const keyBytes = files.reduce((n, f) => n + f.smallest.length + f.largest.length, 0);
+  const ptr = core.bufferAlloc(files.length * 16 + keyBytes);
+  const dv = view();
+  const mem = bytes();
+  let key = ptr + files.length * 16;
+  files.forEach((f, i) => {
+    for (const [k, at] of [[f.smallest, 0], [f.largest, 8]] as const) {
+      mem.set(k, key);
+      dv.setUint32(ptr + i * 16 + at, key, true);
+      dv.setUint32(ptr + i * 16 + at + 4, k.length, true);
+      key += k.length;
+    }
+  });
+  return ptr;
+}
+
+/** Packs the user-key ranges of older runs for the tombstone rule (layout in core/compaction_iter.ts). */
+function packOlder(runs: FileMeta[][]): number {
+  const nonEmpty = runs.filter((r) => r.length > 0);
+  if (nonEmpty.length === 0) return 0;
+  const files = nonEmpty.flat();
+  const keyBytes = files.reduce((n, f) => n + f.smallest.length + f.largest.length - 16, 0);
+  const ptr = core.bufferAlloc(4 + nonEmpty.length * 4 + files.length * 16 + keyBytes);
+  const dv = view();
+  const mem = bytes();
+  let at = ptr;
+  let key = ptr + 4 + nonEmpty.length * 4 + files.length * 16;
+  dv.setUint32(at, nonEmpty.length, true);
+  at += 4;
+  for (const run of nonEmpty) {
+    const sorted = [...run].sort((a, b) => compareUserKeys(userKeyOf(a.smallest), userKeyOf(b.smallest)));
+    dv.setUint32(at, sorted.length, true);
+    at += 4;
+    for (const f of sorted) {
+      for (const k of [userKeyOf(f.smallest), userKeyOf(f.largest)]) {
+        mem.set(k, key);
+        dv.setUint32(at, key, true);
+        dv.setUint32(at + 4, k.length, true);
+        at += 8;
+        key += k.length;
+      }
+    }
+  }
+  return ptr;
+}
+
+/** Copies out the builder's staged bytes and clears them. */
+function takeStaged(tb: number): Uint8Array {
+  const at = core.tbStaged(tb);
+  const chunk = bytes().slice(at, at + core.tbStagedLength(tb));
+  core.tbClearStaged(tb);
+  return chunk;
+}
+
+/** Runs a compaction (not a trivial move) and returns its outputs. */
+export async function runCompaction(env: CompactionEnv, job: CompactionJob): Promise<CompactionResult> {
+  const { task } = job;
+  // Runs, newest first: every L0 input file alone, then each level's files.
+  const runs: FileMeta[][] = [];
+  for (const input of [...task.inputs].sort((a, b) => a.level - b.level)) {
+    if (input.level === 0) {
+      const l0 = [...input.files].sort((a, b) => b.largestSequence - a.largestSequence || b.number - a.number);
+      for (const f of l0) runs.push([f]);
+    } else {
+      runs.push([...input.files].sort((a, b) => compareUserKeys(userKeyOf(a.smallest), userKeyOf(b.smallest))));
+    }
+  }
+  const sources = runs.map((files) => core.runSourceNew(files.length, packRunBounds(files)));
+  const children = core.bufferAlloc(sources.length * 4 + 4);
+  sources.forEach((s, i) => words()[(children >>> 2) + i] = s);
+  const ci = core.ciCreate(children, sources.length, job.oldestSnapshot, packOlder(job.older));
+  core.bufferFree(children);
+  const state = runs.map(() => ({ table: undefined as TableReader | undefined, block: 0 }));
+  const outputs: FileMeta[] = [];
+  let bytesRead = 0;
+  let bytesWritten = 0;
+  let tb = 0;
+  let file: ReturnType<Storage["open"]> | undefined;
+  let tmp = "";
+  let number = 0;
+  const numbers = [...job.fileNumbers];
+
+  const startOutput = () => {
+    number = numbers.shift() ?? -1;
+    if (number < 0) throw new Error("siltdb internal error: compaction ran out of reserved file numbers");
+    tmp = joinPath(env.dir, `${tableFileName(number)}.tmp`);
+    file = env.fs.open(tmp, { create: true });
+    tb = core.tbNew(job.blockSize, RESTART_INTERVAL, job.bloomBitsPerKey);
+  };
+  const finishOutput = async () => {
+    const entries = core.tbEntries(tb);
+    if (entries === 0) {
+      file!.close();
+      env.fs.remove(tmp);
+    } else {
+      const tail = takeStaged(tb);
+      core.tbFinish(tb);
+      const footer = takeStaged(tb);
+      await file!.append(tail);
+      await file!.append(footer);
+      await file!.sync();
+      file!.close();
+      const name = tableFileName(number);
+      env.fs.rename(tmp, joinPath(env.dir, name));
+      const mem = bytes();
+      const s = core.tbSmallestKey(tb);
+      const l = core.tbLargestKey(tb);
+      const size = core.tbFileSize(tb);
+      outputs.push({
+        number,
+        size,
+        smallest: mem.slice(s, s + core.tbSmallestKeyLength(tb)),
+        largest: mem.slice(l, l + core.tbLargestKeyLength(tb)),
+        smallestSequence: core.tbSmallestSequence(tb),
+        largestSequence: core.tbLargestSequence(tb),
+        entries,
+      });
+      bytesWritten += size;
+    }
+    core.tbFree(tb);
+    tb = 0;
+    file = undefined;
+  };
+
+  try {
+    startOutput();
+    while (true) {
+      const status = core.ciRun(ci, tb, STAGE_BYTES, job.targetFileSize);
+      if (status === CI_DONE) break;
+      if (status === CI_STAGED) {
+        const chunk = takeStaged(tb);
+        await file!.append(chunk);
+      } else if (status === CI_FILE_FULL) {
+        await finishOutput();
+        startOutput();
+      } else if (status === CI_NEED) {
+        const i = core.ciNeedChild(ci);
+        const source = core.ciChild(ci, i);
+        const run = runs[i];
+        const st = state[i];
+        if (core.srcState(source) === NEED_INDEX) {
+          const table = env.openTable(run[core.runFile(source)].number);
+          core.runProvideIndex(source, table.index.ptr, table.index.size);
+          if (st.table) env.closeTable(st.table);
+          st.table = table;
+          bytesRead += table.size;
+        } else {
+          const block = st.table!.readBlock({ offset: core.runBlockOffset(source), size: core.runBlockSize(source) });
+          core.runProvideBlock(source, block.ptr, block.size);
+          if (st.block) core.bufferFree(st.block);
+          st.block = block.ptr;
+        }
+      } else if (status === CI_CORRUPT) {
+        const i = core.ciNeedChild(ci);
+        const path = state[i].table?.path ?? "an input table";
+        throw corruption(path, core.runBlockOffset(core.ciChild(ci, i)), "malformed block");
+      }
+    }
+    await finishOutput();
+    await env.fs.syncDir(env.dir);
+    return { outputs, bytesRead, bytesWritten, entriesRead: core.ciRead(ci), entriesDropped: core.ciDropped(ci) };
+  } catch (err) {
+    if (file) {
+      file.close();
+      env.fs.remove(tmp);
+    }
+    if (tb) core.tbFree(tb);
+    for (const out of outputs) env.fs.remove(joinPath(env.dir, tableFileName(out.number)));
+    throw err;
+  } finally {
+    core.ciFree(ci);
+    for (const st of state) {
+      if (st.block) core.bufferFree(st.block);
+      if (st.table) env.closeTable(st.table);
+    }
+  }
+}
