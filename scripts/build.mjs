@@ -50,11 +50,12 @@ async function bundle() {
     mainFields: ["module", "main"],
   };
   await esbuild.build({ ...common, entryPoints: ["mod.ts"], outfile: "dist/mod.js" });
+  await esbuild.build({ ...common, entryPoints: ["src/compaction/worker.ts"], outfile: "dist/compaction_worker.js" });
   await esbuild.build({
     ...common, entryPoints: ["src/cli/main.ts"], outfile: "dist/cli.js",
     banner: { js: "#!/usr/bin/env node" },
   });
-  log("bundled dist/mod.js and dist/cli.js");
+  log("bundled dist/mod.js, dist/compaction_worker.js and dist/cli.js");
 }
 
 function declarations() {

@@ -25,6 +25,7 @@ import { type OpenOptions, type ResolvedOptions, resolveOptions, resolveSync, ty
 import { hasDatabase, recover } from "./recovery.ts";
 import { Snapshot, type SnapshotReader } from "./snapshot.ts";
 import { joinPath, type StorageLock } from "./storage/storage.ts";
+import { guardStorage } from "./storage/guarded_storage.ts";
 import { BlockCache } from "./table/block_cache.ts";
 import { TableCache } from "./table/table_cache.ts";
 import type { ReadCounters } from "./table/table_reader.ts";
@@ -34,6 +35,7 @@ import type { FileMeta } from "./version/version_edit.ts";
 import type { VersionSet } from "./version/version_set.ts";
 import { LogWriter } from "./wal/log_writer.ts";
 import { InlineExecutor } from "./compaction/inline_executor.ts";
+import { WorkerExecutor } from "./compaction/worker_executor.ts";
 import { type CompactionExecutor, CompactionScheduler } from "./compaction/scheduler.ts";
 import { type BatchTarget, WriteBatch } from "./write_batch.ts";
 
@@ -164,6 +166,7 @@ export async function open<O extends OpenOptions = Record<never, never>>(
     fs.mkdir(path);
   }
   const lock = fs.lock(joinPath(path, LOCK_FILE));
+  o.fs = guardStorage(fs, lock);
   try {
     const names = fs.list(path);
     const exists = hasDatabase(names);
@@ -240,7 +243,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#lastSequence = state.lastSequence;
     this.#tables = new TableCache(o.fs, path, MAX_OPEN_TABLES);
     this.#blocks = new BlockCache(o.blockCacheSize);
-    this.#executor = new InlineExecutor(o.fs, path);
+    // A worker reaches only the real file system, through the runtime's default storage.
+    const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
+    this.#executor = workerCan ? new WorkerExecutor(path) : new InlineExecutor(o.fs, path);
     this.#compactions = new CompactionScheduler({
       dir: path,
       options: o,

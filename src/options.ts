@@ -51,7 +51,7 @@ export interface OpenOptions {
    * thread; always used with in-memory storage).
    */
   compactionMode?: "worker" | "inline";
-  /** Target size of table files written by compactions (64 KiB to 1 GiB). Default 2 MiB. */
+  /** Target size of table files written by compactions (4 KiB to 1 GiB). Default 2 MiB. */
   targetFileSize?: number;
   /** L0 files that start a compaction (leveled), or sorted runs (tiered). Default 4. */
   l0CompactionTrigger?: number;
@@ -168,11 +168,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     bloomBitsPerKey: integer(o, "bloomBitsPerKey", 10, 0, 64),
     compaction,
     compactionMode,
-    targetFileSize: integer(o, "targetFileSize", 2 * MiB, 64 << 10, 1024 * MiB),
+    targetFileSize: integer(o, "targetFileSize", 2 * MiB, 4096, 1024 * MiB),
     l0CompactionTrigger,
     l0SlowdownTrigger,
     l0StopTrigger,
-    levelBaseBytes: integer(o, "levelBaseBytes", 10 * MiB, 64 << 10, 1 << 40),
+    levelBaseBytes: integer(o, "levelBaseBytes", 10 * MiB, 4096, 2 ** 40),
   };
 }
 

@@ -6,8 +6,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Db, MemoryStorage, open, type ScanOptions, type Snapshot, type UnsyncedFate } from "../mod.ts";
-import { compareBytes, fcRuns, rng, utf8 } from "./_harness.ts";
+import { type Db, MemoryStorage, open, type OpenOptions, type ScanOptions, type Snapshot, type UnsyncedFate } from "../mod.ts";
+import { compareBytes, fcRuns, rng, tempDir, utf8 } from "./_harness.ts";
 
 type State = Map<string, string>;
 type Write = { t: "put"; k: string; v: string } | { t: "del"; k: string };
@@ -22,6 +22,8 @@ type Op =
   | { t: "reopen" }
   | { t: "crash"; fate: UnsyncedFate; seed: number }
   | { t: "flush" }
+  | { t: "compact" }
+  | { t: "compactRange"; lo: string; hi: string }
   | { t: "badInput" };
 
 const KEYS = ["", "a", "a\0", "ab", "abcdefgh", "abcdefgh\0", "abcdefghi", "b", "ba", "é", "z".repeat(40), "\u{1F600}"];
@@ -51,6 +53,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant("crash" as const), fate: fc.constantFrom<UnsyncedFate>("drop", "keep", "prefix", "zeros"), seed: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("badInput" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("flush" as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("compact" as const) }) },
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("compactRange" as const), lo: key, hi: key }) },
 );
 
 function modelScan(state: State, b: Bounds): [string, string][] {
@@ -80,13 +84,36 @@ function apply(state: State, writes: Write[]): State {
 
 const sameState = (a: State, b: State) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
 
-/** Tiny memtables and blocks: data spans many tables after a few writes. */
-const TINY = { memtableSize: 1024, blockSize: 256 };
+/** Tiny memtables, blocks, files and levels: flushes and compactions happen constantly. */
+const TINY = {
+  memtableSize: 1024,
+  blockSize: 256,
+  targetFileSize: 4096,
+  levelBaseBytes: 4096,
+  l0CompactionTrigger: 2,
+  l0SlowdownTrigger: 4,
+  l0StopTrigger: 6,
+} as const;
 
-async function runOps(ops: Op[], tuning: { memtableSize?: number; blockSize?: number } = {}): Promise<void> {
-  const fs = new MemoryStorage();
-  const options = { fs, keyEncoding: "utf8", valueEncoding: "utf8", ...tuning } as const;
-  let db: Db<string, string> = await open("/db", options);
+type Tuning = Omit<OpenOptions, "fs" | "keyEncoding" | "valueEncoding">;
+
+/**
+ * Runs ops against siltdb and the model. On "disk" (the real file system, a
+ * temp dir) a worker can run compactions, and crashes become reopens.
+ */
+async function runOps(ops: Op[], tuning: Tuning = {}, storage: "memory" | "disk" = "memory"): Promise<void> {
+  const memory = storage === "memory" ? new MemoryStorage() : undefined;
+  const disk = storage === "disk" ? tempDir() : undefined;
+  try {
+    await runOpsOn(ops, tuning, memory, disk?.dir ?? "/db");
+  } finally {
+    disk?.cleanup();
+  }
+}
+
+async function runOpsOn(ops: Op[], tuning: Tuning, fs: MemoryStorage | undefined, path: string): Promise<void> {
+  const options = { ...(fs ? { fs } : {}), keyEncoding: "utf8", valueEncoding: "utf8", ...tuning } as const;
+  let db: Db<string, string> = await open(path, options);
   // history[i]: the state after the i-th acknowledged write since the last
   // recovery point; durable: index of the newest write known to be durable.
   let history: State[] = [new Map()];
@@ -133,14 +160,22 @@ async function runOps(ops: Op[], tuning: { memtableSize?: number; blockSize?: nu
         break;
       case "reopen":
         await db.close();
-        db = await open("/db", options);
+        db = await open(path, options);
         history = [current()];
         durable = 0;
         snapshots = [];
         break;
       case "crash": {
+        if (!fs) { // no crash on a real disk: reopen instead
+          await db.close();
+          db = await open(path, options);
+          history = [current()];
+          durable = 0;
+          snapshots = [];
+          break;
+        }
         fs.crash({ unsynced: o.fate, random: rng(o.seed) });
-        db = await open("/db", options);
+        db = await open(path, options);
         const recovered = new Map(db.scanSync().toArray());
         const match = history.findLastIndex((s) => sameState(s, recovered));
         assert.ok(match >= durable, `after a crash (${o.fate}) the store matches write ${match}, but write ${durable} was synced`);
@@ -151,6 +186,14 @@ async function runOps(ops: Op[], tuning: { memtableSize?: number; blockSize?: nu
       }
       case "flush":
         await db.flush();
+        break;
+      case "compact":
+        await db.compact();
+        break;
+      case "compactRange":
+        await db.compactRange(o.lo, o.hi).catch((err) => {
+          if (byBytes(o.lo, o.hi) <= 0) throw err; // start after end is the only expected refusal
+        });
         break;
       case "badInput":
         await assert.rejects(db.put(17 as unknown as string, "x"));
@@ -171,10 +214,31 @@ test("with tiny memtables (data across many tables), random operations agree wit
   await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 80 }), (ops) => runOps(ops, TINY)), { numRuns: fcRuns(200) });
 });
 
+test("tiered compaction, tiny memtables: random operations agree with the model", async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { maxLength: 80 }), (ops) => runOps(ops, { ...TINY, compaction: "tiered" })),
+    { numRuns: fcRuns(150) },
+  );
+});
+
+test("compactions in a worker (leveled and tiered, real files) agree with the model", async () => {
+  for (const compaction of ["leveled", "tiered"] as const) {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 40, maxLength: 120 }), (ops) =>
+        runOps(ops, { ...TINY, compaction, compactionMode: "worker" }, "disk")),
+      { numRuns: fcRuns(12) },
+    );
+  }
+});
+
 test("long runs with tiny memtables, reopens and crashes agree with the model", async () => {
   await fc.assert(
     fc.asyncProperty(fc.array(op, { minLength: 150, maxLength: 400 }), (ops) => runOps(ops, TINY)),
     { numRuns: fcRuns(20) },
+  );
+  await fc.assert(
+    fc.asyncProperty(fc.array(op, { minLength: 150, maxLength: 400 }), (ops) => runOps(ops, { ...TINY, compaction: "tiered" })),
+    { numRuns: fcRuns(10) },
   );
 });
 

@@ -327,9 +327,15 @@ export class MemoryStorage implements Storage {
     if (this.#locks.has(p)) throw new SiltError("LOCKED", `${p} is held by another open database`, { file: p });
     this.#locks.add(p);
     const epoch = this.epoch;
+    let released = false;
+    const storage = this;
     return {
       release: () => {
-        if (this.epoch === epoch) this.#locks.delete(p);
+        if (this.epoch === epoch && !released) this.#locks.delete(p);
+        released = true;
+      },
+      get valid() {
+        return storage.epoch === epoch && !released;
       },
     };
   }

@@ -48,6 +48,12 @@ export interface StorageFile {
 export interface StorageLock {
   /** Gives the lock up. Idempotent. */
   release(): void;
+  /**
+   * False once the lock is lost without a release (in-memory storage: after
+   * a simulated crash, the holder is "dead" and must not touch the files).
+   * Absent means always true.
+   */
+  readonly valid?: boolean;
 }
 
 /**
