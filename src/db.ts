@@ -131,6 +131,8 @@ interface MemtableHandle {
 
 /** A write waiting for a flush to make room. */
 interface QueuedWrite {
+  /** When it was queued (performance.now()), for the stall time. */
+  since: number;
   record: Uint8Array;
   count: number;
   sync: boolean;
@@ -383,7 +385,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     if (this.#lastSequence + count > MAX_SEQUENCE) throw new SiltError("INVALID_ARGUMENT", "sequence numbers are exhausted");
     if (this.#queue.length > 0 || this.#mustWait()) {
       const copy = bytes().slice(record, record + RECORD_HEADER_SIZE + payloadLen);
-      return new Promise((resolve, reject) => this.#queue.push({ record: copy, count, sync, resolve, reject }));
+      return new Promise((resolve, reject) => this.#queue.push({ since: performance.now(), record: copy, count, sync, resolve, reject }));
     }
     return this.#apply(record, payloadLen, count, sync);
   }
@@ -420,9 +422,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #drainQueue(): void {
     const failure = this.#background ?? this.#compactions.failure;
     if (failure) for (const w of this.#queue.splice(0)) w.reject(failure);
-    const started = this.#queue.length > 0 ? performance.now() : 0;
+    let stalled = 0; // the longest wait among the writes applied now: they waited together
     while (this.#queue.length > 0 && !this.#mustWait()) {
       const w = this.#queue.shift()!;
+      stalled = Math.max(stalled, performance.now() - w.since);
       try {
         this.#checkWritable();
         const record = scratch(w.record.length);
@@ -432,7 +435,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         w.reject(err);
       }
     }
-    if (started) this.#stallMs += performance.now() - started;
+    this.#stallMs += stalled;
   }
 
   /** Makes the active memtable immutable, starts a new memtable and log, schedules a flush. */
