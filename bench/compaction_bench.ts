@@ -19,6 +19,7 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } 
 import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { keyOf, permutation } from "./_shared.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const suite = process.argv[2] === "policies" ? "policies" : "latency";
@@ -40,22 +41,6 @@ const configs: Config[] = suite === "latency"
     { name: "tiered", options: { compaction: "tiered" }, overwrite: true },
   ];
 
-function keyOf(i: number): string {
-  return String(i).padStart(16, "0");
-}
-
-function permutation(n: number, seed: number): Int32Array {
-  const a = Int32Array.from({ length: n }, (_, i) => i);
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-  return a;
-}
 
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];

@@ -28,6 +28,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { keyOf, permutation } from "./_shared.ts";
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const N = Number(process.env.SILTDB_BENCH_N ?? 1_000_000);
@@ -136,27 +137,11 @@ const engines: Record<string, () => Promise<Engine>> = { siltdb, "classic-level"
 
 // ---- child: one engine, every workload ------------------------------------------
 
-function keyOf(i: number): string {
-  return String(i).padStart(16, "0");
-}
-
-function shuffled(n: number, seed: number): Int32Array {
-  const a = Int32Array.from({ length: n }, (_, i) => i);
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    const t = a[i];
-    a[i] = a[j];
-    a[j] = t;
-  }
-  return a;
-}
 
 async function runEngine(name: string): Promise<Record<string, unknown>> {
   const engine = await engines[name]();
   const values = Array.from({ length: 1024 }, (_, i) => Uint8Array.from({ length: 100 }, (_, j) => (i * 31 + j * 7) & 0xff));
-  const order = shuffled(N, 42);
+  const order = permutation(N, 42);
   const results: Record<string, { opsPerSec: number; ms: number; ops: number }> = {};
   let peakRss = 0;
   const sample = () => peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -189,11 +174,11 @@ async function runEngine(name: string): Promise<Record<string, unknown>> {
         await engine.batch(entries);
       }
     });
-    const other = shuffled(N, 7);
+    const other = permutation(N, 7);
     await time("overwrite", N, async () => {
       for (let i = 0; i < N; i++) await engine.put(keyOf(other[i]), values[(i + 5) & 1023]);
     });
-    const reads = shuffled(N, 99);
+    const reads = permutation(N, 99);
     let found = 0;
     await time("readrandom", N, async () => {
       for (let i = 0; i < N; i++) if ((await engine.get(keyOf(reads[i]))) !== undefined) found++;

@@ -8,6 +8,7 @@
 
 import { CORE_WASM_BASE64 } from "./_core_wasm.ts";
 import { runtime } from "./_runtime.ts";
+import { encodeUtf8Into } from "./_utf8.ts";
 
 /** The raw exports of core/index.ts (see that file for each function's contract). */
 export interface CoreExports {
@@ -153,7 +154,6 @@ export function scratch(size: number): number {
   return scratchPtr;
 }
 
-const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** Most bytes a value can take in memory: exact for bytes, 3 per UTF-16 unit for strings. */
@@ -171,18 +171,7 @@ export function writeData(ptr: number, data: string | Uint8Array): number {
     mem.set(data, ptr);
     return data.length;
   }
-  const n = data.length;
-  if (n < 32) {
-    // Short ASCII strings: a plain loop beats encodeInto's call overhead.
-    let i = 0;
-    for (; i < n; i++) {
-      const c = data.charCodeAt(i);
-      if (c >= 0x80) break;
-      mem[ptr + i] = c;
-    }
-    if (i === n) return n;
-  }
-  return encoder.encodeInto(data, mem.subarray(ptr, ptr + n * 3)).written;
+  return encodeUtf8Into(data, mem, ptr);
 }
 
 // Copies handed to users. In V8 (Node, Deno) every typed array with its own

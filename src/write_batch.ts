@@ -7,9 +7,9 @@
 import type { Encoding } from "./encoding.ts";
 import { invalidArgument, SiltError } from "./errors.ts";
 import { KIND_DELETE, KIND_PUT } from "./format/internal_key.ts";
+import { encodeUtf8Into } from "./_utf8.ts";
 import type { WriteOptions } from "./options.ts";
 
-const encoder = new TextEncoder();
 
 /** What a batch needs from its database. */
 export interface BatchTarget {
@@ -133,26 +133,9 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     const room = typeof data === "string" ? data.length * 3 : data.length;
     this.#reserve(4 + room);
     const at = this.#len + 4;
-    const n = typeof data === "string" ? this.#text(data, at, room) : (this.#buf.set(data, at), data.length);
+    const n = typeof data === "string" ? encodeUtf8Into(data, this.#buf, at) : (this.#buf.set(data, at), data.length);
     if (n > max) throw invalidArgument(`${what} is ${n} bytes, over the maximum of ${max} (option max${what === "key" ? "Key" : "Value"}Size)`);
     this.#view.setUint32(this.#len, n, true);
     this.#len = at + n;
-  }
-
-  /** Writes a string as UTF-8 at `at` (room bytes available); returns the byte count. */
-  #text(data: string, at: number, room: number): number {
-    const buf = this.#buf;
-    const n = data.length;
-    if (n < 64) {
-      // Short ASCII strings: a plain loop beats encodeInto's call overhead.
-      let i = 0;
-      for (; i < n; i++) {
-        const c = data.charCodeAt(i);
-        if (c >= 0x80) break;
-        buf[at + i] = c;
-      }
-      if (i === n) return n;
-    }
-    return encoder.encodeInto(data, buf.subarray(at, at + room)).written;
   }
 }

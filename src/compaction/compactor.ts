@@ -10,6 +10,7 @@ import { corruption } from "../errors.ts";
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import { RESTART_INTERVAL } from "../format/table_format.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
+import { newRunSource } from "../table/run_source.ts";
 import type { TableReader } from "../table/table_reader.ts";
 import { tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
@@ -54,24 +55,6 @@ const CI_STAGED = 4;
 const CI_FILE_FULL = 5;
 const NEED_INDEX = 2;
 const STAGE_BYTES = 256 << 10;
-
-/** Packs file bounds for a run source: per file (smallest ptr, len, largest ptr, len) then the keys. */
-function packRunBounds(files: FileMeta[]): number {
-  const keyBytes = files.reduce((n, f) => n + f.smallest.length + f.largest.length, 0);
-  const ptr = core.bufferAlloc(files.length * 16 + keyBytes);
-  const dv = view();
-  const mem = bytes();
-  let key = ptr + files.length * 16;
-  files.forEach((f, i) => {
-    for (const [k, at] of [[f.smallest, 0], [f.largest, 8]] as const) {
-      mem.set(k, key);
-      dv.setUint32(ptr + i * 16 + at, key, true);
-      dv.setUint32(ptr + i * 16 + at + 4, k.length, true);
-      key += k.length;
-    }
-  });
-  return ptr;
-}
 
 /** Packs the user-key ranges of older runs for the tombstone rule (layout in core/compaction_iter.ts). */
 function packOlder(runs: FileMeta[][]): number {
@@ -124,7 +107,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
       runs.push([...input.files].sort((a, b) => compareUserKeys(userKeyOf(a.smallest), userKeyOf(b.smallest))));
     }
   }
-  const sources = runs.map((files) => core.runSourceNew(files.length, packRunBounds(files)));
+  const sources = runs.map((files) => newRunSource(files));
   const children = core.bufferAlloc(sources.length * 4 + 4);
   sources.forEach((s, i) => words()[(children >>> 2) + i] = s);
   const ci = core.ciCreate(children, sources.length, job.oldestSnapshot, packOlder(job.older));

@@ -11,12 +11,13 @@
 // on until it ends, is closed (break out of for-of / for-await calls
 // return()), its database closes, or it is garbage collected.
 
-import { core, maxEncodedLength, scratch, view, words, writeData } from "../_wasm.ts";
+import { core, maxEncodedLength, scratch, words, writeData } from "../_wasm.ts";
 import type { Encoding } from "../encoding.ts";
 import { corruption, invalidArgument } from "../errors.ts";
 import type { BlockCache, CachedBlock } from "../table/block_cache.ts";
 import type { TableCache } from "../table/table_cache.ts";
 import type { TableReader } from "../table/table_reader.ts";
+import { newRunSource } from "../table/run_source.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
 /**
@@ -136,27 +137,6 @@ function bound(
   return undefined;
 }
 
-/** Bounds of each file of a run, packed for core runSourceNew: (ptr, len) of smallest and largest. */
-function packRunBounds(files: FileMeta[]): number {
-  const keyBytes = files.reduce((n, f) => n + f.smallest.length + f.largest.length, 0);
-  const ptr = core.bufferAlloc(files.length * 16 + keyBytes);
-  const dv = view();
-  const mem = new Uint8Array(dv.buffer);
-  let key = ptr + files.length * 16;
-  files.forEach((f, i) => {
-    const at = ptr + i * 16;
-    mem.set(f.smallest, key);
-    dv.setUint32(at, key, true);
-    dv.setUint32(at + 4, f.smallest.length, true);
-    key += f.smallest.length;
-    mem.set(f.largest, key);
-    dv.setUint32(at + 8, key, true);
-    dv.setUint32(at + 12, f.largest.length, true);
-    key += f.largest.length;
-  });
-  return ptr;
-}
-
 /**
  * The machinery of a scan: pulls visible entries from the core in batches.
  * Users get it wrapped as a {@linkcode Scan} (async) or {@linkcode ScanSync}.
@@ -197,7 +177,7 @@ export class ScanCursor<K, V> {
     const children: number[] = readView.memtables.map((mt) => core.memSourceNew(mt));
     this.#memtables = children.length;
     for (const files of readView.runs) {
-      children.push(core.runSourceNew(files.length, packRunBounds(files)));
+      children.push(newRunSource(files));
       res.runs.push({ files });
     }
     const lowerData = lower?.[0] ?? "";
