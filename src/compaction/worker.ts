@@ -1,5 +1,5 @@
-// The compaction worker: a Worker (Deno, Bun) or worker_threads worker
-// (Node) with its own instance of the core. It receives jobs from
+// The compaction worker: a worker_threads worker (Node, Deno) or Web Worker
+// (Bun) with its own instance of the core. It receives jobs from
 // src/compaction/worker_executor.ts, runs them with runCompaction on the real
 // file system, and posts back the outputs (or the error). It never touches
 // the manifest.

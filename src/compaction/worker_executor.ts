@@ -1,5 +1,6 @@
-// Runs compactions in a worker (compactionMode "worker"): Web Worker in Deno
-// and Bun, worker_threads in Node. The worker has its own core instance and
+// Runs compactions in a worker (compactionMode "worker"): worker_threads in
+// Node and Deno (an idle worker is unref'd there, so a process that forgets
+// close() still exits), a Web Worker in Bun. The worker has its own core instance and
 // reads and writes table files itself; the main thread keeps its event loop
 // for foreground work and records results in the manifest.
 
@@ -90,12 +91,12 @@ export class WorkerExecutor implements CompactionExecutor {
       this.#waiting.clear();
       this.#worker = undefined;
     };
-    if (runtime === "node") {
+    if (runtime === "node" || runtime === "deno") {
       const { Worker } = await import("node:worker_threads");
       const url = workerUrl();
       // From source, Node runs TypeScript only through tsx, whose hooks must be
       // registered inside the worker before the worker's module loads.
-      const worker = url.pathname.endsWith(".ts")
+      const worker = url.pathname.endsWith(".ts") && runtime === "node"
         ? new Worker(
           `import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))})` +
             `.then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); })`,
