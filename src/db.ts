@@ -738,7 +738,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       stallMs: this.#stallMs,
       compaction: {
         policy: this.#o.compaction,
-        mode: this.#executorMode(),
+        mode: this.#executor.mode,
         ...this.#compactions.stats,
         io: this.#compactions.stats.io.map((x) => ({ ...x })),
       },
@@ -782,10 +782,6 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       this.#lock.release();
       this.#state = "closed";
     }
-  }
-
-  #executorMode(): "inline" | "worker" {
-    return this.#executor.mode;
   }
 
   #checkOpen(): void {

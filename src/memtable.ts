@@ -70,7 +70,8 @@ export class Memtable {
     const result = this.lookupAt(ptr, writeData(ptr, key), sequence);
     if (result === Lookup.Absent) return undefined;
     if (result === Lookup.Deleted) return null;
-    return bytes().slice(valueAt(), valueAt() + valueLength());
+    const at = valueAt();
+    return bytes().slice(at, at + valueLength());
   }
 
   /** Validates and applies a write batch payload in linear memory; entry count, or -1 if malformed. */

@@ -10,7 +10,8 @@ import { corruption } from "../errors.ts";
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import { RESTART_INTERVAL } from "../format/table_format.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
-import { newRunSource } from "../table/run_source.ts";
+import { NEED_INDEX, newRunSource } from "../table/run_source.ts";
+import { builtTableMeta, takeStaged } from "../table/table_builder.ts";
 import type { TableReader } from "../table/table_reader.ts";
 import { tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
@@ -47,13 +48,12 @@ export interface CompactionEnv {
   closeTable(table: TableReader): void;
 }
 
-// Statuses of core ciRun (core/compaction_iter.ts) and source states (core/sources.ts).
+// Statuses of core ciRun (core/compaction_iter.ts).
 const CI_DONE = 1;
 const CI_NEED = 2;
 const CI_CORRUPT = 3;
 const CI_STAGED = 4;
 const CI_FILE_FULL = 5;
-const NEED_INDEX = 2;
 const STAGE_BYTES = 256 << 10;
 
 /** Packs the user-key ranges of older runs for the tombstone rule (layout in core/compaction_iter.ts). */
@@ -84,14 +84,6 @@ function packOlder(runs: FileMeta[][]): number {
     }
   }
   return ptr;
-}
-
-/** Copies out the builder's staged bytes and clears them. */
-function takeStaged(tb: number): Uint8Array {
-  const at = core.tbStaged(tb);
-  const chunk = bytes().slice(at, at + core.tbStagedLength(tb));
-  core.tbClearStaged(tb);
-  return chunk;
 }
 
 /** Runs a compaction (not a trivial move) and returns its outputs. */
@@ -142,22 +134,10 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
       await file!.append(footer);
       await file!.sync();
       file!.close();
-      const name = tableFileName(number);
-      env.fs.rename(tmp, joinPath(env.dir, name));
-      const mem = bytes();
-      const s = core.tbSmallestKey(tb);
-      const l = core.tbLargestKey(tb);
-      const size = core.tbFileSize(tb);
-      outputs.push({
-        number,
-        size,
-        smallest: mem.slice(s, s + core.tbSmallestKeyLength(tb)),
-        largest: mem.slice(l, l + core.tbLargestKeyLength(tb)),
-        smallestSequence: core.tbSmallestSequence(tb),
-        largestSequence: core.tbLargestSequence(tb),
-        entries,
-      });
-      bytesWritten += size;
+      env.fs.rename(tmp, joinPath(env.dir, tableFileName(number)));
+      const meta = builtTableMeta(tb, number);
+      outputs.push(meta);
+      bytesWritten += meta.size;
     }
     core.tbFree(tb);
     tb = 0;

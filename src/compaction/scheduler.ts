@@ -211,6 +211,7 @@ export class CompactionScheduler {
     if (task.trivialMove) {
       const file = task.inputs[0].files[0];
       edit = { deleted, added: [{ level: task.outputLevel, file }] };
+      await versions.logAndApply(edit);
       this.stats.trivialMoves++;
     } else {
       const inputBytes = totalBytes(task.inputs.flatMap((i) => i.files));
@@ -237,7 +238,6 @@ export class CompactionScheduler {
         for (const n of fileNumbers) this.pending.delete(n);
       }
     }
-    if (task.trivialMove) await versions.logAndApply(edit);
     for (const input of task.inputs) {
       if (input.level > 0) this.#pointers[input.level] = userKeyRange(input.files)[1];
     }

@@ -17,7 +17,7 @@ import { corruption, invalidArgument } from "../errors.ts";
 import type { BlockCache, CachedBlock } from "../table/block_cache.ts";
 import type { TableCache } from "../table/table_cache.ts";
 import type { TableReader } from "../table/table_reader.ts";
-import { newRunSource } from "../table/run_source.ts";
+import { NEED_INDEX, newRunSource } from "../table/run_source.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
 /**
@@ -54,11 +54,10 @@ const HAS_LOWER = 2;
 const LOWER_INCLUSIVE = 4;
 const HAS_UPPER = 8;
 const UPPER_INCLUSIVE = 16;
-// Fill statuses and source states (core/db_iter.ts, core/sources.ts).
+// Fill statuses (core/db_iter.ts).
 const STATUS_DONE = 1;
 const STATUS_NEED = 2;
 const STATUS_CORRUPT = 3;
-const NEED_INDEX = 2;
 
 const FIRST_BATCH = 16;
 const MAX_BATCH = 1024;

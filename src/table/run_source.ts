@@ -8,6 +8,9 @@
 import { bytes, core, view } from "../_wasm.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
+/** core srcState of a run source that needs its current file's index block (else it needs a data block). */
+export const NEED_INDEX = 2;
+
 /**
  * A new core run source over files (sorted by key, disjoint; or one L0 file).
  *

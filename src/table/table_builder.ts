@@ -6,7 +6,6 @@
 import { bytes, core } from "../_wasm.ts";
 import { RESTART_INTERVAL } from "../format/table_format.ts";
 import type { Memtable } from "../memtable.ts";
-import { nodeEntry } from "../memtable.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
@@ -19,17 +18,28 @@ export interface TableOptions {
 
 const STAGE_BYTES = 256 << 10;
 
-function internalKeyOfNode(node: number): Uint8Array {
-  const e = nodeEntry(node);
-  const key = new Uint8Array(e.key.length + 8);
-  key.set(e.key);
-  const dv = new DataView(key.buffer);
-  dv.setUint8(e.key.length, e.kind);
-  dv.setUint32(e.key.length + 1, e.sequence % 4294967296, true);
-  const high = Math.floor(e.sequence / 4294967296);
-  dv.setUint16(e.key.length + 5, high & 0xffff, true);
-  dv.setUint8(e.key.length + 7, high >>> 16);
-  return key;
+/** The builder's staged bytes, copied out of linear memory (the staging buffer is cleared). */
+export function takeStaged(tb: number): Uint8Array {
+  const at = core.tbStaged(tb);
+  const chunk = bytes().slice(at, at + core.tbStagedLength(tb));
+  core.tbClearStaged(tb);
+  return chunk;
+}
+
+/** Metadata of the table a builder finished, as table file `number`. */
+export function builtTableMeta(tb: number, number: number): FileMeta {
+  const mem = bytes();
+  const s = core.tbSmallestKey(tb);
+  const l = core.tbLargestKey(tb);
+  return {
+    number,
+    size: core.tbFileSize(tb),
+    smallest: mem.slice(s, s + core.tbSmallestKeyLength(tb)),
+    largest: mem.slice(l, l + core.tbLargestKeyLength(tb)),
+    smallestSequence: core.tbSmallestSequence(tb),
+    largestSequence: core.tbLargestSequence(tb),
+    entries: core.tbEntries(tb),
+  };
 }
 
 /**
@@ -47,40 +57,22 @@ export async function writeMemtableTable(
   const tmp = joinPath(dir, `${name}.tmp`);
   const file = fs.open(tmp, { create: true });
   const tb = core.tbNew(options.blockSize, RESTART_INTERVAL, options.bloomBitsPerKey);
-  let entries = 0;
-  let size = 0;
   try {
-    let cursor = core.mtFirst(memtable.ptr);
-    const first = cursor;
     // Bytes are copied out of linear memory before each await: other work
     // may grow memory (detaching views) while a write is in flight.
-    while (cursor !== 0) {
+    for (let cursor = core.mtFirst(memtable.ptr); cursor !== 0;) {
       cursor = core.tbAddMemtable(tb, cursor, STAGE_BYTES);
-      const chunk = bytes().slice(core.tbStaged(tb), core.tbStaged(tb) + core.tbStagedLength(tb));
-      core.tbClearStaged(tb);
+      const chunk = takeStaged(tb);
       if (chunk.length > 0) await file.append(chunk);
     }
     core.tbFinish(tb);
-    const tail = bytes().slice(core.tbStaged(tb), core.tbStaged(tb) + core.tbStagedLength(tb));
-    core.tbClearStaged(tb);
-    entries = core.tbEntries(tb);
-    size = core.tbFileSize(tb);
-    await file.append(tail);
+    await file.append(takeStaged(tb));
     await file.sync();
-    const smallest = internalKeyOfNode(first);
-    const largest = internalKeyOfNode(core.mtLast(memtable.ptr));
+    const meta = builtTableMeta(tb, number);
     file.close();
     fs.rename(tmp, joinPath(dir, name));
     await fs.syncDir(dir);
-    return {
-      number,
-      size,
-      smallest,
-      largest,
-      smallestSequence: core.tbSmallestSequence(tb),
-      largestSequence: core.tbLargestSequence(tb),
-      entries,
-    };
+    return meta;
   } catch (err) {
     file.close();
     fs.remove(tmp);
