@@ -20,14 +20,14 @@
  * @module
  */
 
-export { type DbStats, type Decoded, Db, open } from "./src/db.ts";
+export { Db, type DbEvent, type DbStats, type Decoded, open } from "./src/db.ts";
 export type { EncodingName } from "./src/encoding.ts";
 export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/errors.ts";
 export { Scan, type ScanOptions, ScanSync } from "./src/iter/db_iterator.ts";
 export type { OpenOptions, WriteOptions } from "./src/options.ts";
 export { Snapshot } from "./src/snapshot.ts";
-export { WriteBatch } from "./src/write_batch.ts";
-export type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./src/storage/storage.ts";
+export { type BatchOperation, WriteBatch } from "./src/write/write_batch.ts";
+export type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./src/storage/storage.ts";
 export { defaultStorage } from "./src/storage/default_storage.ts";
 export { NodeStorage } from "./src/storage/node_storage.ts";
 export { DenoStorage } from "./src/storage/deno_storage.ts";

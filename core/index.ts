@@ -10,7 +10,7 @@
 //   +0 u32 value pointer   +4 u32 value length      (mtGet, tableBlockGet)
 //   +8 f64 block offset    +16 f64 block size       (tableIndexSeek)
 
-import { batchApply, recordChecksumOk, recordSealAndApply } from "./write_batch";
+import { batchApply, recordHeaderOk, recordPayloadOk, recordSeal, recordSealAndApply, recordsApply, recordStampAndSeal } from "./write_batch";
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
 import { tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
 import { blockEntryCount, blockGet, blockVerify, filterMayContain, indexSeek } from "./table_reader";
@@ -106,13 +106,29 @@ export function nodeKind(node: usize): u32 { return <u32>(nodeTrailer(node) & 0x
 /** Validates and applies a batch payload; entry count, or -1 if malformed. */
 export function batchApplyTo(mt: usize, payload: usize, len: usize): i32 { return batchApply(mt, payload, len); }
 
-/** Stamps the sequence, seals the record and applies it; see write_batch.ts. */
+/** Stamps the sequence, seals the record and applies it; entry count or -1. See write_batch.ts. */
 export function recordCommit(mt: usize, record: usize, payloadLen: usize, sequence: f64): i32 {
   return recordSealAndApply(mt, record, payloadLen, sequence);
 }
 
-/** True when the record's stored CRC matches its bytes. */
-export function recordVerify(record: usize, payloadLen: usize): bool { return recordChecksumOk(record, payloadLen); }
+/** Stamps the sequence and seals the record without applying it; entry count or -1. */
+export function recordStamp(record: usize, payloadLen: usize, sequence: f64): i32 {
+  return recordStampAndSeal(record, payloadLen, sequence);
+}
+
+/** Seals a record of any type whose payload is in place (length, type, checksums). */
+export function recordSealAs(record: usize, payloadLen: usize, type: u32): void {
+  recordSeal(record, payloadLen, <u8>type);
+}
+
+/** Applies the sealed batch records in [ptr, ptr + len) to mt; record count, or -1 (nothing applied). */
+export function recordsApplyTo(mt: usize, ptr: usize, len: usize): i32 { return recordsApply(mt, ptr, len); }
+
+/** True when the record's header checksum matches. */
+export function recordHeaderVerify(record: usize): bool { return recordHeaderOk(record); }
+
+/** True when the record's payload checksum matches. */
+export function recordPayloadVerify(record: usize, payloadLen: usize): bool { return recordPayloadOk(record, payloadLen); }
 
 // ---- iterators ------------------------------------------------------------------
 

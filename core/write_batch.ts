@@ -1,12 +1,18 @@
-// Write batches and the WAL record around them. A batch is the unit of
-// atomicity: it is one WAL record and is applied to the memtable whole.
+// Write batches and the log record around them. A batch is the unit of
+// atomicity: it is one log record and is applied to the memtable whole.
 //
-// WAL record (see also src/format/log_format.ts and docs/format.md):
+// Log record, format version 2 (see also src/format/log_format.ts and
+// docs/format.md):
 //
-//   +0   u32  masked CRC-32C of bytes [+4, +9+length)  (length, type, payload)
+//   +0   u32  masked CRC-32C of bytes [+4, +13): length, type, payload CRC
 //   +4   u32  payload length
-//   +8   u8   record type (1 = write batch)
-//   +9   payload: a write batch
+//   +8   u8   record type (1 = write batch, 2 = version edit)
+//   +9   u32  masked CRC-32C of the payload
+//   +13  payload
+//
+// The header has its own checksum so that a reader can tell a record a crash
+// cut short (intact header, payload running past the end of the file) from a
+// damaged one (a flipped bit in the length fails the header checksum).
 //
 // Write batch payload:
 //
@@ -23,7 +29,7 @@
 import { crc32cExtend, maskCrc } from "./crc32c";
 import { mtInsert } from "./skiplist";
 
-export const RECORD_HEADER: usize = 9;
+export const RECORD_HEADER: usize = 13;
 export const RECORD_TYPE_BATCH: u8 = 1;
 export const BATCH_HEADER: usize = 12;
 export const KIND_DELETE: u8 = 0;
@@ -90,29 +96,63 @@ function insertAll(mt: usize, payload: usize, count: i32): void {
   }
 }
 
-/** Writes the header of the record at ptr (length, type, CRC) over its payload. */
-export function recordSeal(record: usize, payloadLen: usize): void {
+/** Writes the header of the record at ptr (length, type, payload CRC, header CRC) over its payload. */
+export function recordSeal(record: usize, payloadLen: usize, type: u8): void {
   store<u32>(record, <u32>payloadLen, 4);
-  store<u8>(record, RECORD_TYPE_BATCH, 8);
-  store<u32>(record, maskCrc(crc32cExtend(0, record + 4, payloadLen + 5)));
+  store<u8>(record, type, 8);
+  store<u32>(record, maskCrc(crc32cExtend(0, record + RECORD_HEADER, payloadLen)), 9);
+  store<u32>(record, maskCrc(crc32cExtend(0, record + 4, 9)));
 }
 
 /**
- * The put/delete fast path: stamps the first sequence into the batch of the
- * record at ptr, seals the record and applies the batch to mt. Returns the
- * entry count, or -1 (nothing applied) when the batch is malformed.
+ * Stamps the first sequence into the batch of the record at ptr, checks the
+ * batch and seals the record. Returns the entry count, or -1 (record left
+ * unsealed) when the batch is malformed.
  */
-export function recordSealAndApply(mt: usize, record: usize, payloadLen: usize, sequence: f64): i32 {
+export function recordStampAndSeal(record: usize, payloadLen: usize, sequence: f64): i32 {
   const payload = record + RECORD_HEADER;
   store<u64>(payload, <u64>sequence);
   const count = batchValidate(payload, payloadLen);
   if (count < 0) return -1;
-  recordSeal(record, payloadLen);
-  insertAll(mt, payload, count);
+  recordSeal(record, payloadLen, RECORD_TYPE_BATCH);
   return count;
 }
 
-/** True when the CRC stored in the record at ptr matches its bytes. */
-export function recordChecksumOk(record: usize, payloadLen: usize): bool {
-  return load<u32>(record) == maskCrc(crc32cExtend(0, record + 4, payloadLen + 5));
+/** recordStampAndSeal, then applies the batch to mt. Returns the entry count or -1 (nothing applied). */
+export function recordSealAndApply(mt: usize, record: usize, payloadLen: usize, sequence: f64): i32 {
+  const count = recordStampAndSeal(record, payloadLen, sequence);
+  if (count >= 0) insertAll(mt, record + RECORD_HEADER, count);
+  return count;
+}
+
+/**
+ * Applies every sealed write-batch record in [ptr, ptr + len) to mt, in
+ * order. Returns the number of records, or -1 (nothing applied) when a
+ * record is not a well-formed batch.
+ */
+export function recordsApply(mt: usize, ptr: usize, len: usize): i32 {
+  const end = ptr + len;
+  let records = 0;
+  for (let p = ptr; p < end; records++) {
+    if (end - p < RECORD_HEADER) return -1;
+    const payloadLen = <usize>load<u32>(p, 4);
+    if (payloadLen > end - p - RECORD_HEADER || batchValidate(p + RECORD_HEADER, payloadLen) < 0) return -1;
+    p += RECORD_HEADER + payloadLen;
+  }
+  for (let p = ptr; p < end;) {
+    const payloadLen = <usize>load<u32>(p, 4);
+    insertAll(mt, p + RECORD_HEADER, <i32>load<u32>(p + RECORD_HEADER, 8));
+    p += RECORD_HEADER + payloadLen;
+  }
+  return records;
+}
+
+/** True when the header CRC of the record at ptr matches its length, type and payload CRC. */
+export function recordHeaderOk(record: usize): bool {
+  return load<u32>(record) == maskCrc(crc32cExtend(0, record + 4, 9));
+}
+
+/** True when the payload CRC stored in the record's header matches its payload. */
+export function recordPayloadOk(record: usize, payloadLen: usize): bool {
+  return load<u32>(record, 9) == maskCrc(crc32cExtend(0, record + RECORD_HEADER, payloadLen));
 }

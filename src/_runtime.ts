@@ -23,8 +23,10 @@ export interface DenoNamespace {
   mkdirSync(path: string, options?: { recursive?: boolean }): void;
   renameSync(from: string, to: string): void;
   removeSync(path: string, options?: { recursive?: boolean }): void;
-  statSync(path: string): { size: number; isFile: boolean; isDirectory: boolean };
+  statSync(path: string): { size: number; isFile: boolean; isDirectory: boolean; ino: number | null };
   readFileSync(path: string): Uint8Array;
+  readLinkSync(path: string): string;
+  linkSync(from: string, to: string): void;
   realPathSync(path: string): string;
   cwd(): string;
 }
@@ -38,7 +40,9 @@ export interface DenoFile {
   syncData(): Promise<void>;
   sync(): Promise<void>;
   truncateSync(len?: number): void;
-  statSync(): { size: number };
+  statSync(): { size: number; ino: number | null };
+  /** Deno 2.7 and later. */
+  tryLockSync?(exclusive?: boolean): boolean;
   close(): void;
 }
 
@@ -50,20 +54,38 @@ export const deno: DenoNamespace | undefined = globals.Deno;
 /** Which runtime this is. */
 export const runtime: RuntimeName = deno !== undefined ? "deno" : globals.Bun !== undefined ? "bun" : "node";
 
-/** True when a process with this id is running on this machine. */
-export function processAlive(pid: number): boolean {
-  if (!Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: it exists but belongs to someone else.
-    return (err as { code?: string }).code === "EPERM";
-  }
-}
-
 /** This process's id. */
 export const pid: number = process.pid;
+
+/** flock(2) of the C library, loaded through bun:ffi (Bun only); undefined where it cannot be loaded. */
+export type Flock = (fd: number, operation: number) => number;
+
+let flock: Promise<Flock | undefined> | undefined;
+
+/** The C library's flock in Bun (undefined in other runtimes, or if it cannot be loaded). */
+export function bunFlock(): Promise<Flock | undefined> {
+  flock ??= (async () => {
+    if (runtime !== "bun") return undefined;
+    try {
+      // A variable specifier: bundlers for other runtimes leave it alone.
+      const specifier = "bun:ffi";
+      const ffi = await import(specifier);
+      const names = process.platform === "darwin" ? ["libc.dylib", "/usr/lib/libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
+      for (const name of names) {
+        try {
+          const lib = ffi.dlopen(name, { flock: { args: ["i32", "i32"], returns: "i32" } });
+          return (fd: number, operation: number) => lib.symbols.flock(fd, operation) as number;
+        } catch {
+          // try the next name
+        }
+      }
+    } catch {
+      // no FFI: the lease alone
+    }
+    return undefined;
+  })();
+  return flock;
+}
 
 /** The errno-style code of a runtime I/O error ("ENOENT", ...), if any. */
 export function errnoCode(err: unknown): string | undefined {

@@ -40,7 +40,11 @@ export interface CoreExports {
   nodeKind(node: number): number;
   batchApplyTo(mt: number, payload: number, len: number): number;
   recordCommit(mt: number, record: number, payloadLen: number, sequence: number): number;
-  recordVerify(record: number, payloadLen: number): number;
+  recordStamp(record: number, payloadLen: number, sequence: number): number;
+  recordSealAs(record: number, payloadLen: number, type: number): void;
+  recordsApplyTo(mt: number, ptr: number, len: number): number;
+  recordHeaderVerify(record: number): number;
+  recordPayloadVerify(record: number, payloadLen: number): number;
   memSourceNew(mt: number): number;
   runSourceNew(count: number, bounds: number): number;
   srcState(source: number): number;
@@ -103,8 +107,11 @@ function decodeBase64(text: string): Uint8Array {
 
 const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(CORE_WASM_BASE64) as BufferSource), {});
 
-/** The core module's exports. */
-export const core: CoreExports = instance.exports as unknown as CoreExports;
+/**
+ * The core module's exports. A plain object (not the frozen exports object),
+ * so that a test can stand in a function that traps.
+ */
+export const core: CoreExports = { ...(instance.exports as unknown as CoreExports) };
 
 let buffer: ArrayBuffer = core.memory.buffer;
 let u8 = new Uint8Array(buffer);

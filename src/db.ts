@@ -1,64 +1,60 @@
-// The database: orchestration of the write path (WAL + memtable), the read
-// path (memtables, then tables), memtable freezing and background flushes,
-// snapshots and lifecycle.
+// The database facade: open, close, the public calls, stats and events. It
+// wires the parts together and holds no machinery of its own:
 //
-// Writes are applied in call order: put/delete/batch.write encode the write
-// into the scratch region, the core stamps the next sequence, seals the WAL
-// record and inserts it into the active memtable in one call, and the sealed
-// bytes are queued on the log writer. A write is visible to reads at once;
-// with sync its promise resolves once the log is durable.
+//   write/commit.ts       sequences, the write-ahead log, the active memtable
+//   write/admission.ts    when writes wait, are slowed, or yield
+//   background/           the scheduler: flushes, compactions, obsolete files,
+//                         the background error
+//   recovery.ts           what open() finds on disk
+//   iter/db_iterator.ts   scans; point reads are here (#getAt)
 //
-// When the active memtable reaches memtableSize it becomes immutable, a new
-// memtable and a new log start, and a background flush writes the oldest
-// immutable memtable to an L0 table, records it in the manifest, and deletes
-// the logs it no longer needs. Writes wait only when MAX_IMMUTABLE memtables
-// are already queued for flushing and the active one is full.
+// A write resolves once its log record is in the operating system (with
+// sync: true, once it is durable); it is visible to reads from then on. A
+// background failure (a flush, a compaction, the log, the manifest) stops
+// writes with IO_ERROR while reads go on; "error" listeners hear of it, and
+// resume() retries once storage is healthy. A trap of the WebAssembly core
+// closes the database (INTERNAL) and leaves the process's others working.
 
 import { bytes, core, maxEncodedLength, scratch, view, writeData } from "./_wasm.ts";
-import type { Encoding } from "./encoding.ts";
-import { invalidArgument, SiltError } from "./errors.ts";
-import { compareUserKeys, KIND_DELETE, KIND_PUT, MAX_SEQUENCE, userKeyOf } from "./format/internal_key.ts";
+import { checkedSize, type Encoding } from "./encoding.ts";
+import { invalidArgument, isTrap, SiltError } from "./errors.ts";
+import { compareUserKeys, KIND_DELETE, KIND_PUT, userKeyOf } from "./format/internal_key.ts";
 import { BATCH_HEADER_SIZE, RECORD_HEADER_SIZE } from "./format/log_format.ts";
 import { type ReadView, Scan, ScanCursor, type ScanOptions, type ScanSource, ScanSync } from "./iter/db_iterator.ts";
-import { Lookup, Memtable, valueAt, valueLength } from "./memtable.ts";
-import { type OpenOptions, type ResolvedOptions, resolveOptions, resolveSync, type WriteOptions } from "./options.ts";
-import { hasDatabase, recover } from "./recovery.ts";
+import { Lookup, type MemtableHandle, valueAt, valueLength } from "./memtable.ts";
+import {
+  checkCallOptions,
+  type OpenOptions,
+  type ResolvedOptions,
+  resolveOptions,
+  resolveSync,
+  type WriteOptions,
+} from "./options.ts";
+import { hasDatabase, type Recovered, recover } from "./recovery.ts";
 import { Snapshot, type SnapshotReader } from "./snapshot.ts";
 import { joinPath, type StorageLock } from "./storage/storage.ts";
 import { guardStorage } from "./storage/guarded_storage.ts";
 import { BlockCache } from "./table/block_cache.ts";
 import { TableCache } from "./table/table_cache.ts";
 import type { ReadCounters } from "./table/table_reader.ts";
-import { writeMemtableTable } from "./table/table_builder.ts";
-import { LOCK_FILE, logFileName, parseFileName } from "./version/file_names.ts";
+import { LOCK_FILE, logFileName } from "./version/file_names.ts";
 import type { FileMeta } from "./version/version_edit.ts";
 import type { VersionSet } from "./version/version_set.ts";
-import { LogWriter } from "./wal/log_writer.ts";
 import { InlineExecutor } from "./compaction/inline_executor.ts";
 import { WorkerExecutor } from "./compaction/worker_executor.ts";
-import { type CompactionExecutor, CompactionScheduler } from "./compaction/scheduler.ts";
-import { type BatchTarget, WriteBatch } from "./write_batch.ts";
+import { Scheduler } from "./background/scheduler.ts";
+import { Admission, type QueuedWrite } from "./write/admission.ts";
+import { CommitPipeline } from "./write/commit.ts";
+import { type BatchOperation, type BatchTarget, WriteBatch } from "./write/write_batch.ts";
 
-const RESOLVED: Promise<void> = Promise.resolve();
-const ENTRY_OFFSET = RECORD_HEADER_SIZE + BATCH_HEADER_SIZE;
-/** Immutable memtables queued for flushing before writes wait. */
+/** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
 /** Open table files kept by the table cache. */
 const MAX_OPEN_TABLES = 500;
-/**
- * While background I/O is in flight, every this many writes one resolves
- * after a turn of the event loop. A loop of awaited writes otherwise runs on
- * microtasks alone, and the I/O callbacks of the flush and the log writer
- * would wait until the loop ends or stalls.
- */
-const YIELD_EVERY = 128;
-
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0));
 
 /** Figures from {@linkcode Db.stats}. */
 export interface DbStats {
-  /** Sequence number of the last write. */
+  /** Sequence number of the last write visible to reads. */
   sequence: number;
   /** The active memtable. */
   memtable: {
@@ -90,6 +86,10 @@ export interface DbStats {
   };
   /** Time writes waited for room (flush or compaction), and were slowed down (ms). */
   stallMs: number;
+  /** Writes delayed because L0 reached l0SlowdownTrigger. */
+  slowdowns: number;
+  /** The background error that stops writes until resume(), if any. */
+  backgroundError: string | undefined;
   /** Compactions. */
   compaction: {
     policy: "leveled" | "tiered";
@@ -118,27 +118,16 @@ export interface DbStats {
 /** Value type produced by an encoding name. */
 export type Decoded<E> = E extends "utf8" ? string : E extends "json" ? unknown : Uint8Array;
 
-/** A memtable and what keeps it alive. */
-interface MemtableHandle {
-  mt: Memtable;
-  /** Smallest log file holding its data. */
-  firstLog: number;
-  /** Readers (scans) using it. */
-  refs: number;
-  /** Flushed: free it when the last reader goes. */
-  retired: boolean;
-}
-
-/** A write waiting for a flush to make room. */
-interface QueuedWrite {
-  /** When it was queued (performance.now()), for the stall time. */
-  since: number;
-  record: Uint8Array;
-  count: number;
-  sync: boolean;
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+/**
+ * Events of a database:
+ * - `"error"`: a background failure (flush, compaction, log, manifest) that
+ *   stops writes until `resume()`, or a trap that closed the database; the
+ *   listener gets the SiltError.
+ * - `"warning"`: something worked around, such as compactions running
+ *   inline because no worker could start; the listener gets a SiltError
+ *   describing it.
+ */
+export type DbEvent = "error" | "warning";
 
 /**
  * Opens (creating if needed) the database in directory `path`.
@@ -167,10 +156,10 @@ export async function open<O extends OpenOptions = Record<never, never>>(
     }
     fs.mkdir(path);
   }
-  const lock = fs.lock(joinPath(path, LOCK_FILE));
+  const lock = await fs.lock(joinPath(path, LOCK_FILE), { readOnly: o.readOnly });
   o.fs = guardStorage(fs, lock);
   try {
-    const names = fs.list(path);
+    const names = o.fs.list(path);
     const exists = hasDatabase(names);
     if (exists && o.errorIfExists) throw new SiltError("EXISTS", `${path} already holds a database (errorIfExists is set)`, { file: path });
     if (!exists && (!o.createIfMissing || o.readOnly)) {
@@ -180,6 +169,7 @@ export async function open<O extends OpenOptions = Record<never, never>>(
     return new Db(path, o, lock, state);
   } catch (err) {
     lock.release();
+    if (isTrap(err)) throw new SiltError("INTERNAL", `siltdb's WebAssembly core failed while opening ${path}: ${(err as Error).message}`, {}, err);
     throw err;
   }
 }
@@ -206,60 +196,71 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #values: Encoding<unknown>;
   #lock: StorageLock;
   #versions: VersionSet;
-  #mem: MemtableHandle;
-  #imm: MemtableHandle[] = []; // newest first
-  #wal: LogWriter | undefined;
-  #logNumber: number;
-  #lastSequence: number;
+  /** The write path; undefined when read-only. */
+  #writes: CommitPipeline | undefined;
+  /** Read-only: the memtable replayed from the logs, and the last sequence. */
+  #frozen: { mem: MemtableHandle; sequence: number } | undefined;
+  #scheduler: Scheduler;
+  #admission: Admission;
   #state: "open" | "closing" | "closed" = "open";
+  #fatal: SiltError | undefined;
   #scans = new Set<() => void>();
   #snapshots = new Set<Snapshot<K, V>>();
   #tables: TableCache;
   #blocks: BlockCache;
   #counters: ReadCounters = { bloomUseful: 0, bloomChecked: 0 };
-  #flushing: Promise<void> | undefined;
-  #flushes = 0;
-  #background: SiltError | undefined;
-  #queue: QueuedWrite[] = [];
-  #stallMs = 0;
-  #writesSinceYield = 0;
-  #userBytes = 0;
-  #flushBytes = 0;
-  #compactions: CompactionScheduler;
-  #executor: CompactionExecutor;
+  #listeners: Record<DbEvent, Set<(err: SiltError) => void>> = { error: new Set(), warning: new Set() };
   #batchTarget: BatchTarget;
   #scanSource: ScanSource;
   #reader: SnapshotReader<K, V>;
 
   /** @internal Use {@linkcode open}. */
-  constructor(path: string, o: ResolvedOptions, lock: StorageLock, state: Awaited<ReturnType<typeof recover>>) {
+  constructor(path: string, o: ResolvedOptions, lock: StorageLock, state: Recovered) {
     this.path = path;
     this.#o = o;
     this.#keys = o.keyEncoding;
     this.#values = o.valueEncoding;
     this.#lock = lock;
     this.#versions = state.versions;
-    this.#mem = { mt: state.memtable, firstLog: state.memtableLog, refs: 0, retired: false };
-    this.#wal = state.log;
-    this.#logNumber = state.logNumber;
-    this.#lastSequence = state.lastSequence;
     this.#tables = new TableCache(o.fs, path, MAX_OPEN_TABLES);
     this.#blocks = new BlockCache(o.blockCacheSize);
     // A worker reaches only the real file system, through the runtime's default storage.
     const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
-    this.#executor = workerCan ? new WorkerExecutor(path) : new InlineExecutor(o.fs, path);
-    this.#compactions = new CompactionScheduler({
+    this.#scheduler = new Scheduler({
       dir: path,
       options: o,
       versions: this.#versions,
       tables: this.#tables,
       blocks: this.#blocks,
-      executor: this.#executor,
+      executor: workerCan ? new WorkerExecutor(path) : new InlineExecutor(o.fs, path),
       oldestSnapshot: () => this.#oldestSnapshot(),
+      lastSequence: () => this.#writes?.lastSequence ?? 0,
+      activeLog: () => this.#writes!.mem.firstLog,
       changed: () => this.#drainQueue(),
+      onError: (err) => this.#emit("error", err),
+      onTrap: (err) => this.#onTrap(err, "background work"),
     });
+    this.#admission = new Admission(o, {
+      l0Files: () => this.#versions.current.levels[0].length,
+      memtableBlocked: () => this.#writes!.memtableFull && this.#scheduler.immutables.length >= MAX_IMMUTABLE,
+      backgroundBusy: () => this.#scheduler.busy || (this.#writes?.wal.busy ?? false),
+    });
+    if (o.readOnly) {
+      this.#frozen = { mem: { mt: state.memtable, firstLog: state.memtableLog, refs: 0, retired: false }, sequence: state.lastSequence };
+    } else {
+      this.#writes = new CommitPipeline({
+        fs: o.fs,
+        dir: path,
+        versions: this.#versions,
+        scheduler: this.#scheduler,
+        memtableSize: o.memtableSize,
+        bufferWrites: o.bufferWrites,
+        maxImmutable: MAX_IMMUTABLE,
+        onTrap: (err) => this.#onTrap(err, "a write"),
+      }, { memtable: state.memtable, memtableLog: state.memtableLog, log: state.log!, logNumber: state.logNumber, lastSequence: state.lastSequence });
+    }
     this.#versions.onVersionReleased = () => {
-      if (this.#state === "open" && !o.readOnly) this.#compactions.removeObsoleteTables();
+      if (this.#state === "open") this.#scheduler.removeObsoleteFiles();
     };
     this.#batchTarget = {
       keyEncoding: o.keyEncoding,
@@ -271,9 +272,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#scanSource = {
       keyEncoding: o.keyEncoding,
       valueEncoding: o.valueEncoding,
+      maxKeySize: o.maxKeySize,
       tables: this.#tables,
       blocks: this.#blocks,
       checkOpen: () => this.#checkOpen(),
+      onTrap: (err) => this.#onTrap(err, "a scan"),
       acquireView: () => this.#acquireView(),
       track: (release) => {
         this.#scans.add(release);
@@ -286,9 +289,8 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       scanSyncAt: (options, sequence) => new ScanSync(new ScanCursor(this.#scanSource, sequence, options)),
       releaseSnapshot: (snapshot) => this.#snapshots.delete(snapshot),
     };
-    // A recovered memtable may already be full; recovered tables may need compacting.
-    if (!o.readOnly && this.#mem.mt.bytesUsed >= o.memtableSize) this.#freeze();
-    if (!o.readOnly) this.#compactions.schedule();
+    // Recovered tables may need compacting.
+    if (!o.readOnly) this.#scheduler.maybeSchedule();
   }
 
   /** "open", "closing" (close() is under way) or "closed". */
@@ -296,10 +298,55 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     return this.#state;
   }
 
+  // ---- events ---------------------------------------------------------------
+
+  /**
+   * Calls `listener` on each event of this kind (see {@linkcode DbEvent}).
+   *
+   * @example
+   * ```ts
+   * db.on("error", (err) => console.error(`writes stopped: ${err.message}`));
+   * ```
+   */
+  on(event: DbEvent, listener: (err: SiltError) => void): this {
+    this.#eventListeners(event).add(listener);
+    return this;
+  }
+
+  /**
+   * Stops calling `listener`.
+   *
+   * @example
+   * ```ts
+   * db.off("error", onError);
+   * ```
+   */
+  off(event: DbEvent, listener: (err: SiltError) => void): this {
+    this.#eventListeners(event).delete(listener);
+    return this;
+  }
+
+  #eventListeners(event: DbEvent): Set<(err: SiltError) => void> {
+    if (event !== "error" && event !== "warning") throw invalidArgument(`unknown event ${JSON.stringify(event)} (known: error, warning)`);
+    return this.#listeners[event];
+  }
+
+  #emit(event: DbEvent, err: SiltError): void {
+    for (const listener of this.#listeners[event]) {
+      try {
+        listener(err);
+      } catch {
+        // a failing listener must not break the database
+      }
+    }
+  }
+
   // ---- writes ---------------------------------------------------------------
 
   /**
-   * Sets key to value. Resolves once logged; with `sync: true`, once durable.
+   * Sets key to value. Resolves once the write is in the operating system
+   * (it survives a crash of the process); with `sync: true`, once it is
+   * durable (it survives a crash of the machine).
    *
    * @example
    * ```ts
@@ -309,10 +356,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: WriteOptions): Promise<void> {
     try {
       this.#checkWritable();
-      const sync = options === undefined ? this.#o.sync : resolveSync(options, this.#o.sync);
+      const sync = resolveSync(options, this.#o.sync, "put");
       return this.#commitOne(KIND_PUT, this.#keys.encode(key, "key"), this.#values.encode(value, "value"), sync);
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(this.#trapped(err, "a put"));
     }
   }
 
@@ -327,170 +374,107 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   delete(key: K | string | Uint8Array, options?: WriteOptions): Promise<void> {
     try {
       this.#checkWritable();
-      const sync = options === undefined ? this.#o.sync : resolveSync(options, this.#o.sync);
+      const sync = resolveSync(options, this.#o.sync, "delete");
       return this.#commitOne(KIND_DELETE, this.#keys.encode(key, "key"), "", sync);
+    } catch (err) {
+      return Promise.reject(this.#trapped(err, "a delete"));
+    }
+  }
+
+  /**
+   * Without arguments: a new atomic batch of puts and deletes; commit it
+   * with `.write()`. With an array of operations in the form of
+   * abstract-level (`{ type: "put", key, value }`, `{ type: "del", key }`):
+   * writes them atomically and resolves as a write does.
+   *
+   * @example
+   * ```ts
+   * await db.batch().put("a", "1").delete("b").write({ sync: true });
+   * await db.batch([{ type: "put", key: "c", value: "3" }, { type: "del", key: "a" }]);
+   * ```
+   */
+  batch(): WriteBatch<K, V>;
+  batch(operations: readonly BatchOperation<K, V>[], options?: WriteOptions): Promise<void>;
+  batch(operations?: readonly BatchOperation<K, V>[], options?: WriteOptions): WriteBatch<K, V> | Promise<void> {
+    if (operations === undefined) {
+      if (options !== undefined) throw invalidArgument("batch() takes options only with an array of operations");
+      this.#checkOpen();
+      return new WriteBatch<K, V>(this.#batchTarget);
+    }
+    try {
+      this.#checkWritable();
+      return new WriteBatch<K, V>(this.#batchTarget).add(operations).write(options);
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
-  /**
-   * A new atomic batch of puts and deletes; commit it with `.write()`.
-   *
-   * @example
-   * ```ts
-   * await db.batch().put("a", "1").delete("b").write({ sync: true });
-   * ```
-   */
-  batch(): WriteBatch<K, V> {
-    this.#checkOpen();
-    return new WriteBatch<K, V>(this.#batchTarget);
-  }
-
+  /** Encodes one put or delete as a log record in the pending group, and commits it (or queues it). */
   #commitOne(kind: number, key: string | Uint8Array, value: string | Uint8Array, sync: boolean): Promise<void> {
-    const record = scratch(ENTRY_OFFSET + 9 + maxEncodedLength(key) + maxEncodedLength(value));
-    const keyAt = record + ENTRY_OFFSET + 5;
+    const writes = this.#writes!;
+    const keyRoom = checkedSize(key, this.#o.maxKeySize, "key", "maxKeySize");
+    const valueRoom = kind === KIND_PUT ? checkedSize(value, this.#o.maxValueSize, "value", "maxValueSize") : 0;
+    const record = writes.reserve(RECORD_HEADER_SIZE + BATCH_HEADER_SIZE + 9 + keyRoom + valueRoom);
+    const payload = record + RECORD_HEADER_SIZE;
+    const keyAt = payload + BATCH_HEADER_SIZE + 5;
     const keyLen = writeData(keyAt, key);
-    if (keyLen > this.#o.maxKeySize) throw tooBig("key", keyLen, this.#o.maxKeySize);
     let end = keyAt + keyLen;
     if (kind === KIND_PUT) {
       const valueLen = writeData(end + 4, value);
-      if (valueLen > this.#o.maxValueSize) throw tooBig("value", valueLen, this.#o.maxValueSize);
       view().setUint32(end, valueLen, true);
       end += 4 + valueLen;
     }
     const dv = view();
-    dv.setUint8(record + ENTRY_OFFSET, kind);
-    dv.setUint32(record + ENTRY_OFFSET + 1, keyLen, true);
-    dv.setUint32(record + RECORD_HEADER_SIZE + 8, 1, true);
-    return this.#commit(record, end - record - RECORD_HEADER_SIZE, 1, sync);
+    dv.setUint8(payload + BATCH_HEADER_SIZE, kind);
+    dv.setUint32(payload + BATCH_HEADER_SIZE + 1, keyLen, true);
+    dv.setUint32(payload + 8, 1, true);
+    if (this.#admission.mustWait()) return this.#admission.enqueue(bytes().slice(payload, end), 1, sync);
+    return this.#admission.pace(writes.commit(record, end - payload, 1, sync));
   }
 
   #commitEntries(entries: Uint8Array, count: number, options: WriteOptions | undefined): Promise<void> {
     try {
       this.#checkWritable();
-      const sync = resolveSync(options, this.#o.sync);
-      if (count === 0) return sync ? this.#wal!.sync() : RESOLVED;
-      const record = scratch(ENTRY_OFFSET + entries.length);
-      bytes().set(entries, record + ENTRY_OFFSET);
+      const sync = resolveSync(options, this.#o.sync, "write");
+      const writes = this.#writes!;
+      if (count === 0) return sync ? writes.drain().then(() => writes.wal.sync()) : Promise.resolve();
+      const payloadLen = BATCH_HEADER_SIZE + entries.length;
+      if (this.#admission.mustWait()) {
+        const payload = new Uint8Array(payloadLen);
+        payload.set(entries, BATCH_HEADER_SIZE);
+        new DataView(payload.buffer).setUint32(8, count, true);
+        return this.#admission.enqueue(payload, count, sync);
+      }
+      const record = writes.reserve(RECORD_HEADER_SIZE + payloadLen);
+      bytes().set(entries, record + RECORD_HEADER_SIZE + BATCH_HEADER_SIZE);
       view().setUint32(record + RECORD_HEADER_SIZE + 8, count, true);
-      return this.#commit(record, BATCH_HEADER_SIZE + entries.length, count, sync);
+      return this.#admission.pace(writes.commit(record, payloadLen, count, sync));
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(this.#trapped(err, "a batch"));
     }
   }
 
-  /** Applies the record at `record` (payload built, sequence not yet stamped) and logs it, or queues it. */
-  #commit(record: number, payloadLen: number, count: number, sync: boolean): Promise<void> {
-    if (this.#lastSequence + count > MAX_SEQUENCE) throw new SiltError("INVALID_ARGUMENT", "sequence numbers are exhausted");
-    if (this.#queue.length > 0 || this.#mustWait()) {
-      const copy = bytes().slice(record, record + RECORD_HEADER_SIZE + payloadLen);
-      return new Promise((resolve, reject) => this.#queue.push({ since: performance.now(), record: copy, count, sync, resolve, reject }));
-    }
-    return this.#apply(record, payloadLen, count, sync);
+  /** Commits a queued write, now that there is room. */
+  #commitQueued(w: QueuedWrite): Promise<void> {
+    this.#checkWritable();
+    const writes = this.#writes!;
+    const record = writes.reserve(RECORD_HEADER_SIZE + w.payload.length);
+    bytes().set(w.payload, record + RECORD_HEADER_SIZE);
+    return writes.commit(record, w.payload.length, w.count, w.sync);
   }
 
-  #apply(record: number, payloadLen: number, count: number, sync: boolean): Promise<void> {
-    const wal = this.#wal!;
-    if (this.#mem.mt.commitRecord(record, payloadLen, this.#lastSequence + 1) !== count) {
-      throw new Error(`siltdb internal error: core rejected a write batch it was given`);
-    }
-    this.#lastSequence += count;
-    this.#userBytes += payloadLen;
-    wal.add(bytes().subarray(record, record + RECORD_HEADER_SIZE + payloadLen));
-    if (this.#mem.mt.bytesUsed >= this.#o.memtableSize && this.#imm.length < MAX_IMMUTABLE) this.#freeze();
-    if (sync) return wal.sync();
-    if (this.#versions.current.levels[0].length >= this.#o.l0SlowdownTrigger && ++this.#writesSinceYield % 16 === 0) {
-      // L0 is filling faster than compaction drains it: slow writes down a little.
-      const started = performance.now();
-      return new Promise((resolve) => setTimeout(() => (this.#stallMs += performance.now() - started, resolve()), 1));
-    }
-    if (++this.#writesSinceYield >= YIELD_EVERY && (this.#flushing !== undefined || this.#compactions.busy || wal.busy)) {
-      this.#writesSinceYield = 0;
-      return yieldToEventLoop();
-    }
-    return RESOLVED;
-  }
-
-  /** The active memtable is full and no more can be queued for flushing, or L0 is at its stop trigger. */
-  #mustWait(): boolean {
-    return (this.#mem.mt.bytesUsed >= this.#o.memtableSize && this.#imm.length >= MAX_IMMUTABLE) ||
-      this.#versions.current.levels[0].length >= this.#o.l0StopTrigger;
-  }
-
-  /** Applies queued writes while there is room. */
+  /** Lets queued writes in while there is room, or fails them after a background error. */
   #drainQueue(): void {
-    const failure = this.#background ?? this.#compactions.failure;
-    if (failure) for (const w of this.#queue.splice(0)) w.reject(failure);
-    let stalled = 0; // the longest wait among the writes applied now: they waited together
-    while (this.#queue.length > 0 && !this.#mustWait()) {
-      const w = this.#queue.shift()!;
-      stalled = Math.max(stalled, performance.now() - w.since);
+    if (this.#state !== "open" || this.#writes === undefined) return;
+    const failure = this.#scheduler.error;
+    if (failure === undefined) {
       try {
-        this.#checkWritable();
-        const record = scratch(w.record.length);
-        bytes().set(w.record, record);
-        this.#apply(record, w.record.length - RECORD_HEADER_SIZE, w.count, w.sync).then(w.resolve, w.reject);
-      } catch (err) {
-        w.reject(err);
+        this.#writes.maybeFreeze(); // a flush may have made room
+      } catch {
+        // reported as the background error
       }
     }
-    this.#stallMs += stalled;
-  }
-
-  /** Makes the active memtable immutable, starts a new memtable and log, schedules a flush. */
-  #freeze(): void {
-    const previous = this.#wal!;
-    const number = this.#versions.newFileNumber();
-    this.#wal = LogWriter.create(this.#o.fs, joinPath(this.path, logFileName(number)), previous.close());
-    this.#logNumber = number;
-    this.#imm.unshift(this.#mem);
-    this.#mem = { mt: new Memtable(), firstLog: number, refs: 0, retired: false };
-    this.#flushing ??= this.#flushLoop().finally(() => {
-      this.#flushing = undefined;
-    });
-  }
-
-  /** Flushes immutable memtables, oldest first, until none is left. */
-  async #flushLoop(): Promise<void> {
-    while (this.#imm.length > 0 && this.#background === undefined) {
-      const handle = this.#imm[this.#imm.length - 1];
-      try {
-        const added: { level: number; file: FileMeta }[] = [];
-        const number = this.#versions.newFileNumber();
-        this.#compactions.pending.add(number);
-        try {
-          if (handle.mt.count > 0) {
-            const file = await writeMemtableTable(this.#o.fs, this.path, number, handle.mt, this.#o);
-            added.push({ level: 0, file });
-            this.#flushBytes += file.size;
-            this.#compactions.stats.io[0].written += file.size;
-          }
-          // Logs older than the next memtable's first log now hold nothing unflushed.
-          const next = this.#imm.length >= 2 ? this.#imm[this.#imm.length - 2] : this.#mem;
-          await this.#versions.logAndApply({ added, logNumber: next.firstLog, lastSequence: this.#lastSequence });
-        } finally {
-          this.#compactions.pending.delete(number);
-        }
-        this.#imm.pop();
-        handle.retired = true;
-        if (handle.refs === 0) handle.mt.free();
-        this.#flushes++;
-        this.#removeObsoleteLogs();
-        this.#compactions.schedule();
-      } catch (err) {
-        this.#background = err instanceof SiltError ? err : new SiltError("IO_ERROR", `flush failed: ${String(err)}`, {}, err);
-      }
-      this.#drainQueue();
-    }
-    if (this.#background) for (const w of this.#queue.splice(0)) w.reject(this.#background);
-  }
-
-  #removeObsoleteLogs(): void {
-    for (const name of this.#o.fs.list(this.path)) {
-      const p = parseFileName(name);
-      if (p?.kind === "log" && p.number < this.#versions.logNumber) this.#o.fs.remove(joinPath(this.path, name));
-    }
+    this.#admission.drain((w) => this.#commitQueued(w), this.#scheduler.error ? this.#writeRefusal(this.#scheduler.error) : undefined);
   }
 
   // ---- reads ----------------------------------------------------------------
@@ -503,8 +487,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * const v = db.getSync("user:1");
    * ```
    */
-  getSync(key: K | string | Uint8Array): V | undefined {
-    return this.#getAt(key, this.#lastSequence);
+  getSync(key: K | string | Uint8Array, options?: Record<string, never>): V | undefined {
+    if (options !== undefined) checkCallOptions(options, "get", []);
+    return this.#getAt(key, this.#visibleSequence());
   }
 
   /**
@@ -515,9 +500,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * const v = await db.get("user:1");
    * ```
    */
-  get(key: K | string | Uint8Array): Promise<V | undefined> {
+  get(key: K | string | Uint8Array, options?: Record<string, never>): Promise<V | undefined> {
     try {
-      return Promise.resolve(this.#getAt(key, this.#lastSequence));
+      if (options !== undefined) checkCallOptions(options, "get", []);
+      return Promise.resolve(this.#getAt(key, this.#visibleSequence()));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -526,14 +512,20 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #getAt(key: unknown, sequence: number): V | undefined {
     this.#checkOpen();
     const k = this.#keys.encode(key, "key");
-    const ptr = scratch(maxEncodedLength(k));
-    const len = writeData(ptr, k);
-    // Memtables, newest first: the first version found decides.
-    let found = this.#mem.mt.lookupAt(ptr, len, sequence);
-    for (let i = 0; found === Lookup.Absent && i < this.#imm.length; i++) found = this.#imm[i].mt.lookupAt(ptr, len, sequence);
-    if (found === Lookup.Found) return this.#values.decode(valueAt(), valueLength()) as V;
-    if (found === Lookup.Deleted) return undefined;
-    return this.#getFromTables(ptr, len, sequence);
+    checkedSize(k, this.#o.maxKeySize, "key", "maxKeySize");
+    try {
+      const ptr = scratch(maxEncodedLength(k));
+      const len = writeData(ptr, k);
+      // Memtables, newest first: the first version found decides.
+      let found = this.#activeMemtable().mt.lookupAt(ptr, len, sequence);
+      const imm = this.#scheduler.immutables;
+      for (let i = 0; found === Lookup.Absent && i < imm.length; i++) found = imm[i].mt.lookupAt(ptr, len, sequence);
+      if (found === Lookup.Found) return this.#values.decode(valueAt(), valueLength()) as V;
+      if (found === Lookup.Deleted) return undefined;
+      return this.#getFromTables(ptr, len, sequence);
+    } catch (err) {
+      throw this.#trapped(err, "a read");
+    }
   }
 
   /** Reads the key (len bytes at ptr) from the tables: L0 newest first, then one file per level. */
@@ -578,7 +570,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   scan(options?: ScanOptions<K>): Scan<K, V> {
-    return new Scan(new ScanCursor(this.#scanSource, this.#lastSequence, options));
+    return new Scan(this.#cursor(options));
   }
 
   /**
@@ -590,12 +582,20 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   scanSync(options?: ScanOptions<K>): ScanSync<K, V> {
-    return new ScanSync(new ScanCursor(this.#scanSource, this.#lastSequence, options));
+    return new ScanSync(this.#cursor(options));
+  }
+
+  #cursor(options: ScanOptions<K> | undefined): ScanCursor<K, V> {
+    try {
+      return new ScanCursor(this.#scanSource, this.#visibleSequence(), options);
+    } catch (err) {
+      throw this.#trapped(err, "a scan");
+    }
   }
 
   /** The memtables and table files a new reader sees, referenced until released. */
   #acquireView(): ReadView {
-    const handles = [this.#mem, ...this.#imm];
+    const handles = [this.#activeMemtable(), ...this.#scheduler.immutables];
     for (const h of handles) h.refs++;
     const version = this.#versions.current.ref();
     const runs: FileMeta[][] = version.levels[0].map((f) => [f]);
@@ -630,9 +630,17 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    */
   snapshot(): Snapshot<K, V> {
     this.#checkOpen();
-    const snapshot = new Snapshot<K, V>(this.#reader, this.#lastSequence);
+    const snapshot = new Snapshot<K, V>(this.#reader, this.#visibleSequence());
     this.#snapshots.add(snapshot);
     return snapshot;
+  }
+
+  #activeMemtable(): MemtableHandle {
+    return this.#writes?.mem ?? this.#frozen!.mem;
+  }
+
+  #visibleSequence(): number {
+    return this.#writes?.visibleSequence ?? this.#frozen!.sequence;
   }
 
   // ---- maintenance and lifecycle ---------------------------------------------
@@ -647,13 +655,19 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    */
   async flush(): Promise<void> {
     this.#checkWritable();
-    if (this.#mem.mt.count > 0) {
-      while (this.#imm.length >= MAX_IMMUTABLE && this.#flushing) await this.#flushing;
-      this.#checkWritable();
-      if (this.#mem.mt.count > 0) this.#freeze();
+    const writes = this.#writes!;
+    await writes.drain();
+    while (writes.mem.mt.count > 0 && this.#scheduler.immutables.length >= MAX_IMMUTABLE) await this.#scheduler.waitForFlushes();
+    this.#checkWritable();
+    if (writes.mem.mt.count > 0) {
+      try {
+        writes.freeze();
+      } catch (err) {
+        this.#scheduler.fail(err, "starting a new log");
+        throw this.#scheduler.error ?? err;
+      }
     }
-    while (this.#flushing) await this.#flushing;
-    if (this.#background) throw this.#background;
+    await this.#scheduler.waitForFlushes();
   }
 
   /**
@@ -668,8 +682,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    */
   async compact(): Promise<void> {
     await this.flush();
-    await this.#compactions.compactAll();
-    if (this.#compactions.failure) throw this.#compactions.failure;
+    await this.#scheduler.compactAll();
   }
 
   /**
@@ -686,17 +699,46 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     const hi = this.#encodeKey(end, "end");
     if (compareUserKeys(lo, hi) > 0) throw invalidArgument("compactRange: start is after end");
     await this.flush();
-    await this.#compactions.compactRange(lo, hi);
-    if (this.#compactions.failure) throw this.#compactions.failure;
+    await this.#scheduler.compactRange(lo, hi);
+  }
+
+  /**
+   * After a background error (see the "error" event): retries. Writes a new
+   * manifest if the last one could not be written, starts a new log, and
+   * flushes every memtable, so that nothing depends on a file that failed.
+   * Resolves once writes are accepted again; rejects (writes stay stopped)
+   * if storage is still failing. No-op without an error.
+   *
+   * @example
+   * ```ts
+   * db.on("error", () => setTimeout(() => db.resume().catch(() => {}), 1000));
+   * ```
+   */
+  async resume(): Promise<void> {
+    this.#checkOpen();
+    const writes = this.#writes;
+    if (writes === undefined) throw new SiltError("READ_ONLY", `${this.path} was opened read-only`);
+    if (this.#scheduler.error === undefined && writes.wal.failure === undefined) return;
+    await this.#scheduler.clearError();
+    try {
+      writes.freeze();
+      this.#scheduler.maybeSchedule();
+      await this.#scheduler.waitForFlushes();
+    } catch (err) {
+      this.#scheduler.fail(err, "resume");
+      throw this.#scheduler.error ?? err;
+    }
+    this.#drainQueue();
   }
 
   #encodeKey(key: unknown, what: string): Uint8Array {
     const k = this.#keys.encode(key, what);
+    checkedSize(k, this.#o.maxKeySize, what, "maxKeySize");
     return typeof k === "string" ? new TextEncoder().encode(k) : k;
   }
 
   #oldestSnapshot(): number {
-    let oldest = this.#lastSequence;
+    let oldest = this.#visibleSequence();
     for (const s of this.#snapshots) if (s.sequence < oldest) oldest = s.sequence;
     return oldest;
   }
@@ -713,40 +755,46 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#checkOpen();
     const cache = this.#blocks.stats();
     const lookups = cache.hits + cache.misses;
+    const mem = this.#activeMemtable().mt;
+    const bg = this.#scheduler.stats;
+    const levels = this.#versions.current.levels;
+    const wal = this.#writes?.wal;
+    const userBytes = this.#writes?.userBytes ?? 0;
     return {
-      sequence: this.#lastSequence,
-      memtable: {
-        entries: this.#mem.mt.count,
-        bytes: this.#mem.mt.bytesUsed,
-        memoryUsage: this.#mem.mt.memoryUsage,
-      },
-      immutable: { count: this.#imm.length, bytes: this.#imm.reduce((n, h) => n + h.mt.bytesUsed, 0) },
-      levels: this.#versions.current.levels.map((files, level) => ({
+      sequence: this.#visibleSequence(),
+      memtable: { entries: mem.count, bytes: mem.bytesUsed, memoryUsage: mem.memoryUsage },
+      immutable: { count: this.#scheduler.immutables.length, bytes: this.#scheduler.immutables.reduce((n, h) => n + h.mt.bytesUsed, 0) },
+      levels: levels.map((files, level) => ({
         level,
         files: files.length,
         bytes: files.reduce((n, f) => n + f.size, 0),
         entries: files.reduce((n, f) => n + f.entries, 0),
       })),
-      flushes: this.#flushes,
+      flushes: bg.flushes,
       blockCache: { hits: cache.hits, misses: cache.misses, hitRate: lookups ? cache.hits / lookups : 0, bytes: cache.bytes, capacity: cache.capacity },
       bloom: { useful: this.#counters.bloomUseful, checked: this.#counters.bloomChecked },
       wal: {
-        file: logFileName(this.#logNumber),
-        bytesWritten: this.#wal?.bytesAdded ?? 0,
-        syncs: this.#wal?.syncCount ?? 0,
+        file: logFileName(this.#writes?.logNumber ?? 0),
+        bytesWritten: wal?.bytesWritten ?? 0,
+        syncs: wal?.syncCount ?? 0,
       },
-      stallMs: this.#stallMs,
+      stallMs: this.#admission.stallMs,
+      slowdowns: this.#admission.slowdowns,
+      backgroundError: this.#scheduler.error?.message,
       compaction: {
         policy: this.#o.compaction,
-        mode: this.#executor.mode,
-        ...this.#compactions.stats,
-        io: this.#compactions.stats.io.map((x) => ({ ...x })),
+        mode: this.#scheduler.executor.mode,
+        count: bg.count,
+        trivialMoves: bg.trivialMoves,
+        ms: bg.ms,
+        entriesDropped: bg.entriesDropped,
+        io: bg.io.map((x) => ({ ...x })),
       },
-      writeAmplification: this.#userBytes > 0
-        ? ((this.#wal?.bytesAdded ?? 0) + this.#flushBytes + this.#compactions.stats.io.reduce((n, x) => n + (x.level > 0 ? x.written : 0), 0)) / this.#userBytes
+      writeAmplification: userBytes > 0
+        ? ((wal?.bytesWritten ?? 0) + bg.flushBytes + bg.io.reduce((n, x) => n + (x.level > 0 ? x.written : 0), 0)) / userBytes
         : 0,
-      spaceAmplification: spaceAmplification(this.#versions.current.levels),
-      sortedRuns: this.#versions.current.levels[0].length + this.#versions.current.levels.slice(1).filter((l) => l.length > 0).length,
+      spaceAmplification: spaceAmplification(levels),
+      sortedRuns: levels[0].length + levels.slice(1).filter((l) => l.length > 0).length,
       snapshots: this.#snapshots.size,
       scans: this.#scans.size,
       coreMemory: core.memory.buffer.byteLength,
@@ -754,9 +802,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   }
 
   /**
-   * Waits for background work and queued writes, writes and syncs the log,
-   * releases memory and the directory lock. Open scans and snapshots stop
-   * working. A second close fails with `CLOSED`.
+   * Writes what is pending to the log and syncs it, waits for the running
+   * flush or compaction, releases memory and the directory lock. Queued
+   * writes (waiting for room) fail with `CLOSED`; open scans and snapshots
+   * stop working. A second close fails with `CLOSED`.
    *
    * @example
    * ```ts
@@ -764,39 +813,88 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   async close(): Promise<void> {
-    if (this.#state !== "open") throw new SiltError("CLOSED", `${this.path} is already ${this.#state}`);
+    if (this.#state !== "open") {
+      throw this.#fatal ? this.#closedError() : new SiltError("CLOSED", `${this.path} is already ${this.#state}`);
+    }
     this.#state = "closing";
     try {
-      while (this.#flushing) await this.#flushing;
-      await this.#compactions.close();
-      await this.#wal?.close();
+      this.#admission.rejectAll(new SiltError("CLOSED", `${this.path} closed before the write could be applied`));
+      const writes = this.#writes;
+      await writes?.drain().catch(() => {});
+      await this.#scheduler.close();
+      await writes?.close();
       await this.#versions.close();
     } finally {
-      for (const w of this.#queue.splice(0)) w.reject(new SiltError("CLOSED", `${this.path} closed before the write could be applied`));
-      for (const release of [...this.#scans]) release();
-      for (const snapshot of [...this.#snapshots]) snapshot.release();
-      this.#mem.mt.free();
-      for (const h of this.#imm) h.mt.free();
-      this.#tables.close();
-      this.#blocks.clear();
-      this.#lock.release();
+      this.#release();
       this.#state = "closed";
     }
   }
 
+  /** Frees memory, caches and the lock (at close, or after a trap). */
+  #release(): void {
+    for (const release of [...this.#scans]) release();
+    for (const snapshot of [...this.#snapshots]) snapshot.release();
+    if (this.#fatal === undefined) {
+      // After a trap the core's state is suspect: leave its memory alone.
+      this.#activeMemtable().mt.free();
+      for (const h of this.#scheduler.immutables) h.mt.free();
+      this.#tables.close();
+      this.#blocks.clear();
+    }
+    this.#lock.release();
+  }
+
+  /** The core trapped: close this database (its files untouched from now on) and report it. */
+  #onTrap(err: unknown, during: string): SiltError {
+    if (this.#fatal !== undefined) return this.#fatal;
+    const fatal = new SiltError(
+      "INTERNAL",
+      `siltdb's WebAssembly core failed during ${during} (${err instanceof Error ? err.message : String(err)}); ` +
+        `${this.path} was closed to protect its files. Reopen it to go on; please report this.`,
+      {},
+      err,
+    );
+    this.#fatal = fatal;
+    if (this.#state === "closed") return fatal;
+    this.#state = "closed";
+    this.#admission.rejectAll(fatal);
+    void this.#scheduler.close().catch(() => {});
+    void this.#writes?.wal.close().catch(() => {});
+    try {
+      this.#release();
+    } catch {
+      // best effort
+    }
+    this.#emit("error", fatal);
+    return fatal;
+  }
+
+  /** err, or the INTERNAL error that replaces a trap (closing the database). */
+  #trapped(err: unknown, during: string): unknown {
+    return isTrap(err) ? this.#onTrap(err, during) : err;
+  }
+
+  #closedError(): SiltError {
+    if (this.#fatal) return new SiltError("CLOSED", `${this.path} was closed after an internal error: ${this.#fatal.message}`, {}, this.#fatal);
+    return new SiltError("CLOSED", `${this.path} is ${this.#state === "open" ? "closed" : this.#state}`);
+  }
+
   #checkOpen(): void {
-    if (this.#state !== "open") throw new SiltError("CLOSED", `${this.path} is ${this.#state}`);
+    if (this.#state !== "open") throw this.#closedError();
   }
 
   #checkWritable(): void {
     this.#checkOpen();
-    if (this.#wal === undefined) throw new SiltError("READ_ONLY", `${this.path} was opened read-only`);
-    const failure = this.#wal.failure ?? this.#background ?? this.#compactions.failure;
-    if (failure) {
-      throw new SiltError("IO_ERROR", `${this.path} refuses writes after a failure: ${failure.message}`, {
-        file: failure.file,
-      }, failure);
-    }
+    if (this.#writes === undefined) throw new SiltError("READ_ONLY", `${this.path} was opened read-only`);
+    const failure = this.#scheduler.error ?? this.#writes.wal.failure;
+    if (failure) throw this.#writeRefusal(failure);
+  }
+
+  #writeRefusal(failure: SiltError): SiltError {
+    return new SiltError("IO_ERROR", `${this.path} refuses writes after a failure (db.resume() retries): ${failure.message}`, {
+      file: failure.file,
+      offset: failure.offset,
+    }, failure);
   }
 }
 
@@ -806,8 +904,4 @@ function spaceAmplification(levels: readonly (readonly FileMeta[])[]): number {
   const total = bytes.reduce((a, b) => a + b, 0);
   const last = [...bytes].reverse().find((b) => b > 0) ?? 0;
   return last > 0 ? total / last : 0;
-}
-
-function tooBig(what: "key" | "value", size: number, max: number): SiltError {
-  return invalidArgument(`${what} is ${size} bytes, over the maximum of ${max} (option max${what === "key" ? "Key" : "Value"}Size)`);
 }

@@ -22,17 +22,61 @@ export interface Encoding<T> {
   decode(ptr: number, len: number): T;
 }
 
-function describe(value: unknown): string {
+/** A value described for a message: "undefined", "null", "a number", "an object"... */
+export function describe(value: unknown): string {
+  if (value === undefined) return "undefined";
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   if (value instanceof ArrayBuffer) return "an ArrayBuffer (wrap it in a Uint8Array)";
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} (pass a Uint8Array)`;
-  return typeof value === "object" ? "an object" : `a ${typeof value}`;
+  const type = typeof value;
+  return type === "object" ? "an object" : `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`;
 }
 
+const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+
 function bytesOrText(value: unknown, what: string): string | Uint8Array {
-  if (typeof value === "string" || value instanceof Uint8Array) return value;
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === "string") {
+    if (!isWellFormed(value)) {
+      throw invalidArgument(`${what} is not a well-formed Unicode string (it holds a lone surrogate, which UTF-8 cannot store)`);
+    }
+    return value;
+  }
   throw invalidArgument(`${what} must be a string or a Uint8Array, got ${describe(value)}`);
+}
+
+/** Exact UTF-8 length of a string (well-formed: no lone surrogates). */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x800) {
+      n += 2; // 3 bytes for 1 unit; a surrogate pair: 4 bytes for 2 units
+      if (c >= 0xd800 && c < 0xdc00) i++;
+    } else if (c >= 0x80) n += 1;
+  }
+  return n;
+}
+
+/**
+ * Bytes to reserve for encoded data, checked against max before anything is
+ * copied: INVALID_ARGUMENT naming `option` if the data is bigger. For a
+ * string this is its UTF-8 length, or an upper bound (3 bytes per UTF-16
+ * unit) when that bound fits.
+ */
+export function checkedSize(data: string | Uint8Array, max: number, what: string, option: string): number {
+  const tooBig = (size: string) =>
+    invalidArgument(`${what} is ${size} bytes, over the maximum of ${max} (option ${option})`);
+  if (typeof data !== "string") {
+    if (data.length > max) throw tooBig(String(data.length));
+    return data.length;
+  }
+  if (data.length > max) throw tooBig(data.length <= 1 << 20 ? String(utf8Length(data)) : `at least ${data.length}`);
+  if (data.length * 3 <= max) return data.length * 3;
+  const exact = utf8Length(data);
+  if (exact > max) throw tooBig(String(exact));
+  return exact;
 }
 
 const binary: Encoding<Uint8Array> = {

@@ -17,7 +17,10 @@
  * - `EXISTS`: the directory holds a database and `errorIfExists` is true.
  * - `READ_ONLY`: a write on a database opened with `readOnly: true`.
  * - `CORRUPTION`: stored bytes fail a checksum or a structural check.
- * - `IO_ERROR`: the storage failed (disk full, permission, I/O error...).
+ * - `IO_ERROR`: the storage failed (disk full, permission, I/O error...), now
+ *   or in the background; writes are refused until `db.resume()` succeeds.
+ * - `INTERNAL`: siltdb's WebAssembly core failed (a trap). The database was
+ *   closed to protect its files; other databases go on. Please report it.
  */
 export type SiltErrorCode =
   | "INVALID_ARGUMENT"
@@ -28,7 +31,8 @@ export type SiltErrorCode =
   | "EXISTS"
   | "READ_ONLY"
   | "CORRUPTION"
-  | "IO_ERROR";
+  | "IO_ERROR"
+  | "INTERNAL";
 
 /** Where a problem was found on disk. */
 export interface SiltErrorLocation {
@@ -82,4 +86,9 @@ export function invalidArgument(message: string): SiltError {
 /** A CORRUPTION error naming the file and byte offset. */
 export function corruption(file: string, offset: number, what: string): SiltError {
   return new SiltError("CORRUPTION", `${file} at offset ${offset}: ${what}`, { file, offset });
+}
+
+/** True for a trap of the WebAssembly core (a RuntimeError: unreachable, out of bounds...). */
+export function isTrap(err: unknown): boolean {
+  return err instanceof WebAssembly.RuntimeError;
 }

@@ -99,6 +99,23 @@ export class Memtable {
   }
 }
 
+/** A memtable in the database, and what keeps it alive. */
+export interface MemtableHandle {
+  mt: Memtable;
+  /** Smallest log file holding its data. */
+  firstLog: number;
+  /** Readers (scans) using it. */
+  refs: number;
+  /** Flushed: freed when the last reader goes. */
+  retired: boolean;
+}
+
+/** Marks a flushed memtable retired; frees it now if no reader holds it. */
+export function retireMemtable(handle: MemtableHandle): void {
+  handle.retired = true;
+  if (handle.refs === 0) handle.mt.free();
+}
+
 /** The entry of a skip list node, copied out. */
 export function nodeEntry(node: number): { key: Uint8Array; sequence: number; kind: number; value: Uint8Array } {
   const kp = core.nodeKeyPtr(node);

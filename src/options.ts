@@ -1,6 +1,6 @@
 // Options of open() and of writes and reads: their types, defaults and checks.
 
-import { type Encoding, encodingNamed, type EncodingName } from "./encoding.ts";
+import { describe, type Encoding, encodingNamed, type EncodingName } from "./encoding.ts";
 import { invalidArgument } from "./errors.ts";
 import type { Storage } from "./storage/storage.ts";
 import { defaultStorage } from "./storage/default_storage.ts";
@@ -33,8 +33,17 @@ export interface OpenOptions {
   valueEncoding?: EncodingName;
   /** Largest key in bytes (1 to 16 MiB). Default 65,536. */
   maxKeySize?: number;
-  /** Largest value in bytes (1 to 1 GiB). Default 64 MiB. */
+  /** Largest value in bytes (1 to 256 MiB). Default 64 MiB. */
   maxValueSize?: number;
+  /**
+   * Acknowledge unsynced writes once they are in siltdb's log buffer, before
+   * they reach the operating system: faster, but a crash of the process (a
+   * kill, a power loss) loses up to 256 KiB or one timer tick of them. The
+   * buffer is written at close(), flush(), and when the process exits
+   * (process.exit(), an uncaught exception). Default false: a write
+   * resolves once the OS has it, so only a machine crash can lose it.
+   */
+  bufferWrites?: boolean;
   /** Memtable size in bytes before it is frozen and flushed (1 KiB to 1 GiB). Default 4 MiB. */
   memtableSize?: number;
   /** Data block size of table files in bytes (256 B to 1 MiB). Default 4 KiB. */
@@ -80,6 +89,7 @@ export interface ResolvedOptions {
   valueEncoding: Encoding<unknown>;
   maxKeySize: number;
   maxValueSize: number;
+  bufferWrites: boolean;
   memtableSize: number;
   blockSize: number;
   blockCacheSize: number;
@@ -96,13 +106,13 @@ export interface ResolvedOptions {
 const KNOWN = new Set([
   "compactionMode", "targetFileSize", "l0CompactionTrigger", "l0SlowdownTrigger", "l0StopTrigger", "levelBaseBytes",
   "fs", "createIfMissing", "errorIfExists", "readOnly", "sync", "keyEncoding", "valueEncoding",
-  "maxKeySize", "maxValueSize", "memtableSize", "blockSize", "blockCacheSize", "bloomBitsPerKey", "compaction",
+  "maxKeySize", "maxValueSize", "bufferWrites", "memtableSize", "blockSize", "blockCacheSize", "bloomBitsPerKey", "compaction",
 ]);
 
 function flag(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
   const value = options[name];
   if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw invalidArgument(`option ${name} must be a boolean, got ${typeof value}`);
+  if (typeof value !== "boolean") throw invalidArgument(`option ${name} must be a boolean, got ${describe(value)}`);
   return value;
 }
 
@@ -122,15 +132,22 @@ function isStorage(value: unknown): value is Storage {
       .every((m) => typeof s[m] === "function");
 }
 
+/**
+ * The largest maxValueSize. A value passes through linear memory about four
+ * times (write buffer, memtable, table builder), and the core's memory is at
+ * most 4 GiB per thread, shared by every database of the thread.
+ */
+export const MAX_VALUE_SIZE = 256 * 1024 * 1024;
+
 /** Checks open options and fills in defaults; INVALID_ARGUMENT names the bad option. */
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {};
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
-    throw invalidArgument(`options must be an object, got ${input === null ? "null" : typeof input}`);
+    throw invalidArgument(`options must be an object, got ${describe(input)}`);
   }
   const o = input as Record<string, unknown>;
   for (const name of Object.keys(o)) {
-    if (!KNOWN.has(name)) throw invalidArgument(`unknown option ${JSON.stringify(name)}`);
+    if (!KNOWN.has(name)) throw invalidArgument(`unknown option ${JSON.stringify(name)} (known: ${[...KNOWN].join(", ")})`);
   }
   if (o.fs !== undefined && !isStorage(o.fs)) {
     throw invalidArgument("option fs must be a Storage (open, readFile, list, exists, mkdir, rename, remove, syncDir, lock)");
@@ -161,7 +178,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     keyEncoding: encodingNamed(o.keyEncoding ?? "binary", "option keyEncoding"),
     valueEncoding: encodingNamed(o.valueEncoding ?? "binary", "option valueEncoding"),
     maxKeySize: integer(o, "maxKeySize", 65536, 1, 16 * MiB),
-    maxValueSize: integer(o, "maxValueSize", 64 * MiB, 1, 1024 * MiB),
+    maxValueSize: integer(o, "maxValueSize", 64 * MiB, 1, MAX_VALUE_SIZE),
+    bufferWrites: flag(o, "bufferWrites", false),
     memtableSize: integer(o, "memtableSize", 4 * MiB, 1024, 1024 * MiB),
     blockSize: integer(o, "blockSize", 4096, 256, MiB),
     blockCacheSize: integer(o, "blockCacheSize", 8 * MiB, 0, 16 * 1024 * MiB),
@@ -176,14 +194,30 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   };
 }
 
-/** The `sync` flag of write options, or the database default. */
-export function resolveSync(options: unknown, fallback: boolean): boolean {
-  if (options === undefined) return fallback;
-  if (typeof options !== "object" || options === null) {
-    throw invalidArgument(`write options must be an object, got ${options === null ? "null" : typeof options}`);
+/**
+ * Checks an options object of a call: undefined or a plain object whose
+ * names are all known. INVALID_ARGUMENT names the first unknown one.
+ */
+export function checkCallOptions(options: unknown, call: string, known: readonly string[]): Record<string, unknown> | undefined {
+  if (options === undefined) return undefined;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw invalidArgument(`${call} options must be an object, got ${describe(options)}`);
   }
-  const sync = (options as WriteOptions).sync;
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) {
+      throw invalidArgument(
+        `unknown ${call} option ${JSON.stringify(name)} (${known.length > 0 ? `known: ${known.join(", ")}` : `${call} takes no options`})`,
+      );
+    }
+  }
+  return options as Record<string, unknown>;
+}
+
+/** The `sync` flag of write options (checked: only `sync` is known), or the database default. */
+export function resolveSync(options: unknown, fallback: boolean, call = "write"): boolean {
+  const o = checkCallOptions(options, call, ["sync"]);
+  const sync = o?.sync;
   if (sync === undefined) return fallback;
-  if (typeof sync !== "boolean") throw invalidArgument(`write option sync must be a boolean, got ${typeof sync}`);
+  if (typeof sync !== "boolean") throw invalidArgument(`${call} option sync must be a boolean, got ${describe(sync)}`);
   return sync;
 }

@@ -2,27 +2,33 @@
 //
 // 1. Read CURRENT and replay the manifest it names (src/version/version_set.ts):
 //    the table files per level, the log number, the next file number and
-//    the last sequence. (A directory with logs but no CURRENT, as written by
-//    format 1, is recovered from its logs alone.)
+//    the last sequence. Without CURRENT the directory holds no database yet;
+//    if it holds tables or logs with records, CURRENT was lost: CORRUPTION.
 // 2. Replay every log numbered at or above the log number, oldest first,
-//    into a fresh memtable. A torn tail (see src/wal/log_reader.ts) is cut
-//    off, durably, before anything new is appended, so new records never
-//    follow damaged bytes.
-// 3. Unless read-only: write a new manifest holding the whole state and
-//    point CURRENT at it, then delete every file no version refers to
-//    (tables of a flush that crashed before its manifest edit, old
-//    manifests, obsolete logs, temp files).
+//    into a memtable. A torn tail (src/wal/log_reader.ts) ends a log; damage
+//    is CORRUPTION. Old logs are never appended to.
+// 3. Unless read-only: write the replayed data to L0 tables (past
+//    memtableSize, and at the end), reserve the number of a new log, write a
+//    new manifest holding the whole state with that log number and point
+//    CURRENT at it, create the new log, and delete every file nothing needs
+//    (src/background/obsolete_files.ts): the old logs, tables of a flush or
+//    compaction that crashed before its manifest edit, old manifests, temp
+//    files. A crash at any step leaves a directory that opens: until CURRENT
+//    names the new manifest, the old one and the old logs are in effect.
 //
-// In read-only mode nothing on disk changes.
+// In read-only mode nothing on disk changes and the memtable keeps what the
+// logs hold.
 
 import { view } from "./_wasm.ts";
+import { removeObsoleteFiles } from "./background/obsolete_files.ts";
+import { writeLevel0Table } from "./background/flush.ts";
 import { corruption } from "./errors.ts";
 import { MAX_SEQUENCE } from "./format/internal_key.ts";
-import { logFileHeader } from "./format/log_format.ts";
 import { Memtable } from "./memtable.ts";
 import type { ResolvedOptions } from "./options.ts";
-import { joinPath, type StorageFile } from "./storage/storage.ts";
+import { joinPath } from "./storage/storage.ts";
 import { CURRENT_FILE, logFileName, parseFileName, tableFileName } from "./version/file_names.ts";
+import type { FileMeta } from "./version/version_edit.ts";
 import { VersionSet } from "./version/version_set.ts";
 import { LogWriter } from "./wal/log_writer.ts";
 import { replayLog } from "./wal/log_reader.ts";
@@ -40,22 +46,43 @@ export interface Recovered {
   logNumber: number;
   /** Intact records replayed from all logs. */
   recordsReplayed: number;
-  /** Bytes of torn tails found (and cut off unless read-only). */
+  /** Bytes of torn tails found. */
   tornBytes: number;
 }
 
-/** True when the directory holds a database (CURRENT, or logs of format 1). */
+/** True when the directory holds a database: it has CURRENT. */
 export function hasDatabase(names: string[]): boolean {
-  return names.some((n) => {
-    const kind = parseFileName(n)?.kind;
-    return kind === "current" || kind === "log";
-  });
+  return names.includes(CURRENT_FILE);
+}
+
+/**
+ * Without CURRENT: CORRUPTION if the directory holds data of a database
+ * (tables, or logs with records): CURRENT was lost, and starting afresh
+ * would hide that data. Empty logs and stray manifests are what a crash
+ * during the very first open leaves; they are removed.
+ */
+export function checkNoLostDatabase(dir: string, names: string[], o: ResolvedOptions): void {
+  for (const name of names) {
+    const p = parseFileName(name);
+    if (p?.kind === "table") throw corruption(joinPath(dir, CURRENT_FILE), 0, `CURRENT is missing, but table ${name} is there`);
+    if (p?.kind !== "log") continue;
+    const path = joinPath(dir, name);
+    const file = o.fs.open(path);
+    try {
+      if (replayLog(file, path, () => {}).records > 0) {
+        throw corruption(joinPath(dir, CURRENT_FILE), 0, `CURRENT is missing, but log ${name} holds writes`);
+      }
+    } finally {
+      file.close();
+    }
+  }
 }
 
 /** Recovers (or creates) the database in dir; see the steps above. */
 export async function recover(dir: string, names: string[], o: ResolvedOptions): Promise<Recovered> {
   const fs = o.fs;
-  const versions = names.includes(CURRENT_FILE) ? VersionSet.recover(dir, fs) : VersionSet.empty(dir, fs);
+  const writable = !o.readOnly;
+  const versions = hasDatabase(names) ? VersionSet.recover(dir, fs) : VersionSet.empty(dir, fs);
   const parsed = names.map(parseFileName).filter((p) => p !== undefined);
   // Never hand out a number a file in the directory already has.
   const highest = parsed.reduce((n, p) => Math.max(n, p.number), 0);
@@ -67,16 +94,23 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
   }
   const logs = parsed.filter((p) => p.kind === "log" && p.number >= versions.logNumber).map((p) => p.number)
     .sort((a, b) => a - b);
-  const memtable = new Memtable();
+  let memtable = new Memtable();
+  const added: { level: number; file: FileMeta }[] = [];
   let lastSequence = 0; // of the replayed batches: they must follow one another
   let recordsReplayed = 0;
   let tornBytes = 0;
-  let current: StorageFile | undefined;
   let log: LogWriter | undefined;
+  const flushMemtable = async () => {
+    const number = versions.newFileNumber();
+    added.push({ level: 0, file: await writeLevel0Table(fs, dir, number, memtable, o) });
+    memtable.free();
+    memtable = new Memtable();
+  };
   try {
+    if (writable && !hasDatabase(names)) checkNoLostDatabase(dir, names, o);
     for (const number of logs) {
       const path = joinPath(dir, logFileName(number));
-      const file = fs.open(path, { write: !o.readOnly });
+      const file = fs.open(path);
       try {
         const replay = replayLog(file, path, (payload, length, offset) => {
           const dv = view();
@@ -91,63 +125,31 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
         });
         recordsReplayed += replay.records;
         tornBytes += replay.tornBytes;
-        if (replay.tornBytes > 0 && !o.readOnly) {
-          await file.truncate(replay.validEnd);
-          if (replay.validEnd === 0) {
-            await file.append(logFileHeader());
-            await file.sync();
-          }
-        }
-      } catch (err) {
+      } finally {
         file.close();
-        throw err;
       }
-      if (number === logs[logs.length - 1] && !o.readOnly) current = file;
-      else file.close();
+      if (writable && memtable.bytesUsed >= o.memtableSize) await flushMemtable();
     }
     lastSequence = Math.max(lastSequence, versions.lastSequence);
-    versions.lastSequence = lastSequence;
-    let logNumber = logs[logs.length - 1] ?? 0;
-    if (!o.readOnly) {
-      if (current !== undefined) {
-        log = new LogWriter(current);
-      } else {
-        logNumber = versions.newFileNumber();
-        log = LogWriter.create(fs, joinPath(dir, logFileName(logNumber)), Promise.resolve());
-        await log.whenReady();
-      }
-      const oldManifest = await versions.writeSnapshot();
-      removeObsolete(dir, names, versions, oldManifest, o);
+    if (!writable) {
+      return { versions, memtable, memtableLog: logs[0] ?? 0, lastSequence, log, logNumber: 0, recordsReplayed, tornBytes };
     }
-    return {
-      versions,
-      memtable,
-      memtableLog: logs[0] ?? logNumber,
-      lastSequence,
-      log,
+    if (memtable.count > 0) await flushMemtable();
+    const logNumber = versions.newFileNumber();
+    await versions.writeSnapshot({ added, logNumber, lastSequence });
+    log = LogWriter.create(fs, joinPath(dir, logFileName(logNumber)));
+    await log.whenReady();
+    removeObsoleteFiles(fs, dir, {
+      tables: versions.liveTables(),
+      keep: new Set(),
       logNumber,
-      recordsReplayed,
-      tornBytes,
-    };
+      manifestNumber: versions.manifestNumber,
+    });
+    return { versions, memtable, memtableLog: logNumber, lastSequence, log, logNumber, recordsReplayed, tornBytes };
   } catch (err) {
     if (log) await log.close().catch(() => {});
-    else current?.close();
     await versions.close().catch(() => {});
     memtable.free();
     throw err;
-  }
-}
-
-/** Deletes files of the directory that no version, log or manifest needs. */
-function removeObsolete(dir: string, names: string[], versions: VersionSet, oldManifest: number, o: ResolvedOptions): void {
-  const live = versions.liveTables();
-  for (const name of names) {
-    const p = parseFileName(name);
-    if (p === undefined) continue;
-    const obsolete = (p.kind === "table" && !live.has(p.number)) ||
-      (p.kind === "log" && p.number < versions.logNumber) ||
-      (p.kind === "manifest" && (p.number === oldManifest || p.number !== versions.manifestNumber)) ||
-      p.kind === "temp";
-    if (obsolete) o.fs.remove(joinPath(dir, name));
   }
 }

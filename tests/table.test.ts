@@ -8,7 +8,7 @@ import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
 import { Memtable } from "../src/memtable.ts";
 import { MemoryStorage } from "../src/storage/memory_storage.ts";
 import { BlockCache } from "../src/table/block_cache.ts";
-import { writeMemtableTable } from "../src/table/table_builder.ts";
+import { writeLevel0Table } from "../src/background/flush.ts";
 import { TableReader } from "../src/table/table_reader.ts";
 import { rejectsWith, rng, text } from "./_harness.ts";
 
@@ -24,7 +24,7 @@ function tableGet(table: TableReader, cache: BlockCache, key: string | Uint8Arra
 async function buildTable(mt: Memtable, options = { blockSize: 4096, bloomBitsPerKey: 10 }) {
   const fs = new MemoryStorage();
   fs.mkdir("/db");
-  const meta = await writeMemtableTable(fs, "/db", 7, mt, options);
+  const meta = await writeLevel0Table(fs, "/db", 7, mt, options);
   return { fs, meta, table: TableReader.open(fs, "/db/000007.sst", 7) };
 }
 

@@ -111,22 +111,54 @@ test("a torn last record is cut at every possible length, never reported as corr
   }
 });
 
-test("a tail of zeros or a damaged last record is a torn tail", async () => {
+test("zeros to the end of the file, from a record's start or a sector boundary inside it, are a torn tail", async () => {
   const fs = new MemoryStorage();
   fs.mkdir("/db");
-  const records = sampleRecords(3);
+  const records = sampleRecords(12);
   const { image, offsets } = logImage(records);
   const zeros = new Uint8Array(image.length + 4096);
   zeros.set(image);
   let got = replayAll(await fileWith(fs, "/db/000001.log", zeros));
-  assert.equal(got.records, 3);
+  assert.equal(got.records, 12);
   assert.equal(got.validEnd, image.length);
+  // The last record's sectors past a 512-byte boundary never reached the disk.
+  const last = offsets[11];
+  const boundary = Math.ceil((last + 1) / 512) * 512;
+  assert.ok(boundary < image.length, "the last record crosses a sector boundary");
+  const unwritten = image.slice();
+  unwritten.fill(0, boundary);
+  got = replayAll(await fileWith(fs, "/db/000001.log", unwritten));
+  assert.equal(got.records, 11);
+  assert.equal(got.validEnd, last);
+});
 
-  const damaged = image.slice();
-  damaged[image.length - 2] ^= 0xff;
-  got = replayAll(await fileWith(fs, "/db/000001.log", damaged));
-  assert.equal(got.records, 2);
-  assert.equal(got.validEnd, offsets[2]);
+test("regression: a damaged complete last record is CORRUPTION, not a torn tail (every bit of it)", async () => {
+  // Format 1 took a flipped length bit in the last record for a record cut
+  // short and dropped it without a word: a synced write could vanish.
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const records = sampleRecords(5);
+  const { image, offsets } = logImage(records);
+  const last = offsets[4];
+  for (let at = last; at < image.length; at++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const damaged = image.slice();
+      damaged[at] ^= 1 << bit;
+      const file = await fileWith(fs, "/db/000001.log", damaged);
+      const err = await rejectsWith("CORRUPTION", () => replayAll(file));
+      assert.equal(err.offset, last, `byte ${at} bit ${bit}`);
+    }
+  }
+});
+
+test("zeros inside the log followed by data are CORRUPTION", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const { image, offsets } = logImage(sampleRecords(12));
+  const holed = image.slice();
+  holed.fill(0, offsets[5], offsets[6]);
+  const err = await rejectsWith("CORRUPTION", async () => replayAll(await fileWith(fs, "/db/000001.log", holed)));
+  assert.equal(err.offset, offsets[5]);
 });
 
 test("damage followed by an intact record is CORRUPTION naming the file and offset", async () => {
@@ -134,7 +166,8 @@ test("damage followed by an intact record is CORRUPTION naming the file and offs
   fs.mkdir("/db");
   const records = sampleRecords(6);
   const { image, offsets } = logImage(records);
-  for (const [at, what] of [[offsets[2] + 20, /checksum/], [offsets[2] + 4, /length|checksum/], [offsets[2] + 8, /type/]] as const) {
+  const cases = [[offsets[2] + 20, /record checksum/], [offsets[2] + 4, /header checksum/], [offsets[2] + 8, /header checksum/]] as const;
+  for (const [at, what] of cases) {
     const damaged = image.slice();
     damaged[at] ^= 0x5a;
     const file = await fileWith(fs, "/db/000001.log", damaged);
@@ -179,7 +212,7 @@ test("concurrent sync writers share fsyncs (group commit) and all become durable
   const writer = new LogWriter(file);
   const records = sampleRecords(64);
   await Promise.all(records.map((r) => {
-    writer.add(r);
+    writer.write(r);
     return writer.sync();
   }));
   assert.ok(writer.syncCount <= 2, `64 concurrent sync writers used ${writer.syncCount} syncs`);
@@ -188,7 +221,7 @@ test("concurrent sync writers share fsyncs (group commit) and all become durable
   assert.equal(got.records, 64);
 });
 
-test("unsynced records are written within a tick but are not durable until sync", async () => {
+test("written records are in the file at once (a process crash keeps them) but not durable until sync", async () => {
   const fs = new MemoryStorage();
   fs.mkdir("/db");
   const file = fs.open("/db/000001.log", { create: true });
@@ -196,11 +229,14 @@ test("unsynced records are written within a tick but are not durable until sync"
   await file.sync();
   await fs.syncDir("/db");
   const writer = new LogWriter(file);
-  writer.add(sampleRecords(1)[0]);
-  await writer.flush();
-  assert.ok(file.size() > LOG_HEADER_SIZE, "flushed to the file");
+  writer.write(sampleRecords(1)[0]);
+  assert.ok(file.size() > LOG_HEADER_SIZE, "handed to the file");
+  fs.crash({ unsynced: "keep" });
+  assert.equal(replayAll(fs.open("/db/000001.log")).records, 1, "a process crash keeps it");
+  const writer2 = new LogWriter(fs.open("/db/000001.log", { write: true }));
+  writer2.write(sampleRecords(2)[1]);
   fs.crash();
-  assert.equal(replayAll(fs.open("/db/000001.log")).records, 0, "not synced: lost in a crash");
+  assert.equal(replayAll(fs.open("/db/000001.log")).records, 1, "not synced: a machine crash loses it");
 });
 
 test("a failed write fails the writer for good", async () => {
@@ -209,9 +245,23 @@ test("a failed write fails the writer for good", async () => {
   const file = fs.open("/db/000001.log", { create: true });
   const writer = new LogWriter(file);
   fs.injectFault({ op: "append", code: "ENOSPC", partialBytes: 5 });
-  writer.add(sampleRecords(1)[0]);
-  await rejectsWith("IO_ERROR", () => writer.sync(), /ENOSPC/);
+  assert.throws(() => writer.write(sampleRecords(1)[0]), /ENOSPC/);
   assert.equal(writer.failure?.code, "IO_ERROR");
-  assert.throws(() => writer.add(new Uint8Array(10)), /ENOSPC/);
+  assert.throws(() => writer.write(new Uint8Array(10)), /ENOSPC/);
   await rejectsWith("IO_ERROR", () => writer.sync());
+});
+
+test("a log whose predecessor is not yet synced takes no records", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  let release!: () => void;
+  const writer = LogWriter.create(fs, "/db/000002.log", () => new Promise<void>((ok) => release = ok));
+  assert.equal(writer.ready, false);
+  assert.throws(() => writer.write(sampleRecords(1)[0]), /before it was ready/);
+  release();
+  await writer.whenReady();
+  writer.write(sampleRecords(1)[0]);
+  await writer.sync();
+  fs.crash();
+  assert.equal(replayAll(fs.open("/db/000002.log")).records, 1);
 });

@@ -6,7 +6,7 @@ import { joinPath } from "../storage/storage.ts";
 import { TableReader } from "../table/table_reader.ts";
 import { tableFileName } from "../version/file_names.ts";
 import { type CompactionJob, type CompactionResult, runCompaction } from "./compactor.ts";
-import type { CompactionExecutor } from "./scheduler.ts";
+import type { CompactionExecutor } from "../background/scheduler.ts";
 
 /**
  * @example

@@ -7,7 +7,7 @@
 import { runtime } from "../_runtime.ts";
 import { SiltError, type SiltErrorCode } from "../errors.ts";
 import type { CompactionJob, CompactionResult } from "./compactor.ts";
-import type { CompactionExecutor } from "./scheduler.ts";
+import type { CompactionExecutor } from "../background/scheduler.ts";
 
 interface Reply {
   id: number;

@@ -12,8 +12,9 @@
 // return()), its database closes, or it is garbage collected.
 
 import { core, maxEncodedLength, scratch, words, writeData } from "../_wasm.ts";
-import type { Encoding } from "../encoding.ts";
-import { corruption, invalidArgument } from "../errors.ts";
+import { checkedSize, describe, type Encoding } from "../encoding.ts";
+import { corruption, invalidArgument, isTrap } from "../errors.ts";
+import { checkCallOptions } from "../options.ts";
 import type { BlockCache, CachedBlock } from "../table/block_cache.ts";
 import type { TableCache } from "../table/table_cache.ts";
 import type { TableReader } from "../table/table_reader.ts";
@@ -78,8 +79,12 @@ export interface ScanSource {
   readonly valueEncoding: Encoding<unknown>;
   readonly tables: TableCache;
   readonly blocks: BlockCache;
+  /** Largest key size (bounds longer than this are refused). */
+  readonly maxKeySize: number;
   /** Throws CLOSED once the database is closed. */
   checkOpen(): void;
+  /** The core trapped: closes the database; returns the error to throw. */
+  onTrap(err: unknown): Error;
   /** The current read view, referenced. */
   acquireView(): ReadView;
   /** Tracks a scan's resources so the database can release them at close; returns an untrack function. */
@@ -127,14 +132,20 @@ function bound(
   exclusive: "gt" | "lt",
   inclusive: "gte" | "lte",
   keyEncoding: Encoding<unknown>,
+  maxKeySize: number,
 ): [string | Uint8Array, boolean] | undefined {
   const ex = options[exclusive];
   const inc = options[inclusive];
   if (ex !== undefined && inc !== undefined) throw invalidArgument(`scan options ${exclusive} and ${inclusive} cannot both be set`);
-  if (ex !== undefined) return [keyEncoding.encode(ex, `scan option ${exclusive}`), false];
-  if (inc !== undefined) return [keyEncoding.encode(inc, `scan option ${inclusive}`), true];
-  return undefined;
+  const name = ex !== undefined ? exclusive : inclusive;
+  const value = ex !== undefined ? ex : inc;
+  if (value === undefined) return undefined;
+  const data = keyEncoding.encode(value, `scan option ${name}`);
+  checkedSize(data, maxKeySize, `scan option ${name}`, "maxKeySize");
+  return [data, ex === undefined];
 }
+
+const SCAN_OPTIONS = ["gt", "gte", "lt", "lte", "reverse", "limit"] as const;
 
 /**
  * The machinery of a scan: pulls visible entries from the core in batches.
@@ -152,16 +163,15 @@ export class ScanCursor<K, V> {
 
   constructor(source: ScanSource, sequence: number, options: ScanOptions<unknown> | undefined) {
     source.checkOpen();
-    if (options === undefined) options = {};
-    if (typeof options !== "object" || options === null) throw invalidArgument("scan options must be an object");
+    options = (checkCallOptions(options, "scan", SCAN_OPTIONS) ?? {}) as ScanOptions<unknown>;
     const limit = options.limit ?? Infinity;
     if (typeof limit !== "number" || !(limit === Infinity || (Number.isInteger(limit) && limit >= 0))) {
-      throw invalidArgument(`scan option limit must be a non-negative integer or Infinity, got ${String(limit)}`);
+      throw invalidArgument(`scan option limit must be a non-negative integer or Infinity, got ${typeof limit === "number" ? limit : describe(limit)}`);
     }
     const reverse = options.reverse ?? false;
-    if (typeof reverse !== "boolean") throw invalidArgument(`scan option reverse must be a boolean, got ${typeof reverse}`);
-    const lower = bound(options, "gt", "gte", source.keyEncoding);
-    const upper = bound(options, "lt", "lte", source.keyEncoding);
+    if (typeof reverse !== "boolean") throw invalidArgument(`scan option reverse must be a boolean, got ${describe(reverse)}`);
+    const lower = bound(options, "gt", "gte", source.keyEncoding, source.maxKeySize);
+    const upper = bound(options, "lt", "lte", source.keyEncoding, source.maxKeySize);
     this.#source = source;
     this.#res = new ScanResources(source);
     this.#remaining = limit;
@@ -199,7 +209,12 @@ export class ScanCursor<K, V> {
     while (this.#index >= this.#entries.length) {
       if (this.#exhausted) return undefined;
       this.#source.checkOpen();
-      this.#fill();
+      try {
+        this.#fill();
+      } catch (err) {
+        if (isTrap(err)) throw this.#source.onTrap(err);
+        throw err;
+      }
     }
     const entry = this.#entries[this.#index];
     this.#entries[this.#index++] = undefined as unknown as [K, V];

@@ -2,8 +2,8 @@
 
 import { deno, type DenoFile, type DenoNamespace, errnoCode, ioError } from "../_runtime.ts";
 import { SiltError } from "../errors.ts";
-import { takePidLock } from "./_pid_lock.ts";
-import type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
+import { acquireLease, type LeaseOps } from "./_lease_lock.ts";
+import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
 
 const SEEK_START = 0;
 
@@ -48,6 +48,18 @@ class DenoStorageFile implements StorageFile {
     let done = 0;
     try {
       while (done < data.length) done += await file.write(data.subarray(done));
+    } catch (err) {
+      throw ioError("append to", this.path, err);
+    } finally {
+      this.#size += done;
+    }
+  }
+
+  appendSync(data: Uint8Array): void {
+    const file = this.#handle();
+    let done = 0;
+    try {
+      while (done < data.length) done += file.writeSync(data.subarray(done));
     } catch (err) {
       throw ioError("append to", this.path, err);
     } finally {
@@ -177,38 +189,86 @@ export class DenoStorage implements Storage {
     }
   }
 
-  lock(path: string): StorageLock {
-    const d = this.#deno;
-    return takePidLock(path, {
-      createExclusive: (p, content) => {
-        try {
-          const file = d.openSync(p, { write: true, createNew: true });
-          try {
-            file.writeSync(content);
-          } finally {
-            file.close();
-          }
-          return true;
-        } catch (err) {
-          if (errnoCode(err) === "EEXIST") return false;
-          throw ioError("create lock", p, err);
-        }
-      },
-      read: (p) => {
-        try {
-          return d.readFileSync(p);
-        } catch (err) {
-          if (errnoCode(err) === "ENOENT") return undefined;
-          throw ioError("read lock", p, err);
-        }
-      },
-      remove: (p) => {
-        try {
-          d.removeSync(p);
-        } catch (err) {
-          if (errnoCode(err) !== "ENOENT") throw ioError("remove lock", p, err);
-        }
-      },
-    });
+  lock(path: string, options?: LockOptions): Promise<StorageLock> {
+    return acquireLease(path, denoLeaseOps(this.#deno), options);
   }
+}
+
+/** The lease protocol's file operations on Deno's APIs, with FsFile.tryLockSync as the OS lock. */
+function denoLeaseOps(d: DenoNamespace): LeaseOps<DenoFile> {
+  const is = (err: unknown, code: string) => errnoCode(err) === code;
+  return {
+    createNew(path) {
+      try {
+        return d.openSync(path, { read: true, write: true, createNew: true });
+      } catch (err) {
+        if (is(err, "EEXIST")) return undefined;
+        throw ioError("create lock", path, err);
+      }
+    },
+    openExisting(path, readOnly) {
+      try {
+        return d.openSync(path, { read: true, write: !readOnly });
+      } catch (err) {
+        if (is(err, "ENOENT")) return undefined;
+        throw ioError("open lock", path, err);
+      }
+    },
+    writeAt0(file, data) {
+      file.seekSync(0, 0);
+      let done = 0;
+      while (done < data.length) done += file.writeSync(data.subarray(done));
+    },
+    tryOsLock(file, exclusive) {
+      return typeof file.tryLockSync === "function" ? file.tryLockSync(exclusive) : undefined;
+    },
+    handleInode: (file) => file.statSync().ino ?? undefined,
+    close: (file) => file.close(),
+    readFile(path) {
+      try {
+        return d.readFileSync(path);
+      } catch (err) {
+        if (is(err, "ENOENT")) return undefined;
+        throw ioError("read", path, err);
+      }
+    },
+    inode(path) {
+      try {
+        return d.statSync(path).ino ?? undefined;
+      } catch (err) {
+        if (is(err, "ENOENT")) return undefined;
+        throw ioError("stat", path, err);
+      }
+    },
+    link(from, to) {
+      try {
+        d.linkSync(from, to);
+        return true;
+      } catch (err) {
+        if (is(err, "EEXIST")) return false;
+        throw ioError(`link to ${to}:`, from, err);
+      }
+    },
+    rename(from, to) {
+      try {
+        d.renameSync(from, to);
+      } catch (err) {
+        throw ioError(`rename to ${to}:`, from, err);
+      }
+    },
+    remove(path) {
+      try {
+        d.removeSync(path);
+      } catch (err) {
+        if (!is(err, "ENOENT")) throw ioError("remove", path, err);
+      }
+    },
+    readLink(path) {
+      try {
+        return d.readLinkSync(path);
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }

@@ -1,7 +1,8 @@
-// A database's view of its storage: every operation first checks that the
-// database still holds its directory lock. With in-memory storage, a
-// simulated crash takes the lock away, and a database object from before the
-// crash (whose process would be dead) then fails instead of touching the
+// A database's view of its storage: every operation, on the storage and on
+// the files opened through it, first checks that the database still holds
+// its directory lock. A database that lost its lock (another process took
+// the directory over because this one looked dead, or, with in-memory
+// storage, a simulated crash "killed" it) then fails instead of touching the
 // files of the database opened after it.
 
 import { SiltError } from "../errors.ts";
@@ -10,13 +11,54 @@ import type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./stora
 /** Wraps storage so that every operation requires the lock to be valid. */
 export function guardStorage(fs: Storage, lock: StorageLock): Storage {
   const check = (path: string) => {
-    if (lock.valid === false) throw new SiltError("IO_ERROR", `${path}: the database lost its directory lock (simulated crash)`, { file: path });
+    if (lock.valid === false) {
+      throw new SiltError("LOCKED", `${path}: the database lost its directory lock (${lock.lostReason ?? "taken over"}); it touches no file`, {
+        file: path,
+      });
+    }
   };
+  const guardFile = (file: StorageFile): StorageFile => ({
+    path: file.path,
+    size: () => file.size(),
+    read(position, into) {
+      check(file.path);
+      return file.read(position, into);
+    },
+    append(data) {
+      try {
+        check(file.path);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return file.append(data);
+    },
+    appendSync(data) {
+      check(file.path);
+      file.appendSync(data);
+    },
+    sync() {
+      try {
+        check(file.path);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return file.sync();
+    },
+    truncate(size) {
+      try {
+        check(file.path);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return file.truncate(size);
+    },
+    close: () => file.close(),
+  });
   return {
     kind: fs.kind,
     open(path: string, options?: OpenFileOptions): StorageFile {
       check(path);
-      return fs.open(path, options);
+      return guardFile(fs.open(path, options));
     },
     readFile(path: string) {
       check(path);
@@ -46,8 +88,8 @@ export function guardStorage(fs: Storage, lock: StorageLock): Storage {
       check(dir);
       await fs.syncDir(dir);
     },
-    lock(path: string) {
-      return fs.lock(path);
+    lock(path, options) {
+      return fs.lock(path, options);
     },
   };
 }

@@ -6,15 +6,21 @@
 //   syncDir() of its directory; directories themselves are durable at once;
 // - crash() keeps exactly the durable state, optionally plus a prefix of
 //   the unsynced appended bytes of each file (a torn last write), or that
-//   many zero bytes (a size extended without its data).
+//   many zero bytes (a size extended without its data), or a prefix whose
+//   sectors past a 512-byte boundary read as zeros (data written out only in
+//   part). Unsynced bytes are lost or kept per file, independently.
+//
+// Faults: any single call can be made to fail (EIO, ENOSPC, EACCES), and a
+// capacity turns the store into a full disk: appends past it fail with
+// ENOSPC (writing what fits) until space is freed or the capacity raised.
 
 import { posix } from "node:path";
 import { SiltError } from "../errors.ts";
 import { ioError } from "../_runtime.ts";
-import type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
+import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
 
 /** An operation a fault can be injected into. */
-export type FaultOp = "open" | "read" | "append" | "sync" | "truncate" | "rename" | "remove" | "syncDir";
+export type FaultOp = "open" | "read" | "append" | "sync" | "truncate" | "rename" | "remove" | "syncDir" | "list";
 
 /** A fault to inject: the next matching operations fail. */
 export interface Fault {
@@ -31,7 +37,7 @@ export interface Fault {
 }
 
 /** What happens at a simulated crash to data written but not yet synced. */
-export type UnsyncedFate = "drop" | "keep" | "prefix" | "zeros";
+export type UnsyncedFate = "drop" | "keep" | "prefix" | "zeros" | "sectors";
 
 /** Options of {@linkcode MemoryStorage.crash}. */
 export interface CrashOptions {
@@ -39,12 +45,15 @@ export interface CrashOptions {
    * "drop" (default): only synced bytes survive. "keep": everything written
    * survives (as after a process crash with an intact OS). "prefix": a random
    * prefix of each file's unsynced bytes survives (a torn write). "zeros": a
-   * random number of zero bytes replaces them.
+   * random number of zero bytes replaces them. "sectors": a random length
+   * survives, its bytes past a random 512-byte sector boundary read as zeros.
    */
   unsynced?: UnsyncedFate;
   /** Random source for "prefix" and "zeros", in [0, 1). Default Math.random. */
   random?: () => number;
 }
+
+const SECTOR = 512;
 
 class MemNode {
   data = new Uint8Array(64);
@@ -80,9 +89,15 @@ class MemNode {
     let extra: Uint8Array = new Uint8Array(0);
     if (!this.cutBelowDurable && current.length > durable.length) {
       const unsynced = current.subarray(durable.length);
+      const some = () => Math.floor(random() * (unsynced.length + 1));
       if (fate === "keep") extra = unsynced;
-      else if (fate === "prefix") extra = unsynced.subarray(0, Math.floor(random() * (unsynced.length + 1)));
-      else if (fate === "zeros") extra = new Uint8Array(Math.floor(random() * (unsynced.length + 1)));
+      else if (fate === "prefix") extra = unsynced.subarray(0, some());
+      else if (fate === "zeros") extra = new Uint8Array(some());
+      else if (fate === "sectors") {
+        extra = unsynced.slice(0, some());
+        const written = Math.floor((durable.length + some()) / SECTOR) * SECTOR - durable.length;
+        if (written < extra.length) extra.fill(0, Math.max(0, written));
+      }
     }
     this.data = new Uint8Array(Math.max(64, durable.length + extra.length));
     this.length = 0;
@@ -126,17 +141,26 @@ class MemFile implements StorageFile {
 
   append(data: Uint8Array): Promise<void> {
     try {
-      const node = this.#check();
-      const fault = this.storage.takeFault("append", this.path);
-      if (fault) {
-        node.write(data.subarray(0, Math.min(fault.partialBytes ?? 0, data.length)));
-        throw faultError(fault, "append to", this.path);
-      }
-      node.write(data);
+      this.appendSync(data);
       return Promise.resolve();
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  appendSync(data: Uint8Array): void {
+    const node = this.#check();
+    const fault = this.storage.takeFault("append", this.path);
+    if (fault) {
+      node.write(data.subarray(0, Math.min(fault.partialBytes ?? 0, data.length)));
+      throw faultError(fault, "append to", this.path);
+    }
+    const room = this.storage.room();
+    if (data.length > room) {
+      node.write(data.subarray(0, room));
+      throw faultError({ op: "append", code: "ENOSPC" }, "append to", this.path);
+    }
+    node.write(data);
   }
 
   sync(): Promise<void> {
@@ -201,6 +225,24 @@ export class MemoryStorage implements Storage {
   #dirs = new Set<string>(["/", "."]);
   #locks = new Set<string>();
   #faults: Fault[] = [];
+  /** Bytes the files may take in all (a full disk past it); Infinity by default. */
+  capacity = Infinity;
+  /** Operations performed (by kind), for tests that count them. */
+  readonly calls: Record<FaultOp, number> = {
+    open: 0, read: 0, append: 0, sync: 0, truncate: 0, rename: 0, remove: 0, syncDir: 0, list: 0,
+  };
+
+  /** Bytes held by all files (the space a capacity limits). */
+  get usedBytes(): number {
+    let n = 0;
+    for (const node of new Set(this.#files.values())) n += node.length;
+    return n;
+  }
+
+  /** @internal Bytes that may still be appended before the disk is full. */
+  room(): number {
+    return this.capacity === Infinity ? Infinity : Math.max(0, this.capacity - this.usedBytes);
+  }
 
   /** Makes the next matching operations fail (see {@linkcode Fault}). */
   injectFault(fault: Fault): void {
@@ -222,8 +264,10 @@ export class MemoryStorage implements Storage {
     for (const node of new Set(this.#files.values())) node.restore(fate, random);
   }
 
-  /** @internal Consumes and returns a matching fault, if any. */
+  /** @internal Counts the call, then consumes and returns a matching fault, if any. */
   takeFault(op: FaultOp, path: string): Fault | undefined {
+    this.calls[op]++;
+    if (this.#faults.length === 0) return undefined;
     const i = this.#faults.findIndex((f) =>
       f.op === op &&
       (f.path === undefined || (typeof f.path === "string" ? f.path === path : f.path.test(path)))
@@ -269,6 +313,7 @@ export class MemoryStorage implements Storage {
 
   list(dir: string): string[] {
     const d = posix.normalize(dir);
+    this.fault("list", d);
     if (!this.#dirs.has(d)) throw ioError("list", d, Object.assign(new Error("no such directory"), { code: "ENOENT" }));
     const names: string[] = [];
     for (const p of [...this.#files.keys(), ...this.#dirs]) {
@@ -322,21 +367,27 @@ export class MemoryStorage implements Storage {
     }
   }
 
-  lock(path: string): StorageLock {
+  lock(path: string, options: LockOptions = {}): Promise<StorageLock> {
     const p = posix.normalize(path);
-    if (this.#locks.has(p)) throw new SiltError("LOCKED", `${p} is held by another open database`, { file: p });
-    this.#locks.add(p);
+    if (this.#locks.has(p)) {
+      return Promise.reject(new SiltError("LOCKED", `${p} is held by another open database`, { file: p }));
+    }
     const epoch = this.epoch;
     let released = false;
+    if (!options.readOnly) this.#locks.add(p);
     const storage = this;
-    return {
+    return Promise.resolve({
       release: () => {
-        if (this.epoch === epoch && !released) this.#locks.delete(p);
+        if (this.epoch === epoch && !released && !options.readOnly) this.#locks.delete(p);
         released = true;
       },
       get valid() {
         return storage.epoch === epoch && !released;
       },
-    };
+      get lostReason() {
+        return storage.epoch !== epoch ? "a simulated crash ended the process that held it" : undefined;
+      },
+    });
+
   }
 }

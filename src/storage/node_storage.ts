@@ -1,9 +1,9 @@
 // Storage on node:fs, for Node and Bun.
 
 import * as fs from "node:fs";
-import { errnoCode, ioError } from "../_runtime.ts";
-import { takePidLock } from "./_pid_lock.ts";
-import type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
+import { bunFlock, errnoCode, type Flock, ioError } from "../_runtime.ts";
+import { acquireLease, type LeaseOps } from "./_lease_lock.ts";
+import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
 
 class NodeFile implements StorageFile {
   #fd: number;
@@ -42,6 +42,17 @@ class NodeFile implements StorageFile {
           fs.write(this.#fd, data, done, data.length - done, null, (err, n) => err ? fail(err) : ok(n))
         );
       }
+    } catch (err) {
+      throw ioError("append to", this.path, err);
+    } finally {
+      this.#size += done;
+    }
+  }
+
+  appendSync(data: Uint8Array): void {
+    let done = 0;
+    try {
+      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done, null);
     } catch (err) {
       throw ioError("append to", this.path, err);
     } finally {
@@ -155,26 +166,84 @@ export class NodeStorage implements Storage {
     });
   }
 
-  lock(path: string): StorageLock {
-    return takePidLock(path, {
-      createExclusive: (p, content) => {
-        try {
-          fs.writeFileSync(p, content, { flag: "wx" });
-          return true;
-        } catch (err) {
-          if (errnoCode(err) === "EEXIST") return false;
-          throw ioError("create lock", p, err);
-        }
-      },
-      read: (p) => {
-        try {
-          return new Uint8Array(fs.readFileSync(p));
-        } catch (err) {
-          if (errnoCode(err) === "ENOENT") return undefined;
-          throw ioError("read lock", p, err);
-        }
-      },
-      remove: (p) => fs.rmSync(p, { force: true }),
-    });
+  async lock(path: string, options?: LockOptions): Promise<StorageLock> {
+    return acquireLease(path, nodeLeaseOps(await bunFlock()), options);
   }
+}
+
+const LOCK_SH = 1;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+/** The lease protocol's file operations on node:fs; flock through bun:ffi when given. */
+function nodeLeaseOps(flock: Flock | undefined): LeaseOps<number> {
+  const missing = (err: unknown, code: string) => errnoCode(err) === code;
+  return {
+    createNew(path) {
+      try {
+        return fs.openSync(path, "wx+", 0o644);
+      } catch (err) {
+        if (missing(err, "EEXIST")) return undefined;
+        throw ioError("create lock", path, err);
+      }
+    },
+    openExisting(path, readOnly) {
+      try {
+        return fs.openSync(path, readOnly ? "r" : "r+");
+      } catch (err) {
+        if (missing(err, "ENOENT")) return undefined;
+        throw ioError("open lock", path, err);
+      }
+    },
+    writeAt0(fd, data) {
+      let done = 0;
+      while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, done);
+    },
+    tryOsLock(fd, exclusive) {
+      if (flock === undefined) return undefined;
+      return flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) === 0;
+    },
+    handleInode: (fd) => fs.fstatSync(fd).ino,
+    close: (fd) => fs.closeSync(fd),
+    readFile(path) {
+      try {
+        return new Uint8Array(fs.readFileSync(path));
+      } catch (err) {
+        if (missing(err, "ENOENT")) return undefined;
+        throw ioError("read", path, err);
+      }
+    },
+    inode(path) {
+      try {
+        return fs.statSync(path).ino;
+      } catch (err) {
+        if (missing(err, "ENOENT")) return undefined;
+        throw ioError("stat", path, err);
+      }
+    },
+    link(from, to) {
+      try {
+        fs.linkSync(from, to);
+        return true;
+      } catch (err) {
+        if (missing(err, "EEXIST")) return false;
+        throw ioError(`link to ${to}:`, from, err);
+      }
+    },
+    rename(from, to) {
+      try {
+        fs.renameSync(from, to);
+      } catch (err) {
+        throw ioError(`rename to ${to}:`, from, err);
+      }
+    },
+    remove: (path) => fs.rmSync(path, { force: true }),
+    readLink(path) {
+      try {
+        return fs.readlinkSync(path);
+      } catch {
+        return undefined;
+      }
+    },
+  };
 }

@@ -36,6 +36,13 @@ export interface StorageFile {
   read(position: number, into: Uint8Array): number;
   /** Appends all of `data` at the end of the file (written to the OS, not yet durable). */
   append(data: Uint8Array): Promise<void>;
+  /**
+   * Appends all of `data` at the end of the file synchronously: when it
+   * returns, the bytes are the operating system's (they survive a crash of
+   * the process, not of the machine). The write-ahead log uses this so that a
+   * write resolves only once its bytes are handed over.
+   */
+  appendSync(data: Uint8Array): void;
   /** Makes every appended byte durable (fdatasync). */
   sync(): Promise<void>;
   /** Cuts the file to `size` bytes, durably. */
@@ -44,16 +51,28 @@ export interface StorageFile {
   close(): void;
 }
 
+/** How to take a directory lock. */
+export interface LockOptions {
+  /**
+   * A read-only open: write nothing, take nothing, only check that no writer
+   * holds the directory (`LOCKED` if one does). Several may run at once.
+   */
+  readOnly?: boolean;
+}
+
 /** A held directory lock; release it on close. */
 export interface StorageLock {
   /** Gives the lock up. Idempotent. */
   release(): void;
   /**
-   * False once the lock is lost without a release (in-memory storage: after
-   * a simulated crash, the holder is "dead" and must not touch the files).
-   * Absent means always true.
+   * False once the lock is lost without a release: another process took it
+   * over (the holder looked dead), or, with in-memory storage, a simulated
+   * crash "killed" the holder. A database that lost its lock touches no
+   * file. Reading it may check the lock file. Absent means always true.
    */
   readonly valid?: boolean;
+  /** Why the lock was lost, once `valid` is false. */
+  readonly lostReason?: string;
 }
 
 /**
@@ -89,10 +108,10 @@ export interface Storage {
   syncDir(dir: string): Promise<void>;
   /**
    * Takes the exclusive lock of a database directory, represented by the file
-   * at `path`. Throws a `LOCKED` SiltError when another open database, in
-   * this process or another, holds it.
+   * at `path`. Rejects with a `LOCKED` SiltError when another open database,
+   * in this process or another, holds it. With `readOnly`, only checks.
    */
-  lock(path: string): StorageLock;
+  lock(path: string, options?: LockOptions): Promise<StorageLock>;
 }
 
 /** Joins a directory and a name with "/". */

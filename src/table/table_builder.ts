@@ -1,22 +1,9 @@
-// Writes a table file from a memtable. The bytes are produced by the core's
-// table builder (core/table_builder.ts draws the layout); this file writes
-// them to `NNNNNN.sst.tmp`, syncs, and renames to `NNNNNN.sst` (then syncs the
-// directory), so a table file exists under its name only when complete.
+// Helpers around the core's table builder (core/table_builder.ts draws the
+// layout), shared by flushes (src/background/flush.ts) and compactions
+// (src/compaction/compactor.ts): staged bytes out, metadata of a finished table.
 
 import { bytes, core } from "../_wasm.ts";
-import { RESTART_INTERVAL } from "../format/table_format.ts";
-import type { Memtable } from "../memtable.ts";
-import { joinPath, type Storage } from "../storage/storage.ts";
-import { tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
-
-/** How tables are built. */
-export interface TableOptions {
-  blockSize: number;
-  bloomBitsPerKey: number;
-}
-
-const STAGE_BYTES = 256 << 10;
 
 /** The builder's staged bytes, copied out of linear memory (the staging buffer is cleared). */
 export function takeStaged(tb: number): Uint8Array {
@@ -40,44 +27,4 @@ export function builtTableMeta(tb: number, number: number): FileMeta {
     largestSequence: core.tbLargestSequence(tb),
     entries: core.tbEntries(tb),
   };
-}
-
-/**
- * Writes every entry of a (non-empty, immutable) memtable to table file
- * `number` in dir, durably, and returns its metadata.
- */
-export async function writeMemtableTable(
-  fs: Storage,
-  dir: string,
-  number: number,
-  memtable: Memtable,
-  options: TableOptions,
-): Promise<FileMeta> {
-  const name = tableFileName(number);
-  const tmp = joinPath(dir, `${name}.tmp`);
-  const file = fs.open(tmp, { create: true });
-  const tb = core.tbNew(options.blockSize, RESTART_INTERVAL, options.bloomBitsPerKey);
-  try {
-    // Bytes are copied out of linear memory before each await: other work
-    // may grow memory (detaching views) while a write is in flight.
-    for (let cursor = core.mtFirst(memtable.ptr); cursor !== 0;) {
-      cursor = core.tbAddMemtable(tb, cursor, STAGE_BYTES);
-      const chunk = takeStaged(tb);
-      if (chunk.length > 0) await file.append(chunk);
-    }
-    core.tbFinish(tb);
-    await file.append(takeStaged(tb));
-    await file.sync();
-    const meta = builtTableMeta(tb, number);
-    file.close();
-    fs.rename(tmp, joinPath(dir, name));
-    await fs.syncDir(dir);
-    return meta;
-  } catch (err) {
-    file.close();
-    fs.remove(tmp);
-    throw err;
-  } finally {
-    core.tbFree(tb);
-  }
 }

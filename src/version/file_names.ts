@@ -4,8 +4,10 @@
 //   MANIFEST-NNNNNN   version edits (a log file of records of type 2)
 //   NNNNNN.log        write-ahead log
 //   NNNNNN.sst        table file
-//   *.tmp             a file being written (removed on open)
-//   LOCK              directory lock (see src/storage/_pid_lock.ts)
+//   NAME.tmp          a file being written under its final NAME (src/storage/atomic_file.ts);
+//                     removed on open and when no job writes it
+//   LOCK              directory lock (src/storage/_lease_lock.ts)
+//   LOCK.<token>.tmp  a lease being written (the lock protocol's own; never a database file)
 //
 // NNNNNN is a file number, zero-padded to at least 6 digits. One counter
 // numbers logs, tables and manifests.
@@ -35,15 +37,22 @@ export function manifestFileName(n: number): string {
 /** What a directory entry is. */
 export type FileKind = "log" | "table" | "manifest" | "current" | "lock" | "temp";
 
-/** The kind and number of a directory entry, or undefined for a foreign file. */
+/**
+ * The kind and number of a directory entry, or undefined for a foreign file.
+ * A temp file has the number of the file it becomes (0 for CURRENT).
+ */
 export function parseFileName(name: string): { kind: FileKind; number: number } | undefined {
   let m: RegExpExecArray | null;
+  if (name.startsWith(`${LOCK_FILE}.`)) return undefined; // the lock protocol's files
+  if (name.endsWith(".tmp")) {
+    const target = parseFileName(name.slice(0, -4));
+    return { kind: "temp", number: target?.number ?? 0 };
+  }
   if ((m = /^(\d{6,})\.log$/.exec(name))) return { kind: "log", number: Number(m[1]) };
   if ((m = /^(\d{6,})\.sst$/.exec(name))) return { kind: "table", number: Number(m[1]) };
   if ((m = /^MANIFEST-(\d{6,})$/.exec(name))) return { kind: "manifest", number: Number(m[1]) };
   if (name === CURRENT_FILE) return { kind: "current", number: 0 };
   if (name === LOCK_FILE) return { kind: "lock", number: 0 };
-  if (name.endsWith(".tmp")) return { kind: "temp", number: 0 };
   return undefined;
 }
 

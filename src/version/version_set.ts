@@ -2,17 +2,25 @@
 // MANIFEST-NNNNNN (a log of version edits) and CURRENT (names the manifest).
 //
 // Every writable open starts a new manifest holding one snapshot edit of the
-// whole state, points CURRENT at it (temp file, sync, rename, sync dir) and
-// removes the old one, so manifests stay small. Later edits (flushes, and
-// compactions later) are appended and synced before they take effect.
+// whole state, points CURRENT at it (src/storage/atomic_file.ts: temp file,
+// sync, rename, then a sync of the directory), so manifests stay small; the
+// obsolete-file deleter removes the old one. Later edits (flushes,
+// compactions) are appended and synced before they take effect.
+//
+// Failures never leave CURRENT naming a missing manifest: the new manifest is
+// removed only while CURRENT cannot name it (before the rename). If an edit
+// cannot be written, or the directory sync after the rename fails, the
+// on-disk state is unknown: the set turns unhealthy, logs no edit and lets
+// no manifest be deleted until writeSnapshot() succeeds (db.resume()).
 //
 // Versions are immutable; readers (scans) hold a reference to the one they
 // started on so its files outlive later edits.
 
-import { bytes, maskedCrc } from "../_wasm.ts";
+import { bytes, core } from "../_wasm.ts";
 import { corruption, SiltError } from "../errors.ts";
 import { compareInternalKeys } from "../format/internal_key.ts";
 import { logFileHeader, RECORD_HEADER_SIZE, RECORD_TYPE_EDIT } from "../format/log_format.ts";
+import { removeQuietly, writeFileAtomically } from "../storage/atomic_file.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { LogWriter } from "../wal/log_writer.ts";
 import { replayLog } from "../wal/log_reader.ts";
@@ -61,13 +69,15 @@ export class Version {
 /** Seals a version edit as a manifest record (log framing, type 2). */
 function sealEdit(edit: VersionEdit): Uint8Array {
   const payload = encodeEdit(edit);
-  const record = new Uint8Array(RECORD_HEADER_SIZE + payload.length);
-  const dv = new DataView(record.buffer);
-  dv.setUint32(4, payload.length, true);
-  record[8] = RECORD_TYPE_EDIT;
-  record.set(payload, RECORD_HEADER_SIZE);
-  dv.setUint32(0, maskedCrc(record.subarray(4)), true);
-  return record;
+  const size = RECORD_HEADER_SIZE + payload.length;
+  const ptr = core.bufferAlloc(size);
+  try {
+    bytes().set(payload, ptr + RECORD_HEADER_SIZE);
+    core.recordSealAs(ptr, payload.length, RECORD_TYPE_EDIT);
+    return bytes().slice(ptr, ptr + size);
+  } finally {
+    core.bufferFree(ptr);
+  }
 }
 
 /** Applies an edit to level lists, returning new lists. */
@@ -99,6 +109,8 @@ export class VersionSet {
   /** Called when a version no reader uses any more is dropped (its files may be obsolete). */
   onVersionReleased: (() => void) | undefined;
   #edits: Promise<void> = Promise.resolve();
+  #healthy = true;
+  #switching = false;
 
   private constructor(dir: string, fs: Storage) {
     this.dir = dir;
@@ -125,8 +137,8 @@ export class VersionSet {
     let levels: FileMeta[][] = Array.from({ length: NUM_LEVELS }, () => []);
     try {
       // Every manifest record is synced before it takes effect, and the first
-      // (a snapshot) before CURRENT names the file: only a record cut short by
-      // a crash can be a torn tail, and the first one never.
+      // (a snapshot) before CURRENT names the file: a torn tail is an edit that
+      // never took effect, and the first record is never torn.
       const replay = replayLog(file, path, (payload, length, offset) => {
         const edit = decodeEdit(bytes().slice(payload, payload + length), path, offset);
         for (const d of edit.deleted ?? []) checkLevel(d.level, path, offset);
@@ -135,7 +147,7 @@ export class VersionSet {
         if (edit.logNumber !== undefined) set.logNumber = edit.logNumber;
         if (edit.nextFileNumber !== undefined) set.nextFileNumber = edit.nextFileNumber;
         if (edit.lastSequence !== undefined) set.lastSequence = edit.lastSequence;
-      }, RECORD_TYPE_EDIT, true);
+      }, RECORD_TYPE_EDIT);
       if (replay.records === 0) throw corruption(path, replay.validEnd, "the manifest holds no intact record");
     } finally {
       file.close();
@@ -161,61 +173,109 @@ export class VersionSet {
   }
 
   /**
-   * Starts a new manifest holding the whole current state, points CURRENT at
-   * it, and returns the number of the manifest it replaces (0 if none).
+   * False after a manifest write or a CURRENT switch failed: the on-disk
+   * state is unknown, so no edit is logged and no manifest may be deleted
+   * until writeSnapshot() succeeds.
    */
-  async writeSnapshot(): Promise<number> {
-    const previous = this.manifestNumber;
-    const number = this.newFileNumber();
-    const path = joinPath(this.dir, manifestFileName(number));
-    const file = this.fs.open(path, { create: true, exclusive: true });
-    const writer = new LogWriter(file);
-    try {
-      await file.append(logFileHeader());
-      const added = this.current.levels.flatMap((files, level) => files.map((file) => ({ level, file })));
-      writer.add(sealEdit({
-        logNumber: this.logNumber,
-        nextFileNumber: this.nextFileNumber,
-        lastSequence: this.lastSequence,
-        added,
-      }));
-      await writer.sync();
-      await this.#setCurrent(number);
-    } catch (err) {
-      await writer.close().catch(() => {});
-      this.fs.remove(path);
-      throw err;
-    }
-    await this.#manifest?.close();
-    this.#manifest = writer;
-    this.manifestNumber = number;
-    return previous;
+  get healthy(): boolean {
+    return this.#healthy;
   }
 
-  async #setCurrent(number: number): Promise<void> {
-    const tmp = joinPath(this.dir, `${CURRENT_FILE}.${number}.tmp`);
-    const file = this.fs.open(tmp, { create: true });
+  /** True while writeSnapshot() switches manifests (CURRENT.tmp is in use). */
+  get switching(): boolean {
+    return this.#switching;
+  }
+
+  /**
+   * Starts a new manifest holding the whole current state (after applying
+   * `edit`, if given, in memory) and points CURRENT at it. Returns the
+   * number of the manifest it replaces (0 if none); the obsolete-file
+   * deleter removes that one.
+   */
+  writeSnapshot(edit?: VersionEdit): Promise<number> {
+    const run = this.#edits.then(() => this.#writeSnapshot(edit));
+    this.#edits = run.then(() => {}, () => {});
+    return run;
+  }
+
+  async #writeSnapshot(edit: VersionEdit | undefined): Promise<number> {
+    this.#switching = true;
     try {
-      await file.append(new TextEncoder().encode(`${manifestFileName(number)}\n`));
-      await file.sync();
+      if (edit !== undefined) {
+        if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
+        if (edit.lastSequence !== undefined) this.lastSequence = Math.max(this.lastSequence, edit.lastSequence);
+        const previous = this.current;
+        this.current = this.#install(applyEdit(previous.levels, edit));
+        previous.unref();
+      }
+      const previous = this.manifestNumber;
+      const number = this.newFileNumber();
+      const path = joinPath(this.dir, manifestFileName(number));
+      const file = this.fs.open(path, { create: true, exclusive: true });
+      try {
+        file.appendSync(logFileHeader());
+        const added = this.current.levels.flatMap((files, level) => files.map((file) => ({ level, file })));
+        file.appendSync(sealEdit({
+          logNumber: this.logNumber,
+          nextFileNumber: this.nextFileNumber,
+          lastSequence: this.lastSequence,
+          added,
+        }));
+        await file.sync();
+        await writeFileAtomically(
+          this.fs,
+          this.dir,
+          CURRENT_FILE,
+          (f) => f.append(new TextEncoder().encode(`${manifestFileName(number)}\n`)),
+          { syncDir: false },
+        );
+      } catch (err) {
+        // CURRENT still names the previous manifest: this one is garbage.
+        file.close();
+        removeQuietly(this.fs, path);
+        throw err;
+      }
+      // CURRENT names the new manifest; durable once the directory is synced.
+      try {
+        await this.fs.syncDir(this.dir);
+      } catch (err) {
+        // After a crash CURRENT may name either manifest: keep both, log nothing.
+        this.#healthy = false;
+        file.close();
+        throw err;
+      }
+      await this.#manifest?.close().catch(() => {});
+      this.#manifest = new LogWriter(file);
+      this.manifestNumber = number;
+      this.#healthy = true;
+      return previous;
     } finally {
-      file.close();
+      this.#switching = false;
     }
-    this.fs.rename(tmp, joinPath(this.dir, CURRENT_FILE));
-    await this.fs.syncDir(this.dir);
   }
 
   /**
    * Appends the edit to the manifest (durably) and installs the version it
-   * makes. Edits are applied one at a time, in call order.
+   * makes. Edits are applied one at a time, in call order. A failure leaves
+   * the set unhealthy (see `healthy`).
    */
   logAndApply(edit: VersionEdit): Promise<Version> {
     const run = this.#edits.then(async () => {
       const manifest = this.#manifest;
       if (manifest === undefined) throw new SiltError("READ_ONLY", "the manifest is not open for writing");
+      if (!this.#healthy) {
+        throw new SiltError("IO_ERROR", "the manifest is not written after an earlier failure (db.resume() starts a new one)", {
+          file: manifest.file.path,
+        });
+      }
       const full: VersionEdit = { ...edit, nextFileNumber: this.nextFileNumber, lastSequence: edit.lastSequence ?? this.lastSequence };
-      manifest.add(sealEdit(full));
-      await manifest.sync();
+      try {
+        manifest.write(sealEdit(full));
+        await manifest.sync();
+      } catch (err) {
+        this.#healthy = false;
+        throw err;
+      }
       if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
       // Every later edit (a compaction's too) records at least this sequence.
       this.lastSequence = Math.max(this.lastSequence, full.lastSequence ?? 0);
@@ -237,11 +297,12 @@ export class VersionSet {
     return version.ref();
   }
 
-  /** Closes the manifest. */
+  /** Closes the manifest (nothing is pending: every edit was synced when it was applied). */
   async close(): Promise<void> {
     await this.#edits;
-    await this.#manifest?.close();
+    const manifest = this.#manifest;
     this.#manifest = undefined;
+    await manifest?.close().catch(() => {});
   }
 }
 

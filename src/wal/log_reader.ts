@@ -1,13 +1,19 @@
 // Reads a log file (layout in src/format/log_format.ts) and hands each intact
-// record's payload, in linear memory, to a callback.
+// record's payload, in linear memory, to a callback. Write-ahead logs and
+// manifests are read the same way.
 //
-// Damage is classified, not guessed:
-// - a torn tail is a damaged suffix that holds no intact record after the
-//   damage (a crash cut the last append short, or the file system extended
-//   the file without its data). Replay stops there and reports where the
-//   intact records end, so the caller can truncate the file.
-// - damage followed by any intact record cannot come from a crash: it is a
-//   CORRUPTION error naming the file and the offset of the damaged record.
+// Damage is classified, not guessed. A crash can leave only these tails
+// behind the last intact record (the crash model of docs/reliability.md):
+// - a record cut short: fewer bytes than a record header, or an intact
+//   header whose payload runs past the end of the file;
+// - unwritten sectors: zeros from the record's start, or from a sector
+//   boundary inside it, to the end of the file.
+// Such a tail is torn: replay stops there and reports where the intact
+// records end. Anything else is damage (a flipped bit, a foreign write): a
+// CORRUPTION error naming the file and the offset of the damaged record,
+// whether or not it is the last one. The header checksum makes the
+// difference: a flipped length fails it, so it can never pass for a record
+// cut short.
 
 import { bytes, core, view } from "../_wasm.ts";
 import { corruption } from "../errors.ts";
@@ -19,6 +25,7 @@ import {
   logFileHeader,
   RECORD_HEADER_SIZE,
   RECORD_TYPE_BATCH,
+  SECTOR_SIZE,
 } from "../format/log_format.ts";
 
 /** What a replay found. */
@@ -34,33 +41,7 @@ export interface LogReplay {
 /** Receives one intact record: its payload's address and length in linear memory, and its file offset. */
 export type RecordHandler = (payload: number, length: number, fileOffset: number) => void;
 
-/** Why the record at an offset is not intact, or undefined if it is. */
-function damageAt(base: number, pos: number, end: number, recordType: number): string | undefined {
-  if (end - pos < RECORD_HEADER_SIZE) return "truncated record header";
-  const dv = view();
-  const length = dv.getUint32(base + pos + 4, true);
-  const type = dv.getUint8(base + pos + 8);
-  if (type !== recordType) return `unexpected record type ${type}`;
-  if (length > end - pos - RECORD_HEADER_SIZE) return `record length ${length} runs past the end of the file`;
-  if (!core.recordVerify(base + pos, length)) return "record checksum mismatch";
-  return undefined;
-}
-
-function hasIntactRecordAfter(base: number, pos: number, end: number, recordType: number): boolean {
-  const mem = bytes();
-  for (let q = pos + 1; q + RECORD_HEADER_SIZE <= end; q++) {
-    if (mem[base + q + 8] === recordType && damageAt(base, q, end, recordType) === undefined) return true;
-  }
-  return false;
-}
-
-/** True when the damaged record at pos is only incomplete: its header or payload runs past the end, or it is zeros. */
-function isCutShort(base: number, pos: number, end: number): boolean {
-  if (end - pos < RECORD_HEADER_SIZE) return true;
-  if (view().getUint32(base + pos + 4, true) > end - pos - RECORD_HEADER_SIZE) return true;
-  return bytes().subarray(base + pos, base + end).every((b) => b === 0);
-}
-
+/** True when the file holds a complete, valid header; false for a torn one (a prefix of it, or zeros). */
 function checkFileHeader(file: StorageFile, name: string, size: number): boolean {
   const header = new Uint8Array(Math.min(size, LOG_HEADER_SIZE));
   file.read(0, header);
@@ -70,48 +51,72 @@ function checkFileHeader(file: StorageFile, name: string, size: number): boolean
     if (header.every((b, i) => b === expected[i]) || header.every((b) => b === 0)) return false;
     throw corruption(name, 0, "not a siltdb log file (short header)");
   }
+  if (header.every((b) => b === 0)) {
+    // A crash can leave the header's sector unwritten: a torn log, if nothing follows.
+    const rest = new Uint8Array(Math.min(size, SECTOR_SIZE) - LOG_HEADER_SIZE);
+    file.read(LOG_HEADER_SIZE, rest);
+    if (size <= SECTOR_SIZE && rest.every((b) => b === 0)) return false;
+  }
   if (!LOG_MAGIC.every((b, i) => header[i] === b)) throw corruption(name, 0, "not a siltdb log file (bad magic)");
-  const version = new DataView(header.buffer).getUint32(8, true);
-  if (version !== LOG_VERSION) throw corruption(name, 8, `unsupported log format version ${version}`);
+  const dv = new DataView(header.buffer);
+  const version = dv.getUint32(8, true);
+  if (version !== LOG_VERSION) {
+    throw corruption(name, 8, `log format version ${version} is not supported (this siltdb reads version ${LOG_VERSION})`);
+  }
+  if (dv.getUint32(12, true) !== 0) throw corruption(name, 12, "reserved log header bytes are not zero");
   return true;
 }
 
+/** File offset where the run of zero bytes that ends the file starts (the file size if the last byte is not zero). */
+function zeroTailStart(base: number, length: number): number {
+  const mem = bytes();
+  let i = length;
+  while (i > 0 && mem[base + i - 1] === 0) i--;
+  return LOG_HEADER_SIZE + i;
+}
+
 /**
- * Replays the log: calls onRecord for every intact record (of recordType) in order. Throws a
- * CORRUPTION SiltError (file and offset) for damage that is not a torn tail;
- * errors thrown by onRecord propagate. With strictTail, a complete last
- * record with a bad checksum is CORRUPTION too (only a record cut short is a
- * torn tail): for files whose records were synced one by one.
+ * Replays the log: calls onRecord for every intact record (of recordType) in
+ * order. Throws a CORRUPTION SiltError (file and offset) for damage that is
+ * not a torn tail; errors thrown by onRecord propagate.
  */
 export function replayLog(
   file: StorageFile,
   name: string,
   onRecord: RecordHandler,
   recordType: number = RECORD_TYPE_BATCH,
-  strictTail = false,
 ): LogReplay {
   const size = file.size();
   if (!checkFileHeader(file, name, size)) return { records: 0, validEnd: 0, tornBytes: size };
   const length = size - LOG_HEADER_SIZE;
   const base = core.bufferAlloc(Math.max(length, 1));
   try {
-    const got = file.read(LOG_HEADER_SIZE, bytes().subarray(base, base + length));
-    const end = got;
-    let pos = 0;
+    const end = LOG_HEADER_SIZE + file.read(LOG_HEADER_SIZE, bytes().subarray(base, base + length));
+    const zeros = zeroTailStart(base, end - LOG_HEADER_SIZE);
+    // Unwritten sectors start at a sector boundary (or where the record starts) and run to the end.
+    const unwrittenFrom = (at: number, recordEnd: number) => zeros < recordEnd && (zeros <= at || zeros % SECTOR_SIZE === 0);
+    let at = LOG_HEADER_SIZE; // file offset of the next record
     let records = 0;
-    while (pos < end) {
-      const damage = damageAt(base, pos, end, recordType);
-      if (damage !== undefined) {
-        if (hasIntactRecordAfter(base, pos, end, recordType)) throw corruption(name, LOG_HEADER_SIZE + pos, damage);
-        if (strictTail && !isCutShort(base, pos, end)) throw corruption(name, LOG_HEADER_SIZE + pos, damage);
-        break;
+    while (at < end) {
+      const p = base + at - LOG_HEADER_SIZE;
+      if (end - at < RECORD_HEADER_SIZE || zeros <= at) break; // cut short, or unwritten
+      if (!core.recordHeaderVerify(p)) {
+        if (unwrittenFrom(at, at + RECORD_HEADER_SIZE)) break;
+        throw corruption(name, at, "record header checksum mismatch");
       }
-      const payloadLen = view().getUint32(base + pos + 4, true);
-      onRecord(base + pos + RECORD_HEADER_SIZE, payloadLen, LOG_HEADER_SIZE + pos);
+      const payloadLen = view().getUint32(p + 4, true);
+      if (payloadLen > end - at - RECORD_HEADER_SIZE) break; // cut short
+      if (!core.recordPayloadVerify(p, payloadLen)) {
+        if (unwrittenFrom(at, at + RECORD_HEADER_SIZE + payloadLen)) break;
+        throw corruption(name, at, "record checksum mismatch");
+      }
+      const type = view().getUint8(p + 8);
+      if (type !== recordType) throw corruption(name, at, `record of type ${type} where type ${recordType} belongs`);
+      onRecord(p + RECORD_HEADER_SIZE, payloadLen, at);
       records++;
-      pos += RECORD_HEADER_SIZE + payloadLen;
+      at += RECORD_HEADER_SIZE + payloadLen;
     }
-    return { records, validEnd: LOG_HEADER_SIZE + pos, tornBytes: size - LOG_HEADER_SIZE - pos };
+    return { records, validEnd: at, tornBytes: size - at };
   } finally {
     core.bufferFree(base);
   }

@@ -1,74 +1,94 @@
-// Appends sealed records to a log file with buffering and group commit.
+// Appends sealed records to a log file (a write-ahead log or a manifest) and
+// makes them durable with group commit.
 //
-// Records are copied into an in-memory buffer and written by one drain loop:
-// at most one write (or sync) is in flight at a time, so the file always
-// holds a prefix of the records in the order they were added. Non-synced
-// records are written when the buffer passes WRITE_THRESHOLD or on the next
-// timer tick. sync() waits until every record added before the call is
-// durable; all sync callers that arrive while a sync is in flight share the
-// next one (group commit).
+// write() hands bytes to the operating system synchronously (appendSync):
+// once it returns they survive a crash of the process. sync() makes every
+// byte written so far durable (fdatasync); sync callers that arrive while a
+// sync is in flight share the next one. One sync is in flight at a time, so
+// the synced length only grows.
 //
-// After any write or sync failure the writer is failed for good: the state of
-// the file past the last successful sync is unknown, so every later add()
-// and sync() fails with the same error.
+// A new log (create()) is usable only once the log before it is closed, that
+// is synced: records here must never become durable before the ones there,
+// or a machine crash could keep a later write and lose an earlier one. Its
+// own header and directory entry are made durable before its first sync
+// completes.
+//
+// After a failed write or sync the writer is failed for good (the state of
+// the file past the last successful sync is unknown): every later write()
+// throws and every sync() rejects with the same error.
 
 import { SiltError } from "../errors.ts";
 import { logFileHeader } from "../format/log_format.ts";
 import { dirName, type Storage, type StorageFile } from "../storage/storage.ts";
 
-const WRITE_THRESHOLD = 256 << 10;
-const INITIAL_BUFFER = 64 << 10;
-
-interface Waiter {
-  /** Byte count (of all bytes ever added) that must be written, or synced. */
+interface SyncWaiter {
+  /** Bytes (of all written) that must be durable. */
   target: number;
-  sync: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
 
-/** Buffered, group-committing appender of log records. */
+/**
+ * A log file being appended to.
+ *
+ * @example
+ * ```ts
+ * const log = LogWriter.create(fs, "/db/000007.log", () => previous.close());
+ * await log.whenReady();
+ * log.write(sealedRecords);          // the OS has them: a process crash keeps them
+ * await log.sync();                  // durable: a machine crash keeps them
+ * await log.close();
+ * ```
+ */
 export class LogWriter {
   readonly file: StorageFile;
-  #active = new Uint8Array(INITIAL_BUFFER);
-  #spare = new Uint8Array(INITIAL_BUFFER);
-  #activeLen = 0;
-  #added = 0;
+  #ready: Promise<void> | undefined;
+  #readyDone = false;
+  #durable: Promise<void> | undefined;
   #written = 0;
   #synced = 0;
   #syncCount = 0;
-  #waiters: Waiter[] = [];
-  #draining = false;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #waiters: SyncWaiter[] = [];
+  #syncing = false;
   #failure: SiltError | undefined;
-  #ready: Promise<void> | undefined;
+  #closed = false;
 
   /**
-   * @param file an open log file (append mode)
-   * @param ready settles before the first write: the file's creation, and the
-   *   close of the log before it (records here must not become durable before
-   *   the ones there)
+   * @param file an open log file (append mode), its header written
+   * @param ready settles when records may be written: the previous log is
+   *   closed (synced)
+   * @param durable settles when the file's creation is durable (its header
+   *   and directory entry); awaited before the first sync completes
    */
-  constructor(file: StorageFile, ready?: Promise<void>) {
+  constructor(file: StorageFile, ready?: Promise<void>, durable?: Promise<void>) {
     this.file = file;
     this.#ready = ready;
-    ready?.catch(() => {}); // a failure surfaces through the drain
+    this.#readyDone = ready === undefined;
+    this.#durable = durable;
+    ready?.then(() => this.#readyDone = true, (err) => this.#fail(err));
+    durable?.catch(() => {}); // surfaces through sync()
   }
 
   /**
-   * Creates log file `path` and a writer for it, at once. The header, the
-   * file's sync and its directory entry's sync happen before the first
-   * record is written, after `after` (the previous log's close) settles.
+   * Creates log file `path` (its header written to the OS at once) and a
+   * writer for it. Once the file exists, calls `after` (typically the close
+   * of the log before it): records may be written here once that settles.
+   * Throws, without calling `after`, if the file cannot be created.
    */
-  static create(fs: Storage, path: string, after: Promise<void>): LogWriter {
+  static create(fs: Storage, path: string, after?: () => Promise<void>): LogWriter {
     const file = fs.open(path, { create: true, exclusive: true });
-    const ready = (async () => {
-      await after;
-      await file.append(logFileHeader());
+    try {
+      file.appendSync(logFileHeader());
+    } catch (err) {
+      file.close();
+      throw err;
+    }
+    const ready = after?.() ?? Promise.resolve();
+    const durable = (async () => {
       await file.sync();
       await fs.syncDir(dirName(path));
     })();
-    return new LogWriter(file, ready);
+    return new LogWriter(file, ready, durable);
   }
 
   /** The error that failed the writer, if any. */
@@ -76,14 +96,19 @@ export class LogWriter {
     return this.#failure;
   }
 
-  /** True while a write or sync is in flight or records wait in the buffer. */
-  get busy(): boolean {
-    return this.#draining || this.#activeLen > 0;
+  /** True when records may be written (the previous log is closed). */
+  get ready(): boolean {
+    return this.#readyDone && this.#failure === undefined;
   }
 
-  /** Bytes added since the writer was created. */
-  get bytesAdded(): number {
-    return this.#added;
+  /** True while a sync is in flight. */
+  get busy(): boolean {
+    return this.#syncing;
+  }
+
+  /** Bytes of records written. */
+  get bytesWritten(): number {
+    return this.#written;
   }
 
   /** Number of syncs (fdatasync) issued. */
@@ -91,131 +116,82 @@ export class LogWriter {
     return this.#syncCount;
   }
 
-  /** Queues a record (copied). Throws the writer's failure, if it failed. */
-  add(record: Uint8Array): void {
+  /** Settles when records may be written; rejects with the writer's failure. */
+  async whenReady(): Promise<void> {
+    if (this.#ready !== undefined && !this.#readyDone) await this.#ready.catch(() => {});
     if (this.#failure) throw this.#failure;
-    const need = this.#activeLen + record.length;
-    if (need > this.#active.length) {
-      let cap = this.#active.length * 2;
-      while (cap < need) cap *= 2;
-      const grown = new Uint8Array(cap);
-      grown.set(this.#active.subarray(0, this.#activeLen));
-      this.#active = grown;
-    }
-    this.#active.set(record, this.#activeLen);
-    this.#activeLen = need;
-    this.#added += record.length;
-    if (this.#activeLen >= WRITE_THRESHOLD) this.#kick();
-    else if (this.#timer === undefined && !this.#draining) this.#timer = setTimeout(() => this.#kick(), 0);
   }
 
-  /** Settles when the log file is created (rejects, failing the writer, if that failed). */
-  async whenReady(): Promise<void> {
-    if (this.#ready === undefined) return;
+  /**
+   * Writes records (copied by the OS before it returns). Requires ready.
+   * Throws (and fails the writer) if the write fails.
+   */
+  write(data: Uint8Array): void {
+    if (this.#failure) throw this.#failure;
+    if (!this.#readyDone) throw new Error("siltdb internal error: log written before it was ready");
     try {
-      await this.#ready;
+      this.file.appendSync(data);
     } catch (err) {
       this.#fail(err);
       throw this.#failure;
     }
+    this.#written += data.length;
   }
 
-  /** Resolves once every record added so far is durable. */
+  /** Resolves once every record written so far is durable. */
   sync(): Promise<void> {
-    return this.#wait(true);
+    if (this.#failure) return Promise.reject(this.#failure);
+    const target = this.#written;
+    if (target <= this.#synced && this.#durable === undefined) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ target, resolve, reject });
+      if (!this.#syncing) void this.#syncLoop();
+    });
   }
 
-  /** Resolves once every record added so far is written to the file (not necessarily durable). */
-  flush(): Promise<void> {
-    return this.#wait(false);
-  }
-
-  /** Writes and syncs everything, then closes the file. */
+  /** Syncs everything written, then closes the file (also after a failure). Rejects if the sync fails. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     try {
-      if (this.#ready !== undefined && !this.#draining) {
-        try {
-          await this.#ready;
-          this.#ready = undefined;
-        } catch (err) {
-          this.#fail(err);
-        }
-      }
-      if (!this.#failure) await this.sync();
+      await this.whenReady();
+      await this.sync();
     } finally {
-      if (this.#timer !== undefined) clearTimeout(this.#timer);
-      this.#timer = undefined;
       this.file.close();
     }
   }
 
-  #wait(sync: boolean): Promise<void> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    const target = this.#added;
-    if (target <= (sync ? this.#synced : this.#written)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      this.#waiters.push({ target, sync, resolve, reject });
-      this.#kick();
-    });
-  }
-
-  #kick(): void {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
-    if (!this.#draining) {
-      this.#draining = true;
-      void this.#drain();
-    }
-  }
-
-  async #drain(): Promise<void> {
+  async #syncLoop(): Promise<void> {
+    this.#syncing = true;
     try {
-      if (this.#ready !== undefined) {
-        await this.#ready;
-        this.#ready = undefined;
-      }
-      while (true) {
-        if (this.#activeLen > 0) {
-          const chunk = this.#active;
-          const len = this.#activeLen;
-          this.#active = this.#spare;
-          this.#activeLen = 0;
-          await this.file.append(chunk.subarray(0, len));
-          this.#spare = chunk;
-          this.#written += len;
+      while (this.#waiters.length > 0) {
+        if (this.#durable !== undefined) {
+          await this.#durable;
+          this.#durable = undefined;
         }
-        if (this.#waiters.some((w) => w.sync && w.target > this.#synced)) {
-          const target = this.#written;
+        const target = this.#written;
+        if (target > this.#synced) {
           await this.file.sync();
           this.#syncCount++;
           this.#synced = target;
         }
-        this.#settle();
-        // added - written == activeLen here, so an empty buffer leaves no waiter behind.
-        if (this.#activeLen === 0) break;
+        const keep: SyncWaiter[] = [];
+        for (const w of this.#waiters) w.target <= this.#synced ? w.resolve() : keep.push(w);
+        this.#waiters = keep;
       }
     } catch (err) {
       this.#fail(err);
     } finally {
-      this.#draining = false;
+      this.#syncing = false;
     }
   }
 
   #fail(err: unknown): void {
     this.#failure ??= err instanceof SiltError
       ? err
-      : new SiltError("IO_ERROR", `log write to ${this.file.path} failed: ${String(err)}`, { file: this.file.path }, err);
+      : new SiltError("IO_ERROR", `log ${this.file.path} failed: ${err instanceof Error ? err.message : String(err)}`, {
+        file: this.file.path,
+      }, err);
     for (const w of this.#waiters.splice(0)) w.reject(this.#failure);
-  }
-
-  #settle(): void {
-    const keep: Waiter[] = [];
-    for (const w of this.#waiters) {
-      if (w.target <= (w.sync ? this.#synced : this.#written)) w.resolve();
-      else keep.push(w);
-    }
-    this.#waiters = keep;
   }
 }

@@ -4,12 +4,11 @@
 //
 //   u8 kind (0 = delete, 1 = put) | u32 key length | key | put only: u32 value length | value
 
-import type { Encoding } from "./encoding.ts";
-import { invalidArgument, SiltError } from "./errors.ts";
-import { KIND_DELETE, KIND_PUT } from "./format/internal_key.ts";
-import { encodeUtf8Into } from "./_utf8.ts";
-import type { WriteOptions } from "./options.ts";
-
+import { checkedSize, describe, type Encoding } from "../encoding.ts";
+import { invalidArgument, SiltError } from "../errors.ts";
+import { KIND_DELETE, KIND_PUT } from "../format/internal_key.ts";
+import { encodeUtf8Into } from "../_utf8.ts";
+import type { WriteOptions } from "../options.ts";
 
 /** What a batch needs from its database. */
 export interface BatchTarget {
@@ -20,6 +19,14 @@ export interface BatchTarget {
   /** Commits encoded entries as one atomic write (count 0: nothing to apply, but sync still syncs). */
   commitEntries(entries: Uint8Array, count: number, options: WriteOptions | undefined): Promise<void>;
 }
+
+/**
+ * One operation of `db.batch(ops)`, in the form of abstract-level: a put, or
+ * a delete (`type: "del"`, or `"delete"`).
+ */
+export type BatchOperation<K = Uint8Array, V = Uint8Array> =
+  | { type: "put"; key: K | string | Uint8Array; value: V | string | Uint8Array }
+  | { type: "del" | "delete"; key: K | string | Uint8Array };
 
 /**
  * An atomic group of writes: either every operation is applied, or none.
@@ -66,8 +73,8 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     const start = this.#len;
     try {
       this.#byte(KIND_PUT);
-      this.#field(this.#target.keyEncoding.encode(key, "key"), this.#target.maxKeySize, "key");
-      this.#field(this.#target.valueEncoding.encode(value, "value"), this.#target.maxValueSize, "value");
+      this.#field(this.#target.keyEncoding.encode(key, "key"), this.#target.maxKeySize, "key", "maxKeySize");
+      this.#field(this.#target.valueEncoding.encode(value, "value"), this.#target.maxValueSize, "value", "maxValueSize");
     } catch (err) {
       this.#len = start;
       throw err;
@@ -82,12 +89,47 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     const start = this.#len;
     try {
       this.#byte(KIND_DELETE);
-      this.#field(this.#target.keyEncoding.encode(key, "key"), this.#target.maxKeySize, "key");
+      this.#field(this.#target.keyEncoding.encode(key, "key"), this.#target.maxKeySize, "key", "maxKeySize");
     } catch (err) {
       this.#len = start;
       throw err;
     }
     this.#count++;
+    return this;
+  }
+
+  /**
+   * Adds operations in the form of abstract-level (`{ type: "put", key,
+   * value }`, `{ type: "del", key }`), checking each; on a bad one nothing
+   * of the call is added and INVALID_ARGUMENT says which one and why.
+   */
+  add(operations: readonly BatchOperation<K, V>[]): this {
+    this.#checkOpen();
+    if (!Array.isArray(operations)) throw invalidArgument(`batch operations must be an array, got ${describe(operations)}`);
+    const start = this.#len;
+    const count = this.#count;
+    try {
+      operations.forEach((op, i) => {
+        if (typeof op !== "object" || op === null) throw invalidArgument(`batch operation ${i} must be an object, got ${describe(op)}`);
+        const o = op as Record<string, unknown>;
+        for (const name of Object.keys(o)) {
+          const known = o.type === "put" ? ["type", "key", "value"] : ["type", "key"];
+          if (!known.includes(name)) throw invalidArgument(`batch operation ${i} has an unknown property ${JSON.stringify(name)}`);
+        }
+        try {
+          if (o.type === "put") this.put(o.key as K, o.value as V);
+          else if (o.type === "del" || o.type === "delete") this.delete(o.key as K);
+          else throw invalidArgument(`type must be "put" or "del", got ${JSON.stringify(o.type) ?? describe(o.type)}`);
+        } catch (err) {
+          if (err instanceof SiltError) throw invalidArgument(`batch operation ${i}: ${err.message}`);
+          throw err;
+        }
+      });
+    } catch (err) {
+      this.#len = start;
+      this.#count = count;
+      throw err;
+    }
     return this;
   }
 
@@ -129,12 +171,10 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     this.#buf[this.#len++] = b;
   }
 
-  #field(data: string | Uint8Array, max: number, what: string): void {
-    const room = typeof data === "string" ? data.length * 3 : data.length;
-    this.#reserve(4 + room);
+  #field(data: string | Uint8Array, max: number, what: string, option: string): void {
+    this.#reserve(4 + checkedSize(data, max, what, option));
     const at = this.#len + 4;
     const n = typeof data === "string" ? encodeUtf8Into(data, this.#buf, at) : (this.#buf.set(data, at), data.length);
-    if (n > max) throw invalidArgument(`${what} is ${n} bytes, over the maximum of ${max} (option max${what === "key" ? "Key" : "Value"}Size)`);
     this.#view.setUint32(this.#len, n, true);
     this.#len = at + n;
   }

@@ -1,0 +1,434 @@
+// The one owner of a database's background work (as LevelDB's
+// MaybeScheduleCompaction / bg_error_ / RemoveObsoleteFiles):
+//
+// - the flush queue (immutable memtables, newest first) and the flush lane,
+//   which writes the oldest one to an L0 table (src/background/flush.ts);
+// - the compaction lane: asks the policy (leveled.ts / tiered.ts) for a task
+//   after every flush and compaction, runs it through an executor (inline,
+//   or the worker of src/compaction/worker_executor.ts) and records the
+//   result in the manifest; manual compactions take the same lane;
+// - the pending outputs: file numbers being written, which nothing deletes;
+// - the obsolete-file deleter (src/background/obsolete_files.ts), the only one;
+// - the background error: the first failure of a flush, a compaction, the
+//   write-ahead log or the manifest. It stops writes (IO_ERROR naming the
+//   cause) while reads go on, is reported once through the "error" event,
+//   and is cleared by db.resume() (see src/db.ts), which retries.
+//
+// maybeSchedule() starts a lane only if it is idle, and a lane marks itself
+// idle and calls maybeSchedule() again in the same synchronous step: work
+// queued while a lane finishes is never left behind.
+
+import { isTrap, SiltError } from "../errors.ts";
+import { compareUserKeys } from "../format/internal_key.ts";
+import { type MemtableHandle, retireMemtable } from "../memtable.ts";
+import type { ResolvedOptions } from "../options.ts";
+import type { BlockCache } from "../table/block_cache.ts";
+import type { TableCache } from "../table/table_cache.ts";
+import type { FileMeta, VersionEdit } from "../version/version_edit.ts";
+import { NUM_LEVELS, type VersionSet } from "../version/version_set.ts";
+import type { CompactionJob, CompactionResult } from "../compaction/compactor.ts";
+import { LEVELED_DEFAULTS, pickLeveled } from "../compaction/leveled.ts";
+import { pickTiered, TIERED_DEFAULTS } from "../compaction/tiered.ts";
+import { type CompactionTask, overlapping, totalBytes, userKeyRange } from "../compaction/task.ts";
+import { writeLevel0Table } from "./flush.ts";
+import { removeObsoleteFiles } from "./obsolete_files.ts";
+
+/** Runs a compaction job somewhere (this thread or a worker). */
+export interface CompactionExecutor {
+  readonly mode: "inline" | "worker";
+  run(job: CompactionJob): Promise<CompactionResult>;
+  close(): Promise<void>;
+}
+
+/** Bytes moved by flushes and compactions, per level. */
+export interface LevelIo {
+  level: number;
+  /** Bytes read from this level by compactions. */
+  read: number;
+  /** Bytes written to this level by flushes (L0) and compactions. */
+  written: number;
+}
+
+/** Background work figures. */
+export interface BackgroundStats {
+  flushes: number;
+  /** Bytes of tables written by flushes. */
+  flushBytes: number;
+  count: number;
+  trivialMoves: number;
+  ms: number;
+  entriesDropped: number;
+  io: LevelIo[];
+}
+
+/** What the scheduler needs from its database. */
+export interface SchedulerContext {
+  dir: string;
+  options: ResolvedOptions;
+  versions: VersionSet;
+  tables: TableCache;
+  blocks: BlockCache;
+  /** Sequence of the oldest live snapshot, or the last visible sequence when there is none. */
+  oldestSnapshot(): number;
+  /** The last sequence handed out (recorded by flush edits). */
+  lastSequence(): number;
+  /** First log of the active memtable: the oldest log needed once every immutable memtable is flushed. */
+  activeLog(): number;
+  /** Called after every change of the tree or of the error (queued writes may go on, or fail). */
+  changed(): void;
+  /** Called once per background error, when it is set. */
+  onError(err: SiltError): void;
+  /** Called when the core traps during background work: the database must close. */
+  onTrap(err: unknown): void;
+  /** Where compactions run (may change: see setExecutor). */
+  executor: CompactionExecutor;
+}
+
+/** The background work of one database. */
+export class Scheduler {
+  readonly #ctx: SchedulerContext;
+  /** Memtables waiting to be flushed, newest first. */
+  readonly immutables: MemtableHandle[] = [];
+  /** Table numbers being written (flush or compaction outputs), not yet in a version. */
+  readonly pending = new Set<number>();
+  /** Outputs of edits whose manifest write failed: the edit may be on disk, so they stay until a new manifest. */
+  readonly #protected = new Set<number>();
+  readonly stats: BackgroundStats = {
+    flushes: 0,
+    flushBytes: 0,
+    count: 0,
+    trivialMoves: 0,
+    ms: 0,
+    entriesDropped: 0,
+    io: Array.from({ length: NUM_LEVELS }, (_, level) => ({ level, read: 0, written: 0 })),
+  };
+  #pointers: (Uint8Array | undefined)[] = [];
+  #error: SiltError | undefined;
+  #flushing = false;
+  #compacting = false;
+  #closed = false;
+  #waiters: (() => void)[] = [];
+
+  constructor(ctx: SchedulerContext) {
+    this.#ctx = ctx;
+  }
+
+  /** The background error, if any: writes are refused until db.resume() clears it. */
+  get error(): SiltError | undefined {
+    return this.#error;
+  }
+
+  /** True while a flush or a compaction runs. */
+  get busy(): boolean {
+    return this.#flushing || this.#compacting;
+  }
+
+  /** Queues a frozen memtable for flushing. */
+  enqueueFlush(handle: MemtableHandle): void {
+    this.immutables.unshift(handle);
+    this.maybeSchedule();
+  }
+
+  /** Starts each idle lane that has work. */
+  maybeSchedule(): void {
+    if (this.#closed || this.#error) return;
+    if (!this.#flushing && this.immutables.length > 0) {
+      this.#flushing = true;
+      void this.#runFlushes();
+    }
+    if (!this.#compacting && this.pick() !== undefined) {
+      this.#compacting = true;
+      void this.#runCompactions();
+    }
+  }
+
+  /** Records a failure from outside the lanes (the write-ahead log). */
+  fail(err: unknown, what: string): void {
+    if (isTrap(err)) {
+      this.#ctx.onTrap(err);
+      return;
+    }
+    if (this.#closed && err instanceof SiltError && err.code === "CLOSED") return;
+    if (this.#error === undefined) {
+      this.#error = err instanceof SiltError && err.code !== "INVALID_ARGUMENT"
+        ? err
+        : new SiltError("IO_ERROR", `${what} failed: ${err instanceof Error ? err.message : String(err)}`, {}, err);
+      this.#ctx.onError(this.#error);
+    }
+    this.#notify();
+  }
+
+  /**
+   * Clears the background error once the running jobs stopped, after
+   * starting a new manifest if the last one could not be written.
+   * Throws (keeping an error) if that fails.
+   */
+  async clearError(): Promise<void> {
+    await this.idle();
+    if (this.#closed) return;
+    const { versions } = this.#ctx;
+    if (!versions.healthy) {
+      try {
+        await versions.writeSnapshot();
+      } catch (err) {
+        this.#error = undefined;
+        this.fail(err, "writing a new manifest");
+        throw this.#error;
+      }
+      this.#protected.clear();
+    }
+    this.#error = undefined;
+    this.removeObsoleteFiles();
+  }
+
+  /** Resolves when no memtable waits for a flush; rejects with the background error. */
+  async waitForFlushes(): Promise<void> {
+    while (this.immutables.length > 0 || this.#flushing) {
+      if (this.#error) throw this.#error;
+      if (this.#closed) return;
+      await this.#changed();
+    }
+    if (this.#error) throw this.#error;
+  }
+
+  /** Resolves when neither lane runs. */
+  async idle(): Promise<void> {
+    while (this.#flushing || this.#compacting) await this.#changed();
+  }
+
+  /** The policy's next task for the current version, if any. */
+  pick(): CompactionTask | undefined {
+    const o = this.#ctx.options;
+    const levels = this.#ctx.versions.current.levels;
+    return o.compaction === "tiered"
+      ? pickTiered(levels, { ...TIERED_DEFAULTS, runTrigger: o.l0CompactionTrigger })
+      : pickLeveled(levels, { ...LEVELED_DEFAULTS, l0Trigger: o.l0CompactionTrigger, baseLevelBytes: o.levelBaseBytes }, this.#pointers);
+  }
+
+  /** Merges every table into the last level used (dropping everything no snapshot can see). */
+  compactAll(): Promise<void> {
+    return this.#manual(() => {
+      const levels = this.#ctx.versions.current.levels;
+      const inputs = levels.map((files, level) => ({ level, files: [...files] })).filter((i) => i.files.length > 0);
+      if (inputs.length === 0) return undefined;
+      const deepest = Math.max(1, ...inputs.map((i) => i.level));
+      return { inputs, outputLevel: deepest, trivialMove: false, reason: "manual: everything" };
+    });
+  }
+
+  /** Merges the tables holding keys in [lo, hi] (user keys) down to the deepest level involved. */
+  compactRange(lo: Uint8Array, hi: Uint8Array): Promise<void> {
+    return this.#manual(() => {
+      const levels = this.#ctx.versions.current.levels;
+      let [rangeLo, rangeHi] = [lo, hi];
+      const inputs: { level: number; files: FileMeta[] }[] = [];
+      for (let level = 0; level < levels.length; level++) {
+        let files = overlapping(levels[level], rangeLo, rangeHi);
+        // L0 files overlap each other: take every one that meets the growing range.
+        while (level === 0 && files.length > 0) {
+          [rangeLo, rangeHi] = widen(files, rangeLo, rangeHi);
+          const more = overlapping(levels[0], rangeLo, rangeHi);
+          if (more.length === files.length) break;
+          files = more;
+        }
+        if (files.length > 0) {
+          inputs.push({ level, files });
+          [rangeLo, rangeHi] = widen(files, rangeLo, rangeHi);
+        }
+      }
+      if (inputs.length === 0) return undefined;
+      const outputLevel = Math.max(1, ...inputs.map((i) => i.level));
+      // The output level must stay disjoint: take all its files in the final range.
+      const atOutput = overlapping(levels[outputLevel], rangeLo, rangeHi);
+      const existing = inputs.find((i) => i.level === outputLevel);
+      if (existing) existing.files = atOutput;
+      else if (atOutput.length > 0) inputs.push({ level: outputLevel, files: atOutput });
+      return { inputs, outputLevel, trivialMove: false, reason: "manual: range" };
+    });
+  }
+
+  /** Switches where compactions run (the worker could not start: inline from now on). */
+  setExecutor(executor: CompactionExecutor): void {
+    this.#ctx.executor = executor;
+  }
+
+  /** The executor compactions run on. */
+  get executor(): CompactionExecutor {
+    return this.#ctx.executor;
+  }
+
+  /** Stops scheduling, waits for running jobs, closes the executor. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.idle();
+    await this.#ctx.executor.close();
+  }
+
+  /** Deletes the files nothing needs any more (see obsolete_files.ts). */
+  removeObsoleteFiles(): void {
+    const { versions, options, dir, tables, blocks } = this.#ctx;
+    if (options.readOnly) return;
+    const keep = new Set([...this.pending, ...this.#protected]);
+    const removed = removeObsoleteFiles(options.fs, dir, {
+      tables: versions.liveTables(),
+      keep,
+      logNumber: versions.logNumber,
+      manifestNumber: versions.healthy && !versions.switching ? versions.manifestNumber : undefined,
+    });
+    for (const n of removed) {
+      tables.evict(n);
+      blocks.forgetFile(n);
+    }
+  }
+
+  #changed(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #notify(): void {
+    for (const resolve of this.#waiters.splice(0)) resolve();
+    this.#ctx.changed();
+  }
+
+  async #runFlushes(): Promise<void> {
+    try {
+      while (this.immutables.length > 0 && !this.#error && !this.#closed) {
+        await this.#flushOldest();
+        this.removeObsoleteFiles();
+        this.#notify();
+      }
+    } catch (err) {
+      this.fail(err, "flush");
+    } finally {
+      this.#flushing = false;
+      this.#notify();
+      this.maybeSchedule();
+    }
+  }
+
+  /** Writes the oldest immutable memtable to an L0 table and records it with the log it frees. */
+  async #flushOldest(): Promise<void> {
+    const { versions, options, dir } = this.#ctx;
+    const handle = this.immutables[this.immutables.length - 1];
+    const number = versions.newFileNumber();
+    const added: { level: number; file: FileMeta }[] = [];
+    this.pending.add(number);
+    try {
+      if (handle.mt.count > 0) added.push({ level: 0, file: await writeLevel0Table(options.fs, dir, number, handle.mt, options) });
+      // Logs older than the next memtable's first log now hold nothing unflushed.
+      const next = this.immutables.length >= 2 ? this.immutables[this.immutables.length - 2].firstLog : this.#ctx.activeLog();
+      await this.#logAndApply({ added, logNumber: next, lastSequence: this.#ctx.lastSequence() }, [number]);
+    } finally {
+      this.pending.delete(number);
+    }
+    this.immutables.pop();
+    retireMemtable(handle);
+    this.stats.flushes++;
+    for (const { file } of added) {
+      this.stats.flushBytes += file.size;
+      this.stats.io[0].written += file.size;
+    }
+  }
+
+  /** Logs an edit; if the manifest write fails, the outputs stay until a new manifest (the edit may be on disk). */
+  async #logAndApply(edit: VersionEdit, outputs: number[]): Promise<void> {
+    try {
+      await this.#ctx.versions.logAndApply(edit);
+    } catch (err) {
+      for (const n of outputs) this.#protected.add(n);
+      throw err;
+    }
+  }
+
+  async #runCompactions(): Promise<void> {
+    try {
+      for (let task = this.pick(); task && !this.#closed && !this.#error; task = this.pick()) await this.#execute(task);
+    } catch (err) {
+      this.fail(err, "compaction");
+    } finally {
+      this.#compacting = false;
+      this.#notify();
+      this.maybeSchedule();
+    }
+  }
+
+  async #manual(build: () => CompactionTask | undefined): Promise<void> {
+    while (this.#compacting) {
+      if (this.#error) throw this.#error;
+      await this.#changed();
+    }
+    if (this.#error) throw this.#error;
+    if (this.#closed) throw new SiltError("CLOSED", `${this.#ctx.dir} is closing`);
+    this.#compacting = true;
+    try {
+      const task = build();
+      if (task) await this.#execute(task);
+    } catch (err) {
+      this.fail(err, "compaction");
+      throw this.#error ?? err;
+    } finally {
+      this.#compacting = false;
+      this.#notify();
+      this.maybeSchedule();
+    }
+  }
+
+  async #execute(task: CompactionTask): Promise<void> {
+    const { versions, options } = this.#ctx;
+    const started = performance.now();
+    const deleted = task.inputs.flatMap((i) => i.files.map((f) => ({ level: i.level, number: f.number })));
+    if (task.trivialMove) {
+      const file = task.inputs[0].files[0];
+      await versions.logAndApply({ deleted, added: [{ level: task.outputLevel, file }] });
+      this.stats.trivialMoves++;
+    } else {
+      const inputBytes = totalBytes(task.inputs.flatMap((i) => i.files));
+      const fileNumbers = Array.from({ length: Math.ceil(inputBytes / options.targetFileSize) + 4 }, () => versions.newFileNumber());
+      for (const n of fileNumbers) this.pending.add(n);
+      try {
+        const job: CompactionJob = {
+          task,
+          oldestSnapshot: this.#ctx.oldestSnapshot(),
+          older: this.#olderRuns(task),
+          fileNumbers,
+          blockSize: options.blockSize,
+          bloomBitsPerKey: options.bloomBitsPerKey,
+          targetFileSize: options.targetFileSize,
+        };
+        const result = await this.#ctx.executor.run(job);
+        const outputs = result.outputs.map((file) => ({ level: task.outputLevel, file }));
+        await this.#logAndApply({ deleted, added: outputs }, result.outputs.map((f) => f.number));
+        for (const input of task.inputs) this.stats.io[input.level].read += totalBytes(input.files);
+        this.stats.io[task.outputLevel].written += result.bytesWritten;
+        this.stats.entriesDropped += result.entriesDropped;
+        this.stats.count++;
+      } finally {
+        for (const n of fileNumbers) this.pending.delete(n);
+      }
+    }
+    for (const input of task.inputs) {
+      if (input.level > 0) this.#pointers[input.level] = userKeyRange(input.files)[1];
+    }
+    this.stats.ms += performance.now() - started;
+    this.removeObsoleteFiles();
+    this.#notify();
+  }
+
+  /** Runs older than the output that may hold the inputs' keys (conservative: every other file at or below the output level). */
+  #olderRuns(task: CompactionTask): FileMeta[][] {
+    const inputs = new Set(task.inputs.flatMap((i) => i.files.map((f) => f.number)));
+    const levels = this.#ctx.versions.current.levels;
+    const runs: FileMeta[][] = [];
+    for (let level = task.outputLevel; level < levels.length; level++) {
+      const others = levels[level].filter((f) => !inputs.has(f.number));
+      if (level === 0) for (const f of others) runs.push([f]);
+      else if (others.length > 0) runs.push(others);
+    }
+    return runs;
+  }
+}
+
+function widen(files: readonly FileMeta[], lo: Uint8Array, hi: Uint8Array): [Uint8Array, Uint8Array] {
+  const [flo, fhi] = userKeyRange(files);
+  return [compareUserKeys(flo, lo) < 0 ? flo : lo, compareUserKeys(fhi, hi) > 0 ? fhi : hi];
+}

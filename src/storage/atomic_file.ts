@@ -1,0 +1,66 @@
+// The one writer of files that must appear whole or not at all (tables,
+// CURRENT): write NAME.tmp, sync it, rename it to NAME, sync the directory.
+// A crash or a failed step leaves either no NAME (a NAME.tmp that the next
+// open, or the obsolete-file deleter, removes) or a complete NAME. A leftover
+// NAME.tmp from an earlier failure is removed first, never appended to.
+
+import { joinPath, type Storage, type StorageFile } from "./storage.ts";
+
+/** Options of {@linkcode writeFileAtomically}. */
+export interface AtomicWriteOptions {
+  /**
+   * Sync the directory after the rename (default true). Callers that write
+   * several files may sync it once at the end instead; until then a crash
+   * may forget the names.
+   */
+  syncDir?: boolean;
+}
+
+/**
+ * Writes file `name` in `dir` whole: `fill` appends its bytes to the temp
+ * file; then sync, close, rename, sync the directory. On failure the temp
+ * file is removed (if it can be) and the error rethrown.
+ *
+ * @example
+ * ```ts
+ * await writeFileAtomically(fs, "/db", "CURRENT", (file) => file.append(bytes));
+ * ```
+ */
+export async function writeFileAtomically<T>(
+  fs: Storage,
+  dir: string,
+  name: string,
+  fill: (file: StorageFile) => Promise<T>,
+  options: AtomicWriteOptions = {},
+): Promise<T> {
+  const tmp = joinPath(dir, `${name}.tmp`);
+  fs.remove(tmp);
+  const file = fs.open(tmp, { create: true, exclusive: true });
+  let result: T;
+  try {
+    result = await fill(file);
+    await file.sync();
+  } catch (err) {
+    file.close();
+    removeQuietly(fs, tmp);
+    throw err;
+  }
+  file.close();
+  try {
+    fs.rename(tmp, joinPath(dir, name));
+  } catch (err) {
+    removeQuietly(fs, tmp);
+    throw err;
+  }
+  if (options.syncDir ?? true) await fs.syncDir(dir);
+  return result;
+}
+
+/** Removes a file, ignoring failure (a leftover is removed later). */
+export function removeQuietly(fs: Storage, path: string): void {
+  try {
+    fs.remove(path);
+  } catch {
+    // the next open or the obsolete-file deleter retries
+  }
+}

@@ -1,0 +1,127 @@
+// Admission of writes: when a write must wait, when it is slowed down, and
+// when a run of writes yields to the event loop.
+//
+// - Stop: the active memtable is full and the flush queue is full, or L0
+//   holds l0StopTrigger files. Writes wait in a queue (copies of their
+//   encoded records, in call order) until the scheduler reports a change.
+// - Slowdown: L0 holds l0SlowdownTrigger files; every SLOWDOWN_EVERY-th
+//   write resolves after a 1 ms timer, leaving the CPU to compaction.
+// - Yield: while background I/O is in flight, every YIELD_EVERY-th write
+//   resolves after a turn of the event loop. A loop of awaited writes
+//   otherwise runs on microtasks alone, and the I/O callbacks of flushes and
+//   syncs would wait until it ends.
+// The time writes spend waiting and slowed is the stall time.
+
+/** Every this many writes, one is delayed while L0 is at the slowdown trigger. */
+export const SLOWDOWN_EVERY = 16;
+/** Every this many writes, one yields to the event loop while background work runs. */
+const YIELD_EVERY = 128;
+
+/** A write waiting for room. */
+export interface QueuedWrite {
+  /** When it was queued (performance.now()), for the stall time. */
+  since: number;
+  /** The encoded batch payload (sequence not stamped). */
+  payload: Uint8Array;
+  count: number;
+  sync: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** What admission looks at. */
+export interface AdmissionState {
+  l0Files(): number;
+  /** The active memtable is full and cannot be frozen (the flush queue is full). */
+  memtableBlocked(): boolean;
+  /** Flushes, compactions or log syncs are in flight. */
+  backgroundBusy(): boolean;
+}
+
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => typeof setImmediate === "function" ? setImmediate(resolve) : setTimeout(resolve, 0));
+
+/**
+ * The write queue and pacing of one database.
+ *
+ * @example
+ * ```ts
+ * if (admission.mustWait()) return admission.enqueue(payload, count, sync);
+ * return admission.pace(commit());
+ * ```
+ */
+export class Admission {
+  readonly #o: { l0SlowdownTrigger: number; l0StopTrigger: number };
+  readonly #state: AdmissionState;
+  #queue: QueuedWrite[] = [];
+  #sinceSlowdown = 0;
+  #sinceYield = 0;
+  /** Milliseconds writes waited for room or were slowed down. */
+  stallMs = 0;
+  /** Writes delayed by the slowdown. */
+  slowdowns = 0;
+
+  constructor(o: { l0SlowdownTrigger: number; l0StopTrigger: number }, state: AdmissionState) {
+    this.#o = o;
+    this.#state = state;
+  }
+
+  /** True when a new write must wait: writes are queued, or there is no room. */
+  mustWait(): boolean {
+    return this.#queue.length > 0 || this.#noRoom();
+  }
+
+  /** Queues a write until there is room. */
+  enqueue(payload: Uint8Array, count: number, sync: boolean): Promise<void> {
+    return new Promise((resolve, reject) => this.#queue.push({ since: performance.now(), payload, count, sync, resolve, reject }));
+  }
+
+  /** Hands queued writes, in order, to `commit` while there is room (or fails them all). */
+  drain(commit: (w: QueuedWrite) => Promise<void>, failure: unknown): void {
+    if (failure !== undefined) {
+      for (const w of this.#queue.splice(0)) w.reject(failure);
+      return;
+    }
+    let stalled = 0; // the longest wait among the writes admitted now: they waited together
+    while (this.#queue.length > 0 && !this.#noRoom()) {
+      const w = this.#queue.shift()!;
+      stalled = Math.max(stalled, performance.now() - w.since);
+      try {
+        commit(w).then(w.resolve, w.reject);
+      } catch (err) {
+        w.reject(err);
+      }
+    }
+    this.stallMs += stalled;
+  }
+
+  /** Fails every queued write (at close). */
+  rejectAll(err: unknown): void {
+    for (const w of this.#queue.splice(0)) w.reject(err);
+  }
+
+  /** The promise a committed write returns: as is, slowed down, or after a yield. */
+  pace(done: Promise<void>): Promise<void> {
+    if (this.#state.l0Files() >= this.#o.l0SlowdownTrigger && ++this.#sinceSlowdown % SLOWDOWN_EVERY === 0) {
+      this.slowdowns++;
+      return done.then(() => {
+        const started = performance.now();
+        return new Promise<void>((resolve) =>
+          setTimeout(() => {
+            this.stallMs += performance.now() - started;
+            resolve();
+          }, 1)
+        );
+      });
+    }
+    if (++this.#sinceYield >= YIELD_EVERY && this.#state.backgroundBusy()) {
+      this.#sinceYield = 0;
+      return done.then(yieldToEventLoop);
+    }
+    return done;
+  }
+
+  #noRoom(): boolean {
+    return this.#state.memtableBlocked() || this.#state.l0Files() >= this.#o.l0StopTrigger;
+  }
+}

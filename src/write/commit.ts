@@ -1,0 +1,332 @@
+// The commit pipeline: sequences, the write-ahead log and the active memtable.
+//
+// A write is encoded as a log record straight into the pending group, a
+// buffer in linear memory (reserve()), and committed (commit()): the core
+// stamps its sequence and seals it. Writes committed in the same synchronous
+// stretch form one group; at the next microtask (or at once past GROUP_BYTES)
+// the group is handed to the operating system in one write (appendSync),
+// then applied to the memtable in one core call, and only then do the
+// writes resolve: an awaited write survives a crash of the process, and a
+// write the log refused was never applied, so no read returns it. Sync
+// writes resolve after the log's fdatasync, shared by every sync write
+// waiting at that moment (group commit).
+//
+// With bufferWrites (an opt-in), a write is applied at once and resolves at
+// once; its group is written within a timer tick or past GROUP_BYTES, at
+// close(), flush(), and when the process exits (write/exit_flush.ts). A crash
+// of the process can lose what is still buffered.
+//
+// Visibility: reads use `visibleSequence`, the last sequence applied to the
+// memtable; `lastSequence` is the last one handed out.
+//
+// When the memtable reaches memtableSize it is frozen: a new log starts (its
+// records wait until the previous log is synced, see wal/log_writer.ts) and
+// the memtable goes to the scheduler's flush queue.
+
+import { bytes, core } from "../_wasm.ts";
+import type { Scheduler } from "../background/scheduler.ts";
+import { isTrap, SiltError } from "../errors.ts";
+import { MAX_SEQUENCE } from "../format/internal_key.ts";
+import { RECORD_HEADER_SIZE } from "../format/log_format.ts";
+import { Memtable, type MemtableHandle } from "../memtable.ts";
+import { joinPath, type Storage } from "../storage/storage.ts";
+import { logFileName } from "../version/file_names.ts";
+import type { VersionSet } from "../version/version_set.ts";
+import { LogWriter } from "../wal/log_writer.ts";
+import { trackPendingWrites } from "./exit_flush.ts";
+
+/** A group is written at once when it reaches this size. */
+const GROUP_BYTES = 1 << 20;
+/** Buffered groups are written past this size, or at the next timer tick. */
+const BUFFERED_BYTES = 256 << 10;
+const INITIAL_BUFFER = 64 << 10;
+
+interface Waiter {
+  sync: boolean;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** What the pipeline needs from its database. */
+export interface CommitContext {
+  fs: Storage;
+  dir: string;
+  versions: VersionSet;
+  scheduler: Scheduler;
+  memtableSize: number;
+  /** Acknowledge unsynced writes before they reach the OS (see above). */
+  bufferWrites: boolean;
+  /** Immutable memtables before a full one waits instead of freezing. */
+  maxImmutable: number;
+  onTrap(err: unknown): void;
+}
+
+/** The state recovery hands over. */
+export interface CommitStart {
+  memtable: Memtable;
+  /** First log holding the memtable's data. */
+  memtableLog: number;
+  log: LogWriter;
+  logNumber: number;
+  lastSequence: number;
+}
+
+/**
+ * The write path of one database.
+ *
+ * @example
+ * ```ts
+ * const at = writes.reserve(RECORD_HEADER_SIZE + payloadBound);
+ * // ... encode the batch payload at at + RECORD_HEADER_SIZE ...
+ * await writes.commit(at, payloadLength, entryCount, false);
+ * ```
+ */
+export class CommitPipeline {
+  readonly #ctx: CommitContext;
+  mem: MemtableHandle;
+  wal: LogWriter;
+  logNumber: number;
+  lastSequence: number;
+  visibleSequence: number;
+  /** Bytes of batch payloads committed (the user's bytes, for write amplification). */
+  userBytes = 0;
+  #buf = 0;
+  #cap = 0;
+  #len = 0;
+  #waiters: Waiter[] = [];
+  #scheduled = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #waitingForLog = false;
+  #untrack: () => void;
+
+  constructor(ctx: CommitContext, start: CommitStart) {
+    this.#ctx = ctx;
+    this.mem = { mt: start.memtable, firstLog: start.memtableLog, refs: 0, retired: false };
+    this.wal = start.log;
+    this.logNumber = start.logNumber;
+    this.lastSequence = start.lastSequence;
+    this.visibleSequence = start.lastSequence;
+    this.#untrack = trackPendingWrites(() => this.#writeAtExit());
+  }
+
+  /** True while records wait in the pending group. */
+  get pending(): boolean {
+    return this.#len > 0;
+  }
+
+  /** True when the active memtable is full. */
+  get memtableFull(): boolean {
+    return this.mem.mt.bytesUsed >= this.#ctx.memtableSize;
+  }
+
+  /**
+   * Address where a record of up to `size` bytes can be encoded, at the end
+   * of the pending group. May grow linear memory: take views afterwards.
+   */
+  reserve(size: number): number {
+    if (this.#len + size > this.#cap) {
+      let cap = Math.max(this.#cap * 2, INITIAL_BUFFER);
+      while (cap < this.#len + size) cap *= 2;
+      const grown = core.bufferAlloc(cap);
+      if (this.#len > 0) bytes().copyWithin(grown, this.#buf, this.#buf + this.#len);
+      if (this.#buf !== 0) core.bufferFree(this.#buf);
+      this.#buf = grown;
+      this.#cap = cap;
+    }
+    return this.#buf + this.#len;
+  }
+
+  /**
+   * Commits the record encoded at `record` (from reserve(): header room,
+   * then a batch payload of payloadLength bytes with count entries; the
+   * sequence is stamped here). Resolves when the write is in the OS (or
+   * buffered, with bufferWrites), durable with sync.
+   */
+  commit(record: number, payloadLength: number, count: number, sync: boolean): Promise<void> {
+    if (record !== this.#buf + this.#len) throw new Error("siltdb internal error: commit of a record not at the end of the group");
+    if (this.lastSequence + count > MAX_SEQUENCE) throw new SiltError("INVALID_ARGUMENT", "sequence numbers are exhausted");
+    const sequence = this.lastSequence + 1;
+    const buffered = this.#ctx.bufferWrites;
+    let sealed: number;
+    try {
+      sealed = buffered
+        ? core.recordCommit(this.mem.mt.ptr, record, payloadLength, sequence)
+        : core.recordStamp(record, payloadLength, sequence);
+    } catch (err) {
+      if (isTrap(err)) this.#ctx.onTrap(err);
+      throw err;
+    }
+    if (sealed !== count) throw new Error("siltdb internal error: the core rejected a write batch it was given");
+    this.lastSequence += count;
+    if (buffered) this.visibleSequence = this.lastSequence;
+    this.#len += RECORD_HEADER_SIZE + payloadLength;
+    this.userBytes += payloadLength;
+    if (buffered && !sync) {
+      if (this.#len >= BUFFERED_BYTES) this.#writeGroup();
+      else this.#timer ??= setTimeout(() => this.#writeGroup(), 0);
+      try {
+        this.maybeFreeze();
+      } catch {
+        // reported as the background error: the next write sees it
+      }
+      return Promise.resolve();
+    }
+    const done = new Promise<void>((resolve, reject) => this.#waiters.push({ sync, resolve, reject }));
+    if (this.#len >= GROUP_BYTES) this.#writeGroup();
+    else if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(() => this.#writeGroup());
+    }
+    return done;
+  }
+
+  /** Writes the pending group now (throws if the log refuses it). */
+  writePending(): void {
+    this.#writeGroup();
+    if (this.#len > 0) {
+      // The log is not ready (the previous one is still being synced) or failed.
+      throw this.wal.failure ?? new SiltError("IO_ERROR", `the log ${this.wal.file.path} is not ready for writing`);
+    }
+  }
+
+  /** Resolves once the pending group is written (waiting for the log if needed). */
+  async drain(): Promise<void> {
+    while (this.#len > 0) {
+      await this.wal.whenReady();
+      this.#writeGroup();
+    }
+  }
+
+  /** Freezes the memtable if it is full, the flush queue has room and the log can take the pending group. */
+  maybeFreeze(): void {
+    if (!this.memtableFull || this.#ctx.scheduler.immutables.length >= this.#ctx.maxImmutable) return;
+    if (this.#len > 0 && !this.wal.ready) return; // the group's write freezes it
+    try {
+      this.freeze();
+    } catch (err) {
+      this.#ctx.scheduler.fail(err, "starting a new log");
+      throw err;
+    }
+  }
+
+  /**
+   * Makes the active memtable immutable (queued for flushing) and starts a
+   * new memtable and a new log. Records of the pending group go to the new
+   * log and memtable (with bufferWrites, already applied, to the old log
+   * first). Records wait for the new log until the old one is synced, or,
+   * if the old one failed, until every memtable is flushed: nothing written
+   * later may survive a crash that loses something written earlier.
+   * Throws if the new log cannot be created (nothing changes then).
+   */
+  freeze(): void {
+    if (this.#ctx.bufferWrites) this.writePending();
+    const number = this.#ctx.versions.newFileNumber();
+    const previous = this.wal;
+    const scheduler = this.#ctx.scheduler;
+    this.wal = LogWriter.create(this.#ctx.fs, joinPath(this.#ctx.dir, logFileName(number)), () => {
+      if (previous.failure === undefined) return previous.close();
+      void previous.close().catch(() => {});
+      return Promise.resolve().then(() => scheduler.waitForFlushes()); // once the frozen memtable is queued
+    });
+    this.logNumber = number;
+    const frozen = this.mem;
+    this.mem = { mt: new Memtable(), firstLog: number, refs: 0, retired: false };
+    this.#ctx.scheduler.enqueueFlush(frozen);
+  }
+
+  /** Writes what is pending and closes the log (synced). */
+  async close(): Promise<void> {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#untrack();
+    try {
+      await this.drain();
+    } finally {
+      await this.wal.close().finally(() => {
+        if (this.#buf !== 0) core.bufferFree(this.#buf);
+        this.#buf = 0;
+        this.#cap = this.#len = 0;
+      });
+    }
+  }
+
+  /** Writes the group if the log can take it; applies it (unless buffered); settles its writes. */
+  #writeGroup(): void {
+    this.#scheduled = false;
+    if (this.#timer !== undefined) {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+    if (this.#len === 0) return;
+    const wal = this.wal;
+    if (!wal.ready) {
+      if (wal.failure) this.#failGroup(wal.failure);
+      else if (!this.#waitingForLog) {
+        this.#waitingForLog = true;
+        wal.whenReady().then(() => {
+          this.#waitingForLog = false;
+          this.#writeGroup();
+        }, (err) => {
+          this.#waitingForLog = false;
+          this.#failGroup(err);
+        });
+      }
+      return;
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    const len = this.#len;
+    try {
+      wal.write(bytes().subarray(this.#buf, this.#buf + len));
+    } catch (err) {
+      this.#failGroup(err, waiters);
+      return;
+    }
+    if (!this.#ctx.bufferWrites) {
+      try {
+        if (core.recordsApplyTo(this.mem.mt.ptr, this.#buf, len) < 0) {
+          throw new Error("siltdb internal error: a sealed record did not apply");
+        }
+      } catch (err) {
+        this.#len = 0;
+        for (const w of waiters) w.reject(err);
+        if (isTrap(err)) this.#ctx.onTrap(err);
+        return;
+      }
+      this.visibleSequence = this.lastSequence;
+    }
+    this.#len = 0;
+    if (this.#cap > 4 * GROUP_BYTES) {
+      // A huge record grew the buffer: give the memory back.
+      core.bufferFree(this.#buf);
+      this.#buf = 0;
+      this.#cap = 0;
+    }
+    const syncs: Waiter[] = [];
+    for (const w of waiters) w.sync ? syncs.push(w) : w.resolve();
+    if (syncs.length > 0) {
+      wal.sync().then(() => {
+        for (const w of syncs) w.resolve();
+      }, (err) => {
+        for (const w of syncs) w.reject(err);
+        this.#ctx.scheduler.fail(err, "syncing the log");
+      });
+    }
+    try {
+      this.maybeFreeze();
+    } catch {
+      // reported as the background error
+    }
+  }
+
+  /** The group was not written: its writes fail, and so do later ones (background error). */
+  #failGroup(err: unknown, waiters: Waiter[] = this.#waiters.splice(0)): void {
+    this.#len = 0;
+    for (const w of waiters) w.reject(err);
+    this.#ctx.scheduler.fail(err, "writing the log");
+  }
+
+  /** At process exit: hand whatever is pending to the OS, synchronously, if the log can take it. */
+  #writeAtExit(): void {
+    if (this.#len > 0 && this.wal.ready) this.#writeGroup();
+  }
+}
