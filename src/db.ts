@@ -226,13 +226,17 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#blocks = new BlockCache(o.blockCacheSize);
     // A worker reaches only the real file system, through the runtime's default storage.
     const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
+    const inline = new InlineExecutor(o.fs, path);
+    const lockFile = joinPath(path, LOCK_FILE);
     this.#scheduler = new Scheduler({
       dir: path,
       options: o,
       versions: this.#versions,
       tables: this.#tables,
       blocks: this.#blocks,
-      executor: workerCan ? new WorkerExecutor(path) : new InlineExecutor(o.fs, path),
+      executor: workerCan
+        ? new WorkerExecutor(path, inline, (err) => this.#emit("warning", err), () => lock.token ? { path: lockFile, token: lock.token } : undefined)
+        : inline,
       oldestSnapshot: () => this.#oldestSnapshot(),
       lastSequence: () => this.#writes?.lastSequence ?? 0,
       activeLog: () => this.#writes!.mem.firstLog,

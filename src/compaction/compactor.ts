@@ -1,6 +1,7 @@
 // Runs one compaction task: merges the input tables through the core's
 // compaction iterator (core/compaction_iter.ts: drop rules, output cuts) and
-// writes the outputs (temp name, fsync, rename, directory fsync). The same
+// writes the outputs whole (src/storage/atomic_file.ts), then syncs the
+// directory once. The same
 // code runs on the main thread (inline mode) and in the compaction worker
 // (src/compaction/worker.ts), each with its own core instance. It never
 // touches the manifest: the caller records the result.
@@ -9,6 +10,7 @@ import { bytes, core, view, words } from "../_wasm.ts";
 import { corruption } from "../errors.ts";
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import { RESTART_INTERVAL } from "../format/table_format.ts";
+import { DISCARD, removeQuietly, writeFileAtomically } from "../storage/atomic_file.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { NEED_INDEX, newRunSource } from "../table/run_source.ts";
 import { builtTableMeta, takeStaged } from "../table/table_builder.ts";
@@ -46,6 +48,8 @@ export interface CompactionEnv {
   dir: string;
   openTable(number: number): TableReader;
   closeTable(table: TableReader): void;
+  /** Called before each output is renamed into place; throws to stop the compaction (the lock was lost). */
+  beforeRename?(): void;
 }
 
 // Statuses of core ciRun (core/compaction_iter.ts).
@@ -108,86 +112,73 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
   const outputs: FileMeta[] = [];
   let bytesRead = 0;
   let bytesWritten = 0;
-  let tb = 0;
-  let file: ReturnType<Storage["open"]> | undefined;
-  let tmp = "";
-  let number = 0;
+  let done = false;
   const numbers = [...job.fileNumbers];
 
-  const startOutput = () => {
-    number = numbers.shift() ?? -1;
-    if (number < 0) throw new Error("siltdb internal error: compaction ran out of reserved file numbers");
-    tmp = joinPath(env.dir, `${tableFileName(number)}.tmp`);
-    file = env.fs.open(tmp, { create: true });
-    tb = core.tbNew(job.blockSize, RESTART_INTERVAL, job.bloomBitsPerKey);
-  };
-  const finishOutput = async () => {
-    const entries = core.tbEntries(tb);
-    if (entries === 0) {
-      file!.close();
-      env.fs.remove(tmp);
+  /** Feeds the source the compaction stopped on: its next index or block. */
+  const provide = () => {
+    const i = core.ciNeedChild(ci);
+    const source = core.ciChild(ci, i);
+    const run = runs[i];
+    const st = state[i];
+    if (core.srcState(source) === NEED_INDEX) {
+      const table = env.openTable(run[core.runFile(source)].number);
+      core.runProvideIndex(source, table.index.ptr, table.index.size);
+      if (st.table) env.closeTable(st.table);
+      st.table = table;
+      bytesRead += table.size;
     } else {
-      const tail = takeStaged(tb);
-      core.tbFinish(tb);
-      const footer = takeStaged(tb);
-      await file!.append(tail);
-      await file!.append(footer);
-      await file!.sync();
-      file!.close();
-      env.fs.rename(tmp, joinPath(env.dir, tableFileName(number)));
-      const meta = builtTableMeta(tb, number);
-      outputs.push(meta);
-      bytesWritten += meta.size;
+      const block = st.table!.readBlock({ offset: core.runBlockOffset(source), size: core.runBlockSize(source) });
+      core.runProvideBlock(source, block.ptr, block.size);
+      if (st.block) core.bufferFree(st.block);
+      st.block = block.ptr;
     }
-    core.tbFree(tb);
-    tb = 0;
-    file = undefined;
   };
 
-  try {
-    startOutput();
-    while (true) {
-      const status = core.ciRun(ci, tb, STAGE_BYTES, job.targetFileSize);
-      if (status === CI_DONE) break;
-      if (status === CI_STAGED) {
-        const chunk = takeStaged(tb);
-        await file!.append(chunk);
-      } else if (status === CI_FILE_FULL) {
-        await finishOutput();
-        startOutput();
-      } else if (status === CI_NEED) {
-        const i = core.ciNeedChild(ci);
-        const source = core.ciChild(ci, i);
-        const run = runs[i];
-        const st = state[i];
-        if (core.srcState(source) === NEED_INDEX) {
-          const table = env.openTable(run[core.runFile(source)].number);
-          core.runProvideIndex(source, table.index.ptr, table.index.size);
-          if (st.table) env.closeTable(st.table);
-          st.table = table;
-          bytesRead += table.size;
-        } else {
-          const block = st.table!.readBlock({ offset: core.runBlockOffset(source), size: core.runBlockSize(source) });
-          core.runProvideBlock(source, block.ptr, block.size);
-          if (st.block) core.bufferFree(st.block);
-          st.block = block.ptr;
+  /** Writes the next output file, up to targetFileSize (undefined when no entry was left for it). */
+  const writeOutput = (number: number) =>
+    writeFileAtomically(env.fs, env.dir, tableFileName(number), async (file): Promise<FileMeta | typeof DISCARD> => {
+      const tb = core.tbNew(job.blockSize, RESTART_INTERVAL, job.bloomBitsPerKey);
+      try {
+        while (true) {
+          const status = core.ciRun(ci, tb, STAGE_BYTES, job.targetFileSize);
+          if (status === CI_DONE) {
+            done = true;
+            break;
+          }
+          if (status === CI_FILE_FULL) break;
+          if (status === CI_STAGED) await file.append(takeStaged(tb));
+          else if (status === CI_NEED) provide();
+          else if (status === CI_CORRUPT) {
+            const i = core.ciNeedChild(ci);
+            throw corruption(state[i].table?.path ?? "an input table", core.runBlockOffset(core.ciChild(ci, i)), "malformed block");
+          }
         }
-      } else if (status === CI_CORRUPT) {
-        const i = core.ciNeedChild(ci);
-        const path = state[i].table?.path ?? "an input table";
-        throw corruption(path, core.runBlockOffset(core.ciChild(ci, i)), "malformed block");
+        if (core.tbEntries(tb) === 0) return DISCARD;
+        const tail = takeStaged(tb);
+        core.tbFinish(tb);
+        await file.append(tail);
+        await file.append(takeStaged(tb));
+        return builtTableMeta(tb, number);
+      } finally {
+        core.tbFree(tb);
+      }
+    }, { syncDir: false, beforeRename: env.beforeRename });
+
+  try {
+    while (!done) {
+      const number = numbers.shift();
+      if (number === undefined) throw new Error("siltdb internal error: compaction ran out of reserved file numbers");
+      const meta = await writeOutput(number);
+      if (meta !== DISCARD) {
+        outputs.push(meta);
+        bytesWritten += meta.size;
       }
     }
-    await finishOutput();
     await env.fs.syncDir(env.dir);
     return { outputs, bytesRead, bytesWritten, entriesRead: core.ciRead(ci), entriesDropped: core.ciDropped(ci) };
   } catch (err) {
-    if (file) {
-      file.close();
-      env.fs.remove(tmp);
-    }
-    if (tb) core.tbFree(tb);
-    for (const out of outputs) env.fs.remove(joinPath(env.dir, tableFileName(out.number)));
+    for (const out of outputs) removeQuietly(env.fs, joinPath(env.dir, tableFileName(out.number)));
     throw err;
   } finally {
     core.ciFree(ci);

@@ -1,11 +1,16 @@
-// The compaction worker: a worker_threads worker (Node, Deno) or Web Worker
-// (Bun) with its own instance of the core. It receives jobs from
-// src/compaction/worker_executor.ts, runs them with runCompaction on the real
-// file system, and posts back the outputs (or the error). It never touches
-// the manifest.
+// The compaction worker: a node:worker_threads worker (in Node, Deno and Bun
+// alike) with its own instance of the core. Its code travels inside the
+// module as a string (src/_worker_source.ts, built from this file) and runs
+// from a data: URL, so bundled and compiled programs start it without
+// looking for a file. It announces itself ({ ready: true }), then receives
+// jobs from src/compaction/worker_executor.ts, runs them with runCompaction
+// on the real file system, and posts back the outputs (or the error). It
+// never touches the manifest, and renames an output into place only while
+// the database still holds its directory lock.
 
 import { parentPort } from "node:worker_threads";
 import { SiltError } from "../errors.ts";
+import { leaseToken } from "../storage/_lease_lock.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
 import { joinPath } from "../storage/storage.ts";
 import { TableReader } from "../table/table_reader.ts";
@@ -17,18 +22,31 @@ export interface JobMessage {
   id: number;
   dir: string;
   job: CompactionJob;
+  /** The database's LOCK file and its lease token, checked before each output is renamed into place. */
+  lock?: { path: string; token: string };
 }
 
 const fs = defaultStorage();
 
 async function handle(message: JobMessage): Promise<unknown> {
-  const { id, dir, job } = message;
+  const { id, dir, job, lock } = message;
   try {
     const result = await runCompaction({
       fs,
       dir,
       openTable: (n) => TableReader.open(fs, joinPath(dir, tableFileName(n)), n),
       closeTable: (t) => t.close(),
+      beforeRename: lock === undefined ? undefined : () => {
+        let token: string | undefined;
+        try {
+          token = leaseToken(fs.readFile(lock.path));
+        } catch {
+          token = undefined;
+        }
+        if (token !== lock.token) {
+          throw new SiltError("LOCKED", `${lock.path}: the database lost its directory lock; the compaction stops`, { file: lock.path });
+        }
+      },
     }, job);
     return { id, result };
   } catch (err) {
@@ -37,12 +55,6 @@ async function handle(message: JobMessage): Promise<unknown> {
   }
 }
 
-type Port = { postMessage(m: unknown): void };
-const self_ = globalThis as unknown as Port & { onmessage: ((e: { data: JobMessage }) => void) | null };
-
-if (parentPort) {
-  const port = parentPort;
-  port.on("message", (m: JobMessage) => void handle(m).then((reply) => port.postMessage(reply)));
-} else {
-  self_.onmessage = (e) => void handle(e.data).then((reply) => self_.postMessage(reply));
-}
+const port = parentPort!;
+port.on("message", (m: JobMessage) => void handle(m).then((reply) => port.postMessage(reply)));
+port.postMessage({ ready: true });

@@ -138,6 +138,11 @@ function decodeLease(bytes: Uint8Array | undefined): Lease | undefined {
   };
 }
 
+/** The holder token of lease file bytes, or undefined if they hold no valid lease. */
+export function leaseToken(bytes: Uint8Array | undefined): string | undefined {
+  return decodeLease(bytes)?.token;
+}
+
 const same = (a: Uint8Array | undefined, b: Uint8Array | undefined) =>
   a !== undefined && b !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
 

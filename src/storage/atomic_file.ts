@@ -6,6 +6,9 @@
 
 import { joinPath, type Storage, type StorageFile } from "./storage.ts";
 
+/** What `fill` returns to discard the file: nothing appears under its name. */
+export const DISCARD: unique symbol = Symbol("discard");
+
 /** Options of {@linkcode writeFileAtomically}. */
 export interface AtomicWriteOptions {
   /**
@@ -14,12 +17,15 @@ export interface AtomicWriteOptions {
    * may forget the names.
    */
   syncDir?: boolean;
+  /** Called before the rename; throwing stops the write (the temp file is removed). */
+  beforeRename?: () => void;
 }
 
 /**
  * Writes file `name` in `dir` whole: `fill` appends its bytes to the temp
- * file; then sync, close, rename, sync the directory. On failure the temp
- * file is removed (if it can be) and the error rethrown.
+ * file; then sync, close, rename, sync the directory. `fill` may return
+ * DISCARD instead of its result: nothing appears under `name`. On failure
+ * the temp file is removed (if it can be) and the error rethrown.
  *
  * @example
  * ```ts
@@ -39,14 +45,19 @@ export async function writeFileAtomically<T>(
   let result: T;
   try {
     result = await fill(file);
-    await file.sync();
+    if (result !== (DISCARD as unknown)) await file.sync();
   } catch (err) {
     file.close();
     removeQuietly(fs, tmp);
     throw err;
   }
   file.close();
+  if (result === (DISCARD as unknown)) {
+    removeQuietly(fs, tmp);
+    return result;
+  }
   try {
+    options.beforeRename?.();
     fs.rename(tmp, joinPath(dir, name));
   } catch (err) {
     removeQuietly(fs, tmp);

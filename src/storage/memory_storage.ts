@@ -34,6 +34,8 @@ export interface Fault {
   partialBytes?: number;
   /** How many matching operations fail. Default 1. */
   times?: number;
+  /** How many matching operations succeed before the first failure. Default 0. */
+  after?: number;
 }
 
 /** What happens at a simulated crash to data written but not yet synced. */
@@ -254,6 +256,11 @@ export class MemoryStorage implements Storage {
     this.#faults = [];
   }
 
+  /** Faults injected and not yet used up. */
+  get pendingFaults(): number {
+    return this.#faults.length;
+  }
+
   /** Simulates a power loss: only durable state survives (see {@linkcode CrashOptions}). Open handles die, locks are freed. */
   crash(options: CrashOptions = {}): void {
     const fate = options.unsynced ?? "drop";
@@ -274,6 +281,10 @@ export class MemoryStorage implements Storage {
     );
     if (i < 0) return undefined;
     const fault = this.#faults[i];
+    if ((fault.after ?? 0) > 0) {
+      fault.after!--;
+      return undefined;
+    }
     fault.times = (fault.times ?? 1) - 1;
     if (fault.times <= 0) this.#faults.splice(i, 1);
     return fault;

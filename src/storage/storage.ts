@@ -73,6 +73,12 @@ export interface StorageLock {
   readonly valid?: boolean;
   /** Why the lock was lost, once `valid` is false. */
   readonly lostReason?: string;
+  /**
+   * The holder token written in the lock file (real file systems), so that
+   * helpers such as the compaction worker can check that the lock is still
+   * held before they touch files.
+   */
+  readonly token?: string;
 }
 
 /**
