@@ -67,11 +67,19 @@ export function fcRuns(fallback: number): number {
 /** The runtime running this test. */
 export const currentRuntime: "node" | "deno" | "bun" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
-/** Command and arguments that run a TypeScript file in the given runtime. */
-export function runtimeCommand(runtime: "node" | "deno" | "bun", script: string, args: string[]): [string, string[]] {
+/** The three runtimes. */
+export const RUNTIMES = ["node", "deno", "bun"] as const;
+/** One of the three runtimes. */
+export type Runtime = typeof RUNTIMES[number];
+
+/**
+ * Command and arguments that run a TypeScript file in the given runtime
+ * (Deno with every permission unless denoPermissions says which).
+ */
+export function runtimeCommand(runtime: Runtime, script: string, args: string[], denoPermissions = ["-A"]): [string, string[]] {
   const root = new URL("..", import.meta.url).pathname;
   const bin = (name: string) => `${root}node_modules/.bin/${name}`;
-  if (runtime === "deno") return [bin("deno"), ["run", "-A", "--no-check", script, ...args]];
+  if (runtime === "deno") return [bin("deno"), ["run", ...denoPermissions, "--no-check", script, ...args]];
   if (runtime === "bun") return [bin("bun"), [script, ...args]];
   return ["node", ["--import", "tsx", script, ...args]];
 }

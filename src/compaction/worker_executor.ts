@@ -61,6 +61,7 @@ export class WorkerExecutor implements CompactionExecutor {
   readonly #fallback: FallbackExecutor;
   readonly #onFallback: (err: SiltError) => void;
   readonly #lock: (() => { path: string; token: string } | undefined) | undefined;
+  readonly #url: () => URL;
   #worker: Promise<NodeWorker> | undefined;
   #failedToStart = false;
   #next = 1;
@@ -71,17 +72,20 @@ export class WorkerExecutor implements CompactionExecutor {
    * @param fallback runs jobs when no worker can start
    * @param onFallback told once, when compactions move inline
    * @param lock the LOCK file and lease token the worker checks before renaming outputs
+   * @param url the worker's script (tests give one that cannot start)
    */
   constructor(
     dir: string,
     fallback: FallbackExecutor,
     onFallback: (err: SiltError) => void,
     lock?: () => { path: string; token: string } | undefined,
+    url: () => URL = workerUrl,
   ) {
     this.#dir = dir;
     this.#fallback = fallback;
     this.#onFallback = onFallback;
     this.#lock = lock;
+    this.#url = url;
   }
 
   /** "worker", or "inline" once no worker could start. */
@@ -126,7 +130,7 @@ export class WorkerExecutor implements CompactionExecutor {
   /** Starts the worker; resolves once it runs (its "ready"), rejects if it cannot start. */
   async #spawn(): Promise<NodeWorker> {
     const { Worker } = await import("node:worker_threads");
-    const worker = new Worker(workerUrl()) as unknown as NodeWorker;
+    const worker = new Worker(this.#url()) as unknown as NodeWorker;
     return await new Promise<NodeWorker>((resolve, reject) => {
       let started = false;
       worker.on("message", (reply: Reply) => {
