@@ -5,14 +5,17 @@
 // docs/format.md):
 //
 //   +0   u32  masked CRC-32C of bytes [+4, +13): length, type, payload CRC
-//   +4   u32  payload length
+//   +4   u32  payload length N
 //   +8   u8   record type (1 = write batch, 2 = version edit)
 //   +9   u32  masked CRC-32C of the payload
-//   +13  payload
+//   +13  payload (N bytes)
+//   +13+N  u8  end mark 0xA5
 //
 // The header has its own checksum so that a reader can tell a record a crash
 // cut short (intact header, payload running past the end of the file) from a
-// damaged one (a flipped bit in the length fails the header checksum).
+// damaged one (a flipped bit in the length fails the header checksum). The
+// end mark is never zero, so a complete record never ends in zeros: zeros
+// reaching past a record's end can only be sectors a crash left unwritten.
 //
 // Write batch payload:
 //
@@ -30,6 +33,10 @@ import { crc32cExtend, maskCrc } from "./crc32c";
 import { mtInsert } from "./skiplist";
 
 export const RECORD_HEADER: usize = 13;
+/** The byte after the payload: never zero, no single bit flip makes it zero. */
+export const RECORD_END_MARK: u8 = 0xa5;
+/** Bytes a record takes besides its payload. */
+export const RECORD_OVERHEAD: usize = RECORD_HEADER + 1;
 export const RECORD_TYPE_BATCH: u8 = 1;
 export const BATCH_HEADER: usize = 12;
 export const KIND_DELETE: u8 = 0;
@@ -102,6 +109,7 @@ export function recordSeal(record: usize, payloadLen: usize, type: u8): void {
   store<u8>(record, type, 8);
   store<u32>(record, maskCrc(crc32cExtend(0, record + RECORD_HEADER, payloadLen)), 9);
   store<u32>(record, maskCrc(crc32cExtend(0, record + 4, 9)));
+  store<u8>(record + RECORD_HEADER + payloadLen, RECORD_END_MARK);
 }
 
 /**
@@ -134,15 +142,15 @@ export function recordsApply(mt: usize, ptr: usize, len: usize): i32 {
   const end = ptr + len;
   let records = 0;
   for (let p = ptr; p < end; records++) {
-    if (end - p < RECORD_HEADER) return -1;
+    if (end - p < RECORD_OVERHEAD) return -1;
     const payloadLen = <usize>load<u32>(p, 4);
-    if (payloadLen > end - p - RECORD_HEADER || batchValidate(p + RECORD_HEADER, payloadLen) < 0) return -1;
-    p += RECORD_HEADER + payloadLen;
+    if (payloadLen > end - p - RECORD_OVERHEAD || batchValidate(p + RECORD_HEADER, payloadLen) < 0) return -1;
+    p += RECORD_OVERHEAD + payloadLen;
   }
   for (let p = ptr; p < end;) {
     const payloadLen = <usize>load<u32>(p, 4);
     insertAll(mt, p + RECORD_HEADER, <i32>load<u32>(p + RECORD_HEADER, 8));
-    p += RECORD_HEADER + payloadLen;
+    p += RECORD_OVERHEAD + payloadLen;
   }
   return records;
 }
@@ -152,7 +160,8 @@ export function recordHeaderOk(record: usize): bool {
   return load<u32>(record) == maskCrc(crc32cExtend(0, record + 4, 9));
 }
 
-/** True when the payload CRC stored in the record's header matches its payload. */
+/** True when the payload CRC stored in the record's header matches its payload, and the end mark is there. */
 export function recordPayloadOk(record: usize, payloadLen: usize): bool {
-  return load<u32>(record, 9) == maskCrc(crc32cExtend(0, record + RECORD_HEADER, payloadLen));
+  return load<u8>(record + RECORD_HEADER + payloadLen) == RECORD_END_MARK &&
+    load<u32>(record, 9) == maskCrc(crc32cExtend(0, record + RECORD_HEADER, payloadLen));
 }

@@ -19,7 +19,7 @@ import { bytes, core, maxEncodedLength, scratch, view, writeData } from "./_wasm
 import { checkedSize, type Encoding } from "./encoding.ts";
 import { invalidArgument, isTrap, SiltError } from "./errors.ts";
 import { compareUserKeys, KIND_DELETE, KIND_PUT, userKeyOf } from "./format/internal_key.ts";
-import { BATCH_HEADER_SIZE, RECORD_HEADER_SIZE } from "./format/log_format.ts";
+import { BATCH_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "./format/log_format.ts";
 import { type ReadView, Scan, ScanCursor, type ScanOptions, type ScanSource, ScanSync } from "./iter/db_iterator.ts";
 import { Lookup, type MemtableHandle, valueAt, valueLength } from "./memtable.ts";
 import {
@@ -418,7 +418,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     const writes = this.#writes!;
     const keyRoom = checkedSize(key, this.#o.maxKeySize, "key", "maxKeySize");
     const valueRoom = kind === KIND_PUT ? checkedSize(value, this.#o.maxValueSize, "value", "maxValueSize") : 0;
-    const record = writes.reserve(RECORD_HEADER_SIZE + BATCH_HEADER_SIZE + 9 + keyRoom + valueRoom);
+    const record = writes.reserve(RECORD_OVERHEAD + BATCH_HEADER_SIZE + 9 + keyRoom + valueRoom);
     const payload = record + RECORD_HEADER_SIZE;
     const keyAt = payload + BATCH_HEADER_SIZE + 5;
     const keyLen = writeData(keyAt, key);
@@ -449,7 +449,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         new DataView(payload.buffer).setUint32(8, count, true);
         return this.#admission.enqueue(payload, count, sync);
       }
-      const record = writes.reserve(RECORD_HEADER_SIZE + payloadLen);
+      const record = writes.reserve(RECORD_OVERHEAD + payloadLen);
       bytes().set(entries, record + RECORD_HEADER_SIZE + BATCH_HEADER_SIZE);
       view().setUint32(record + RECORD_HEADER_SIZE + 8, count, true);
       return this.#admission.pace(writes.commit(record, payloadLen, count, sync));
@@ -462,7 +462,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #commitQueued(w: QueuedWrite): Promise<void> {
     this.#checkWritable();
     const writes = this.#writes!;
-    const record = writes.reserve(RECORD_HEADER_SIZE + w.payload.length);
+    const record = writes.reserve(RECORD_OVERHEAD + w.payload.length);
     bytes().set(w.payload, record + RECORD_HEADER_SIZE);
     return writes.commit(record, w.payload.length, w.count, w.sync);
   }

@@ -8,18 +8,18 @@ import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { type FaultOp, MemoryStorage, open, SiltError, type Storage } from "../mod.ts";
 import { core } from "../src/_wasm.ts";
-import { LOG_HEADER_SIZE, RECORD_HEADER_SIZE } from "../src/format/log_format.ts";
+import { LOG_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../src/format/log_format.ts";
 import { rejectsWith, tempDir } from "./_harness.ts";
 
 const utf8 = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
 
-/** Offsets of the records of a log file image (any record layout with the length at +4). */
+/** Offsets of the records of a log file image. */
 function recordOffsets(image: Uint8Array): number[] {
   const dv = new DataView(image.buffer, image.byteOffset, image.byteLength);
   const offsets: number[] = [];
   for (let at = LOG_HEADER_SIZE; at + RECORD_HEADER_SIZE <= image.length;) {
     offsets.push(at);
-    at += RECORD_HEADER_SIZE + dv.getUint32(at + 4, true);
+    at += RECORD_OVERHEAD + dv.getUint32(at + 4, true);
   }
   return offsets;
 }

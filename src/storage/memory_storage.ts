@@ -45,7 +45,7 @@ export type UnsyncedFate = "drop" | "keep" | "prefix" | "zeros" | "sectors";
 export interface CrashOptions {
   /**
    * "drop" (default): only synced bytes survive. "keep": everything written
-   * survives (as after a process crash with an intact OS). "prefix": a random
+   * survives, names too (a crash of the process, the OS intact). "prefix": a random
    * prefix of each file's unsynced bytes survives (a torn write). "zeros": a
    * random number of zero bytes replaces them. "sectors": a random length
    * survives, its bytes past a random 512-byte sector boundary read as zeros.
@@ -261,12 +261,19 @@ export class MemoryStorage implements Storage {
     return this.#faults.length;
   }
 
-  /** Simulates a power loss: only durable state survives (see {@linkcode CrashOptions}). Open handles die, locks are freed. */
+  /**
+   * Simulates a crash: of the machine (only durable state survives, see
+   * {@linkcode CrashOptions}), or with "keep" of the process alone. Open
+   * handles die, locks are freed.
+   */
   crash(options: CrashOptions = {}): void {
     const fate = options.unsynced ?? "drop";
     const random = options.random ?? Math.random;
     this.epoch++;
     this.#locks.clear();
+    // A crash of the process alone: the OS keeps every byte and every name,
+    // durable or not (a later power loss may still drop what was unsynced).
+    if (fate === "keep") return;
     this.#files = new Map(this.#durableFiles);
     for (const node of new Set(this.#files.values())) node.restore(fate, random);
   }

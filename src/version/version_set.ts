@@ -19,7 +19,7 @@
 import { bytes, core } from "../_wasm.ts";
 import { corruption, SiltError } from "../errors.ts";
 import { compareInternalKeys } from "../format/internal_key.ts";
-import { logFileHeader, RECORD_HEADER_SIZE, RECORD_TYPE_EDIT } from "../format/log_format.ts";
+import { logFileHeader, RECORD_HEADER_SIZE, RECORD_OVERHEAD, RECORD_TYPE_EDIT } from "../format/log_format.ts";
 import { removeQuietly, writeFileAtomically } from "../storage/atomic_file.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { LogWriter } from "../wal/log_writer.ts";
@@ -69,7 +69,7 @@ export class Version {
 /** Seals a version edit as a manifest record (log framing, type 2). */
 function sealEdit(edit: VersionEdit): Uint8Array {
   const payload = encodeEdit(edit);
-  const size = RECORD_HEADER_SIZE + payload.length;
+  const size = RECORD_OVERHEAD + payload.length;
   const ptr = core.bufferAlloc(size);
   try {
     bytes().set(payload, ptr + RECORD_HEADER_SIZE);

@@ -5,9 +5,10 @@
 // Damage is classified, not guessed. A crash can leave only these tails
 // behind the last intact record (the crash model of docs/reliability.md):
 // - a record cut short: fewer bytes than a record header, or an intact
-//   header whose payload runs past the end of the file;
+//   header whose record runs past the end of the file;
 // - unwritten sectors: zeros from the record's start, or from a sector
-//   boundary inside it, to the end of the file.
+//   boundary inside it, to the end of the file. A complete record ends with
+//   a non-zero mark, so such zeros cannot be the end of a complete record.
 // Such a tail is torn: replay stops there and reports where the intact
 // records end. Anything else is damage (a flipped bit, a foreign write): a
 // CORRUPTION error naming the file and the offset of the damaged record,
@@ -24,6 +25,7 @@ import {
   LOG_VERSION,
   logFileHeader,
   RECORD_HEADER_SIZE,
+  RECORD_OVERHEAD,
   RECORD_TYPE_BATCH,
   SECTOR_SIZE,
 } from "../format/log_format.ts";
@@ -52,10 +54,10 @@ function checkFileHeader(file: StorageFile, name: string, size: number): boolean
     throw corruption(name, 0, "not a siltdb log file (short header)");
   }
   if (header.every((b) => b === 0)) {
-    // A crash can leave the header's sector unwritten: a torn log, if nothing follows.
-    const rest = new Uint8Array(Math.min(size, SECTOR_SIZE) - LOG_HEADER_SIZE);
+    // A crash can leave the first sectors unwritten: a torn log, if nothing but zeros follows.
+    const rest = new Uint8Array(size - LOG_HEADER_SIZE);
     file.read(LOG_HEADER_SIZE, rest);
-    if (size <= SECTOR_SIZE && rest.every((b) => b === 0)) return false;
+    if (rest.every((b) => b === 0)) return false;
   }
   if (!LOG_MAGIC.every((b, i) => header[i] === b)) throw corruption(name, 0, "not a siltdb log file (bad magic)");
   const dv = new DataView(header.buffer);
@@ -93,28 +95,30 @@ export function replayLog(
   try {
     const end = LOG_HEADER_SIZE + file.read(LOG_HEADER_SIZE, bytes().subarray(base, base + length));
     const zeros = zeroTailStart(base, end - LOG_HEADER_SIZE);
-    // Unwritten sectors start at a sector boundary (or where the record starts) and run to the end.
-    const unwrittenFrom = (at: number, recordEnd: number) => zeros < recordEnd && (zeros <= at || zeros % SECTOR_SIZE === 0);
+    // Unwritten sectors: the zeros that end the file start at a sector boundary inside [at, recordEnd).
+    const unwrittenFrom = (at: number, recordEnd: number) =>
+      zeros < recordEnd && Math.ceil(Math.max(zeros, at) / SECTOR_SIZE) * SECTOR_SIZE < recordEnd;
     let at = LOG_HEADER_SIZE; // file offset of the next record
     let records = 0;
     while (at < end) {
       const p = base + at - LOG_HEADER_SIZE;
-      if (end - at < RECORD_HEADER_SIZE || zeros <= at) break; // cut short, or unwritten
+      if (end - at < RECORD_HEADER_SIZE || zeros <= at) break; // cut short, or unwritten from here
       if (!core.recordHeaderVerify(p)) {
-        if (unwrittenFrom(at, at + RECORD_HEADER_SIZE)) break;
+        if (zeros < at + RECORD_HEADER_SIZE && unwrittenFrom(at, end)) break;
         throw corruption(name, at, "record header checksum mismatch");
       }
       const payloadLen = view().getUint32(p + 4, true);
-      if (payloadLen > end - at - RECORD_HEADER_SIZE) break; // cut short
+      const recordEnd = at + RECORD_OVERHEAD + payloadLen;
+      if (recordEnd > end) break; // cut short
       if (!core.recordPayloadVerify(p, payloadLen)) {
-        if (unwrittenFrom(at, at + RECORD_HEADER_SIZE + payloadLen)) break;
+        if (unwrittenFrom(at, recordEnd)) break;
         throw corruption(name, at, "record checksum mismatch");
       }
       const type = view().getUint8(p + 8);
       if (type !== recordType) throw corruption(name, at, `record of type ${type} where type ${recordType} belongs`);
       onRecord(p + RECORD_HEADER_SIZE, payloadLen, at);
       records++;
-      at += RECORD_HEADER_SIZE + payloadLen;
+      at = recordEnd;
     }
     return { records, validEnd: at, tornBytes: size - at };
   } finally {

@@ -27,7 +27,7 @@ import { bytes, core } from "../_wasm.ts";
 import type { Scheduler } from "../background/scheduler.ts";
 import { isTrap, SiltError } from "../errors.ts";
 import { MAX_SEQUENCE } from "../format/internal_key.ts";
-import { RECORD_HEADER_SIZE } from "../format/log_format.ts";
+import { RECORD_OVERHEAD } from "../format/log_format.ts";
 import { Memtable, type MemtableHandle } from "../memtable.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { logFileName } from "../version/file_names.ts";
@@ -76,7 +76,7 @@ export interface CommitStart {
  *
  * @example
  * ```ts
- * const at = writes.reserve(RECORD_HEADER_SIZE + payloadBound);
+ * const at = writes.reserve(RECORD_OVERHEAD + payloadBound);
  * // ... encode the batch payload at at + RECORD_HEADER_SIZE ...
  * await writes.commit(at, payloadLength, entryCount, false);
  * ```
@@ -138,8 +138,8 @@ export class CommitPipeline {
 
   /**
    * Commits the record encoded at `record` (from reserve(): header room,
-   * then a batch payload of payloadLength bytes with count entries; the
-   * sequence is stamped here). Resolves when the write is in the OS (or
+   * then a batch payload of payloadLength bytes with count entries, then
+   * room for the end mark; the sequence is stamped here). Resolves when the write is in the OS (or
    * buffered, with bufferWrites), durable with sync.
    */
   commit(record: number, payloadLength: number, count: number, sync: boolean): Promise<void> {
@@ -159,7 +159,7 @@ export class CommitPipeline {
     if (sealed !== count) throw new Error("siltdb internal error: the core rejected a write batch it was given");
     this.lastSequence += count;
     if (buffered) this.visibleSequence = this.lastSequence;
-    this.#len += RECORD_HEADER_SIZE + payloadLength;
+    this.#len += RECORD_OVERHEAD + payloadLength;
     this.userBytes += payloadLength;
     if (buffered && !sync) {
       if (this.#len >= BUFFERED_BYTES) this.#writeGroup();
