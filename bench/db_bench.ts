@@ -7,7 +7,9 @@
 //   bun bench/db_bench.ts
 //
 // Options (environment): SILTDB_BENCH_N (keys, default 1,000,000),
-// SILTDB_BENCH_ENGINES (default "siltdb,classic-level,lmdb").
+// SILTDB_BENCH_ENGINES (default "siltdb,classic-level,lmdb"; also
+// "siltdb-buffered": siltdb with bufferWrites, which acknowledges unsynced
+// writes before they reach the OS).
 // Workloads (LevelDB's db_bench names; 16-byte keys, 100-byte values):
 //   fillseq      N awaited puts, keys in order, into an empty database
 //   fillrandom   N awaited puts, keys in random order, into an empty database
@@ -49,12 +51,12 @@ interface Engine {
   stats?(): unknown;
 }
 
-async function siltdb(): Promise<Engine> {
+async function siltdb(bufferWrites = false): Promise<Engine> {
   const { open } = await import("../mod.ts");
   let db: Awaited<ReturnType<typeof open<{ keyEncoding: "utf8" }>>>;
   return {
     async open(dir) {
-      db = await open(dir, { keyEncoding: "utf8" });
+      db = await open(dir, { keyEncoding: "utf8", ...(bufferWrites ? { bufferWrites } : {}) });
     },
     close: () => db.close(),
     put: (k, v) => db.put(k, v),
@@ -133,7 +135,12 @@ async function lmdb(): Promise<Engine> {
   };
 }
 
-const engines: Record<string, () => Promise<Engine>> = { siltdb, "classic-level": classicLevel, lmdb };
+const engines: Record<string, () => Promise<Engine>> = {
+  siltdb: () => siltdb(),
+  "siltdb-buffered": () => siltdb(true),
+  "classic-level": classicLevel,
+  lmdb,
+};
 
 // ---- child: one engine, every workload ------------------------------------------
 
@@ -245,19 +252,22 @@ async function main(): Promise<void> {
     all[engine] = JSON.parse(child.stdout.trim().split("\n").at(-1)!);
   }
   const fmt = (n: number | undefined) => n === undefined ? "—" : Math.round(n).toLocaleString("en-US");
-  const peers = ENGINES.filter((e) => e !== "siltdb" && all[e]);
-  console.log(`\n${"workload".padEnd(12)} ${ENGINES.map((e) => e.padStart(14)).join(" ")} ${peers.map((p) => `÷ ${p}`.padStart(16)).join(" ")}`);
+  const mine = ENGINES.filter((e) => e.startsWith("siltdb") && all[e]);
+  const peers = ENGINES.filter((e) => !e.startsWith("siltdb") && all[e]);
+  const pairs = mine.flatMap((m) => peers.map((p) => [m, p] as const));
+  const label = ([m, p]: readonly [string, string]) => `${m === "siltdb" ? "" : `${m.slice(7)} `}÷ ${p}`;
+  console.log(`\n${"workload".padEnd(12)} ${ENGINES.map((e) => e.padStart(15)).join(" ")} ${pairs.map((pair) => label(pair).padStart(20)).join(" ")}`);
   for (const w of WORKLOADS) {
-    const ours = all.siltdb?.results[w]?.opsPerSec;
-    const cells = ENGINES.map((e) => fmt(all[e]?.results[w]?.opsPerSec).padStart(14));
-    const ratios = peers.map((p) => {
+    const cells = ENGINES.map((e) => fmt(all[e]?.results[w]?.opsPerSec).padStart(15));
+    const ratios = pairs.map(([m, p]) => {
+      const ours = all[m].results[w]?.opsPerSec;
       // readsync compares siltdb getSync with the peer's fastest get.
       const theirs = all[p].results[w]?.opsPerSec ?? (w === "readsync" ? all[p].results.readrandom?.opsPerSec : undefined);
-      return (ours && theirs ? `${(ours / theirs).toFixed(2)}x` : "—").padStart(16);
+      return (ours && theirs ? `${(ours / theirs).toFixed(2)}x` : "—").padStart(20);
     });
     console.log(`${w.padEnd(12)} ${cells.join(" ")} ${ratios.join(" ")}`);
   }
-  console.log(`${"peak RSS MiB".padEnd(12)} ${ENGINES.map((e) => (all[e] ? all[e].peakRssMiB.toFixed(0) : "—").padStart(14)).join(" ")}`);
+  console.log(`${"peak RSS MiB".padEnd(12)} ${ENGINES.map((e) => (all[e] ? all[e].peakRssMiB.toFixed(0) : "—").padStart(15)).join(" ")}`);
   const out = new URL("./results/", import.meta.url);
   mkdirSync(out, { recursive: true });
   writeFileSync(

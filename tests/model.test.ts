@@ -175,6 +175,7 @@ async function runOpsOn(ops: Op[], tuning: Tuning, fs: MemoryStorage | undefined
           break;
         }
         fs.crash({ unsynced: o.fate, random: rng(o.seed) });
+        await db.close().catch(() => {}); // the "dead" process's memory; it touches no file
         db = await open(path, options);
         const recovered = new Map(db.scanSync().toArray());
         const match = history.findLastIndex((s) => sameState(s, recovered));
