@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
-import { SiltError, type SiltErrorCode } from "../mod.ts";
+import { type MemoryStorage, SiltError, type SiltErrorCode } from "../mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -82,4 +82,14 @@ export function runtimeCommand(runtime: Runtime, script: string, args: string[],
   if (runtime === "deno") return [bin("deno"), ["run", ...denoPermissions, "--no-check", script, ...args]];
   if (runtime === "bun") return [bin("bun"), [script, ...args]];
   return ["node", ["--import", "tsx", script, ...args]];
+}
+
+/** Replaces a file of a MemoryStorage with `image`, durably (as damage found on disk would be). */
+export async function replaceFile(fs: MemoryStorage, path: string, image: Uint8Array): Promise<void> {
+  fs.remove(path);
+  const file = fs.open(path, { create: true });
+  await file.append(image);
+  await file.sync();
+  file.close();
+  await fs.syncDir(path.slice(0, path.lastIndexOf("/")) || "/");
 }

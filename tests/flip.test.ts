@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStorage, open, SiltError } from "../mod.ts";
 import { VersionSet } from "../src/version/version_set.ts";
+import { replaceFile } from "./_harness.ts";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const ALL = env.SILTDB_FLIP_ALL === "1";
@@ -35,15 +36,6 @@ async function build(): Promise<{ fs: MemoryStorage; expected: Map<string, strin
   for (let i = 0; i < 25; i++) await put(`log${i}`, `only in the log ${i}`, i === 24);
   fs.crash(); // the last writes are in the log alone
   return { fs, expected };
-}
-
-async function rewrite(fs: MemoryStorage, path: string, image: Uint8Array): Promise<void> {
-  fs.remove(path);
-  const file = fs.open(path, { create: true });
-  await file.append(image);
-  await file.sync();
-  file.close();
-  await fs.syncDir("/db");
 }
 
 /** Offsets to damage in a file of this size: its edges, and evenly spaced bytes between. */
@@ -73,7 +65,7 @@ test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a w
       for (const mask of [0xff, 0x01]) {
         const damaged = original.slice();
         damaged[at] ^= mask;
-        await rewrite(fs, path, damaged);
+        await replaceFile(fs, path, damaged);
         cases++;
         const where = `${name} byte ${at} ^ 0x${mask.toString(16)}`;
         let db;
@@ -106,7 +98,7 @@ test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a w
         }
       }
     }
-    await rewrite(fs, path, original);
+    await replaceFile(fs, path, original);
   }
   assert.ok(detected > cases / 2, `most damage is detected (${detected} of ${cases})`);
   console.log(`flip: ${cases} damaged bytes in ${files.length} files (${[...kinds].join(", ")}): ${detected} reported as CORRUPTION, ${cases - detected} harmless, 0 wrong answers`);
@@ -125,10 +117,10 @@ test("a writable open of a store with a damaged manifest or log deletes nothing"
     for (const at of [20, Math.floor(original.length / 2), original.length - 2]) {
       const damaged = original.slice();
       damaged[at] ^= 0x40;
-      await rewrite(fs, path, damaged);
+      await replaceFile(fs, path, damaged);
       await assert.rejects(open("/db", { fs, ...utf8 }), (err) => isCorruption(err), `${name} byte ${at}`);
       assert.deepEqual(fs.list("/db").filter((n) => n !== "LOCK").sort(), before, `${name} byte ${at}: files changed`);
     }
-    await rewrite(fs, path, original);
+    await replaceFile(fs, path, original);
   }
 });

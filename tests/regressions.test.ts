@@ -9,7 +9,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { type FaultOp, MemoryStorage, open, SiltError, type Storage } from "../mod.ts";
 import { core } from "../src/_wasm.ts";
 import { LOG_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../src/format/log_format.ts";
-import { rejectsWith, tempDir } from "./_harness.ts";
+import { rejectsWith, replaceFile, tempDir } from "./_harness.ts";
 
 const utf8 = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
 
@@ -24,15 +24,6 @@ function recordOffsets(image: Uint8Array): number[] {
   return offsets;
 }
 
-async function overwrite(fs: MemoryStorage, path: string, image: Uint8Array): Promise<void> {
-  fs.remove(path);
-  const file = fs.open(path, { create: true });
-  await file.append(image);
-  await file.sync();
-  file.close();
-  await fs.syncDir("/db");
-}
-
 describe("defect 1: a crash between creating a log and writing its header", () => {
   test("an empty (0-byte) newest log is an empty torn log: the store opens, takes writes, and opens again", async () => {
     const fs = new MemoryStorage();
@@ -41,7 +32,7 @@ describe("defect 1: a crash between creating a log and writing its header", () =
     await db.close();
     // What a kill right after open(O_CREAT) of a new log leaves behind.
     const highest = Math.max(...fs.list("/db").map((n) => Number.parseInt(n, 10)).filter((n) => n > 0));
-    await overwrite(fs, `/db/${String(highest + 1).padStart(6, "0")}.log`, new Uint8Array(0));
+    await replaceFile(fs, `/db/${String(highest + 1).padStart(6, "0")}.log`, new Uint8Array(0));
     for (let round = 0; round < 3; round++) {
       db = await open("/db", { fs, ...utf8 });
       assert.equal(db.getSync("a"), "1");
@@ -95,7 +86,7 @@ describe("defect 2: one flipped bit in the last record of the manifest or the lo
     for (let bit = 0; bit < 32; bit++) {
       const damaged = image.slice();
       damaged[offsets.at(-1)! + 4 + (bit >> 3)] ^= 1 << (bit & 7);
-      await overwrite(fs, `/db/${manifest}`, damaged);
+      await replaceFile(fs, `/db/${manifest}`, damaged);
       const err = await rejectsWith("CORRUPTION", () => open("/db", { fs, ...utf8 }), new RegExp(manifest));
       assert.equal(err.offset, offsets.at(-1), `length bit ${bit}`);
       assert.deepEqual(fs.list("/db").filter((n) => n.endsWith(".sst")), tablesBefore, "no table deleted");
@@ -113,7 +104,7 @@ describe("defect 2: one flipped bit in the last record of the manifest or the lo
     for (let at = last; at < image.length; at++) {
       const damaged = image.slice();
       damaged[at] ^= 0x10;
-      await overwrite(fs, `/db/${log}`, damaged);
+      await replaceFile(fs, `/db/${log}`, damaged);
       const err = await rejectsWith("CORRUPTION", () => open("/db", { fs, ...utf8, readOnly: true }));
       assert.equal(err.offset, last, `byte ${at}`);
     }
@@ -167,7 +158,7 @@ describe("defects 3 and 4: a failure at any step of open", () => {
     let db = await open("/db", { fs, ...utf8 });
     await db.put("a", "1", { sync: true });
     await db.close();
-    for (const name of ["CURRENT.tmp", "CURRENT.000009.tmp"]) await overwrite(fs, `/db/${name}`, new TextEncoder().encode("MANIFEST-000001\n"));
+    for (const name of ["CURRENT.tmp", "CURRENT.000009.tmp"]) await replaceFile(fs, `/db/${name}`, new TextEncoder().encode("MANIFEST-000001\n"));
     for (let round = 0; round < 3; round++) {
       db = await open("/db", { fs, ...utf8 });
       assert.equal(db.getSync("a"), "1");

@@ -229,10 +229,6 @@ export class MemoryStorage implements Storage {
   #faults: Fault[] = [];
   /** Bytes the files may take in all (a full disk past it); Infinity by default. */
   capacity = Infinity;
-  /** Operations performed (by kind), for tests that count them. */
-  readonly calls: Record<FaultOp, number> = {
-    open: 0, read: 0, append: 0, sync: 0, truncate: 0, rename: 0, remove: 0, syncDir: 0, list: 0,
-  };
 
   /** Bytes held by all files (the space a capacity limits). */
   get usedBytes(): number {
@@ -278,9 +274,8 @@ export class MemoryStorage implements Storage {
     for (const node of new Set(this.#files.values())) node.restore(fate, random);
   }
 
-  /** @internal Counts the call, then consumes and returns a matching fault, if any. */
+  /** @internal Consumes and returns a matching fault, if any. */
   takeFault(op: FaultOp, path: string): Fault | undefined {
-    this.calls[op]++;
     if (this.#faults.length === 0) return undefined;
     const i = this.#faults.findIndex((f) =>
       f.op === op &&

@@ -55,9 +55,3 @@ export function parseFileName(name: string): { kind: FileKind; number: number } 
   if (name === LOCK_FILE) return { kind: "lock", number: 0 };
   return undefined;
 }
-
-/** The file number of a log file name, or undefined for any other name. */
-export function parseLogFileName(name: string): number | undefined {
-  const parsed = parseFileName(name);
-  return parsed?.kind === "log" ? parsed.number : undefined;
-}

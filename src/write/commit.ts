@@ -109,11 +109,6 @@ export class CommitPipeline {
     this.#untrack = trackPendingWrites(() => this.#writeAtExit());
   }
 
-  /** True while records wait in the pending group. */
-  get pending(): boolean {
-    return this.#len > 0;
-  }
-
   /** True when the active memtable is full. */
   get memtableFull(): boolean {
     return this.mem.mt.bytesUsed >= this.#ctx.memtableSize;
