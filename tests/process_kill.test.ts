@@ -56,6 +56,7 @@ test(`SIGKILL of writers in every runtime, reopened in ${currentRuntime}: no ack
   const random = rng(Date.now() % 1e9);
   const { dir, cleanup } = tempDir();
   const verified = new Map<string, string>(); // what earlier rounds left, checked
+  const checked = { puts: 0, dels: 0, batches: 0, byWriter: { node: 0, deno: 0, bun: 0 } };
   try {
     for (let round = 0; round < KILLS; round++) {
       const writer = RUNTIMES[(round + RUNTIMES.indexOf(currentRuntime) + 1) % RUNTIMES.length];
@@ -86,10 +87,15 @@ test(`SIGKILL of writers in every runtime, reopened in ${currentRuntime}: no ack
         }
         verified.clear();
         for (const [key, value] of all) verified.set(key, value);
+        checked.puts += acks.puts.length;
+        checked.dels += acks.dels.length;
+        checked.batches += acks.batches.length;
+        checked.byWriter[writer]++;
       } finally {
         await db.close();
       }
     }
+    console.log(`kills: ${KILLS} (writers ${JSON.stringify(checked.byWriter)}), reopened in ${currentRuntime}; acknowledged writes checked: ${checked.puts} puts, ${checked.dels} deletes, ${checked.batches} batches; lost: 0`);
   } finally {
     cleanup();
   }

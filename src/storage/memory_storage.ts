@@ -386,21 +386,20 @@ export class MemoryStorage implements Storage {
       return Promise.reject(new SiltError("LOCKED", `${p} is held by another open database`, { file: p }));
     }
     const epoch = this.epoch;
+    const crashed = () => this.epoch !== epoch;
     let released = false;
     if (!options.readOnly) this.#locks.add(p);
-    const storage = this;
     return Promise.resolve({
       release: () => {
-        if (this.epoch === epoch && !released && !options.readOnly) this.#locks.delete(p);
+        if (!crashed() && !released && !options.readOnly) this.#locks.delete(p);
         released = true;
       },
       get valid() {
-        return storage.epoch === epoch && !released;
+        return !crashed() && !released;
       },
       get lostReason() {
-        return storage.epoch !== epoch ? "a simulated crash ended the process that held it" : undefined;
+        return crashed() ? "a simulated crash ended the process that held it" : undefined;
       },
     });
-
   }
 }
