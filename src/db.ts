@@ -16,7 +16,7 @@
 // closes the database (INTERNAL) and leaves the process's others working.
 
 import { bytes, core, maxEncodedLength, scratch, view, writeData } from "./_wasm.ts";
-import { checkedSize, type Encoding } from "./encoding.ts";
+import { checkedSize, describe, type Encoding } from "./encoding.ts";
 import { invalidArgument, isTrap, SiltError } from "./errors.ts";
 import { compareUserKeys, KIND_DELETE, KIND_PUT, userKeyOf } from "./format/internal_key.ts";
 import { BATCH_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "./format/log_format.ts";
@@ -146,7 +146,7 @@ export async function open<O extends OpenOptions = Record<never, never>>(
   options?: O,
 ): Promise<Db<Decoded<O["keyEncoding"]>, Decoded<O["valueEncoding"]>>> {
   if (typeof path !== "string" || path === "") {
-    throw invalidArgument(`path must be a non-empty string, got ${typeof path === "string" ? '""' : typeof path}`);
+    throw invalidArgument(`path must be a non-empty string, got ${typeof path === "string" ? '""' : describe(path)}`);
   }
   const o = resolveOptions(options);
   const fs = o.fs;

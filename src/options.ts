@@ -120,7 +120,7 @@ function integer(options: Record<string, unknown>, name: string, fallback: numbe
   const value = options[name];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(`option ${name} must be an integer from ${min} to ${max}, got ${String(value)}`);
+    throw invalidArgument(`option ${name} must be an integer from ${min} to ${max}, got ${typeof value === "number" ? value : describe(value)}`);
   }
   return value;
 }
@@ -154,11 +154,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   }
   const compaction = o.compaction ?? "leveled";
   if (compaction !== "leveled" && compaction !== "tiered") {
-    throw invalidArgument(`option compaction must be "leveled" or "tiered", got ${JSON.stringify(compaction)}`);
+    throw invalidArgument(`option compaction must be "leveled" or "tiered", got ${JSON.stringify(compaction) ?? describe(compaction)}`);
   }
   const compactionMode = o.compactionMode ?? "worker";
   if (compactionMode !== "worker" && compactionMode !== "inline") {
-    throw invalidArgument(`option compactionMode must be "worker" or "inline", got ${JSON.stringify(compactionMode)}`);
+    throw invalidArgument(`option compactionMode must be "worker" or "inline", got ${JSON.stringify(compactionMode) ?? describe(compactionMode)}`);
   }
   const MiB = 1 << 20;
   const l0CompactionTrigger = integer(o, "l0CompactionTrigger", 4, 2, 1000);

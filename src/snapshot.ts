@@ -1,6 +1,7 @@
 // Snapshots: a sequence number that reads are pinned to.
 
 import { SiltError } from "./errors.ts";
+import { checkCallOptions } from "./options.ts";
 import type { Scan, ScanOptions, ScanSync } from "./iter/db_iterator.ts";
 
 /** What a snapshot reads through: its database's read path at a sequence. */
@@ -50,14 +51,15 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
   }
 
   /** The value of key as of the snapshot, or undefined. */
-  getSync(key: K | string | Uint8Array): V | undefined {
+  getSync(key: K | string | Uint8Array, options?: Record<string, never>): V | undefined {
+    if (options !== undefined) checkCallOptions(options, "get", []);
     return this.#use().getAt(key, this.sequence);
   }
 
   /** The value of key as of the snapshot, or undefined. */
-  get(key: K | string | Uint8Array): Promise<V | undefined> {
+  get(key: K | string | Uint8Array, options?: Record<string, never>): Promise<V | undefined> {
     try {
-      return Promise.resolve(this.getSync(key));
+      return Promise.resolve(this.getSync(key, options));
     } catch (err) {
       return Promise.reject(err);
     }

@@ -305,6 +305,10 @@ describe("defect 11: bad input is refused, not ignored", () => {
     await rejectsWith("INVALID_ARGUMENT", () => db.put("a", "1", { snyc: true } as never), /"snyc"/);
     await rejectsWith("INVALID_ARGUMENT", () => db.delete("a", { fsync: true } as never), /"fsync"/);
     await rejectsWith("INVALID_ARGUMENT", () => db.batch().put("a", "1").write({ sync: true, extra: 1 } as never), /"extra"/);
+    const snap = db.snapshot();
+    await rejectsWith("INVALID_ARGUMENT", () => snap.getSync("a", { fillCache: false } as never), /"fillCache"/);
+    await rejectsWith("INVALID_ARGUMENT", () => snap.scanSync({ revers: true } as never), /"revers"/);
+    snap.release();
     assert.equal(db.getSync("a"), undefined);
     await db.close();
   });
@@ -325,6 +329,8 @@ describe("defect 11: bad input is refused, not ignored", () => {
     assert.match(err.message, /got undefined$/);
     assert.match((await rejectsWith("INVALID_ARGUMENT", () => db.put(1 as never, "v"))).message, /got a number$/);
     assert.match((await rejectsWith("INVALID_ARGUMENT", () => db.put({} as never, "v"))).message, /got an object$/);
+    assert.match((await rejectsWith("INVALID_ARGUMENT", () => open(7 as never))).message, /got a number$/);
+    assert.match((await rejectsWith("INVALID_ARGUMENT", () => open("/x", { memtableSize: "big" } as never))).message, /got a string$/);
     await db.close();
   });
 });
