@@ -134,8 +134,8 @@ export class CommitPipeline {
   /**
    * Commits the record encoded at `record` (from reserve(): header room,
    * then a batch payload of payloadLength bytes with count entries, then
-   * room for the end mark; the sequence is stamped here). Resolves when the write is in the OS (or
-   * buffered, with bufferWrites), durable with sync.
+   * room for the end mark; the sequence is stamped here). Resolves when the
+   * write is in the OS (or buffered, with bufferWrites), durable with sync.
    */
   commit(record: number, payloadLength: number, count: number, sync: boolean): Promise<void> {
     if (record !== this.#buf + this.#len) throw new Error("siltdb internal error: commit of a record not at the end of the group");
