@@ -17,7 +17,6 @@ export interface DenoNamespace {
     append?: boolean;
     create?: boolean;
     createNew?: boolean;
-    truncate?: boolean;
   }): DenoFile;
   readDirSync(path: string): Iterable<{ name: string; isFile: boolean; isDirectory: boolean }>;
   mkdirSync(path: string, options?: { recursive?: boolean }): void;
@@ -39,7 +38,6 @@ export interface DenoFile {
   writeSync(data: Uint8Array): number;
   syncData(): Promise<void>;
   sync(): Promise<void>;
-  truncateSync(len?: number): void;
   statSync(): { size: number; ino: number | null };
   /** Deno 2.7 and later. */
   tryLockSync?(exclusive?: boolean): boolean;

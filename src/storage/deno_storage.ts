@@ -75,16 +75,6 @@ class DenoStorageFile implements StorageFile {
     }
   }
 
-  async truncate(size: number): Promise<void> {
-    try {
-      this.#handle().truncateSync(size);
-      this.#size = size;
-    } catch (err) {
-      throw ioError("truncate", this.path, err);
-    }
-    await this.sync();
-  }
-
   close(): void {
     const file = this.#file;
     this.#file = undefined;

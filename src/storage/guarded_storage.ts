@@ -44,14 +44,6 @@ export function guardStorage(fs: Storage, lock: StorageLock): Storage {
       }
       return file.sync();
     },
-    truncate(size) {
-      try {
-        check(file.path);
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      return file.truncate(size);
-    },
     close: () => file.close(),
   });
   return {

@@ -20,7 +20,7 @@ import { ioError } from "../_runtime.ts";
 import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
 
 /** An operation a fault can be injected into. */
-export type FaultOp = "open" | "read" | "append" | "sync" | "truncate" | "rename" | "remove" | "syncDir" | "list";
+export type FaultOp = "open" | "read" | "append" | "sync" | "rename" | "remove" | "syncDir" | "list";
 
 /** A fault to inject: the next matching operations fail. */
 export interface Fault {
@@ -61,8 +61,6 @@ class MemNode {
   data = new Uint8Array(64);
   length = 0;
   durable = new Uint8Array(0);
-  /** True when the file was cut below its durable length since the last sync. */
-  cutBelowDurable = false;
 
   bytes(): Uint8Array {
     return this.data.subarray(0, this.length);
@@ -82,14 +80,13 @@ class MemNode {
 
   sync(): void {
     this.durable = this.bytes().slice();
-    this.cutBelowDurable = false;
   }
 
   restore(fate: UnsyncedFate, random: () => number): void {
     const current = this.bytes();
     const durable = this.durable;
     let extra: Uint8Array = new Uint8Array(0);
-    if (!this.cutBelowDurable && current.length > durable.length) {
+    if (current.length > durable.length) {
       const unsynced = current.subarray(durable.length);
       const some = () => Math.floor(random() * (unsynced.length + 1));
       if (fate === "keep") extra = unsynced;
@@ -169,21 +166,6 @@ class MemFile implements StorageFile {
     try {
       const node = this.#check();
       this.storage.fault("sync", this.path);
-      node.sync();
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  truncate(size: number): Promise<void> {
-    try {
-      const node = this.#check();
-      this.storage.fault("truncate", this.path);
-      if (size < node.length) {
-        node.length = size;
-        if (size < node.durable.length) node.cutBelowDurable = true;
-      }
       node.sync();
       return Promise.resolve();
     } catch (err) {

@@ -66,16 +66,6 @@ class NodeFile implements StorageFile {
     );
   }
 
-  async truncate(size: number): Promise<void> {
-    try {
-      fs.ftruncateSync(this.#fd, size);
-      this.#size = size;
-    } catch (err) {
-      throw ioError("truncate", this.path, err);
-    }
-    await this.sync();
-  }
-
   close(): void {
     if (this.#fd < 0) return;
     try {

@@ -45,8 +45,6 @@ export interface StorageFile {
   appendSync(data: Uint8Array): void;
   /** Makes every appended byte durable (fdatasync). */
   sync(): Promise<void>;
-  /** Cuts the file to `size` bytes, durably. */
-  truncate(size: number): Promise<void>;
   /** Releases the handle. Idempotent. */
   close(): void;
 }
