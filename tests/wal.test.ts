@@ -132,6 +132,40 @@ test("zeros to the end of the file, from a record's start or a sector boundary i
   assert.equal(got.validEnd, last);
 });
 
+test("regression (simulation): zeroed sectors right after zero bytes of the record are still a torn tail", async () => {
+  // Found by the simulation: the last record's bytes just before the sector
+  // boundary were zeros themselves, so the run of zeros to the end of the
+  // file started before the boundary, and the store would not open.
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const records = sampleRecords(12);
+  const { image, offsets } = logImage(records);
+  const last = offsets[11];
+  const boundary = Math.ceil((last + RECORD_HEADER_SIZE + 1) / 512) * 512;
+  assert.ok(boundary < image.length - 8);
+  const unwritten = image.slice();
+  unwritten.fill(0, boundary - 6); // six genuine zero bytes, then unwritten sectors
+  const got = replayAll(await fileWith(fs, "/db/000001.log", unwritten));
+  assert.equal(got.records, 11);
+  assert.equal(got.validEnd, last);
+  // A log whose sectors were all left unwritten is an empty torn log, whatever its length.
+  const zeros = replayAll(await fileWith(fs, "/db/000001.log", new Uint8Array(image.length)));
+  assert.equal(zeros.records, 0);
+  assert.equal(zeros.validEnd, 0);
+});
+
+test("a process crash keeps files and names not yet synced; a machine crash does not", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const file = fs.open("/db/000001.log", { create: true });
+  file.appendSync(logFileHeader());
+  fs.crash({ unsynced: "keep" });
+  assert.ok(fs.exists("/db/000001.log"), "the OS keeps a new file's name");
+  assert.equal(fs.readFile("/db/000001.log").length, LOG_HEADER_SIZE);
+  fs.crash();
+  assert.ok(!fs.exists("/db/000001.log"), "its directory entry was never synced");
+});
+
 test("regression: a damaged complete last record is CORRUPTION, not a torn tail (every bit of it)", async () => {
   // Format 1 took a flipped length bit in the last record for a record cut
   // short and dropped it without a word: a synced write could vanish.
