@@ -261,7 +261,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         bufferWrites: o.bufferWrites,
         maxImmutable: MAX_IMMUTABLE,
         onTrap: (err) => this.#onTrap(err, "a write"),
-      }, { memtable: state.memtable, memtableLog: state.memtableLog, log: state.log!, logNumber: state.logNumber, lastSequence: state.lastSequence });
+      }, { ...state, log: state.log! });
     }
     this.#versions.onVersionReleased = () => {
       if (this.#state === "open") this.#scheduler.removeObsoleteFiles();
@@ -432,8 +432,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     dv.setUint8(payload + BATCH_HEADER_SIZE, kind);
     dv.setUint32(payload + BATCH_HEADER_SIZE + 1, keyLen, true);
     dv.setUint32(payload + 8, 1, true);
-    if (this.#admission.mustWait()) return this.#admission.enqueue(bytes().slice(payload, end), 1, sync);
-    return this.#admission.pace(writes.commit(record, end - payload, 1, sync));
+    return this.#commitRecord(record, end - payload, 1, sync);
   }
 
   #commitEntries(entries: Uint8Array, count: number, options: WriteOptions | undefined): Promise<void> {
@@ -443,35 +442,42 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       const writes = this.#writes!;
       if (count === 0) return sync ? writes.drain().then(() => writes.wal.sync()) : Promise.resolve();
       const payloadLen = BATCH_HEADER_SIZE + entries.length;
-      if (this.#admission.mustWait()) {
-        const payload = new Uint8Array(payloadLen);
-        payload.set(entries, BATCH_HEADER_SIZE);
-        new DataView(payload.buffer).setUint32(8, count, true);
-        return this.#admission.enqueue(payload, count, sync);
-      }
       const record = writes.reserve(RECORD_OVERHEAD + payloadLen);
       bytes().set(entries, record + RECORD_HEADER_SIZE + BATCH_HEADER_SIZE);
       view().setUint32(record + RECORD_HEADER_SIZE + 8, count, true);
-      return this.#admission.pace(writes.commit(record, payloadLen, count, sync));
+      return this.#commitRecord(record, payloadLen, count, sync);
     } catch (err) {
       return Promise.reject(this.#trapped(err, "a batch"));
     }
   }
 
+  /**
+   * Commits the record encoded at `record` (from reserve(), its batch
+   * payload in place), or, while writes must wait, queues a copy of the payload.
+   */
+  #commitRecord(record: number, payloadLen: number, count: number, sync: boolean): Promise<void> {
+    const payload = record + RECORD_HEADER_SIZE;
+    if (this.#admission.mustWait()) return this.#admission.enqueue(bytes().slice(payload, payload + payloadLen), count, sync);
+    return this.#admission.pace(this.#writes!.commit(record, payloadLen, count, sync));
+  }
+
   /** Commits a queued write, now that there is room. */
   #commitQueued(w: QueuedWrite): Promise<void> {
-    this.#checkWritable();
-    const writes = this.#writes!;
-    const record = writes.reserve(RECORD_OVERHEAD + w.payload.length);
-    bytes().set(w.payload, record + RECORD_HEADER_SIZE);
-    return writes.commit(record, w.payload.length, w.count, w.sync);
+    try {
+      this.#checkWritable();
+      const writes = this.#writes!;
+      const record = writes.reserve(RECORD_OVERHEAD + w.payload.length);
+      bytes().set(w.payload, record + RECORD_HEADER_SIZE);
+      return writes.commit(record, w.payload.length, w.count, w.sync);
+    } catch (err) {
+      throw this.#trapped(err, "a write");
+    }
   }
 
   /** Lets queued writes in while there is room, or fails them after a background error. */
   #drainQueue(): void {
     if (this.#state !== "open" || this.#writes === undefined) return;
-    const failure = this.#scheduler.error;
-    if (failure === undefined) {
+    if (this.#scheduler.error === undefined) {
       try {
         this.#writes.maybeFreeze(); // a flush may have made room
       } catch {

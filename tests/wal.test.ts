@@ -154,7 +154,7 @@ test("regression (simulation): zeroed sectors right after zero bytes of the reco
   assert.equal(zeros.validEnd, 0);
 });
 
-test("a process crash keeps files and names not yet synced; a machine crash does not", async () => {
+test("a process crash keeps files and names not yet synced; a machine crash does not", () => {
   const fs = new MemoryStorage();
   fs.mkdir("/db");
   const file = fs.open("/db/000001.log", { create: true });

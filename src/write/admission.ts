@@ -13,7 +13,7 @@
 // The time writes spend waiting and slowed is the stall time.
 
 /** Every this many writes, one is delayed while L0 is at the slowdown trigger. */
-export const SLOWDOWN_EVERY = 16;
+const SLOWDOWN_EVERY = 16;
 /** Every this many writes, one yields to the event loop while background work runs. */
 const YIELD_EVERY = 128;
 

@@ -142,15 +142,10 @@ export class CommitPipeline {
     if (this.lastSequence + count > MAX_SEQUENCE) throw new SiltError("INVALID_ARGUMENT", "sequence numbers are exhausted");
     const sequence = this.lastSequence + 1;
     const buffered = this.#ctx.bufferWrites;
-    let sealed: number;
-    try {
-      sealed = buffered
-        ? core.recordCommit(this.mem.mt.ptr, record, payloadLength, sequence)
-        : core.recordStamp(record, payloadLength, sequence);
-    } catch (err) {
-      if (isTrap(err)) this.#ctx.onTrap(err);
-      throw err;
-    }
+    // A trap here reaches the caller, which closes the database (Db.#trapped).
+    const sealed = buffered
+      ? core.recordCommit(this.mem.mt.ptr, record, payloadLength, sequence)
+      : core.recordStamp(record, payloadLength, sequence);
     if (sealed !== count) throw new Error("siltdb internal error: the core rejected a write batch it was given");
     this.lastSequence += count;
     if (buffered) this.visibleSequence = this.lastSequence;

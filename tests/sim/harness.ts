@@ -185,6 +185,13 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     failed = false;
   };
 
+  /** A clean close (if it finishes, every write issued before it is durable), then a reopen as after a crash of the process. */
+  const closeAndReopen = async () => {
+    const before = history.issued;
+    if (await timed(db.close().then(() => true, () => false), "close")) history.markDurable(before);
+    await afterCrash("process"); // a failed close leaves what the OS had
+  };
+
   const crash = async () => {
     const fate = pick<UnsyncedFate>(["drop", "keep", "keep", "prefix", "zeros", "sectors"]);
     report.crashes++;
@@ -232,9 +239,7 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
         // resume() may fail (a fault we cleared raced it): fall back to a reopen
       }
     }
-    const closed = await timed(db.close().then(() => true, () => false), "close");
-    if (closed) history.markDurable(history.issued);
-    await afterCrash("process"); // a failed close leaves what the OS had
+    await closeAndReopen();
   };
 
   for (; report.ops < opCount; report.ops++) {
@@ -299,11 +304,7 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
       } else if (op < 82) {
         step("close and reopen");
         await quiesce();
-        const before = history.issued;
-        const closed = await timed(db.close().then(() => true, () => false), "close");
-        if (closed) history.markDurable(before);
-        else failed = true;
-        await afterCrash("process");
+        await closeAndReopen();
       } else if (op < 94) {
         const ops: FaultOp[] = ["open", "read", "append", "append", "sync", "sync", "rename", "remove", "syncDir", "list"];
         const paths = [undefined, /\.log$/, /\.sst\.tmp$/, /MANIFEST/, /CURRENT/];
@@ -332,12 +333,7 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
   fs.clearFaults();
   fs.capacity = Infinity;
   if (!failed && db.stats().backgroundError === undefined) checkExact("at the end");
-  const before = history.issued;
-  const closed = await timed(db.close().then(() => true, () => false), "close");
-  if (closed) history.markDurable(before);
-  fs.clearFaults();
-  fs.capacity = Infinity;
-  await afterCrash("process");
+  await closeAndReopen();
   await db.close();
   return report;
 }
