@@ -165,18 +165,56 @@ export function compareInternal(a: usize, alen: u32, userKey: usize, userKeyLen:
   return t > trailer ? -1 : t < trailer ? 1 : 0;
 }
 
+// Set by compareRestart when a restart entry is malformed.
+let restartBad = false;
+
+/**
+ * Compares the key of restart entry i, in place (a restart entry stores its
+ * key whole), with the internal key (userKey, trailer). Sets restartBad and
+ * returns 0 when the entry is malformed.
+ */
+function compareRestart(bi: usize, i: u32, userKey: usize, userKeyLen: u32, trailer: u64): i32 {
+  const limit = <usize>load<u32>(bi, 4);
+  const p = restartAt(bi, i);
+  if (p >= limit) {
+    restartBad = true;
+    return 0;
+  }
+  let q = getVarint(p, limit);
+  if (q == 0 || varintValue != 0) {
+    restartBad = true;
+    return 0;
+  }
+  q = getVarint(q, limit);
+  const keyLen = varintValue;
+  if (q == 0 || keyLen < 8 || <u64>q + keyLen > <u64>limit) {
+    restartBad = true;
+    return 0;
+  }
+  q = getVarint(q, limit); // the value length: skipped
+  if (q == 0) {
+    restartBad = true;
+    return 0;
+  }
+  return compareInternal(q, <u32>keyLen, userKey, userKeyLen, trailer);
+}
+
 /**
  * Moves to the first entry at or after the internal key (userKey, trailer);
  * invalid if every entry is before it. For blocks whose keys carry trailers.
+ * The binary search over restart points compares keys where they lie; only
+ * the entries walked after the last restart before the target are decoded.
  */
 export function biSeek(bi: usize, userKey: usize, userKeyLen: u32, trailer: u64): bool {
   // Binary search for the last restart whose key is before the target.
+  restartBad = false;
   let lo: u32 = 0;
   let hi: u32 = load<u32>(bi, 8) - 1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (!decodeRestart(bi, mid)) return false;
-    if (compareInternal(biKey(bi), biKeyLength(bi), userKey, userKeyLen, trailer) < 0) lo = mid;
+    const c = compareRestart(bi, mid, userKey, userKeyLen, trailer);
+    if (restartBad) return biCorrupt(bi);
+    if (c < 0) lo = mid;
     else hi = mid - 1;
   }
   if (!decodeRestart(bi, lo)) return false;

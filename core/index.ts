@@ -7,17 +7,22 @@
 // needs BigInt.
 //
 // Result area (RESULT, 32 bytes):
-//   +0 u32 value pointer   +4 u32 value length      (mtGet, tableBlockGet)
-//   +8 f64 block offset    +16 f64 block size       (tableIndexSeek)
+//   +0 u32 value pointer   +4 u32 value length      (mtGet, dbGet)
+//   +8 f64 block offset    +16 f64 block size       (dbGet)
+//   +24 u32 file number                             (dbGet)
 
 import { batchApply, recordHeaderOk, recordPayloadOk, recordSeal, recordSealAndApply, recordsApply, recordStampAndSeal } from "./write_batch";
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
 import { tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
-import { blockEntryCount, blockGet, blockVerify, filterMayContain, indexSeek } from "./table_reader";
+import { blockEntryCount, blockVerify } from "./table_reader";
+import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits, bcInsert, bcLookup, bcMisses, bcPin, bcUnpin } from "./block_cache";
+import { pointGet } from "./point_get";
+import { rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
+import { xxh64 } from "./xxhash64";
 import { iterFill, iterFree, iterNew, iterStatus } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
 import { ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
-import { memSourceNew, runBlockOffset, runBlockSize, runFile, runProvideBlock, runProvideIndex, runSourceNew, srcState } from "./sources";
+import { memSourceNew, runBlockOffset, runBlockSize, runFile, runFileNumber, runProvideBlock, runProvideCached, runProvideIndex, runProvideTable, runSourceNew, runSourceOfLevel, srcState } from "./sources";
 import {
   mtBytesUsed, mtCount, mtFind, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
   nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen,
@@ -61,6 +66,11 @@ export function crc32c(ptr: usize, len: usize): u32 { return crc32cExtend(0, ptr
 export function crcMask(crc: u32): u32 { return maskCrc(crc); }
 /** Inverse of crcMask. */
 export function crcUnmask(masked: u32): u32 { return unmaskCrc(masked); }
+
+/** Low 32 bits of XXH64 of len bytes at ptr: the table checksum. */
+export function checksum32(ptr: usize, len: usize): u32 { return <u32>xxh64(ptr, len); }
+/** High 32 bits of XXH64 (with checksum32, the whole hash; for tests). */
+export function xxh64High(ptr: usize, len: usize): u32 { return <u32>(xxh64(ptr, len) >> 32); }
 
 // ---- memtable -------------------------------------------------------------
 
@@ -132,7 +142,7 @@ export function recordPayloadVerify(record: usize, payloadLen: usize): bool { re
 
 // ---- iterators ------------------------------------------------------------------
 
-export { memSourceNew, runSourceNew, srcState, runFile, runBlockOffset, runBlockSize, runProvideIndex, runProvideBlock };
+export { memSourceNew, runSourceNew, runSourceOfLevel, srcState, runFile, runFileNumber, runBlockOffset, runBlockSize, runProvideIndex, runProvideBlock, runProvideTable, runProvideCached };
 export { iterFill, iterFree, iterStatus };
 
 /**
@@ -163,16 +173,21 @@ export function tbAddEntry(tb: usize, key: usize, keyLen: u32, sequence: f64, ki
 
 // ---- table reading ---------------------------------------------------------------
 
-export { blockVerify, filterMayContain, blockEntryCount };
+export { blockVerify, blockEntryCount };
 
-/** Index lookup: 1 with the data block handle at RESULT +8/+16, 0 past the end, -1 malformed. */
-export function tableIndexSeek(index: usize, len: u32, key: usize, keyLen: u32, sequence: f64): i32 {
-  return indexSeek(index, len, key, keyLen, (<u64>sequence << 8) | 0xff, RESULT + 8);
-}
+// ---- point lookups and the block cache -------------------------------------------
 
-/** Data block lookup as of sequence: 1 found (value at RESULT +0/+4), 2 deleted, 0 absent, -1 malformed. */
-export function tableBlockGet(block: usize, len: u32, key: usize, keyLen: u32, sequence: f64): i32 {
-  return blockGet(block, len, key, keyLen, (<u64>sequence << 8) | 0xff, RESULT);
+export { rsNew, rsFree, rsCache, rsSetMemtables, rsSetVersion, rsVersion, rsAddTable, rsRemoveTable, rsBloomChecked, rsBloomUseful, tableNew, tableRelease };
+export { bcLookup, bcInsert, bcBlock, bcBlockSize, bcPin, bcUnpin, bcForgetFile, bcClear, bcHits, bcMisses, bcBytes, bcBlocks };
+
+/**
+ * The whole point lookup (point_get.ts): 1 found (value at RESULT +0/+4),
+ * 2 deleted, 0 absent, 3 needs table RESULT+24, 4 needs block (file +24,
+ * offset +8, size +16), 5/6 malformed index/data block. resume: go on
+ * where the previous call stopped (after providing the table or block).
+ */
+export function dbGet(rs: usize, key: usize, keyLen: u32, sequence: f64, resume: bool): i32 {
+  return pointGet(rs, key, keyLen, sequence, RESULT, resume);
 }
 
 // ---- compaction ------------------------------------------------------------------

@@ -1,11 +1,14 @@
 // Sources of internal entries for the merge iterator: a memtable, or a run
 // of table files (one L0 file, or all files of a level, in key order).
 //
-// A run source reads blocks that TypeScript provides: when it needs a file's
-// index block or a data block that is not loaded, it stops in a NEED state
-// naming what it needs, and the operation resumes inside the provide call.
-// So iterating costs no boundary crossing per entry, and all I/O stays in
-// TypeScript (which reads through its block cache).
+// A run source reads blocks that are already in linear memory. A source
+// bound to a read state (a scan's) takes a file's index from the open tables
+// and data blocks from the block cache (read_state.ts, block_cache.ts)
+// without leaving WebAssembly; when the table is not open or the block not
+// cached (or the source has no read state: a compaction's), it stops in a
+// NEED state naming what it needs, and the operation resumes inside the
+// provide call. So iterating costs no boundary crossing per entry, and all
+// I/O stays in TypeScript.
 //
 // Common header of every source:
 //   +0 u32 kind (1 memtable, 2 run)   +4 u32 state (below)   +8 u32 pending operation
@@ -14,15 +17,22 @@
 //
 // Run source (RUN_SIZE):
 //   +12 u32 file count
-//   +16 u32 file bounds: per file 16 bytes: u32 smallest key ptr, u32 len, u32 largest key ptr, u32 len
+//   +16 u32 files: FILE_SIZE records (read_state.ts): u32 file number, u32 smallest key ptr, u32 len,
+//       u32 largest key ptr, u32 len (internal keys)
 //   +20 i32 current file   +24 u32 index block iterator   +28 u32 data block iterator
 //   +32 u32 target user key (buffer)   +36 u32 file whose index is loaded (+1; 0 none)
 //   +40 u64 target trailer   +48 f64 requested block offset   +56 f64 requested block size
 //   +64 f64 loaded block offset (-1 none)
+//   +72 u32 packed version the files belong to (referenced; 0 = the source owns the files allocation)
+//   +76 u32 read state (0 = none: every index and block comes from TypeScript)
+//   +80 u32 table whose index is loaded (referenced; read state only)
+//   +84 u32 pinned cache entry of the loaded block (read state only; 0 none)
 
 import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biLast, biNew, biNext, biPrev, biSeek, biValue, biValueLength, compareInternal } from "./block_reader";
 import { bufAppend, bufData, bufFree, bufLength, bufNew, bufSetLength } from "./buffer";
 import { getVarint, varintValue } from "./coding";
+import { bcBlock, bcBlockSize, bcLookup, bcPin, bcUnpin } from "./block_cache";
+import { FILE_SIZE, rsCache, rsTable, tableIndex, tableIndexLength, tableRef, tableRelease, versionFileCount, versionFiles, versionRef, versionUnref } from "./read_state";
 import { mtFirst, mtLast, mtNext, mtPrev, mtSeek, nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
 
 export const KIND_MEMTABLE: u32 = 1;
@@ -40,7 +50,7 @@ const OP_FIRST: u32 = 3;
 const OP_LAST: u32 = 4;
 
 const MEM_SIZE: usize = 20;
-const RUN_SIZE: usize = 72;
+const RUN_SIZE: usize = 88;
 
 // @ts-ignore: decorator
 @inline export function srcKind(s: usize): u32 { return load<u32>(s); }
@@ -70,11 +80,30 @@ function memPlace(s: usize, t: usize): void {
 // ---- run source -------------------------------------------------------------
 
 /**
- * A source over `count` table files in key order. bounds holds, per file,
- * (smallest key ptr, len, largest key ptr, len) of internal keys; the run
- * takes ownership of the bounds allocation (one block holding keys too).
+ * A source over `count` table files in key order, described by FILE_SIZE
+ * records at files; the run takes ownership of the files allocation (one
+ * block holding keys too). Every index and block comes from TypeScript.
  */
-export function runSourceNew(count: u32, bounds: usize): usize {
+export function runSourceNew(count: u32, files: usize): usize {
+  return runNew(count, files);
+}
+
+/**
+ * A source over files of a read state's current packed version: level 0
+ * file `first` alone, or every file of a deeper level (first ignored). It
+ * takes indexes from the open tables and blocks from the block cache.
+ */
+export function runSourceOfLevel(rs: usize, version: usize, level: u32, first: u32): usize {
+  const s = level == 0
+    ? runNew(1, versionFiles(version, 0) + <usize>first * FILE_SIZE)
+    : runNew(versionFileCount(version, level), versionFiles(version, level));
+  versionRef(version);
+  store<u32>(s, <u32>version, 72);
+  store<u32>(s, <u32>rs, 76);
+  return s;
+}
+
+function runNew(count: u32, bounds: usize): usize {
   const s = heap.alloc(RUN_SIZE);
   memory.fill(s, 0, RUN_SIZE);
   store<u32>(s, KIND_RUN);
@@ -92,7 +121,11 @@ export function runSourceNew(count: u32, bounds: usize): usize {
 /** Frees a source (any kind). */
 export function srcFree(s: usize): void {
   if (srcKind(s) == KIND_RUN) {
-    heap.free(<usize>load<u32>(s, 16));
+    const version = <usize>load<u32>(s, 72);
+    if (version != 0) versionUnref(version);
+    else heap.free(<usize>load<u32>(s, 16));
+    dropTable(s);
+    dropBlock(s);
     biFree(<usize>load<u32>(s, 24));
     biFree(<usize>load<u32>(s, 28));
     bufFree(<usize>load<u32>(s, 32));
@@ -100,8 +133,9 @@ export function srcFree(s: usize): void {
   heap.free(s);
 }
 
-/** The run's current file index (what NEED_INDEX asks for). */
+/** The run's current file index (what NEED_INDEX asks for), and its file number. */
 export function runFile(s: usize): i32 { return load<i32>(s, 20); }
+export function runFileNumber(s: usize): u32 { return load<u32>(<usize>load<u32>(s, 16) + <usize>load<i32>(s, 20) * FILE_SIZE); }
 /** Offset and size of the data block NEED_BLOCK asks for. */
 export function runBlockOffset(s: usize): f64 { return load<f64>(s, 48); }
 export function runBlockSize(s: usize): f64 { return load<f64>(s, 56); }
@@ -113,7 +147,21 @@ export function runBlockSize(s: usize): f64 { return load<f64>(s, 56); }
 // @ts-ignore: decorator
 @inline function fileCount(s: usize): i32 { return <i32>load<u32>(s, 12); }
 // @ts-ignore: decorator
-@inline function bound(s: usize, file: i32, field: usize): usize { return <usize>load<u32>(<usize>load<u32>(s, 16) + (<usize>file << 4) + field); }
+@inline function fileField(s: usize, file: i32, field: usize): u32 { return load<u32>(<usize>load<u32>(s, 16) + <usize>file * FILE_SIZE + field); }
+
+/** Lets go of the referenced table (read state sources). */
+function dropTable(s: usize): void {
+  const t = <usize>load<u32>(s, 80);
+  if (t != 0) tableRelease(t);
+  store<u32>(s, 0, 80);
+}
+
+/** Unpins the loaded cached block (read state sources). */
+function dropBlock(s: usize): void {
+  const entry = load<u32>(s, 84);
+  if (entry != 0) bcUnpin(rsCache(<usize>load<u32>(s, 76)), entry);
+  store<u32>(s, 0, 84);
+}
 
 function setTarget(s: usize, userKey: usize, userKeyLen: u32, trailer: u64): void {
   const target = <usize>load<u32>(s, 32);
@@ -128,9 +176,12 @@ function requestIndex(s: usize, file: i32, op: u32): void {
   store<u32>(s, op, 8);
   if (load<u32>(s, 36) == <u32>(file + 1)) {
     continueWithIndex(s);
-  } else {
-    setState(s, NEED_INDEX);
+    return;
   }
+  const rs = <usize>load<u32>(s, 76);
+  const t = rs != 0 ? rsTable(rs, fileField(s, file, 0)) : 0;
+  if (t != 0) runProvideTable(s, t);
+  else setState(s, NEED_INDEX);
 }
 
 /** Asks for the data block the index iterator points at (continues at once if loaded). */
@@ -147,12 +198,21 @@ function requestBlock(s: usize, op: u32): void {
   store<u32>(s, op, 8);
   if (load<f64>(s, 64) == offset) {
     continueWithBlock(s);
-  } else {
-    setState(s, NEED_BLOCK);
+    return;
   }
+  const rs = <usize>load<u32>(s, 76);
+  if (rs != 0) {
+    const entry = bcLookup(rsCache(rs), fileField(s, load<i32>(s, 20), 0), offset);
+    if (entry != 0) {
+      bcPin(rsCache(rs), entry);
+      runProvideCached(s, entry);
+      return;
+    }
+  }
+  setState(s, NEED_BLOCK);
 }
 
-/** TypeScript provides the index block of the current file. */
+/** TypeScript provides the index block of the current file (sources without a read state). */
 export function runProvideIndex(s: usize, index: usize, len: u32): void {
   if (!biInit(indexIter(s), index, len)) { setState(s, CORRUPT); return; }
   store<u32>(s, <u32>(load<i32>(s, 20) + 1), 36);
@@ -160,11 +220,27 @@ export function runProvideIndex(s: usize, index: usize, len: u32): void {
   continueWithIndex(s);
 }
 
-/** TypeScript provides the requested data block. */
+/** The current file's open table (read state sources): the source references it while it reads its index. */
+export function runProvideTable(s: usize, t: usize): void {
+  tableRef(t);
+  dropTable(s);
+  store<u32>(s, <u32>t, 80);
+  runProvideIndex(s, tableIndex(t), tableIndexLength(t));
+}
+
+/** TypeScript provides the requested data block (sources without a read state). */
 export function runProvideBlock(s: usize, block: usize, len: u32): void {
   if (!biInit(dataIter(s), block, len)) { setState(s, CORRUPT); return; }
   store<f64>(s, load<f64>(s, 48), 64);
   continueWithBlock(s);
+}
+
+/** The requested block as a pinned cache entry (read state sources): the source takes over the pin. */
+export function runProvideCached(s: usize, entry: u32): void {
+  dropBlock(s);
+  store<u32>(s, entry, 84);
+  const cache = rsCache(<usize>load<u32>(s, 76));
+  runProvideBlock(s, bcBlock(cache, entry), bcBlockSize(cache, entry));
 }
 
 function continueWithIndex(s: usize): void {
@@ -253,7 +329,7 @@ export function srcSeekGE(s: usize, userKey: usize, userKeyLen: u32, trailer: u6
   let hi: i32 = fileCount(s);
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareInternal(bound(s, mid, 8), load<u32>(<usize>load<u32>(s, 16) + (<usize>mid << 4) + 12), userKey, userKeyLen, trailer) < 0) lo = mid + 1;
+    if (compareInternal(<usize>fileField(s, mid, 12), fileField(s, mid, 16), userKey, userKeyLen, trailer) < 0) lo = mid + 1;
     else hi = mid;
   }
   if (lo >= fileCount(s)) { setState(s, EXHAUSTED); return; }
@@ -274,7 +350,7 @@ export function srcSeekLT(s: usize, userKey: usize, userKeyLen: u32, trailer: u6
   let hi: i32 = fileCount(s);
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (compareInternal(bound(s, mid, 0), load<u32>(<usize>load<u32>(s, 16) + (<usize>mid << 4) + 4), userKey, userKeyLen, trailer) < 0) lo = mid + 1;
+    if (compareInternal(<usize>fileField(s, mid, 4), fileField(s, mid, 8), userKey, userKeyLen, trailer) < 0) lo = mid + 1;
     else hi = mid;
   }
   if (lo == 0) { setState(s, EXHAUSTED); return; }

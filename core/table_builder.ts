@@ -10,7 +10,7 @@
 //   properties block, trailer        (fixed layout below)
 //   footer (64 bytes)
 //
-//   block trailer (5 bytes): u8 type (0 = stored as is) | u32 masked CRC-32C of block + type
+//   block trailer (5 bytes): u8 type (0 = stored as is) | u32 checksum: low 32 bits of XXH64 of block + type
 //   handle (in the index): varint64 offset | varint64 size (without trailer)
 //
 // Properties block:
@@ -22,7 +22,7 @@
 // Footer (64 bytes, at the end of the file):
 //   +0 u64 filter offset  +8 u64 filter size (0: no filter)
 //   +16 u64 index offset  +24 u64 index size  +32 u64 properties offset  +40 u64 properties size
-//   +48 u32 table format version (1)  +52 u32 masked CRC-32C of bytes [0, 52)  +56 magic "SILTSST\n"
+//   +48 u32 table format version (2)  +52 u32 checksum (low 32 bits of XXH64) of bytes [0, 52)  +56 magic "SILTSST\n"
 //
 // Builder state (heap, TB_SIZE bytes):
 //   +0 data block builder  +4 index block builder  +8 staging buffer  +12 key hashes (u32s)
@@ -35,13 +35,13 @@ import { bbAdd, bbCount, bbFinish, bbFinishedLength, bbFree, bbLastKey, bbLastKe
 import { bloomBuild } from "./bloom";
 import { bufAppend, bufAppendU32, bufAppendU64, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
 import { compareBytes, putVarint64 } from "./coding";
-import { crc32cExtend, maskCrc } from "./crc32c";
 import { hashKey } from "./hash_index";
+import { blockChecksum } from "./xxhash64";
 import { mtNext, nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
 
 const TB_SIZE: usize = 144;
 export const FOOTER_SIZE: usize = 64;
-export const TABLE_FORMAT_VERSION: u32 = 1;
+export const TABLE_FORMAT_VERSION: u32 = 2;
 export const TABLE_MAGIC: u64 = 0x0a545353544c4953; // "SILTSST\n" little-endian
 const STAT_ENTRIES: usize = 48;
 const STAT_DELETIONS: usize = 56;
@@ -85,12 +85,12 @@ export function tbFree(tb: usize): void {
 function emitBlock(tb: usize, block: usize, len: u32): u64 {
   const stage = field(tb, 8);
   const offset = load<u64>(tb, 40);
+  const start = bufLength(stage);
   bufAppend(stage, block, len);
   const typeAt = bufReserve(stage, 1);
   store<u8>(typeAt, 0);
   bufSetLength(stage, bufLength(stage) + 1);
-  const crc = crc32cExtend(crc32cExtend(0, block, len), typeAt, 1);
-  bufAppendU32(stage, maskCrc(crc));
+  bufAppendU32(stage, blockChecksum(bufData(stage) + <usize>start, <usize>len + 1));
   store<u64>(tb, offset + <u64>len + 5, 40);
   return offset;
 }
@@ -203,7 +203,7 @@ export function tbFinish(tb: usize): void {
   store<u64>(footer, propsOffset, 32);
   store<u64>(footer, <u64>propsSize, 40);
   store<u32>(footer, TABLE_FORMAT_VERSION, 48);
-  store<u32>(footer, maskCrc(crc32cExtend(0, footer, 52)), 52);
+  store<u32>(footer, blockChecksum(footer, 52), 52);
   store<u64>(footer, TABLE_MAGIC, 56);
   bufSetLength(stage, bufLength(stage) + <u32>FOOTER_SIZE);
   store<u64>(tb, load<u64>(tb, 40) + <u64>FOOTER_SIZE, 40);

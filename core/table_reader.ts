@@ -1,26 +1,20 @@
 // Point reads inside a table whose blocks are already in linear memory:
-// checksum verification, bloom check, index seek, data block lookup. The
-// file I/O and the block cache are TypeScript (src/table/).
+// checksum verification, index seek, data block lookup (point_get.ts puts
+// them together with the bloom filter and the block cache). The file I/O is
+// TypeScript (src/table/).
 
 import { biCorrupted, biFirst, biInit, biKey, biKeyLength, biNew, biNext, biSeek, biTrailer, biValue, biValueLength } from "./block_reader";
-import { bloomMayMatch } from "./bloom";
 import { compareBytes, getVarint, varintValue } from "./coding";
-import { crc32cExtend, maskCrc } from "./crc32c";
-import { hashKey } from "./hash_index";
+import { blockChecksum } from "./xxhash64";
 
 // One block iterator reused by every point read (reads are not reentrant).
 const probe: usize = biNew();
 
-/** True when the 5-byte trailer after the block (type 0 + masked CRC) matches it. */
+/** True when the 5-byte trailer after the block (type 0 + checksum of block and type) matches it. */
 export function blockVerify(block: usize, len: u32): bool {
   const trailer = block + <usize>len;
   if (load<u8>(trailer) != 0) return false;
-  return load<u32>(trailer + 1) == maskCrc(crc32cExtend(0, block, <usize>len + 1));
-}
-
-/** False when the table's bloom filter says the user key is certainly absent. */
-export function filterMayContain(filter: usize, len: u32, userKey: usize, userKeyLen: u32): bool {
-  return bloomMayMatch(filter, len, hashKey(userKey, userKeyLen));
+  return load<u32>(trailer + 1) == blockChecksum(block, <usize>len + 1);
 }
 
 /**

@@ -53,6 +53,10 @@ export interface CoreExports {
   runBlockSize(source: number): number;
   runProvideIndex(source: number, index: number, len: number): void;
   runProvideBlock(source: number, block: number, len: number): void;
+  runSourceOfLevel(rs: number, version: number, level: number, first: number): number;
+  runFileNumber(source: number): number;
+  runProvideTable(source: number, table: number): void;
+  runProvideCached(source: number, entry: number): void;
   iterCreate(
     children: number,
     n: number,
@@ -92,10 +96,34 @@ export interface CoreExports {
   tbLargestKey(tb: number): number;
   tbLargestKeyLength(tb: number): number;
   blockVerify(block: number, len: number): number;
-  filterMayContain(filter: number, len: number, key: number, keyLen: number): number;
   blockEntryCount(block: number, len: number): number;
-  tableIndexSeek(index: number, len: number, key: number, keyLen: number, sequence: number): number;
-  tableBlockGet(block: number, len: number, key: number, keyLen: number, sequence: number): number;
+  checksum32(ptr: number, len: number): number;
+  xxh64High(ptr: number, len: number): number;
+  rsNew(cacheCapacity: number): number;
+  rsFree(rs: number): void;
+  rsCache(rs: number): number;
+  rsSetMemtables(rs: number, list: number, count: number): void;
+  rsSetVersion(rs: number, version: number): void;
+  rsAddTable(rs: number, table: number): void;
+  rsRemoveTable(rs: number, file: number): void;
+  rsBloomChecked(rs: number): number;
+  rsBloomUseful(rs: number): number;
+  tableNew(file: number, index: number, indexLen: number, filter: number, filterLen: number): number;
+  tableRelease(table: number): void;
+  rsVersion(rs: number): number;
+  bcLookup(cache: number, file: number, offset: number): number;
+  bcInsert(cache: number, file: number, offset: number, block: number, size: number): number;
+  bcBlock(cache: number, entry: number): number;
+  bcBlockSize(cache: number, entry: number): number;
+  bcPin(cache: number, entry: number): void;
+  bcUnpin(cache: number, entry: number): void;
+  bcForgetFile(cache: number, file: number): void;
+  bcClear(cache: number): void;
+  bcHits(cache: number): number;
+  bcMisses(cache: number): number;
+  bcBytes(cache: number): number;
+  bcBlocks(cache: number): number;
+  dbGet(rs: number, key: number, keyLen: number, sequence: number, resume: number): number;
 }
 
 function decodeBase64(text: string): Uint8Array {
@@ -193,12 +221,12 @@ const POOL_MIN = runtime === "bun" ? Infinity : runtime === "node" ? 65 : 0;
 let slab = new Uint8Array(SLAB_SIZE);
 let slabUsed = 0;
 
-/** The masked CRC-32C of data (as stored on disk). */
-export function maskedCrc(data: Uint8Array): number {
+/** The table checksum of data (low 32 bits of XXH64, as stored on disk). */
+export function tableChecksum(data: Uint8Array): number {
   const ptr = core.bufferAlloc(Math.max(1, data.length));
   try {
     bytes().set(data, ptr);
-    return core.crcMask(core.crc32c(ptr, data.length)) >>> 0;
+    return core.checksum32(ptr, data.length) >>> 0;
   } finally {
     core.bufferFree(ptr);
   }

@@ -34,9 +34,9 @@ import { hasDatabase, type Recovered, recover } from "./recovery.ts";
 import { Snapshot, type SnapshotReader } from "./snapshot.ts";
 import { joinPath, type StorageLock } from "./storage/storage.ts";
 import { guardStorage } from "./storage/guarded_storage.ts";
-import { BlockCache } from "./table/block_cache.ts";
+import type { BlockCache } from "./table/block_cache.ts";
 import { TableCache } from "./table/table_cache.ts";
-import type { ReadCounters } from "./table/table_reader.ts";
+import { PointReader } from "./read/get.ts";
 import { LOCK_FILE, logFileName } from "./version/file_names.ts";
 import type { FileMeta } from "./version/version_edit.ts";
 import type { VersionSet } from "./version/version_set.ts";
@@ -208,7 +208,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #snapshots = new Set<Snapshot<K, V>>();
   #tables: TableCache;
   #blocks: BlockCache;
-  #counters: ReadCounters = { bloomUseful: 0, bloomChecked: 0 };
+  #point: PointReader;
   #listeners: Record<DbEvent, Set<(err: SiltError) => void>> = { error: new Set(), warning: new Set() };
   #batchTarget: BatchTarget;
   #scanSource: ScanSource;
@@ -223,7 +223,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#lock = lock;
     this.#versions = state.versions;
     this.#tables = new TableCache(o.fs, path, MAX_OPEN_TABLES);
-    this.#blocks = new BlockCache(o.blockCacheSize);
+    this.#point = new PointReader(o.blockCacheSize, this.#tables);
+    this.#tables.register(this.#point.rs);
+    this.#blocks = this.#point.blocks;
     // A worker reaches only the real file system, through the runtime's default storage.
     const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
     const inline = new InlineExecutor(o.fs, path);
@@ -524,51 +526,15 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     const k = this.#keys.encode(key, "key");
     checkedSize(k, this.#o.maxKeySize, "key", "maxKeySize");
     try {
+      this.#point.update(this.#activeMemtable(), this.#scheduler.immutables, this.#versions.current.levels);
       const ptr = scratch(maxEncodedLength(k));
-      const len = writeData(ptr, k);
-      // Memtables, newest first: the first version found decides.
-      let found = this.#activeMemtable().mt.lookupAt(ptr, len, sequence);
-      const imm = this.#scheduler.immutables;
-      for (let i = 0; found === Lookup.Absent && i < imm.length; i++) found = imm[i].mt.lookupAt(ptr, len, sequence);
-      if (found === Lookup.Found) return this.#values.decode(valueAt(), valueLength()) as V;
-      if (found === Lookup.Deleted) return undefined;
-      return this.#getFromTables(ptr, len, sequence);
+      return this.#point.get(ptr, writeData(ptr, k), sequence, this.#decodeValue);
     } catch (err) {
       throw this.#trapped(err, "a read");
     }
   }
 
-  /** Reads the key (len bytes at ptr) from the tables: L0 newest first, then one file per level. */
-  #getFromTables(ptr: number, len: number, sequence: number): V | undefined {
-    const version = this.#versions.current;
-    const userKey = bytes().slice(ptr, ptr + len);
-    const decode = (p: number, n: number) => this.#values.decode(p, n) as V;
-    for (const file of version.levels[0]) {
-      if (compareUserKeys(userKey, userKeyOf(file.smallest)) < 0 || compareUserKeys(userKey, userKeyOf(file.largest)) > 0) continue;
-      const result = this.#tableGet(file, ptr, len, sequence, decode);
-      if (result !== undefined) return result === null ? undefined : result;
-    }
-    for (let level = 1; level < version.levels.length; level++) {
-      const files = version.levels[level];
-      // The first file whose largest key is at or after the key.
-      let lo = 0;
-      let hi = files.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (compareUserKeys(userKeyOf(files[mid].largest), userKey) < 0) lo = mid + 1;
-        else hi = mid;
-      }
-      if (lo === files.length || compareUserKeys(userKey, userKeyOf(files[lo].smallest)) < 0) continue;
-      const result = this.#tableGet(files[lo], ptr, len, sequence, decode);
-      if (result !== undefined) return result === null ? undefined : result;
-    }
-    return undefined;
-  }
-
-  #tableGet(file: FileMeta, ptr: number, len: number, sequence: number, decode: (p: number, n: number) => V): V | null | undefined {
-    // Synchronous: nothing can close the table before this returns.
-    return this.#tables.get(file.number).get(ptr, len, sequence, this.#blocks, decode, this.#counters);
-  }
+  #decodeValue = (ptr: number, len: number): V => this.#values.decode(ptr, len) as V;
 
   /**
    * An ordered scan of the current data (`for await`). It sees the data as of
@@ -605,17 +571,15 @@ export class Db<K = Uint8Array, V = Uint8Array> {
 
   /** The memtables and table files a new reader sees, referenced until released. */
   #acquireView(): ReadView {
-    const handles = [this.#activeMemtable(), ...this.#scheduler.immutables];
+    const handles = this.#refreshReadState();
     for (const h of handles) h.refs++;
     const version = this.#versions.current.ref();
-    const runs: FileMeta[][] = version.levels[0].map((f) => [f]);
-    for (let level = 1; level < version.levels.length; level++) {
-      if (version.levels[level].length > 0) runs.push([...version.levels[level]]);
-    }
     let released = false;
     return {
       memtables: handles.map((h) => h.mt.ptr),
-      runs,
+      readState: this.#point.rs,
+      packedVersion: core.rsVersion(this.#point.rs),
+      fileCounts: version.levels.map((files) => files.length),
       release: () => {
         if (released) return;
         released = true;
@@ -626,6 +590,14 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         version.unref();
       },
     };
+  }
+
+  /** Brings the core read state up to date with the memtables and version; returns the memtables, newest first. */
+  #refreshReadState(): MemtableHandle[] {
+    const active = this.#activeMemtable();
+    const immutables = this.#scheduler.immutables;
+    this.#point.update(active, immutables, this.#versions.current.levels);
+    return [active, ...immutables];
   }
 
   /**
@@ -782,7 +754,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       })),
       flushes: bg.flushes,
       blockCache: { hits: cache.hits, misses: cache.misses, hitRate: lookups ? cache.hits / lookups : 0, bytes: cache.bytes, capacity: cache.capacity },
-      bloom: { useful: this.#counters.bloomUseful, checked: this.#counters.bloomChecked },
+      bloom: this.#point.bloomStats(),
       wal: {
         file: logFileName(this.#writes?.logNumber ?? 0),
         bytesWritten: wal?.bytesWritten ?? 0,
@@ -849,7 +821,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       this.#activeMemtable().mt.free();
       for (const h of this.#scheduler.immutables) h.mt.free();
       this.#tables.close();
-      this.#blocks.clear();
+      this.#point.free();
     }
     this.#lock.release();
   }

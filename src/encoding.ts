@@ -66,17 +66,20 @@ export function utf8Length(s: string): number {
  * unit) when that bound fits.
  */
 export function checkedSize(data: string | Uint8Array, max: number, what: string, option: string): number {
-  const tooBig = (size: string) =>
-    invalidArgument(`${what} is ${size} bytes, over the maximum of ${max} (option ${option})`);
   if (typeof data !== "string") {
-    if (data.length > max) throw tooBig(String(data.length));
+    if (data.length > max) throw tooBig(what, String(data.length), max, option);
     return data.length;
   }
-  if (data.length > max) throw tooBig(data.length <= 1 << 20 ? String(utf8Length(data)) : `at least ${data.length}`);
+  if (data.length > max) throw tooBig(what, data.length <= 1 << 20 ? String(utf8Length(data)) : `at least ${data.length}`, max, option);
   if (data.length * 3 <= max) return data.length * 3;
   const exact = utf8Length(data);
-  if (exact > max) throw tooBig(String(exact));
+  if (exact > max) throw tooBig(what, String(exact), max, option);
   return exact;
+}
+
+// Not a closure in checkedSize: that sits on every read's path.
+function tooBig(what: string, size: string, max: number, option: string) {
+  return invalidArgument(`${what} is ${size} bytes, over the maximum of ${max} (option ${option})`);
 }
 
 const binary: Encoding<Uint8Array> = {

@@ -265,14 +265,14 @@ describe("defect 10: hostile input never reaches the core", () => {
     await bystander.put("k", "w");
     const errors: SiltError[] = [];
     victim.on("error", (err) => errors.push(err));
-    const real = core.mtGet;
-    core.mtGet = () => {
+    const real = core.dbGet; // the whole point lookup
+    core.dbGet = () => {
       throw new WebAssembly.RuntimeError("unreachable");
     };
     try {
       assert.throws(() => victim.getSync("k"), (err) => err instanceof SiltError && err.code === "INTERNAL" && /closed to protect/.test(err.message));
     } finally {
-      core.mtGet = real;
+      core.dbGet = real;
     }
     assert.equal(errors.length, 1);
     assert.equal(victim.status, "closed");

@@ -7,18 +7,40 @@ import { bytes, copyOut, core, scratch, writeData } from "../src/_wasm.ts";
 import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
 import { Memtable } from "../src/memtable.ts";
 import { MemoryStorage } from "../src/storage/memory_storage.ts";
-import { BlockCache } from "../src/table/block_cache.ts";
 import { writeLevel0Table } from "../src/background/flush.ts";
+import { PointReader } from "../src/read/get.ts";
+import { TableCache } from "../src/table/table_cache.ts";
 import { TableReader } from "../src/table/table_reader.ts";
+import type { FileMeta } from "../src/version/version_edit.ts";
+import type { Storage } from "../src/storage/storage.ts";
+import { valueAt, valueLength } from "../src/memtable.ts";
 import { rejectsWith, rng, text } from "./_harness.ts";
 
-const counters = () => ({ bloomUseful: 0, bloomChecked: 0 });
-
-/** Lookup of key as of sequence in a table: bytes, null (deleted) or undefined. */
-function tableGet(table: TableReader, cache: BlockCache, key: string | Uint8Array, sequence: number, c = counters()) {
-  const ptr = scratch(key.length * 3 + 8);
-  const len = writeData(ptr, key);
-  return table.get(ptr, len, sequence, cache, copyOut, c);
+/** Point lookups in one table file through the core's whole-lookup path, with a block cache of cacheSize bytes. */
+class Probe {
+  readonly tables: TableCache;
+  readonly reader: PointReader;
+  readonly #empty = new Memtable();
+  constructor(fs: Storage, meta: FileMeta, cacheSize: number) {
+    this.tables = new TableCache(fs, "/db", 10);
+    this.reader = new PointReader(cacheSize, this.tables);
+    this.tables.register(this.reader.rs);
+    this.reader.update({ mt: this.#empty, firstLog: 0, refs: 0, retired: false }, [], [[meta]]);
+  }
+  /** bytes, null (deleted) or undefined (absent). */
+  get(key: string | Uint8Array, sequence: number): Uint8Array | null | undefined {
+    const ptr = scratch(key.length * 3 + 8);
+    const status = this.reader.lookup(ptr, writeData(ptr, key), sequence);
+    return status === 1 ? copyOut(valueAt(), valueLength()) : status === 2 ? null : undefined;
+  }
+  get cache() {
+    return this.reader.blocks;
+  }
+  close(): void {
+    this.tables.close();
+    this.reader.free();
+    this.#empty.free();
+  }
 }
 
 async function buildTable(mt: Memtable, options = { blockSize: 4096, bloomBitsPerKey: 10 }) {
@@ -41,26 +63,26 @@ test("a table returns what its memtable held: many versions, tombstones, empty a
     mt.add(key, sequence, value === null ? KIND_DELETE : KIND_PUT, value ?? "");
     model.set(key, [...(model.get(key) ?? []), [sequence, value]]);
   }
-  const { meta, table } = await buildTable(mt);
-  const cache = new BlockCache(1 << 20);
+  const { fs, meta, table } = await buildTable(mt);
+  const probe = new Probe(fs, meta, 1 << 20);
   try {
     assert.equal(meta.entries, 3000);
     assert.equal(table.properties.entries, 3000);
     assert.equal(meta.smallestSequence, 1);
     assert.equal(meta.largestSequence, 3000);
     assert.ok(table.properties.dataBlocks > 10, `${table.properties.dataBlocks} data blocks`);
-    for (let probe = 0; probe < 3000; probe++) {
+    for (let i = 0; i < 3000; i++) {
       const key = `k${Math.floor(random() * 850)}`;
       const at = Math.floor(random() * (sequence + 1));
       const visible = (model.get(key) ?? []).filter(([s]) => s <= at).at(-1);
-      const got = tableGet(table, cache, key, at);
+      const got = probe.get(key, at);
       if (visible === undefined) assert.equal(got, undefined, `${key} @${at}`);
       else if (visible[1] === null) assert.equal(got, null, `${key} @${at}`);
       else assert.equal(text(got ?? undefined), visible[1], `${key} @${at}`);
     }
   } finally {
     table.close();
-    cache.clear();
+    probe.close();
     mt.free();
   }
 });
@@ -69,19 +91,20 @@ test("seeks land right around restart points (every 16 entries) and block bounda
   const mt = new Memtable();
   const keys = Array.from({ length: 1000 }, (_, i) => `key-${String(i * 2).padStart(5, "0")}`);
   keys.forEach((k, i) => mt.add(k, i + 1, KIND_PUT, `value-${i}`.padEnd(60, ".")));
-  const { table } = await buildTable(mt, { blockSize: 1024, bloomBitsPerKey: 0 });
-  const cache = new BlockCache(0); // no caching: every read loads its block
+  const { fs, meta, table } = await buildTable(mt, { blockSize: 1024, bloomBitsPerKey: 0 });
+  const probe = new Probe(fs, meta, 0); // no caching: every read loads its block
   try {
     for (let i = 0; i < 1000; i++) {
-      assert.equal(text(tableGet(table, cache, keys[i], 10_000) ?? undefined), `value-${i}`.padEnd(60, "."), keys[i]);
+      assert.equal(text(probe.get(keys[i], 10_000) ?? undefined), `value-${i}`.padEnd(60, "."), keys[i]);
       // Odd numbers fall between stored keys.
-      assert.equal(tableGet(table, cache, `key-${String(i * 2 + 1).padStart(5, "0")}`, 10_000), undefined);
+      assert.equal(probe.get(`key-${String(i * 2 + 1).padStart(5, "0")}`, 10_000), undefined);
     }
-    assert.equal(tableGet(table, cache, "a", 10_000), undefined, "before the first key");
-    assert.equal(tableGet(table, cache, "z", 10_000), undefined, "after the last key");
-    assert.equal(cache.stats().bytes, 0);
+    assert.equal(probe.get("a", 10_000), undefined, "before the first key");
+    assert.equal(probe.get("z", 10_000), undefined, "after the last key");
+    assert.ok(probe.cache.stats().blocks <= 1, "a cache of 0 bytes keeps at most the block just read");
   } finally {
     table.close();
+    probe.close();
     mt.free();
   }
 });
@@ -90,23 +113,24 @@ test("bloom filter false positives at 10 bits per key stay within 2x of theory",
   const mt = new Memtable();
   const n = 20_000;
   for (let i = 0; i < n; i++) mt.add(`present-${i}`, i + 1, KIND_PUT, "v");
-  const { table } = await buildTable(mt, { blockSize: 4096, bloomBitsPerKey: 10 });
-  const cache = new BlockCache(8 << 20);
+  const { fs, meta, table } = await buildTable(mt, { blockSize: 4096, bloomBitsPerKey: 10 });
+  const probe = new Probe(fs, meta, 8 << 20);
   try {
-    const c = counters();
-    for (let i = 0; i < n; i += 7) assert.notEqual(tableGet(table, cache, `present-${i}`, n, c), undefined);
-    assert.equal(c.bloomUseful, 0, "no false negatives");
-    const absent = counters();
+    for (let i = 0; i < n; i += 7) assert.notEqual(probe.get(`present-${i}`, n), undefined);
+    assert.equal(probe.reader.bloomStats().useful, 0, "no false negatives");
+    const before = probe.reader.bloomStats();
     const probes = 50_000;
-    for (let i = 0; i < probes; i++) assert.equal(tableGet(table, cache, `absent-${i}`, n, absent), undefined);
-    const rate = 1 - absent.bloomUseful / probes;
+    for (let i = 0; i < probes; i++) assert.equal(probe.get(`present-0${i}`, n), undefined); // inside the key range, never stored
+    const after = probe.reader.bloomStats();
+    assert.equal(after.checked - before.checked, probes);
+    const rate = 1 - (after.useful - before.useful) / probes;
     const k = Math.round(10 * 0.69);
     const theory = (1 - Math.exp(-k / 10)) ** k;
     assert.ok(rate <= 2 * theory, `false positive rate ${(rate * 100).toFixed(2)}% vs theory ${(theory * 100).toFixed(2)}%`);
     assert.ok(rate > 0, "a bloom filter has some false positives");
   } finally {
     table.close();
-    cache.clear();
+    probe.close();
     mt.free();
   }
 });
@@ -126,12 +150,10 @@ test("damaged table bytes are CORRUPTION naming the file and offset, never a wro
     fs.remove("/db/000008.sst");
     const file = fs.open("/db/000008.sst", { create: true });
     await file.append(damaged);
-    let t: TableReader | undefined;
-    const cache = new BlockCache(1 << 20);
+    const probe = new Probe(fs, { ...meta, number: 8 }, 1 << 20);
     try {
-      t = TableReader.open(fs, "/db/000008.sst", 8);
       for (let i = 0; i < 500; i++) {
-        const got = tableGet(t, cache, `key-${String(i).padStart(4, "0")}`, 1000);
+        const got = probe.get(`key-${String(i).padStart(4, "0")}`, 1000);
         assert.equal(text(got ?? undefined), `value-${i}`, `flip at ${at}: a wrong answer instead of CORRUPTION`);
       }
     } catch (err) {
@@ -140,8 +162,7 @@ test("damaged table bytes are CORRUPTION naming the file and offset, never a wro
       assert.equal(typeof e.offset, "number");
       reported++;
     } finally {
-      t?.close();
-      cache.clear();
+      probe.close();
     }
   }
   assert.ok(reported > 40, `${reported} of 60 damaged tables reported`);

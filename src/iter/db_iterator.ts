@@ -4,22 +4,22 @@
 //
 // One core call fills up to `batch` entries (16, doubling up to 1024) as
 // (key pointer, key length, value pointer, value length) quadruples in the
-// scratch region, or stops early when a table source needs an index or data
-// block: the cursor copies out what was filled, reads the block through the
-// table and block caches, hands it to the source, and goes on. A scan holds
-// its read view (memtables and table version) and the blocks its sources sit
-// on until it ends, is closed (break out of for-of / for-await calls
-// return()), its database closes, or it is garbage collected.
+// scratch region. Table sources take indexes of open tables and cached
+// blocks inside the core; only when a table is not open or a block not
+// cached does the fill stop early: the cursor copies out what was filled,
+// opens the table or reads the block into the cache, hands it to the
+// source, and goes on. A scan holds its read view (memtables and table
+// version) and the blocks its sources sit on until it ends, is closed
+// (break out of for-of / for-await calls return()), its database closes, or
+// it is garbage collected.
 
 import { core, maxEncodedLength, scratch, words, writeData } from "../_wasm.ts";
 import { checkedSize, describe, type Encoding } from "../encoding.ts";
 import { corruption, invalidArgument, isTrap } from "../errors.ts";
 import { checkCallOptions } from "../options.ts";
-import type { BlockCache, CachedBlock } from "../table/block_cache.ts";
+import type { BlockCache } from "../table/block_cache.ts";
 import type { TableCache } from "../table/table_cache.ts";
-import type { TableReader } from "../table/table_reader.ts";
-import { NEED_INDEX, newRunSource } from "../table/run_source.ts";
-import type { FileMeta } from "../version/version_edit.ts";
+import { NEED_INDEX } from "../table/run_source.ts";
 
 /**
  * Range and direction of a scan. Bounds use the key encoding of the database.
@@ -63,12 +63,16 @@ const STATUS_CORRUPT = 3;
 const FIRST_BATCH = 16;
 const MAX_BATCH = 1024;
 
-/** What a scan reads: memtables (newest first) and runs of table files (newest first). */
+/** What a scan reads: memtables (newest first) and the table files of a version. */
 export interface ReadView {
   /** Memtable addresses, newest first. */
   memtables: number[];
-  /** Each L0 file as a run (newest first), then each non-empty level as one run. */
-  runs: FileMeta[][];
+  /** The core read state (open tables, block cache), up to date with this view. */
+  readState: number;
+  /** The core's packed form of the view's version (core/read_state.ts). */
+  packedVersion: number;
+  /** File count per level of the view's version. */
+  fileCounts: number[];
   /** Gives the view back (memtables and version may then be freed). */
   release(): void;
 }
@@ -91,31 +95,18 @@ export interface ScanSource {
   track(release: () => void): () => void;
 }
 
-/** A run's position in the files: the table and block its source sits on. */
-interface RunState {
-  files: FileMeta[];
-  table?: TableReader;
-  block?: CachedBlock;
-}
-
 /** Everything a scan holds, releasable without the cursor object (for the finalizer). */
 class ScanResources {
   it = 0;
-  runs: RunState[] = [];
   view: ReadView | undefined;
   untrack: (() => void) | undefined;
   constructor(readonly source: ScanSource) {}
 
   release(): void {
     if (this.it !== 0) {
-      core.iterFree(this.it);
+      core.iterFree(this.it); // frees the sources: they let go of their tables and blocks
       this.it = 0;
     }
-    for (const run of this.runs) {
-      if (run.block) this.source.blocks.release(run.block);
-      if (run.table) this.source.tables.release(run.table);
-    }
-    this.runs = [];
     this.view?.release();
     this.view = undefined;
     const untrack = this.untrack;
@@ -154,7 +145,6 @@ const SCAN_OPTIONS = ["gt", "gte", "lt", "lte", "reverse", "limit"] as const;
 export class ScanCursor<K, V> {
   #source: ScanSource;
   #res: ScanResources;
-  #memtables = 0;
   #entries: [K, V][] = [];
   #index = 0;
   #remaining: number;
@@ -184,10 +174,10 @@ export class ScanCursor<K, V> {
     res.view = readView;
     // Sources first (they allocate), then the arguments in scratch.
     const children: number[] = readView.memtables.map((mt) => core.memSourceNew(mt));
-    this.#memtables = children.length;
-    for (const files of readView.runs) {
-      children.push(newRunSource(files));
-      res.runs.push({ files });
+    const { readState, packedVersion, fileCounts } = readView;
+    for (let i = 0; i < fileCounts[0]; i++) children.push(core.runSourceOfLevel(readState, packedVersion, 0, i));
+    for (let level = 1; level < fileCounts.length; level++) {
+      if (fileCounts[level] > 0) children.push(core.runSourceOfLevel(readState, packedVersion, level, 0));
     }
     const lowerData = lower?.[0] ?? "";
     const upperData = upper?.[0] ?? "";
@@ -243,35 +233,23 @@ export class ScanCursor<K, V> {
     if (status === STATUS_DONE || this.#remaining === 0) this.#release();
   }
 
-  /** Reads what the source the core stopped on needs and hands it over. */
+  /** Opens the table or reads the block the source the core stopped on needs, and hands it over. */
   #provide(): void {
-    const it = this.#res.it;
-    const child = core.iterNeedChild(it);
-    const source = core.iterChild(it, child);
-    const run = this.#res.runs[child - this.#memtables];
+    const source = core.iterChild(this.#res.it, core.iterNeedChild(this.#res.it));
+    const n = core.runFileNumber(source);
+    const table = this.#source.tables.get(n);
     if (core.srcState(source) === NEED_INDEX) {
-      const file = run.files[core.runFile(source)];
-      const table = this.#source.tables.acquire(file.number);
-      core.runProvideIndex(source, table.index.ptr, table.index.size);
-      if (run.table) this.#source.tables.release(run.table);
-      run.table = table;
+      core.runProvideTable(source, table.handle);
     } else {
-      const table = run.table!;
       const handle = { offset: core.runBlockOffset(source), size: core.runBlockSize(source) };
-      const block = this.#source.blocks.get(table.number, handle.offset, () => table.readBlock(handle));
-      core.runProvideBlock(source, block.ptr, block.size);
-      if (run.block) this.#source.blocks.release(run.block);
-      run.block = block;
+      const block = this.#source.blocks.get(n, handle.offset, () => table.readBlock(handle));
+      core.runProvideCached(source, block.entry); // the source takes over the pin
     }
   }
 
   #corruption() {
-    const it = this.#res.it;
-    const child = core.iterNeedChild(it);
-    const source = core.iterChild(it, child);
-    const run = this.#res.runs[child - this.#memtables];
-    const path = run?.table?.path ?? "a table";
-    return corruption(path, core.runBlockOffset(source), "malformed block");
+    const source = core.iterChild(this.#res.it, core.iterNeedChild(this.#res.it));
+    return corruption(this.#source.tables.pathOf(core.runFileNumber(source)), core.runBlockOffset(source), "malformed block");
   }
 
   /** Ends the scan early and frees its resources. Idempotent. */

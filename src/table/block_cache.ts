@@ -1,19 +1,17 @@
-// LRU cache of data blocks, bounded in bytes, holding the blocks in linear
-// memory so the core reads them in place. A block in use is pinned (it
-// cannot be evicted) until released. Blocks are checked (CRC) when loaded.
-//
-// Keys: file number * 2^32 + block offset (tables stay below 4 GiB).
+// The block cache seen from TypeScript: a thin handle on the core's cache
+// (core/block_cache.ts: hash on file number and offset, CLOCK eviction,
+// pins), which holds checked blocks in linear memory so the core reads them
+// in place. Point lookups probe it inside the core; scans and the point
+// reader insert the blocks they read here.
 
 import { core } from "../_wasm.ts";
+import type { LoadedBlock } from "./table_reader.ts";
 
-/** A cached block: its address and length in linear memory. */
+/** A pinned cached block: its entry and where it lies in linear memory. */
 export interface CachedBlock {
-  readonly key: number;
+  readonly entry: number;
   readonly ptr: number;
   readonly size: number;
-  pins: number;
-  /** False once evicted (freed when the last pin goes). */
-  cached: boolean;
 }
 
 /** Hit and miss counts. */
@@ -26,89 +24,63 @@ export interface CacheStats {
 }
 
 /**
- * Blocks in linear memory, least recently used evicted first.
+ * Blocks in linear memory, evicted by CLOCK down to the capacity in bytes.
  *
  * @example
  * ```ts
- * const cache = new BlockCache(8 << 20);
- * const block = cache.get(7, 0, () => loadBlock());  // pinned
+ * const cache = new BlockCache(core.rsCache(readState), 32 << 20);
+ * const block = cache.get(7, 0, () => table.readBlock({ offset: 0, size: 4000 })); // pinned
  * cache.release(block);
  * ```
  */
 export class BlockCache {
+  /** The core cache's address. */
+  readonly ptr: number;
   readonly capacity: number;
-  // Map iteration order is the LRU order: oldest first.
-  #blocks = new Map<number, CachedBlock>();
-  #bytes = 0;
-  #hits = 0;
-  #misses = 0;
 
-  constructor(capacity: number) {
+  constructor(ptr: number, capacity: number) {
+    this.ptr = ptr;
     this.capacity = capacity;
   }
 
   /**
    * The block at (file, offset), pinned: from the cache, or loaded by `load`,
-   * which must return a block it allocated with core.bufferAlloc (the cache
+   * which returns a checked block allocated with core.bufferAlloc (the cache
    * owns it from then on).
    */
-  get(file: number, offset: number, load: () => { ptr: number; size: number }): CachedBlock {
-    const key = file * 4294967296 + offset;
-    const found = this.#blocks.get(key);
-    if (found !== undefined) {
-      this.#hits++;
-      this.#blocks.delete(key);
-      this.#blocks.set(key, found);
-      found.pins++;
-      return found;
+  get(file: number, offset: number, load: () => LoadedBlock): CachedBlock {
+    let entry = core.bcLookup(this.ptr, file, offset);
+    if (entry === 0) {
+      const block = load();
+      entry = core.bcInsert(this.ptr, file, offset, block.ptr, block.size);
     }
-    this.#misses++;
-    const { ptr, size } = load();
-    const block: CachedBlock = { key, ptr, size, pins: 1, cached: false };
-    if (size <= this.capacity) {
-      block.cached = true;
-      this.#blocks.set(key, block);
-      this.#bytes += size;
-      this.#evict();
-    }
-    return block;
+    core.bcPin(this.ptr, entry);
+    return { entry, ptr: core.bcBlock(this.ptr, entry), size: core.bcBlockSize(this.ptr, entry) };
   }
 
-  /** Unpins a block; frees it if it is no longer cached and unpinned. */
+  /** Caches a checked block (the cache owns it from then on). */
+  insert(file: number, offset: number, block: LoadedBlock): void {
+    core.bcInsert(this.ptr, file, offset, block.ptr, block.size);
+  }
+
+  /** Unpins a block from get(). */
   release(block: CachedBlock): void {
-    block.pins--;
-    if (block.pins === 0 && !block.cached) core.bufferFree(block.ptr);
+    core.bcUnpin(this.ptr, block.entry);
   }
 
-  /** Drops every unpinned block of a file (when the file is deleted). */
+  /** Drops the blocks of a file (it was deleted); pinned ones go when released. */
   forgetFile(file: number): void {
-    for (const [key, block] of this.#blocks) {
-      if (Math.floor(key / 4294967296) === file) this.#drop(block);
-    }
+    core.bcForgetFile(this.ptr, file);
   }
 
   /** Hit/miss counts and current size. */
   stats(): CacheStats {
-    return { hits: this.#hits, misses: this.#misses, bytes: this.#bytes, blocks: this.#blocks.size, capacity: this.capacity };
+    const c = this.ptr;
+    return { hits: core.bcHits(c), misses: core.bcMisses(c), bytes: core.bcBytes(c), blocks: core.bcBlocks(c), capacity: this.capacity };
   }
 
-  /** Frees every block; pinned blocks are freed when released. */
+  /** Drops every block; pinned ones go when released. */
   clear(): void {
-    for (const block of [...this.#blocks.values()]) this.#drop(block);
-  }
-
-  #evict(): void {
-    if (this.#bytes <= this.capacity) return;
-    for (const block of this.#blocks.values()) {
-      if (this.#bytes <= this.capacity) break;
-      if (block.pins === 0) this.#drop(block);
-    }
-  }
-
-  #drop(block: CachedBlock): void {
-    this.#blocks.delete(block.key);
-    this.#bytes -= block.size;
-    block.cached = false;
-    if (block.pins === 0) core.bufferFree(block.ptr);
+    core.bcClear(this.ptr);
   }
 }

@@ -1,8 +1,9 @@
-// Creating a core run source (core/sources.ts) over table files: the file
-// bounds are packed into linear memory as the core expects them.
+// Creating a core run source (core/sources.ts) over table files for a
+// compaction: the file bounds are packed into linear memory as the core
+// expects them. (Scans use the packed version of the read state instead.)
 //
-// Bounds allocation (owned by the source once created):
-//   per file, 16 bytes: u32 smallest key ptr, u32 its length, u32 largest key ptr, u32 its length
+// Files allocation (owned by the source once created):
+//   per file, 20 bytes: u32 file number, u32 smallest key ptr, u32 its length, u32 largest key ptr, u32 its length
 //   then the internal keys themselves
 
 import { bytes, core, view } from "../_wasm.ts";
@@ -21,17 +22,22 @@ export const NEED_INDEX = 2;
  */
 export function newRunSource(files: readonly FileMeta[]): number {
   const keyBytes = files.reduce((n, f) => n + f.smallest.length + f.largest.length, 0);
-  const ptr = core.bufferAlloc(files.length * 16 + keyBytes);
+  const ptr = core.bufferAlloc(files.length * FILE_RECORD + keyBytes);
   const dv = view();
   const mem = bytes();
-  let key = ptr + files.length * 16;
+  let key = ptr + files.length * FILE_RECORD;
   files.forEach((f, i) => {
-    for (const [k, at] of [[f.smallest, 0], [f.largest, 8]] as const) {
+    const record = ptr + i * FILE_RECORD;
+    dv.setUint32(record, f.number, true);
+    for (const [k, at] of [[f.smallest, 4], [f.largest, 12]] as const) {
       mem.set(k, key);
-      dv.setUint32(ptr + i * 16 + at, key, true);
-      dv.setUint32(ptr + i * 16 + at + 4, k.length, true);
+      dv.setUint32(record + at, key, true);
+      dv.setUint32(record + at + 4, k.length, true);
       key += k.length;
     }
   });
   return core.runSourceNew(files.length, ptr);
 }
+
+/** Bytes per file record (core/read_state.ts FILE_SIZE). */
+export const FILE_RECORD = 20;

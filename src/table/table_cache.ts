@@ -1,7 +1,11 @@
 // Open tables, bounded in number (each holds a file handle and its index and
 // filter blocks in linear memory). A table in use by a scan is pinned and
-// stays open; unpinned tables are closed least recently used first.
+// stays open; unpinned tables are closed least recently used first. Open
+// tables are registered with the core's read state (core/read_state.ts), so
+// point lookups find their index and filter without asking; a table leaves
+// the registry when it leaves the cache, even if a scan still holds it.
 
+import { core } from "../_wasm.ts";
 import type { Storage } from "../storage/storage.ts";
 import { joinPath } from "../storage/storage.ts";
 import { tableFileName } from "../version/file_names.ts";
@@ -26,11 +30,18 @@ export class TableCache {
   readonly #capacity: number;
   #slots = new Map<number, Slot>();
   #opened = 0;
+  #registry = 0;
 
   constructor(fs: Storage, dir: string, capacity: number) {
     this.#fs = fs;
     this.#dir = dir;
     this.#capacity = Math.max(1, capacity);
+  }
+
+  /** Registers every open table, from now on, with a core read state. */
+  register(rs: number): void {
+    this.#registry = rs;
+    for (const slot of this.#slots.values()) core.rsAddTable(rs, slot.table.handle);
   }
 
   /** Tables opened since the cache was made (for stats). */
@@ -48,6 +59,7 @@ export class TableCache {
       slot = { table: TableReader.open(this.#fs, joinPath(this.#dir, tableFileName(n)), n), pins: 0 };
       this.#opened++;
       this.#slots.set(n, slot);
+      if (this.#registry !== 0) core.rsAddTable(this.#registry, slot.table.handle);
       this.#trim();
     }
     slot.pins++;
@@ -66,6 +78,11 @@ export class TableCache {
     return table;
   }
 
+  /** The path of table file n. */
+  pathOf(n: number): string {
+    return joinPath(this.#dir, tableFileName(n));
+  }
+
   /** Unpins a table from acquire(). */
   release(table: TableReader): void {
     const slot = this.#slots.get(table.number);
@@ -81,14 +98,16 @@ export class TableCache {
   evict(n: number): void {
     const slot = this.#slots.get(n);
     if (slot === undefined) return;
-    this.#slots.delete(n);
+    this.#remove(n);
     if (slot.pins === 0) slot.table.close();
   }
 
   /** Closes every table. */
   close(): void {
-    for (const slot of this.#slots.values()) slot.table.close();
-    this.#slots.clear();
+    for (const [n, slot] of this.#slots) {
+      this.#remove(n);
+      slot.table.close();
+    }
   }
 
   #trim(): void {
@@ -96,9 +115,14 @@ export class TableCache {
     for (const [n, slot] of this.#slots) {
       if (this.#slots.size <= this.#capacity) break;
       if (slot.pins === 0) {
-        this.#slots.delete(n);
+        this.#remove(n);
         slot.table.close();
       }
     }
+  }
+
+  #remove(n: number): void {
+    this.#slots.delete(n);
+    if (this.#registry !== 0) core.rsRemoveTable(this.#registry, n);
   }
 }

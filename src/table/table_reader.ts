@@ -1,8 +1,10 @@
 // An open table file: footer, index, filter and properties read and checked
-// once and kept in linear memory; data blocks come through the block cache.
+// once and kept in linear memory, described to the core by a table handle
+// (core/read_state.ts) so that point lookups search it without leaving
+// WebAssembly; data blocks are read on request into the block cache.
 // Reads are synchronous (positional reads), so getSync works on tables.
 
-import { bytes, core, maskedCrc, RESULT, view, words } from "../_wasm.ts";
+import { bytes, core, tableChecksum } from "../_wasm.ts";
 import { corruption } from "../errors.ts";
 import {
   BLOCK_TRAILER_SIZE,
@@ -14,20 +16,11 @@ import {
   type TableProperties,
 } from "../format/table_format.ts";
 import type { Storage, StorageFile } from "../storage/storage.ts";
-import type { BlockCache } from "./block_cache.ts";
 
 /** A block in linear memory. */
 export interface LoadedBlock {
   ptr: number;
   size: number;
-}
-
-/** Counters of the read path shared by all tables of a database. */
-export interface ReadCounters {
-  /** Lookups the bloom filter answered "absent" without a block read. */
-  bloomUseful: number;
-  /** Lookups that consulted a bloom filter. */
-  bloomChecked: number;
 }
 
 /**
@@ -36,7 +29,8 @@ export interface ReadCounters {
  * @example
  * ```ts
  * const table = TableReader.open(fs, "/db/000007.sst", 7);
- * const value = table.get(keyPtr, keyLen, sequence, cache, copyOut, counters);
+ * const block = table.readBlock({ offset: 0, size: 4000 }); // checked, in linear memory
+ * core.bufferFree(block.ptr);
  * table.close();
  * ```
  */
@@ -49,6 +43,11 @@ export class TableReader {
   #file: StorageFile;
   #index: LoadedBlock;
   #filter: LoadedBlock | undefined;
+  /**
+   * The core's table (core/read_state.ts): owns the index and filter blocks,
+   * reference counted so that a scan reading the index outlives close().
+   */
+  readonly handle: number;
   #closed = false;
 
   private constructor(number: number, path: string, file: StorageFile) {
@@ -58,7 +57,7 @@ export class TableReader {
     this.size = file.size();
     const footerBytes = new Uint8Array(Math.min(FOOTER_SIZE, this.size));
     file.read(Math.max(0, this.size - FOOTER_SIZE), footerBytes);
-    this.footer = decodeFooter(footerBytes, path, this.size, maskedCrc);
+    this.footer = decodeFooter(footerBytes, path, this.size, tableChecksum);
     const props = this.readBlock(this.footer.properties);
     try {
       this.properties = decodeProperties(bytes().slice(props.ptr, props.ptr + props.size), path, this.footer.properties.offset);
@@ -72,6 +71,7 @@ export class TableReader {
       core.bufferFree(this.#index.ptr);
       throw err;
     }
+    this.handle = core.tableNew(number, this.#index.ptr, this.#index.size, this.#filter?.ptr ?? 0, this.#filter?.size ?? 0);
   }
 
   /** Opens and checks a table file; CORRUPTION (file, offset) if it is damaged. */
@@ -106,55 +106,16 @@ export class TableReader {
     return { ptr, size: handle.size };
   }
 
-  /** The index block (pinned for the table's lifetime). */
+  /** The index block (kept while the table is open). */
   get index(): LoadedBlock {
     return this.#index;
   }
 
-  /**
-   * The newest version of the key at keyPtr as of sequence: `found(ptr, len)`
-   * of its value (called while the block is pinned), null for a tombstone,
-   * undefined when the table holds no version of it at or below sequence.
-   */
-  get<V>(
-    keyPtr: number,
-    keyLen: number,
-    sequence: number,
-    cache: BlockCache,
-    found: (ptr: number, len: number) => V,
-    counters: ReadCounters,
-  ): V | null | undefined {
-    if (this.#filter !== undefined) {
-      counters.bloomChecked++;
-      if (!core.filterMayContain(this.#filter.ptr, this.#filter.size, keyPtr, keyLen)) {
-        counters.bloomUseful++;
-        return undefined;
-      }
-    }
-    const where = core.tableIndexSeek(this.#index.ptr, this.#index.size, keyPtr, keyLen, sequence);
-    if (where < 0) throw corruption(this.path, this.footer.index.offset, "malformed index block");
-    if (where === 0) return undefined;
-    const dv = view();
-    const handle = { offset: dv.getFloat64(RESULT + 8, true), size: dv.getFloat64(RESULT + 16, true) };
-    const block = cache.get(this.number, handle.offset, () => this.readBlock(handle));
-    try {
-      const status = core.tableBlockGet(block.ptr, block.size, keyPtr, keyLen, sequence);
-      if (status < 0) throw corruption(this.path, handle.offset, "malformed data block");
-      if (status === 2) return null;
-      if (status === 0) return undefined;
-      const w = words();
-      return found(w[RESULT >>> 2], w[(RESULT >>> 2) + 1]);
-    } finally {
-      cache.release(block);
-    }
-  }
-
-  /** Frees the pinned blocks and closes the file. Idempotent. */
+  /** Drops this reader's reference to the core table and closes the file. Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    core.bufferFree(this.#index.ptr);
-    if (this.#filter) core.bufferFree(this.#filter.ptr);
+    core.tableRelease(this.handle);
     this.#file.close();
   }
 }
