@@ -247,5 +247,16 @@ export function copyOut(ptr: number, len: number): Uint8Array {
 
 /** The UTF-8 text of len bytes at ptr. */
 export function textAt(ptr: number, len: number): string {
-  return decoder.decode(bytes().subarray(ptr, ptr + len));
+  const mem = bytes();
+  if (len <= 32) {
+    // Short ASCII (most keys): a loop beats TextDecoder's call and view costs several times over.
+    let text = "";
+    for (let i = ptr; i < ptr + len; i++) {
+      const c = mem[i];
+      if (c >= 0x80) return decoder.decode(mem.subarray(ptr, ptr + len));
+      text += String.fromCharCode(c);
+    }
+    return text;
+  }
+  return decoder.decode(mem.subarray(ptr, ptr + len));
 }
