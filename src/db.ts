@@ -460,7 +460,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #commitRecord(record: number, payloadLen: number, count: number, sync: boolean): Promise<void> {
     const payload = record + RECORD_HEADER_SIZE;
     if (this.#admission.mustWait()) return this.#admission.enqueue(bytes().slice(payload, payload + payloadLen), count, sync);
-    return this.#admission.pace(this.#writes!.commit(record, payloadLen, count, sync));
+    return this.#admission.pace(this.#writes!.commit(record, payloadLen, count, sync), count);
   }
 
   /** Commits a queued write, now that there is room. */

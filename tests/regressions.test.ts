@@ -221,6 +221,24 @@ test("defect 6: writes are slowed down once L0 reaches l0SlowdownTrigger", async
   await db.close();
 });
 
+test("issue 9: a loop of batches of 1,000 does not starve flushes into stalls (yield by entries, not writes)", async () => {
+  const { dir, cleanup } = tempDir();
+  const db = await open(dir, utf8);
+  try {
+    const value = "v".repeat(100);
+    for (let b = 0; b < 120; b++) {
+      await db.batch(Array.from({ length: 1000 }, (_, i) => ({ type: "put" as const, key: `k${String((i * 7919 + b * 104729) % 1000003).padStart(8, "0")}`, value })));
+    }
+    const stats = db.stats();
+    assert.ok(stats.flushes + stats.immutable.count >= 3, `${stats.flushes} flushes, ${stats.immutable.count} queued: the memtable rotated`);
+    // Before: writes ran on microtasks for 128 batches at a time, the flush I/O waited, the flush queue filled and writes stopped.
+    assert.ok(stats.stallMs < 20, `writes stalled ${stats.stallMs.toFixed(1)} ms waiting for flushes`);
+  } finally {
+    await db.close();
+    cleanup();
+  }
+});
+
 describe("defect 10: hostile input never reaches the core", () => {
   test("a 180M-character key or value is INVALID_ARGUMENT; memory does not grow; the store goes on", async () => {
     const { dir, cleanup } = tempDir();

@@ -6,15 +6,17 @@
 //   encoded records, in call order) until the scheduler reports a change.
 // - Slowdown: L0 holds l0SlowdownTrigger files; every SLOWDOWN_EVERY-th
 //   write resolves after a 1 ms timer, leaving the CPU to compaction.
-// - Yield: while background I/O is in flight, every YIELD_EVERY-th write
-//   resolves after a turn of the event loop. A loop of awaited writes
+// - Yield: while background I/O is in flight, a write resolves after a turn
+//   of the event loop once YIELD_EVERY entries were written since the last
+//   turn (entries, not writes: a loop of batches of 1,000 starved flushes
+//   for 128 batches, and writes then waited for them). A loop of awaited writes
 //   otherwise runs on microtasks alone, and the I/O callbacks of flushes and
 //   syncs would wait until it ends.
 // The time writes spend waiting and slowed is the stall time.
 
 /** Every this many writes, one is delayed while L0 is at the slowdown trigger. */
 const SLOWDOWN_EVERY = 16;
-/** Every this many writes, one yields to the event loop while background work runs. */
+/** Every this many entries written, a write yields to the event loop while background work runs. */
 const YIELD_EVERY = 128;
 
 /** A write waiting for room. */
@@ -101,7 +103,7 @@ export class Admission {
   }
 
   /** The promise a committed write returns: as is, slowed down, or after a yield. */
-  pace(done: Promise<void>): Promise<void> {
+  pace(done: Promise<void>, entries = 1): Promise<void> {
     if (this.#state.l0Files() >= this.#o.l0SlowdownTrigger && ++this.#sinceSlowdown % SLOWDOWN_EVERY === 0) {
       this.slowdowns++;
       return done.then(() => {
@@ -114,7 +116,8 @@ export class Admission {
         );
       });
     }
-    if (++this.#sinceYield >= YIELD_EVERY && this.#state.backgroundBusy()) {
+    this.#sinceYield += entries;
+    if (this.#sinceYield >= YIELD_EVERY && this.#state.backgroundBusy()) {
       this.#sinceYield = 0;
       return done.then(yieldToEventLoop);
     }
