@@ -50,7 +50,6 @@ import { type BatchOperation, type BatchTarget, WriteBatch } from "./write/write
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
 /** Open table files kept by the table cache. */
-const MAX_OPEN_TABLES = 500;
 
 /** Figures from {@linkcode Db.stats}. */
 export interface DbStats {
@@ -222,7 +221,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#values = o.valueEncoding;
     this.#lock = lock;
     this.#versions = state.versions;
-    this.#tables = new TableCache(o.fs, path, MAX_OPEN_TABLES);
+    this.#tables = new TableCache(o.fs, path, o.maxOpenFiles);
     this.#point = new PointReader(o.blockCacheSize, this.#tables);
     this.#tables.register(this.#point.rs);
     this.#blocks = this.#point.blocks;

@@ -56,6 +56,12 @@ export interface OpenOptions {
    * 200,000 keys with 8 MiB; docs/benchmarks.md).
    */
   blockCacheSize?: number;
+  /**
+   * Table files kept open (file handle, index and filter in memory), as
+   * LevelDB's max_open_files (1 to 100,000). Default 500. A table a scan is
+   * reading stays usable when it is closed: its file reopens on demand.
+   */
+  maxOpenFiles?: number;
   /** Bloom filter bits per key (0 disables filters, up to 64). Default 10. */
   bloomBitsPerKey?: number;
   /** Compaction policy. Default "leveled". */
@@ -99,6 +105,7 @@ export interface ResolvedOptions {
   memtableSize: number;
   blockSize: number;
   blockCacheSize: number;
+  maxOpenFiles: number;
   bloomBitsPerKey: number;
   compaction: "leveled" | "tiered";
   compactionMode: "worker" | "inline";
@@ -112,7 +119,7 @@ export interface ResolvedOptions {
 const KNOWN = new Set([
   "compactionMode", "targetFileSize", "l0CompactionTrigger", "l0SlowdownTrigger", "l0StopTrigger", "levelBaseBytes",
   "fs", "createIfMissing", "errorIfExists", "readOnly", "sync", "keyEncoding", "valueEncoding",
-  "maxKeySize", "maxValueSize", "bufferWrites", "memtableSize", "blockSize", "blockCacheSize", "bloomBitsPerKey", "compaction",
+  "maxKeySize", "maxValueSize", "bufferWrites", "memtableSize", "blockSize", "blockCacheSize", "maxOpenFiles", "bloomBitsPerKey", "compaction",
 ]);
 
 function flag(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
@@ -189,6 +196,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     memtableSize: integer(o, "memtableSize", 4 * MiB, 1024, 1024 * MiB),
     blockSize: integer(o, "blockSize", 4096, 256, MiB),
     blockCacheSize: integer(o, "blockCacheSize", 32 * MiB, 0, 2048 * MiB),
+    maxOpenFiles: integer(o, "maxOpenFiles", 500, 1, 100_000),
     bloomBitsPerKey: integer(o, "bloomBitsPerKey", 10, 0, 64),
     compaction,
     compactionMode,

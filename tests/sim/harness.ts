@@ -67,6 +67,7 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     targetFileSize: pick([4096, 8192]),
     levelBaseBytes: 8192,
     blockCacheSize: pick([0, 16384, 65536]),
+    maxOpenFiles: pick([1, 3, 500]),
     bloomBitsPerKey: pick([0, 10]),
     l0CompactionTrigger,
     l0SlowdownTrigger: l0CompactionTrigger + int(0, 2),

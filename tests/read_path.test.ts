@@ -1,0 +1,81 @@
+// The read path under churn: point lookups through the core's one-call path
+// and open scans that outlive flushes, compactions, evicted blocks and
+// closed tables (maxOpenFiles 1, tiny or no block cache), against a sorted
+// Map model.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryStorage, open } from "../mod.ts";
+import { rng } from "./_harness.ts";
+
+const TINY = {
+  keyEncoding: "utf8",
+  valueEncoding: "utf8",
+  memtableSize: 1024,
+  blockSize: 256,
+  targetFileSize: 4096,
+  levelBaseBytes: 4096,
+  l0CompactionTrigger: 2,
+  l0SlowdownTrigger: 4,
+  l0StopTrigger: 6,
+} as const;
+
+for (const [maxOpenFiles, blockCacheSize] of [[1, 0], [1, 1024], [2, 65536], [500, 0]] as const) {
+  test(`open scans and point reads agree with the model while tables close and compactions run (maxOpenFiles ${maxOpenFiles}, cache ${blockCacheSize})`, async () => {
+    const random = rng(maxOpenFiles * 7 + blockCacheSize);
+    const db = await open("/db", { fs: new MemoryStorage(), ...TINY, maxOpenFiles, blockCacheSize });
+    const model = new Map<string, string>();
+    const key = () => `k${String(Math.floor(random() * 400)).padStart(4, "0")}`;
+    const open_: { it: Iterator<[string, string]>; seen: [string, string][]; expected: [string, string][] }[] = [];
+    const sorted = () => [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    try {
+      for (let step = 0; step < 4000; step++) {
+        const r = random();
+        if (r < 0.55) {
+          const k = key();
+          const v = `v${step}-${"x".repeat(Math.floor(random() * 40))}`;
+          await db.put(k, v);
+          model.set(k, v);
+        } else if (r < 0.65) {
+          const k = key();
+          await db.delete(k);
+          model.delete(k);
+        } else if (r < 0.85) {
+          const k = key();
+          assert.equal(db.getSync(k), model.get(k), `getSync ${k} at step ${step}`);
+        } else if (r < 0.9 && open_.length < 6) {
+          // A scan that stays open: read a few entries now, the rest much later.
+          const it = db.scanSync()[Symbol.iterator]();
+          const seen: [string, string][] = [];
+          for (let i = 0; i < 3; i++) {
+            const n = it.next();
+            if (!n.done) seen.push(n.value);
+          }
+          open_.push({ it, seen, expected: sorted() });
+        } else if (open_.length > 0) {
+          // Advance one open scan a little, or finish it and compare with the data as of its start.
+          const s = open_[Math.floor(random() * open_.length)];
+          const steps = random() < 0.3 ? Infinity : 5;
+          for (let i = 0; i < steps; i++) {
+            const n = s.it.next();
+            if (n.done) {
+              assert.deepEqual(s.seen, s.expected, "a scan sees the data as of its start");
+              open_.splice(open_.indexOf(s), 1);
+              break;
+            }
+            s.seen.push(n.value);
+          }
+        }
+      }
+      for (const s of open_) {
+        for (let n = s.it.next(); !n.done; n = s.it.next()) s.seen.push(n.value);
+        assert.deepEqual(s.seen, s.expected, "a scan sees the data as of its start");
+      }
+      assert.deepEqual(db.scanSync().toArray(), sorted());
+      const stats = db.stats();
+      assert.ok(stats.flushes > 10 && stats.compaction.count > 3, `flushes ${stats.flushes}, compactions ${stats.compaction.count}`);
+    } finally {
+      await db.close();
+    }
+  });
+}
