@@ -105,9 +105,14 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
   };
 
   const track = (w: Write, p: Promise<void>): Promise<void> => {
-    const settled = p.then(() => history.settle(w, "acked"), (err) => {
-      history.settle(w, classify(err));
-      failed = true;
+    // The history the write was issued in: a write still in flight at a crash
+    // belongs to the crashed process, and its late settling must not touch
+    // the history of the next one (it once marked the new history durable up
+    // to an index it did not have: "no prefix matches", seed 129328998).
+    const h = history;
+    const settled = p.then(() => h.settle(w, "acked"), (err) => {
+      h.settle(w, classify(err));
+      if (h === history) failed = true;
     });
     inFlight.push(settled);
     return settled;
@@ -294,12 +299,13 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
           } else snapshots.push({ snap: db.snapshot(), state: history.current() });
         }
       } else if (op < 74) {
-        const before = history.issued;
+        const h = history;
+        const before = h.issued;
         const what = pick(["flush", "flush", "compact", "compactRange"] as const);
         const range = [pick(keys), pick(keys)].sort(byBytes);
         step(what);
         const done = what === "flush" ? db.flush() : what === "compact" ? db.compact() : db.compactRange(range[0], range[1]);
-        await timed(done.then(() => history.markDurable(before), () => failed = true), what);
+        await timed(done.then(() => h.markDurable(before), () => failed = true), what);
       } else if (op < 78) {
         await crash();
       } else if (op < 82) {
