@@ -18,10 +18,10 @@
 import { bytes, core, maxEncodedLength, scratch, view, writeData } from "./_wasm.ts";
 import { checkedSize, describe, type Encoding } from "./encoding.ts";
 import { invalidArgument, isTrap, SiltError } from "./errors.ts";
-import { compareUserKeys, KIND_DELETE, KIND_PUT, userKeyOf } from "./format/internal_key.ts";
+import { compareUserKeys, KIND_DELETE, KIND_PUT } from "./format/internal_key.ts";
 import { BATCH_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "./format/log_format.ts";
 import { type ReadView, Scan, ScanCursor, type ScanOptions, type ScanSource, ScanSync } from "./iter/db_iterator.ts";
-import { Lookup, type MemtableHandle, valueAt, valueLength } from "./memtable.ts";
+import type { MemtableHandle } from "./memtable.ts";
 import {
   checkCallOptions,
   type OpenOptions,
@@ -49,7 +49,6 @@ import { type BatchOperation, type BatchTarget, WriteBatch } from "./write/write
 
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
-/** Open table files kept by the table cache. */
 
 /** Figures from {@linkcode Db.stats}. */
 export interface DbStats {
