@@ -191,3 +191,18 @@ test("a table written by the builder ends with the footer magic and reads back i
     mt.free();
   }
 });
+
+test("a table of format version 1 (CRC-32C checksums) is CORRUPTION naming the version", async () => {
+  const mt = new Memtable();
+  mt.add("a", 1, KIND_PUT, "x");
+  const { fs, table } = await buildTable(mt);
+  table.close();
+  mt.free();
+  const image = fs.readFile("/db/000007.sst");
+  new DataView(image.buffer, image.byteOffset).setUint32(image.length - 64 + 48, 1, true);
+  fs.remove("/db/000007.sst");
+  await fs.open("/db/000007.sst", { create: true }).append(image);
+  const err = await rejectsWith("CORRUPTION", () => TableReader.open(fs, "/db/000007.sst", 7));
+  assert.match(err.message, /unsupported table format version 1 \(this siltdb reads version 2\)/);
+  assert.equal(err.file, "/db/000007.sst");
+});
