@@ -34,7 +34,6 @@ import { hasDatabase, type Recovered, recover } from "./recovery.ts";
 import { Snapshot, type SnapshotReader } from "./snapshot.ts";
 import { joinPath, type StorageLock } from "./storage/storage.ts";
 import { guardStorage } from "./storage/guarded_storage.ts";
-import type { BlockCache } from "./table/block_cache.ts";
 import { TableCache } from "./table/table_cache.ts";
 import { PointReader } from "./read/get.ts";
 import { LOCK_FILE, logFileName } from "./version/file_names.ts";
@@ -205,7 +204,6 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #scans = new Set<() => void>();
   #snapshots = new Set<Snapshot<K, V>>();
   #tables: TableCache;
-  #blocks: BlockCache;
   #point: PointReader;
   #listeners: Record<DbEvent, Set<(err: SiltError) => void>> = { error: new Set(), warning: new Set() };
   #batchTarget: BatchTarget;
@@ -223,7 +221,6 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#tables = new TableCache(o.fs, path, o.maxOpenFiles);
     this.#point = new PointReader(o.blockCacheSize, this.#tables);
     this.#tables.register(this.#point.rs);
-    this.#blocks = this.#point.blocks;
     // A worker reaches only the real file system, through the runtime's default storage.
     const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
     const inline = new InlineExecutor(o.fs, path);
@@ -233,7 +230,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       options: o,
       versions: this.#versions,
       tables: this.#tables,
-      blocks: this.#blocks,
+      blocks: this.#point.blocks,
       executor: workerCan
         ? new WorkerExecutor(path, inline, (err) => this.#emit("warning", err), () => lock.token ? { path: lockFile, token: lock.token } : undefined)
         : inline,
@@ -278,7 +275,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       valueEncoding: o.valueEncoding,
       maxKeySize: o.maxKeySize,
       tables: this.#tables,
-      blocks: this.#blocks,
+      blocks: this.#point.blocks,
       checkOpen: () => this.#checkOpen(),
       onTrap: (err) => this.#onTrap(err, "a scan"),
       acquireView: () => this.#acquireView(),
@@ -524,7 +521,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     const k = this.#keys.encode(key, "key");
     checkedSize(k, this.#o.maxKeySize, "key", "maxKeySize");
     try {
-      this.#point.update(this.#activeMemtable(), this.#scheduler.immutables, this.#versions.current.levels);
+      this.#refreshReadState();
       const ptr = scratch(maxEncodedLength(k));
       return this.#point.get(ptr, writeData(ptr, k), sequence, this.#decodeValue);
     } catch (err) {
@@ -569,7 +566,8 @@ export class Db<K = Uint8Array, V = Uint8Array> {
 
   /** The memtables and table files a new reader sees, referenced until released. */
   #acquireView(): ReadView {
-    const handles = this.#refreshReadState();
+    this.#refreshReadState();
+    const handles = [this.#activeMemtable(), ...this.#scheduler.immutables];
     for (const h of handles) h.refs++;
     const version = this.#versions.current.ref();
     let released = false;
@@ -590,12 +588,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     };
   }
 
-  /** Brings the core read state up to date with the memtables and version; returns the memtables, newest first. */
-  #refreshReadState(): MemtableHandle[] {
-    const active = this.#activeMemtable();
-    const immutables = this.#scheduler.immutables;
-    this.#point.update(active, immutables, this.#versions.current.levels);
-    return [active, ...immutables];
+  /** Brings the core read state up to date with the memtables and the current version (cheap when unchanged). */
+  #refreshReadState(): void {
+    this.#point.update(this.#activeMemtable(), this.#scheduler.immutables, this.#versions.current.levels);
   }
 
   /**
@@ -733,7 +728,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    */
   stats(): DbStats {
     this.#checkOpen();
-    const cache = this.#blocks.stats();
+    const cache = this.#point.blocks.stats();
     const lookups = cache.hits + cache.misses;
     const mem = this.#activeMemtable().mt;
     const bg = this.#scheduler.stats;

@@ -242,8 +242,8 @@ export class ScanCursor<K, V> {
       core.runProvideTable(source, table.handle);
     } else {
       const handle = { offset: core.runBlockOffset(source), size: core.runBlockSize(source) };
-      const block = this.#source.blocks.get(n, handle.offset, () => table.readBlock(handle));
-      core.runProvideCached(source, block.entry); // the source takes over the pin
+      const entry = this.#source.blocks.pinned(n, handle.offset, () => table.readBlock(handle));
+      core.runProvideCached(source, entry); // the source takes over the pin
     }
   }
 

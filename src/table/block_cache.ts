@@ -7,13 +7,6 @@
 import { core } from "../_wasm.ts";
 import type { LoadedBlock } from "./table_reader.ts";
 
-/** A pinned cached block: its entry and where it lies in linear memory. */
-export interface CachedBlock {
-  readonly entry: number;
-  readonly ptr: number;
-  readonly size: number;
-}
-
 /** Hit and miss counts. */
 export interface CacheStats {
   hits: number;
@@ -29,8 +22,8 @@ export interface CacheStats {
  * @example
  * ```ts
  * const cache = new BlockCache(core.rsCache(readState), 32 << 20);
- * const block = cache.get(7, 0, () => table.readBlock({ offset: 0, size: 4000 })); // pinned
- * cache.release(block);
+ * const entry = cache.pinned(7, 0, () => table.readBlock({ offset: 0, size: 4000 }));
+ * core.runProvideCached(source, entry); // the scan's source takes over the pin
  * ```
  */
 export class BlockCache {
@@ -44,28 +37,24 @@ export class BlockCache {
   }
 
   /**
-   * The block at (file, offset), pinned: from the cache, or loaded by `load`,
-   * which returns a checked block allocated with core.bufferAlloc (the cache
-   * owns it from then on).
+   * The cache entry of the block at (file, offset), pinned (whoever takes it
+   * unpins it: core bcUnpin): from the cache, or loaded by `load`, which
+   * returns a checked block allocated with core.bufferAlloc (the cache owns
+   * it from then on).
    */
-  get(file: number, offset: number, load: () => LoadedBlock): CachedBlock {
+  pinned(file: number, offset: number, load: () => LoadedBlock): number {
     let entry = core.bcLookup(this.ptr, file, offset);
     if (entry === 0) {
       const block = load();
       entry = core.bcInsert(this.ptr, file, offset, block.ptr, block.size);
     }
     core.bcPin(this.ptr, entry);
-    return { entry, ptr: core.bcBlock(this.ptr, entry), size: core.bcBlockSize(this.ptr, entry) };
+    return entry;
   }
 
   /** Caches a checked block (the cache owns it from then on). */
   insert(file: number, offset: number, block: LoadedBlock): void {
     core.bcInsert(this.ptr, file, offset, block.ptr, block.size);
-  }
-
-  /** Unpins a block from get(). */
-  release(block: CachedBlock): void {
-    core.bcUnpin(this.ptr, block.entry);
   }
 
   /** Drops the blocks of a file (it was deleted); pinned ones go when released. */
@@ -76,7 +65,13 @@ export class BlockCache {
   /** Hit/miss counts and current size. */
   stats(): CacheStats {
     const c = this.ptr;
-    return { hits: core.bcHits(c), misses: core.bcMisses(c), bytes: core.bcBytes(c), blocks: core.bcBlocks(c), capacity: this.capacity };
+    return {
+      hits: core.bcHits(c),
+      misses: core.bcMisses(c),
+      bytes: core.bcBytes(c),
+      blocks: core.bcBlocks(c),
+      capacity: this.capacity,
+    };
   }
 
   /** Drops every block; pinned ones go when released. */

@@ -1,9 +1,10 @@
-// Open tables, bounded in number (each holds a file handle and its index and
-// filter blocks in linear memory). A table in use by a scan is pinned and
-// stays open; unpinned tables are closed least recently used first. Open
-// tables are registered with the core's read state (core/read_state.ts), so
-// point lookups find their index and filter without asking; a table leaves
-// the registry when it leaves the cache, even if a scan still holds it.
+// Open tables, bounded in number (each holds a file handle; its index and
+// filter blocks live in the core table, core/read_state.ts). Open tables are
+// registered with the core's read state, so point lookups and scans find
+// their index and filter without asking; the least recently asked-for table
+// is closed first, and leaves the registry then. A scan reading a closed
+// table's index keeps it alive through the core table's reference count, and
+// reopens the file through get() when it needs a block.
 
 import { core } from "../_wasm.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -11,25 +12,20 @@ import { joinPath } from "../storage/storage.ts";
 import { tableFileName } from "../version/file_names.ts";
 import { TableReader } from "./table_reader.ts";
 
-interface Slot {
-  table: TableReader;
-  pins: number;
-}
-
 /**
  * @example
  * ```ts
  * const tables = new TableCache(fs, "/db", 500);
- * const table = tables.acquire(7);
- * tables.release(table);
+ * tables.register(readState);
+ * const table = tables.get(7); // opened, checked and registered if it was not open
  * ```
  */
 export class TableCache {
   readonly #fs: Storage;
   readonly #dir: string;
   readonly #capacity: number;
-  #slots = new Map<number, Slot>();
-  #opened = 0;
+  // Map iteration order is the order of use: least recent first.
+  #tables = new Map<number, TableReader>();
   #registry = 0;
 
   constructor(fs: Storage, dir: string, capacity: number) {
@@ -41,40 +37,24 @@ export class TableCache {
   /** Registers every open table, from now on, with a core read state. */
   register(rs: number): void {
     this.#registry = rs;
-    for (const slot of this.#slots.values()) core.rsAddTable(rs, slot.table.handle);
+    for (const table of this.#tables.values()) core.rsAddTable(rs, table.handle);
   }
 
-  /** Tables opened since the cache was made (for stats). */
-  get opened(): number {
-    return this.#opened;
-  }
-
-  /** The open table of file number n, pinned. Opens (and checks) it if needed. */
-  acquire(n: number): TableReader {
-    let slot = this.#slots.get(n);
-    if (slot !== undefined) {
-      this.#slots.delete(n);
-      this.#slots.set(n, slot);
-    } else {
-      slot = { table: TableReader.open(this.#fs, joinPath(this.#dir, tableFileName(n)), n), pins: 0 };
-      this.#opened++;
-      this.#slots.set(n, slot);
-      if (this.#registry !== 0) core.rsAddTable(this.#registry, slot.table.handle);
-      this.#trim();
-    }
-    slot.pins++;
-    return slot.table;
-  }
-
-  /**
-   * The open table of file number n, for a read that completes before the
-   * caller returns (no pin, no LRU reordering: cheaper on the point-read path).
-   */
+  /** The open table of file number n; opens (and checks) it if needed. */
   get(n: number): TableReader {
-    const slot = this.#slots.get(n);
-    if (slot !== undefined) return slot.table;
-    const table = this.acquire(n);
-    this.release(table);
+    let table = this.#tables.get(n);
+    if (table !== undefined) {
+      this.#tables.delete(n);
+      this.#tables.set(n, table);
+      return table;
+    }
+    table = TableReader.open(this.#fs, this.pathOf(n), n);
+    this.#tables.set(n, table);
+    if (this.#registry !== 0) core.rsAddTable(this.#registry, table.handle);
+    for (const [old, t] of this.#tables) {
+      if (this.#tables.size <= this.#capacity) break;
+      this.#close(old, t);
+    }
     return table;
   }
 
@@ -83,46 +63,20 @@ export class TableCache {
     return joinPath(this.#dir, tableFileName(n));
   }
 
-  /** Unpins a table from acquire(). */
-  release(table: TableReader): void {
-    const slot = this.#slots.get(table.number);
-    if (slot !== undefined && slot.table === table) {
-      slot.pins--;
-      this.#trim();
-    } else {
-      table.close(); // evicted while pinned: closed by its last user
-    }
-  }
-
   /** Closes a file's table (it was deleted). */
   evict(n: number): void {
-    const slot = this.#slots.get(n);
-    if (slot === undefined) return;
-    this.#remove(n);
-    if (slot.pins === 0) slot.table.close();
+    const table = this.#tables.get(n);
+    if (table !== undefined) this.#close(n, table);
   }
 
   /** Closes every table. */
   close(): void {
-    for (const [n, slot] of this.#slots) {
-      this.#remove(n);
-      slot.table.close();
-    }
+    for (const [n, table] of this.#tables) this.#close(n, table);
   }
 
-  #trim(): void {
-    if (this.#slots.size <= this.#capacity) return;
-    for (const [n, slot] of this.#slots) {
-      if (this.#slots.size <= this.#capacity) break;
-      if (slot.pins === 0) {
-        this.#remove(n);
-        slot.table.close();
-      }
-    }
-  }
-
-  #remove(n: number): void {
-    this.#slots.delete(n);
+  #close(n: number, table: TableReader): void {
+    this.#tables.delete(n);
     if (this.#registry !== 0) core.rsRemoveTable(this.#registry, n);
+    table.close();
   }
 }
