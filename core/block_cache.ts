@@ -64,23 +64,15 @@ export function bcNew(capacity: f64): usize {
 
 /** Index + 1 of the entry for (file, offset), or 0; marks it recently used and counts a hit or miss. */
 export function bcLookup(c: usize, file: u32, offset: f64): u32 {
-  const mask = slotMask(c);
-  const table = slots(c);
-  let i = hashOf(file, offset) & mask;
-  while (true) {
-    const slot = load<u32>(table + (<usize>i << 2));
-    if (slot == 0) {
-      store<f64>(c, load<f64>(c, 56) + 1, 56);
-      return 0;
-    }
-    const e = entryAt(c, slot - 1);
-    if (load<u32>(e) == file && load<f64>(e, 8) == offset) {
-      store<u32>(e, load<u32>(e, 24) | REFERENCED, 24);
-      store<f64>(c, load<f64>(c, 48) + 1, 48);
-      return slot;
-    }
-    i = (i + 1) & mask;
+  const slot = findSlot(c, file, offset);
+  if (slot == 0) {
+    store<f64>(c, load<f64>(c, 56) + 1, 56);
+    return 0;
   }
+  const e = entryAt(c, slot - 1);
+  store<u32>(e, load<u32>(e, 24) | REFERENCED, 24);
+  store<f64>(c, load<f64>(c, 48) + 1, 48);
+  return slot;
 }
 
 /** Address and size of an entry's block (entry = index + 1 from bcLookup/bcInsert). */

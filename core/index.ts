@@ -18,7 +18,7 @@ import { blockEntryCount, blockVerify } from "./table_reader";
 import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits, bcInsert, bcLookup, bcMisses, bcPin, bcUnpin } from "./block_cache";
 import { pointGet } from "./point_get";
 import { rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
-import { xxh64 } from "./xxhash64";
+import { blockChecksum, xxh64 } from "./xxhash64";
 import { iterFill, iterFree, iterNew, iterStatus } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
 import { ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
@@ -68,7 +68,7 @@ export function crcMask(crc: u32): u32 { return maskCrc(crc); }
 export function crcUnmask(masked: u32): u32 { return unmaskCrc(masked); }
 
 /** Low 32 bits of XXH64 of len bytes at ptr: the table checksum. */
-export function checksum32(ptr: usize, len: usize): u32 { return <u32>xxh64(ptr, len); }
+export function checksum32(ptr: usize, len: usize): u32 { return blockChecksum(ptr, len); }
 /** High 32 bits of XXH64 (with checksum32, the whole hash; for tests). */
 export function xxh64High(ptr: usize, len: usize): u32 { return <u32>(xxh64(ptr, len) >> 32); }
 

@@ -56,7 +56,13 @@ export function pointGet(rs: usize, key: usize, keyLen: u32, sequence: f64, out:
     fromLevel = load<u32>(rs, 72);
     fromFile = load<u32>(rs, 76);
   } else {
-    if (lookInMemtables(rs, key, keyLen, bound, out)) return (nodeTrailer(foundNode) & 0xff) == 0 ? DELETED : FOUND;
+    const node = newestInMemtables(rs, key, keyLen, bound);
+    if (node != 0) {
+      if ((nodeTrailer(node) & 0xff) == 0) return DELETED;
+      store<u32>(out, <u32>nodeValue(node));
+      store<u32>(out, nodeValueLen(node), 4);
+      return FOUND;
+    }
   }
   const version = <usize>load<u32>(rs, 52);
   if (version == 0) return ABSENT;
@@ -101,20 +107,14 @@ function stopAt(rs: usize, status: i32, level: u32, file: u32): i32 {
   return status;
 }
 
-let foundNode: usize = 0;
-
-/** True when a memtable holds a version of the key at or below bound (in foundNode; a value goes to out). */
-function lookInMemtables(rs: usize, key: usize, keyLen: u32, bound: u64, out: usize): bool {
+/** The newest version of the key at or below bound in the memtables (newest first), or 0. */
+function newestInMemtables(rs: usize, key: usize, keyLen: u32, bound: u64): usize {
   const memtables = load<u32>(rs, 16);
   for (let i: u32 = 0; i < memtables; i++) {
     const node = mtFind(<usize>load<u32>(rs + 20 + (<usize>i << 2)), key, keyLen, bound);
-    if (node == 0) continue;
-    foundNode = node;
-    store<u32>(out, <u32>nodeValue(node));
-    store<u32>(out, nodeValueLen(node), 4);
-    return true;
+    if (node != 0) return node;
   }
-  return false;
+  return 0;
 }
 
 function tableGet(rs: usize, file: u32, key: usize, keyLen: u32, bound: u64, out: usize): i32 {

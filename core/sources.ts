@@ -85,7 +85,18 @@ function memPlace(s: usize, t: usize): void {
  * block holding keys too). Every index and block comes from TypeScript.
  */
 export function runSourceNew(count: u32, files: usize): usize {
-  return runNew(count, files);
+  const s = heap.alloc(RUN_SIZE);
+  memory.fill(s, 0, RUN_SIZE);
+  store<u32>(s, KIND_RUN);
+  store<u32>(s, EXHAUSTED, 4);
+  store<u32>(s, count, 12);
+  store<u32>(s, <u32>files, 16);
+  store<i32>(s, -1, 20);
+  store<u32>(s, <u32>biNew(), 24);
+  store<u32>(s, <u32>biNew(), 28);
+  store<u32>(s, <u32>bufNew(64), 32);
+  store<f64>(s, -1, 64);
+  return s;
 }
 
 /**
@@ -95,26 +106,11 @@ export function runSourceNew(count: u32, files: usize): usize {
  */
 export function runSourceOfLevel(rs: usize, version: usize, level: u32, first: u32): usize {
   const s = level == 0
-    ? runNew(1, versionFiles(version, 0) + <usize>first * FILE_SIZE)
-    : runNew(versionFileCount(version, level), versionFiles(version, level));
-  versionRef(version);
+    ? runSourceNew(1, versionFiles(version, 0) + <usize>first * FILE_SIZE)
+    : runSourceNew(versionFileCount(version, level), versionFiles(version, level));
+  versionRef(version); // the packed version now owns the files: srcFree drops the reference instead
   store<u32>(s, <u32>version, 72);
   store<u32>(s, <u32>rs, 76);
-  return s;
-}
-
-function runNew(count: u32, bounds: usize): usize {
-  const s = heap.alloc(RUN_SIZE);
-  memory.fill(s, 0, RUN_SIZE);
-  store<u32>(s, KIND_RUN);
-  store<u32>(s, EXHAUSTED, 4);
-  store<u32>(s, count, 12);
-  store<u32>(s, <u32>bounds, 16);
-  store<i32>(s, -1, 20);
-  store<u32>(s, <u32>biNew(), 24);
-  store<u32>(s, <u32>biNew(), 28);
-  store<u32>(s, <u32>bufNew(64), 32);
-  store<f64>(s, -1, 64);
   return s;
 }
 

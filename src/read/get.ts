@@ -8,13 +8,13 @@
 // and the block cache. It is brought up to date lazily, before a lookup,
 // when the memtables or the version changed (three identity checks).
 
-import { bytes, core, RESULT, view, words } from "../_wasm.ts";
+import { core, RESULT, view, words } from "../_wasm.ts";
 import { corruption } from "../errors.ts";
 import { BlockCache } from "../table/block_cache.ts";
 import type { TableCache } from "../table/table_cache.ts";
 import type { MemtableHandle } from "../memtable.ts";
 import type { FileMeta } from "../version/version_edit.ts";
-import { FILE_RECORD } from "../table/run_source.ts";
+import { FILE_RECORD, keyBytesOf, writeFileRecords } from "../table/run_source.ts";
 
 // Statuses of core dbGet.
 const ABSENT = 0;
@@ -62,10 +62,16 @@ export class PointReader {
    * when nothing changed: a rotation changes the active memtable, a finished
    * flush the number of immutable ones, an installed version its levels.
    */
-  update(active: MemtableHandle, immutables: readonly MemtableHandle[], levels: readonly (readonly FileMeta[])[]): void {
+  update(
+    active: MemtableHandle,
+    immutables: readonly MemtableHandle[],
+    levels: readonly (readonly FileMeta[])[],
+  ): void {
     if (active !== this.#active || immutables.length !== this.#immutableCount) {
       const count = 1 + immutables.length;
-      if (count > MAX_MEMTABLES) throw new Error(`siltdb internal error: ${count} memtables (at most ${MAX_MEMTABLES})`);
+      if (count > MAX_MEMTABLES) {
+        throw new Error(`siltdb internal error: ${count} memtables (at most ${MAX_MEMTABLES})`);
+      }
       const ptr = core.bufferAlloc(4 * count);
       const w = words();
       w[ptr >>> 2] = active.mt.ptr;
@@ -141,35 +147,19 @@ export class PointReader {
 
 /** The levels' file bounds in the core's packed form (core/read_state.ts), holding one reference for the read state. */
 function packLevels(levels: readonly (readonly FileMeta[])[]): number {
-  let files = 0;
-  let keyBytes = 0;
-  for (const level of levels) {
-    files += level.length;
-    for (const f of level) keyBytes += f.smallest.length + f.largest.length;
-  }
+  const files = levels.reduce((n, level) => n + level.length, 0);
   const head = 8 + levels.length * 8;
-  const ptr = core.bufferAlloc(head + files * FILE_RECORD + keyBytes);
+  const ptr = core.bufferAlloc(head + files * FILE_RECORD + levels.reduce((n, level) => n + keyBytesOf(level), 0));
   const dv = view();
-  const mem = bytes();
-  let file = ptr + head;
-  let key = file + files * FILE_RECORD;
+  let records = ptr + head;
+  let keys = records + files * FILE_RECORD;
   dv.setUint32(ptr, 1, true);
   dv.setUint32(ptr + 4, levels.length, true);
   levels.forEach((level, l) => {
     dv.setUint32(ptr + 8 + l * 8, level.length, true);
-    dv.setUint32(ptr + 12 + l * 8, file, true);
-    for (const f of level) {
-      dv.setUint32(file, f.number, true);
-      mem.set(f.smallest, key);
-      dv.setUint32(file + 4, key, true);
-      dv.setUint32(file + 8, f.smallest.length, true);
-      key += f.smallest.length;
-      mem.set(f.largest, key);
-      dv.setUint32(file + 12, key, true);
-      dv.setUint32(file + 16, f.largest.length, true);
-      key += f.largest.length;
-      file += FILE_RECORD;
-    }
+    dv.setUint32(ptr + 12 + l * 8, records, true);
+    keys = writeFileRecords(level, records, keys);
+    records += level.length * FILE_RECORD;
   });
   return ptr;
 }

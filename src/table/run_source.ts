@@ -21,13 +21,30 @@ export const NEED_INDEX = 2;
  * ```
  */
 export function newRunSource(files: readonly FileMeta[]): number {
-  const keyBytes = files.reduce((n, f) => n + f.smallest.length + f.largest.length, 0);
-  const ptr = core.bufferAlloc(files.length * FILE_RECORD + keyBytes);
+  const ptr = core.bufferAlloc(files.length * FILE_RECORD + keyBytesOf(files));
+  writeFileRecords(files, ptr, ptr + files.length * FILE_RECORD);
+  return core.runSourceNew(files.length, ptr);
+}
+
+/** Bytes per file record (core/read_state.ts FILE_SIZE). */
+export const FILE_RECORD = 20;
+
+/** Bytes of the smallest and largest keys of files. */
+export function keyBytesOf(files: readonly FileMeta[]): number {
+  return files.reduce((n, f) => n + f.smallest.length + f.largest.length, 0);
+}
+
+/**
+ * Writes the file records of files at `records` and their keys from `keys`
+ * on (the core's FILE_SIZE layout, drawn above); returns the address after
+ * the last key. Also used by the packed version of src/read/get.ts.
+ */
+export function writeFileRecords(files: readonly FileMeta[], records: number, keys: number): number {
   const dv = view();
   const mem = bytes();
-  let key = ptr + files.length * FILE_RECORD;
+  let key = keys;
   files.forEach((f, i) => {
-    const record = ptr + i * FILE_RECORD;
+    const record = records + i * FILE_RECORD;
     dv.setUint32(record, f.number, true);
     for (const [k, at] of [[f.smallest, 4], [f.largest, 12]] as const) {
       mem.set(k, key);
@@ -36,8 +53,5 @@ export function newRunSource(files: readonly FileMeta[]): number {
       key += k.length;
     }
   });
-  return core.runSourceNew(files.length, ptr);
+  return key;
 }
-
-/** Bytes per file record (core/read_state.ts FILE_SIZE). */
-export const FILE_RECORD = 20;
