@@ -93,3 +93,14 @@ export async function replaceFile(fs: MemoryStorage, path: string, image: Uint8A
   file.close();
   await fs.syncDir(path.slice(0, path.lastIndexOf("/")) || "/");
 }
+
+/** Tiny memtables, blocks, files and levels: flushes and compactions happen constantly. */
+export const TINY = {
+  memtableSize: 1024,
+  blockSize: 256,
+  targetFileSize: 4096,
+  levelBaseBytes: 4096,
+  l0CompactionTrigger: 2,
+  l0SlowdownTrigger: 4,
+  l0StopTrigger: 6,
+} as const;

@@ -31,10 +31,18 @@ type Op =
   | { op: "forget"; file: number }
   | { op: "clear" };
 
-const key = fc.record({ file: fc.integer({ min: 1, max: 6 }), offset: fc.integer({ min: 0, max: 40 }).map((o) => o * 4096) });
+const key = fc.record({
+  file: fc.integer({ min: 1, max: 6 }),
+  offset: fc.integer({ min: 0, max: 40 }).map((o) => o * 4096),
+});
 const ops = fc.array(
   fc.oneof(
-    { weight: 5, arbitrary: key.chain((k) => fc.integer({ min: 1, max: 3000 }).map((size) => ({ op: "insert" as const, ...k, size }))) },
+    {
+      weight: 5,
+      arbitrary: key.chain((k) =>
+        fc.integer({ min: 1, max: 3000 }).map((size) => ({ op: "insert" as const, ...k, size }))
+      ),
+    },
     { weight: 5, arbitrary: key.chain((k) => fc.boolean().map((pin) => ({ op: "lookup" as const, ...k, pin }))) },
     { weight: 2, arbitrary: fc.constant({ op: "unpin" as const }) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 6 }).map((file) => ({ op: "forget" as const, file })) },
@@ -77,7 +85,10 @@ test("the block cache returns what was inserted, stays within its bound, and kee
           for (const p of pinned) assert.ok(holds(cache, p.entry, p.file, p.offset), "a pinned block stays intact");
           // Over the bound only by pinned blocks and the newest insert.
           const pinnedBytes = pinned.reduce((n, p) => n + core.bcBlockSize(cache, p.entry), 0);
-          assert.ok(core.bcBytes(cache) <= capacity + pinnedBytes + 3000, `${core.bcBytes(cache)} bytes held, capacity ${capacity}`);
+          assert.ok(
+            core.bcBytes(cache) <= capacity + pinnedBytes + 3000,
+            `${core.bcBytes(cache)} bytes held, capacity ${capacity}`,
+          );
         }
       } finally {
         for (const p of pinned) core.bcUnpin(cache, p.entry);

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type Db, MemoryStorage, open, type OpenOptions, type ScanOptions, type Snapshot, type UnsyncedFate } from "../mod.ts";
-import { compareBytes, fcRuns, rng, tempDir, utf8 } from "./_harness.ts";
+import { compareBytes, fcRuns, rng, tempDir, TINY, utf8 } from "./_harness.ts";
 
 type State = Map<string, string>;
 type Write = { t: "put"; k: string; v: string } | { t: "del"; k: string };
@@ -83,17 +83,6 @@ function apply(state: State, writes: Write[]): State {
 }
 
 const sameState = (a: State, b: State) => a.size === b.size && [...a].every(([k, v]) => b.get(k) === v);
-
-/** Tiny memtables, blocks, files and levels: flushes and compactions happen constantly. */
-const TINY = {
-  memtableSize: 1024,
-  blockSize: 256,
-  targetFileSize: 4096,
-  levelBaseBytes: 4096,
-  l0CompactionTrigger: 2,
-  l0SlowdownTrigger: 4,
-  l0StopTrigger: 6,
-} as const;
 
 type Tuning = Omit<OpenOptions, "fs" | "keyEncoding" | "valueEncoding">;
 

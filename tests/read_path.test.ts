@@ -6,24 +6,19 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStorage, open } from "../mod.ts";
-import { rng } from "./_harness.ts";
-
-const TINY = {
-  keyEncoding: "utf8",
-  valueEncoding: "utf8",
-  memtableSize: 1024,
-  blockSize: 256,
-  targetFileSize: 4096,
-  levelBaseBytes: 4096,
-  l0CompactionTrigger: 2,
-  l0SlowdownTrigger: 4,
-  l0StopTrigger: 6,
-} as const;
+import { rng, TINY } from "./_harness.ts";
 
 for (const [maxOpenFiles, blockCacheSize] of [[1, 0], [1, 1024], [2, 65536], [500, 0]] as const) {
   test(`open scans and point reads agree with the model while tables close and compactions run (maxOpenFiles ${maxOpenFiles}, cache ${blockCacheSize})`, async () => {
     const random = rng(maxOpenFiles * 7 + blockCacheSize);
-    const db = await open("/db", { fs: new MemoryStorage(), ...TINY, maxOpenFiles, blockCacheSize });
+    const db = await open("/db", {
+      fs: new MemoryStorage(),
+      keyEncoding: "utf8",
+      valueEncoding: "utf8",
+      ...TINY,
+      maxOpenFiles,
+      blockCacheSize,
+    });
     const model = new Map<string, string>();
     const key = () => `k${String(Math.floor(random() * 400)).padStart(4, "0")}`;
     const open_: { it: Iterator<[string, string]>; seen: [string, string][]; expected: [string, string][] }[] = [];
@@ -73,7 +68,10 @@ for (const [maxOpenFiles, blockCacheSize] of [[1, 0], [1, 1024], [2, 65536], [50
       }
       assert.deepEqual(db.scanSync().toArray(), sorted());
       const stats = db.stats();
-      assert.ok(stats.flushes > 10 && stats.compaction.count > 3, `flushes ${stats.flushes}, compactions ${stats.compaction.count}`);
+      assert.ok(
+        stats.flushes > 10 && stats.compaction.count > 3,
+        `flushes ${stats.flushes}, compactions ${stats.compaction.count}`,
+      );
     } finally {
       await db.close();
     }

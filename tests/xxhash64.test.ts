@@ -17,7 +17,11 @@ function coreXxh64(data: Uint8Array): bigint {
 }
 
 const M = (1n << 64n) - 1n;
-const P1 = 0x9e3779b185ebca87n, P2 = 0xc2b2ae3d27d4eb4fn, P3 = 0x165667b19e3779f9n, P4 = 0x85ebca77c2b2ae63n, P5 = 0x27d4eb2f165667c5n;
+const P1 = 0x9e3779b185ebca87n,
+  P2 = 0xc2b2ae3d27d4eb4fn,
+  P3 = 0x165667b19e3779f9n,
+  P4 = 0x85ebca77c2b2ae63n,
+  P5 = 0x27d4eb2f165667c5n;
 const rotl = (x: bigint, r: bigint) => ((x << r) | (x >> (64n - r))) & M;
 const mul = (a: bigint, b: bigint) => (a * b) & M;
 const add = (a: bigint, b: bigint) => (a + b) & M;
@@ -68,7 +72,9 @@ test("xxh64 gives the published reference values", () => {
 test("xxh64 matches the specification at every length up to 300 bytes", () => {
   let seed = 7;
   const data = Uint8Array.from({ length: 300 }, () => (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24);
-  for (let n = 0; n <= 300; n++) assert.equal(coreXxh64(data.subarray(0, n)), referenceXxh64(data.subarray(0, n)), `length ${n}`);
+  for (let n = 0; n <= 300; n++) {
+    assert.equal(coreXxh64(data.subarray(0, n)), referenceXxh64(data.subarray(0, n)), `length ${n}`);
+  }
 });
 
 test("one flipped bit anywhere in a 4 KiB block changes its 32-bit table checksum", () => {
