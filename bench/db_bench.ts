@@ -34,14 +34,32 @@ import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { keyOf, permutation, scrambledZipfian, uniform, zipfianRank } from "./_shared.ts";
-import { defaultEngines, type Engine, ENGINES, runtime, runtimeVersion } from "./engines.ts";
+import { type Awaitable, defaultEngines, type Engine, ENGINES, runtime, runtimeVersion } from "./engines.ts";
 
 const N = Number(process.env.SILTDB_BENCH_N ?? 200_000);
 const ENGINE_NAMES = process.env.SILTDB_BENCH_ENGINES?.split(",") ?? defaultEngines();
 export const WORKLOADS = [
-  "fillseq", "fillrandom", "fillbatch", "overwrite", "fillsync-c1", "fillsync-c8", "fillsync-c64",
-  "readrandom", "readsync", "readmissing", "readhot", "readseq", "readreverse", "seekrandom",
-  "ycsb-a", "ycsb-b", "ycsb-c", "ycsb-d", "ycsb-e", "ycsb-f", "deleterandom",
+  "fillseq",
+  "fillrandom",
+  "fillbatch",
+  "overwrite",
+  "fillsync-c1",
+  "fillsync-c8",
+  "fillsync-c64",
+  "readrandom",
+  "readsync",
+  "readmissing",
+  "readhot",
+  "readseq",
+  "readreverse",
+  "seekrandom",
+  "ycsb-a",
+  "ycsb-b",
+  "ycsb-c",
+  "ycsb-d",
+  "ycsb-e",
+  "ycsb-f",
+  "deleterandom",
 ] as const;
 type Workload = typeof WORKLOADS[number];
 const SELECTED = new Set<string>(process.env.SILTDB_BENCH_WORKLOADS?.split(",") ?? WORKLOADS);
@@ -56,7 +74,10 @@ interface Result {
 
 async function runEngine(name: string): Promise<Record<string, unknown>> {
   const engine: Engine = await ENGINES[name]();
-  const values = Array.from({ length: 1024 }, (_, i) => Uint8Array.from({ length: 100 }, (_, j) => (i * 31 + j * 7) & 0xff));
+  const values = Array.from(
+    { length: 1024 },
+    (_, i) => Uint8Array.from({ length: 100 }, (_, j) => (i * 31 + j * 7) & 0xff),
+  );
   const order = permutation(N, 42);
   const results: Record<string, Result> = {};
   let peakRss = 0;
@@ -64,7 +85,7 @@ async function runEngine(name: string): Promise<Record<string, unknown>> {
   const sampler = setInterval(sample, 100);
   const root = mkdtempSync(join(os.tmpdir(), `db-bench-${name.replace(/\W/g, "_")}-`));
   const wanted = (w: Workload) => SELECTED.has(w) && !engine.skip?.includes(w);
-  const time = async (workload: Workload, ops: number, body: () => Promise<void>) => {
+  const time = async (workload: Workload, ops: number, body: () => Awaitable<void>) => {
     if (!wanted(workload)) return;
     const started = performance.now();
     await body();
@@ -120,11 +141,13 @@ async function runEngine(name: string): Promise<Record<string, unknown>> {
     await time("readrandom", N, async () => {
       for (let i = 0; i < N; i++) expectFound(await engine.get(keyOf(reads[i])));
     });
-    await time("readsync", N, async () => {
+    await time("readsync", N, () => {
       for (let i = 0; i < N; i++) expectFound(engine.getSync(keyOf(reads[i])));
     });
     await time("readmissing", N, async () => {
-      for (let i = 0; i < N; i++) if ((await engine.get(`${keyOf(reads[i])}x`)) !== undefined) throw new Error(`${name}: found an absent key`);
+      for (let i = 0; i < N; i++) {
+        if ((await engine.get(`${keyOf(reads[i])}x`)) !== undefined) throw new Error(`${name}: found an absent key`);
+      }
     });
     const hot = Math.max(1, Math.floor(N / 100));
     await time("readhot", N, async () => {
@@ -162,7 +185,7 @@ async function runEngine(name: string): Promise<Record<string, unknown>> {
 async function runYcsb(
   engine: Engine,
   values: Uint8Array[],
-  time: (w: Workload, ops: number, body: () => Promise<void>) => Promise<void>,
+  time: (w: Workload, ops: number, body: () => Awaitable<void>) => Promise<void>,
   found: (v: unknown) => void,
 ): Promise<void> {
   const ops = Math.max(1, Math.floor(N / 2));
@@ -256,7 +279,14 @@ async function main(): Promise<void> {
   const out = new URL("./results/", import.meta.url);
   mkdirSync(out, { recursive: true });
   const file = new URL(`db_bench-${runtime}${N === 200_000 ? "" : `-${N}`}.json`, out);
-  writeFileSync(file, JSON.stringify({ runtime, version, n: N, cpu, date: new Date().toISOString(), engines: all, unavailable }, null, 2) + "\n");
+  writeFileSync(
+    file,
+    JSON.stringify(
+      { runtime, version, n: N, cpu, date: new Date().toISOString(), engines: all, unavailable },
+      null,
+      2,
+    ) + "\n",
+  );
   console.log(`results: ${file.pathname}`);
 }
 

@@ -14,21 +14,24 @@
 
 import process from "node:process";
 
+/** A value, or a promise of it: stores with synchronous APIs answer at once; callers await either. */
+export type Awaitable<T> = T | Promise<T>;
+
 /** One store under test. Keys are strings, values bytes. */
 export interface Engine {
-  open(dir: string): Promise<void>;
-  close(): Promise<void>;
-  put(key: string, value: Uint8Array): Promise<void>;
+  open(dir: string): Awaitable<void>;
+  close(): Awaitable<void>;
+  put(key: string, value: Uint8Array): Awaitable<void>;
   /** A write that survives a machine crash when it resolves. */
-  putDurable(key: string, value: Uint8Array): Promise<void>;
-  get(key: string): Promise<Uint8Array | undefined>;
+  putDurable(key: string, value: Uint8Array): Awaitable<void>;
+  get(key: string): Awaitable<Uint8Array | undefined>;
   getSync(key: string): Uint8Array | undefined;
-  del(key: string): Promise<void>;
-  batch(entries: [string, Uint8Array][]): Promise<void>;
+  del(key: string): Awaitable<void>;
+  batch(entries: [string, Uint8Array][]): Awaitable<void>;
   /** Entries in a full scan. */
-  scanCount(reverse: boolean): Promise<number>;
+  scanCount(reverse: boolean): Awaitable<number>;
   /** Reads up to n entries from the first key at or after key; returns how many. */
-  seek(key: string, n: number): Promise<number>;
+  seek(key: string, n: number): Awaitable<number>;
   /** Workloads that do not apply (e.g. durability of an in-memory map). */
   skip?: string[];
   stats?(): unknown;
@@ -54,12 +57,12 @@ async function siltdb(bufferWrites = false): Promise<Engine> {
       for (const [k, v] of entries) b.put(k, v);
       await b.write();
     },
-    async scanCount(reverse) {
+    scanCount(reverse) {
       let n = 0;
       for (const _ of db.scanSync({ reverse })) n++;
       return n;
     },
-    async seek(key, limit) {
+    seek(key, limit) {
       let n = 0;
       for (const _ of db.scanSync({ gte: key, limit })) n++;
       return n;
@@ -100,7 +103,7 @@ async function lmdb(): Promise<Engine> {
   const { open } = await import("lmdb");
   let db: ReturnType<typeof open<Uint8Array, string>>;
   return {
-    async open(dir) {
+    open(dir) {
       db = open<Uint8Array, string>({ path: dir, encoding: "binary", keyEncoding: "ordered-binary", noSync: true });
     },
     close: () => db.close(),
@@ -109,17 +112,17 @@ async function lmdb(): Promise<Engine> {
     get: (k) => Promise.resolve(db.get(k)),
     getSync: (k) => db.get(k),
     del: (k) => db.remove(k).then(() => {}),
-    async batch(entries) {
+    batch(entries) {
       db.transactionSync(() => {
         for (const [k, v] of entries) db.putSync(k, v);
       });
     },
-    async scanCount(reverse) {
+    scanCount(reverse) {
       let n = 0;
       for (const _ of db.getRange({ reverse })) n++;
       return n;
     },
-    async seek(key, limit) {
+    seek(key, limit) {
       let n = 0;
       for (const _ of db.getRange({ start: key, limit })) n++;
       return n;
@@ -143,10 +146,15 @@ interface SqlDatabase {
 
 function sqliteEngine(openDb: (file: string) => SqlDatabase): Engine {
   let db: SqlDatabase;
-  let put: SqlStatement, get: SqlStatement, del: SqlStatement, seek: SqlStatement, forward: SqlStatement, backward: SqlStatement;
+  let put: SqlStatement,
+    get: SqlStatement,
+    del: SqlStatement,
+    seek: SqlStatement,
+    forward: SqlStatement,
+    backward: SqlStatement;
   const value = (row: unknown) => row === undefined || row === null ? undefined : (row as { v: Uint8Array }).v;
   return {
-    async open(dir) {
+    open(dir) {
       db = openDb(`${dir}.sqlite`);
       db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;");
       db.exec("CREATE TABLE IF NOT EXISTS kv (k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID");
@@ -157,33 +165,33 @@ function sqliteEngine(openDb: (file: string) => SqlDatabase): Engine {
       forward = db.prepare("SELECT k, v FROM kv ORDER BY k");
       backward = db.prepare("SELECT k, v FROM kv ORDER BY k DESC");
     },
-    async close() {
+    close() {
       db.close();
     },
-    async put(k, v) {
+    put(k, v) {
       put.run(k, v);
     },
-    async putDurable(k, v) {
+    putDurable(k, v) {
       db.exec("PRAGMA synchronous = FULL");
       put.run(k, v);
       db.exec("PRAGMA synchronous = NORMAL");
     },
     get: (k) => Promise.resolve(value(get.get(k))),
     getSync: (k) => value(get.get(k)),
-    async del(k) {
+    del(k) {
       del.run(k);
     },
-    async batch(entries) {
+    batch(entries) {
       db.exec("BEGIN");
       for (const [k, v] of entries) put.run(k, v);
       db.exec("COMMIT");
     },
-    async scanCount(reverse) {
+    scanCount(reverse) {
       let n = 0;
       for (const _ of (reverse ? backward : forward).iterate()) n++;
       return n;
     },
-    async seek(key, limit) {
+    seek(key, limit) {
       return seek.all(key, limit).length;
     },
   };
@@ -205,7 +213,9 @@ async function betterSqlite3(): Promise<Engine> {
 async function bunSqlite(): Promise<Engine> {
   if (runtime !== "bun") throw new Error("bun:sqlite runs in Bun only");
   const name = "bun:sqlite";
-  const { Database } = await import(name) as { Database: new (file: string) => SqlDatabase & { query(sql: string): SqlStatement } };
+  const { Database } = await import(name) as {
+    Database: new (file: string) => SqlDatabase & { query(sql: string): SqlStatement };
+  };
   return sqliteEngine((file) => {
     const db = new Database(file);
     // bun:sqlite statements return rows as objects too; iterate() exists as in node:sqlite.
@@ -217,12 +227,15 @@ interface DenoKv {
   get(key: unknown[]): Promise<{ value: unknown }>;
   set(key: unknown[], value: unknown): Promise<unknown>;
   delete(key: unknown[]): Promise<void>;
-  list(selector: { prefix?: unknown[]; start?: unknown[] }, options?: { limit?: number; reverse?: boolean; batchSize?: number }): AsyncIterable<{ key: unknown[]; value: unknown }>;
+  list(
+    selector: { prefix?: unknown[]; start?: unknown[] },
+    options?: { limit?: number; reverse?: boolean; batchSize?: number },
+  ): AsyncIterable<{ key: unknown[]; value: unknown }>;
   atomic(): { set(key: unknown[], value: unknown): unknown; commit(): Promise<unknown> };
   close(): void;
 }
 
-async function denoKv(): Promise<Engine> {
+function denoKv(): Engine {
   const deno = (globalThis as unknown as { Deno?: { openKv?(path: string): Promise<DenoKv> } }).Deno;
   if (deno?.openKv === undefined) throw new Error("Deno KV runs in Deno only (with --unstable-kv)");
   let kv: DenoKv;
@@ -230,7 +243,7 @@ async function denoKv(): Promise<Engine> {
     async open(dir) {
       kv = await deno.openKv!(`${dir}.kv`);
     },
-    async close() {
+    close() {
       kv.close();
     },
     put: async (k, v) => void await kv.set(["k", k], v),
@@ -266,27 +279,28 @@ async function denoKv(): Promise<Engine> {
 async function memory(): Promise<Engine> {
   const mod = await import("sorted-btree") as unknown as { default: unknown };
   // CommonJS interop differs: Node and Bun give the class as default, Deno the module object.
-  const BTree = ((mod.default as { default?: unknown }).default ?? mod.default) as typeof import("sorted-btree").default;
+  const BTree =
+    ((mod.default as { default?: unknown }).default ?? mod.default) as typeof import("sorted-btree").default;
   let tree = new BTree<string, Uint8Array>();
   return {
-    async open() {
+    open() {
       tree = new BTree<string, Uint8Array>();
     },
     async close() {},
-    put: async (k, v) => void tree.set(k, v),
-    putDurable: async (k, v) => void tree.set(k, v),
-    get: async (k) => tree.get(k),
+    put: (k, v) => void tree.set(k, v),
+    putDurable: (k, v) => void tree.set(k, v),
+    get: (k) => tree.get(k),
     getSync: (k) => tree.get(k),
-    del: async (k) => void tree.delete(k),
-    async batch(entries) {
+    del: (k) => void tree.delete(k),
+    batch(entries) {
       for (const [k, v] of entries) tree.set(k, v);
     },
-    async scanCount(reverse) {
+    scanCount(reverse) {
       let n = 0;
       for (const _ of reverse ? tree.entriesReversed() : tree.entries()) n++;
       return n;
     },
-    async seek(key, limit) {
+    seek(key, limit) {
       let n = 0;
       for (const _ of tree.entries(key)) if (++n >= limit) break;
       return n;
@@ -296,7 +310,7 @@ async function memory(): Promise<Engine> {
 }
 
 /** Engines by name; SILTDB_BENCH_ENGINES picks among them. */
-export const ENGINES: Record<string, () => Promise<Engine>> = {
+export const ENGINES: Record<string, () => Awaitable<Engine>> = {
   siltdb: () => siltdb(),
   "siltdb-buffered": () => siltdb(true),
   "classic-level": classicLevel,
@@ -318,7 +332,9 @@ export function defaultEngines(): string[] {
 
 /** The version of the runtime, e.g. "node v24.21.0". */
 export function runtimeVersion(): string {
-  if (runtime === "deno") return `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`;
+  if (runtime === "deno") {
+    return `deno ${(globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno}`;
+  }
   if (runtime === "bun") return `bun ${(process.versions as Record<string, string>).bun}`;
   return `node ${process.version}`;
 }

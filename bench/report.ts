@@ -43,17 +43,66 @@ interface Target {
 
 const TARGETS: Target[] = N >= 1_000_000
   ? [
-    { what: "getSync ≥ 1× classic-level getSync", runtime: "node", ours: "readsync", peer: "classic-level", theirs: "readsync", min: 1 },
-    { what: "awaited get ≥ 12× classic-level", runtime: "node", ours: "readrandom", peer: "classic-level", theirs: "readrandom", min: 12 },
+    {
+      what: "getSync ≥ 1× classic-level getSync",
+      runtime: "node",
+      ours: "readsync",
+      peer: "classic-level",
+      theirs: "readsync",
+      min: 1,
+    },
+    {
+      what: "awaited get ≥ 12× classic-level",
+      runtime: "node",
+      ours: "readrandom",
+      peer: "classic-level",
+      theirs: "readrandom",
+      min: 12,
+    },
   ]
   : [
-    { what: "awaited get ≥ 20× classic-level", runtime: "node", ours: "readrandom", peer: "classic-level", theirs: "readrandom", min: 20 },
+    {
+      what: "awaited get ≥ 20× classic-level",
+      runtime: "node",
+      ours: "readrandom",
+      peer: "classic-level",
+      theirs: "readrandom",
+      min: 20,
+    },
     { what: "getSync ≥ 1× lmdb get", runtime: "node", ours: "readsync", peer: "lmdb", theirs: "readsync", min: 1 },
-    { what: "seek + next 10 ≥ 1× lmdb getRange", runtime: "node", ours: "seekrandom", peer: "lmdb", theirs: "seekrandom", min: 1 },
+    {
+      what: "seek + next 10 ≥ 1× lmdb getRange",
+      runtime: "node",
+      ours: "seekrandom",
+      peer: "lmdb",
+      theirs: "seekrandom",
+      min: 1,
+    },
     { what: "full scan ≥ 1.5× lmdb", runtime: "node", ours: "readseq", peer: "lmdb", theirs: "readseq", min: 1.5 },
-    { what: "Bun: full scan ≥ 1× bun:sqlite", runtime: "bun", ours: "readseq", peer: "bun:sqlite", theirs: "readseq", min: 1 },
-    { what: "batch of 1,000 puts ≥ 2× classic-level", runtime: "node", ours: "fillbatch", peer: "classic-level", theirs: "fillbatch", min: 2 },
-    { what: "awaited put ≥ 15× classic-level", runtime: "node", ours: "fillrandom", peer: "classic-level", theirs: "fillrandom", min: 15 },
+    {
+      what: "Bun: full scan ≥ 1× bun:sqlite",
+      runtime: "bun",
+      ours: "readseq",
+      peer: "bun:sqlite",
+      theirs: "readseq",
+      min: 1,
+    },
+    {
+      what: "batch of 1,000 puts ≥ 2× classic-level",
+      runtime: "node",
+      ours: "fillbatch",
+      peer: "classic-level",
+      theirs: "fillbatch",
+      min: 2,
+    },
+    {
+      what: "awaited put ≥ 15× classic-level",
+      runtime: "node",
+      ours: "fillrandom",
+      peer: "classic-level",
+      theirs: "fillrandom",
+      min: 15,
+    },
   ];
 
 function targetRows(): { rows: string[]; record: Record<string, number | undefined> } {
@@ -65,7 +114,11 @@ function targetRows(): { rows: string[]; record: Record<string, number | undefin
     const b = run && ops(run, t.peer, t.theirs);
     const ratio = a !== undefined && b !== undefined ? a / b : undefined;
     record[t.what] = ratio === undefined ? undefined : Number(ratio.toFixed(2));
-    rows.push(`| ${t.what} | ${ratio === undefined ? "not run" : `${ratio.toFixed(2)}×`} | ${ratio === undefined ? "" : ratio >= t.min ? "met" : "**missed**"} |`);
+    rows.push(
+      `| ${t.what} | ${ratio === undefined ? "not run" : `${ratio.toFixed(2)}×`} | ${
+        ratio === undefined ? "" : ratio >= t.min ? "met" : "**missed**"
+      } |`,
+    );
   }
   return { rows, record };
 }
@@ -86,7 +139,11 @@ function table(run: Run): string[] {
     });
     lines.push(`| ${w} | ${engines.map((e) => fmt(ops(run, e, w))).join(" | ")} | ${ratios.join(" | ")} |`);
   }
-  lines.push(`| peak RSS MiB | ${engines.map((e) => run.engines[e].peakRssMiB.toFixed(0)).join(" | ")} | ${peers.map(() => "").join(" | ")} |`);
+  lines.push(
+    `| peak RSS MiB | ${engines.map((e) => run.engines[e].peakRssMiB.toFixed(0)).join(" | ")} | ${
+      peers.map(() => "").join(" | ")
+    } |`,
+  );
   return lines;
 }
 
@@ -101,11 +158,19 @@ function chart(run: Run): string {
   const top = 40;
   const height = top + workloads.length * group + 20;
   const out: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width + left + 20}" height="${height}" font-family="sans-serif" font-size="11">`,
-    `<text x="8" y="16" font-size="13" font-weight="bold">db_bench, ${run.n.toLocaleString("en-US")} keys, ${run.version}: ops/s relative to the fastest store per workload</text>`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${
+      width + left + 20
+    }" height="${height}" font-family="sans-serif" font-size="11">`,
+    `<text x="8" y="16" font-size="13" font-weight="bold">db_bench, ${
+      run.n.toLocaleString("en-US")
+    } keys, ${run.version}: ops/s relative to the fastest store per workload</text>`,
   ];
   engines.forEach((e, i) => {
-    out.push(`<rect x="${left + i * 95}" y="24" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${left + i * 95 + 14}" y="33">${e}</text>`);
+    out.push(
+      `<rect x="${left + i * 95}" y="24" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${
+        left + i * 95 + 14
+      }" y="33">${e}</text>`,
+    );
   });
   workloads.forEach((w, wi) => {
     const y0 = top + wi * group;
@@ -115,7 +180,11 @@ function chart(run: Run): string {
       const v = ops(run, e, w);
       if (v === undefined) return;
       const len = Math.max(1, (v / best) * width);
-      out.push(`<rect x="${left}" y="${y0 + i * bar}" width="${len.toFixed(1)}" height="${bar - 1}" fill="${COLORS[i % COLORS.length]}"><title>${e} ${w}: ${fmt(v)} ops/s</title></rect>`);
+      out.push(
+        `<rect x="${left}" y="${y0 + i * bar}" width="${len.toFixed(1)}" height="${bar - 1}" fill="${
+          COLORS[i % COLORS.length]
+        }"><title>${e} ${w}: ${fmt(v)} ops/s</title></rect>`,
+      );
     });
   });
   out.push("</svg>");
@@ -125,7 +194,9 @@ function chart(run: Run): string {
 const { rows, record } = targetRows();
 const section: string[] = [
   `<!-- db_bench ${N} start -->`,
-  `Generated by \`bench/report.ts\` from \`bench/results/db_bench-*${suffix}.json\` (\`npm run bench${N >= 1_000_000 ? " -- --full" : ""}\`).`,
+  `Generated by \`bench/report.ts\` from \`bench/results/db_bench-*${suffix}.json\` (\`npm run bench${
+    N >= 1_000_000 ? " -- --full" : ""
+  }\`).`,
   "",
   `Targets (issue 9), ${N.toLocaleString("en-US")} keys, ratio of ops/s in the same run:`,
   "",
@@ -156,5 +227,17 @@ const next = start >= 0 && end > start
   ? text.slice(0, start) + section.join("\n") + text.slice(end + `<!-- db_bench ${N} end -->`.length)
   : `${text.trimEnd()}\n\n## db_bench, ${N.toLocaleString("en-US")} keys\n\n${section.join("\n")}\n`;
 writeFileSync(docs, next);
-appendFileSync(new URL("targets.jsonl", results), JSON.stringify({ date: new Date().toISOString(), n: N, runs: runs.map((r) => `${r.version} ${r.date}`), targets: record }) + "\n");
-console.log(`\nTargets, ${N.toLocaleString("en-US")} keys:\n${rows.join("\n")}\n\ndocs/benchmarks.md and bench/results/*.svg updated`);
+appendFileSync(
+  new URL("targets.jsonl", results),
+  JSON.stringify({
+    date: new Date().toISOString(),
+    n: N,
+    runs: runs.map((r) => `${r.version} ${r.date}`),
+    targets: record,
+  }) + "\n",
+);
+console.log(
+  `\nTargets, ${N.toLocaleString("en-US")} keys:\n${
+    rows.join("\n")
+  }\n\ndocs/benchmarks.md and bench/results/*.svg updated`,
+);
