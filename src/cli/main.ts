@@ -1,37 +1,135 @@
-// The siltdb command. `siltdb demo [dir]` (what `npm start` runs) writes a
-// few thousand records, reads them back, reopens the store and prints a
-// summary. More commands arrive with the CLI issue.
+// The siltdb command: one entry point for Node (`siltdb`, `npx siltdb`),
+// Deno (`deno run -A src/cli/main.ts`) and Bun (`bunx siltdb`).
+//
+//   siltdb                      help (touches nothing)
+//   siltdb --help | -h          help
+//   siltdb --version | -v       the version
+//   siltdb help <command>       one command's help
+//   siltdb <command> [args...]  runs it
+//
+// Exit codes: 0 success, 1 not found / problems found / failure, 2 bad usage.
+// Failures print one line naming the file and what is wrong (set
+// SILTDB_DEBUG=1 for the stack).
 
 import process from "node:process";
-import { open } from "../../mod.ts";
+import { SiltError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { parseArgs, UsageError } from "./args.ts";
+import { type Command, EXIT_PROBLEM, EXIT_USAGE } from "./command.ts";
+import { bench } from "./commands/bench.ts";
+import { compact } from "./commands/compact.ts";
+import { demo } from "./commands/demo.ts";
+import { dumpManifest, dumpSst, dumpWal } from "./commands/dump.ts";
+import { del, get, put } from "./commands/kv.ts";
+import { exportCommand, load } from "./commands/load_export.ts";
+import { repair } from "./commands/repair.ts";
+import { scan } from "./commands/scan.ts";
+import { shell } from "./commands/shell.ts";
+import { stats } from "./commands/stats.ts";
+import { verify } from "./commands/verify.ts";
+import { stderr, stdout } from "./io.ts";
 
-async function demo(dir: string): Promise<void> {
-  const started = performance.now();
-  const n = 10_000;
-  let db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
-  const before = db.stats().sequence;
-  for (let i = 0; i < n; i++) await db.put(`demo:${String(i).padStart(6, "0")}`, `value ${i} written at ${before}`);
-  await db.batch().put("demo:meta", JSON.stringify({ n, at: new Date().toISOString() })).write({ sync: true });
-  let readBack = 0;
-  for (let i = 0; i < n; i++) if (db.getSync(`demo:${String(i).padStart(6, "0")}`) !== undefined) readBack++;
-  await db.close();
+const COMMANDS: Command[] = [
+  get,
+  put,
+  del,
+  scan,
+  stats,
+  compact,
+  verify,
+  repair,
+  dumpWal,
+  dumpSst,
+  dumpManifest,
+  load,
+  exportCommand,
+  bench,
+  shell,
+  demo,
+];
 
-  db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
-  let scanned = 0;
-  for await (const [key] of db.scan({ gte: "demo:", lt: "demo;" })) if (key !== "demo:meta") scanned++;
-  const stats = db.stats();
-  await db.close();
-  const ms = performance.now() - started;
-  console.log(`siltdb demo in ${dir}`);
-  console.log(`  wrote ${n} records (+1 synced batch), read back ${readBack}`);
-  console.log(`  reopened: ${scanned} demo records scanned, sequence ${stats.sequence}, ${stats.memtable.entries} memtable entries`);
-  console.log(`  done in ${ms.toFixed(0)} ms`);
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return `siltdb ${VERSION}: an embedded, persistent, ordered key-value store (LSM tree)
+
+usage: siltdb <command> [arguments]
+
+commands:
+${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
+
+  siltdb help <command>   more about one command
+  siltdb --version        the version
+
+Keys and values are shown as text when they are printable UTF-8, else as 0x
+and hex (--hex forces hex, and makes key and value arguments hex). Exit codes:
+0 success, 1 not found or problems found, 2 bad usage.
+`;
 }
 
-const [command = "demo", arg] = process.argv.slice(2);
-if (command === "demo") {
-  await demo(arg ?? "./siltdb-data");
-} else {
-  console.error(`usage: siltdb demo [dir]`);
-  process.exit(2);
+function commandHelp(c: Command): string {
+  return `usage: ${c.usage}\n\n${c.summary}.\n\n${c.help.trimEnd()}\n`;
+}
+
+/** Runs the command line argv (without the runtime and script); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h") {
+    await stdout.write(overview());
+    return 0;
+  }
+  if (name === "--version" || name === "-v" || name === "version") {
+    await stdout.write(`siltdb ${VERSION}\n`);
+    return 0;
+  }
+  if (name === "help") {
+    if (rest.length === 0) {
+      await stdout.write(overview());
+      return 0;
+    }
+    const c = COMMANDS.find((c) => c.name === rest[0]);
+    if (c === undefined) return usageFailure(`unknown command ${JSON.stringify(rest[0])}`, overview());
+    await stdout.write(commandHelp(c));
+    return 0;
+  }
+  const c = COMMANDS.find((c) => c.name === name);
+  if (c === undefined) return usageFailure(`unknown command ${JSON.stringify(name)}`, overview());
+  if (rest.includes("--help") || rest.includes("-h")) {
+    await stdout.write(commandHelp(c));
+    return 0;
+  }
+  try {
+    return await c.run(parseArgs(rest, c.args));
+  } catch (err) {
+    if (err instanceof UsageError) return usageFailure(`${c.name}: ${err.message}`, `usage: ${c.usage}\n(siltdb help ${c.name} for more)\n`);
+    await stderr.write(`siltdb ${c.name}: ${describeFailure(err)}\n`);
+    if (process.env.SILTDB_DEBUG && err instanceof Error && err.stack) await stderr.write(`${err.stack}\n`);
+    return EXIT_PROBLEM;
+  }
+}
+
+async function usageFailure(message: string, usage: string): Promise<number> {
+  await stderr.write(`siltdb: ${message}\n${usage}`);
+  return EXIT_USAGE;
+}
+
+/** One line: the error's code and message (SiltError messages name the file and offset). */
+export function describeFailure(err: unknown): string {
+  if (err instanceof SiltError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return code ? `${code}: ${err.message}` : err.message;
+  }
+  return String(err);
+}
+
+if (import.meta.main ?? isEntry()) {
+  process.exitCode = await main(process.argv.slice(2));
+}
+
+/** True when this module is the program (Node has no import.meta.main before v24.2). */
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  const here = new URL(import.meta.url).pathname;
+  return here === script || here.endsWith("/cli.js") || here.endsWith("/cli/main.ts");
 }
