@@ -4,7 +4,7 @@
 import { spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const main = join(root, "src", "cli", "main.ts");
@@ -21,7 +21,8 @@ export interface CliResult {
 export function cliCommand(): [string, string[]] {
   if (runtime === "deno") return [process.execPath, ["run", "-A", "--no-check", "--quiet", main]];
   if (runtime === "bun") return [process.execPath, [main]];
-  return [process.execPath, ["--import", "tsx", main]];
+  // tsx by path: the command may run in a directory where "tsx" does not resolve.
+  return [process.execPath, ["--import", pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href, main]];
 }
 
 /**

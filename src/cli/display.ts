@@ -19,13 +19,24 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
  * ```
  */
 export function printableText(bytes: Uint8Array): string | undefined {
-  let text: string;
+  const text = utf8Text(bytes);
+  return text === undefined || CONTROL.test(text) ? undefined : text;
+}
+
+/**
+ * The text of bytes if they are valid UTF-8, else undefined.
+ *
+ * @example
+ * ```ts
+ * utf8Text(new Uint8Array([0x61, 0x0a])); // "a\n"
+ * ```
+ */
+export function utf8Text(bytes: Uint8Array): string | undefined {
   try {
-    text = strict.decode(bytes);
+    return strict.decode(bytes);
   } catch {
     return undefined;
   }
-  return CONTROL.test(text) ? undefined : text;
 }
 
 /**
@@ -73,7 +84,8 @@ export function showBytes(bytes: Uint8Array, hex: boolean): string {
 }
 
 /**
- * Bytes as a JSON field: `{ [name]: text }` when printable, else `{ [name + "Hex"]: hex }`.
+ * Bytes as a JSON field: `{ [name]: text }` when valid UTF-8 (JSON escapes
+ * control characters), else `{ [name + "Hex"]: hex }`.
  *
  * @example
  * ```ts
@@ -81,7 +93,7 @@ export function showBytes(bytes: Uint8Array, hex: boolean): string {
  * ```
  */
 export function jsonField(name: string, bytes: Uint8Array, hex: boolean): Record<string, string> {
-  const text = hex ? undefined : printableText(bytes);
+  const text = hex ? undefined : utf8Text(bytes);
   return text !== undefined ? { [name]: text } : { [`${name}Hex`]: toHex(bytes) };
 }
 

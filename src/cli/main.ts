@@ -12,7 +12,6 @@
 // SILTDB_DEBUG=1 for the stack).
 
 import process from "node:process";
-import { SiltError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { type Command, EXIT_PROBLEM, EXIT_USAGE } from "./command.ts";
@@ -27,6 +26,7 @@ import { scan } from "./commands/scan.ts";
 import { shell } from "./commands/shell.ts";
 import { stats } from "./commands/stats.ts";
 import { verify } from "./commands/verify.ts";
+import { describeFailure } from "./failure.ts";
 import { stderr, stdout } from "./io.ts";
 
 const COMMANDS: Command[] = [
@@ -47,6 +47,8 @@ const COMMANDS: Command[] = [
   shell,
   demo,
 ];
+
+const SEE_HELP = "usage: siltdb <command> [arguments] (siltdb --help lists the commands)\n";
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -87,12 +89,12 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const c = COMMANDS.find((c) => c.name === rest[0]);
-    if (c === undefined) return usageFailure(`unknown command ${JSON.stringify(rest[0])}`, overview());
+    if (c === undefined) return usageFailure(`unknown command ${JSON.stringify(rest[0])}`, SEE_HELP);
     await stdout.write(commandHelp(c));
     return 0;
   }
   const c = COMMANDS.find((c) => c.name === name);
-  if (c === undefined) return usageFailure(`unknown command ${JSON.stringify(name)}`, overview());
+  if (c === undefined) return usageFailure(`unknown command ${JSON.stringify(name)}`, SEE_HELP);
   if (rest.includes("--help") || rest.includes("-h")) {
     await stdout.write(commandHelp(c));
     return 0;
@@ -110,16 +112,6 @@ export async function main(argv: string[]): Promise<number> {
 async function usageFailure(message: string, usage: string): Promise<number> {
   await stderr.write(`siltdb: ${message}\n${usage}`);
   return EXIT_USAGE;
-}
-
-/** One line: the error's code and message (SiltError messages name the file and offset). */
-export function describeFailure(err: unknown): string {
-  if (err instanceof SiltError) return `${err.code}: ${err.message}`;
-  if (err instanceof Error) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${err.message}` : err.message;
-  }
-  return String(err);
 }
 
 if (import.meta.main ?? isEntry()) {

@@ -59,8 +59,9 @@ export class Progress {
     this.#drawn = true;
   }
 
-  /** Draws the final line. */
-  async finish(): Promise<void> {
+  /** Draws the final line (with the final count, if given). */
+  async finish(count?: number): Promise<void> {
+    if (count !== undefined) this.#count = count;
     const line = this.#line(performance.now(), true);
     await this.#out.write(this.#out.interactive && this.#drawn ? `\r${line}\x1b[K\n` : `${line}\n`);
   }

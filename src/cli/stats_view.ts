@@ -1,0 +1,88 @@
+// The stats of a store for a person (the stats command, the shell, the main
+// job) and as JSON (keys as text or hex).
+
+import type { DbStats } from "../db.ts";
+import { formatBytes, formatCount, formatTable, jsonField, showBytes } from "./display.ts";
+
+const KEY_WIDTH = 24;
+
+function shortKey(key: Uint8Array | undefined): string {
+  if (key === undefined) return "-";
+  const shown = showBytes(key, false);
+  return shown.length > KEY_WIDTH ? `${shown.slice(0, KEY_WIDTH - 1)}…` : shown;
+}
+
+/** Key range bounds of a level, when the library reports them. */
+interface LevelRange {
+  smallestKey?: Uint8Array;
+  largestKey?: Uint8Array;
+}
+
+/**
+ * The stats as text: a table per level, then memory, amplification, cache,
+ * bloom, log, compaction and stall figures.
+ *
+ * @example
+ * ```ts
+ * console.log(formatStats(db.stats()));
+ * ```
+ */
+export function formatStats(s: DbStats): string {
+  const io = new Map(s.compaction.io.map((x) => [x.level, x]));
+  const rows = s.levels.filter((l) => l.files > 0 || l.level === 0).map((l) => {
+    const range = l as typeof l & LevelRange;
+    const x = io.get(l.level);
+    return [
+      `L${l.level}`,
+      formatCount(l.files),
+      formatBytes(l.bytes),
+      formatCount(l.entries),
+      shortKey(range.smallestKey),
+      shortKey(range.largestKey),
+      x ? formatBytes(x.read) : "-",
+      x ? formatBytes(x.written) : "-",
+    ];
+  });
+  const table = formatTable(["level", "files", "size", "entries", "smallest key", "largest key", "read", "written"], rows);
+  const cache = s.blockCache;
+  const readAmp = (s as DbStats & { readAmplification?: number }).readAmplification ?? s.sortedRuns;
+  const lines = [
+    `sequence       ${formatCount(s.sequence)}`,
+    `memtable       ${formatCount(s.memtable.entries)} entries, ${formatBytes(s.memtable.bytes)} (${formatBytes(s.memtable.memoryUsage)} reserved); ` +
+    `${s.immutable.count} waiting to flush (${formatBytes(s.immutable.bytes)})`,
+    `amplification  write ${s.writeAmplification.toFixed(2)}, read ${readAmp} sorted runs, space ${s.spaceAmplification.toFixed(2)}`,
+    `block cache    ${formatBytes(cache.bytes)} of ${formatBytes(cache.capacity)}, ${formatCount(cache.hits)} hits, ` +
+    `${formatCount(cache.misses)} misses (${(cache.hitRate * 100).toFixed(1)}% hit rate)`,
+    `bloom filters  ${formatCount(s.bloom.useful)} of ${formatCount(s.bloom.checked)} lookups answered without a read`,
+    `log            ${s.wal.file}, ${formatBytes(s.wal.bytesWritten)} written, ${formatCount(s.wal.syncs)} syncs`,
+    `compaction     ${s.compaction.policy} (${s.compaction.mode}): ${formatCount(s.compaction.count)} compactions, ` +
+    `${formatCount(s.compaction.trivialMoves)} trivial moves, ${(s.compaction.ms / 1000).toFixed(2)} s, ` +
+    `${formatCount(s.compaction.entriesDropped)} entries dropped; ${formatCount(s.flushes)} flushes`,
+    `stalls         ${(s.stallMs / 1000).toFixed(2)} s waiting, ${formatCount(s.slowdowns)} slowdowns`,
+    `memory         ${formatBytes(s.coreMemory)} of core memory; ${s.snapshots} snapshots, ${s.scans} scans open`,
+  ];
+  if (s.backgroundError) lines.push(`background error: ${s.backgroundError} (writes are stopped until resume())`);
+  return `${table}\n${lines.join("\n")}\n`;
+}
+
+/**
+ * The stats as plain JSON data: key ranges as {smallestKey} / {smallestKeyHex}.
+ *
+ * @example
+ * ```ts
+ * console.log(JSON.stringify(statsJson(db.stats()), null, 2));
+ * ```
+ */
+export function statsJson(s: DbStats): unknown {
+  return {
+    ...s,
+    levels: s.levels.map((l) => {
+      const { smallestKey, largestKey, ...rest } = l as typeof l & LevelRange;
+      return {
+        ...rest,
+        ...(smallestKey ? jsonField("smallestKey", smallestKey, false) : {}),
+        ...(largestKey ? jsonField("largestKey", largestKey, false) : {}),
+      };
+    }),
+  };
+}
