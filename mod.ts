@@ -20,7 +20,19 @@
  * @module
  */
 
-export { Db, type DbEvent, type DbStats, type Decoded, open } from "./src/db.ts";
+export {
+  type CompactionEvent,
+  Db,
+  type DbEvent,
+  type DbEventMap,
+  type DbStats,
+  type Decoded,
+  type FlushEvent,
+  open,
+  type StallEvent,
+  type StallReason,
+} from "./src/db.ts";
+export { VERSION } from "./src/version.ts";
 export type { EncodingName } from "./src/encoding.ts";
 export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/errors.ts";
 export { Scan, type ScanOptions, ScanSync } from "./src/iter/db_iterator.ts";

@@ -18,7 +18,10 @@
 import { bytes, core, maxEncodedLength, scratch, view, writeData } from "./_wasm.ts";
 import { checkedSize, describe, type Encoding } from "./encoding.ts";
 import { invalidArgument, isTrap, SiltError } from "./errors.ts";
+import { DB_EVENTS, type DbEvent, type DbEventMap } from "./events.ts";
+import { formatMetrics } from "./metrics.ts";
 import { compareUserKeys, KIND_DELETE, KIND_PUT } from "./format/internal_key.ts";
+import { userKeyRange } from "./compaction/task.ts";
 import { BATCH_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "./format/log_format.ts";
 import { type ReadView, Scan, ScanCursor, type ScanOptions, type ScanSource, ScanSync } from "./iter/db_iterator.ts";
 import type { MemtableHandle } from "./memtable.ts";
@@ -46,6 +49,8 @@ import { Admission, type QueuedWrite } from "./write/admission.ts";
 import { CommitPipeline } from "./write/commit.ts";
 import { type BatchOperation, type BatchTarget, WriteBatch } from "./write/write_batch.ts";
 
+export type { CompactionEvent, DbEvent, DbEventMap, FlushEvent, StallEvent, StallReason } from "./events.ts";
+
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
 
@@ -65,7 +70,16 @@ export interface DbStats {
   /** Memtables waiting to be flushed. */
   immutable: { count: number; bytes: number };
   /** Table files per level (L0 first). */
-  levels: { level: number; files: number; bytes: number; entries: number }[];
+  levels: {
+    level: number;
+    files: number;
+    bytes: number;
+    entries: number;
+    /** Smallest user key in the level's tables (a copy); undefined for an empty level. */
+    smallestKey: Uint8Array | undefined;
+    /** Largest user key in the level's tables (a copy); undefined for an empty level. */
+    largestKey: Uint8Array | undefined;
+  }[];
   /** Flushes done since open. */
   flushes: number;
   /** The data block cache. */
@@ -104,6 +118,13 @@ export interface DbStats {
   spaceAmplification: number;
   /** Sorted runs a read may consult: L0 files plus non-empty deeper levels. */
   sortedRuns: number;
+  /**
+   * Read amplification as LevelDB counts it: the sorted runs a point read
+   * may consult (every L0 file, plus one table per non-empty deeper level).
+   * With siltdb's levels this is the same figure as `sortedRuns`, under the
+   * name dashboards expect.
+   */
+  readAmplification: number;
   /** Live snapshots. */
   snapshots: number;
   /** Open scans. */
@@ -114,17 +135,6 @@ export interface DbStats {
 
 /** Value type produced by an encoding name. */
 export type Decoded<E> = E extends "utf8" ? string : E extends "json" ? unknown : Uint8Array;
-
-/**
- * Events of a database:
- * - `"error"`: a background failure (flush, compaction, log, manifest) that
- *   stops writes until `resume()`, or a trap that closed the database; the
- *   listener gets the SiltError.
- * - `"warning"`: something worked around, such as compactions running
- *   inline because no worker could start; the listener gets a SiltError
- *   describing it.
- */
-export type DbEvent = "error" | "warning";
 
 /**
  * Opens (creating if needed) the database in directory `path`.
@@ -205,7 +215,13 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #snapshots = new Set<Snapshot<K, V>>();
   #tables: TableCache;
   #point: PointReader;
-  #listeners: Record<DbEvent, Set<(err: SiltError) => void>> = { error: new Set(), warning: new Set() };
+  #listeners: { [E in DbEvent]: Set<(payload: DbEventMap[E]) => void> } = {
+    error: new Set(),
+    warning: new Set(),
+    flush: new Set(),
+    compaction: new Set(),
+    stall: new Set(),
+  };
   #batchTarget: BatchTarget;
   #scanSource: ScanSource;
   #reader: SnapshotReader<K, V>;
@@ -240,11 +256,16 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       changed: () => this.#drainQueue(),
       onError: (err) => this.#emit("error", err),
       onTrap: (err) => this.#onTrap(err, "background work"),
+      onFlush: (event) => this.#emit("flush", event),
+      onCompaction: (event) => this.#emit("compaction", event),
     });
     this.#admission = new Admission(o, {
       l0Files: () => this.#versions.current.levels[0].length,
       memtableBlocked: () => this.#writes!.memtableFull && this.#scheduler.immutables.length >= MAX_IMMUTABLE,
       backgroundBusy: () => this.#scheduler.busy || (this.#writes?.wal.busy ?? false),
+      onStalled: (durationMs, reason) => {
+        if (this.#listeners.stall.size > 0) this.#emit("stall", { durationMs, reason });
+      },
     });
     if (o.readOnly) {
       this.#frozen = { mem: { mt: state.memtable, firstLog: state.memtableLog, refs: 0, retired: false }, sequence: state.lastSequence };
@@ -302,14 +323,18 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   // ---- events ---------------------------------------------------------------
 
   /**
-   * Calls `listener` on each event of this kind (see {@linkcode DbEvent}).
+   * Calls `listener` on each event of this kind (see {@linkcode DbEventMap}
+   * for the events and their payloads). A listener that throws is ignored.
    *
    * @example
    * ```ts
    * db.on("error", (err) => console.error(`writes stopped: ${err.message}`));
+   * db.on("flush", (e) => console.log(`flushed ${e.entries} entries, ${e.bytes} bytes`));
+   * db.on("compaction", (e) => console.log(`L${e.fromLevel} -> L${e.toLevel} in ${e.durationMs} ms`));
+   * db.on("stall", (e) => console.warn(`writes waited ${e.durationMs} ms (${e.reason})`));
    * ```
    */
-  on(event: DbEvent, listener: (err: SiltError) => void): this {
+  on<E extends DbEvent>(event: E, listener: (payload: DbEventMap[E]) => void): this {
     this.#eventListeners(event).add(listener);
     return this;
   }
@@ -322,20 +347,24 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * db.off("error", onError);
    * ```
    */
-  off(event: DbEvent, listener: (err: SiltError) => void): this {
+  off<E extends DbEvent>(event: E, listener: (payload: DbEventMap[E]) => void): this {
     this.#eventListeners(event).delete(listener);
     return this;
   }
 
-  #eventListeners(event: DbEvent): Set<(err: SiltError) => void> {
-    if (event !== "error" && event !== "warning") throw invalidArgument(`unknown event ${JSON.stringify(event)} (known: error, warning)`);
-    return this.#listeners[event];
+  #eventListeners<E extends DbEvent>(event: E): Set<(payload: DbEventMap[E]) => void> {
+    if (!(DB_EVENTS as readonly unknown[]).includes(event)) {
+      throw invalidArgument(`unknown event ${typeof event === "string" ? JSON.stringify(event) : describe(event)} (known: ${DB_EVENTS.join(", ")})`);
+    }
+    return this.#listeners[event] as Set<(payload: DbEventMap[E]) => void>;
   }
 
-  #emit(event: DbEvent, err: SiltError): void {
-    for (const listener of this.#listeners[event]) {
+  #emit<E extends DbEvent>(event: E, payload: DbEventMap[E]): void {
+    const listeners = this.#listeners[event] as Set<(payload: DbEventMap[E]) => void>;
+    if (listeners.size === 0) return;
+    for (const listener of [...listeners]) {
       try {
-        listener(err);
+        listener(payload);
       } catch {
         // a failing listener must not break the database
       }
@@ -733,25 +762,30 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     const mem = this.#activeMemtable().mt;
     const bg = this.#scheduler.stats;
     const levels = this.#versions.current.levels;
-    const wal = this.#writes?.wal;
     const userBytes = this.#writes?.userBytes ?? 0;
+    const sortedRuns = levels[0].length + levels.slice(1).filter((l) => l.length > 0).length;
     return {
       sequence: this.#visibleSequence(),
       memtable: { entries: mem.count, bytes: mem.bytesUsed, memoryUsage: mem.memoryUsage },
       immutable: { count: this.#scheduler.immutables.length, bytes: this.#scheduler.immutables.reduce((n, h) => n + h.mt.bytesUsed, 0) },
-      levels: levels.map((files, level) => ({
-        level,
-        files: files.length,
-        bytes: files.reduce((n, f) => n + f.size, 0),
-        entries: files.reduce((n, f) => n + f.entries, 0),
-      })),
+      levels: levels.map((files, level) => {
+        const range = files.length > 0 ? userKeyRange(files) : undefined;
+        return {
+          level,
+          files: files.length,
+          bytes: files.reduce((n, f) => n + f.size, 0),
+          entries: files.reduce((n, f) => n + f.entries, 0),
+          smallestKey: range?.[0].slice(),
+          largestKey: range?.[1].slice(),
+        };
+      }),
       flushes: bg.flushes,
       blockCache: { hits: cache.hits, misses: cache.misses, hitRate: lookups ? cache.hits / lookups : 0, bytes: cache.bytes, capacity: cache.capacity },
       bloom: this.#point.bloomStats(),
       wal: {
         file: logFileName(this.#writes?.logNumber ?? 0),
-        bytesWritten: wal?.bytesWritten ?? 0,
-        syncs: wal?.syncCount ?? 0,
+        bytesWritten: this.#writes?.logBytesWritten ?? 0,
+        syncs: this.#writes?.logSyncs ?? 0,
       },
       stallMs: this.#admission.stallMs,
       slowdowns: this.#admission.slowdowns,
@@ -766,14 +800,34 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         io: bg.io.map((x) => ({ ...x })),
       },
       writeAmplification: userBytes > 0
-        ? ((wal?.bytesWritten ?? 0) + bg.flushBytes + bg.io.reduce((n, x) => n + (x.level > 0 ? x.written : 0), 0)) / userBytes
+        ? ((this.#writes?.logBytesWritten ?? 0) + bg.flushBytes + bg.io.reduce((n, x) => n + (x.level > 0 ? x.written : 0), 0)) / userBytes
         : 0,
       spaceAmplification: spaceAmplification(levels),
-      sortedRuns: levels[0].length + levels.slice(1).filter((l) => l.length > 0).length,
+      sortedRuns,
+      readAmplification: sortedRuns,
       snapshots: this.#snapshots.size,
       scans: this.#scans.size,
       coreMemory: core.memory.buffer.byteLength,
     };
+  }
+
+  /**
+   * The figures of {@linkcode Db.stats} in the Prometheus text exposition
+   * format (version 0.0.4), for a `/metrics` endpoint: `siltdb_*` metrics,
+   * counters ending in `_total`, per-level gauges with a `level` label, bytes
+   * in bytes and durations in seconds (see src/metrics.ts for the names).
+   *
+   * @example
+   * ```ts
+   * import { createServer } from "node:http";
+   * createServer((_req, res) => {
+   *   res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+   *   res.end(db.metrics());
+   * }).listen(9464);
+   * ```
+   */
+  metrics(): string {
+    return formatMetrics(this.stats());
   }
 
   /**

@@ -19,6 +19,7 @@
 // queued while a lane finishes is never left behind.
 
 import { isTrap, SiltError } from "../errors.ts";
+import type { CompactionEvent, FlushEvent } from "../events.ts";
 import { compareUserKeys } from "../format/internal_key.ts";
 import { type MemtableHandle, retireMemtable } from "../memtable.ts";
 import type { ResolvedOptions } from "../options.ts";
@@ -80,6 +81,10 @@ export interface SchedulerContext {
   onError(err: SiltError): void;
   /** Called when the core traps during background work: the database must close. */
   onTrap(err: unknown): void;
+  /** Called when a flush is installed (after the stats count it). Must not throw. */
+  onFlush?(event: FlushEvent): void;
+  /** Called when a compaction or trivial move is installed (after the stats count it). Must not throw. */
+  onCompaction?(event: CompactionEvent): void;
   /** Where compactions run (may change: see setExecutor). */
   executor: CompactionExecutor;
 }
@@ -309,6 +314,7 @@ export class Scheduler {
   /** Writes the oldest immutable memtable to an L0 table and records it with the log it frees. */
   async #flushOldest(): Promise<void> {
     const { versions, options, dir } = this.#ctx;
+    const started = performance.now();
     const handle = this.immutables[this.immutables.length - 1];
     const number = versions.newFileNumber();
     const added: { level: number; file: FileMeta }[] = [];
@@ -327,6 +333,12 @@ export class Scheduler {
     for (const { file } of added) {
       this.stats.flushBytes += file.size;
       this.stats.io[0].written += file.size;
+    }
+    if (this.#ctx.onFlush) {
+      const durationMs = performance.now() - started;
+      for (const { level, file } of added) {
+        this.#ctx.onFlush({ durationMs, entries: file.entries, bytes: file.size, file: file.number, level });
+      }
     }
   }
 
@@ -377,10 +389,22 @@ export class Scheduler {
     const { versions, options } = this.#ctx;
     const started = performance.now();
     const deleted = task.inputs.flatMap((i) => i.files.map((f) => ({ level: i.level, number: f.number })));
+    const event: CompactionEvent = {
+      durationMs: 0,
+      fromLevel: Math.min(...task.inputs.map((i) => i.level)),
+      toLevel: task.outputLevel,
+      inputFiles: deleted.length,
+      outputFiles: 0,
+      bytesRead: 0,
+      bytesWritten: 0,
+      entriesDropped: 0,
+      trivialMove: task.trivialMove,
+    };
     if (task.trivialMove) {
       const file = task.inputs[0].files[0];
       await versions.logAndApply({ deleted, added: [{ level: task.outputLevel, file }] });
       this.stats.trivialMoves++;
+      event.outputFiles = 1;
     } else {
       const inputBytes = totalBytes(task.inputs.flatMap((i) => i.files));
       const fileNumbers = Array.from({ length: Math.ceil(inputBytes / options.targetFileSize) + 4 }, () => versions.newFileNumber());
@@ -402,6 +426,10 @@ export class Scheduler {
         this.stats.io[task.outputLevel].written += result.bytesWritten;
         this.stats.entriesDropped += result.entriesDropped;
         this.stats.count++;
+        event.outputFiles = result.outputs.length;
+        event.bytesRead = inputBytes;
+        event.bytesWritten = result.bytesWritten;
+        event.entriesDropped = result.entriesDropped;
       } finally {
         for (const n of fileNumbers) this.pending.delete(n);
       }
@@ -409,7 +437,9 @@ export class Scheduler {
     for (const input of task.inputs) {
       if (input.level > 0) this.#pointers[input.level] = userKeyRange(input.files)[1];
     }
-    this.stats.ms += performance.now() - started;
+    event.durationMs = performance.now() - started;
+    this.stats.ms += event.durationMs;
+    this.#ctx.onCompaction?.(event);
     this.removeObsoleteFiles();
     this.#notify();
   }

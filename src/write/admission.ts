@@ -12,7 +12,11 @@
 //   for 128 batches, and writes then waited for them). A loop of awaited writes
 //   otherwise runs on microtasks alone, and the I/O callbacks of flushes and
 //   syncs would wait until it ends.
-// The time writes spend waiting and slowed is the stall time.
+// The time writes spend waiting and slowed is the stall time; each time
+// waiting writes are let through (and each slowed write), onStalled hears of
+// it with the reason (the "stall" event of src/db.ts).
+
+import type { StallReason } from "../events.ts";
 
 /** Every this many writes, one is delayed while L0 is at the slowdown trigger. */
 const SLOWDOWN_EVERY = 16;
@@ -23,6 +27,8 @@ const YIELD_EVERY = 128;
 export interface QueuedWrite {
   /** When it was queued (performance.now()), for the stall time. */
   since: number;
+  /** Why it waited: the reason of the write ahead of it, or, first in line, why there was no room. */
+  reason: StallReason;
   /** The encoded batch payload (sequence not stamped). */
   payload: Uint8Array;
   count: number;
@@ -38,6 +44,11 @@ export interface AdmissionState {
   memtableBlocked(): boolean;
   /** Flushes, compactions or log syncs are in flight. */
   backgroundBusy(): boolean;
+  /**
+   * Called when writes that waited (ms, the longest wait) are let through,
+   * and when a slowed-down write goes on. Only on those slow paths; must not throw.
+   */
+  onStalled?(ms: number, reason: StallReason): void;
 }
 
 const yieldToEventLoop = (): Promise<void> =>
@@ -75,7 +86,12 @@ export class Admission {
 
   /** Queues a write until there is room. */
   enqueue(payload: Uint8Array, count: number, sync: boolean): Promise<void> {
-    return new Promise((resolve, reject) => this.#queue.push({ since: performance.now(), payload, count, sync, resolve, reject }));
+    const reason: StallReason = this.#queue.length > 0
+      ? this.#queue[this.#queue.length - 1].reason
+      : this.#state.memtableBlocked()
+      ? "memtable"
+      : "l0-stop";
+    return new Promise((resolve, reject) => this.#queue.push({ since: performance.now(), reason, payload, count, sync, resolve, reject }));
   }
 
   /** Hands queued writes, in order, to `commit` while there is room (or fails them all). */
@@ -85,9 +101,11 @@ export class Admission {
       return;
     }
     let stalled = 0; // the longest wait among the writes admitted now: they waited together
+    let reason: StallReason | undefined; // that of the first admitted (the one that waited longest)
     while (this.#queue.length > 0 && !this.#noRoom()) {
       const w = this.#queue.shift()!;
       stalled = Math.max(stalled, performance.now() - w.since);
+      reason ??= w.reason;
       try {
         commit(w).then(w.resolve, w.reject);
       } catch (err) {
@@ -95,6 +113,7 @@ export class Admission {
       }
     }
     this.stallMs += stalled;
+    if (reason !== undefined) this.#state.onStalled?.(stalled, reason);
   }
 
   /** Fails every queued write (at close). */
@@ -110,8 +129,10 @@ export class Admission {
         const started = performance.now();
         return new Promise<void>((resolve) =>
           setTimeout(() => {
-            this.stallMs += performance.now() - started;
+            const ms = performance.now() - started;
+            this.stallMs += ms;
             resolve();
+            this.#state.onStalled?.(ms, "l0-slowdown");
           }, 1)
         );
       });

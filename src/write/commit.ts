@@ -90,6 +90,9 @@ export class CommitPipeline {
   visibleSequence: number;
   /** Bytes of batch payloads committed (the user's bytes, for write amplification). */
   userBytes = 0;
+  /** Bytes written to and syncs of the logs retired since open (the current log counts its own). */
+  #retiredLogBytes = 0;
+  #retiredLogSyncs = 0;
   #buf = 0;
   #cap = 0;
   #len = 0;
@@ -107,6 +110,16 @@ export class CommitPipeline {
     this.lastSequence = start.lastSequence;
     this.visibleSequence = start.lastSequence;
     this.#untrack = trackPendingWrites(() => this.#writeAtExit());
+  }
+
+  /** Bytes of records written to every log since open. */
+  get logBytesWritten(): number {
+    return this.#retiredLogBytes + this.wal.bytesWritten;
+  }
+
+  /** Syncs (fdatasync) of every log since open. */
+  get logSyncs(): number {
+    return this.#retiredLogSyncs + this.wal.syncCount;
   }
 
   /** True when the active memtable is full. */
@@ -213,11 +226,15 @@ export class CommitPipeline {
     const number = this.#ctx.versions.newFileNumber();
     const previous = this.wal;
     const scheduler = this.#ctx.scheduler;
-    this.wal = LogWriter.create(this.#ctx.fs, joinPath(this.#ctx.dir, logFileName(number)), () => {
+    const wal = LogWriter.create(this.#ctx.fs, joinPath(this.#ctx.dir, logFileName(number)), () => {
       if (previous.failure === undefined) return previous.close();
       void previous.close().catch(() => {});
       return Promise.resolve().then(() => scheduler.waitForFlushes()); // once the frozen memtable is queued
     });
+    // Counted when the old log is retired: its own count goes on for the sync at close.
+    this.#retiredLogBytes += previous.bytesWritten;
+    this.#retiredLogSyncs += previous.syncCount;
+    this.wal = wal;
     this.logNumber = number;
     const frozen = this.mem;
     this.mem = { mt: new Memtable(), firstLog: number, refs: 0, retired: false };

@@ -1,0 +1,129 @@
+// The payloads of a database's events (db.on(event, listener), see src/db.ts).
+// The background scheduler and write admission report through callbacks the
+// Db gives them; only the Db knows about listeners.
+
+import type { SiltError } from "./errors.ts";
+
+/**
+ * A flush was installed: an immutable memtable is now a level-0 table.
+ *
+ * @example
+ * ```ts
+ * db.on("flush", (e: FlushEvent) => console.log(`L${e.level} #${e.file}: ${e.entries} entries, ${e.bytes} bytes in ${e.durationMs} ms`));
+ * ```
+ */
+export interface FlushEvent {
+  /** Milliseconds from the start of the flush to its installation in the manifest. */
+  durationMs: number;
+  /** Entries written to the table (every version and tombstone counted). */
+  entries: number;
+  /** Bytes of the table file written. */
+  bytes: number;
+  /** Number of the table file (`NNNNNN.sst`). */
+  file: number;
+  /** Level the table went to (0). */
+  level: number;
+}
+
+/**
+ * A compaction (or a trivial move of one file to the next level) was installed.
+ *
+ * @example
+ * ```ts
+ * db.on("compaction", (e: CompactionEvent) => console.log(`L${e.fromLevel} -> L${e.toLevel}: ${e.bytesRead} -> ${e.bytesWritten} bytes`));
+ * ```
+ */
+export interface CompactionEvent {
+  /** Milliseconds from the start of the compaction to its installation. */
+  durationMs: number;
+  /** The shallowest input level. */
+  fromLevel: number;
+  /** The output level. */
+  toLevel: number;
+  /** Table files merged (or moved). */
+  inputFiles: number;
+  /** Table files written (for a trivial move: the one file moved). */
+  outputFiles: number;
+  /** Bytes of the input tables (0 for a trivial move: nothing is read). */
+  bytesRead: number;
+  /** Bytes of the tables written (0 for a trivial move). */
+  bytesWritten: number;
+  /** Entries dropped: versions and tombstones no snapshot can see. */
+  entriesDropped: number;
+  /** True when a file only changed level, without being rewritten. */
+  trivialMove: boolean;
+}
+
+/**
+ * Why writes waited:
+ * - `"memtable"`: the memtable was full and the flush queue too;
+ * - `"l0-stop"`: level 0 held `l0StopTrigger` files;
+ * - `"l0-slowdown"`: level 0 held `l0SlowdownTrigger` files, and the write was delayed.
+ *
+ * @example
+ * ```ts
+ * const reason: StallReason = "l0-stop";
+ * ```
+ */
+export type StallReason = "memtable" | "l0-stop" | "l0-slowdown";
+
+/**
+ * Writes that waited (or were slowed down) were let through.
+ *
+ * @example
+ * ```ts
+ * db.on("stall", (e: StallEvent) => console.warn(`writes waited ${e.durationMs} ms (${e.reason})`));
+ * ```
+ */
+export interface StallEvent {
+  /** Milliseconds the writes let through waited (the longest of them). */
+  durationMs: number;
+  /** Why they waited. */
+  reason: StallReason;
+}
+
+/**
+ * Each event of a database and what its listeners receive:
+ * - `"error"`: a background failure (flush, compaction, log, manifest) that
+ *   stops writes until `resume()`, or a trap that closed the database; the
+ *   listener gets the SiltError.
+ * - `"warning"`: something worked around, such as compactions running
+ *   inline because no worker could start; the listener gets a SiltError
+ *   describing it.
+ * - `"flush"`: a memtable was written to a table and installed ({@linkcode FlushEvent}).
+ * - `"compaction"`: a compaction was installed ({@linkcode CompactionEvent}).
+ * - `"stall"`: writes that had to wait were let through ({@linkcode StallEvent}).
+ *
+ * @example
+ * ```ts
+ * const onFlush = (e: DbEventMap["flush"]) => console.log(e.bytes);
+ * db.on("flush", onFlush);
+ * ```
+ */
+export interface DbEventMap {
+  error: SiltError;
+  warning: SiltError;
+  flush: FlushEvent;
+  compaction: CompactionEvent;
+  stall: StallEvent;
+}
+
+/**
+ * The name of an event of a database (see {@linkcode DbEventMap}).
+ *
+ * @example
+ * ```ts
+ * const event: DbEvent = "compaction";
+ * ```
+ */
+export type DbEvent = keyof DbEventMap;
+
+/**
+ * The event names, in the order error messages list them.
+ *
+ * @example
+ * ```ts
+ * DB_EVENTS.includes("flush"); // true
+ * ```
+ */
+export const DB_EVENTS: readonly DbEvent[] = ["error", "warning", "flush", "compaction", "stall"];
