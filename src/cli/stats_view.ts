@@ -12,12 +12,6 @@ function shortKey(key: Uint8Array | undefined): string {
   return shown.length > KEY_WIDTH ? `${shown.slice(0, KEY_WIDTH - 1)}…` : shown;
 }
 
-/** Key range bounds of a level, when the library reports them. */
-interface LevelRange {
-  smallestKey?: Uint8Array;
-  largestKey?: Uint8Array;
-}
-
 /**
  * The stats as text: a table per level, then memory, amplification, cache,
  * bloom, log, compaction and stall figures.
@@ -30,27 +24,25 @@ interface LevelRange {
 export function formatStats(s: DbStats): string {
   const io = new Map(s.compaction.io.map((x) => [x.level, x]));
   const rows = s.levels.filter((l) => l.files > 0 || l.level === 0).map((l) => {
-    const range = l as typeof l & LevelRange;
     const x = io.get(l.level);
     return [
       `L${l.level}`,
       formatCount(l.files),
       formatBytes(l.bytes),
       formatCount(l.entries),
-      shortKey(range.smallestKey),
-      shortKey(range.largestKey),
+      shortKey(l.smallestKey),
+      shortKey(l.largestKey),
       x ? formatBytes(x.read) : "-",
       x ? formatBytes(x.written) : "-",
     ];
   });
   const table = formatTable(["level", "files", "size", "entries", "smallest key", "largest key", "read", "written"], rows);
   const cache = s.blockCache;
-  const readAmp = (s as DbStats & { readAmplification?: number }).readAmplification ?? s.sortedRuns;
   const lines = [
     `sequence       ${formatCount(s.sequence)}`,
     `memtable       ${formatCount(s.memtable.entries)} entries, ${formatBytes(s.memtable.bytes)} (${formatBytes(s.memtable.memoryUsage)} reserved); ` +
     `${s.immutable.count} waiting to flush (${formatBytes(s.immutable.bytes)})`,
-    `amplification  write ${s.writeAmplification.toFixed(2)}, read ${readAmp} sorted runs, space ${s.spaceAmplification.toFixed(2)}`,
+    `amplification  write ${s.writeAmplification.toFixed(2)}, read ${s.readAmplification} sorted runs, space ${s.spaceAmplification.toFixed(2)}`,
     `block cache    ${formatBytes(cache.bytes)} of ${formatBytes(cache.capacity)}, ${formatCount(cache.hits)} hits, ` +
     `${formatCount(cache.misses)} misses (${(cache.hitRate * 100).toFixed(1)}% hit rate)`,
     `bloom filters  ${formatCount(s.bloom.useful)} of ${formatCount(s.bloom.checked)} lookups answered without a read`,
@@ -77,7 +69,7 @@ export function statsJson(s: DbStats): unknown {
   return {
     ...s,
     levels: s.levels.map((l) => {
-      const { smallestKey, largestKey, ...rest } = l as typeof l & LevelRange;
+      const { smallestKey, largestKey, ...rest } = l;
       return {
         ...rest,
         ...(smallestKey ? jsonField("smallestKey", smallestKey, false) : {}),
