@@ -14,7 +14,8 @@
 import { batchApply, recordHeaderOk, recordPayloadOk, recordSeal, recordSealAndApply, recordsApply, recordStampAndSeal } from "./write_batch";
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
 import { tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
-import { blockEntryCount, blockVerify } from "./table_reader";
+import { blockEntryCount, blockVerify, decodeHandle } from "./table_reader";
+import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biNew, biNext, biValue, biValueLength } from "./block_reader";
 import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits, bcInsert, bcLookup, bcMisses, bcPin, bcUnpin } from "./block_cache";
 import { pointGet } from "./point_get";
 import { rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
@@ -174,6 +175,34 @@ export function tbAddEntry(tb: usize, key: usize, keyLen: u32, sequence: f64, ki
 // ---- table reading ---------------------------------------------------------------
 
 export { blockVerify, blockEntryCount };
+
+// ---- block walks (inspection: siltdb dump-sst) --------------------------------
+
+/** A new block cursor (free it with blockWalkFree). */
+export function blockWalkNew(): usize { return biNew(); }
+
+/** Frees a block cursor. */
+export function blockWalkFree(bi: usize): void { biFree(bi); }
+
+/** Positions the cursor at the first entry of the block at [ptr, ptr + len); false at the end or when malformed. */
+export function blockWalkFirst(bi: usize, ptr: usize, len: u32): bool { return biInit(bi, ptr, len) && biFirst(bi); }
+
+/** Moves to the next entry; false at the end or when malformed. */
+export function blockWalkNext(bi: usize): bool { return biNext(bi); }
+
+/** True when the walk stopped on a malformed entry. */
+export function blockWalkCorrupt(bi: usize): bool { return biCorrupted(bi); }
+
+/** The current entry's whole key (address; length from blockWalkKeyLength). */
+export function blockWalkKey(bi: usize): usize { return biKey(bi); }
+export function blockWalkKeyLength(bi: usize): u32 { return biKeyLength(bi); }
+
+/** The current entry's value (address; length from blockWalkValueLength). */
+export function blockWalkValue(bi: usize): usize { return biValue(bi); }
+export function blockWalkValueLength(bi: usize): u32 { return biValueLength(bi); }
+
+/** Decodes the current (index) entry's value as a block handle into out (+0 f64 offset, +8 f64 size). */
+export function blockWalkHandle(bi: usize, out: usize): bool { return decodeHandle(biValue(bi), biValueLength(bi), out); }
 
 // ---- point lookups and the block cache -------------------------------------------
 

@@ -97,6 +97,16 @@ export interface CoreExports {
   tbLargestKeyLength(tb: number): number;
   blockVerify(block: number, len: number): number;
   blockEntryCount(block: number, len: number): number;
+  blockWalkNew(): number;
+  blockWalkFree(bi: number): void;
+  blockWalkFirst(bi: number, ptr: number, len: number): number;
+  blockWalkNext(bi: number): number;
+  blockWalkCorrupt(bi: number): number;
+  blockWalkKey(bi: number): number;
+  blockWalkKeyLength(bi: number): number;
+  blockWalkValue(bi: number): number;
+  blockWalkValueLength(bi: number): number;
+  blockWalkHandle(bi: number, out: number): number;
   checksum32(ptr: number, len: number): number;
   xxh64High(ptr: number, len: number): number;
   rsNew(cacheCapacity: number): number;

@@ -6,8 +6,14 @@
 // that `export` and `load` round-trip any bytes.
 
 const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-// C0 controls except tab, DEL, C1 controls: they would garble a terminal.
-const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
+/** True when text holds a C0 control other than tab, DEL or a C1 control: they would garble a terminal. */
+function hasControl(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
 
 /**
  * The text of bytes if it is printable UTF-8, else undefined.
@@ -20,7 +26,7 @@ const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f]/;
  */
 export function printableText(bytes: Uint8Array): string | undefined {
   const text = utf8Text(bytes);
-  return text === undefined || CONTROL.test(text) ? undefined : text;
+  return text === undefined || hasControl(text) ? undefined : text;
 }
 
 /**

@@ -17,7 +17,7 @@
 // cut short.
 
 import { bytes, core, view } from "../_wasm.ts";
-import { corruption } from "../errors.ts";
+import { corruption, type SiltError } from "../errors.ts";
 import type { StorageFile } from "../storage/storage.ts";
 import {
   LOG_HEADER_SIZE,
@@ -38,13 +38,39 @@ export interface LogReplay {
   validEnd: number;
   /** Bytes past validEnd (a torn tail); 0 for a clean file. */
   tornBytes: number;
+  /** Damaged stretches skipped (only with `onDamage`; 0 otherwise). */
+  damaged?: number;
+}
+
+/** How replayLog treats damage. */
+export interface ReplayOptions {
+  /**
+   * Continue past damage instead of throwing (repair and verify): called
+   * with the CORRUPTION error (file, offset of the damaged record) and the
+   * offset where reading resumes: after the record when its header checksum
+   * holds (its length is right), else at the next offset where an intact
+   * record starts, or the end of the file when none does. Torn tails are
+   * still torn tails (not reported here).
+   */
+  onDamage?: (err: SiltError, resumeAt: number) => void;
 }
 
 /** Receives one intact record: its payload's address and length in linear memory, and its file offset. */
 export type RecordHandler = (payload: number, length: number, fileOffset: number) => void;
 
 /** True when the file holds a complete, valid header; false for a torn one (a prefix of it, or zeros). */
-function checkFileHeader(file: StorageFile, name: string, size: number): boolean {
+function checkFileHeader(file: StorageFile, name: string, size: number, onDamage?: ReplayOptions["onDamage"]): boolean {
+  try {
+    return checkFileHeaderStrict(file, name, size);
+  } catch (err) {
+    // Skipping damage: a damaged file header hides no record; read the records after it.
+    if (onDamage === undefined || size <= LOG_HEADER_SIZE) throw err;
+    onDamage(err as SiltError, LOG_HEADER_SIZE);
+    return true;
+  }
+}
+
+function checkFileHeaderStrict(file: StorageFile, name: string, size: number): boolean {
   const header = new Uint8Array(Math.min(size, LOG_HEADER_SIZE));
   file.read(0, header);
   if (size < LOG_HEADER_SIZE) {
@@ -77,19 +103,31 @@ function zeroTailStart(base: number, length: number): number {
   return LOG_HEADER_SIZE + i;
 }
 
+/** True when an intact record (both checksums, end mark) of at most `end` starts at file offset at. */
+function intactAt(base: number, at: number, end: number): boolean {
+  if (end - at < RECORD_OVERHEAD) return false;
+  const p = base + at - LOG_HEADER_SIZE;
+  if (!core.recordHeaderVerify(p)) return false;
+  const payloadLen = view().getUint32(p + 4, true);
+  return at + RECORD_OVERHEAD + payloadLen <= end && core.recordPayloadVerify(p, payloadLen) !== 0;
+}
+
 /**
  * Replays the log: calls onRecord for every intact record (of recordType) in
  * order. Throws a CORRUPTION SiltError (file and offset) for damage that is
- * not a torn tail; errors thrown by onRecord propagate.
+ * not a torn tail, unless `options.onDamage` is given (then it is reported
+ * there and replay goes on past it); errors thrown by onRecord propagate.
  */
 export function replayLog(
   file: StorageFile,
   name: string,
   onRecord: RecordHandler,
   recordType: number = RECORD_TYPE_BATCH,
+  options: ReplayOptions = {},
 ): LogReplay {
   const size = file.size();
-  if (!checkFileHeader(file, name, size)) return { records: 0, validEnd: 0, tornBytes: size };
+  const { onDamage } = options;
+  if (!checkFileHeader(file, name, size, onDamage)) return { records: 0, validEnd: 0, tornBytes: size };
   const length = size - LOG_HEADER_SIZE;
   const base = core.bufferAlloc(Math.max(length, 1));
   try {
@@ -100,27 +138,43 @@ export function replayLog(
       zeros < recordEnd && Math.ceil(Math.max(zeros, at) / SECTOR_SIZE) * SECTOR_SIZE < recordEnd;
     let at = LOG_HEADER_SIZE; // file offset of the next record
     let records = 0;
+    let damaged = 0;
+    /** Damage at `at`: throws, or reports it and returns where to resume (`next`, or the next intact record). */
+    const damage = (what: string, next?: number): number => {
+      const err = corruption(name, at, what);
+      if (onDamage === undefined) throw err;
+      let resume = next ?? at + 1;
+      if (next === undefined) while (resume < end && !intactAt(base, resume, end)) resume++;
+      damaged++;
+      onDamage(err, Math.min(resume, end));
+      return Math.min(resume, end);
+    };
     while (at < end) {
       const p = base + at - LOG_HEADER_SIZE;
       if (end - at < RECORD_HEADER_SIZE || zeros <= at) break; // cut short, or unwritten from here
       if (!core.recordHeaderVerify(p)) {
         if (zeros < at + RECORD_HEADER_SIZE && unwrittenFrom(at, end)) break;
-        throw corruption(name, at, "record header checksum mismatch");
+        at = damage("record header checksum mismatch");
+        continue;
       }
       const payloadLen = view().getUint32(p + 4, true);
       const recordEnd = at + RECORD_OVERHEAD + payloadLen;
       if (recordEnd > end) break; // cut short
       if (!core.recordPayloadVerify(p, payloadLen)) {
         if (unwrittenFrom(at, recordEnd)) break;
-        throw corruption(name, at, "record checksum mismatch");
+        at = damage("record checksum mismatch", recordEnd);
+        continue;
       }
       const type = view().getUint8(p + 8);
-      if (type !== recordType) throw corruption(name, at, `record of type ${type} where type ${recordType} belongs`);
+      if (type !== recordType) {
+        at = damage(`record of type ${type} where type ${recordType} belongs`, recordEnd);
+        continue;
+      }
       onRecord(p + RECORD_HEADER_SIZE, payloadLen, at);
       records++;
       at = recordEnd;
     }
-    return { records, validEnd: at, tornBytes: size - at };
+    return onDamage === undefined ? { records, validEnd: at, tornBytes: size - at } : { records, validEnd: at, tornBytes: size - at, damaged };
   } finally {
     core.bufferFree(base);
   }

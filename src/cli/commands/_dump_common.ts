@@ -1,0 +1,164 @@
+// What the dump commands (dump-wal, dump-sst, dump-manifest) share: checking
+// that a path exists, showing internal keys, and reading a log file
+// (write-ahead log or manifest) so that damage is reported in the dump
+// instead of ending it without a word.
+//
+// Byte layouts: docs/format.md (not redrawn here).
+
+import { SiltError } from "../../errors.ts";
+import { KIND_DELETE, KIND_PUT, sequenceOf, userKeyOf } from "../../format/internal_key.ts";
+import { LOG_HEADER_SIZE } from "../../format/log_format.ts";
+import type { Storage, StorageFile } from "../../storage/storage.ts";
+import { type RecordHandler, replayLog } from "../../wal/log_reader.ts";
+import { jsonField, showBytes } from "../display.ts";
+import { stdout } from "../io.ts";
+
+/**
+ * Throws NOT_FOUND (one line naming the path) when nothing is at path.
+ *
+ * @example
+ * ```ts
+ * requirePath(defaultStorage(), "./data/000004.log", "file");
+ * ```
+ */
+export function requirePath(fs: Storage, path: string, what: "file" | "directory"): void {
+  if (!fs.exists(path)) throw new SiltError("NOT_FOUND", `${path}: no such ${what}`, { file: path });
+}
+
+/**
+ * The name of an entry kind: "put", "delete", or "kind N" for a byte that is neither.
+ *
+ * @example
+ * ```ts
+ * kindName(KIND_DELETE); // "delete"
+ * ```
+ */
+export function kindName(kind: number): string {
+  return kind === KIND_PUT ? "put" : kind === KIND_DELETE ? "delete" : `kind ${kind}`;
+}
+
+/**
+ * An internal key for a person: user key (showBytes), sequence and kind.
+ *
+ * @example
+ * ```ts
+ * showInternalKey(internalKey(utf8("a"), 7, KIND_PUT), false); // "a @7 put"
+ * ```
+ */
+export function showInternalKey(internal: Uint8Array, hex: boolean): string {
+  return `${showBytes(userKeyOf(internal), hex)} @${sequenceOf(internal)} ${kindName(internal[internal.length - 8])}`;
+}
+
+/** An internal key in JSON output. */
+export type InternalKeyJson = Record<string, string | number>;
+
+/**
+ * An internal key as JSON: `{ key | keyHex, sequence, kind }`.
+ *
+ * @example
+ * ```ts
+ * internalKeyJson(internalKey(utf8("a"), 7, KIND_PUT), false); // { key: "a", sequence: 7, kind: "put" }
+ * ```
+ */
+export function internalKeyJson(internal: Uint8Array, hex: boolean): InternalKeyJson {
+  return {
+    ...jsonField("key", userKeyOf(internal), hex),
+    sequence: sequenceOf(internal),
+    kind: kindName(internal[internal.length - 8]),
+  };
+}
+
+/**
+ * Writes one JSON document (2-space indent) and a newline to stdout.
+ *
+ * @example
+ * ```ts
+ * await writeJson({ records: [] });
+ * ```
+ */
+export async function writeJson(doc: unknown): Promise<void> {
+  await stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+/** How a log file ends: intact to the end, a torn tail (recovery stops there), or damage. */
+export type LogTail =
+  | { state: "clean" }
+  | { state: "torn"; offset: number; bytes: number }
+  | { state: "corrupt"; offset: number; error: string };
+
+/**
+ * The tail for a person.
+ *
+ * @example
+ * ```ts
+ * describeTail({ state: "torn", offset: 120, bytes: 7 }); // "torn tail truncated at offset 120 (7 bytes ignored, as recovery does)"
+ * ```
+ */
+export function describeTail(tail: LogTail): string {
+  if (tail.state === "clean") return "clean";
+  if (tail.state === "torn") {
+    if (tail.offset === 0) return `torn: empty log (incomplete file header, ${tail.bytes} bytes)`;
+    return `torn tail truncated at offset ${tail.offset} (${tail.bytes} bytes ignored, as recovery does)`;
+  }
+  return `corrupt record at offset ${tail.offset}: ${tail.error}`;
+}
+
+/**
+ * Replays a log file (src/wal/log_reader.ts) for a dump: a CORRUPTION at a
+ * record (its own, or one thrown by onRecord) ends the replay and is
+ * returned as the tail, with the records before it already handed over.
+ * Damage of the file header (wrong kind of file, unknown version) is thrown:
+ * there is nothing to dump.
+ *
+ * @example
+ * ```ts
+ * const { records, tail } = replayForDump(file, path, (payload, length, offset) => {}, RECORD_TYPE_BATCH);
+ * ```
+ */
+export function replayForDump(
+  file: StorageFile,
+  path: string,
+  onRecord: RecordHandler,
+  recordType: number,
+): { records: number; size: number; tail: LogTail } {
+  let records = 0;
+  const counting: RecordHandler = (payload, length, offset) => {
+    onRecord(payload, length, offset);
+    records++;
+  };
+  const size = file.size();
+  try {
+    const replay = replayLog(file, path, counting, recordType);
+    const torn = replay.tornBytes > 0 || replay.validEnd === 0;
+    return {
+      records,
+      size,
+      tail: torn ? { state: "torn", offset: replay.validEnd, bytes: replay.tornBytes } : { state: "clean" },
+    };
+  } catch (err) {
+    const damage = recordDamage(err);
+    if (damage === undefined) throw err;
+    return { records, size, tail: { state: "corrupt", ...damage } };
+  }
+}
+
+/** The offset and the description of a CORRUPTION error at a record (past the file header), else undefined. */
+function recordDamage(err: unknown): { offset: number; error: string } | undefined {
+  if (!(err instanceof SiltError) || err.code !== "CORRUPTION" || err.offset === undefined) return undefined;
+  if (err.offset < LOG_HEADER_SIZE) return undefined;
+  return { offset: err.offset, error: withoutPlace(err) };
+}
+
+/**
+ * What a CORRUPTION error says, without the "<file> at offset <n>: " that
+ * `corruption()` puts first (the dump shows the file and offset itself).
+ *
+ * @example
+ * ```ts
+ * withoutPlace(corruption("a.log", 16, "record checksum mismatch")); // "record checksum mismatch"
+ * ```
+ */
+export function withoutPlace(err: SiltError): string {
+  const prefix = `${err.file} at offset ${err.offset}: `;
+  return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}

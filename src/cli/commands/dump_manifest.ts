@@ -1,0 +1,256 @@
+// siltdb dump-manifest: the manifest CURRENT names, edit by edit, then the
+// levels it makes, as LevelDB's `ldb manifest_dump`. Edits are read with the
+// project's log reader and decodeEdit (src/version/version_edit.ts); the
+// levels are those VersionSet.recover builds (src/version/version_set.ts),
+// the same as an open. Layout: docs/format.md#manifest-manifest-nnnnnn.
+
+import { bytes } from "../../_wasm.ts";
+import { corruption, SiltError } from "../../errors.ts";
+import { RECORD_TYPE_EDIT } from "../../format/log_format.ts";
+import { defaultStorage } from "../../storage/default_storage.ts";
+import { joinPath } from "../../storage/storage.ts";
+import { CURRENT_FILE } from "../../version/file_names.ts";
+import { decodeEdit, type FileMeta, type VersionEdit } from "../../version/version_edit.ts";
+import { VersionSet } from "../../version/version_set.ts";
+import type { ParsedArgs } from "../args.ts";
+import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
+import { formatBytes, formatCount, formatTable } from "../display.ts";
+import { stdout } from "../io.ts";
+import {
+  describeTail,
+  internalKeyJson,
+  type LogTail,
+  replayForDump,
+  requirePath,
+  showInternalKey,
+  withoutPlace,
+  writeJson,
+} from "./_dump_common.ts";
+
+/** The state the manifest leads to (what an open would start from). */
+interface ManifestState {
+  logNumber: number;
+  nextFileNumber: number;
+  lastSequence: number;
+  levels: readonly (readonly FileMeta[])[];
+}
+
+/** What dump-manifest found. */
+interface ManifestDump {
+  dir: string;
+  current: string;
+  path: string;
+  size: number;
+  edits: { offset: number; edit: VersionEdit }[];
+  tail: LogTail;
+  /** Undefined when the manifest is damaged. */
+  state: ManifestState | undefined;
+  /** Why the state could not be built, when the edits read fine but do not make a valid state. */
+  problem: string | undefined;
+}
+
+/**
+ * Reads CURRENT, every edit of the manifest it names, and the state they
+ * make. Throws for a missing directory, a directory without CURRENT, a
+ * CURRENT naming no manifest, or a file that is not a siltdb log.
+ *
+ * @example
+ * ```ts
+ * const dump = await readManifest("./data");
+ * console.log(dump.current, dump.edits.length);
+ * ```
+ */
+export async function readManifest(dir: string): Promise<ManifestDump> {
+  const fs = defaultStorage();
+  requirePath(fs, dir, "directory");
+  const currentPath = joinPath(dir, CURRENT_FILE);
+  if (!fs.exists(currentPath)) {
+    throw new SiltError("NOT_FOUND", `${dir} holds no database (no ${CURRENT_FILE} file)`, { file: currentPath });
+  }
+  const text = new TextDecoder().decode(fs.readFile(currentPath));
+  const m = /^(MANIFEST-\d{6,})\n$/.exec(text);
+  if (!m) throw corruption(currentPath, 0, `CURRENT does not name a manifest: ${JSON.stringify(text.slice(0, 40))}`);
+  const path = joinPath(dir, m[1]);
+  if (!fs.exists(path)) throw corruption(currentPath, 0, `CURRENT names ${m[1]}, which does not exist`);
+  const edits: ManifestDump["edits"] = [];
+  const file = fs.open(path);
+  let replay: ReturnType<typeof replayForDump>;
+  try {
+    replay = replayForDump(file, path, (payload, length, offset) => {
+      edits.push({ offset, edit: decodeEdit(bytes().slice(payload, payload + length), path, offset) });
+    }, RECORD_TYPE_EDIT);
+  } finally {
+    file.close();
+  }
+  const dump: ManifestDump = {
+    dir,
+    current: m[1],
+    path,
+    size: replay.size,
+    edits,
+    tail: replay.tail,
+    state: undefined,
+    problem: undefined,
+  };
+  if (replay.tail.state !== "corrupt") {
+    try {
+      const set = VersionSet.recover(dir, fs);
+      const { logNumber, nextFileNumber, lastSequence } = set;
+      dump.state = { logNumber, nextFileNumber, lastSequence, levels: set.current.levels };
+      await set.close();
+    } catch (err) {
+      if (!(err instanceof SiltError) || err.code !== "CORRUPTION") throw err;
+      dump.problem = err.file === undefined
+        ? err.message
+        : `${err.file} at offset ${err.offset ?? 0}: ${withoutPlace(err)}`;
+    }
+  }
+  return dump;
+}
+
+const fileRange = (f: FileMeta, hex: boolean) =>
+  `${showInternalKey(f.smallest, hex)} .. ${showInternalKey(f.largest, hex)}`;
+
+/** The dump as a person reads it. */
+function humanManifest(d: ManifestDump, hex: boolean): string {
+  const lines = [`CURRENT: ${d.current} (${d.path}, ${formatBytes(d.size)})`, ""];
+  for (const { offset, edit } of d.edits) {
+    const fields = [
+      edit.logNumber !== undefined ? `log number ${edit.logNumber}` : "",
+      edit.nextFileNumber !== undefined ? `next file number ${edit.nextFileNumber}` : "",
+      edit.lastSequence !== undefined ? `last sequence ${edit.lastSequence}` : "",
+    ].filter((s) => s !== "");
+    lines.push(`edit @${offset}${fields.length > 0 ? `  ${fields.join("  ")}` : ""}`);
+    for (const { level, file } of edit.added ?? []) {
+      lines.push(
+        `  + L${level} #${file.number}  ${formatBytes(file.size)}  ${formatCount(file.entries)} entries  ${
+          fileRange(file, hex)
+        }`,
+      );
+    }
+    for (const { level, number } of edit.deleted ?? []) lines.push(`  - L${level} #${number}`);
+  }
+  lines.push("", `edits: ${d.edits.length}   tail: ${describeTail(d.tail)}`);
+  if (d.state !== undefined) {
+    const s = d.state;
+    lines.push(
+      "",
+      `levels (log number ${s.logNumber}, next file number ${s.nextFileNumber}, last sequence ${s.lastSequence})`,
+    );
+    const rows = s.levels.flatMap((files, level) =>
+      files.map((
+        f,
+      ) => [
+        `L${level}`,
+        String(f.number),
+        formatBytes(f.size),
+        formatCount(f.entries),
+        `${f.smallestSequence}..${f.largestSequence}`,
+        fileRange(f, hex),
+      ])
+    );
+    lines.push(formatTable(["level", "file", "size", "entries", "sequences", "keys"], rows).trimEnd());
+    const totals = s.levels.map((files, level) => [level, files] as const).filter(([, files]) => files.length > 0)
+      .map(([level, files]) =>
+        `L${level}: ${files.length} ${files.length === 1 ? "file" : "files"}, ${
+          formatBytes(files.reduce((n, f) => n + f.size, 0))
+        }`
+      );
+    lines.push(totals.length > 0 ? totals.join("   ") : "no table files");
+  }
+  if (d.problem !== undefined) lines.push("", `problem: ${d.problem}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function fileJson(f: FileMeta, hex: boolean) {
+  return {
+    number: f.number,
+    size: f.size,
+    entries: f.entries,
+    smallestSequence: f.smallestSequence,
+    largestSequence: f.largestSequence,
+    smallest: internalKeyJson(f.smallest, hex),
+    largest: internalKeyJson(f.largest, hex),
+  };
+}
+
+/** The dump as JSON (shape documented in the command's help). */
+function jsonManifest(d: ManifestDump, hex: boolean): unknown {
+  const s = d.state;
+  return {
+    dir: d.dir,
+    current: d.current,
+    manifest: d.path,
+    size: d.size,
+    edits: d.edits.map(({ offset, edit }) => ({
+      offset,
+      logNumber: edit.logNumber ?? null,
+      nextFileNumber: edit.nextFileNumber ?? null,
+      lastSequence: edit.lastSequence ?? null,
+      added: (edit.added ?? []).map(({ level, file }) => ({ level, ...fileJson(file, hex) })),
+      deleted: edit.deleted ?? [],
+    })),
+    tail: d.tail,
+    state: s === undefined ? null : {
+      logNumber: s.logNumber,
+      nextFileNumber: s.nextFileNumber,
+      lastSequence: s.lastSequence,
+      levels: s.levels.map((files, level) => ({
+        level,
+        files: files.map((f) => fileJson(f, hex)),
+        bytes: files.reduce((n, f) => n + f.size, 0),
+      })),
+    },
+    problem: d.problem ?? null,
+  };
+}
+
+/**
+ * `siltdb dump-manifest <dir> [--json] [--hex]`: the current manifest, edit by edit, and the levels it makes.
+ *
+ * @example
+ * ```ts
+ * const code = await dumpManifest.run(parseArgs(["./data"], dumpManifest.args));
+ * ```
+ */
+export const dumpManifest: Command = {
+  name: "dump-manifest",
+  summary: "show the version edits of the current manifest and the levels they make",
+  usage: "siltdb dump-manifest <dir> [--json] [--hex]",
+  help: `Shows which manifest CURRENT names, then every version edit in it, in
+order: its file offset, log number, next file number and last sequence (when
+the edit sets them), the table files it adds (+ level, number, size, entries,
+smallest .. largest key) and removes (-). Then the state they make, as an open
+would see it: the counters and the files of each level. Keys are shown as
+"<user key> @<sequence> <put|delete>". A damaged edit is reported with its
+offset (exit 1); a torn tail is an edit that never took effect (exit 0). The
+directory is only read (a database open elsewhere may be dumped).
+Layout: docs/format.md (Manifest).
+
+options:
+  --json   one JSON document:
+           { dir, current, manifest, size,
+             edits: [{ offset, logNumber, nextFileNumber, lastSequence (null when not set),
+                       added: [{ level, number, size, entries, smallestSequence,
+                                 largestSequence, smallest, largest }],
+                       deleted: [{ level, number }] }],
+             tail: { state: "clean" } | { state: "torn", offset, bytes }
+                 | { state: "corrupt", offset, error },
+             state: { logNumber, nextFileNumber, lastSequence,
+                      levels: [{ level, files: [...as added, without level], bytes }] } | null,
+             problem: string | null }
+           where a key is { key | keyHex, sequence, kind }
+  --hex    show every key as hex
+
+example:
+  siltdb dump-manifest ./data
+  siltdb dump-manifest ./data --json | jq '.state.levels[1].files'`,
+  args: { flags: { json: "boolean", hex: "boolean" }, positionals: [1, 1] },
+  async run(args: ParsedArgs): Promise<number> {
+    const hex = args.flags.hex === true;
+    const dump = await readManifest(args.positionals[0]);
+    if (args.flags.json === true) await writeJson(jsonManifest(dump, hex));
+    else await stdout.write(humanManifest(dump, hex));
+    return dump.tail.state === "corrupt" || dump.state === undefined ? EXIT_PROBLEM : EXIT_OK;
+  },
+};

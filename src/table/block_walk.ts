@@ -1,0 +1,70 @@
+// Every entry of a block already in linear memory, walked by the core's own
+// block reader (core/block_reader.ts owns the layout), for inspection tools
+// (siltdb dump-sst, verify). Not on any hot path: it copies each entry out.
+
+import { bytes, core, scratch } from "../_wasm.ts";
+import type { BlockHandle } from "../format/table_format.ts";
+
+/** One entry of a block: its whole key (internal key in data blocks) and its value. */
+export interface BlockEntry {
+  key: Uint8Array;
+  value: Uint8Array;
+}
+
+/**
+ * The entries of the block at [ptr, ptr + size) (trailer excluded), or
+ * undefined when the block is malformed.
+ *
+ * @example
+ * ```ts
+ * const block = table.readBlock(handle);
+ * const entries = blockEntries(block.ptr, block.size);
+ * core.bufferFree(block.ptr);
+ * ```
+ */
+export function blockEntries(ptr: number, size: number): BlockEntry[] | undefined {
+  return walk(ptr, size, (bi) => {
+    const mem = bytes();
+    const key = core.blockWalkKey(bi);
+    const value = core.blockWalkValue(bi);
+    return {
+      key: mem.slice(key, key + core.blockWalkKeyLength(bi)),
+      value: mem.slice(value, value + core.blockWalkValueLength(bi)),
+    };
+  });
+}
+
+/**
+ * The entries of an index block at [ptr, ptr + size): each data block's last
+ * key and handle (undefined when that entry's handle is malformed); undefined
+ * when the block itself is malformed.
+ *
+ * @example
+ * ```ts
+ * const blocks = indexEntries(table.index.ptr, table.index.size); // [{ lastKey, handle: { offset, size } }]
+ * ```
+ */
+export function indexEntries(ptr: number, size: number): { lastKey: Uint8Array; handle: BlockHandle | undefined }[] | undefined {
+  return walk(ptr, size, (bi) => {
+    const out = scratch(16);
+    const ok = core.blockWalkHandle(bi, out);
+    const mem = bytes();
+    const dv = new DataView(mem.buffer);
+    const key = core.blockWalkKey(bi);
+    return {
+      lastKey: mem.slice(key, key + core.blockWalkKeyLength(bi)),
+      handle: ok ? { offset: dv.getFloat64(out, true), size: dv.getFloat64(out + 8, true) } : undefined,
+    };
+  });
+}
+
+function walk<T>(ptr: number, size: number, take: (bi: number) => T): T[] | undefined {
+  const bi = core.blockWalkNew();
+  try {
+    const out: T[] = [];
+    for (let ok = core.blockWalkFirst(bi, ptr, size); ok; ok = core.blockWalkNext(bi)) out.push(take(bi));
+    return core.blockWalkCorrupt(bi) ? undefined : out;
+  } finally {
+    core.blockWalkFree(bi);
+  }
+}
