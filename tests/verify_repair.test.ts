@@ -298,3 +298,27 @@ test("siltdb verify and siltdb repair: exit codes, problem lines and --json", as
     cleanup();
   }
 });
+
+test("repair() merges level-0 tables whose sequence ranges interleave, so the newest version wins", async () => {
+  // Table 5 holds k@10 and z@30, table 6 holds k@20: ordered by largest
+  // sequence alone, table 5 would come first and k would read its older value.
+  const { defaultStorage } = await import("../src/storage/default_storage.ts");
+  const { writeEntries } = await import("../src/tools/_write_tables.ts");
+  const { internalKey, KIND_PUT } = await import("../src/format/internal_key.ts");
+  const { dir, cleanup } = tempDir("repair-interleave-");
+  const fs = defaultStorage();
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const entry = (k: string, seq: number, v: string) => ({ key: internalKey(enc(k), seq, KIND_PUT), value: enc(v) });
+  const o = { blockSize: 4096, bloomBitsPerKey: 10 };
+  await writeEntries(fs, dir, 5, [entry("k", 10, "old"), entry("z", 30, "z30")], o);
+  await writeEntries(fs, dir, 6, [entry("k", 20, "new")], o);
+  const report = await repair(dir);
+  assert.ok(report.tables.some((t) => t.origin === "merged"), JSON.stringify(report.tables));
+  const db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
+  assert.equal(await db.get("k"), "new");
+  assert.equal(await db.get("z"), "z30");
+  await db.put("a", "after repair");
+  await db.close();
+  assert.equal((await verify(dir)).ok, true);
+  cleanup();
+});
