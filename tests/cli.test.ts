@@ -231,12 +231,18 @@ describe("siltdb command", () => {
     assert.match(r.stdout, /siltdb shell/);
   });
 
-  test("errors are one line naming the store: missing directory, locked store", async () => {
+  test("errors are one line naming the file: missing directory, corrupt file, locked store", async () => {
     const missing = join(work, "no-such-store");
     const r = await runCli(["get", missing, "a"]);
     assert.equal(r.code, 1);
     assertOneLine(r.stderr, /^siltdb get: NOT_FOUND: no siltdb store at .*no-such-store$/);
     assert.equal(existsSync(missing), false);
+    const damaged = freshDir();
+    await (await open(damaged)).close();
+    writeFileSync(join(damaged, "CURRENT"), "garbage\n");
+    const corrupt = await runCli(["get", damaged, "a"]);
+    assert.equal(corrupt.code, 1);
+    assertOneLine(corrupt.stderr, /^siltdb get: CORRUPTION: .*CURRENT at offset 0: /);
     const dir = freshDir();
     const db = await open(dir);
     try {
