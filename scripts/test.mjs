@@ -1,12 +1,16 @@
-// npm test: builds, type-checks, then runs the whole suite in Node (tsx),
-// Deno (deno test) and Bun (bun test), one runtime after the other. Prints
-// each runtime's summary and exits non-zero if any runtime fails.
+// npm test: builds, checks, then runs the whole suite in Node (tsx) — on the
+// Node LTS installed from npm (the `node` package, 24) and on the machine's
+// own Node (20) when it has one — Deno (deno test) and Bun (bun test), one
+// runtime after the other. The checks: tsc, `deno check` of the entry points
+// (no --no-check anywhere a user would type-check), `deno lint` and
+// `deno fmt --check`. Prints each step's summary and exits non-zero if any
+// step fails.
 //
-//   node scripts/test.mjs [node|deno|bun ...]   only these runtimes
-//   SILTDB_SKIP_BUILD=1                          reuse the current build
+//   node scripts/test.mjs [node|node20|deno|bun|checks ...]   only these
+//   SILTDB_SKIP_BUILD=1                                        reuse the current build
 import { spawnSync } from "node:child_process";
-import { readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readdirSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -15,15 +19,37 @@ const files = readdirSync(join(root, "tests")).filter((f) => f.endsWith(".test.t
 const plain = !process.stdout.isTTY || process.env.CI;
 const env = { ...process.env, ...(plain ? { NO_COLOR: "1" } : {}) };
 
+/** The machine's own Node (the first `node` on PATH outside node_modules), if it differs from this one. */
+function machineNode() {
+  for (const dir of (process.env.PATH ?? "").split(delimiter)) {
+    if (dir === "" || dir.includes("node_modules")) continue;
+    const candidate = join(dir, "node");
+    if (!existsSync(candidate)) continue;
+    const version = spawnSync(candidate, ["--version"], { encoding: "utf8" }).stdout?.trim();
+    if (version && version !== process.version) return { path: candidate, version };
+    return undefined;
+  }
+  return undefined;
+}
+
+const nodeArgs = ["--import", "tsx", "--test", "--test-reporter=spec", ...files];
+const machine = machineNode();
+const entryPoints = ["mod.ts", ...(existsSync(join(root, "level.ts")) ? ["level.ts"] : [])];
 const runtimes = {
-  node: [process.execPath, ["--import", "tsx", "--test", "--test-reporter=spec", ...files]],
-  deno: [bin("deno"), ["test", "-A", "--no-check", ...files]],
-  bun: [bin("bun"), ["test", "--timeout", "600000", ...files.map((f) => `./${f}`)]],
+  node: [[process.execPath, nodeArgs]],
+  node20: machine ? [[machine.path, nodeArgs]] : [],
+  deno: [[bin("deno"), ["test", "-A", "--no-check", ...files]]],
+  bun: [[bin("bun"), ["test", "--timeout", "600000", ...files.map((f) => `./${f}`)]]],
+  checks: [
+    [bin("deno"), ["check", ...entryPoints, "src/cli/main.ts"]],
+    [bin("deno"), ["lint"]],
+    [bin("deno"), ["fmt", "--check"]],
+  ],
 };
 
 function run(label, cmd, args) {
   const started = Date.now();
-  console.log(`\n=== ${label}: ${[cmd, ...args].join(" ").replace(root + "/", "")}`);
+  console.log(`\n=== ${label}: ${[cmd, ...args].join(" ").replace(root + "/", "").slice(0, 300)}`);
   const result = spawnSync(cmd, args, { cwd: root, env, stdio: "inherit" });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const ok = result.status === 0;
@@ -32,18 +58,26 @@ function run(label, cmd, args) {
 }
 
 const wanted = process.argv.slice(2);
-const selected = wanted.length > 0 ? wanted : Object.keys(runtimes);
-for (const name of selected) if (!runtimes[name]) throw new Error(`unknown runtime ${name}`);
+const selected = wanted.length > 0 ? wanted : ["checks", "node", "node20", "deno", "bun"];
+for (const name of selected) if (!runtimes[name]) throw new Error(`unknown step ${name} (known: ${Object.keys(runtimes).join(", ")})`);
 
 const results = [];
 if (!process.env.SILTDB_SKIP_BUILD) {
   if (!run("build", process.execPath, [join(root, "scripts", "build.mjs")])) process.exit(1);
-  if (!run("typecheck", process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"])) {
-    results.push(["typecheck", false]);
-  }
+  results.push(["typecheck", run("typecheck", process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", "tsconfig.json"])]);
 }
-for (const name of selected) results.push([name, run(name, ...runtimes[name])]);
+for (const name of selected) {
+  if (name === "node20" && !machine) {
+    console.log(`\n=== node20: skipped: no Node other than ${process.version} on PATH outside node_modules`);
+    continue;
+  }
+  const label = name === "node" ? `node ${process.version}` : name === "node20" ? `node ${machine.version}` : name;
+  const steps = runtimes[name];
+  let ok = true;
+  for (const [cmd, args] of steps) ok = run(label, cmd, args) && ok;
+  results.push([label, ok]);
+}
 
 console.log("\n=== summary");
-for (const [name, ok] of results) console.log(`  ${name.padEnd(10)} ${ok ? "passed" : "FAILED"}`);
+for (const [name, ok] of results) console.log(`  ${name.padEnd(14)} ${ok ? "passed" : "FAILED"}`);
 process.exit(results.every(([, ok]) => ok) ? 0 : 1);

@@ -21,6 +21,8 @@
  *   or in the background; writes are refused until `db.resume()` succeeds.
  * - `INTERNAL`: siltdb's WebAssembly core failed (a trap). The database was
  *   closed to protect its files; other databases go on. Please report it.
+ * - `ABORTED`: the `signal` given to a scan was aborted (the error's `cause`
+ *   is the signal's reason).
  */
 export type SiltErrorCode =
   | "INVALID_ARGUMENT"
@@ -32,7 +34,8 @@ export type SiltErrorCode =
   | "READ_ONLY"
   | "CORRUPTION"
   | "IO_ERROR"
-  | "INTERNAL";
+  | "INTERNAL"
+  | "ABORTED";
 
 /** Where a problem was found on disk. */
 export interface SiltErrorLocation {
@@ -64,6 +67,8 @@ export class SiltError extends Error {
   readonly offset?: number;
 
   /**
+   * An error with a code, a message, and the file and offset involved.
+   *
    * @param code what went wrong
    * @param message what was wrong, in words
    * @param where the file and offset involved, if any

@@ -101,10 +101,15 @@ export interface StallEvent {
  * ```
  */
 export interface DbEventMap {
+  /** A background error stopped writes (reads go on) until `resume()`. */
   error: SiltError;
+  /** Something degraded but working (e.g. compaction fell back to inline mode). */
   warning: SiltError;
+  /** A memtable was flushed to a level-0 table. */
   flush: FlushEvent;
+  /** A compaction (or trivial move) was installed. */
   compaction: CompactionEvent;
+  /** Writes waited for room, or were slowed down. */
   stall: StallEvent;
 }
 

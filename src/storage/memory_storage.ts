@@ -210,7 +210,7 @@ export class MemoryStorage implements Storage {
   #locks = new Set<string>();
   #faults: Fault[] = [];
   /** Bytes the files may take in all (a full disk past it); Infinity by default. */
-  capacity = Infinity;
+  capacity: number = Infinity;
 
   /** Bytes held by all files (the space a capacity limits). */
   get usedBytes(): number {

@@ -58,10 +58,13 @@ export interface RepairOptions {
 export interface RepairedTable {
   /** Its name in the directory. */
   file: string;
+  /** The level it was placed at. */
   level: number;
+  /** Entries it holds (every version and tombstone). */
   entries: number;
-  /** Smallest and largest user key. */
+  /** Smallest user key. */
   smallest: Uint8Array;
+  /** Largest user key. */
   largest: Uint8Array;
   /** kept: an intact table kept as is; salvaged: the intact blocks of a damaged table; log: a log's intact records; merged: tables merged to keep L0 in order. */
   origin: "kept" | "salvaged" | "log" | "merged";
@@ -71,37 +74,49 @@ export interface RepairedTable {
 
 /** A data block of a damaged table whose entries are lost. */
 export interface LostBlock {
+  /** The damaged table. */
   file: string;
+  /** Offset of the block in it. */
   offset: number;
+  /** Size of the block (0 when its index entry was unreadable). */
   size: number;
   /** The lost keys are above this user key (undefined: from the start)... */
   after?: Uint8Array;
   /** ...and at most this one. */
   upTo: Uint8Array;
+  /** What was wrong with it. */
   what: string;
 }
 
 /** A log record that was skipped. */
 export interface LostRecord {
+  /** The log. */
   file: string;
+  /** Offset of the skipped record. */
   offset: number;
   /** Bytes skipped (to the next intact record, or the end of the log). */
   bytes: number;
+  /** What was wrong with it. */
   what: string;
 }
 
 /** A table dropped whole (nothing in it could be read, or it is missing). */
 export interface LostTable {
+  /** The table. */
   file: string;
+  /** Why it was dropped. */
   what: string;
-  /** Its entries and user-key range, when the manifest or its properties say. */
+  /** Its entries, when the manifest or its properties say. */
   entries?: number;
+  /** Its smallest user key, when known. */
   smallest?: Uint8Array;
+  /** Its largest user key, when known. */
   largest?: Uint8Array;
 }
 
 /** The result of {@linkcode repair}. */
 export interface RepairReport {
+  /** The directory repaired. */
   dir: string;
   /** The new manifest. */
   manifest: string;

@@ -26,6 +26,7 @@ export interface VerifyOptions {
 export interface VerifiedFile {
   /** Name in the directory. */
   name: string;
+  /** What kind of file it is (by its name). */
   kind: "table" | "log" | "manifest" | "current" | "temp";
   /** Size in bytes. */
   bytes: number;
@@ -43,6 +44,7 @@ export interface VerifiedFile {
 
 /** The result of {@linkcode verify}. */
 export interface VerifyReport {
+  /** The directory checked. */
   dir: string;
   /** True when no problem was found. */
   ok: boolean;
