@@ -2,8 +2,8 @@
 // Node LTS installed from npm (the `node` package, 24) and on the machine's
 // own Node (20) when it has one — Deno (deno test) and Bun (bun test), one
 // runtime after the other. The checks: tsc, `deno check` of the entry points
-// (no --no-check anywhere a user would type-check), `deno lint` and
-// `deno fmt --check`. Prints each step's summary and exits non-zero if any
+// (no --no-check anywhere a user would type-check), `deno doc --lint` (JSDoc
+// and explicit types on every export), `deno lint` and `deno fmt --check`. Prints each step's summary and exits non-zero if any
 // step fails.
 //
 //   node scripts/test.mjs [node|node20|deno|bun|checks ...]   only these
@@ -42,6 +42,7 @@ const runtimes = {
   bun: [[bin("bun"), ["test", "--timeout", "600000", ...files.map((f) => `./${f}`)]]],
   checks: [
     [bin("deno"), ["check", ...entryPoints, "src/cli/main.ts"]],
+    [bin("deno"), ["doc", "--lint", ...entryPoints]],
     [bin("deno"), ["lint"]],
     [bin("deno"), ["fmt", "--check"]],
   ],

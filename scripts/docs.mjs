@@ -1,0 +1,23 @@
+// npm run docs: the API reference, generated from the JSDoc of the public
+// entry points by `deno doc --html` into docs/api/ (open docs/api/index.html).
+// Also runs `deno doc --lint`, which fails on an export without JSDoc or
+// without an explicit type. docs/api/ is generated, not committed.
+import { spawnSync } from "node:child_process";
+import { existsSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const deno = join(root, "node_modules", ".bin", "deno");
+const entries = ["mod.ts", ...(existsSync(join(root, "level.ts")) ? ["level.ts"] : [])];
+const out = join(root, "docs", "api");
+
+function run(args) {
+  const result = spawnSync(deno, args, { cwd: root, stdio: "inherit" });
+  if (result.status !== 0) process.exit(result.status ?? 1);
+}
+
+run(["doc", "--lint", ...entries]);
+rmSync(out, { recursive: true, force: true });
+run(["doc", "--html", "--name=siltdb", `--output=${out}`, ...entries]);
+console.log(`API reference in ${out}/index.html`);
