@@ -151,7 +151,9 @@ const instance = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(CO
  */
 export const core: CoreExports = { ...(instance.exports as unknown as CoreExports) };
 
-let buffer: ArrayBuffer = core.memory.buffer;
+// The core's memory is not shared: its buffer is an ArrayBuffer (some lib
+// typings declare ArrayBuffer | SharedArrayBuffer).
+let buffer: ArrayBuffer = core.memory.buffer as ArrayBuffer;
 let u8 = new Uint8Array(buffer);
 let u32 = new Uint32Array(buffer);
 let dv = new DataView(buffer);
@@ -168,7 +170,7 @@ const canSlice = NodeBuffer !== undefined && typeof NodeBuffer.from(new ArrayBuf
 let text: Utf8Slicer | undefined = canSlice ? NodeBuffer!.from(buffer) : undefined;
 
 function refresh(): void {
-  buffer = core.memory.buffer;
+  buffer = core.memory.buffer as ArrayBuffer;
   u8 = new Uint8Array(buffer);
   u32 = new Uint32Array(buffer);
   dv = new DataView(buffer);
