@@ -21,6 +21,8 @@
  */
 
 export {
+  CLEAR_BATCH_BYTES,
+  type ClearOptions,
   type CompactionEvent,
   Db,
   type DbEvent,
@@ -31,11 +33,19 @@ export {
   open,
   type StallEvent,
   type StallReason,
+  type TypedJsonOptions,
 } from "./src/db.ts";
 export { VERSION } from "./src/version.ts";
 export type { EncodingName } from "./src/encoding.ts";
 export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/errors.ts";
-export { Scan, type ScanOptions, ScanSync } from "./src/iter/db_iterator.ts";
+export {
+  type RangeOptions,
+  Scan,
+  ScanIterator,
+  ScanIteratorSync,
+  type ScanOptions,
+  ScanSync,
+} from "./src/iter/db_iterator.ts";
 export type { OpenOptions, WriteOptions } from "./src/options.ts";
 export { Snapshot } from "./src/snapshot.ts";
 export { type BatchOperation, WriteBatch } from "./src/write/write_batch.ts";

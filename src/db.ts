@@ -16,14 +16,30 @@
 // closes the database (INTERNAL) and leaves the process's others working.
 
 import { bytes, core, maxEncodedLength, scratch, view, writeData } from "./_wasm.ts";
-import { checkedSize, describe, type Encoding } from "./encoding.ts";
+import { checkedSize, describe, type Encoding, type EncodingName } from "./encoding.ts";
 import { invalidArgument, isTrap, SiltError } from "./errors.ts";
 import { DB_EVENTS, type DbEvent, type DbEventMap } from "./events.ts";
 import { formatMetrics } from "./metrics.ts";
-import { compareUserKeys, KIND_DELETE, KIND_PUT } from "./format/internal_key.ts";
+import { compareUserKeys, KIND_DELETE, KIND_PUT, userKeyOf } from "./format/internal_key.ts";
 import { userKeyRange } from "./compaction/task.ts";
 import { BATCH_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "./format/log_format.ts";
-import { type ReadView, Scan, ScanCursor, type ScanOptions, type ScanSource, ScanSync } from "./iter/db_iterator.ts";
+import {
+  ASYNC_DISPOSE,
+  RANGE_OPTIONS,
+  type RangeOptions,
+  type ReadView,
+  resolveLimit,
+  Scan,
+  ScanCursor,
+  ScanIterator,
+  ScanIteratorSync,
+  type ScanOptions,
+  type ScanSource,
+  ScanSync,
+  type Shape,
+} from "./iter/db_iterator.ts";
+import { boundBytes, resolveRange } from "./iter/range.ts";
+import { indexEntries } from "./table/block_walk.ts";
 import type { MemtableHandle } from "./memtable.ts";
 import {
   checkCallOptions,
@@ -47,12 +63,48 @@ import { WorkerExecutor } from "./compaction/worker_executor.ts";
 import { Scheduler } from "./background/scheduler.ts";
 import { Admission, type QueuedWrite } from "./write/admission.ts";
 import { CommitPipeline } from "./write/commit.ts";
-import { type BatchOperation, type BatchTarget, WriteBatch } from "./write/write_batch.ts";
+import { type BatchOperation, type BatchTarget, DeleteEntries, WriteBatch } from "./write/write_batch.ts";
 
 export type { CompactionEvent, DbEvent, DbEventMap, FlushEvent, StallEvent, StallReason } from "./events.ts";
 
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
+
+/**
+ * clear() deletes a range in one atomic batch up to this many bytes of
+ * encoded deletes (key bytes + 5 per key: about 400,000 keys of 16 bytes),
+ * and in consecutive batches of this size beyond.
+ *
+ * @example
+ * ```ts
+ * import { CLEAR_BATCH_BYTES, open } from "siltdb";
+ * const db = await open("./data");
+ * const keyBytes = (await db.keys({ prefix: "tmp:" }).toArray()).reduce((n, k) => n + k.length + 5, 0);
+ * console.log(keyBytes <= CLEAR_BATCH_BYTES ? "one atomic batch" : "several batches");
+ * await db.clear({ prefix: "tmp:" });
+ * ```
+ */
+export const CLEAR_BATCH_BYTES = 8 << 20;
+
+/**
+ * Options of {@linkcode Db.clear}: the range (every key without one), and
+ * as abstract-level `reverse` and `limit` (with `limit`, the first `limit`
+ * keys of the range in that direction), and the write option `sync`.
+ *
+ * @example
+ * ```ts
+ * await db.clear({ prefix: "session:", sync: true });
+ * await db.clear({ gte: "log:", lt: "log;", reverse: true, limit: 100 }); // the newest 100 log keys
+ * ```
+ */
+export interface ClearOptions<K = Uint8Array> extends RangeOptions<K>, WriteOptions {
+  /** With `limit`: delete the last keys of the range instead of the first. Default false. */
+  reverse?: boolean;
+  /** Delete at most this many keys (a non-negative integer, Infinity, or -1: no limit). Default: no limit. */
+  limit?: number;
+}
+
+const CLEAR_OPTIONS: readonly string[] = [...RANGE_OPTIONS, "reverse", "limit", "sync"];
 
 /** Figures from {@linkcode Db.stats}. */
 export interface DbStats {
@@ -137,7 +189,48 @@ export interface DbStats {
 export type Decoded<E> = E extends "utf8" ? string : E extends "json" ? unknown : Uint8Array;
 
 /**
- * Opens (creating if needed) the database in directory `path`.
+ * Options of {@linkcode open} for JSON values of a type given explicitly
+ * (`open<User>(path, { valueEncoding: "json" })`): `valueEncoding` must be
+ * "json", and a `keyEncoding` other than "binary" must be named as the
+ * second type argument (`open<User, "utf8">(path, { keyEncoding: "utf8",
+ * valueEncoding: "json" })`).
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * interface User { name: string }
+ * const db = await open<User, "utf8">("./data", { keyEncoding: "utf8", valueEncoding: "json" });
+ * const user = await db.get("user:1"); // User | undefined
+ * await db.close();
+ * ```
+ */
+export type TypedJsonOptions<KE extends EncodingName = "binary"> =
+  & Omit<OpenOptions, "keyEncoding" | "valueEncoding">
+  & { valueEncoding: "json" }
+  & ([KE] extends ["binary"] ? { keyEncoding?: "binary" } : { keyEncoding: KE });
+
+/**
+ * Opens (creating if needed) the database in directory `path`, with JSON
+ * values of the type given: `open<User>(path, { valueEncoding: "json" })`
+ * (see {@linkcode TypedJsonOptions}); a key encoding other than "binary" is
+ * the second type argument. With `await using`, the database is closed at
+ * the end of the block.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * await using users = await open<{ name: string }>("./users", { valueEncoding: "json" });
+ * const user = await users.get("user:1"); // { name: string } | undefined
+ * await using byName = await open<{ name: string }, "utf8">("./names", { keyEncoding: "utf8", valueEncoding: "json" });
+ * for (const [key, user] of byName.scanSync()) console.log(key.toUpperCase(), user.name);
+ * ```
+ */
+export function open<V, KE extends EncodingName = "binary">(path: string, options: TypedJsonOptions<KE>): Promise<Db<Decoded<KE>, V>>;
+/**
+ * Opens (creating if needed) the database in directory `path`. Key and value
+ * types follow the encodings chosen (`string` for "utf8", `Uint8Array` for
+ * "binary", `unknown` for "json", unless given: see the overload above).
+ * With `await using`, the database is closed at the end of the block.
  *
  * @example
  * ```ts
@@ -148,10 +241,11 @@ export type Decoded<E> = E extends "utf8" ? string : E extends "json" ? unknown 
  * await db.close();
  * ```
  */
-export async function open<O extends OpenOptions = Record<never, never>>(
+export function open<O extends OpenOptions = Record<never, never>>(
   path: string,
   options?: O,
-): Promise<Db<Decoded<O["keyEncoding"]>, Decoded<O["valueEncoding"]>>> {
+): Promise<Db<Decoded<O["keyEncoding"]>, Decoded<O["valueEncoding"]>>>;
+export async function open(path: string, options?: OpenOptions): Promise<Db<unknown, unknown>> {
   if (typeof path !== "string" || path === "") {
     throw invalidArgument(`path must be a non-empty string, got ${typeof path === "string" ? '""' : describe(path)}`);
   }
@@ -210,6 +304,7 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #scheduler: Scheduler;
   #admission: Admission;
   #state: "open" | "closing" | "closed" = "open";
+  #closing: Promise<void> | undefined;
   #fatal: SiltError | undefined;
   #scans = new Set<() => void>();
   #snapshots = new Set<Snapshot<K, V>>();
@@ -307,8 +402,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     };
     this.#reader = {
       getAt: (key, sequence) => this.#getAt(key, sequence),
-      scanAt: (options, sequence) => new Scan(new ScanCursor(this.#scanSource, sequence, options)),
-      scanSyncAt: (options, sequence) => new ScanSync(new ScanCursor(this.#scanSource, sequence, options)),
+      getManyAt: (keys, sequence) => this.#getManyAt(keys, sequence),
+      hasAt: (key, sequence) => this.#hasAt(key, sequence),
+      countAt: (range, sequence) => this.#countAt(range, sequence),
+      cursorAt: <T>(options: unknown, sequence: number, shape: Shape, call: string) => this.#cursorAt<T>(options, sequence, shape, call),
       releaseSnapshot: (snapshot) => this.#snapshots.delete(snapshot),
     };
     // Recovered tables may need compacting.
@@ -424,6 +521,15 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   batch(): WriteBatch<K, V>;
+  /**
+   * Writes operations in the form of abstract-level (`{ type: "put", key,
+   * value }`, `{ type: "del", key }`) atomically; resolves as a write does.
+   *
+   * @example
+   * ```ts
+   * await db.batch([{ type: "put", key: "c", value: "3" }, { type: "del", key: "a" }], { sync: true });
+   * ```
+   */
   batch(operations: readonly BatchOperation<K, V>[], options?: WriteOptions): Promise<void>;
   batch(operations?: readonly BatchOperation<K, V>[], options?: WriteOptions): WriteBatch<K, V> | Promise<void> {
     if (operations === undefined) {
@@ -436,6 +542,74 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       return new WriteBatch<K, V>(this.#batchTarget).add(operations).write(options);
     } catch (err) {
       return Promise.reject(err);
+    }
+  }
+
+  /**
+   * Deletes every key in a range (`gt`, `gte`, `lt`, `lte`, `prefix`, as
+   * scan(); every key without one; `reverse` and `limit` as abstract-level)
+   * as of the call. Keys written after the call starts are not deleted.
+   *
+   * Atomicity: the deletes are batches of up to {@linkcode CLEAR_BATCH_BYTES}
+   * (8 MiB of keys, about 400,000 keys of 16 bytes), each one atomic (one log
+   * record): a range that fits is deleted in one batch, seen by every reader
+   * all at once, and by a snapshot taken before the call not at all. A larger
+   * range is deleted batch by batch in key order: a reader during the call
+   * may see the first part deleted and not the rest, a crash may leave a
+   * first part deleted, and a key of the range written again while it runs
+   * may be deleted by a later batch; a snapshot taken before the call still
+   * sees all of it. siltdb has no range tombstones: each key costs a delete
+   * in the log and the memtable until compaction drops it. Resolves once
+   * every batch is written (with `sync: true`, durable).
+   *
+   * @example
+   * ```ts
+   * await db.clear({ prefix: "session:" }); // every key starting with "session:"
+   * await db.clear();                       // every key
+   * ```
+   */
+  async clear(options?: ClearOptions<K>): Promise<void> {
+    this.#checkWritable();
+    const o = checkCallOptions(options, "clear", CLEAR_OPTIONS) ?? {};
+    const writeOptions: WriteOptions = { sync: resolveSync({ sync: o.sync }, this.#o.sync, "clear") };
+    resolveLimit(o.limit, "clear");
+    const { sync: _, ...scanOptions } = o;
+    await this.#deleteKeys(this.#cursor<Uint8Array>(scanOptions, "stored-keys", "clear"), writeOptions);
+  }
+
+  /**
+   * Deletes every key from start (inclusive) to end (exclusive), as
+   * RocksDB's DeleteRange: `clear({ gte: start, lt: end })`, with its
+   * atomicity. Nothing is deleted when start is not before end.
+   *
+   * @example
+   * ```ts
+   * await db.deleteRange("log:2024-01", "log:2024-02"); // January's log keys
+   * ```
+   */
+  async deleteRange(start: K | string | Uint8Array, end: K | string | Uint8Array, options?: WriteOptions): Promise<void> {
+    this.#checkWritable();
+    const writeOptions: WriteOptions = { sync: resolveSync(options, this.#o.sync, "deleteRange") };
+    this.#encodeKey(start, "deleteRange start");
+    this.#encodeKey(end, "deleteRange end");
+    await this.#deleteKeys(this.#cursor<Uint8Array>({ gte: start, lt: end }, "stored-keys", "deleteRange"), writeOptions);
+  }
+
+  /** Deletes the keys a cursor yields, in batches of up to CLEAR_BATCH_BYTES, each awaited. */
+  async #deleteKeys(cursor: ScanCursor<Uint8Array>, options: WriteOptions): Promise<void> {
+    try {
+      const batch = new DeleteEntries();
+      for (;;) {
+        const key = cursor.read();
+        if (key !== undefined) batch.add(key);
+        if (key === undefined || batch.byteLength >= CLEAR_BATCH_BYTES) {
+          if (batch.count > 0 || (key === undefined && options.sync)) await this.#commitEntries(batch.entries(), batch.count, options);
+          if (key === undefined) return;
+          batch.reset();
+        }
+      }
+    } finally {
+      cursor.close();
     }
   }
 
@@ -545,10 +719,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     }
   }
 
-  #getAt(key: unknown, sequence: number): V | undefined {
+  #getAt(key: unknown, sequence: number, what = "key"): V | undefined {
     this.#checkOpen();
-    const k = this.#keys.encode(key, "key");
-    checkedSize(k, this.#o.maxKeySize, "key", "maxKeySize");
+    const k = this.#keys.encode(key, what);
+    checkedSize(k, this.#o.maxKeySize, what, "maxKeySize");
     try {
       this.#refreshReadState();
       const ptr = scratch(maxEncodedLength(k));
@@ -561,20 +735,104 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   #decodeValue = (ptr: number, len: number): V => this.#values.decode(ptr, len) as V;
 
   /**
-   * An ordered scan of the current data (`for await`). It sees the data as of
-   * the call, not later writes.
+   * The values of keys (undefined where absent), in order, read at one
+   * moment: no write lands between two of them. Synchronous.
+   *
+   * @example
+   * ```ts
+   * const [alice, bob] = db.getManySync(["user:1", "user:2"]);
+   * ```
+   */
+  getManySync(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): (V | undefined)[] {
+    if (options !== undefined) checkCallOptions(options, "getMany", []);
+    return this.#getManyAt(keys, this.#visibleSequence());
+  }
+
+  /**
+   * The values of keys (undefined where absent), in order, read at one
+   * moment: no write lands between two of them.
+   *
+   * @example
+   * ```ts
+   * const [alice, bob] = await db.getMany(["user:1", "user:2"]);
+   * ```
+   */
+  getMany(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): Promise<(V | undefined)[]> {
+    try {
+      return Promise.resolve(this.getManySync(keys, options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #getManyAt(keys: unknown, sequence: number): (V | undefined)[] {
+    this.#checkOpen();
+    if (!Array.isArray(keys)) throw invalidArgument(`getMany keys must be an array, got ${describe(keys)}`);
+    const values: (V | undefined)[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) values[i] = this.#getAt(keys[i], sequence, `getMany keys[${i}]`);
+    return values;
+  }
+
+  /**
+   * True if key has a value (the value is not read out). Synchronous.
+   *
+   * @example
+   * ```ts
+   * if (db.hasSync("user:1")) console.log("present");
+   * ```
+   */
+  hasSync(key: K | string | Uint8Array, options?: Record<string, never>): boolean {
+    if (options !== undefined) checkCallOptions(options, "has", []);
+    return this.#hasAt(key, this.#visibleSequence());
+  }
+
+  /**
+   * True if key has a value (the value is not read out).
+   *
+   * @example
+   * ```ts
+   * if (await db.has("user:1")) console.log("present");
+   * ```
+   */
+  has(key: K | string | Uint8Array, options?: Record<string, never>): Promise<boolean> {
+    try {
+      return Promise.resolve(this.hasSync(key, options));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #hasAt(key: unknown, sequence: number): boolean {
+    this.#checkOpen();
+    const k = this.#keys.encode(key, "key");
+    checkedSize(k, this.#o.maxKeySize, "key", "maxKeySize");
+    try {
+      this.#refreshReadState();
+      const ptr = scratch(maxEncodedLength(k));
+      return this.#point.lookup(ptr, writeData(ptr, k), sequence) === 1;
+    } catch (err) {
+      throw this.#trapped(err, "a read");
+    }
+  }
+
+  /**
+   * An ordered scan of [key, value] entries (`for await`). It sees the data
+   * as of the call, not later writes. Options: a range (`gt`, `gte`, `lt`,
+   * `lte`, `prefix`, combined as their intersection), `reverse`, `limit`
+   * (-1: no limit) and an AbortSignal (`signal`).
    *
    * @example
    * ```ts
    * for await (const [k, v] of db.scan({ gte: "a", lt: "b", limit: 10 })) console.log(k, v);
+   * for await (const [k, v] of db.scan({ prefix: "user:", reverse: true })) console.log(k, v);
    * ```
    */
   scan(options?: ScanOptions<K>): Scan<K, V> {
-    return new Scan(this.#cursor(options));
+    return new Scan(this.#cursor(options, "entries", "scan"));
   }
 
   /**
-   * An ordered scan of the current data (`for...of`), synchronous.
+   * An ordered scan of [key, value] entries (`for...of`), synchronous.
    *
    * @example
    * ```ts
@@ -582,14 +840,99 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   scanSync(options?: ScanOptions<K>): ScanSync<K, V> {
-    return new ScanSync(this.#cursor(options));
+    return new ScanSync(this.#cursor(options, "entries", "scan"));
   }
 
-  #cursor(options: ScanOptions<K> | undefined): ScanCursor<K, V> {
+  /**
+   * The keys of a scan (`for await`), with the options of scan(). Values
+   * are not read out: cheaper than scan() when only keys are needed.
+   *
+   * @example
+   * ```ts
+   * for await (const key of db.keys({ prefix: "user:" })) console.log(key);
+   * ```
+   */
+  keys(options?: ScanOptions<K>): ScanIterator<K> {
+    return new ScanIterator(this.#cursor(options, "keys", "keys"));
+  }
+
+  /**
+   * The keys of a scan (`for...of`), synchronous.
+   *
+   * @example
+   * ```ts
+   * const keys = db.keysSync({ gte: "a", lt: "b" }).toArray();
+   * ```
+   */
+  keysSync(options?: ScanOptions<K>): ScanIteratorSync<K> {
+    return new ScanIteratorSync(this.#cursor(options, "keys", "keys"));
+  }
+
+  /**
+   * The values of a scan (`for await`), with the options of scan(). Keys
+   * are not decoded.
+   *
+   * @example
+   * ```ts
+   * for await (const value of db.values({ prefix: "user:", limit: 10 })) console.log(value);
+   * ```
+   */
+  values(options?: ScanOptions<K>): ScanIterator<V> {
+    return new ScanIterator(this.#cursor(options, "values", "values"));
+  }
+
+  /**
+   * The values of a scan (`for...of`), synchronous.
+   *
+   * @example
+   * ```ts
+   * const values = db.valuesSync({ reverse: true, limit: 3 }).toArray();
+   * ```
+   */
+  valuesSync(options?: ScanOptions<K>): ScanIteratorSync<V> {
+    return new ScanIteratorSync(this.#cursor(options, "values", "values"));
+  }
+
+  #cursor<T>(options: unknown, shape: Shape, call: string): ScanCursor<T> {
+    return this.#cursorAt(options, this.#visibleSequence(), shape, call);
+  }
+
+  #cursorAt<T>(options: unknown, sequence: number, shape: Shape, call: string): ScanCursor<T> {
     try {
-      return new ScanCursor(this.#scanSource, this.#visibleSequence(), options);
+      return new ScanCursor<T>(this.#scanSource, sequence, options, shape, call);
     } catch (err) {
-      throw this.#trapped(err, "a scan");
+      throw this.#trapped(err, `a ${call}`);
+    }
+  }
+
+  /**
+   * The exact number of keys in a range (`gt`, `gte`, `lt`, `lte`,
+   * `prefix`; every key without one), as of the call. It walks the range
+   * without decoding keys or values.
+   *
+   * @example
+   * ```ts
+   * const users = await db.count({ prefix: "user:" });
+   * const all = await db.count();
+   * ```
+   */
+  count(range?: RangeOptions<K>): Promise<number> {
+    try {
+      return Promise.resolve(this.#countAt(range, this.#visibleSequence()));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  #countAt(range: unknown, sequence: number): number {
+    this.#checkOpen();
+    checkCallOptions(range, "count", RANGE_OPTIONS);
+    const cursor = this.#cursorAt<never>(range, sequence, "none", "count");
+    try {
+      return cursor.count();
+    } catch (err) {
+      cursor.close();
+      throw this.#trapped(err, "a count");
     }
   }
 
@@ -735,6 +1078,67 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     this.#drainQueue();
   }
 
+  /**
+   * About how many bytes of table files the keys of a range take on disk
+   * (`gt`, `gte`, `lt`, `lte`, `prefix`; the whole store without one), as
+   * LevelDB's GetApproximateSizes: a table file entirely inside the range
+   * counts whole; one that straddles a bound counts from the data block
+   * holding the first key of the range to the one holding the last
+   * (offsets from the table's index), so the result is off by up to a data
+   * block (blockSize) per table at each bound. Data still in memtables
+   * (not yet flushed) is not counted, nor is data the range shares with
+   * old versions and tombstones that compaction has not dropped yet.
+   *
+   * @example
+   * ```ts
+   * const bytes = await db.approximateSize({ prefix: "user:" });
+   * console.log(`users take about ${(bytes / 1e6).toFixed(1)} MB`);
+   * ```
+   */
+  approximateSize(range?: RangeOptions<K>): Promise<number> {
+    try {
+      this.#checkOpen();
+      const o = checkCallOptions(range, "approximateSize", RANGE_OPTIONS) ?? {};
+      const { lower, upper, empty } = resolveRange(o, this.#keys, this.#o.maxKeySize, "approximateSize");
+      if (empty) return Promise.resolve(0);
+      const lo = lower && boundBytes(lower);
+      const hi = upper && boundBytes(upper);
+      let total = 0;
+      try {
+        for (const files of this.#versions.current.levels) {
+          for (const f of files) total += this.#approximateBytesIn(f, lo, hi);
+        }
+      } catch (err) {
+        throw this.#trapped(err, "approximateSize");
+      }
+      return Promise.resolve(total);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** About how many bytes of table f hold keys from lo to hi (either may be missing). */
+  #approximateBytesIn(f: FileMeta, lo: Uint8Array | undefined, hi: Uint8Array | undefined): number {
+    const smallest = userKeyOf(f.smallest);
+    const largest = userKeyOf(f.largest);
+    if (lo !== undefined && compareUserKeys(largest, lo) < 0) return 0;
+    if (hi !== undefined && compareUserKeys(smallest, hi) > 0) return 0;
+    const cutLow = lo !== undefined && compareUserKeys(smallest, lo) < 0;
+    const cutHigh = hi !== undefined && compareUserKeys(largest, hi) > 0;
+    if (!cutLow && !cutHigh) return f.size;
+    const table = this.#tables.get(f.number);
+    const blocks = indexEntries(table.index.ptr, table.index.size) ?? [];
+    const dataEnd = blocks.reduce((end, b) => b.handle ? Math.max(end, b.handle.offset + b.handle.size) : end, 0);
+    // The offset of the data block that holds key (or would), as LevelDB's ApproximateOffsetOf.
+    const offsetOf = (key: Uint8Array): number => {
+      for (const b of blocks) if (b.handle && compareUserKeys(userKeyOf(b.lastKey), key) >= 0) return b.handle.offset;
+      return dataEnd;
+    };
+    const start = cutLow ? offsetOf(lo!) : 0;
+    const end = cutHigh ? offsetOf(hi!) : f.size;
+    return Math.max(0, end - start);
+  }
+
   #encodeKey(key: unknown, what: string): Uint8Array {
     const k = this.#keys.encode(key, what);
     checkedSize(k, this.#o.maxKeySize, what, "maxKeySize");
@@ -841,11 +1245,33 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * await db.close();
    * ```
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
     if (this.#state !== "open") {
-      throw this.#fatal ? this.#closedError() : new SiltError("CLOSED", `${this.path} is already ${this.#state}`);
+      return Promise.reject(this.#fatal ? this.#closedError() : new SiltError("CLOSED", `${this.path} is already ${this.#state}`));
     }
     this.#state = "closing";
+    this.#closing = this.#close();
+    return this.#closing;
+  }
+
+  /**
+   * Closes the database at the end of an `await using` block: close(), or
+   * nothing when it is already closed (or waits for the close under way).
+   *
+   * @example
+   * ```ts
+   * {
+   *   await using db = await open("./data");
+   *   await db.put("k", "v");
+   * } // closed here
+   * ```
+   */
+  async [ASYNC_DISPOSE](): Promise<void> {
+    if (this.#state === "open") return await this.close();
+    await this.#closing?.catch(() => {}); // its caller hears of a failure
+  }
+
+  async #close(): Promise<void> {
     try {
       this.#admission.rejectAll(new SiltError("CLOSED", `${this.path} closed before the write could be applied`));
       const writes = this.#writes;

@@ -2,20 +2,32 @@
 
 import { SiltError } from "./errors.ts";
 import { checkCallOptions } from "./options.ts";
-import type { Scan, ScanOptions, ScanSync } from "./iter/db_iterator.ts";
+import {
+  DISPOSE,
+  type RangeOptions,
+  Scan,
+  type ScanCursor,
+  ScanIterator,
+  ScanIteratorSync,
+  type ScanOptions,
+  ScanSync,
+  type Shape,
+} from "./iter/db_iterator.ts";
 
 /** What a snapshot reads through: its database's read path at a sequence. */
 export interface SnapshotReader<K, V> {
   getAt(key: unknown, sequence: number): V | undefined;
-  scanAt(options: ScanOptions<unknown> | undefined, sequence: number): Scan<K, V>;
-  scanSyncAt(options: ScanOptions<unknown> | undefined, sequence: number): ScanSync<K, V>;
+  getManyAt(keys: unknown, sequence: number): (V | undefined)[];
+  hasAt(key: unknown, sequence: number): boolean;
+  countAt(range: unknown, sequence: number): number;
+  cursorAt<T>(options: unknown, sequence: number, shape: Shape, call: string): ScanCursor<T>;
   releaseSnapshot(snapshot: Snapshot<K, V>): void;
 }
 
 /**
  * A consistent, read-only view of the database as of the moment it was taken:
- * later writes are invisible to it. Release it when done, so that old
- * versions it pins can be dropped.
+ * later writes are invisible to it. Release it when done (or take it with
+ * `using`), so that old versions it pins can be dropped.
  *
  * @example
  * ```ts
@@ -26,6 +38,10 @@ export interface SnapshotReader<K, V> {
  * await db.put("k", "new");
  * console.log(snap.getSync("k")); // "old"
  * snap.release();
+ * {
+ *   using snap2 = db.snapshot(); // released at the end of the block
+ *   console.log(await snap2.getMany(["k", "missing"])); // ["new", undefined]
+ * }
  * await db.close();
  * ```
  */
@@ -50,35 +66,199 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
     return this.#reader;
   }
 
-  /** The value of key as of the snapshot, or undefined. */
+  /**
+   * The value of key as of the snapshot, or undefined.
+   *
+   * @example
+   * ```ts
+   * const v = snap.getSync("user:1");
+   * ```
+   */
   getSync(key: K | string | Uint8Array, options?: Record<string, never>): V | undefined {
     if (options !== undefined) checkCallOptions(options, "get", []);
     return this.#use().getAt(key, this.sequence);
   }
 
-  /** The value of key as of the snapshot, or undefined. */
+  /**
+   * The value of key as of the snapshot, or undefined.
+   *
+   * @example
+   * ```ts
+   * const v = await snap.get("user:1");
+   * ```
+   */
   get(key: K | string | Uint8Array, options?: Record<string, never>): Promise<V | undefined> {
-    try {
-      return Promise.resolve(this.getSync(key, options));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return promised(() => this.getSync(key, options));
   }
 
-  /** An ordered scan as of the snapshot (`for await`). */
+  /**
+   * The values of keys as of the snapshot (undefined where absent), in order.
+   *
+   * @example
+   * ```ts
+   * const [a, b] = snap.getManySync(["a", "b"]);
+   * ```
+   */
+  getManySync(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): (V | undefined)[] {
+    if (options !== undefined) checkCallOptions(options, "getMany", []);
+    return this.#use().getManyAt(keys, this.sequence);
+  }
+
+  /**
+   * The values of keys as of the snapshot (undefined where absent), in order.
+   *
+   * @example
+   * ```ts
+   * const [a, b] = await snap.getMany(["a", "b"]);
+   * ```
+   */
+  getMany(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): Promise<(V | undefined)[]> {
+    return promised(() => this.getManySync(keys, options));
+  }
+
+  /**
+   * True if key has a value as of the snapshot (the value is not read out).
+   *
+   * @example
+   * ```ts
+   * if (snap.hasSync("user:1")) console.log("present");
+   * ```
+   */
+  hasSync(key: K | string | Uint8Array, options?: Record<string, never>): boolean {
+    if (options !== undefined) checkCallOptions(options, "has", []);
+    return this.#use().hasAt(key, this.sequence);
+  }
+
+  /**
+   * True if key has a value as of the snapshot.
+   *
+   * @example
+   * ```ts
+   * if (await snap.has("user:1")) console.log("present");
+   * ```
+   */
+  has(key: K | string | Uint8Array, options?: Record<string, never>): Promise<boolean> {
+    return promised(() => this.hasSync(key, options));
+  }
+
+  /**
+   * The exact number of keys in range as of the snapshot (every key without one).
+   *
+   * @example
+   * ```ts
+   * const users = await snap.count({ prefix: "user:" });
+   * ```
+   */
+  count(range?: RangeOptions<K>): Promise<number> {
+    return promised(() => this.#use().countAt(range, this.sequence));
+  }
+
+  /**
+   * An ordered scan of [key, value] entries as of the snapshot (`for await`).
+   *
+   * @example
+   * ```ts
+   * for await (const [k, v] of snap.scan({ prefix: "user:" })) console.log(k, v);
+   * ```
+   */
   scan(options?: ScanOptions<K>): Scan<K, V> {
-    return this.#use().scanAt(options, this.sequence);
+    return new Scan(this.#use().cursorAt(options, this.sequence, "entries", "scan"));
   }
 
-  /** An ordered scan as of the snapshot (`for...of`). */
+  /**
+   * An ordered scan of [key, value] entries as of the snapshot (`for...of`).
+   *
+   * @example
+   * ```ts
+   * for (const [k, v] of snap.scanSync({ reverse: true, limit: 3 })) console.log(k, v);
+   * ```
+   */
   scanSync(options?: ScanOptions<K>): ScanSync<K, V> {
-    return this.#use().scanSyncAt(options, this.sequence);
+    return new ScanSync(this.#use().cursorAt(options, this.sequence, "entries", "scan"));
   }
 
-  /** Gives the snapshot up. Scans already started keep working. Idempotent. */
+  /**
+   * The keys of a scan as of the snapshot (`for await`); values are not read out.
+   *
+   * @example
+   * ```ts
+   * for await (const key of snap.keys({ prefix: "user:" })) console.log(key);
+   * ```
+   */
+  keys(options?: ScanOptions<K>): ScanIterator<K> {
+    return new ScanIterator(this.#use().cursorAt(options, this.sequence, "keys", "keys"));
+  }
+
+  /**
+   * The keys of a scan as of the snapshot (`for...of`).
+   *
+   * @example
+   * ```ts
+   * const keys = snap.keysSync({ gte: "a", lt: "b" }).toArray();
+   * ```
+   */
+  keysSync(options?: ScanOptions<K>): ScanIteratorSync<K> {
+    return new ScanIteratorSync(this.#use().cursorAt(options, this.sequence, "keys", "keys"));
+  }
+
+  /**
+   * The values of a scan as of the snapshot (`for await`); keys are not decoded.
+   *
+   * @example
+   * ```ts
+   * for await (const value of snap.values({ prefix: "user:" })) console.log(value);
+   * ```
+   */
+  values(options?: ScanOptions<K>): ScanIterator<V> {
+    return new ScanIterator(this.#use().cursorAt(options, this.sequence, "values", "values"));
+  }
+
+  /**
+   * The values of a scan as of the snapshot (`for...of`).
+   *
+   * @example
+   * ```ts
+   * const values = snap.valuesSync({ limit: 10 }).toArray();
+   * ```
+   */
+  valuesSync(options?: ScanOptions<K>): ScanIteratorSync<V> {
+    return new ScanIteratorSync(this.#use().cursorAt(options, this.sequence, "values", "values"));
+  }
+
+  /**
+   * Gives the snapshot up. Scans already started keep working. Idempotent.
+   *
+   * @example
+   * ```ts
+   * snap.release();
+   * ```
+   */
   release(): void {
     const reader = this.#reader;
     this.#reader = undefined;
     reader?.releaseSnapshot(this);
+  }
+
+  /**
+   * Releases the snapshot (`using snap = db.snapshot()`). Idempotent.
+   *
+   * @example
+   * ```ts
+   * {
+   *   using snap = db.snapshot();
+   *   console.log(snap.getSync("k"));
+   * } // released here
+   * ```
+   */
+  [DISPOSE](): void {
+    this.release();
+  }
+}
+
+function promised<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (err) {
+    return Promise.reject(err);
   }
 }

@@ -8,21 +8,53 @@
 // blocks inside the core; only when a table is not open or a block not
 // cached does the fill stop early: the cursor copies out what was filled,
 // opens the table or reads the block into the cache, hands it to the
-// source, and goes on. A scan holds its read view (memtables and table
-// version) and the blocks its sources sit on until it ends, is closed
-// (break out of for-of / for-await calls return()), its database closes, or
-// it is garbage collected.
+// source, and goes on. Only what the scan's shape asks for is decoded
+// (entries, keys, values, or nothing when counting). A scan holds its read
+// view (memtables and table version) and the blocks its sources sit on
+// until it ends, is closed (break out of for-of / for-await calls return(),
+// `using` calls [Symbol.dispose]()), its signal is aborted, its database
+// closes, or it is garbage collected. Range options are resolved in range.ts.
 
-import { core, maxEncodedLength, scratch, words, writeData } from "../_wasm.ts";
-import { checkedSize, describe, type Encoding } from "../encoding.ts";
-import { corruption, invalidArgument, isTrap } from "../errors.ts";
+import { copyOut, core, maxEncodedLength, scratch, words, writeData } from "../_wasm.ts";
+import { describe, type Encoding } from "../encoding.ts";
+import { corruption, invalidArgument, isTrap, SiltError } from "../errors.ts";
 import { checkCallOptions } from "../options.ts";
 import type { BlockCache } from "../table/block_cache.ts";
 import type { TableCache } from "../table/table_cache.ts";
 import { NEED_INDEX } from "../table/run_source.ts";
+import { RANGE_OPTIONS, type RangeOptions, resolveRange } from "./range.ts";
+
+export { RANGE_OPTIONS, type RangeOptions } from "./range.ts";
 
 /**
- * Range and direction of a scan. Bounds use the key encoding of the database.
+ * `Symbol.dispose`, or `Symbol.for("Symbol.dispose")` where the runtime has
+ * none (the name polyfills and TypeScript's downlevel helpers use).
+ *
+ * @example
+ * ```ts
+ * class Handle {
+ *   [DISPOSE](): void {}
+ * }
+ * ```
+ */
+export const DISPOSE: typeof Symbol.dispose = (Symbol.dispose ?? Symbol.for("Symbol.dispose")) as typeof Symbol.dispose;
+/**
+ * `Symbol.asyncDispose`, or `Symbol.for("Symbol.asyncDispose")` where the runtime has none.
+ *
+ * @example
+ * ```ts
+ * class Resource {
+ *   async [ASYNC_DISPOSE](): Promise<void> {}
+ * }
+ * ```
+ */
+export const ASYNC_DISPOSE: typeof Symbol.asyncDispose =
+  (Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose")) as typeof Symbol.asyncDispose;
+
+/**
+ * Range, direction, size and cancellation of a scan (and of keys() and
+ * values()). Bounds use the key encoding of the database; `prefix` may be
+ * combined with them (the scan covers their intersection).
  *
  * @example
  * ```ts
@@ -31,23 +63,64 @@ import { NEED_INDEX } from "../table/run_source.ts";
  * for await (const [key, value] of db.scan({ gte: "user:", lt: "user;", limit: 10 })) {
  *   console.log(key, value);
  * }
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 1000); // a scan still running then fails with ABORTED
+ * for await (const key of db.keys({ prefix: "log:", reverse: true, signal: controller.signal })) console.log(key);
  * await db.close();
  * ```
  */
-export interface ScanOptions<K = Uint8Array> {
-  /** Only keys greater than this. */
-  gt?: K | string | Uint8Array;
-  /** Only keys greater than or equal to this. */
-  gte?: K | string | Uint8Array;
-  /** Only keys less than this. */
-  lt?: K | string | Uint8Array;
-  /** Only keys less than or equal to this. */
-  lte?: K | string | Uint8Array;
+export interface ScanOptions<K = Uint8Array> extends RangeOptions<K> {
   /** Largest key first. Default false. */
   reverse?: boolean;
-  /** At most this many entries (a non-negative integer, or Infinity). Default Infinity. */
+  /** At most this many entries: a non-negative integer, Infinity, or -1 (no limit, as abstract-level). Default: no limit. */
   limit?: number;
+  /**
+   * Aborting it closes the scan: the next read fails with a SiltError of
+   * code `ABORTED` (an already aborted signal fails the call at once).
+   */
+  signal?: AbortSignal;
 }
+
+/**
+ * Names of the options of a scan.
+ *
+ * @example
+ * ```ts
+ * checkCallOptions(options, "keys", SCAN_OPTIONS);
+ * ```
+ */
+export const SCAN_OPTIONS: readonly string[] = [...RANGE_OPTIONS, "reverse", "limit", "signal"];
+
+/**
+ * The `limit` option: undefined and -1 are no limit (Infinity); INVALID_ARGUMENT for anything but a non-negative integer or Infinity.
+ *
+ * @example
+ * ```ts
+ * resolveLimit(-1, "scan"); // Infinity
+ * resolveLimit(10, "scan"); // 10
+ * ```
+ */
+export function resolveLimit(limit: unknown, call: string): number {
+  if (limit === undefined || limit === -1) return Infinity;
+  if (typeof limit !== "number" || !(limit === Infinity || (Number.isInteger(limit) && limit >= 0))) {
+    throw invalidArgument(
+      `${call} option limit must be a non-negative integer, Infinity or -1 (no limit), got ${typeof limit === "number" ? limit : describe(limit)}`,
+    );
+  }
+  return limit;
+}
+
+/**
+ * What each entry of a scan yields; the rest of the entry is not decoded:
+ * [key, value] pairs, keys, values, keys as stored bytes whatever the key
+ * encoding (for clear()), or nothing (the cursor only counts).
+ *
+ * @example
+ * ```ts
+ * const keys = new ScanIteratorSync(new ScanCursor<string>(source, sequence, { prefix: "a" }, "keys"));
+ * ```
+ */
+export type Shape = "entries" | "keys" | "values" | "stored-keys" | "none";
 
 // Flags of core iterCreate (core/db_iter.ts).
 const REVERSE = 1;
@@ -117,56 +190,83 @@ class ScanResources {
 
 const finalizer = new FinalizationRegistry<ScanResources>((resources) => resources.release());
 
-/** The bound of one side as (bytes or text, inclusive), checking the pair. */
-function bound(
-  options: ScanOptions<unknown>,
-  exclusive: "gt" | "lt",
-  inclusive: "gte" | "lte",
-  keyEncoding: Encoding<unknown>,
-  maxKeySize: number,
-): [string | Uint8Array, boolean] | undefined {
-  const ex = options[exclusive];
-  const inc = options[inclusive];
-  if (ex !== undefined && inc !== undefined) throw invalidArgument(`scan options ${exclusive} and ${inclusive} cannot both be set`);
-  const name = ex !== undefined ? exclusive : inclusive;
-  const value = ex !== undefined ? ex : inc;
-  if (value === undefined) return undefined;
-  const data = keyEncoding.encode(value, `scan option ${name}`);
-  checkedSize(data, maxKeySize, `scan option ${name}`, "maxKeySize");
-  return [data, ex === undefined];
+/** Watches the signal of a scan: an abort records the error and frees the scan's resources. */
+class AbortWatch {
+  error: SiltError | undefined;
+  #detach: (() => void) | undefined;
+
+  constructor(signal: AbortSignal, res: ScanResources) {
+    const onAbort = () => {
+      this.error ??= abortError(signal);
+      res.release();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#detach = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  /** Stops watching. Idempotent. */
+  detach(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+  }
 }
 
-const SCAN_OPTIONS = ["gt", "gte", "lt", "lte", "reverse", "limit"] as const;
+function abortError(signal: AbortSignal): SiltError {
+  const reason = signal.reason;
+  const why = reason instanceof Error ? `: ${reason.message}` : reason === undefined ? "" : `: ${String(reason)}`;
+  return new SiltError("ABORTED", `the scan was aborted${why}`, {}, reason);
+}
+
+function isSignal(value: unknown): value is AbortSignal {
+  const s = value as Record<string, unknown> | null;
+  return typeof s === "object" && s !== null && typeof s.aborted === "boolean" &&
+    typeof s.addEventListener === "function" && typeof s.removeEventListener === "function";
+}
 
 /**
- * The machinery of a scan: pulls visible entries from the core in batches.
- * Users get it wrapped as a {@linkcode Scan} (async) or {@linkcode ScanSync}.
+ * The machinery of a scan: pulls visible entries from the core in batches
+ * and decodes what its shape asks for. Users get it wrapped as a
+ * {@linkcode ScanIterator} (async) or {@linkcode ScanIteratorSync}.
+ *
+ * @example
+ * ```ts
+ * const cursor = new ScanCursor<[string, string]>(source, sequence, { gte: "a", limit: 10 }, "entries");
+ * for (let e = cursor.read(); e !== undefined; e = cursor.read()) console.log(e);
+ * const n = new ScanCursor<never>(source, sequence, { prefix: "a" }, "none", "count").count();
+ * ```
  */
-export class ScanCursor<K, V> {
+export class ScanCursor<T> {
   #source: ScanSource;
   #res: ScanResources;
-  #entries: [K, V][] = [];
+  #shape: Shape;
+  #entries: T[] = [];
   #index = 0;
   #remaining: number;
   #batch = FIRST_BATCH;
   #exhausted = false;
+  #abort: AbortWatch | undefined;
 
-  constructor(source: ScanSource, sequence: number, options: ScanOptions<unknown> | undefined) {
+  /**
+   * Checks the options (INVALID_ARGUMENT names the bad one; ABORTED for an
+   * aborted signal) and starts the scan as of sequence.
+   */
+  constructor(source: ScanSource, sequence: number, options: unknown, shape: Shape, call = "scan") {
     source.checkOpen();
-    options = (checkCallOptions(options, "scan", SCAN_OPTIONS) ?? {}) as ScanOptions<unknown>;
-    const limit = options.limit ?? Infinity;
-    if (typeof limit !== "number" || !(limit === Infinity || (Number.isInteger(limit) && limit >= 0))) {
-      throw invalidArgument(`scan option limit must be a non-negative integer or Infinity, got ${typeof limit === "number" ? limit : describe(limit)}`);
-    }
-    const reverse = options.reverse ?? false;
-    if (typeof reverse !== "boolean") throw invalidArgument(`scan option reverse must be a boolean, got ${describe(reverse)}`);
-    const lower = bound(options, "gt", "gte", source.keyEncoding, source.maxKeySize);
-    const upper = bound(options, "lt", "lte", source.keyEncoding, source.maxKeySize);
+    const o = checkCallOptions(options, call, SCAN_OPTIONS) ?? {};
+    const limit = resolveLimit(o.limit, call);
+    const reverse = o.reverse ?? false;
+    if (typeof reverse !== "boolean") throw invalidArgument(`${call} option reverse must be a boolean, got ${describe(reverse)}`);
+    const signal = o.signal;
+    if (signal !== undefined && !isSignal(signal)) throw invalidArgument(`${call} option signal must be an AbortSignal, got ${describe(signal)}`);
+    const { lower, upper, empty } = resolveRange(o, source.keyEncoding, source.maxKeySize, call);
+    if (signal?.aborted) throw abortError(signal);
     this.#source = source;
+    this.#shape = shape;
     this.#res = new ScanResources(source);
     this.#remaining = limit;
-    if (limit === 0) {
+    if (limit === 0 || empty) {
       this.#exhausted = true;
+      if (signal !== undefined) this.#abort = new AbortWatch(signal, this.#res);
       return;
     }
     const res = this.#res;
@@ -192,45 +292,82 @@ export class ScanCursor<K, V> {
     res.it = core.iterCreate(ptr, children.length, sequence, flags, ptr + childBytes, lowerLen, ptr + childBytes + lowerLen, upperLen);
     res.untrack = source.track(() => res.release());
     finalizer.register(this, res, this);
+    if (signal !== undefined) this.#abort = new AbortWatch(signal, res); // last: nothing can fail after it
   }
 
-  /** The next entry, or undefined at the end. Throws CLOSED if the database closed meanwhile. */
-  read(): [K, V] | undefined {
+  /**
+   * The next item, or undefined at the end. Throws CLOSED if the database
+   * closed meanwhile, ABORTED once the signal was aborted.
+   */
+  read(): T | undefined {
+    if (this.#abort?.error) throw this.#abort.error;
     while (this.#index >= this.#entries.length) {
-      if (this.#exhausted) return undefined;
-      this.#source.checkOpen();
-      try {
-        this.#fill();
-      } catch (err) {
-        if (isTrap(err)) throw this.#source.onTrap(err);
-        throw err;
+      if (this.#exhausted) {
+        this.#abort?.detach();
+        return undefined;
       }
+      this.#fill();
     }
     const entry = this.#entries[this.#index];
-    this.#entries[this.#index++] = undefined as unknown as [K, V];
+    this.#entries[this.#index++] = undefined as T;
     return entry;
   }
 
-  #fill(): void {
+  /** Counts the remaining entries without decoding them (a cursor of shape "none"), and ends the scan. */
+  count(): number {
+    let n = this.#entries.length - this.#index;
+    this.#entries = [];
+    this.#index = 0;
+    while (!this.#exhausted) {
+      if (this.#abort?.error) throw this.#abort.error;
+      n += this.#fill();
+    }
+    this.close();
+    return n;
+  }
+
+  /** Fills the buffer from the core; returns how many entries it took. */
+  #fill(): number {
+    this.#source.checkOpen();
+    try {
+      return this.#fillFromCore();
+    } catch (err) {
+      if (isTrap(err)) throw this.#source.onTrap(err);
+      throw err;
+    }
+  }
+
+  #fillFromCore(): number {
     const it = this.#res.it;
     const max = Math.min(this.#batch, this.#remaining);
     const out = scratch(max * 16);
     const n = core.iterFill(it, out, max);
     const w = words();
-    const keyEnc = this.#source.keyEncoding;
-    const valueEnc = this.#source.valueEncoding;
-    const entries: [K, V][] = new Array(n);
-    for (let i = 0, q = out >>> 2; i < n; i++, q += 4) {
-      entries[i] = [keyEnc.decode(w[q], w[q + 1]) as K, valueEnc.decode(w[q + 2], w[q + 3]) as V];
+    const shape = this.#shape;
+    if (shape !== "none") {
+      const keyEnc = this.#source.keyEncoding;
+      const valueEnc = this.#source.valueEncoding;
+      const entries: unknown[] = new Array(n);
+      let q = out >>> 2;
+      if (shape === "entries") {
+        for (let i = 0; i < n; i++, q += 4) entries[i] = [keyEnc.decode(w[q], w[q + 1]), valueEnc.decode(w[q + 2], w[q + 3])];
+      } else if (shape === "keys") {
+        for (let i = 0; i < n; i++, q += 4) entries[i] = keyEnc.decode(w[q], w[q + 1]);
+      } else if (shape === "values") {
+        for (let i = 0; i < n; i++, q += 4) entries[i] = valueEnc.decode(w[q + 2], w[q + 3]);
+      } else {
+        for (let i = 0; i < n; i++, q += 4) entries[i] = copyOut(w[q], w[q + 1]);
+      }
+      this.#entries = entries as T[];
+      this.#index = 0;
     }
-    this.#entries = entries;
-    this.#index = 0;
     this.#remaining -= n;
     if (n > 0 && this.#batch < MAX_BATCH) this.#batch *= 2;
     const status = core.iterStatus(it);
     if (status === STATUS_NEED) this.#provide();
     else if (status === STATUS_CORRUPT) throw this.#corruption();
     if (status === STATUS_DONE || this.#remaining === 0) this.#release();
+    return n;
   }
 
   /** Opens the table or reads the block the source the core stopped on needs, and hands it over. */
@@ -256,6 +393,7 @@ export class ScanCursor<K, V> {
   close(): void {
     this.#entries = [];
     this.#index = 0;
+    this.#abort?.detach();
     this.#release();
   }
 
@@ -268,27 +406,33 @@ export class ScanCursor<K, V> {
 }
 
 /**
- * An ordered scan, consumed with `for await`. Entries are `[key, value]`
- * pairs in key order (or reverse). Breaking out of the loop closes it.
+ * An ordered scan consumed with `for await`: what `db.keys()` and
+ * `db.values()` return (and the base of {@linkcode Scan}). Items come in key
+ * order (or reverse). Breaking out of the loop closes it; so do `close()`,
+ * `using` (`Symbol.dispose`), the database's close and the scan's `signal`.
  *
  * @example
  * ```ts
  * import { open } from "siltdb";
  * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
- * for await (const [key, value] of db.scan({ gte: "a", lt: "b" })) console.log(key, value);
+ * for await (const key of db.keys({ prefix: "user:" })) console.log(key);
+ * {
+ *   using values = db.values({ limit: 10 }); // closed at the end of the block
+ *   console.log(await values.toArray());
+ * }
  * await db.close();
  * ```
  */
-export class Scan<K, V> implements AsyncIterableIterator<[K, V]> {
-  #cursor: ScanCursor<K, V>;
+export class ScanIterator<T> implements AsyncIterableIterator<T> {
+  #cursor: ScanCursor<T>;
 
   /** @internal */
-  constructor(cursor: ScanCursor<K, V>) {
+  constructor(cursor: ScanCursor<T>) {
     this.#cursor = cursor;
   }
 
-  /** The next entry. */
-  next(): Promise<IteratorResult<[K, V], undefined>> {
+  /** The next item. */
+  next(): Promise<IteratorResult<T, undefined>> {
     try {
       const value = this.#cursor.read();
       return Promise.resolve(value === undefined ? { done: true, value: undefined } : { done: false, value });
@@ -298,7 +442,7 @@ export class Scan<K, V> implements AsyncIterableIterator<[K, V]> {
   }
 
   /** Closes the scan (called by `break` in `for await`). */
-  return(): Promise<IteratorResult<[K, V], undefined>> {
+  return(): Promise<IteratorResult<T, undefined>> {
     this.#cursor.close();
     return Promise.resolve({ done: true, value: undefined });
   }
@@ -308,8 +452,8 @@ export class Scan<K, V> implements AsyncIterableIterator<[K, V]> {
     this.#cursor.close();
   }
 
-  /** All remaining entries, in order. */
-  toArray(): Promise<[K, V][]> {
+  /** All remaining items, in order. */
+  toArray(): Promise<T[]> {
     try {
       return Promise.resolve(drain(this.#cursor));
     } catch (err) {
@@ -317,38 +461,47 @@ export class Scan<K, V> implements AsyncIterableIterator<[K, V]> {
     }
   }
 
+  /** The scan itself: it is its own async iterator (`for await`). */
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** Closes the scan (`using scan = db.scan()`). */
+  [DISPOSE](): void {
+    this.#cursor.close();
   }
 }
 
 /**
- * An ordered scan, consumed synchronously with `for...of`.
+ * An ordered scan consumed synchronously with `for...of`: what
+ * `db.keysSync()` and `db.valuesSync()` return (and the base of
+ * {@linkcode ScanSync}).
  *
  * @example
  * ```ts
  * import { open } from "siltdb";
  * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
- * for (const [key, value] of db.scanSync({ reverse: true, limit: 3 })) console.log(key, value);
- * await db.close();
+ * for (const key of db.keysSync({ prefix: "user:", reverse: true })) console.log(key);
+ * using values = db.valuesSync({ gte: "a", limit: 3 });
+ * console.log(values.toArray());
  * ```
  */
-export class ScanSync<K, V> implements IterableIterator<[K, V]> {
-  #cursor: ScanCursor<K, V>;
+export class ScanIteratorSync<T> implements IterableIterator<T> {
+  #cursor: ScanCursor<T>;
 
   /** @internal */
-  constructor(cursor: ScanCursor<K, V>) {
+  constructor(cursor: ScanCursor<T>) {
     this.#cursor = cursor;
   }
 
-  /** The next entry. */
-  next(): IteratorResult<[K, V], undefined> {
+  /** The next item. */
+  next(): IteratorResult<T, undefined> {
     const value = this.#cursor.read();
     return value === undefined ? { done: true, value: undefined } : { done: false, value };
   }
 
   /** Closes the scan (called by `break` in `for...of`). */
-  return(): IteratorResult<[K, V], undefined> {
+  return(): IteratorResult<T, undefined> {
     this.#cursor.close();
     return { done: true, value: undefined };
   }
@@ -358,18 +511,52 @@ export class ScanSync<K, V> implements IterableIterator<[K, V]> {
     this.#cursor.close();
   }
 
-  /** All remaining entries, in order. */
-  toArray(): [K, V][] {
+  /** All remaining items, in order. */
+  toArray(): T[] {
     return drain(this.#cursor);
   }
 
+  /** The scan itself: it is its own iterator (`for...of`). */
   [Symbol.iterator](): this {
     return this;
   }
+
+  /** Closes the scan (`using scan = db.scanSync()`). */
+  [DISPOSE](): void {
+    this.#cursor.close();
+  }
 }
 
-function drain<K, V>(cursor: ScanCursor<K, V>): [K, V][] {
-  const all: [K, V][] = [];
+/**
+ * An ordered scan of `[key, value]` entries, consumed with `for await`.
+ * Breaking out of the loop closes it (so do `close()` and `using`).
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * for await (const [key, value] of db.scan({ gte: "a", lt: "b" })) console.log(key, value);
+ * for await (const [key, value] of db.scan({ prefix: "user:", limit: 10 })) console.log(key, value);
+ * await db.close();
+ * ```
+ */
+export class Scan<K, V> extends ScanIterator<[K, V]> {}
+
+/**
+ * An ordered scan of `[key, value]` entries, consumed synchronously with `for...of`.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * for (const [key, value] of db.scanSync({ reverse: true, limit: 3 })) console.log(key, value);
+ * await db.close();
+ * ```
+ */
+export class ScanSync<K, V> extends ScanIteratorSync<[K, V]> {}
+
+function drain<T>(cursor: ScanCursor<T>): T[] {
+  const all: T[] = [];
   for (let e = cursor.read(); e !== undefined; e = cursor.read()) all.push(e);
   return all;
 }

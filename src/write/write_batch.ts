@@ -179,3 +179,60 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     this.#len = at + n;
   }
 }
+
+/**
+ * Deletes of keys given as stored bytes (whatever the key encoding), in the
+ * entry layout of a batch payload: what clear() commits.
+ *
+ * @example
+ * ```ts
+ * const deletes = new DeleteEntries();
+ * deletes.add(new Uint8Array([1, 2]));
+ * await target.commitEntries(deletes.entries(), deletes.count, { sync: false });
+ * ```
+ */
+export class DeleteEntries {
+  #buf = new Uint8Array(1024);
+  #view = new DataView(this.#buf.buffer);
+  #len = 0;
+  #count = 0;
+
+  /** Number of deletes. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** Bytes of the encoded deletes. */
+  get byteLength(): number {
+    return this.#len;
+  }
+
+  /** Adds the delete of a key (stored bytes). */
+  add(key: Uint8Array): void {
+    const need = this.#len + 5 + key.length;
+    if (need > this.#buf.length) {
+      let cap = this.#buf.length * 2;
+      while (cap < need) cap *= 2;
+      const grown = new Uint8Array(cap);
+      grown.set(this.#buf.subarray(0, this.#len));
+      this.#buf = grown;
+      this.#view = new DataView(grown.buffer);
+    }
+    this.#buf[this.#len] = KIND_DELETE;
+    this.#view.setUint32(this.#len + 1, key.length, true);
+    this.#buf.set(key, this.#len + 5);
+    this.#len = need;
+    this.#count++;
+  }
+
+  /** The encoded deletes (a view, valid until the next add or reset). */
+  entries(): Uint8Array {
+    return this.#buf.subarray(0, this.#len);
+  }
+
+  /** Removes every delete. */
+  reset(): void {
+    this.#len = 0;
+    this.#count = 0;
+  }
+}
