@@ -10,7 +10,7 @@
  * ```ts
  * import { SiltLevel } from "siltdb/level";
  *
- * const db = new SiltLevel("./data", { valueEncoding: "json" });
+ * const db = new SiltLevel<string, { name: string }>("./data", { valueEncoding: "json" });
  * await db.put("user:1", { name: "alice" });
  * console.log(await db.get("user:1"));                      // { name: "alice" }
  * await db.batch().put("user:2", { name: "bob" }).del("user:1").write();

@@ -60,5 +60,13 @@ export {
   MemoryStorage,
   type UnsyncedFate,
 } from "./src/storage/memory_storage.ts";
-export { type Problem, verify, type VerifiedFile, type VerifyOptions, type VerifyReport } from "./src/tools/verify.ts";
-export { type LostBlock, type LostRecord, type LostTable, repair, type RepairedTable, type RepairOptions, type RepairReport } from "./src/tools/repair.ts";
+export { type Problem, type VerifiedFile, verify, type VerifyOptions, type VerifyReport } from "./src/tools/verify.ts";
+export {
+  type LostBlock,
+  type LostRecord,
+  type LostTable,
+  repair,
+  type RepairedTable,
+  type RepairOptions,
+  type RepairReport,
+} from "./src/tools/repair.ts";

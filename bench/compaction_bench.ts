@@ -41,7 +41,6 @@ const configs: Config[] = suite === "latency"
     { name: "tiered", options: { compaction: "tiered" }, overwrite: true },
   ];
 
-
 function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
@@ -52,7 +51,10 @@ async function child(config: Config): Promise<Record<string, unknown>> {
   let peakRss = 0;
   const sample = () => peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const sampler = setInterval(sample, 100);
-  const values = Array.from({ length: 1024 }, (_, i) => Uint8Array.from({ length: 100 }, (_, j) => (i * 31 + j * 7) & 0xff));
+  const values = Array.from(
+    { length: 1024 },
+    (_, i) => Uint8Array.from({ length: 100 }, (_, j) => (i * 31 + j * 7) & 0xff),
+  );
   try {
     const db = await open(dir, { keyEncoding: "utf8", ...config.options });
     const phases: Record<string, unknown> = {};
@@ -78,7 +80,11 @@ async function child(config: Config): Promise<Record<string, unknown>> {
         sortedRuns: stats.sortedRuns,
         stallMs: stats.stallMs,
       };
-      console.error(`  ${config.name} ${name}: ${Math.round((N / ms) * 1000).toLocaleString("en-US")} puts/s, p99 ${(percentile(latencies, 0.99) * 1000).toFixed(0)} µs`);
+      console.error(
+        `  ${config.name} ${name}: ${Math.round((N / ms) * 1000).toLocaleString("en-US")} puts/s, p99 ${
+          (percentile(latencies, 0.99) * 1000).toFixed(0)
+        } µs`,
+      );
     };
     await pass("fillrandom", permutation(N, 42));
     if (config.overwrite) await pass("overwrite", permutation(N, 7));
@@ -130,7 +136,11 @@ if (configArg >= 0) {
   const config = configs.find((c) => c.name === process.argv[configArg + 1])!;
   console.log(JSON.stringify(await child(config)));
 } else {
-  console.log(`compaction bench (${suite}): ${N.toLocaleString("en-US")} keys, ${runtime}, ${os.cpus()[0]?.model} (${os.cpus().length} cores)`);
+  console.log(
+    `compaction bench (${suite}): ${N.toLocaleString("en-US")} keys, ${runtime}, ${
+      os.cpus()[0]?.model
+    } (${os.cpus().length} cores)`,
+  );
   const results: Record<string, unknown>[] = [];
   for (const config of configs) {
     const [cmd, args] = childCommand(config.name);
@@ -144,5 +154,8 @@ if (configArg >= 0) {
   for (const r of results) console.log(JSON.stringify(r, null, 1));
   const out = new URL("./results/", import.meta.url);
   mkdirSync(out, { recursive: true });
-  writeFileSync(new URL(`compaction-${suite}-${runtime}.json`, out), JSON.stringify({ runtime, suite, n: N, date: new Date().toISOString(), results }, null, 2) + "\n");
+  writeFileSync(
+    new URL(`compaction-${suite}-${runtime}.json`, out),
+    JSON.stringify({ runtime, suite, n: N, date: new Date().toISOString(), results }, null, 2) + "\n",
+  );
 }

@@ -22,13 +22,16 @@ import { KIND_PUT } from "../src/format/internal_key.ts";
 import { Lookup, Memtable, valueAt, valueLength } from "../src/memtable.ts";
 
 // sorted-btree is CommonJS: its default export arrives wrapped in some runtimes.
-const BTree = ((BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule) as typeof BTreeModule;
+const BTree =
+  ((BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule) as typeof BTreeModule;
 type BTree<K, V> = BTreeModule<K, V>;
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const runtimeVersion = runtime === "deno"
   ? (globalThis as unknown as { Deno: { version: { deno: string } } }).Deno.version.deno
-  : runtime === "bun" ? (process.versions as Record<string, string>).bun : process.version;
+  : runtime === "bun"
+  ? (process.versions as Record<string, string>).bun
+  : process.version;
 const ENTRY_BYTES_ESTIMATE = 152; // node header + links + 16 + 100, measured below
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
@@ -248,18 +251,29 @@ for (const { label, count } of plan) {
     });
   }
 }
-const fmt = (n: number | undefined) => n === undefined ? "—" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(0)} k/s`;
-console.log(`\nsiltdb core memtable, ${runtime} ${runtimeVersion}, ${os.cpus()[0]?.model ?? "cpu?"} (${os.cpus().length} cores)`);
+const fmt = (n: number | undefined) =>
+  n === undefined ? "—" : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(0)} k/s`;
+console.log(
+  `\nsiltdb core memtable, ${runtime} ${runtimeVersion}, ${os.cpus()[0]?.model ?? "cpu?"} (${os.cpus().length} cores)`,
+);
 console.log("workload  size     wasm memtable  sorted-btree  sorted array  wasm/btree  wasm/array");
 for (const r of rows) {
   console.log(
-    `${r.workload.padEnd(9)} ${r.size.padEnd(8)} ${fmt(r.wasm).padStart(13)} ${fmt(r.btree).padStart(13)} ${fmt(r.array).padStart(13)}` +
-      `  ${(r.wasm / r.btree).toFixed(2).padStart(9)}x  ${r.array ? `${(r.wasm / r.array).toFixed(2).padStart(9)}x` : "        —"}`,
+    `${r.workload.padEnd(9)} ${r.size.padEnd(8)} ${fmt(r.wasm).padStart(13)} ${fmt(r.btree).padStart(13)} ${
+      fmt(r.array).padStart(13)
+    }` +
+      `  ${(r.wasm / r.btree).toFixed(2).padStart(9)}x  ${
+        r.array ? `${(r.wasm / r.array).toFixed(2).padStart(9)}x` : "        —"
+      }`,
   );
 }
 const out = new URL("./results/", import.meta.url);
 mkdirSync(out, { recursive: true });
 writeFileSync(
   new URL(`core-${runtime}.json`, out),
-  JSON.stringify({ runtime, version: runtimeVersion, cpu: os.cpus()[0]?.model, date: new Date().toISOString(), plan, rows }, null, 2) + "\n",
+  JSON.stringify(
+    { runtime, version: runtimeVersion, cpu: os.cpus()[0]?.model, date: new Date().toISOString(), plan, rows },
+    null,
+    2,
+  ) + "\n",
 );

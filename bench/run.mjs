@@ -29,8 +29,13 @@ for (const name of wanted.length > 0 ? wanted : Object.keys(runtimes)) {
   const started = Date.now();
   console.log(`\n=== bench ${name}: ${Number(n).toLocaleString("en-US")} keys`);
   const result = spawnSync(...runtimes[name], { cwd: root, env, stdio: "inherit" });
-  console.log(`=== bench ${name}: ${result.status === 0 ? "done" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  console.log(
+    `=== bench ${name}: ${result.status === 0 ? "done" : "FAILED"} in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+  );
   failed ||= result.status !== 0;
 }
-const report = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", "report.ts"), n], { cwd: root, stdio: "inherit" });
+const report = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", "report.ts"), n], {
+  cwd: root,
+  stdio: "inherit",
+});
 process.exit(failed || report.status !== 0 ? 1 : 0);

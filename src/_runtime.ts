@@ -68,7 +68,9 @@ export function bunFlock(): Promise<Flock | undefined> {
       // A variable specifier: bundlers for other runtimes leave it alone.
       const specifier = "bun:ffi";
       const ffi = await import(specifier);
-      const names = process.platform === "darwin" ? ["libc.dylib", "/usr/lib/libSystem.B.dylib"] : ["libc.so.6", "libc.so"];
+      const names = process.platform === "darwin"
+        ? ["libc.dylib", "/usr/lib/libSystem.B.dylib"]
+        : ["libc.so.6", "libc.so"];
       for (const name of names) {
         try {
           const lib = ffi.dlopen(name, { flock: { args: ["i32", "i32"], returns: "i32" } });

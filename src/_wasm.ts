@@ -81,7 +81,15 @@ export interface CoreExports {
   ciFree(ci: number): void;
   tbNew(blockSize: number, restartInterval: number, bloomBitsPerKey: number): number;
   tbFree(tb: number): void;
-  tbAddEntry(tb: number, key: number, keyLen: number, sequence: number, kind: number, value: number, valueLen: number): void;
+  tbAddEntry(
+    tb: number,
+    key: number,
+    keyLen: number,
+    sequence: number,
+    kind: number,
+    value: number,
+    valueLen: number,
+  ): void;
   tbAddMemtable(tb: number, cursor: number, maxStaged: number): number;
   tbFinish(tb: number): void;
   tbStaged(tb: number): number;

@@ -49,7 +49,7 @@ import {
   resolveSync,
   type WriteOptions,
 } from "./options.ts";
-import { hasDatabase, type Recovered, recover } from "./recovery.ts";
+import { hasDatabase, recover, type Recovered } from "./recovery.ts";
 import { Snapshot, type SnapshotReader } from "./snapshot.ts";
 import { joinPath, type StorageLock } from "./storage/storage.ts";
 import { guardStorage } from "./storage/guarded_storage.ts";
@@ -82,6 +82,7 @@ const MAX_IMMUTABLE = 2;
  * const keyBytes = (await db.keys({ prefix: "tmp:" }).toArray()).reduce((n, k) => n + k.length + 5, 0);
  * console.log(keyBytes <= CLEAR_BATCH_BYTES ? "one atomic batch" : "several batches");
  * await db.clear({ prefix: "tmp:" });
+ * await db.close();
  * ```
  */
 export const CLEAR_BATCH_BYTES = 8 << 20;
@@ -93,8 +94,11 @@ export const CLEAR_BATCH_BYTES = 8 << 20;
  *
  * @example
  * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
  * await db.clear({ prefix: "session:", sync: true });
- * await db.clear({ gte: "log:", lt: "log;", reverse: true, limit: 100 }); // the newest 100 log keys
+ * await db.clear({ gte: "log:", lt: "log;", reverse: true, limit: 100 }); // the last 100 log keys
+ * await db.close();
  * ```
  */
 export interface ClearOptions<K = Uint8Array> extends RangeOptions<K>, WriteOptions {
@@ -225,7 +229,10 @@ export type TypedJsonOptions<KE extends EncodingName = "binary"> =
  * for (const [key, user] of byName.scanSync()) console.log(key.toUpperCase(), user.name);
  * ```
  */
-export function open<V, KE extends EncodingName = "binary">(path: string, options: TypedJsonOptions<KE>): Promise<Db<Decoded<KE>, V>>;
+export function open<V, KE extends EncodingName = "binary">(
+  path: string,
+  options: TypedJsonOptions<KE>,
+): Promise<Db<Decoded<KE>, V>>;
 /**
  * Opens (creating if needed) the database in directory `path`. Key and value
  * types follow the encodings chosen (`string` for "utf8", `Uint8Array` for
@@ -253,7 +260,9 @@ export async function open(path: string, options?: OpenOptions): Promise<Db<unkn
   const fs = o.fs;
   if (!fs.exists(path)) {
     if (!o.createIfMissing || o.readOnly) {
-      throw new SiltError("NOT_FOUND", `${path} does not exist (createIfMissing is false or readOnly is set)`, { file: path });
+      throw new SiltError("NOT_FOUND", `${path} does not exist (createIfMissing is false or readOnly is set)`, {
+        file: path,
+      });
     }
     fs.mkdir(path);
   }
@@ -262,15 +271,26 @@ export async function open(path: string, options?: OpenOptions): Promise<Db<unkn
   try {
     const names = o.fs.list(path);
     const exists = hasDatabase(names);
-    if (exists && o.errorIfExists) throw new SiltError("EXISTS", `${path} already holds a database (errorIfExists is set)`, { file: path });
+    if (exists && o.errorIfExists) {
+      throw new SiltError("EXISTS", `${path} already holds a database (errorIfExists is set)`, { file: path });
+    }
     if (!exists && (!o.createIfMissing || o.readOnly)) {
-      throw new SiltError("NOT_FOUND", `${path} holds no database (createIfMissing is false or readOnly is set)`, { file: path });
+      throw new SiltError("NOT_FOUND", `${path} holds no database (createIfMissing is false or readOnly is set)`, {
+        file: path,
+      });
     }
     const state = await recover(path, names, o);
     return new Db(path, o, lock, state);
   } catch (err) {
     lock.release();
-    if (isTrap(err)) throw new SiltError("INTERNAL", `siltdb's WebAssembly core failed while opening ${path}: ${(err as Error).message}`, {}, err);
+    if (isTrap(err)) {
+      throw new SiltError(
+        "INTERNAL",
+        `siltdb's WebAssembly core failed while opening ${path}: ${(err as Error).message}`,
+        {},
+        err,
+      );
+    }
     throw err;
   }
 }
@@ -343,7 +363,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       tables: this.#tables,
       blocks: this.#point.blocks,
       executor: workerCan
-        ? new WorkerExecutor(path, inline, (err) => this.#emit("warning", err), () => lock.token ? { path: lockFile, token: lock.token } : undefined)
+        ? new WorkerExecutor(
+          path,
+          inline,
+          (err) => this.#emit("warning", err),
+          () => lock.token ? { path: lockFile, token: lock.token } : undefined,
+        )
         : inline,
       oldestSnapshot: () => this.#oldestSnapshot(),
       lastSequence: () => this.#writes?.lastSequence ?? 0,
@@ -363,7 +388,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       },
     });
     if (o.readOnly) {
-      this.#frozen = { mem: { mt: state.memtable, firstLog: state.memtableLog, refs: 0, retired: false }, sequence: state.lastSequence };
+      this.#frozen = {
+        mem: { mt: state.memtable, firstLog: state.memtableLog, refs: 0, retired: false },
+        sequence: state.lastSequence,
+      };
     } else {
       this.#writes = new CommitPipeline({
         fs: o.fs,
@@ -405,14 +433,26 @@ export class Db<K = Uint8Array, V = Uint8Array> {
       getManyAt: (keys, sequence) => this.#getManyAt(keys, sequence),
       hasAt: (key, sequence) => this.#hasAt(key, sequence),
       countAt: (range, sequence) => this.#countAt(range, sequence),
-      cursorAt: <T>(options: unknown, sequence: number, shape: Shape, call: string) => this.#cursorAt<T>(options, sequence, shape, call),
+      cursorAt: <T>(options: unknown, sequence: number, shape: Shape, call: string) =>
+        this.#cursorAt<T>(options, sequence, shape, call),
       releaseSnapshot: (snapshot) => this.#snapshots.delete(snapshot),
     };
     // Recovered tables may need compacting.
     if (!o.readOnly) this.#scheduler.maybeSchedule();
   }
 
-  /** "open", "closing" (close() is under way) or "closed". */
+  /**
+   * "open", "closing" (close() is under way) or "closed".
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data");
+   * console.log(db.status); // "open"
+   * await db.close();
+   * console.log(db.status); // "closed"
+   * ```
+   */
   get status(): "open" | "closing" | "closed" {
     return this.#state;
   }
@@ -425,6 +465,8 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data");
    * db.on("error", (err) => console.error(`writes stopped: ${err.message}`));
    * db.on("flush", (e) => console.log(`flushed ${e.entries} entries, ${e.bytes} bytes`));
    * db.on("compaction", (e) => console.log(`L${e.fromLevel} -> L${e.toLevel} in ${e.durationMs} ms`));
@@ -441,7 +483,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * db.off("error", onError);
+   * import { open, type SiltError } from "siltdb";
+   * const db = await open("./data");
+   * const onError = (err: SiltError) => console.error(err.code, err.message);
+   * db.on("error", onError);
+   * db.off("error", onError); // no longer called
+   * await db.close();
    * ```
    */
   off<E extends DbEvent>(event: E, listener: (payload: DbEventMap[E]) => void): this {
@@ -451,7 +498,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
 
   #eventListeners<E extends DbEvent>(event: E): Set<(payload: DbEventMap[E]) => void> {
     if (!(DB_EVENTS as readonly unknown[]).includes(event)) {
-      throw invalidArgument(`unknown event ${typeof event === "string" ? JSON.stringify(event) : describe(event)} (known: ${DB_EVENTS.join(", ")})`);
+      throw invalidArgument(
+        `unknown event ${typeof event === "string" ? JSON.stringify(event) : describe(event)} (known: ${
+          DB_EVENTS.join(", ")
+        })`,
+      );
     }
     return this.#listeners[event] as Set<(payload: DbEventMap[E]) => void>;
   }
@@ -477,7 +528,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * await db.put("user:1", "alice", { sync: true });
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");               // survives a crash of the process
+   * await db.put("user:2", "bob", { sync: true }); // durable: survives a crash of the machine
+   * console.log(await db.get("user:2"));           // "bob"
+   * await db.close();
    * ```
    */
   put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: WriteOptions): Promise<void> {
@@ -495,7 +551,13 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
    * await db.delete("user:1");
+   * await db.delete("user:404");         // absent: no error
+   * console.log(await db.get("user:1")); // undefined
+   * await db.close();
    * ```
    */
   delete(key: K | string | Uint8Array, options?: WriteOptions): Promise<void> {
@@ -516,8 +578,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * await db.batch().put("a", "1").delete("b").write({ sync: true });
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").delete("c").write({ sync: true });
    * await db.batch([{ type: "put", key: "c", value: "3" }, { type: "del", key: "a" }]);
+   * console.log(await db.getMany(["a", "b", "c"])); // [undefined, "2", "3"]
+   * await db.close();
    * ```
    */
   batch(): WriteBatch<K, V>;
@@ -527,7 +593,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * await db.batch([{ type: "put", key: "c", value: "3" }, { type: "del", key: "a" }], { sync: true });
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("a", "1");
+   * await db.batch([{ type: "put", key: "b", value: "2" }, { type: "del", key: "a" }], { sync: true });
+   * console.log(await db.keys().toArray()); // ["b"]
+   * await db.close();
    * ```
    */
   batch(operations: readonly BatchOperation<K, V>[], options?: WriteOptions): Promise<void>;
@@ -564,8 +635,13 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * await db.clear({ prefix: "session:" }); // every key starting with "session:"
-   * await db.clear();                       // every key
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("session:1", "x").put("session:2", "y").put("user:1", "alice").write();
+   * await db.clear({ prefix: "session:" });   // every key starting with "session:"
+   * console.log(await db.keys().toArray());   // ["user:1"]
+   * await db.clear();                         // every key
+   * await db.close();
    * ```
    */
   async clear(options?: ClearOptions<K>): Promise<void> {
@@ -584,15 +660,27 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("log:2024-01-15", "a").put("log:2024-02-01", "b").write();
    * await db.deleteRange("log:2024-01", "log:2024-02"); // January's log keys
+   * console.log(await db.keys({ prefix: "log:" }).toArray()); // ["log:2024-02-01"]
+   * await db.close();
    * ```
    */
-  async deleteRange(start: K | string | Uint8Array, end: K | string | Uint8Array, options?: WriteOptions): Promise<void> {
+  async deleteRange(
+    start: K | string | Uint8Array,
+    end: K | string | Uint8Array,
+    options?: WriteOptions,
+  ): Promise<void> {
     this.#checkWritable();
     const writeOptions: WriteOptions = { sync: resolveSync(options, this.#o.sync, "deleteRange") };
     this.#encodeKey(start, "deleteRange start");
     this.#encodeKey(end, "deleteRange end");
-    await this.#deleteKeys(this.#cursor<Uint8Array>({ gte: start, lt: end }, "stored-keys", "deleteRange"), writeOptions);
+    await this.#deleteKeys(
+      this.#cursor<Uint8Array>({ gte: start, lt: end }, "stored-keys", "deleteRange"),
+      writeOptions,
+    );
   }
 
   /** Deletes the keys a cursor yields, in batches of up to CLEAR_BATCH_BYTES, each awaited. */
@@ -603,7 +691,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         const key = cursor.read();
         if (key !== undefined) batch.add(key);
         if (key === undefined || batch.byteLength >= CLEAR_BATCH_BYTES) {
-          if (batch.count > 0 || (key === undefined && options.sync)) await this.#commitEntries(batch.entries(), batch.count, options);
+          if (batch.count > 0 || (key === undefined && options.sync)) {
+            await this.#commitEntries(batch.entries(), batch.count, options);
+          }
           if (key === undefined) return;
           batch.reset();
         }
@@ -657,7 +747,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    */
   #commitRecord(record: number, payloadLen: number, count: number, sync: boolean): Promise<void> {
     const payload = record + RECORD_HEADER_SIZE;
-    if (this.#admission.mustWait()) return this.#admission.enqueue(bytes().slice(payload, payload + payloadLen), count, sync);
+    if (this.#admission.mustWait()) {
+      return this.#admission.enqueue(bytes().slice(payload, payload + payloadLen), count, sync);
+    }
     return this.#admission.pace(this.#writes!.commit(record, payloadLen, count, sync), count);
   }
 
@@ -684,7 +776,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         // reported as the background error
       }
     }
-    this.#admission.drain((w) => this.#commitQueued(w), this.#scheduler.error ? this.#writeRefusal(this.#scheduler.error) : undefined);
+    this.#admission.drain(
+      (w) => this.#commitQueued(w),
+      this.#scheduler.error ? this.#writeRefusal(this.#scheduler.error) : undefined,
+    );
   }
 
   // ---- reads ----------------------------------------------------------------
@@ -694,7 +789,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const v = db.getSync("user:1");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * console.log(db.getSync("user:1")); // "alice"
+   * console.log(db.getSync("user:2")); // undefined
+   * await db.close();
    * ```
    */
   getSync(key: K | string | Uint8Array, options?: Record<string, never>): V | undefined {
@@ -707,7 +807,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const v = await db.get("user:1");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * console.log(await db.get("user:1")); // "alice"
+   * console.log(await db.get("user:2")); // undefined
+   * await db.close();
    * ```
    */
   get(key: K | string | Uint8Array, options?: Record<string, never>): Promise<V | undefined> {
@@ -740,7 +845,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
    * const [alice, bob] = db.getManySync(["user:1", "user:2"]);
+   * console.log(alice, bob); // alice undefined
+   * await db.close();
    * ```
    */
   getManySync(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): (V | undefined)[] {
@@ -754,7 +864,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
    * const [alice, bob] = await db.getMany(["user:1", "user:2"]);
+   * console.log(alice, bob); // alice undefined
+   * await db.close();
    * ```
    */
   getMany(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): Promise<(V | undefined)[]> {
@@ -778,7 +893,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * if (db.hasSync("user:1")) console.log("present");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * console.log(db.hasSync("user:1"), db.hasSync("user:2")); // true false
+   * await db.close();
    * ```
    */
   hasSync(key: K | string | Uint8Array, options?: Record<string, never>): boolean {
@@ -791,7 +910,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * if (await db.has("user:1")) console.log("present");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * console.log(await db.has("user:1"), await db.has("user:2")); // true false
+   * await db.close();
    * ```
    */
   has(key: K | string | Uint8Array, options?: Record<string, never>): Promise<boolean> {
@@ -823,8 +946,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * for await (const [k, v] of db.scan({ gte: "a", lt: "b", limit: 10 })) console.log(k, v);
-   * for await (const [k, v] of db.scan({ prefix: "user:", reverse: true })) console.log(k, v);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a:1", "x").put("a:2", "y").put("b:1", "z").write();
+   * for await (const [k, v] of db.scan({ gte: "a", lt: "b", limit: 10 })) console.log(k, v); // a:1 x, a:2 y
+   * for await (const [k, v] of db.scan({ prefix: "a:", reverse: true })) console.log(k, v); // a:2 y, a:1 x
+   * await db.close();
    * ```
    */
   scan(options?: ScanOptions<K>): Scan<K, V> {
@@ -836,7 +963,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * for (const [k, v] of db.scanSync({ reverse: true, limit: 3 })) console.log(k, v);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a:1", "x").put("a:2", "y").put("b:1", "z").write();
+   * for (const [k, v] of db.scanSync({ reverse: true, limit: 2 })) console.log(k, v); // b:1 z, a:2 y
+   * await db.close();
    * ```
    */
   scanSync(options?: ScanOptions<K>): ScanSync<K, V> {
@@ -849,7 +980,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * for await (const key of db.keys({ prefix: "user:" })) console.log(key);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("user:1", "alice").put("user:2", "bob").put("x", "1").write();
+   * for await (const key of db.keys({ prefix: "user:" })) console.log(key); // user:1, user:2
+   * await db.close();
    * ```
    */
   keys(options?: ScanOptions<K>): ScanIterator<K> {
@@ -861,7 +996,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const keys = db.keysSync({ gte: "a", lt: "b" }).toArray();
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a:1", "x").put("a:2", "y").put("b:1", "z").write();
+   * console.log(db.keysSync({ gte: "a", lt: "b" }).toArray()); // ["a:1", "a:2"]
+   * await db.close();
    * ```
    */
   keysSync(options?: ScanOptions<K>): ScanIteratorSync<K> {
@@ -874,7 +1013,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * for await (const value of db.values({ prefix: "user:", limit: 10 })) console.log(value);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("user:1", "alice").put("user:2", "bob").write();
+   * for await (const value of db.values({ prefix: "user:", limit: 10 })) console.log(value); // alice, bob
+   * await db.close();
    * ```
    */
   values(options?: ScanOptions<K>): ScanIterator<V> {
@@ -886,7 +1029,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const values = db.valuesSync({ reverse: true, limit: 3 }).toArray();
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").put("c", "3").write();
+   * console.log(db.valuesSync({ reverse: true, limit: 2 }).toArray()); // ["3", "2"]
+   * await db.close();
    * ```
    */
   valuesSync(options?: ScanOptions<K>): ScanIteratorSync<V> {
@@ -912,8 +1059,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const users = await db.count({ prefix: "user:" });
-   * const all = await db.count();
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("user:1", "alice").put("user:2", "bob").put("x", "1").write();
+   * console.log(await db.count({ prefix: "user:" })); // 2
+   * console.log(await db.count());                    // 3
+   * await db.close();
    * ```
    */
   count(range?: RangeOptions<K>): Promise<number> {
@@ -970,9 +1121,14 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("k", "old");
    * const snap = db.snapshot();
-   * const v = snap.getSync("k");
+   * await db.put("k", "new");
+   * console.log(snap.getSync("k"), db.getSync("k")); // old new
    * snap.release();
+   * await db.close();
    * ```
    */
   snapshot(): Snapshot<K, V> {
@@ -997,14 +1153,21 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("k", "v");
    * await db.flush();
+   * console.log(db.stats().levels[0].files); // 1: the memtable is now a level-0 table
+   * await db.close();
    * ```
    */
   async flush(): Promise<void> {
     this.#checkWritable();
     const writes = this.#writes!;
     await writes.drain();
-    while (writes.mem.mt.count > 0 && this.#scheduler.immutables.length >= MAX_IMMUTABLE) await this.#scheduler.waitForFlushes();
+    while (writes.mem.mt.count > 0 && this.#scheduler.immutables.length >= MAX_IMMUTABLE) {
+      await this.#scheduler.waitForFlushes();
+    }
     this.#checkWritable();
     if (writes.mem.mt.count > 0) {
       try {
@@ -1024,7 +1187,13 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * await db.compact();
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("k", "v");
+   * await db.delete("k");
+   * await db.compact(); // the value and its tombstone are dropped
+   * console.log(db.stats().levels.reduce((n, l) => n + l.entries, 0)); // 0
+   * await db.close();
    * ```
    */
   async compact(): Promise<void> {
@@ -1037,7 +1206,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * await db.compactRange("user:", "user;");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("user:1", "alice").delete("user:1").write();
+   * await db.compactRange("user:", "user;"); // the tables holding keys from "user:" to "user;"
+   * await db.close();
    * ```
    */
   async compactRange(start: K | string | Uint8Array, end: K | string | Uint8Array): Promise<void> {
@@ -1058,7 +1231,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * db.on("error", () => setTimeout(() => db.resume().catch(() => {}), 1000));
+   * import { open } from "siltdb";
+   * const db = await open("./data");
+   * db.on("error", (err) => {
+   *   console.error(err.message); // writes fail with IO_ERROR until resume() succeeds
+   *   setTimeout(() => db.resume().catch(() => {}), 1000);
+   * });
    * ```
    */
   async resume(): Promise<void> {
@@ -1091,8 +1269,13 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice".repeat(1000));
+   * await db.flush(); // data still in a memtable is not counted
    * const bytes = await db.approximateSize({ prefix: "user:" });
-   * console.log(`users take about ${(bytes / 1e6).toFixed(1)} MB`);
+   * console.log(`users take about ${(bytes / 1e3).toFixed(1)} kB`);
+   * await db.close();
    * ```
    */
   approximateSize(range?: RangeOptions<K>): Promise<number> {
@@ -1156,7 +1339,12 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * console.log(db.stats().levels[0].files);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("k", "v");
+   * const stats = db.stats();
+   * console.log(stats.sequence, stats.memtable.entries, stats.levels[0].files); // 1 1 0
+   * await db.close();
    * ```
    */
   stats(): DbStats {
@@ -1171,7 +1359,10 @@ export class Db<K = Uint8Array, V = Uint8Array> {
     return {
       sequence: this.#visibleSequence(),
       memtable: { entries: mem.count, bytes: mem.bytesUsed, memoryUsage: mem.memoryUsage },
-      immutable: { count: this.#scheduler.immutables.length, bytes: this.#scheduler.immutables.reduce((n, h) => n + h.mt.bytesUsed, 0) },
+      immutable: {
+        count: this.#scheduler.immutables.length,
+        bytes: this.#scheduler.immutables.reduce((n, h) => n + h.mt.bytesUsed, 0),
+      },
       levels: levels.map((files, level) => {
         const range = files.length > 0 ? userKeyRange(files) : undefined;
         return {
@@ -1184,7 +1375,13 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         };
       }),
       flushes: bg.flushes,
-      blockCache: { hits: cache.hits, misses: cache.misses, hitRate: lookups ? cache.hits / lookups : 0, bytes: cache.bytes, capacity: cache.capacity },
+      blockCache: {
+        hits: cache.hits,
+        misses: cache.misses,
+        hitRate: lookups ? cache.hits / lookups : 0,
+        bytes: cache.bytes,
+        capacity: cache.capacity,
+      },
       bloom: this.#point.bloomStats(),
       wal: {
         file: logFileName(this.#writes?.logNumber ?? 0),
@@ -1204,7 +1401,8 @@ export class Db<K = Uint8Array, V = Uint8Array> {
         io: bg.io.map((x) => ({ ...x })),
       },
       writeAmplification: userBytes > 0
-        ? ((this.#writes?.logBytesWritten ?? 0) + bg.flushBytes + bg.io.reduce((n, x) => n + (x.level > 0 ? x.written : 0), 0)) / userBytes
+        ? ((this.#writes?.logBytesWritten ?? 0) + bg.flushBytes +
+          bg.io.reduce((n, x) => n + (x.level > 0 ? x.written : 0), 0)) / userBytes
         : 0,
       spaceAmplification: spaceAmplification(levels),
       sortedRuns,
@@ -1224,9 +1422,11 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    * @example
    * ```ts
    * import { createServer } from "node:http";
+   * import { open } from "siltdb";
+   * const db = await open("./data");
    * createServer((_req, res) => {
    *   res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-   *   res.end(db.metrics());
+   *   res.end(db.metrics()); // # HELP siltdb_sequence ...
    * }).listen(9464);
    * ```
    */
@@ -1242,12 +1442,18 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * await db.close();
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("k", "v");
+   * await db.close(); // the write is in the log, the directory unlocked
+   * await db.close().catch((err) => console.log(err.code)); // CLOSED
    * ```
    */
   close(): Promise<void> {
     if (this.#state !== "open") {
-      return Promise.reject(this.#fatal ? this.#closedError() : new SiltError("CLOSED", `${this.path} is already ${this.#state}`));
+      return Promise.reject(
+        this.#fatal ? this.#closedError() : new SiltError("CLOSED", `${this.path} is already ${this.#state}`),
+      );
     }
     this.#state = "closing";
     this.#closing = this.#close();
@@ -1260,8 +1466,9 @@ export class Db<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
    * {
-   *   await using db = await open("./data");
+   *   await using db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
    *   await db.put("k", "v");
    * } // closed here
    * ```
@@ -1330,7 +1537,14 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   }
 
   #closedError(): SiltError {
-    if (this.#fatal) return new SiltError("CLOSED", `${this.path} was closed after an internal error: ${this.#fatal.message}`, {}, this.#fatal);
+    if (this.#fatal) {
+      return new SiltError(
+        "CLOSED",
+        `${this.path} was closed after an internal error: ${this.#fatal.message}`,
+        {},
+        this.#fatal,
+      );
+    }
     return new SiltError("CLOSED", `${this.path} is ${this.#state === "open" ? "closed" : this.#state}`);
   }
 
@@ -1346,10 +1560,15 @@ export class Db<K = Uint8Array, V = Uint8Array> {
   }
 
   #writeRefusal(failure: SiltError): SiltError {
-    return new SiltError("IO_ERROR", `${this.path} refuses writes after a failure (db.resume() retries): ${failure.message}`, {
-      file: failure.file,
-      offset: failure.offset,
-    }, failure);
+    return new SiltError(
+      "IO_ERROR",
+      `${this.path} refuses writes after a failure (db.resume() retries): ${failure.message}`,
+      {
+        file: failure.file,
+        offset: failure.offset,
+      },
+      failure,
+    );
   }
 }
 

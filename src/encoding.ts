@@ -39,7 +39,9 @@ function bytesOrText(value: unknown, what: string): string | Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (typeof value === "string") {
     if (!isWellFormed(value)) {
-      throw invalidArgument(`${what} is not a well-formed Unicode string (it holds a lone surrogate, which UTF-8 cannot store)`);
+      throw invalidArgument(
+        `${what} is not a well-formed Unicode string (it holds a lone surrogate, which UTF-8 cannot store)`,
+      );
     }
     return value;
   }
@@ -70,7 +72,9 @@ export function checkedSize(data: string | Uint8Array, max: number, what: string
     if (data.length > max) throw tooBig(what, String(data.length), max, option);
     return data.length;
   }
-  if (data.length > max) throw tooBig(what, data.length <= 1 << 20 ? String(utf8Length(data)) : `at least ${data.length}`, max, option);
+  if (data.length > max) {
+    throw tooBig(what, data.length <= 1 << 20 ? String(utf8Length(data)) : `at least ${data.length}`, max, option);
+  }
   if (data.length * 3 <= max) return data.length * 3;
   const exact = utf8Length(data);
   if (exact > max) throw tooBig(what, String(exact), max, option);

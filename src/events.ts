@@ -9,7 +9,12 @@ import type { SiltError } from "./errors.ts";
  *
  * @example
  * ```ts
- * db.on("flush", (e: FlushEvent) => console.log(`L${e.level} #${e.file}: ${e.entries} entries, ${e.bytes} bytes in ${e.durationMs} ms`));
+ * import { type FlushEvent, open } from "siltdb";
+ * const db = await open("./data");
+ * db.on("flush", (e: FlushEvent) => console.log(`L${e.level} #${e.file}: ${e.entries} entries, ${e.bytes} bytes`));
+ * await db.put("k", "v");
+ * await db.flush(); // L0 #5: 1 entries, ... bytes
+ * await db.close();
  * ```
  */
 export interface FlushEvent {
@@ -30,7 +35,14 @@ export interface FlushEvent {
  *
  * @example
  * ```ts
- * db.on("compaction", (e: CompactionEvent) => console.log(`L${e.fromLevel} -> L${e.toLevel}: ${e.bytesRead} -> ${e.bytesWritten} bytes`));
+ * import { type CompactionEvent, open } from "siltdb";
+ * const db = await open("./data");
+ * db.on("compaction", (e: CompactionEvent) => {
+ *   console.log(`L${e.fromLevel} -> L${e.toLevel}: ${e.bytesWritten} bytes`);
+ * });
+ * await db.put("k", "v");
+ * await db.compact(); // L0 -> L1: ... bytes
+ * await db.close();
  * ```
  */
 export interface CompactionEvent {
@@ -72,6 +84,8 @@ export type StallReason = "memtable" | "l0-stop" | "l0-slowdown";
  *
  * @example
  * ```ts
+ * import { open, type StallEvent } from "siltdb";
+ * const db = await open("./data");
  * db.on("stall", (e: StallEvent) => console.warn(`writes waited ${e.durationMs} ms (${e.reason})`));
  * ```
  */
@@ -96,8 +110,13 @@ export interface StallEvent {
  *
  * @example
  * ```ts
+ * import { type DbEventMap, open } from "siltdb";
+ * const db = await open("./data");
  * const onFlush = (e: DbEventMap["flush"]) => console.log(e.bytes);
  * db.on("flush", onFlush);
+ * await db.put("k", "v");
+ * await db.flush(); // logs the bytes of the new table
+ * await db.close();
  * ```
  */
 export interface DbEventMap {

@@ -41,12 +41,15 @@ interface Family {
  *
  * @example
  * ```ts
+ * import { open } from "siltdb";
  * import { formatMetrics } from "./metrics.ts";
- * const text = formatMetrics(db.stats());
+ * const db = await open("./data");
+ * console.log(formatMetrics(db.stats())); // what db.metrics() returns:
  * // # HELP siltdb_sequence Sequence number of the last write visible to reads.
  * // # TYPE siltdb_sequence gauge
- * // siltdb_sequence 42
+ * // siltdb_sequence 0
  * // ...
+ * await db.close();
  * ```
  */
 export function formatMetrics(stats: DbStats): string {

@@ -1,6 +1,6 @@
 // Options of open() and of writes and reads: their types, defaults and checks.
 
-import { describe, type Encoding, encodingNamed, type EncodingName } from "./encoding.ts";
+import { describe, type Encoding, type EncodingName, encodingNamed } from "./encoding.ts";
 import { invalidArgument } from "./errors.ts";
 import type { Storage } from "./storage/storage.ts";
 import { defaultStorage } from "./storage/default_storage.ts";
@@ -117,9 +117,28 @@ export interface ResolvedOptions {
 }
 
 const KNOWN = new Set([
-  "compactionMode", "targetFileSize", "l0CompactionTrigger", "l0SlowdownTrigger", "l0StopTrigger", "levelBaseBytes",
-  "fs", "createIfMissing", "errorIfExists", "readOnly", "sync", "keyEncoding", "valueEncoding",
-  "maxKeySize", "maxValueSize", "bufferWrites", "memtableSize", "blockSize", "blockCacheSize", "maxOpenFiles", "bloomBitsPerKey", "compaction",
+  "compactionMode",
+  "targetFileSize",
+  "l0CompactionTrigger",
+  "l0SlowdownTrigger",
+  "l0StopTrigger",
+  "levelBaseBytes",
+  "fs",
+  "createIfMissing",
+  "errorIfExists",
+  "readOnly",
+  "sync",
+  "keyEncoding",
+  "valueEncoding",
+  "maxKeySize",
+  "maxValueSize",
+  "bufferWrites",
+  "memtableSize",
+  "blockSize",
+  "blockCacheSize",
+  "maxOpenFiles",
+  "bloomBitsPerKey",
+  "compaction",
 ]);
 
 function flag(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
@@ -133,7 +152,11 @@ function integer(options: Record<string, unknown>, name: string, fallback: numbe
   const value = options[name];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(`option ${name} must be an integer from ${min} to ${max}, got ${typeof value === "number" ? value : describe(value)}`);
+    throw invalidArgument(
+      `option ${name} must be an integer from ${min} to ${max}, got ${
+        typeof value === "number" ? value : describe(value)
+      }`,
+    );
   }
   return value;
 }
@@ -160,18 +183,28 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   }
   const o = input as Record<string, unknown>;
   for (const name of Object.keys(o)) {
-    if (!KNOWN.has(name)) throw invalidArgument(`unknown option ${JSON.stringify(name)} (known: ${[...KNOWN].join(", ")})`);
+    if (!KNOWN.has(name)) {
+      throw invalidArgument(`unknown option ${JSON.stringify(name)} (known: ${[...KNOWN].join(", ")})`);
+    }
   }
   if (o.fs !== undefined && !isStorage(o.fs)) {
-    throw invalidArgument("option fs must be a Storage (open, readFile, list, exists, mkdir, rename, remove, syncDir, lock)");
+    throw invalidArgument(
+      "option fs must be a Storage (open, readFile, list, exists, mkdir, rename, remove, syncDir, lock)",
+    );
   }
   const compaction = o.compaction ?? "leveled";
   if (compaction !== "leveled" && compaction !== "tiered") {
-    throw invalidArgument(`option compaction must be "leveled" or "tiered", got ${JSON.stringify(compaction) ?? describe(compaction)}`);
+    throw invalidArgument(
+      `option compaction must be "leveled" or "tiered", got ${JSON.stringify(compaction) ?? describe(compaction)}`,
+    );
   }
   const compactionMode = o.compactionMode ?? "worker";
   if (compactionMode !== "worker" && compactionMode !== "inline") {
-    throw invalidArgument(`option compactionMode must be "worker" or "inline", got ${JSON.stringify(compactionMode) ?? describe(compactionMode)}`);
+    throw invalidArgument(
+      `option compactionMode must be "worker" or "inline", got ${
+        JSON.stringify(compactionMode) ?? describe(compactionMode)
+      }`,
+    );
   }
   const MiB = 1 << 20;
   const l0CompactionTrigger = integer(o, "l0CompactionTrigger", 4, 2, 1000);
@@ -212,7 +245,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
  * Checks an options object of a call: undefined or a plain object whose
  * names are all known. INVALID_ARGUMENT names the first unknown one.
  */
-export function checkCallOptions(options: unknown, call: string, known: readonly string[]): Record<string, unknown> | undefined {
+export function checkCallOptions(
+  options: unknown,
+  call: string,
+  known: readonly string[],
+): Record<string, unknown> | undefined {
   if (options === undefined) return undefined;
   if (typeof options !== "object" || options === null || Array.isArray(options)) {
     throw invalidArgument(`${call} options must be an object, got ${describe(options)}`);
@@ -220,7 +257,9 @@ export function checkCallOptions(options: unknown, call: string, known: readonly
   for (const name of Object.keys(options)) {
     if (!known.includes(name)) {
       throw invalidArgument(
-        `unknown ${call} option ${JSON.stringify(name)} (${known.length > 0 ? `known: ${known.join(", ")}` : `${call} takes no options`})`,
+        `unknown ${call} option ${JSON.stringify(name)} (${
+          known.length > 0 ? `known: ${known.join(", ")}` : `${call} takes no options`
+        })`,
       );
     }
   }

@@ -64,7 +64,9 @@ export function hasDatabase(names: string[]): boolean {
 export function checkNoLostDatabase(dir: string, names: string[], o: ResolvedOptions): void {
   for (const name of names) {
     const p = parseFileName(name);
-    if (p?.kind === "table") throw corruption(joinPath(dir, CURRENT_FILE), 0, `CURRENT is missing, but table ${name} is there`);
+    if (p?.kind === "table") {
+      throw corruption(joinPath(dir, CURRENT_FILE), 0, `CURRENT is missing, but table ${name} is there`);
+    }
     if (p?.kind !== "log") continue;
     const path = joinPath(dir, name);
     const file = o.fs.open(path);
@@ -89,7 +91,11 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
   versions.nextFileNumber = Math.max(versions.nextFileNumber, highest + 1);
   for (const f of versions.current.files()) {
     if (!names.includes(tableFileName(f.number))) {
-      throw corruption(joinPath(dir, CURRENT_FILE), 0, `the manifest lists table ${tableFileName(f.number)}, which is missing`);
+      throw corruption(
+        joinPath(dir, CURRENT_FILE),
+        0,
+        `the manifest lists table ${tableFileName(f.number)}, which is missing`,
+      );
     }
   }
   const logs = parsed.filter((p) => p.kind === "log" && p.number >= versions.logNumber).map((p) => p.number)
@@ -116,7 +122,9 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
           const dv = view();
           const sequence = dv.getUint32(payload, true) + dv.getUint32(payload + 4, true) * 2 ** 32;
           const count = dv.getUint32(payload + 8, true);
-          if (sequence + count - 1 > MAX_SEQUENCE) throw corruption(path, offset, `write batch sequence ${sequence} is out of range`);
+          if (sequence + count - 1 > MAX_SEQUENCE) {
+            throw corruption(path, offset, `write batch sequence ${sequence} is out of range`);
+          }
           if (sequence <= lastSequence) {
             throw corruption(path, offset, `write batch sequence ${sequence} does not follow ${lastSequence}`);
           }
@@ -132,7 +140,16 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
     }
     lastSequence = Math.max(lastSequence, versions.lastSequence);
     if (!writable) {
-      return { versions, memtable, memtableLog: logs[0] ?? 0, lastSequence, log, logNumber: 0, recordsReplayed, tornBytes };
+      return {
+        versions,
+        memtable,
+        memtableLog: logs[0] ?? 0,
+        lastSequence,
+        log,
+        logNumber: 0,
+        recordsReplayed,
+        tornBytes,
+      };
     }
     if (memtable.count > 0) await flushMemtable();
     const logNumber = versions.newFileNumber();

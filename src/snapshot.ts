@@ -56,7 +56,20 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
     this.sequence = sequence;
   }
 
-  /** True until release() (or the database's close). */
+  /**
+   * True until release() (or the database's close).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * const snap = db.snapshot();
+   * console.log(snap.live); // true
+   * snap.release();
+   * console.log(snap.live); // false
+   * await db.close();
+   * ```
+   */
   get live(): boolean {
     return this.#reader !== undefined;
   }
@@ -71,7 +84,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const v = snap.getSync("user:1");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const snap = db.snapshot();
+   * await db.delete("user:1");
+   * console.log(snap.getSync("user:1"), db.getSync("user:1")); // alice undefined
+   * snap.release();
+   * await db.close();
    * ```
    */
   getSync(key: K | string | Uint8Array, options?: Record<string, never>): V | undefined {
@@ -84,7 +104,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const v = await snap.get("user:1");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const snap = db.snapshot();
+   * await db.put("user:1", "alicia");
+   * console.log(await snap.get("user:1")); // "alice"
+   * snap.release();
+   * await db.close();
    * ```
    */
   get(key: K | string | Uint8Array, options?: Record<string, never>): Promise<V | undefined> {
@@ -96,7 +123,15 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("a", "1");
+   * const snap = db.snapshot();
+   * await db.put("b", "2");
    * const [a, b] = snap.getManySync(["a", "b"]);
+   * console.log(a, b); // 1 undefined
+   * snap.release();
+   * await db.close();
    * ```
    */
   getManySync(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): (V | undefined)[] {
@@ -109,7 +144,15 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("a", "1");
+   * const snap = db.snapshot();
+   * await db.put("b", "2");
    * const [a, b] = await snap.getMany(["a", "b"]);
+   * console.log(a, b); // 1 undefined
+   * snap.release();
+   * await db.close();
    * ```
    */
   getMany(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): Promise<(V | undefined)[]> {
@@ -121,7 +164,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * if (snap.hasSync("user:1")) console.log("present");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const snap = db.snapshot();
+   * await db.delete("user:1");
+   * console.log(snap.hasSync("user:1"), db.hasSync("user:1")); // true false
+   * snap.release();
+   * await db.close();
    * ```
    */
   hasSync(key: K | string | Uint8Array, options?: Record<string, never>): boolean {
@@ -134,7 +184,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * if (await snap.has("user:1")) console.log("present");
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const snap = db.snapshot();
+   * await db.delete("user:1");
+   * console.log(await snap.has("user:1"), await db.has("user:1")); // true false
+   * snap.release();
+   * await db.close();
    * ```
    */
   has(key: K | string | Uint8Array, options?: Record<string, never>): Promise<boolean> {
@@ -146,7 +203,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const users = await snap.count({ prefix: "user:" });
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const snap = db.snapshot();
+   * await db.put("user:2", "bob");
+   * console.log(await snap.count({ prefix: "user:" }), await db.count({ prefix: "user:" })); // 1 2
+   * snap.release();
+   * await db.close();
    * ```
    */
   count(range?: RangeOptions<K>): Promise<number> {
@@ -158,7 +222,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * for await (const [k, v] of snap.scan({ prefix: "user:" })) console.log(k, v);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("user:1", "alice").put("user:2", "bob").write();
+   * const snap = db.snapshot();
+   * await db.delete("user:1");
+   * for await (const [k, v] of snap.scan({ prefix: "user:" })) console.log(k, v); // user:1 alice, user:2 bob
+   * snap.release();
+   * await db.close();
    * ```
    */
   scan(options?: ScanOptions<K>): Scan<K, V> {
@@ -170,7 +241,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * for (const [k, v] of snap.scanSync({ reverse: true, limit: 3 })) console.log(k, v);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").put("c", "3").write();
+   * const snap = db.snapshot();
+   * await db.put("d", "4");
+   * for (const [k, v] of snap.scanSync({ reverse: true, limit: 2 })) console.log(k, v); // c 3, b 2
+   * snap.release();
+   * await db.close();
    * ```
    */
   scanSync(options?: ScanOptions<K>): ScanSync<K, V> {
@@ -182,7 +260,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * for await (const key of snap.keys({ prefix: "user:" })) console.log(key);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const snap = db.snapshot();
+   * await db.put("user:2", "bob");
+   * for await (const key of snap.keys({ prefix: "user:" })) console.log(key); // user:1
+   * snap.release();
+   * await db.close();
    * ```
    */
   keys(options?: ScanOptions<K>): ScanIterator<K> {
@@ -194,7 +279,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const keys = snap.keysSync({ gte: "a", lt: "b" }).toArray();
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a:1", "x").put("b:1", "y").write();
+   * const snap = db.snapshot();
+   * await db.put("a:2", "z");
+   * console.log(snap.keysSync({ gte: "a", lt: "b" }).toArray()); // ["a:1"]
+   * snap.release();
+   * await db.close();
    * ```
    */
   keysSync(options?: ScanOptions<K>): ScanIteratorSync<K> {
@@ -206,7 +298,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * for await (const value of snap.values({ prefix: "user:" })) console.log(value);
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const snap = db.snapshot();
+   * await db.put("user:1", "alicia");
+   * for await (const value of snap.values({ prefix: "user:" })) console.log(value); // alice
+   * snap.release();
+   * await db.close();
    * ```
    */
   values(options?: ScanOptions<K>): ScanIterator<V> {
@@ -218,7 +317,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * const values = snap.valuesSync({ limit: 10 }).toArray();
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * const snap = db.snapshot();
+   * await db.delete("a");
+   * console.log(snap.valuesSync({ limit: 10 }).toArray()); // ["1", "2"]
+   * snap.release();
+   * await db.close();
    * ```
    */
   valuesSync(options?: ScanOptions<K>): ScanIteratorSync<V> {
@@ -230,7 +336,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
-   * snap.release();
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * const snap = db.snapshot();
+   * const keys = snap.keysSync();
+   * snap.release(); // old versions it pinned may now be dropped
+   * console.log(keys.toArray()); // ["a", "b"]: a scan already started keeps working
+   * await db.close();
    * ```
    */
   release(): void {
@@ -244,10 +357,14 @@ export class Snapshot<K = Uint8Array, V = Uint8Array> {
    *
    * @example
    * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("k", "v");
    * {
    *   using snap = db.snapshot();
-   *   console.log(snap.getSync("k"));
+   *   console.log(snap.getSync("k")); // "v"
    * } // released here
+   * await db.close();
    * ```
    */
   [DISPOSE](): void {

@@ -22,7 +22,11 @@ export function cliCommand(): [string, string[]] {
   if (runtime === "deno") return [process.execPath, ["run", "-A", "--no-check", "--quiet", main]];
   if (runtime === "bun") return [process.execPath, [main]];
   // tsx by path: the command may run in a directory where "tsx" does not resolve.
-  return [process.execPath, ["--import", pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href, main]];
+  return [process.execPath, [
+    "--import",
+    pathToFileURL(join(root, "node_modules", "tsx", "dist", "loader.mjs")).href,
+    main,
+  ]];
 }
 
 /**
@@ -33,7 +37,10 @@ export function cliCommand(): [string, string[]] {
  * const { code, stdout } = await runCli(["get", dir, "a"]);
  * ```
  */
-export function runCli(args: string[], options: { input?: string; cwd?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { input?: string; cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   const [cmd, pre] = cliCommand();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...pre, ...args], {

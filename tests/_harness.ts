@@ -65,7 +65,11 @@ export function fcRuns(fallback: number): number {
 }
 
 /** The runtime running this test. */
-export const currentRuntime: "node" | "deno" | "bun" = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
+export const currentRuntime: "node" | "deno" | "bun" = "Deno" in globalThis
+  ? "deno"
+  : "Bun" in globalThis
+  ? "bun"
+  : "node";
 
 /** The three runtimes. */
 export const RUNTIMES = ["node", "deno", "bun"] as const;
@@ -76,7 +80,12 @@ export type Runtime = typeof RUNTIMES[number];
  * Command and arguments that run a TypeScript file in the given runtime
  * (Deno with every permission unless denoPermissions says which).
  */
-export function runtimeCommand(runtime: Runtime, script: string, args: string[], denoPermissions = ["-A"]): [string, string[]] {
+export function runtimeCommand(
+  runtime: Runtime,
+  script: string,
+  args: string[],
+  denoPermissions = ["-A"],
+): [string, string[]] {
   const root = new URL("..", import.meta.url).pathname;
   const bin = (name: string) => `${root}node_modules/.bin/${name}`;
   if (runtime === "deno") return [bin("deno"), ["run", ...denoPermissions, "--no-check", script, ...args]];

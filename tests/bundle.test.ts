@@ -41,7 +41,8 @@ test("when no worker can start, the job runs inline and one warning says so", as
   fs.mkdir("/db");
   const warnings: string[] = [];
   const inline = new InlineExecutor(fs, "/db");
-  const cannotStart = () => new URL(`data:text/javascript,${encodeURIComponent('import process from "node:process"; process.exit(3);')}`);
+  const cannotStart = () =>
+    new URL(`data:text/javascript,${encodeURIComponent('import process from "node:process"; process.exit(3);')}`);
   const executor = new WorkerExecutor("/db", inline, (err) => warnings.push(err.message), undefined, cannotStart);
   const job: CompactionJob = {
     task: { inputs: [], outputLevel: 1, trivialMove: false, reason: "test" },
@@ -58,6 +59,9 @@ test("when no worker can start, the job runs inline and one warning says so", as
   }
   assert.equal(executor.mode, "inline");
   assert.equal(warnings.length, 1);
-  assert.match(warnings[0], /no compaction worker could start \(the worker exited \(code 3\)\); compactions run inline/);
+  assert.match(
+    warnings[0],
+    /no compaction worker could start \(the worker exited \(code 3\)\); compactions run inline/,
+  );
   await executor.close();
 });

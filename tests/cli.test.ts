@@ -32,7 +32,25 @@ describe("siltdb command", () => {
     const bare = await runCli([], { cwd });
     assert.equal(bare.code, 0);
     assert.match(bare.stdout, /usage: siltdb <command>/);
-    for (const name of ["get", "put", "delete", "scan", "stats", "compact", "verify", "repair", "dump-wal", "dump-sst", "dump-manifest", "load", "export", "bench", "shell"]) {
+    for (
+      const name of [
+        "get",
+        "put",
+        "delete",
+        "scan",
+        "stats",
+        "compact",
+        "verify",
+        "repair",
+        "dump-wal",
+        "dump-sst",
+        "dump-manifest",
+        "load",
+        "export",
+        "bench",
+        "shell",
+      ]
+    ) {
       assert.match(bare.stdout, new RegExp(`\\n  ${name} `), `help lists ${name}`);
     }
     assert.deepEqual(readdirSync(cwd), []);
@@ -142,12 +160,18 @@ describe("siltdb command", () => {
     writeFileSync(join(work, "in.csv"), 'key,value\nc1,"a, quoted ""value"""\n"c2\nnewline",plain\n');
     const loaded = await runCli(["load", dir, join(work, "in.jsonl"), "--observe-memory"]);
     assert.equal(loaded.code, 0, loaded.stderr);
-    assert.match(loaded.stdout, /load: 3,001 records \(100%\), [\d,]+ records\/s, [\d.]+ s, rss [\d.]+ [KMG]iB, wasm [\d.]+ [KMG]iB, memtables .*, cache /);
+    assert.match(
+      loaded.stdout,
+      /load: 3,001 records \(100%\), [\d,]+ records\/s, [\d.]+ s, rss [\d.]+ [KMG]iB, wasm [\d.]+ [KMG]iB, memtables .*, cache /,
+    );
     assert.equal((await runCli(["load", dir, join(work, "in.csv")])).code, 0);
     assert.equal((await runCli(["load", dir, "-", "--format", "csv"], { input: "s1,from stdin\n" })).code, 0);
     assert.equal((await runCli(["get", dir, "j2"])).stdout, '{"n":2}\n');
     assert.equal((await runCli(["get", dir, "c1"])).stdout, 'a, quoted "value"\n');
-    assert.equal((await runCli(["get", dir, "c2\nnewline", "--json"])).stdout, '{"key":"c2\\nnewline","found":true,"value":"plain"}\n');
+    assert.equal(
+      (await runCli(["get", dir, "c2\nnewline", "--json"])).stdout,
+      '{"key":"c2\\nnewline","found":true,"value":"plain"}\n',
+    );
     assert.equal((await runCli(["get", dir, "s1"])).stdout, "from stdin\n");
 
     const exported = await runCli(["export", dir]);
@@ -175,7 +199,20 @@ describe("siltdb command", () => {
   test("bench runs every workload and prints the table", async () => {
     const r = await runCli(["bench", "--keys", "3000"]);
     assert.equal(r.code, 0, r.stderr);
-    for (const w of ["fillrandom", "fillbatch", "overwrite", "readrandom", "readsync", "readmissing", "readseq", "readreverse", "seekrandom", "deleterandom"]) {
+    for (
+      const w of [
+        "fillrandom",
+        "fillbatch",
+        "overwrite",
+        "readrandom",
+        "readsync",
+        "readmissing",
+        "readseq",
+        "readreverse",
+        "seekrandom",
+        "deleterandom",
+      ]
+    ) {
       assert.match(r.stdout, new RegExp(`\\n${w}\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d.]+\\n`), w);
     }
     const dir = freshDir();
@@ -209,7 +246,16 @@ describe("siltdb command", () => {
     const r = await runCli(["shell", dir], { input });
     assert.equal(r.code, 1); // "frob" failed
     const out = r.stdout.split("\n");
-    assert.deepEqual(out.slice(0, 8), ["OK", "OK", "hello world", "two  spaces", "snapshot 1 at sequence 2", "OK", "hello world", "changed"]);
+    assert.deepEqual(out.slice(0, 8), [
+      "OK",
+      "OK",
+      "hello world",
+      "two  spaces",
+      "snapshot 1 at sequence 2",
+      "OK",
+      "hello world",
+      "changed",
+    ]);
     assert.equal(out[8], "a key\ttwo  spaces");
     assert.match(r.stdout, /\(not found\)\nerror: unknown command "frob" \(type help\)\nOK\nOK\nlevel/);
     const db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8", readOnly: true });
@@ -257,7 +303,9 @@ describe("siltdb command", () => {
     }
   });
 
-  test("the built dist/cli.js runs under Node", { skip: !existsSync(join(root, "dist", "cli.js")) || "Deno" in globalThis || "Bun" in globalThis }, () => {
+  test("the built dist/cli.js runs under Node", {
+    skip: !existsSync(join(root, "dist", "cli.js")) || "Deno" in globalThis || "Bun" in globalThis,
+  }, () => {
     const r = spawnSync(process.execPath, [join(root, "dist", "cli.js"), "--version"], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, `siltdb ${VERSION}\n`);

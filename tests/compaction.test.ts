@@ -51,7 +51,17 @@ for (const compaction of ["leveled", "tiered"] as const) {
 
 test("compactRange merges only the tables holding the range", async () => {
   const fs = new MemoryStorage();
-  const db = await open("/db", { fs, keyEncoding: "utf8", valueEncoding: "utf8", ...tiny, memtableSize: 8192, levelBaseBytes: 1 << 30, l0CompactionTrigger: 100, l0SlowdownTrigger: 200, l0StopTrigger: 300 });
+  const db = await open("/db", {
+    fs,
+    keyEncoding: "utf8",
+    valueEncoding: "utf8",
+    ...tiny,
+    memtableSize: 8192,
+    levelBaseBytes: 1 << 30,
+    l0CompactionTrigger: 100,
+    l0SlowdownTrigger: 200,
+    l0StopTrigger: 300,
+  });
   // (few enough flushes that nothing compacts before compactRange)
   // Keys in order: the L0 tables are disjoint, so the range does not chain into all of them.
   for (let i = 0; i < 2000; i++) await db.put(key(i), `v${i}`);
@@ -97,14 +107,20 @@ test("a crash at any point of a compaction leaves a consistent store", async () 
     fs.crash({ unsynced: (["drop", "prefix", "keep"] as const)[seed % 3], random });
     await compacting;
     const again = await open("/db", { fs, keyEncoding: "utf8", valueEncoding: "utf8", ...tiny });
-    for (let i = 1400; i < 1500; i++) assert.equal(again.getSync(key(i % 700)), `v${i}`, `seed ${seed}: ${key(i % 700)}`);
+    for (let i = 1400; i < 1500; i++) {
+      assert.equal(again.getSync(key(i % 700)), `v${i}`, `seed ${seed}: ${key(i % 700)}`);
+    }
     assert.equal(again.scanSync().toArray().length, 700);
     await again.close(); // waits for the compaction the reopened store may start
     const names = fs.list("/db");
     assert.ok(!names.some((n) => n.endsWith(".tmp")), `seed ${seed}: no temp file after recovery: ${names}`);
     const reader = await open("/db", { fs, readOnly: true });
     const tables = names.filter((n) => n.endsWith(".sst")).length;
-    assert.equal(tables, reader.stats().levels.reduce((n, l) => n + l.files, 0), `seed ${seed}: no table outside the manifest`);
+    assert.equal(
+      tables,
+      reader.stats().levels.reduce((n, l) => n + l.files, 0),
+      `seed ${seed}: no table outside the manifest`,
+    );
     await reader.close();
   }
 });

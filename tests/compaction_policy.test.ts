@@ -11,7 +11,15 @@ import { utf8 } from "./_harness.ts";
 
 let next = 1;
 function file(lo: string, hi: string, size: number, seq = next): FileMeta {
-  return { number: next++, size, smallest: internalKey(utf8(lo), seq, 1), largest: internalKey(utf8(hi), seq, 1), smallestSequence: seq, largestSequence: seq, entries: 1 };
+  return {
+    number: next++,
+    size,
+    smallest: internalKey(utf8(lo), seq, 1),
+    largest: internalKey(utf8(hi), seq, 1),
+    smallestSequence: seq,
+    largestSequence: seq,
+    entries: 1,
+  };
 }
 const MiB = 1 << 20;
 const empty = () => Array.from({ length: 7 }, () => [] as FileMeta[]);
@@ -34,7 +42,11 @@ test("leveled: four L0 files compact into L1 with the L1 files they overlap", ()
   assert.equal(task.outputLevel, 1);
   assert.equal(task.trivialMove, false);
   assert.deepEqual(numbers(task.inputs.find((i) => i.level === 0)!.files), numbers(levels[0]));
-  assert.deepEqual(numbers(task.inputs.find((i) => i.level === 1)!.files), numbers([l1[0], l1[1]]), "i..k does not overlap a..h");
+  assert.deepEqual(
+    numbers(task.inputs.find((i) => i.level === 1)!.files),
+    numbers([l1[0], l1[1]]),
+    "i..k does not overlap a..h",
+  );
 });
 
 test("leveled: the level most over its target goes first, round-robin over its files, with trivial moves", () => {
@@ -51,7 +63,10 @@ test("leveled: the level most over its target goes first, round-robin over its f
   assert.equal(task.inputs[0].level, 1);
   assert.equal(utf8("a").length, 1);
   const first = task.inputs[0].files[0];
-  const second = pickLeveled(levels, LEVELED_DEFAULTS, [undefined, first.largest.subarray(0, first.largest.length - 8)])!;
+  const second = pickLeveled(levels, LEVELED_DEFAULTS, [
+    undefined,
+    first.largest.subarray(0, first.largest.length - 8),
+  ])!;
   assert.notEqual(second.inputs[0].files[0].number, first.number, "the next pick starts after the last compacted key");
 });
 

@@ -46,7 +46,11 @@ test(`a directory written by ${currentRuntime} is read by ${others.join(" and ")
     await writeHere(dir, currentRuntime);
     const { entries } = expectedData(currentRuntime);
     for (const reader of others) {
-      assert.deepEqual(JSON.parse(runChild(reader, ["dump", dir])), entries, `${reader} reads what ${currentRuntime} wrote`);
+      assert.deepEqual(
+        JSON.parse(runChild(reader, ["dump", dir])),
+        entries,
+        `${reader} reads what ${currentRuntime} wrote`,
+      );
     }
   } finally {
     cleanup();

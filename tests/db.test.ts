@@ -232,8 +232,16 @@ describe("misuse gets a typed SiltError and leaves data untouched", () => {
     const db = await open("/db", mem());
     await db.put("k", "v");
     for (const bad of [42, null, undefined, {}, [1], new ArrayBuffer(2), new Uint16Array(2), true]) {
-      await rejectsWith("INVALID_ARGUMENT", () => db.put(bad as unknown as string, "x"), /key must be a string or a Uint8Array/);
-      await rejectsWith("INVALID_ARGUMENT", () => db.put("k", bad as unknown as string), /value must be a string or a Uint8Array/);
+      await rejectsWith(
+        "INVALID_ARGUMENT",
+        () => db.put(bad as unknown as string, "x"),
+        /key must be a string or a Uint8Array/,
+      );
+      await rejectsWith(
+        "INVALID_ARGUMENT",
+        () => db.put("k", bad as unknown as string),
+        /value must be a string or a Uint8Array/,
+      );
       await rejectsWith("INVALID_ARGUMENT", () => db.get(bad as unknown as string), /key must/);
       await rejectsWith("INVALID_ARGUMENT", () => db.delete(bad as unknown as string), /key must/);
     }
@@ -257,7 +265,11 @@ describe("misuse gets a typed SiltError and leaves data untouched", () => {
   test("keys and values over the configured maximum", async () => {
     const db = await open("/db", { ...mem(), maxKeySize: 8, maxValueSize: 16 });
     await rejectsWith("INVALID_ARGUMENT", () => db.put("123456789", "v"), /key is 9 bytes, over the maximum of 8/);
-    await rejectsWith("INVALID_ARGUMENT", () => db.put("k", "x".repeat(17)), /value is 17 bytes, over the maximum of 16/);
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => db.put("k", "x".repeat(17)),
+      /value is 17 bytes, over the maximum of 16/,
+    );
     await rejectsWith("INVALID_ARGUMENT", () => db.put("ééééé", "v"), /key is 10 bytes/);
     await db.put("12345678", "x".repeat(16));
     assert.equal(db.stats().sequence, 1);
@@ -268,15 +280,31 @@ describe("misuse gets a typed SiltError and leaves data untouched", () => {
     const fs = new MemoryStorage();
     await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs, memtableSize: -1 }), /memtableSize/);
     await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs, keyEncoding: "hex" as "utf8" }), /keyEncoding/);
-    await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs, sync: "yes" as unknown as boolean }), /sync must be a boolean/);
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => open("/db", { fs, sync: "yes" as unknown as boolean }),
+      /sync must be a boolean/,
+    );
     await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs, compaction: "lazy" as "leveled" }), /compaction/);
-    await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs, nonsense: 1 } as object), /unknown option "nonsense"/);
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => open("/db", { fs, nonsense: 1 } as object),
+      /unknown option "nonsense"/,
+    );
     await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs: {} as MemoryStorage }), /option fs/);
     await rejectsWith("INVALID_ARGUMENT", () => open("", { fs }), /path/);
     await rejectsWith("INVALID_ARGUMENT", () => open("/db", "fast" as unknown as object), /options must be an object/);
     const db = await open("/db", { fs });
-    await rejectsWith("INVALID_ARGUMENT", () => db.put("k", "v", { sync: 1 as unknown as boolean }), /sync must be a boolean/);
-    await rejectsWith("INVALID_ARGUMENT", () => db.batch().put("k", "v").write("now" as unknown as object), /write options/);
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => db.put("k", "v", { sync: 1 as unknown as boolean }),
+      /sync must be a boolean/,
+    );
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => db.batch().put("k", "v").write("now" as unknown as object),
+      /write options/,
+    );
     assert.equal(db.stats().sequence, 0);
     await db.close();
   });

@@ -17,13 +17,21 @@ for (const buffered of [false, true]) {
     test(`${currentRuntime}: ${N} awaited puts then ${how === "return" ? "the end of the program" : how}${buffered ? " (bufferWrites)" : ""}: all ${N} are there`, async () => {
       const { dir, cleanup } = tempDir();
       try {
-        const [cmd, args] = runtimeCommand(currentRuntime, child, ["exit-after", dir, `${N}:${how}${buffered ? ":buffered" : ""}`]);
+        const [cmd, args] = runtimeCommand(currentRuntime, child, [
+          "exit-after",
+          dir,
+          `${N}:${how}${buffered ? ":buffered" : ""}`,
+        ]);
         const result = spawnSync(cmd, args, { encoding: "utf8" });
         assert.ok(result.status !== null, `the child ended: ${result.stderr}`);
         const db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8", readOnly: true });
         try {
           const entries = db.scanSync().toArray();
-          assert.equal(entries.length, N, `${entries.length} of ${N} acknowledged writes survived (child stderr: ${result.stderr.slice(0, 300)})`);
+          assert.equal(
+            entries.length,
+            N,
+            `${entries.length} of ${N} acknowledged writes survived (child stderr: ${result.stderr.slice(0, 300)})`,
+          );
           entries.forEach(([key, value], i) => {
             assert.equal(key, `k${String(i).padStart(6, "0")}`);
             assert.equal(value, `value ${i}`);

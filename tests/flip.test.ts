@@ -101,14 +101,20 @@ test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a w
     await replaceFile(fs, path, original);
   }
   assert.ok(detected > cases / 2, `most damage is detected (${detected} of ${cases})`);
-  console.log(`flip: ${cases} damaged bytes in ${files.length} files (${[...kinds].join(", ")}): ${detected} reported as CORRUPTION, ${cases - detected} harmless, 0 wrong answers`);
+  console.log(
+    `flip: ${cases} damaged bytes in ${files.length} files (${
+      [...kinds].join(", ")
+    }): ${detected} reported as CORRUPTION, ${cases - detected} harmless, 0 wrong answers`,
+  );
 });
 
 test("a writable open of a store with a damaged manifest or log deletes nothing", async () => {
   const { fs } = await build();
   const before = fs.list("/db").filter((n) => n !== "LOCK").sort();
   const versions = VersionSet.recover("/db", fs);
-  const liveLogs = before.filter((n) => n.endsWith(".log") && Number.parseInt(n, 10) >= versions.logNumber && fs.readFile(`/db/${n}`).length > 40);
+  const liveLogs = before.filter((n) =>
+    n.endsWith(".log") && Number.parseInt(n, 10) >= versions.logNumber && fs.readFile(`/db/${n}`).length > 40
+  );
   await versions.close();
   assert.ok(liveLogs.length > 0, "a log holds the last writes");
   for (const name of before.filter((n) => n.startsWith("MANIFEST-") || liveLogs.includes(n))) {

@@ -6,14 +6,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { open } from "../mod.ts";
-import { currentRuntime, rejectsWith, type Runtime, RUNTIMES, runtimeCommand, tempDir } from "./_harness.ts";
+import { currentRuntime, rejectsWith, type Runtime, runtimeCommand, RUNTIMES, tempDir } from "./_harness.ts";
 
 const child = new URL("./fixtures/child.ts", import.meta.url).pathname;
 const utf8 = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
 
 /** True when this machine lets us start a process in a new PID namespace (root, or user namespaces). */
 const canUnshare = spawnSync("unshare", ["--pid", "--fork", "--mount-proc", "--kill-child", "true"]).status === 0;
-const unshared = (cmd: string, args: string[]): [string, string[]] => ["unshare", ["--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL", cmd, ...args]];
+const unshared = (
+  cmd: string,
+  args: string[],
+): [string, string[]] => ["unshare", ["--pid", "--fork", "--mount-proc", "--kill-child=SIGKILL", cmd, ...args]];
 
 /** Starts a holder of dir and resolves once it holds it. */
 function hold(runtime: Runtime, dir: string, inNewPidNamespace = false): Promise<ChildProcess> {
@@ -51,8 +54,17 @@ async function openAfterKill(dir: string) {
 }
 
 /** Runs try-open in a child and returns its result line. */
-function tryOpen(runtime: Runtime, dir: string, options: { readOnly?: boolean; denoPermissions?: string[]; newPidNamespace?: boolean } = {}) {
-  let [cmd, args] = runtimeCommand(runtime, child, ["try-open", dir, options.readOnly ? "ro" : "rw"], options.denoPermissions);
+function tryOpen(
+  runtime: Runtime,
+  dir: string,
+  options: { readOnly?: boolean; denoPermissions?: string[]; newPidNamespace?: boolean } = {},
+) {
+  let [cmd, args] = runtimeCommand(
+    runtime,
+    child,
+    ["try-open", dir, options.readOnly ? "ro" : "rw"],
+    options.denoPermissions,
+  );
   if (options.newPidNamespace) [cmd, args] = unshared(cmd, args);
   const result = spawnSync(cmd, args, { encoding: "utf8" });
   const line = result.stdout.trim().split("\n").at(-1) ?? "";
@@ -83,24 +95,28 @@ test(`a live writer in each runtime keeps a ${currentRuntime} opener out; once k
   }
 });
 
-test("a writer in another PID namespace (a container: both may be pid 1) keeps others out, and is taken over once dead", { skip: !canUnshare && "unshare --pid is not permitted here" }, async () => {
-  const runtime = currentRuntime;
-  const { dir, cleanup } = tempDir();
-  try {
-    const holder = await hold(runtime, dir, true);
-    // Same pid as ours (1) in its namespace: only the lease's heartbeat can tell it is alive.
-    await rejectsWith("LOCKED", () => open(dir, utf8));
-    const other = tryOpen(runtime === "node" ? "deno" : "node", dir, { newPidNamespace: true });
-    assert.equal(other.code, "LOCKED", `another namespace: ${other.message}`);
-    await kill(holder);
-    const started = Date.now();
-    const db = await openAfterKill(dir);
-    assert.ok(Date.now() - started < 6000, "taken within seconds");
-    await db.close();
-  } finally {
-    cleanup();
-  }
-});
+test(
+  "a writer in another PID namespace (a container: both may be pid 1) keeps others out, and is taken over once dead",
+  { skip: !canUnshare && "unshare --pid is not permitted here" },
+  async () => {
+    const runtime = currentRuntime;
+    const { dir, cleanup } = tempDir();
+    try {
+      const holder = await hold(runtime, dir, true);
+      // Same pid as ours (1) in its namespace: only the lease's heartbeat can tell it is alive.
+      await rejectsWith("LOCKED", () => open(dir, utf8));
+      const other = tryOpen(runtime === "node" ? "deno" : "node", dir, { newPidNamespace: true });
+      assert.equal(other.code, "LOCKED", `another namespace: ${other.message}`);
+      await kill(holder);
+      const started = Date.now();
+      const db = await openAfterKill(dir);
+      assert.ok(Date.now() - started < 6000, "taken within seconds");
+      await db.close();
+    } finally {
+      cleanup();
+    }
+  },
+);
 
 test("Deno without --allow-run (or without /proc) never takes over a live writer's lock", async () => {
   const { dir, cleanup } = tempDir();

@@ -64,8 +64,24 @@ const bounds: fc.Arbitrary<Bounds> = fc.record({
 });
 const read = fc.constantFrom<Read>("entries", "keys", "values", "count");
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 8, arbitrary: fc.record({ t: fc.constant("write" as const), writes: fc.array(write, { minLength: 1, maxLength: 1 }), batch: fc.constant(false), sync: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant("write" as const), writes: fc.array(write, { maxLength: 6 }), batch: fc.constant(true), sync: fc.boolean() }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      t: fc.constant("write" as const),
+      writes: fc.array(write, { minLength: 1, maxLength: 1 }),
+      batch: fc.constant(false),
+      sync: fc.boolean(),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      t: fc.constant("write" as const),
+      writes: fc.array(write, { maxLength: 6 }),
+      batch: fc.constant(true),
+      sync: fc.boolean(),
+    }),
+  },
   { weight: 3, arbitrary: fc.record({ t: fc.constant("get" as const), k: key }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("getMany" as const), ks: fc.array(key, { maxLength: 5 }) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("has" as const), k: key }) },
@@ -75,11 +91,25 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant("snapshot" as const) }) },
   {
     weight: 2,
-    arbitrary: fc.record({ t: fc.constant("snapRead" as const), i: fc.nat(3), k: key, ks: fc.array(key, { maxLength: 4 }), b: bounds, read }),
+    arbitrary: fc.record({
+      t: fc.constant("snapRead" as const),
+      i: fc.nat(3),
+      k: key,
+      ks: fc.array(key, { maxLength: 4 }),
+      b: bounds,
+      read,
+    }),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("release" as const), i: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("reopen" as const) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant("crash" as const), fate: fc.constantFrom<UnsyncedFate>("drop", "keep", "prefix", "zeros"), seed: fc.nat() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      t: fc.constant("crash" as const),
+      fate: fc.constantFrom<UnsyncedFate>("drop", "keep", "prefix", "zeros"),
+      seed: fc.nat(),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("badInput" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("flush" as const) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("compact" as const) }) },
@@ -120,15 +150,30 @@ function scanOptions(b: Bounds): ScanOptions<string> {
 type Reader = Pick<Db<string, string>, "scan" | "scanSync" | "keys" | "keysSync" | "values" | "valuesSync" | "count">;
 
 /** Reads the range with scan, keys, values or count (async or sync) and checks it against the model. */
-async function checkRead(reader: Reader, state: State, b: Bounds, read: Read, sync: boolean, what: string): Promise<void> {
+async function checkRead(
+  reader: Reader,
+  state: State,
+  b: Bounds,
+  read: Read,
+  sync: boolean,
+  what: string,
+): Promise<void> {
   const expected = modelScan(state, b);
   const message = `${what} ${read} ${JSON.stringify(b)}`;
   switch (read) {
     case "entries":
-      assert.deepEqual(sync ? reader.scanSync(scanOptions(b)).toArray() : await reader.scan(scanOptions(b)).toArray(), expected, message);
+      assert.deepEqual(
+        sync ? reader.scanSync(scanOptions(b)).toArray() : await reader.scan(scanOptions(b)).toArray(),
+        expected,
+        message,
+      );
       break;
     case "keys":
-      assert.deepEqual(sync ? reader.keysSync(scanOptions(b)).toArray() : await reader.keys(scanOptions(b)).toArray(), expected.map(([k]) => k), message);
+      assert.deepEqual(
+        sync ? reader.keysSync(scanOptions(b)).toArray() : await reader.keys(scanOptions(b)).toArray(),
+        expected.map(([k]) => k),
+        message,
+      );
       break;
     case "values":
       assert.deepEqual(
@@ -138,7 +183,11 @@ async function checkRead(reader: Reader, state: State, b: Bounds, read: Read, sy
       );
       break;
     case "count":
-      assert.equal(await reader.count(rangeOptions(b)), modelScan(state, { ...b, reverse: false, limit: undefined }).length, message);
+      assert.equal(
+        await reader.count(rangeOptions(b)),
+        modelScan(state, { ...b, reverse: false, limit: undefined }).length,
+        message,
+      );
       break;
   }
 }
@@ -213,7 +262,9 @@ async function runOpsOn(ops: Op[], tuning: Tuning, fs: MemoryStorage | undefined
         const doomed = o.t === "clear"
           ? modelScan(current(), o.b).map(([k]) => k)
           : [...current().keys()].filter((k) => byBytes(k, o.lo) >= 0 && byBytes(k, o.hi) < 0);
-        await (o.t === "clear" ? db.clear({ ...scanOptions(o.b), sync: o.sync }) : db.deleteRange(o.lo, o.hi, { sync: o.sync }));
+        await (o.t === "clear"
+          ? db.clear({ ...scanOptions(o.b), sync: o.sync })
+          : db.deleteRange(o.lo, o.hi, { sync: o.sync }));
         history.push(apply(current(), doomed.map((k) => ({ t: "del", k }))));
         if (o.sync) durable = history.length - 1;
         break;
@@ -256,7 +307,10 @@ async function runOpsOn(ops: Op[], tuning: Tuning, fs: MemoryStorage | undefined
         db = await open(path, options);
         const recovered = new Map(db.scanSync().toArray());
         const match = history.findLastIndex((s) => sameState(s, recovered));
-        assert.ok(match >= durable, `after a crash (${o.fate}) the store matches write ${match}, but write ${durable} was synced`);
+        assert.ok(
+          match >= durable,
+          `after a crash (${o.fate}) the store matches write ${match}, but write ${durable} was synced`,
+        );
         history = [recovered];
         durable = 0;
         snapshots = [];
@@ -295,7 +349,9 @@ test("random operations agree with a sorted Map model, across reopen and crashes
 });
 
 test("with tiny memtables (data across many tables), random operations agree with the model", async () => {
-  await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 80 }), (ops) => runOps(ops, TINY)), { numRuns: fcRuns(200) });
+  await fc.assert(fc.asyncProperty(fc.array(op, { maxLength: 80 }), (ops) => runOps(ops, TINY)), {
+    numRuns: fcRuns(200),
+  });
 });
 
 test("tiered compaction, tiny memtables: random operations agree with the model", async () => {
@@ -308,8 +364,10 @@ test("tiered compaction, tiny memtables: random operations agree with the model"
 test("compactions in a worker (leveled and tiered, real files) agree with the model", async () => {
   for (const compaction of ["leveled", "tiered"] as const) {
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 40, maxLength: 120 }), (ops) =>
-        runOps(ops, { ...TINY, compaction, compactionMode: "worker" }, "disk")),
+      fc.asyncProperty(
+        fc.array(op, { minLength: 40, maxLength: 120 }),
+        (ops) => runOps(ops, { ...TINY, compaction, compactionMode: "worker" }, "disk"),
+      ),
       { numRuns: fcRuns(12) },
     );
   }
@@ -321,7 +379,10 @@ test("long runs with tiny memtables, reopens and crashes agree with the model", 
     { numRuns: fcRuns(20) },
   );
   await fc.assert(
-    fc.asyncProperty(fc.array(op, { minLength: 150, maxLength: 400 }), (ops) => runOps(ops, { ...TINY, compaction: "tiered" })),
+    fc.asyncProperty(
+      fc.array(op, { minLength: 150, maxLength: 400 }),
+      (ops) => runOps(ops, { ...TINY, compaction: "tiered" }),
+    ),
     { numRuns: fcRuns(10) },
   );
 });

@@ -10,7 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { open } from "../mod.ts";
-import { currentRuntime, rng, RUNTIMES, runtimeCommand, tempDir } from "./_harness.ts";
+import { currentRuntime, rng, runtimeCommand, RUNTIMES, tempDir } from "./_harness.ts";
 
 const child = new URL("./fixtures/child.ts", import.meta.url).pathname;
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
@@ -63,27 +63,38 @@ test(`SIGKILL of writers in every runtime, reopened in ${currentRuntime}: no ack
       const acks = await killAfter(writer, dir, round, 30 + Math.floor(random() * 800));
       const db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
       try {
-        const where = `round ${round}, ${writer} writer killed after ${acks.puts.length + acks.dels.length + acks.batches.length} acks`;
+        const where = `round ${round}, ${writer} writer killed after ${
+          acks.puts.length + acks.dels.length + acks.batches.length
+        } acks`;
         const deleted = new Set(acks.dels);
         for (const key of acks.puts) {
           // Keys numbered 3 (mod 7) are deleted 3 writes later; that delete may be in the log unacknowledged.
           if (deleted.has(key) || Number(key.slice(-6)) % 7 === 3) continue;
           assert.ok(db.getSync(key)?.startsWith(`v:${key}`), `${where}: acknowledged put ${key} is missing`);
         }
-        for (const key of acks.dels) assert.equal(db.getSync(key), undefined, `${where}: acknowledged delete of ${key} undone`);
+        for (const key of acks.dels) {
+          assert.equal(db.getSync(key), undefined, `${where}: acknowledged delete of ${key} undone`);
+        }
         for (const keys of acks.batches) {
-          for (const key of keys) assert.equal(db.getSync(key), `v:${key}`, `${where}: acknowledged batch ${keys[0]} is not whole`);
+          for (const key of keys) {
+            assert.equal(db.getSync(key), `v:${key}`, `${where}: acknowledged batch ${keys[0]} is not whole`);
+          }
         }
         const all = db.scanSync().toArray();
         const byBatch = new Map<string, number>();
         for (const [key, value] of all) {
-          assert.ok(value.startsWith(`v:${key}`) && /^-*$/.test(value.slice(2 + key.length)), `${where}: ${key} holds ${value}, never written`);
+          assert.ok(
+            value.startsWith(`v:${key}`) && /^-*$/.test(value.slice(2 + key.length)),
+            `${where}: ${key} holds ${value}, never written`,
+          );
           const b = /^(.*)-b\d$/.exec(key);
           if (b) byBatch.set(b[1], (byBatch.get(b[1]) ?? 0) + 1);
         }
         for (const [batch, n] of byBatch) assert.equal(n, 3, `${where}: batch ${batch} is there in part (${n} of 3)`);
         for (const [key, value] of verified) {
-          if (!key.startsWith(`r${round}-`)) assert.equal(db.getSync(key), value, `${where}: ${key} of an earlier round changed`);
+          if (!key.startsWith(`r${round}-`)) {
+            assert.equal(db.getSync(key), value, `${where}: ${key} of an earlier round changed`);
+          }
         }
         verified.clear();
         for (const [key, value] of all) verified.set(key, value);
@@ -95,7 +106,11 @@ test(`SIGKILL of writers in every runtime, reopened in ${currentRuntime}: no ack
         await db.close();
       }
     }
-    console.log(`kills: ${KILLS} (writers ${JSON.stringify(checked.byWriter)}), reopened in ${currentRuntime}; acknowledged writes checked: ${checked.puts} puts, ${checked.dels} deletes, ${checked.batches} batches; lost: 0`);
+    console.log(
+      `kills: ${KILLS} (writers ${
+        JSON.stringify(checked.byWriter)
+      }), reopened in ${currentRuntime}; acknowledged writes checked: ${checked.puts} puts, ${checked.dels} deletes, ${checked.batches} batches; lost: 0`,
+    );
   } finally {
     cleanup();
   }

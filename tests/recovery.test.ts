@@ -93,7 +93,10 @@ test("a corrupt byte in the middle of the log is CORRUPTION naming file and offs
     writeFileSync(path, image);
     const err = await rejectsWith("CORRUPTION", () => open(dir));
     assert.equal(err.file, path);
-    assert.ok(typeof err.offset === "number" && err.offset <= at && err.offset >= LOG_HEADER_SIZE, `offset ${err.offset}`);
+    assert.ok(
+      typeof err.offset === "number" && err.offset <= at && err.offset >= LOG_HEADER_SIZE,
+      `offset ${err.offset}`,
+    );
     assert.match(err.message, new RegExp(`\\d{6}\\.log at offset ${err.offset}`));
     assert.deepEqual(readFileSync(path), image, "a failed open leaves the file untouched");
     await rejectsWith("CORRUPTION", () => open(dir, { readOnly: true }));

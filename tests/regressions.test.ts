@@ -140,7 +140,9 @@ describe("defects 3 and 4: a failure at any step of open", () => {
           base.crash({ unsynced: fate });
           for (let reopen = 0; reopen < 2; reopen++) {
             db = await open("/db", { fs: base, ...utf8, memtableSize: 1024 });
-            for (let i = 0; i < 60; i++) assert.equal(db.getSync(`k${i}`), `v${i}`, `${op}#${k} ${fate} reopen ${reopen}: k${i}`);
+            for (let i = 0; i < 60; i++) {
+              assert.equal(db.getSync(`k${i}`), `v${i}`, `${op}#${k} ${fate} reopen ${reopen}: k${i}`);
+            }
             await db.close();
           }
           if (!hit && opened && fate === "keep") {
@@ -158,7 +160,9 @@ describe("defects 3 and 4: a failure at any step of open", () => {
     let db = await open("/db", { fs, ...utf8 });
     await db.put("a", "1", { sync: true });
     await db.close();
-    for (const name of ["CURRENT.tmp", "CURRENT.000009.tmp"]) await replaceFile(fs, `/db/${name}`, new TextEncoder().encode("MANIFEST-000001\n"));
+    for (const name of ["CURRENT.tmp", "CURRENT.000009.tmp"]) {
+      await replaceFile(fs, `/db/${name}`, new TextEncoder().encode("MANIFEST-000001\n"));
+    }
     for (let round = 0; round < 3; round++) {
       db = await open("/db", { fs, ...utf8 });
       assert.equal(db.getSync("a"), "1");
@@ -184,25 +188,29 @@ describe("defects 3 and 4: a failure at any step of open", () => {
   });
 });
 
-for (const sync of [true, false]) test(`defect 5: concurrent ${sync ? "synced" : "unsynced"} batches through many flushes never hang`, async () => {
-  const fs = new MemoryStorage();
-  const db = await open("/db", { fs, ...utf8, memtableSize: 2048 });
-  const deadline = Date.now() + 60_000;
-  for (let round = 0; round < 300; round++) {
-    const batches = Array.from({ length: 8 }, (_, b) => {
-      const batch = db.batch();
-      for (let k = 0; k < 5; k++) batch.put(`r${round}-b${b}-k${k}`, "v".repeat(100));
-      return batch.write({ sync });
-    });
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise((_, reject) => timer = setTimeout(() => reject(new Error(`round ${round} hangs`)), deadline - Date.now()));
-    await Promise.race([Promise.all(batches), timeout]);
-    clearTimeout(timer);
-  }
-  assert.equal(db.scanSync().toArray().length, 300 * 8 * 5);
-  assert.ok(db.stats().flushes > 20, "many flushes happened");
-  await db.close();
-});
+for (const sync of [true, false]) {
+  test(`defect 5: concurrent ${sync ? "synced" : "unsynced"} batches through many flushes never hang`, async () => {
+    const fs = new MemoryStorage();
+    const db = await open("/db", { fs, ...utf8, memtableSize: 2048 });
+    const deadline = Date.now() + 60_000;
+    for (let round = 0; round < 300; round++) {
+      const batches = Array.from({ length: 8 }, (_, b) => {
+        const batch = db.batch();
+        for (let k = 0; k < 5; k++) batch.put(`r${round}-b${b}-k${k}`, "v".repeat(100));
+        return batch.write({ sync });
+      });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise((_, reject) =>
+        timer = setTimeout(() => reject(new Error(`round ${round} hangs`)), deadline - Date.now())
+      );
+      await Promise.race([Promise.all(batches), timeout]);
+      clearTimeout(timer);
+    }
+    assert.equal(db.scanSync().toArray().length, 300 * 8 * 5);
+    assert.ok(db.stats().flushes > 20, "many flushes happened");
+    await db.close();
+  });
+}
 
 test("defect 6: writes are slowed down once L0 reaches l0SlowdownTrigger", async () => {
   const fs = new MemoryStorage();
@@ -227,10 +235,22 @@ test("issue 9: a loop of batches of 1,000 does not starve flushes into stalls (y
   try {
     const value = "v".repeat(100);
     for (let b = 0; b < 120; b++) {
-      await db.batch(Array.from({ length: 1000 }, (_, i) => ({ type: "put" as const, key: `k${String((i * 7919 + b * 104729) % 1000003).padStart(8, "0")}`, value })));
+      await db.batch(
+        Array.from(
+          { length: 1000 },
+          (_, i) => ({
+            type: "put" as const,
+            key: `k${String((i * 7919 + b * 104729) % 1000003).padStart(8, "0")}`,
+            value,
+          }),
+        ),
+      );
     }
     const stats = db.stats();
-    assert.ok(stats.flushes + stats.immutable.count >= 3, `${stats.flushes} flushes, ${stats.immutable.count} queued: the memtable rotated`);
+    assert.ok(
+      stats.flushes + stats.immutable.count >= 3,
+      `${stats.flushes} flushes, ${stats.immutable.count} queued: the memtable rotated`,
+    );
     // Before: writes ran on microtasks for 128 batches at a time, the flush I/O waited, the flush queue filled and writes stopped.
     assert.ok(stats.stallMs < 20, `writes stalled ${stats.stallMs.toFixed(1)} ms waiting for flushes`);
   } finally {
@@ -247,7 +267,11 @@ describe("defect 10: hostile input never reaches the core", () => {
       await db.put("k", "v");
       const memory = core.memory.buffer.byteLength;
       const huge = "x".repeat(180_000_000);
-      await rejectsWith("INVALID_ARGUMENT", () => db.put(huge, "v"), /key is 180000000 bytes|key is at least 180000000 bytes/);
+      await rejectsWith(
+        "INVALID_ARGUMENT",
+        () => db.put(huge, "v"),
+        /key is 180000000 bytes|key is at least 180000000 bytes/,
+      );
       await rejectsWith("INVALID_ARGUMENT", () => db.put("k", huge), /value is (at least )?180000000 bytes/);
       await rejectsWith("INVALID_ARGUMENT", () => db.get(huge));
       await rejectsWith("INVALID_ARGUMENT", () => db.batch().put("k", huge).write());
@@ -272,7 +296,11 @@ describe("defect 10: hostile input never reaches the core", () => {
     await rejectsWith("INVALID_ARGUMENT", () => db.put("k", bytes), /over the maximum of 268435456/);
     assert.ok(core.memory.buffer.byteLength - memory < 16 << 20);
     await db.close();
-    await rejectsWith("INVALID_ARGUMENT", () => open("/db2", { fs: new MemoryStorage(), maxValueSize: 1 << 30 }), /maxValueSize/);
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => open("/db2", { fs: new MemoryStorage(), maxValueSize: 1 << 30 }),
+      /maxValueSize/,
+    );
   });
 
   test("a trap of the core closes that database with INTERNAL and leaves the others working", async () => {
@@ -288,7 +316,10 @@ describe("defect 10: hostile input never reaches the core", () => {
       throw new WebAssembly.RuntimeError("unreachable");
     };
     try {
-      assert.throws(() => victim.getSync("k"), (err) => err instanceof SiltError && err.code === "INTERNAL" && /closed to protect/.test(err.message));
+      assert.throws(
+        () => victim.getSync("k"),
+        (err) => err instanceof SiltError && err.code === "INTERNAL" && /closed to protect/.test(err.message),
+      );
     } finally {
       core.dbGet = real;
     }
@@ -308,9 +339,16 @@ describe("defect 11: bad input is refused, not ignored", () => {
   test("db.batch(operations) writes them atomically, as abstract-level does", async () => {
     const db = await open("/db", { fs: new MemoryStorage(), ...utf8 });
     await db.put("gone", "x");
-    await db.batch([{ type: "put", key: "a", value: "1" }, { type: "put", key: "b", value: "2" }, { type: "del", key: "gone" }]);
+    await db.batch([{ type: "put", key: "a", value: "1" }, { type: "put", key: "b", value: "2" }, {
+      type: "del",
+      key: "gone",
+    }]);
     assert.deepEqual(db.scanSync().toArray(), [["a", "1"], ["b", "2"]]);
-    await rejectsWith("INVALID_ARGUMENT", () => db.batch([{ type: "put", key: "c", value: "3" }, { type: "rename", key: "a" } as never]), /operation 1/);
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => db.batch([{ type: "put", key: "c", value: "3" }, { type: "rename", key: "a" } as never]),
+      /operation 1/,
+    );
     assert.equal(db.getSync("c"), undefined, "all or nothing");
     await db.close();
   });
@@ -322,7 +360,11 @@ describe("defect 11: bad input is refused, not ignored", () => {
     await rejectsWith("INVALID_ARGUMENT", () => db.get("a", { keys: false } as never), /"keys"/);
     await rejectsWith("INVALID_ARGUMENT", () => db.put("a", "1", { snyc: true } as never), /"snyc"/);
     await rejectsWith("INVALID_ARGUMENT", () => db.delete("a", { fsync: true } as never), /"fsync"/);
-    await rejectsWith("INVALID_ARGUMENT", () => db.batch().put("a", "1").write({ sync: true, extra: 1 } as never), /"extra"/);
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => db.batch().put("a", "1").write({ sync: true, extra: 1 } as never),
+      /"extra"/,
+    );
     const snap = db.snapshot();
     await rejectsWith("INVALID_ARGUMENT", () => snap.getSync("a", { fillCache: false } as never), /"fillCache"/);
     await rejectsWith("INVALID_ARGUMENT", () => snap.scanSync({ revers: true } as never), /"revers"/);
@@ -348,7 +390,10 @@ describe("defect 11: bad input is refused, not ignored", () => {
     assert.match((await rejectsWith("INVALID_ARGUMENT", () => db.put(1 as never, "v"))).message, /got a number$/);
     assert.match((await rejectsWith("INVALID_ARGUMENT", () => db.put({} as never, "v"))).message, /got an object$/);
     assert.match((await rejectsWith("INVALID_ARGUMENT", () => open(7 as never))).message, /got a number$/);
-    assert.match((await rejectsWith("INVALID_ARGUMENT", () => open("/x", { memtableSize: "big" } as never))).message, /got a string$/);
+    assert.match(
+      (await rejectsWith("INVALID_ARGUMENT", () => open("/x", { memtableSize: "big" } as never))).message,
+      /got a string$/,
+    );
     await db.close();
   });
 });
@@ -361,7 +406,10 @@ describe("defect 12: readOnly writes nothing", () => {
     };
     return {
       kind: fs.kind,
-      open: (path, options) => (options?.write || options?.create ? refuse(`open(${path}) for writing`) : fs.open(path, options)),
+      open: (
+        path,
+        options,
+      ) => (options?.write || options?.create ? refuse(`open(${path}) for writing`) : fs.open(path, options)),
       readFile: (path) => fs.readFile(path),
       list: (dir) => fs.list(dir),
       exists: (path) => fs.exists(path),
@@ -378,7 +426,9 @@ describe("defect 12: readOnly writes nothing", () => {
     const db = await open("/db", { fs, ...utf8, memtableSize: 1024 });
     for (let i = 0; i < 200; i++) await db.put(`k${i}`, `v${i}`, { sync: true });
     fs.crash(); // logs to replay, tables to read
-    const readers = await Promise.all([1, 2].map(() => open("/db", { fs: refusingWrites(fs), ...utf8, readOnly: true })));
+    const readers = await Promise.all(
+      [1, 2].map(() => open("/db", { fs: refusingWrites(fs), ...utf8, readOnly: true })),
+    );
     for (const reader of readers) {
       assert.equal(reader.getSync("k7"), "v7");
       assert.equal(reader.scanSync().toArray().length, 200);

@@ -21,12 +21,27 @@ const count = replay !== undefined ? 1 : number("SILTDB_SOAK") ?? number("SILTDB
 const base = replay ?? number("SILTDB_SIM_BASE") ?? Math.floor(Math.random() * 1e9);
 
 test(`simulation: ${count} seed${count === 1 ? "" : "s"} from ${base} (${currentRuntime}): crashes and faults at every kind of storage call lose no acknowledged write`, async () => {
-  const totals: Omit<SeedReport, "seed"> = { ops: 0, crashes: 0, faultsArmed: 0, faultsHit: 0, fullDisks: 0, recoveries: 0, ackedChecked: 0, reads: 0 };
+  const totals: Omit<SeedReport, "seed"> = {
+    ops: 0,
+    crashes: 0,
+    faultsArmed: 0,
+    faultsHit: 0,
+    fullDisks: 0,
+    recoveries: 0,
+    ackedChecked: 0,
+    reads: 0,
+  };
   const started = Date.now();
   for (let i = 0; i < count; i++) {
     const report = await runSeed(base + i);
     for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += report[k];
-    if (count >= 1000 && (i + 1) % 1000 === 0) console.log(`sim: ${i + 1} of ${count} seeds, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    if (count >= 1000 && (i + 1) % 1000 === 0) {
+      console.log(`sim: ${i + 1} of ${count} seeds, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    }
   }
-  console.log(`sim: ${count} seeds from ${base} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${JSON.stringify(totals)}, lost: 0`);
+  console.log(
+    `sim: ${count} seeds from ${base} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${
+      JSON.stringify(totals)
+    }, lost: 0`,
+  );
 });

@@ -53,9 +53,21 @@ test("keys that share 8-byte prefixes, are prefixes of each other, or hold zero 
   const mt = new Memtable();
   try {
     const keys = [
-      new Uint8Array(0), utf8("a"), utf8("a\0"), utf8("a\0\0"), utf8("abcdefgh"), utf8("abcdefgh\0"),
-      utf8("abcdefghi"), utf8("abcdefgha"), utf8("abcdefgi"), new Uint8Array([0xff]), new Uint8Array([0xff, 0]),
-      new Uint8Array([0x80]), new Uint8Array([0x7f, 0xff]), utf8("abcdefghabcdefgh"), utf8("abcdefghabcdefgi"),
+      new Uint8Array(0),
+      utf8("a"),
+      utf8("a\0"),
+      utf8("a\0\0"),
+      utf8("abcdefgh"),
+      utf8("abcdefgh\0"),
+      utf8("abcdefghi"),
+      utf8("abcdefgha"),
+      utf8("abcdefgi"),
+      new Uint8Array([0xff]),
+      new Uint8Array([0xff, 0]),
+      new Uint8Array([0x80]),
+      new Uint8Array([0x7f, 0xff]),
+      utf8("abcdefghabcdefgh"),
+      utf8("abcdefghabcdefgi"),
     ];
     keys.forEach((k, i) => mt.add(k, i + 1, KIND_PUT, `v${i}`));
     const got = [...mt.entries()].map((e) => Array.from(e.key));

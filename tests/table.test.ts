@@ -58,7 +58,13 @@ test("a table returns what its memtable held: many versions, tombstones, empty a
   for (let i = 0; i < 3000; i++) {
     const key = `k${Math.floor(random() * 800)}`;
     const r = random();
-    const value = r < 0.1 ? null : r < 0.15 ? "" : r < 0.17 ? "B".repeat(10_000 + Math.floor(random() * 5000)) : `v${i}`;
+    const value = r < 0.1
+      ? null
+      : r < 0.15
+      ? ""
+      : r < 0.17
+      ? "B".repeat(10_000 + Math.floor(random() * 5000))
+      : `v${i}`;
     sequence++;
     mt.add(key, sequence, value === null ? KIND_DELETE : KIND_PUT, value ?? "");
     model.set(key, [...(model.get(key) ?? []), [sequence, value]]);
@@ -126,7 +132,10 @@ test("bloom filter false positives at 10 bits per key stay within 2x of theory",
     const rate = 1 - (after.useful - before.useful) / probes;
     const k = Math.round(10 * 0.69);
     const theory = (1 - Math.exp(-k / 10)) ** k;
-    assert.ok(rate <= 2 * theory, `false positive rate ${(rate * 100).toFixed(2)}% vs theory ${(theory * 100).toFixed(2)}%`);
+    assert.ok(
+      rate <= 2 * theory,
+      `false positive rate ${(rate * 100).toFixed(2)}% vs theory ${(theory * 100).toFixed(2)}%`,
+    );
     assert.ok(rate > 0, "a bloom filter has some false positives");
   } finally {
     table.close();
@@ -157,7 +166,9 @@ test("damaged table bytes are CORRUPTION naming the file and offset, never a wro
         assert.equal(text(got ?? undefined), `value-${i}`, `flip at ${at}: a wrong answer instead of CORRUPTION`);
       }
     } catch (err) {
-      const e = await rejectsWith("CORRUPTION", () => { throw err; });
+      const e = await rejectsWith("CORRUPTION", () => {
+        throw err;
+      });
       assert.equal(e.file, "/db/000008.sst");
       assert.equal(typeof e.offset, "number");
       reported++;

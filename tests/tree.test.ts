@@ -7,7 +7,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { MemoryStorage, open } from "../mod.ts";
 import { rejectsWith, rng, tempDir } from "./_harness.ts";
 
-const small = (fs: MemoryStorage) => ({ fs, keyEncoding: "utf8", valueEncoding: "utf8", memtableSize: 4096, blockSize: 512 }) as const;
+const small = (fs: MemoryStorage) =>
+  ({ fs, keyEncoding: "utf8", valueEncoding: "utf8", memtableSize: 4096, blockSize: 512 }) as const;
 const key = (i: number) => `key-${String(i).padStart(6, "0")}`;
 
 test("data beyond the memtable spills into tables, compacts into L1, and every read agrees", async () => {

@@ -2,7 +2,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { bytes, scratch, view } from "../src/_wasm.ts";
 import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
-import { BATCH_HEADER_SIZE, LOG_HEADER_SIZE, logFileHeader, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../src/format/log_format.ts";
+import {
+  BATCH_HEADER_SIZE,
+  LOG_HEADER_SIZE,
+  logFileHeader,
+  RECORD_HEADER_SIZE,
+  RECORD_OVERHEAD,
+} from "../src/format/log_format.ts";
 import { Memtable } from "../src/memtable.ts";
 import { MemoryStorage } from "../src/storage/memory_storage.ts";
 import { LogWriter } from "../src/wal/log_writer.ts";
@@ -64,9 +70,11 @@ function sampleRecords(n: number): Uint8Array[] {
   for (let i = 0; i < n; i++) {
     const ops: Op[] = [];
     for (let j = 0; j <= i % 4; j++) {
-      ops.push(j % 3 === 2
-        ? { kind: KIND_DELETE, key: utf8(`key-${i}-${j}`) }
-        : { kind: KIND_PUT, key: utf8(`key-${i}-${j}`), value: utf8("v".repeat(i * 13)) });
+      ops.push(
+        j % 3 === 2
+          ? { kind: KIND_DELETE, key: utf8(`key-${i}-${j}`) }
+          : { kind: KIND_PUT, key: utf8(`key-${i}-${j}`), value: utf8("v".repeat(i * 13)) },
+      );
     }
     records.push(sealRecord(ops, seq));
     seq += ops.length;
@@ -200,7 +208,10 @@ test("damage followed by an intact record is CORRUPTION naming the file and offs
   fs.mkdir("/db");
   const records = sampleRecords(6);
   const { image, offsets } = logImage(records);
-  const cases = [[offsets[2] + 20, /record checksum/], [offsets[2] + 4, /header checksum/], [offsets[2] + 8, /header checksum/]] as const;
+  const cases = [[offsets[2] + 20, /record checksum/], [offsets[2] + 4, /header checksum/], [
+    offsets[2] + 8,
+    /header checksum/,
+  ]] as const;
   for (const [at, what] of cases) {
     const damaged = image.slice();
     damaged[at] ^= 0x5a;
@@ -218,11 +229,19 @@ test("a file that is not a log, or of another version, is CORRUPTION", async () 
   const { image } = logImage(sampleRecords(2));
   const badMagic = image.slice();
   badMagic[0] = 0x41;
-  let err = await rejectsWith("CORRUPTION", async () => replayAll(await fileWith(fs, "/db/000001.log", badMagic)), /magic/);
+  let err = await rejectsWith(
+    "CORRUPTION",
+    async () => replayAll(await fileWith(fs, "/db/000001.log", badMagic)),
+    /magic/,
+  );
   assert.equal(err.offset, 0);
   const badVersion = image.slice();
   badVersion[8] = 9;
-  err = await rejectsWith("CORRUPTION", async () => replayAll(await fileWith(fs, "/db/000001.log", badVersion)), /version 9/);
+  err = await rejectsWith(
+    "CORRUPTION",
+    async () => replayAll(await fileWith(fs, "/db/000001.log", badVersion)),
+    /version 9/,
+  );
   assert.equal(err.offset, 8);
 });
 

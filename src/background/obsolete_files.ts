@@ -51,7 +51,9 @@ export function removeObsoleteFiles(fs: Storage, dir: string, live: LiveFiles): 
     if (p.kind === "table") obsolete = !live.tables.has(p.number) && !live.keep.has(p.number);
     else if (p.kind === "log") obsolete = p.number < live.logNumber;
     else if (p.kind === "manifest") obsolete = live.manifestNumber !== undefined && p.number !== live.manifestNumber;
-    else if (p.kind === "temp") obsolete = p.number === 0 ? live.manifestNumber !== undefined : !live.keep.has(p.number);
+    else if (p.kind === "temp") {
+      obsolete = p.number === 0 ? live.manifestNumber !== undefined : !live.keep.has(p.number);
+    }
     if (!obsolete) continue;
     try {
       fs.remove(joinPath(dir, name));

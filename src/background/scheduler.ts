@@ -207,7 +207,11 @@ export class Scheduler {
     const levels = this.#ctx.versions.current.levels;
     return o.compaction === "tiered"
       ? pickTiered(levels, { ...TIERED_DEFAULTS, runTrigger: o.l0CompactionTrigger })
-      : pickLeveled(levels, { ...LEVELED_DEFAULTS, l0Trigger: o.l0CompactionTrigger, baseLevelBytes: o.levelBaseBytes }, this.#pointers);
+      : pickLeveled(
+        levels,
+        { ...LEVELED_DEFAULTS, l0Trigger: o.l0CompactionTrigger, baseLevelBytes: o.levelBaseBytes },
+        this.#pointers,
+      );
   }
 
   /** Merges every table into the last level used (dropping everything no snapshot can see). */
@@ -320,9 +324,13 @@ export class Scheduler {
     const added: { level: number; file: FileMeta }[] = [];
     this.pending.add(number);
     try {
-      if (handle.mt.count > 0) added.push({ level: 0, file: await writeLevel0Table(options.fs, dir, number, handle.mt, options) });
+      if (handle.mt.count > 0) {
+        added.push({ level: 0, file: await writeLevel0Table(options.fs, dir, number, handle.mt, options) });
+      }
       // Logs older than the next memtable's first log now hold nothing unflushed.
-      const next = this.immutables.length >= 2 ? this.immutables[this.immutables.length - 2].firstLog : this.#ctx.activeLog();
+      const next = this.immutables.length >= 2
+        ? this.immutables[this.immutables.length - 2].firstLog
+        : this.#ctx.activeLog();
       await this.#logAndApply({ added, logNumber: next, lastSequence: this.#ctx.lastSequence() }, [number]);
     } finally {
       this.pending.delete(number);
@@ -407,7 +415,10 @@ export class Scheduler {
       event.outputFiles = 1;
     } else {
       const inputBytes = totalBytes(task.inputs.flatMap((i) => i.files));
-      const fileNumbers = Array.from({ length: Math.ceil(inputBytes / options.targetFileSize) + 4 }, () => versions.newFileNumber());
+      const fileNumbers = Array.from(
+        { length: Math.ceil(inputBytes / options.targetFileSize) + 4 },
+        () => versions.newFileNumber(),
+      );
       for (const n of fileNumbers) this.pending.add(n);
       try {
         const job: CompactionJob = {
@@ -451,7 +462,7 @@ export class Scheduler {
     const runs: FileMeta[][] = [];
     for (let level = task.outputLevel; level < levels.length; level++) {
       const others = levels[level].filter((f) => !inputs.has(f.number));
-      if (level === 0) for (const f of others) runs.push([f]);
+      if (level === 0) { for (const f of others) runs.push([f]); }
       else if (others.length > 0) runs.push(others);
     }
     return runs;

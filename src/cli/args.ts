@@ -64,15 +64,21 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
     else throw new UsageError(`--${name} needs a value`);
     if (kind === "number") {
       const n = Number(value);
-      if (value.trim() === "" || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number, got ${JSON.stringify(value)}`);
+      if (value.trim() === "" || !Number.isFinite(n)) {
+        throw new UsageError(`--${name} needs a number, got ${JSON.stringify(value)}`);
+      }
       flags[name] = n;
     } else {
       flags[name] = value;
     }
   }
   const [min, max] = spec.positionals;
-  if (positionals.length < min) throw new UsageError(`missing arguments: expected at least ${min}, got ${positionals.length}`);
-  if (positionals.length > max) throw new UsageError(`too many arguments: expected at most ${max}, got ${positionals.length}`);
+  if (positionals.length < min) {
+    throw new UsageError(`missing arguments: expected at least ${min}, got ${positionals.length}`);
+  }
+  if (positionals.length > max) {
+    throw new UsageError(`too many arguments: expected at most ${max}, got ${positionals.length}`);
+  }
   return { positionals, flags };
 }
 

@@ -146,7 +146,9 @@ export function formatCount(n: number): string {
  */
 export function formatTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? "").length)));
-  const numeric = headers.map((_, c) => rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+( ?[%×a-zA-Z/]+)?$|^-$/.test(r[c] ?? "")));
+  const numeric = headers.map((_, c) =>
+    rows.length > 0 && rows.every((r) => /^[-+]?[\d,.]+( ?[%×a-zA-Z/]+)?$|^-$/.test(r[c] ?? ""))
+  );
   const line = (cells: string[]) =>
     cells.map((cell, c) => numeric[c] ? cell.padStart(widths[c]) : cell.padEnd(widths[c])).join("  ").trimEnd();
   return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n") + "\n";

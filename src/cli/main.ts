@@ -102,7 +102,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await c.run(parseArgs(rest, c.args));
   } catch (err) {
-    if (err instanceof UsageError) return usageFailure(`${c.name}: ${err.message}`, `usage: ${c.usage}\n(siltdb help ${c.name} for more)\n`);
+    if (err instanceof UsageError) {
+      return usageFailure(`${c.name}: ${err.message}`, `usage: ${c.usage}\n(siltdb help ${c.name} for more)\n`);
+    }
     await stderr.write(`siltdb ${c.name}: ${describeFailure(err)}\n`);
     if (process.env.SILTDB_DEBUG && err instanceof Error && err.stack) await stderr.write(`${err.stack}\n`);
     return EXIT_PROBLEM;

@@ -77,15 +77,21 @@ export class Progress {
     const total = this.#o.total;
     const fraction = done ? 1 : total !== undefined && total > 0 ? Math.min(1, this.#count / total) : this.#fraction;
     const parts: string[] = [];
-    let head = `${this.#label}: ${formatCount(this.#count)}${total !== undefined ? `/${formatCount(total)}` : ""} ${this.#o.unit}`;
+    let head = `${this.#label}: ${formatCount(this.#count)}${
+      total !== undefined ? `/${formatCount(total)}` : ""
+    } ${this.#o.unit}`;
     if (fraction !== undefined) {
       head = this.#out.interactive
-        ? `${this.#label} [${"#".repeat(Math.round(fraction * BAR)).padEnd(BAR, "-")}] ${(fraction * 100).toFixed(0).padStart(3)}% ${head.slice(this.#label.length + 2)}`
+        ? `${this.#label} [${"#".repeat(Math.round(fraction * BAR)).padEnd(BAR, "-")}] ${
+          (fraction * 100).toFixed(0).padStart(3)
+        }% ${head.slice(this.#label.length + 2)}`
         : `${head} (${(fraction * 100).toFixed(0)}%)`;
     }
     parts.push(head, `${formatCount(rate)} ${this.#o.unit}/s`);
     if (done) parts.push(`${seconds.toFixed(1)} s`);
-    else if (fraction !== undefined && fraction > 0) parts.push(`ETA ${formatSeconds(seconds * (1 - fraction) / fraction)}`);
+    else if (fraction !== undefined && fraction > 0) {
+      parts.push(`ETA ${formatSeconds(seconds * (1 - fraction) / fraction)}`);
+    }
     const extra = this.#o.extra?.();
     if (extra) parts.push(extra);
     return parts.join(", ");
@@ -95,5 +101,7 @@ export class Progress {
 function formatSeconds(s: number): string {
   if (s < 60) return `${Math.ceil(s)}s`;
   const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(Math.ceil(s % 60)).padStart(2, "0")}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
+  return m < 60
+    ? `${m}m${String(Math.ceil(s % 60)).padStart(2, "0")}s`
+    : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, "0")}m`;
 }

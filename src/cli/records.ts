@@ -31,7 +31,9 @@ function bytesField(obj: Record<string, unknown>, name: string, line: number): U
   }
   if (text === undefined) throw new RecordError(`line ${line}: no "${name}" (or "${name}Hex")`);
   if (typeof text === "string") return encoder.encode(text);
-  if (name === "key") throw new RecordError(`line ${line}: "key" must be a string, got ${text === null ? "null" : typeof text}`);
+  if (name === "key") {
+    throw new RecordError(`line ${line}: "key" must be a string, got ${text === null ? "null" : typeof text}`);
+  }
   return encoder.encode(JSON.stringify(text));
 }
 
@@ -51,7 +53,9 @@ export function parseJsonl(text: string, line: number): [Uint8Array, Uint8Array]
   } catch (err) {
     throw new RecordError(`line ${line}: not JSON (${(err as Error).message})`);
   }
-  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) throw new RecordError(`line ${line}: not a JSON object`);
+  if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
+    throw new RecordError(`line ${line}: not a JSON object`);
+  }
   const record = obj as Record<string, unknown>;
   return [bytesField(record, "key", line), bytesField(record, "value", line)];
 }
@@ -136,7 +140,9 @@ export function csvRecord(fields: string[], hex: boolean, line: number): [Uint8A
   return fields.map((f, i) => {
     if (!hex) return encoder.encode(f);
     const bytes = fromHex(f);
-    if (bytes === undefined) throw new RecordError(`line ${line}: the ${i === 0 ? "key" : "value"} is not hex (--hex is set)`);
+    if (bytes === undefined) {
+      throw new RecordError(`line ${line}: the ${i === 0 ? "key" : "value"} is not hex (--hex is set)`);
+    }
     return bytes;
   }) as [Uint8Array, Uint8Array];
 }
@@ -159,7 +165,11 @@ export function formatRecord(format: RecordFormat, key: Uint8Array, value: Uint8
     const k = utf8Text(key);
     const v = utf8Text(value);
     if (k === undefined || v === undefined) {
-      throw new RecordError(`the entry with key 0x${toHex(key)} holds bytes that are not UTF-8 text: export it as CSV with --hex, or as jsonl`);
+      throw new RecordError(
+        `the entry with key 0x${
+          toHex(key)
+        } holds bytes that are not UTF-8 text: export it as CSV with --hex, or as jsonl`,
+      );
     }
     return `${csvField(k)},${csvField(v)}\n`;
   }

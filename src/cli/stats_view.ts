@@ -36,13 +36,20 @@ export function formatStats(s: DbStats): string {
       x ? formatBytes(x.written) : "-",
     ];
   });
-  const table = formatTable(["level", "files", "size", "entries", "smallest key", "largest key", "read", "written"], rows);
+  const table = formatTable(
+    ["level", "files", "size", "entries", "smallest key", "largest key", "read", "written"],
+    rows,
+  );
   const cache = s.blockCache;
   const lines = [
     `sequence       ${formatCount(s.sequence)}`,
-    `memtable       ${formatCount(s.memtable.entries)} entries, ${formatBytes(s.memtable.bytes)} (${formatBytes(s.memtable.memoryUsage)} reserved); ` +
+    `memtable       ${formatCount(s.memtable.entries)} entries, ${formatBytes(s.memtable.bytes)} (${
+      formatBytes(s.memtable.memoryUsage)
+    } reserved); ` +
     `${s.immutable.count} waiting to flush (${formatBytes(s.immutable.bytes)})`,
-    `amplification  write ${s.writeAmplification.toFixed(2)}, read ${s.readAmplification} sorted runs, space ${s.spaceAmplification.toFixed(2)}`,
+    `amplification  write ${s.writeAmplification.toFixed(2)}, read ${s.readAmplification} sorted runs, space ${
+      s.spaceAmplification.toFixed(2)
+    }`,
     `block cache    ${formatBytes(cache.bytes)} of ${formatBytes(cache.capacity)}, ${formatCount(cache.hits)} hits, ` +
     `${formatCount(cache.misses)} misses (${(cache.hitRate * 100).toFixed(1)}% hit rate)`,
     `bloom filters  ${formatCount(s.bloom.useful)} of ${formatCount(s.bloom.checked)} lookups answered without a read`,

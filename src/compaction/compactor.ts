@@ -151,7 +151,11 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
           else if (status === CI_NEED) provide();
           else if (status === CI_CORRUPT) {
             const i = core.ciNeedChild(ci);
-            throw corruption(state[i].table?.path ?? "an input table", core.runBlockOffset(core.ciChild(ci, i)), "malformed block");
+            throw corruption(
+              state[i].table?.path ?? "an input table",
+              core.runBlockOffset(core.ciChild(ci, i)),
+              "malformed block",
+            );
           }
         }
         if (core.tbEntries(tb) === 0) return DISCARD;

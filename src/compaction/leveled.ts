@@ -40,7 +40,11 @@ export function leveledScores(levels: Levels, o: LeveledOptions): number[] {
  * The next compaction, or undefined when no level is over its target.
  * `pointers[n]` is the largest user key last compacted out of level n (round-robin).
  */
-export function pickLeveled(levels: Levels, o: LeveledOptions, pointers: (Uint8Array | undefined)[] = []): CompactionTask | undefined {
+export function pickLeveled(
+  levels: Levels,
+  o: LeveledOptions,
+  pointers: (Uint8Array | undefined)[] = [],
+): CompactionTask | undefined {
   const scores = leveledScores(levels, o);
   let best = -1;
   for (let l = 0; l < scores.length; l++) if (scores[l] >= 1 && (best < 0 || scores[l] > scores[best])) best = l;
@@ -60,8 +64,16 @@ export function pickLeveled(levels: Levels, o: LeveledOptions, pointers: (Uint8A
   }
   const pointer = pointers[best];
   const candidates = levels[best];
-  const file = (pointer && candidates.find((f) => compareUserKeys(userKeyOf(f.smallest), pointer) > 0)) || candidates[0];
+  const file = (pointer && candidates.find((f) => compareUserKeys(userKeyOf(f.smallest), pointer) > 0)) ||
+    candidates[0];
   const below = overlapping(levels[next], userKeyOf(file.smallest), userKeyOf(file.largest));
-  if (below.length === 0) return { inputs: [{ level: best, files: [file] }], outputLevel: next, trivialMove: true, reason };
-  return { inputs: [{ level: best, files: [file] }, { level: next, files: below }], outputLevel: next, trivialMove: false, reason };
+  if (below.length === 0) {
+    return { inputs: [{ level: best, files: [file] }], outputLevel: next, trivialMove: true, reason };
+  }
+  return {
+    inputs: [{ level: best, files: [file] }, { level: next, files: below }],
+    outputLevel: next,
+    trivialMove: false,
+    reason,
+  };
 }

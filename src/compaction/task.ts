@@ -33,7 +33,9 @@ export function userKeyRange(files: readonly FileMeta[]): [Uint8Array, Uint8Arra
 
 /** Files whose user-key range meets [lo, hi]. */
 export function overlapping(files: readonly FileMeta[], lo: Uint8Array, hi: Uint8Array): FileMeta[] {
-  return files.filter((f) => compareUserKeys(userKeyOf(f.largest), lo) >= 0 && compareUserKeys(userKeyOf(f.smallest), hi) <= 0);
+  return files.filter((f) =>
+    compareUserKeys(userKeyOf(f.largest), lo) >= 0 && compareUserKeys(userKeyOf(f.smallest), hi) <= 0
+  );
 }
 
 /** Total bytes of files. */

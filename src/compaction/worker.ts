@@ -44,7 +44,9 @@ async function handle(message: JobMessage): Promise<unknown> {
           token = undefined;
         }
         if (token !== lock.token) {
-          throw new SiltError("LOCKED", `${lock.path}: the database lost its directory lock; the compaction stops`, { file: lock.path });
+          throw new SiltError("LOCKED", `${lock.path}: the database lost its directory lock; the compaction stops`, {
+            file: lock.path,
+          });
         }
       },
     }, job);

@@ -42,7 +42,9 @@ export interface FallbackExecutor {
 
 /** The data: URL of the worker: the core's wasm as a global, then the worker's code. */
 function workerUrl(): URL {
-  const source = `globalThis[Symbol.for("siltdb.coreWasmBase64")] = ${JSON.stringify(CORE_WASM_BASE64)};\n${WORKER_SOURCE}`;
+  const source = `globalThis[Symbol.for("siltdb.coreWasmBase64")] = ${
+    JSON.stringify(CORE_WASM_BASE64)
+  };\n${WORKER_SOURCE}`;
   return new URL(`data:text/javascript;base64,${btoa(source)}`);
 }
 
@@ -101,7 +103,14 @@ export class WorkerExecutor implements CompactionExecutor {
       } catch (err) {
         this.#failedToStart = true;
         this.#worker = undefined;
-        this.#onFallback(new SiltError("IO_ERROR", `no compaction worker could start (${(err as Error)?.message ?? err}); compactions run inline`, {}, err));
+        this.#onFallback(
+          new SiltError(
+            "IO_ERROR",
+            `no compaction worker could start (${(err as Error)?.message ?? err}); compactions run inline`,
+            {},
+            err,
+          ),
+        );
       }
     }
     if (worker === undefined) return this.#fallback.run(job);
@@ -147,7 +156,12 @@ export class WorkerExecutor implements CompactionExecutor {
           reject(err);
           return;
         }
-        const e = new SiltError("IO_ERROR", `the compaction worker failed: ${String((err as Error)?.message ?? err)}`, {}, err);
+        const e = new SiltError(
+          "IO_ERROR",
+          `the compaction worker failed: ${String((err as Error)?.message ?? err)}`,
+          {},
+          err,
+        );
         for (const w of this.#waiting.values()) w.reject(e);
         this.#waiting.clear();
         this.#worker = undefined; // the next job starts a new one
@@ -163,6 +177,11 @@ export class WorkerExecutor implements CompactionExecutor {
     this.#waiting.delete(reply.id!);
     if (this.#waiting.size === 0) void this.#worker?.then((worker) => worker.unref(), () => {}); // idle: let the process exit
     if (reply.result) w.resolve(reply.result);
-    else w.reject(new SiltError(reply.error!.code, reply.error!.message, { file: reply.error!.file, offset: reply.error!.offset }));
+    else {w.reject(
+        new SiltError(reply.error!.code, reply.error!.message, {
+          file: reply.error!.file,
+          offset: reply.error!.offset,
+        }),
+      );}
   }
 }

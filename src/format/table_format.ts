@@ -67,14 +67,31 @@ function u64(dv: DataView, at: number): number {
  * Decodes and checks a footer (its last 64 bytes at fileSize - 64).
  * `checksum` computes the table checksum of bytes (the core's XXH64, low 32 bits).
  */
-export function decodeFooter(bytes: Uint8Array, file: string, fileSize: number, checksum: (b: Uint8Array) => number): Footer {
+export function decodeFooter(
+  bytes: Uint8Array,
+  file: string,
+  fileSize: number,
+  checksum: (b: Uint8Array) => number,
+): Footer {
   const at = fileSize - FOOTER_SIZE;
-  if (bytes.length !== FOOTER_SIZE) throw corruption(file, Math.max(0, at), `file of ${fileSize} bytes is too short for a table`);
-  if (!TABLE_MAGIC.every((b, i) => bytes[56 + i] === b)) throw corruption(file, at + 56, "not a siltdb table (bad magic)");
+  if (bytes.length !== FOOTER_SIZE) {
+    throw corruption(file, Math.max(0, at), `file of ${fileSize} bytes is too short for a table`);
+  }
+  if (!TABLE_MAGIC.every((b, i) => bytes[56 + i] === b)) {
+    throw corruption(file, at + 56, "not a siltdb table (bad magic)");
+  }
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = dv.getUint32(48, true);
-  if (version !== TABLE_VERSION) throw corruption(file, at + 48, `unsupported table format version ${version} (this siltdb reads version ${TABLE_VERSION})`);
-  if (dv.getUint32(52, true) !== checksum(bytes.subarray(0, 52))) throw corruption(file, at, "table footer checksum mismatch");
+  if (version !== TABLE_VERSION) {
+    throw corruption(
+      file,
+      at + 48,
+      `unsupported table format version ${version} (this siltdb reads version ${TABLE_VERSION})`,
+    );
+  }
+  if (dv.getUint32(52, true) !== checksum(bytes.subarray(0, 52))) {
+    throw corruption(file, at, "table footer checksum mismatch");
+  }
   const handle = (o: number): BlockHandle => ({ offset: u64(dv, o), size: u64(dv, o + 8) });
   const footer = { filter: handle(0), index: handle(16), properties: handle(32) };
   for (const [name, h] of Object.entries(footer)) {

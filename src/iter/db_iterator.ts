@@ -86,7 +86,13 @@ export interface ScanOptions<K = Uint8Array> extends RangeOptions<K> {
  *
  * @example
  * ```ts
- * checkCallOptions(options, "keys", SCAN_OPTIONS);
+ * import { checkCallOptions } from "../options.ts";
+ * checkCallOptions({ prefix: "user:", limit: 10 }, "keys", SCAN_OPTIONS); // { prefix: "user:", limit: 10 }
+ * try {
+ *   checkCallOptions({ limt: 10 }, "keys", SCAN_OPTIONS);
+ * } catch (err) {
+ *   console.log((err as Error).message); // unknown keys option "limt" (...)
+ * }
  * ```
  */
 export const SCAN_OPTIONS: readonly string[] = [...RANGE_OPTIONS, "reverse", "limit", "signal"];
@@ -104,7 +110,9 @@ export function resolveLimit(limit: unknown, call: string): number {
   if (limit === undefined || limit === -1) return Infinity;
   if (typeof limit !== "number" || !(limit === Infinity || (Number.isInteger(limit) && limit >= 0))) {
     throw invalidArgument(
-      `${call} option limit must be a non-negative integer, Infinity or -1 (no limit), got ${typeof limit === "number" ? limit : describe(limit)}`,
+      `${call} option limit must be a non-negative integer, Infinity or -1 (no limit), got ${
+        typeof limit === "number" ? limit : describe(limit)
+      }`,
     );
   }
   return limit;
@@ -117,6 +125,8 @@ export function resolveLimit(limit: unknown, call: string): number {
  *
  * @example
  * ```ts
+ * declare const source: ScanSource; // what the database gives its scans
+ * declare const sequence: number; // the last write the scan sees
  * const keys = new ScanIteratorSync(new ScanCursor<string>(source, sequence, { prefix: "a" }, "keys"));
  * ```
  */
@@ -230,6 +240,8 @@ function isSignal(value: unknown): value is AbortSignal {
  *
  * @example
  * ```ts
+ * declare const source: ScanSource; // what the database gives its scans
+ * declare const sequence: number; // the last write the scan sees
  * const cursor = new ScanCursor<[string, string]>(source, sequence, { gte: "a", limit: 10 }, "entries");
  * for (let e = cursor.read(); e !== undefined; e = cursor.read()) console.log(e);
  * const n = new ScanCursor<never>(source, sequence, { prefix: "a" }, "none", "count").count();
@@ -255,9 +267,13 @@ export class ScanCursor<T> {
     const o = checkCallOptions(options, call, SCAN_OPTIONS) ?? {};
     const limit = resolveLimit(o.limit, call);
     const reverse = o.reverse ?? false;
-    if (typeof reverse !== "boolean") throw invalidArgument(`${call} option reverse must be a boolean, got ${describe(reverse)}`);
+    if (typeof reverse !== "boolean") {
+      throw invalidArgument(`${call} option reverse must be a boolean, got ${describe(reverse)}`);
+    }
     const signal = o.signal;
-    if (signal !== undefined && !isSignal(signal)) throw invalidArgument(`${call} option signal must be an AbortSignal, got ${describe(signal)}`);
+    if (signal !== undefined && !isSignal(signal)) {
+      throw invalidArgument(`${call} option signal must be an AbortSignal, got ${describe(signal)}`);
+    }
     const { lower, upper, empty } = resolveRange(o, source.keyEncoding, source.maxKeySize, call);
     if (signal?.aborted) throw abortError(signal);
     this.#source = source;
@@ -289,7 +305,16 @@ export class ScanCursor<T> {
     let flags = reverse ? REVERSE : 0;
     if (lower) flags |= HAS_LOWER | (lower[1] ? LOWER_INCLUSIVE : 0);
     if (upper) flags |= HAS_UPPER | (upper[1] ? UPPER_INCLUSIVE : 0);
-    res.it = core.iterCreate(ptr, children.length, sequence, flags, ptr + childBytes, lowerLen, ptr + childBytes + lowerLen, upperLen);
+    res.it = core.iterCreate(
+      ptr,
+      children.length,
+      sequence,
+      flags,
+      ptr + childBytes,
+      lowerLen,
+      ptr + childBytes + lowerLen,
+      upperLen,
+    );
     res.untrack = source.track(() => res.release());
     finalizer.register(this, res, this);
     if (signal !== undefined) this.#abort = new AbortWatch(signal, res); // last: nothing can fail after it
@@ -350,7 +375,9 @@ export class ScanCursor<T> {
       const entries: unknown[] = new Array(n);
       let q = out >>> 2;
       if (shape === "entries") {
-        for (let i = 0; i < n; i++, q += 4) entries[i] = [keyEnc.decode(w[q], w[q + 1]), valueEnc.decode(w[q + 2], w[q + 3])];
+        for (let i = 0; i < n; i++, q += 4) {
+          entries[i] = [keyEnc.decode(w[q], w[q + 1]), valueEnc.decode(w[q + 2], w[q + 3])];
+        }
       } else if (shape === "keys") {
         for (let i = 0; i < n; i++, q += 4) entries[i] = keyEnc.decode(w[q], w[q + 1]);
       } else if (shape === "values") {
@@ -386,7 +413,11 @@ export class ScanCursor<T> {
 
   #corruption() {
     const source = core.iterChild(this.#res.it, core.iterNeedChild(this.#res.it));
-    return corruption(this.#source.tables.pathOf(core.runFileNumber(source)), core.runBlockOffset(source), "malformed block");
+    return corruption(
+      this.#source.tables.pathOf(core.runFileNumber(source)),
+      core.runBlockOffset(source),
+      "malformed block",
+    );
   }
 
   /** Ends the scan early and frees its resources. Idempotent. */
@@ -431,7 +462,21 @@ export class ScanIterator<T> implements AsyncIterableIterator<T> {
     this.#cursor = cursor;
   }
 
-  /** The next item. */
+  /**
+   * The next item.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * const keys = db.keys();
+   * console.log(await keys.next()); // { done: false, value: "a" }
+   * console.log(await keys.next()); // { done: false, value: "b" }
+   * console.log(await keys.next()); // { done: true, value: undefined }
+   * await db.close();
+   * ```
+   */
   next(): Promise<IteratorResult<T, undefined>> {
     try {
       const value = this.#cursor.read();
@@ -441,18 +486,60 @@ export class ScanIterator<T> implements AsyncIterableIterator<T> {
     }
   }
 
-  /** Closes the scan (called by `break` in `for await`). */
+  /**
+   * Closes the scan (called by `break` in `for await`).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * for await (const key of db.keys()) {
+   *   if (key === "a") break; // calls return(): the scan is closed
+   * }
+   * const scan = db.scan();
+   * await scan.return();
+   * console.log(await scan.next()); // { done: true, value: undefined }
+   * await db.close();
+   * ```
+   */
   return(): Promise<IteratorResult<T, undefined>> {
     this.#cursor.close();
     return Promise.resolve({ done: true, value: undefined });
   }
 
-  /** Closes the scan early. Idempotent. */
+  /**
+   * Closes the scan early. Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * const values = db.values();
+   * console.log((await values.next()).value); // "1"
+   * values.close(); // the rest is not read
+   * console.log(await values.toArray()); // []
+   * await db.close();
+   * ```
+   */
   close(): void {
     this.#cursor.close();
   }
 
-  /** All remaining items, in order. */
+  /**
+   * All remaining items, in order.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * console.log(await db.scan().toArray()); // [["a", "1"], ["b", "2"]]
+   * console.log(await db.keys({ reverse: true }).toArray()); // ["b", "a"]
+   * await db.close();
+   * ```
+   */
   toArray(): Promise<T[]> {
     try {
       return Promise.resolve(drain(this.#cursor));
@@ -461,12 +548,39 @@ export class ScanIterator<T> implements AsyncIterableIterator<T> {
     }
   }
 
-  /** The scan itself: it is its own async iterator (`for await`). */
+  /**
+   * The scan itself: it is its own async iterator (`for await`).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * const keys = db.keys();
+   * console.log(keys[Symbol.asyncIterator]() === keys); // true
+   * for await (const key of keys) console.log(key); // a, b
+   * await db.close();
+   * ```
+   */
   [Symbol.asyncIterator](): this {
     return this;
   }
 
-  /** Closes the scan (`using scan = db.scan()`). */
+  /**
+   * Closes the scan (`using scan = db.scan()`).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * {
+   *   using scan = db.scan();
+   *   console.log(await scan.next()); // { done: false, value: ["a", "1"] }
+   * } // closed here
+   * await db.close();
+   * ```
+   */
   [DISPOSE](): void {
     this.#cursor.close();
   }
@@ -482,8 +596,11 @@ export class ScanIterator<T> implements AsyncIterableIterator<T> {
  * import { open } from "siltdb";
  * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
  * for (const key of db.keysSync({ prefix: "user:", reverse: true })) console.log(key);
- * using values = db.valuesSync({ gte: "a", limit: 3 });
- * console.log(values.toArray());
+ * {
+ *   using values = db.valuesSync({ gte: "a", limit: 3 }); // closed at the end of the block
+ *   console.log(values.toArray());
+ * }
+ * await db.close();
  * ```
  */
 export class ScanIteratorSync<T> implements IterableIterator<T> {
@@ -494,34 +611,117 @@ export class ScanIteratorSync<T> implements IterableIterator<T> {
     this.#cursor = cursor;
   }
 
-  /** The next item. */
+  /**
+   * The next item.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * const keys = db.keysSync();
+   * console.log(keys.next()); // { done: false, value: "a" }
+   * console.log(keys.next()); // { done: false, value: "b" }
+   * console.log(keys.next()); // { done: true, value: undefined }
+   * await db.close();
+   * ```
+   */
   next(): IteratorResult<T, undefined> {
     const value = this.#cursor.read();
     return value === undefined ? { done: true, value: undefined } : { done: false, value };
   }
 
-  /** Closes the scan (called by `break` in `for...of`). */
+  /**
+   * Closes the scan (called by `break` in `for...of`).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * for (const key of db.keysSync()) {
+   *   if (key === "a") break; // calls return(): the scan is closed
+   * }
+   * const scan = db.scanSync();
+   * scan.return();
+   * console.log(scan.next()); // { done: true, value: undefined }
+   * await db.close();
+   * ```
+   */
   return(): IteratorResult<T, undefined> {
     this.#cursor.close();
     return { done: true, value: undefined };
   }
 
-  /** Closes the scan early. Idempotent. */
+  /**
+   * Closes the scan early. Idempotent.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * const values = db.valuesSync();
+   * console.log(values.next().value); // "1"
+   * values.close(); // the rest is not read
+   * console.log(values.toArray()); // []
+   * await db.close();
+   * ```
+   */
   close(): void {
     this.#cursor.close();
   }
 
-  /** All remaining items, in order. */
+  /**
+   * All remaining items, in order.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * console.log(db.scanSync().toArray()); // [["a", "1"], ["b", "2"]]
+   * console.log(db.keysSync({ reverse: true }).toArray()); // ["b", "a"]
+   * await db.close();
+   * ```
+   */
   toArray(): T[] {
     return drain(this.#cursor);
   }
 
-  /** The scan itself: it is its own iterator (`for...of`). */
+  /**
+   * The scan itself: it is its own iterator (`for...of`).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * const keys = db.keysSync();
+   * console.log(keys[Symbol.iterator]() === keys); // true
+   * for (const key of keys) console.log(key); // a, b
+   * await db.close();
+   * ```
+   */
   [Symbol.iterator](): this {
     return this;
   }
 
-  /** Closes the scan (`using scan = db.scanSync()`). */
+  /**
+   * Closes the scan (`using scan = db.scanSync()`).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("a", "1").put("b", "2").write();
+   * {
+   *   using scan = db.scanSync();
+   *   console.log(scan.next()); // { done: false, value: ["a", "1"] }
+   * } // closed here
+   * await db.close();
+   * ```
+   */
   [DISPOSE](): void {
     this.#cursor.close();
   }

@@ -124,7 +124,8 @@ function decodeLease(bytes: Uint8Array | undefined): Lease | undefined {
   const text = decoder.decode(bytes);
   const at = text.lastIndexOf("check  ");
   if (at < 0 || text.slice(at + 7, at + 15) !== fnv1a(text.slice(0, at))) return undefined;
-  const field = (name: string) => /^(\S+)\s+(.*)$/m.exec(text.split("\n").find((l) => l.startsWith(name + " ")) ?? "")?.[2];
+  const field = (name: string) =>
+    /^(\S+)\s+(.*)$/m.exec(text.split("\n").find((l) => l.startsWith(name + " ")) ?? "")?.[2];
   if (!text.startsWith("siltdb-lock 1\n")) return undefined;
   const token = field("token");
   if (token === undefined || !/^[0-9a-f]{32}$/.test(token)) return undefined;
@@ -207,7 +208,9 @@ function locked(path: string, why: string): SiltError {
 }
 
 function describe(lease: Lease | undefined): string {
-  return lease === undefined ? "another process (its lease is being written)" : `process ${lease.pid} (lease ${lease.token.slice(0, 8)})`;
+  return lease === undefined
+    ? "another process (its lease is being written)"
+    : `process ${lease.pid} (lease ${lease.token.slice(0, 8)})`;
 }
 
 /**
@@ -285,7 +288,9 @@ class LeaseHolder<H> implements StorageLock {
       return; // a failing read proves nothing; the next check retries
     }
     if (current !== undefined && current.token !== this.#lease.token) {
-      this.#lose(`process ${current.pid} took it over: this process looked dead (no heartbeat for ${STALE_MS / 1000} s)`);
+      this.#lose(
+        `process ${current.pid} took it over: this process looked dead (no heartbeat for ${STALE_MS / 1000} s)`,
+      );
       return;
     }
     this.#verifiedAt = performance.now();
@@ -359,7 +364,14 @@ export async function acquireLease<H>(path: string, ops: LeaseOps<H>, options: L
   }
   const me = ourIdentity(ops as LeaseOps<unknown>);
   for (let attempt = 0; attempt < 8; attempt++) {
-    const own = writeOwnLease(ops, path, { token: newToken(), pid: me.pid, start: me.start, ns: me.ns, oslock: false, beat: 0 });
+    const own = writeOwnLease(ops, path, {
+      token: newToken(),
+      pid: me.pid,
+      start: me.start,
+      ns: me.ns,
+      oslock: false,
+      beat: 0,
+    });
     let keep = false;
     try {
       if (ops.link(own.tmp, path)) {
@@ -410,7 +422,9 @@ async function checkNoWriter<H>(path: string, ops: LeaseOps<H>): Promise<void> {
     if (osFree === false) throw locked(path, "a live writer (it holds the OS lock)");
     const observed = ops.readFile(path);
     if (observed === undefined) return;
-    if (!await isStale(ops, path, observed, osFree)) throw locked(path, `a live writer, ${describe(decodeLease(observed))}`);
+    if (!await isStale(ops, path, observed, osFree)) {
+      throw locked(path, `a live writer, ${describe(decodeLease(observed))}`);
+    }
   } finally {
     ops.close(handle); // drops a shared OS lock taken to look
   }

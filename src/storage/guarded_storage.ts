@@ -12,9 +12,13 @@ import type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./stora
 export function guardStorage(fs: Storage, lock: StorageLock): Storage {
   const check = (path: string) => {
     if (lock.valid === false) {
-      throw new SiltError("LOCKED", `${path}: the database lost its directory lock (${lock.lostReason ?? "taken over"}); it touches no file`, {
-        file: path,
-      });
+      throw new SiltError(
+        "LOCKED",
+        `${path}: the database lost its directory lock (${lock.lostReason ?? "taken over"}); it touches no file`,
+        {
+          file: path,
+        },
+      );
     }
   };
   const guardFile = (file: StorageFile): StorageFile => ({

@@ -335,7 +335,9 @@ export class MemoryStorage implements Storage {
     const t = posix.normalize(to);
     this.fault("rename", f);
     const node = this.#files.get(f);
-    if (node === undefined) throw ioError(`rename to ${t}:`, f, Object.assign(new Error("no such file"), { code: "ENOENT" }));
+    if (node === undefined) {
+      throw ioError(`rename to ${t}:`, f, Object.assign(new Error("no such file"), { code: "ENOENT" }));
+    }
     this.#files.delete(f);
     this.#files.set(t, node);
   }

@@ -44,7 +44,10 @@ export function blockEntries(ptr: number, size: number): BlockEntry[] | undefine
  * const blocks = indexEntries(table.index.ptr, table.index.size); // [{ lastKey, handle: { offset, size } }]
  * ```
  */
-export function indexEntries(ptr: number, size: number): { lastKey: Uint8Array; handle: BlockHandle | undefined }[] | undefined {
+export function indexEntries(
+  ptr: number,
+  size: number,
+): { lastKey: Uint8Array; handle: BlockHandle | undefined }[] | undefined {
   return walk(ptr, size, (bi) => {
     const out = scratch(16);
     const ok = core.blockWalkHandle(bi, out);

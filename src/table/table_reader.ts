@@ -60,7 +60,11 @@ export class TableReader {
     this.footer = decodeFooter(footerBytes, path, this.size, tableChecksum);
     const props = this.readBlock(this.footer.properties);
     try {
-      this.properties = decodeProperties(bytes().slice(props.ptr, props.ptr + props.size), path, this.footer.properties.offset);
+      this.properties = decodeProperties(
+        bytes().slice(props.ptr, props.ptr + props.size),
+        path,
+        this.footer.properties.offset,
+      );
     } finally {
       core.bufferFree(props.ptr);
     }
@@ -71,7 +75,13 @@ export class TableReader {
       core.bufferFree(this.#index.ptr);
       throw err;
     }
-    this.handle = core.tableNew(number, this.#index.ptr, this.#index.size, this.#filter?.ptr ?? 0, this.#filter?.size ?? 0);
+    this.handle = core.tableNew(
+      number,
+      this.#index.ptr,
+      this.#index.size,
+      this.#filter?.ptr ?? 0,
+      this.#filter?.size ?? 0,
+    );
   }
 
   /** Opens and checks a table file; CORRUPTION (file, offset) if it is damaged. */

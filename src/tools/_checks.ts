@@ -15,7 +15,7 @@ import { TableReader } from "../table/table_reader.ts";
 import { CURRENT_FILE, manifestFileName } from "../version/file_names.ts";
 import { decodeEdit } from "../version/version_edit.ts";
 import { replayLog } from "../wal/log_reader.ts";
-import { type BlockEntry, blockEntries, indexEntries } from "../table/block_walk.ts";
+import { blockEntries, type BlockEntry, indexEntries } from "../table/block_walk.ts";
 
 /**
  * One problem found in a file of the store.
@@ -40,7 +40,11 @@ export function problemOf(err: unknown, name: string, offset = 0): Problem {
   if (err instanceof SiltError) {
     const at = err.offset ?? offset;
     const m = /^.* at offset \d+: (.*)$/s.exec(err.message);
-    return { file: name, offset: at, what: m ? m[1] : err.code === "CORRUPTION" ? err.message : `${err.code}: ${err.message}` };
+    return {
+      file: name,
+      offset: at,
+      what: m ? m[1] : err.code === "CORRUPTION" ? err.message : `${err.code}: ${err.message}`,
+    };
   }
   return { file: name, offset, what: err instanceof Error ? err.message : String(err) };
 }
@@ -83,7 +87,15 @@ export function checkTable(
   number: number,
   onBlock?: (entries: BlockEntry[], handle: BlockHandle) => void,
 ): TableCheck {
-  const check: TableCheck = { opened: false, size: 0, blocks: 0, intactBlocks: 0, entries: 0, damagedBlocks: [], problems: [] };
+  const check: TableCheck = {
+    opened: false,
+    size: 0,
+    blocks: 0,
+    intactBlocks: 0,
+    entries: 0,
+    damagedBlocks: [],
+    problems: [],
+  };
   let table: TableReader;
   try {
     table = TableReader.open(fs, joinPath(dir, name), number);
@@ -133,12 +145,16 @@ export function checkTable(
         } finally {
           core.bufferFree(block.ptr);
         }
-        if (entries === undefined) throw new SiltError("CORRUPTION", "data block is malformed (an entry cannot be decoded)");
+        if (entries === undefined) {
+          throw new SiltError("CORRUPTION", "data block is malformed (an entry cannot be decoded)");
+        }
         if (entries.length === 0) throw new SiltError("CORRUPTION", "data block holds no entry");
         let order = previous;
         for (const e of entries) {
           if (e.key.length < 8) throw new SiltError("CORRUPTION", "data block holds a key shorter than its trailer");
-          if (order !== undefined && compareInternalKeys(order, e.key) >= 0) throw new SiltError("CORRUPTION", "data block keys are out of order");
+          if (order !== undefined && compareInternalKeys(order, e.key) >= 0) {
+            throw new SiltError("CORRUPTION", "data block keys are out of order");
+          }
           order = e.key;
         }
         if (compareInternalKeys(entries[entries.length - 1].key, indexKey) > 0) {
@@ -165,11 +181,22 @@ export function checkTable(
     if (check.damagedBlocks.length === 0) {
       const at = footer.properties.offset;
       const mismatch = (what: string) => check.problems.push({ file: name, offset: at, what: `properties: ${what}` });
-      if (properties.entries !== check.entries) mismatch(`${properties.entries} entries listed, ${check.entries} found`);
-      if (properties.dataBlocks !== check.blocks) mismatch(`${properties.dataBlocks} data blocks listed, ${check.blocks} found`);
-      if (first && compareInternalKeys(first, properties.smallest) !== 0) mismatch("smallest key does not match the first entry");
-      if (previous && compareInternalKeys(previous, properties.largest) !== 0) mismatch("largest key does not match the last entry");
-      if (check.entries > 0 && (properties.smallestSequence !== smallestSequence || properties.largestSequence !== largestSequence)) {
+      if (properties.entries !== check.entries) {
+        mismatch(`${properties.entries} entries listed, ${check.entries} found`);
+      }
+      if (properties.dataBlocks !== check.blocks) {
+        mismatch(`${properties.dataBlocks} data blocks listed, ${check.blocks} found`);
+      }
+      if (first && compareInternalKeys(first, properties.smallest) !== 0) {
+        mismatch("smallest key does not match the first entry");
+      }
+      if (previous && compareInternalKeys(previous, properties.largest) !== 0) {
+        mismatch("largest key does not match the last entry");
+      }
+      if (
+        check.entries > 0 &&
+        (properties.smallestSequence !== smallestSequence || properties.largestSequence !== largestSequence)
+      ) {
         mismatch("sequence range does not match the entries");
       }
     }
@@ -210,7 +237,16 @@ export interface LogCheck {
  */
 export function checkLog(fs: Storage, dir: string, name: string, memtable: Memtable, after = 0): LogCheck {
   const path = joinPath(dir, name);
-  const check: LogCheck = { size: 0, records: 0, entries: 0, lastSequence: 0, tornAt: 0, tornBytes: 0, damaged: [], problems: [] };
+  const check: LogCheck = {
+    size: 0,
+    records: 0,
+    entries: 0,
+    lastSequence: 0,
+    tornAt: 0,
+    tornBytes: 0,
+    damaged: [],
+    problems: [],
+  };
   const damaged = (offset: number, resumeAt: number, what: string) => {
     check.damaged.push({ offset, resumeAt, what });
     check.problems.push({ file: name, offset, what });
@@ -220,21 +256,31 @@ export function checkLog(fs: Storage, dir: string, name: string, memtable: Memta
     const file = fs.open(path);
     try {
       check.size = file.size();
-      const replay = replayLog(file, path, (payload, length, offset) => {
-        const end = offset + 14 + length;
-        if (length < BATCH_HEADER_SIZE) return damaged(offset, end, "write batch shorter than its header");
-        const dv = new DataView(bytes().buffer, payload, BATCH_HEADER_SIZE);
-        const sequence = dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
-        const count = dv.getUint32(8, true);
-        if (sequence < 1 || sequence + count - 1 > MAX_SEQUENCE) return damaged(offset, end, `write batch sequence ${sequence} is out of range`);
-        if (sequence <= last) return damaged(offset, end, `write batch sequence ${sequence} does not follow ${last}`);
-        if (memtable.applyBatch(payload, length) < 0) return damaged(offset, end, "malformed write batch");
-        last = sequence + count - 1;
-        check.records++;
-        check.entries += count;
-      }, undefined, {
-        onDamage: (err, resumeAt) => damaged(err.offset ?? 0, resumeAt, problemOf(err, name).what),
-      });
+      const replay = replayLog(
+        file,
+        path,
+        (payload, length, offset) => {
+          const end = offset + 14 + length;
+          if (length < BATCH_HEADER_SIZE) return damaged(offset, end, "write batch shorter than its header");
+          const dv = new DataView(bytes().buffer, payload, BATCH_HEADER_SIZE);
+          const sequence = dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
+          const count = dv.getUint32(8, true);
+          if (sequence < 1 || sequence + count - 1 > MAX_SEQUENCE) {
+            return damaged(offset, end, `write batch sequence ${sequence} is out of range`);
+          }
+          if (sequence <= last) {
+            return damaged(offset, end, `write batch sequence ${sequence} does not follow ${last}`);
+          }
+          if (memtable.applyBatch(payload, length) < 0) return damaged(offset, end, "malformed write batch");
+          last = sequence + count - 1;
+          check.records++;
+          check.entries += count;
+        },
+        undefined,
+        {
+          onDamage: (err, resumeAt) => damaged(err.offset ?? 0, resumeAt, problemOf(err, name).what),
+        },
+      );
       check.tornAt = replay.validEnd;
       check.tornBytes = replay.tornBytes;
     } finally {
@@ -265,10 +311,25 @@ export function checkCurrent(fs: Storage, dir: string): { manifest?: number; pro
   try {
     const text = new TextDecoder().decode(fs.readFile(path));
     const m = /^MANIFEST-(\d{6,})\n$/.exec(text);
-    if (!m) return { problem: { file: CURRENT_FILE, offset: 0, what: `CURRENT does not name a manifest: ${JSON.stringify(text.slice(0, 40))}` } };
+    if (!m) {
+      return {
+        problem: {
+          file: CURRENT_FILE,
+          offset: 0,
+          what: `CURRENT does not name a manifest: ${JSON.stringify(text.slice(0, 40))}`,
+        },
+      };
+    }
     const manifest = Number(m[1]);
     if (!fs.exists(joinPath(dir, manifestFileName(manifest)))) {
-      return { manifest, problem: { file: CURRENT_FILE, offset: 0, what: `CURRENT names ${manifestFileName(manifest)}, which does not exist` } };
+      return {
+        manifest,
+        problem: {
+          file: CURRENT_FILE,
+          offset: 0,
+          what: `CURRENT names ${manifestFileName(manifest)}, which does not exist`,
+        },
+      };
     }
     return { manifest };
   } catch (err) {
@@ -284,14 +345,20 @@ export function checkManifest(fs: Storage, dir: string, name: string, current: b
     const file = fs.open(path);
     try {
       check.size = file.size();
-      const replay = replayLog(file, path, (payload, length, offset) => {
-        try {
-          decodeEdit(bytes().slice(payload, payload + length), path, offset);
-          check.records++;
-        } catch (err) {
-          check.problems.push(problemOf(err, name, offset));
-        }
-      }, RECORD_TYPE_EDIT, { onDamage: (err) => void check.problems.push(problemOf(err, name)) });
+      const replay = replayLog(
+        file,
+        path,
+        (payload, length, offset) => {
+          try {
+            decodeEdit(bytes().slice(payload, payload + length), path, offset);
+            check.records++;
+          } catch (err) {
+            check.problems.push(problemOf(err, name, offset));
+          }
+        },
+        RECORD_TYPE_EDIT,
+        { onDamage: (err) => void check.problems.push(problemOf(err, name)) },
+      );
       check.tornBytes = replay.tornBytes;
       if (current && check.records === 0 && check.problems.length === 0) {
         check.problems.push({ file: name, offset: replay.validEnd, what: "the manifest holds no intact record" });

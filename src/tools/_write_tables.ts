@@ -31,7 +31,13 @@ const STAGE_BYTES = 256 << 10;
  * const meta = await writeEntries(fs, "/db", 12, entries, { blockSize: 4096, bloomBitsPerKey: 10 });
  * ```
  */
-export async function writeEntries(fs: Storage, dir: string, number: number, entries: BlockEntry[], o: BuildOptions): Promise<FileMeta> {
+export async function writeEntries(
+  fs: Storage,
+  dir: string,
+  number: number,
+  entries: BlockEntry[],
+  o: BuildOptions,
+): Promise<FileMeta> {
   const tb = core.tbNew(o.blockSize, RESTART_INTERVAL, o.bloomBitsPerKey);
   try {
     return await writeFileAtomically(fs, dir, tableFileName(number), async (file) => {

@@ -170,7 +170,10 @@ export async function repair(dir: string, options: RepairOptions = {}): Promise<
   if (!base.exists(dir)) throw new SiltError("NOT_FOUND", `${dir} does not exist`, { file: dir });
   const lock = await base.lock(joinPath(dir, LOCK_FILE));
   try {
-    return await repairLocked(guardStorage(base, lock), dir, { blockSize: o.blockSize, bloomBitsPerKey: o.bloomBitsPerKey });
+    return await repairLocked(guardStorage(base, lock), dir, {
+      blockSize: o.blockSize,
+      bloomBitsPerKey: o.bloomBitsPerKey,
+    });
   } finally {
     lock.release();
   }
@@ -190,7 +193,9 @@ async function repairLocked(fs: Storage, dir: string, build: BuildOptions): Prom
   // The old manifest, if intact.
   const current = checkCurrent(fs, dir);
   if (current.problem) problems.push(current.problem);
-  let old: { levels: Map<number, { level: number; meta: FileMeta }>; logNumber: number; lastSequence: number } | undefined;
+  let old:
+    | { levels: Map<number, { level: number; meta: FileMeta }>; logNumber: number; lastSequence: number }
+    | undefined;
   let manifestOk = false;
   for (const m of parsed.filter((f) => f.kind === "manifest")) {
     const c = checkManifest(fs, dir, m.name, m.number === current.manifest);
@@ -202,7 +207,9 @@ async function repairLocked(fs: Storage, dir: string, build: BuildOptions): Prom
     try {
       const versions = VersionSet.recover(dir, fs);
       const levels = new Map<number, { level: number; meta: FileMeta }>();
-      versions.current.levels.forEach((files, level) => files.forEach((meta) => levels.set(meta.number, { level, meta })));
+      versions.current.levels.forEach((files, level) =>
+        files.forEach((meta) => levels.set(meta.number, { level, meta }))
+      );
       old = { levels, logNumber: versions.logNumber, lastSequence: versions.lastSequence };
       next = Math.max(next, versions.nextFileNumber);
     } catch (err) {
@@ -221,7 +228,13 @@ async function repairLocked(fs: Storage, dir: string, build: BuildOptions): Prom
       const name = tableFileName(number);
       if (tableNames.has(name)) continue;
       problems.push({ file: name, offset: 0, what: "listed by the manifest, but missing" });
-      lost.tables.push({ file: name, what: "missing", entries: meta.entries, smallest: userKeyOf(meta.smallest), largest: userKeyOf(meta.largest) });
+      lost.tables.push({
+        file: name,
+        what: "missing",
+        entries: meta.entries,
+        smallest: userKeyOf(meta.smallest),
+        largest: userKeyOf(meta.largest),
+      });
       lost.entries += meta.entries;
     }
     for (const t of parsed.filter((f) => f.kind === "table")) {
@@ -301,7 +314,9 @@ async function repairLocked(fs: Storage, dir: string, build: BuildOptions): Prom
         const c = checkLog(fs, dir, l.name, memtable, logSequence);
         logSequence = Math.max(logSequence, c.lastSequence);
         problems.push(...c.problems);
-        for (const d of c.damaged) lost.records.push({ file: l.name, offset: d.offset, bytes: d.resumeAt - d.offset, what: d.what });
+        for (const d of c.damaged) {
+          lost.records.push({ file: l.name, offset: d.offset, bytes: d.resumeAt - d.offset, what: d.what });
+        }
         if (c.damaged.length > 0) lost.uncounted = true;
         if (c.damaged.length === 0 && c.problems.length > 0) {
           lost.records.push({ file: l.name, offset: c.problems[0].offset, bytes: c.size, what: c.problems[0].what });
@@ -351,7 +366,11 @@ async function repairLocked(fs: Storage, dir: string, build: BuildOptions): Prom
     const logNumber = versions.newFileNumber(); // above every log: none is replayed again
     let manifest: string;
     try {
-      await versions.writeSnapshot({ added: placed.map((p) => ({ level: p.level, file: p.meta })), logNumber, lastSequence });
+      await versions.writeSnapshot({
+        added: placed.map((p) => ({ level: p.level, file: p.meta })),
+        logNumber,
+        lastSequence,
+      });
       manifest = manifestFileName(versions.manifestNumber);
     } finally {
       await versions.close();
@@ -372,7 +391,8 @@ async function repairLocked(fs: Storage, dir: string, build: BuildOptions): Prom
       origin: p.origin,
       from: p.from,
     })).sort((a, b) => a.level - b.level || compareUserKeys(a.smallest, b.smallest));
-    const lossless = lost.entries === 0 && !lost.uncounted && lost.blocks.length === 0 && lost.records.length === 0 && lost.tables.length === 0;
+    const lossless = lost.entries === 0 && !lost.uncounted && lost.blocks.length === 0 && lost.records.length === 0 &&
+      lost.tables.length === 0;
     return {
       dir,
       manifest,
@@ -436,4 +456,3 @@ async function copyFile(fs: Storage, from: string, to: string): Promise<void> {
     file.close();
   }
 }
-

@@ -51,7 +51,16 @@ export interface VerifyReport {
   /** Every file checked. */
   files: VerifiedFile[];
   /** Totals over the files. */
-  checked: { files: number; tables: number; logs: number; manifests: number; blocks: number; records: number; entries: number; bytes: number };
+  checked: {
+    files: number;
+    tables: number;
+    logs: number;
+    manifests: number;
+    blocks: number;
+    records: number;
+    entries: number;
+    bytes: number;
+  };
   /** Torn log tails (noted; recovery treats them as the end of the log). */
   tornTails: { file: string; offset: number; bytes: number }[];
   /** Every problem: file, offset, what. */
@@ -98,7 +107,14 @@ function verifyFiles(fs: Storage, dir: string): VerifyReport {
   for (const { name, p } of parsed.filter((x) => x.p!.kind === "table")) {
     const c = checkTable(fs, dir, name, p!.number);
     sizes.set(name, c.size);
-    files.push({ name, kind: "table", bytes: c.size, blocks: c.blocks, entries: c.entries, problems: c.problems.length });
+    files.push({
+      name,
+      kind: "table",
+      bytes: c.size,
+      blocks: c.blocks,
+      entries: c.entries,
+      problems: c.problems.length,
+    });
     problems.push(...c.problems);
   }
   // Logs, oldest first (sequences follow one another across them).
@@ -108,7 +124,15 @@ function verifyFiles(fs: Storage, dir: string): VerifyReport {
     try {
       const c = checkLog(fs, dir, name, memtable, lastSequence);
       lastSequence = Math.max(lastSequence, c.lastSequence);
-      files.push({ name, kind: "log", bytes: c.size, records: c.records, entries: c.entries, tornBytes: c.tornBytes, problems: c.problems.length });
+      files.push({
+        name,
+        kind: "log",
+        bytes: c.size,
+        records: c.records,
+        entries: c.entries,
+        tornBytes: c.tornBytes,
+        problems: c.problems.length,
+      });
       if (c.tornBytes > 0) tornTails.push({ file: name, offset: c.tornAt, bytes: c.tornBytes });
       problems.push(...c.problems);
     } finally {
@@ -118,13 +142,27 @@ function verifyFiles(fs: Storage, dir: string): VerifyReport {
   // CURRENT and the manifests.
   const hasData = parsed.some((x) => x.p!.kind === "table" || x.p!.kind === "log" || x.p!.kind === "manifest");
   const current = names.includes("CURRENT") || hasData ? checkCurrent(fs, dir) : {};
-  if (names.includes("CURRENT")) files.push({ name: "CURRENT", kind: "current", bytes: fs.readFile(joinPath(dir, "CURRENT")).length, problems: current.problem ? 1 : 0 });
+  if (names.includes("CURRENT")) {
+    files.push({
+      name: "CURRENT",
+      kind: "current",
+      bytes: fs.readFile(joinPath(dir, "CURRENT")).length,
+      problems: current.problem ? 1 : 0,
+    });
+  }
   if (current.problem) problems.push(current.problem);
   let manifestOk = false;
   for (const { name, p } of parsed.filter((x) => x.p!.kind === "manifest")) {
     const isCurrent = p!.number === current.manifest;
     const c = checkManifest(fs, dir, name, isCurrent);
-    files.push({ name, kind: "manifest", bytes: c.size, records: c.records, tornBytes: c.tornBytes, problems: c.problems.length });
+    files.push({
+      name,
+      kind: "manifest",
+      bytes: c.size,
+      records: c.records,
+      tornBytes: c.tornBytes,
+      problems: c.problems.length,
+    });
     if (c.tornBytes > 0) tornTails.push({ file: name, offset: c.size - c.tornBytes, bytes: c.tornBytes });
     problems.push(...c.problems);
     if (isCurrent) manifestOk = c.problems.length === 0;
@@ -143,8 +181,11 @@ function verifyFiles(fs: Storage, dir: string): VerifyReport {
       for (const f of versions.current.files()) {
         const name = tableFileName(f.number);
         const size = sizes.get(name);
-        if (size === undefined) problems.push({ file: manifestName, offset: 0, what: `lists table ${name}, which is missing` });
-        else if (size !== f.size) problems.push({ file: name, offset: 0, what: `is ${size} bytes, the manifest lists ${f.size}` });
+        if (size === undefined) {
+          problems.push({ file: manifestName, offset: 0, what: `lists table ${name}, which is missing` });
+        } else if (size !== f.size) {
+          problems.push({ file: name, offset: 0, what: `is ${size} bytes, the manifest lists ${f.size}` });
+        }
       }
     } catch (err) {
       problems.push(problemOf(err, manifestName));

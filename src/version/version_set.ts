@@ -132,7 +132,9 @@ export class VersionSet {
     const set = new VersionSet(dir, fs);
     set.manifestNumber = Number(m[1]);
     const path = joinPath(dir, manifestFileName(set.manifestNumber));
-    if (!fs.exists(path)) throw corruption(currentPath, 0, `CURRENT names ${manifestFileName(set.manifestNumber)}, which does not exist`);
+    if (!fs.exists(path)) {
+      throw corruption(currentPath, 0, `CURRENT names ${manifestFileName(set.manifestNumber)}, which does not exist`);
+    }
     const file = fs.open(path);
     let levels: FileMeta[][] = Array.from({ length: NUM_LEVELS }, () => []);
     try {
@@ -155,7 +157,9 @@ export class VersionSet {
     set.current.unref();
     set.current = set.#install(levels);
     for (const f of set.current.files()) {
-      if (f.number >= set.nextFileNumber) throw corruption(path, 0, `file ${f.number} is not below the next file number ${set.nextFileNumber}`);
+      if (f.number >= set.nextFileNumber) {
+        throw corruption(path, 0, `file ${f.number} is not below the next file number ${set.nextFileNumber}`);
+      }
     }
     return set;
   }
@@ -264,11 +268,19 @@ export class VersionSet {
       const manifest = this.#manifest;
       if (manifest === undefined) throw new SiltError("READ_ONLY", "the manifest is not open for writing");
       if (!this.#healthy) {
-        throw new SiltError("IO_ERROR", "the manifest is not written after an earlier failure (db.resume() starts a new one)", {
-          file: manifest.file.path,
-        });
+        throw new SiltError(
+          "IO_ERROR",
+          "the manifest is not written after an earlier failure (db.resume() starts a new one)",
+          {
+            file: manifest.file.path,
+          },
+        );
       }
-      const full: VersionEdit = { ...edit, nextFileNumber: this.nextFileNumber, lastSequence: edit.lastSequence ?? this.lastSequence };
+      const full: VersionEdit = {
+        ...edit,
+        nextFileNumber: this.nextFileNumber,
+        lastSequence: edit.lastSequence ?? this.lastSequence,
+      };
       try {
         manifest.write(sealEdit(full));
         await manifest.sync();

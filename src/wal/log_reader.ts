@@ -89,7 +89,11 @@ function checkFileHeaderStrict(file: StorageFile, name: string, size: number): b
   const dv = new DataView(header.buffer);
   const version = dv.getUint32(8, true);
   if (version !== LOG_VERSION) {
-    throw corruption(name, 8, `log format version ${version} is not supported (this siltdb reads version ${LOG_VERSION})`);
+    throw corruption(
+      name,
+      8,
+      `log format version ${version} is not supported (this siltdb reads version ${LOG_VERSION})`,
+    );
   }
   if (dv.getUint32(12, true) !== 0) throw corruption(name, 12, "reserved log header bytes are not zero");
   return true;
@@ -144,7 +148,7 @@ export function replayLog(
       const err = corruption(name, at, what);
       if (onDamage === undefined) throw err;
       let resume = next ?? at + 1;
-      if (next === undefined) while (resume < end && !intactAt(base, resume, end)) resume++;
+      if (next === undefined) { while (resume < end && !intactAt(base, resume, end)) resume++; }
       damaged++;
       onDamage(err, Math.min(resume, end));
       return Math.min(resume, end);
@@ -174,7 +178,9 @@ export function replayLog(
       records++;
       at = recordEnd;
     }
-    return onDamage === undefined ? { records, validEnd: at, tornBytes: size - at } : { records, validEnd: at, tornBytes: size - at, damaged };
+    return onDamage === undefined
+      ? { records, validEnd: at, tornBytes: size - at }
+      : { records, validEnd: at, tornBytes: size - at, damaged };
   } finally {
     core.bufferFree(base);
   }

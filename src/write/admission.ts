@@ -91,7 +91,9 @@ export class Admission {
       : this.#state.memtableBlocked()
       ? "memtable"
       : "l0-stop";
-    return new Promise((resolve, reject) => this.#queue.push({ since: performance.now(), reason, payload, count, sync, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.#queue.push({ since: performance.now(), reason, payload, count, sync, resolve, reject })
+    );
   }
 
   /** Hands queued writes, in order, to `commit` while there is room (or fails them all). */

@@ -151,8 +151,12 @@ export class CommitPipeline {
    * write is in the OS (or buffered, with bufferWrites), durable with sync.
    */
   commit(record: number, payloadLength: number, count: number, sync: boolean): Promise<void> {
-    if (record !== this.#buf + this.#len) throw new Error("siltdb internal error: commit of a record not at the end of the group");
-    if (this.lastSequence + count > MAX_SEQUENCE) throw new SiltError("INVALID_ARGUMENT", "sequence numbers are exhausted");
+    if (record !== this.#buf + this.#len) {
+      throw new Error("siltdb internal error: commit of a record not at the end of the group");
+    }
+    if (this.lastSequence + count > MAX_SEQUENCE) {
+      throw new SiltError("INVALID_ARGUMENT", "sequence numbers are exhausted");
+    }
     const sequence = this.lastSequence + 1;
     const buffered = this.#ctx.bufferWrites;
     // A trap here reaches the caller, which closes the database (Db.#trapped).

@@ -35,7 +35,7 @@ export type BatchOperation<K = Uint8Array, V = Uint8Array> =
  * @example
  * ```ts
  * import { open } from "siltdb";
- * const db = await open("./data");
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
  * await db.batch()
  *   .put("account:a", "90")
  *   .put("account:b", "110")
@@ -57,24 +57,65 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     this.#target = target;
   }
 
-  /** Number of operations in the batch. */
+  /**
+   * Number of operations in the batch.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * const batch = db.batch().put("a", "1").put("a", "2").delete("b");
+   * console.log(batch.length); // 3
+   * await batch.write();
+   * await db.close();
+   * ```
+   */
   get length(): number {
     return this.#count;
   }
 
-  /** Bytes the encoded operations take. */
+  /**
+   * Bytes the encoded operations take.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * const batch = db.batch().put("a", "1").delete("b");
+   * console.log(batch.byteLength); // 17: 1 + 4 + 1 + 4 + 1 for the put, 1 + 4 + 1 for the delete
+   * await batch.write();
+   * await db.close();
+   * ```
+   */
   get byteLength(): number {
     return this.#len;
   }
 
-  /** Adds a put. Throws INVALID_ARGUMENT (and adds nothing) for a bad key or value. */
+  /**
+   * Adds a put. Throws INVALID_ARGUMENT (and adds nothing) for a bad key or value.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * const batch = db.batch().put("user:1", "alice").put("user:1", "alicia"); // the later put wins
+   * await batch.write();
+   * console.log(await db.get("user:1")); // "alicia"
+   * await db.close();
+   * ```
+   */
   put(key: K | string | Uint8Array, value: V | string | Uint8Array): this {
     this.#checkOpen();
     const start = this.#len;
     try {
       this.#byte(KIND_PUT);
       this.#field(this.#target.keyEncoding.encode(key, "key"), this.#target.maxKeySize, "key", "maxKeySize");
-      this.#field(this.#target.valueEncoding.encode(value, "value"), this.#target.maxValueSize, "value", "maxValueSize");
+      this.#field(
+        this.#target.valueEncoding.encode(value, "value"),
+        this.#target.maxValueSize,
+        "value",
+        "maxValueSize",
+      );
     } catch (err) {
       this.#len = start;
       throw err;
@@ -83,7 +124,19 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     return this;
   }
 
-  /** Adds a delete. Throws INVALID_ARGUMENT (and adds nothing) for a bad key. */
+  /**
+   * Adds a delete. Throws INVALID_ARGUMENT (and adds nothing) for a bad key.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * await db.batch().delete("user:1").put("user:2", "bob").write();
+   * console.log(await db.keys().toArray()); // ["user:2"]
+   * await db.close();
+   * ```
+   */
   delete(key: K | string | Uint8Array): this {
     this.#checkOpen();
     const start = this.#len;
@@ -102,19 +155,36 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    * Adds operations in the form of abstract-level (`{ type: "put", key,
    * value }`, `{ type: "del", key }`), checking each; on a bad one nothing
    * of the call is added and INVALID_ARGUMENT says which one and why.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * const batch = db.batch().put("a", "1");
+   * batch.add([{ type: "put", key: "b", value: "2" }, { type: "del", key: "a" }]);
+   * await batch.write();
+   * console.log(await db.keys().toArray()); // ["b"]
+   * await db.close();
+   * ```
    */
   add(operations: readonly BatchOperation<K, V>[]): this {
     this.#checkOpen();
-    if (!Array.isArray(operations)) throw invalidArgument(`batch operations must be an array, got ${describe(operations)}`);
+    if (!Array.isArray(operations)) {
+      throw invalidArgument(`batch operations must be an array, got ${describe(operations)}`);
+    }
     const start = this.#len;
     const count = this.#count;
     try {
       operations.forEach((op, i) => {
-        if (typeof op !== "object" || op === null) throw invalidArgument(`batch operation ${i} must be an object, got ${describe(op)}`);
+        if (typeof op !== "object" || op === null) {
+          throw invalidArgument(`batch operation ${i} must be an object, got ${describe(op)}`);
+        }
         const o = op as Record<string, unknown>;
         for (const name of Object.keys(o)) {
           const known = o.type === "put" ? ["type", "key", "value"] : ["type", "key"];
-          if (!known.includes(name)) throw invalidArgument(`batch operation ${i} has an unknown property ${JSON.stringify(name)}`);
+          if (!known.includes(name)) {
+            throw invalidArgument(`batch operation ${i} has an unknown property ${JSON.stringify(name)}`);
+          }
         }
         try {
           if (o.type === "put") this.put(o.key as K, o.value as V);
@@ -133,7 +203,20 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     return this;
   }
 
-  /** Removes every operation. */
+  /**
+   * Removes every operation.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * const batch = db.batch().put("a", "1").put("b", "2");
+   * batch.clear();
+   * console.log(batch.length); // 0
+   * await batch.put("c", "3").write(); // writes "c" alone
+   * await db.close();
+   * ```
+   */
   clear(): this {
     this.#checkOpen();
     this.#len = 0;
@@ -145,6 +228,16 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    * Commits every operation atomically (one WAL record). A batch can be
    * written once. With `sync: true`, resolves once the batch and every write
    * before it are durable (an empty batch then just syncs the log).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * const batch = db.batch().put("a", "1");
+   * await batch.write({ sync: true }); // durable, with every write before it
+   * await batch.write().catch((err) => console.log(err.code)); // CLOSED: a batch is written once
+   * await db.close();
+   * ```
    */
   write(options?: WriteOptions): Promise<void> {
     if (this.#written) return Promise.reject(new SiltError("CLOSED", "this batch was already written"));
@@ -188,6 +281,7 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
  * ```ts
  * const deletes = new DeleteEntries();
  * deletes.add(new Uint8Array([1, 2]));
+ * declare const target: BatchTarget; // what a database gives its batches
  * await target.commitEntries(deletes.entries(), deletes.count, { sync: false });
  * ```
  */

@@ -42,7 +42,9 @@ class SimFailure extends Error {}
 /** Rejects if p takes longer than HANG_MS: a hang is a failure. */
 function timed<T>(p: Promise<T>, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => timer = setTimeout(() => reject(new SimFailure(`${what} hangs`)), HANG_MS));
+  const timeout = new Promise<never>((_, reject) =>
+    timer = setTimeout(() => reject(new SimFailure(`${what} hangs`)), HANG_MS)
+  );
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
@@ -54,7 +56,17 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const chance = (p: number) => random() < p;
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
-  const report: SeedReport = { seed, ops: 0, crashes: 0, faultsArmed: 0, faultsHit: 0, fullDisks: 0, recoveries: 0, ackedChecked: 0, reads: 0 };
+  const report: SeedReport = {
+    seed,
+    ops: 0,
+    crashes: 0,
+    faultsArmed: 0,
+    faultsHit: 0,
+    fullDisks: 0,
+    recoveries: 0,
+    ackedChecked: 0,
+    reads: 0,
+  };
 
   const l0CompactionTrigger = pick([2, 3, 4]);
   const bufferWrites = chance(0.2);
@@ -74,7 +86,10 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     l0StopTrigger: l0CompactionTrigger + int(3, 6),
     ...(bufferWrites ? { bufferWrites: true } : {}),
   } as const;
-  const keys = Array.from({ length: int(6, 30) }, (_, i) => `k${i.toString(36)}${i % 7 === 3 ? "/" + "x".repeat(i) : ""}`);
+  const keys = Array.from(
+    { length: int(6, 30) },
+    (_, i) => `k${i.toString(36)}${i % 7 === 3 ? "/" + "x".repeat(i) : ""}`,
+  );
   let valueCounter = 0;
   const newValue = () => `s${seed}v${valueCounter++}${"_".repeat(int(0, 3) === 0 ? int(20, 120) : int(0, 8))}`;
 
@@ -133,14 +148,25 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
       const w = history.issue([[k, null]], sync);
       return track(w, db.delete(k, { sync }));
     }
-    const changes: [string, Value][] = Array.from({ length: int(1, 6) }, () => [pick(keys), chance(0.3) ? null : newValue()]);
+    const changes: [string, Value][] = Array.from(
+      { length: int(1, 6) },
+      () => [pick(keys), chance(0.3) ? null : newValue()],
+    );
     const w = history.issue(changes, sync);
     if (chance(0.5)) {
       const batch = db.batch();
       for (const [k, v] of changes) v === null ? batch.delete(k) : batch.put(k, v);
       return track(w, batch.write({ sync }));
     }
-    return track(w, db.batch(changes.map(([key, value]) => value === null ? { type: "del" as const, key } : { type: "put" as const, key, value }), { sync }));
+    return track(
+      w,
+      db.batch(
+        changes.map(([key, value]) =>
+          value === null ? { type: "del" as const, key } : { type: "put" as const, key, value }
+        ),
+        { sync },
+      ),
+    );
   };
 
   const quiesce = async () => {
@@ -155,7 +181,9 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     const expected = history.current();
     const actual = contents(db);
     const m = history.check(actual, history.issued);
-    if (m !== undefined || actual.size !== expected.size) fail(`${what}: the store does not match the model: ${m ?? `${actual.size} entries, expected ${expected.size}`}`);
+    if (m !== undefined || actual.size !== expected.size) {
+      fail(`${what}: the store does not match the model: ${m ?? `${actual.size} entries, expected ${expected.size}`}`);
+    }
   };
 
   const acked = () => history.writes.filter((w) => w.status === "acked").length;
@@ -167,7 +195,9 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
         db = await timed(open("/db", { fs, ...options }), "open");
         return;
       } catch (err) {
-        if (!(err instanceof SiltError) || err.code === "CORRUPTION" || attempt > 0) fail(`the store does not open: ${err}`);
+        if (!(err instanceof SiltError) || err.code === "CORRUPTION" || attempt > 0) {
+          fail(`the store does not open: ${err}`);
+        }
         fs.clearFaults();
         fs.capacity = Infinity;
       }
@@ -258,7 +288,9 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
         const n = int(2, 12);
         for (let i = 0; i < n; i++) void issueWrite();
         if (chance(0.15)) {
-          for (let t = int(0, 20); t > 0; t--) await (chance(0.5) ? Promise.resolve() : new Promise((r) => setTimeout(r, 0)));
+          for (let t = int(0, 20); t > 0; t--) {
+            await (chance(0.5) ? Promise.resolve() : new Promise((r) => setTimeout(r, 0)));
+          }
           await crash();
           continue;
         }
@@ -278,13 +310,26 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
           const lo = chance(0.5) ? pick(keys) : undefined;
           const hi = chance(0.5) ? pick(keys) : undefined;
           const reverse = chance(0.4);
-          let want = expected.filter(([k]) => (lo === undefined || byBytes(k, lo) >= 0) && (hi === undefined || byBytes(k, hi) < 0));
+          let want = expected.filter(([k]) =>
+            (lo === undefined || byBytes(k, lo) >= 0) && (hi === undefined || byBytes(k, hi) < 0)
+          );
           if (reverse) want = want.reverse();
           const limit = chance(0.3) ? int(0, 5) : undefined;
           if (limit !== undefined) want = want.slice(0, limit);
           report.reads++;
-          const got = db.scanSync({ ...(lo !== undefined ? { gte: lo } : {}), ...(hi !== undefined ? { lt: hi } : {}), reverse, ...(limit !== undefined ? { limit } : {}) }).toArray();
-          if (JSON.stringify(got) !== JSON.stringify(want)) fail(`scan ${lo}..${hi} reverse ${reverse} limit ${limit}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+          const got = db.scanSync({
+            ...(lo !== undefined ? { gte: lo } : {}),
+            ...(hi !== undefined ? { lt: hi } : {}),
+            reverse,
+            ...(limit !== undefined ? { limit } : {}),
+          }).toArray();
+          if (JSON.stringify(got) !== JSON.stringify(want)) {
+            fail(
+              `scan ${lo}..${hi} reverse ${reverse} limit ${limit}: ${JSON.stringify(got)}, expected ${
+                JSON.stringify(want)
+              }`,
+            );
+          }
         }
       } else if (op < 66) {
         await quiesce();
@@ -293,7 +338,9 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
             const { snap, state } = pick(snapshots);
             if (snap.live) {
               const got = new Map(snap.scanSync().toArray());
-              if (JSON.stringify([...got].sort()) !== JSON.stringify([...state].sort())) fail("a snapshot does not show its moment");
+              if (JSON.stringify([...got].sort()) !== JSON.stringify([...state].sort())) {
+                fail("a snapshot does not show its moment");
+              }
               if (chance(0.3)) snap.release();
             }
           } else snapshots.push({ snap: db.snapshot(), state: history.current() });
@@ -304,7 +351,11 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
         const what = pick(["flush", "flush", "compact", "compactRange"] as const);
         const range = [pick(keys), pick(keys)].sort(byBytes);
         step(what);
-        const done = what === "flush" ? db.flush() : what === "compact" ? db.compact() : db.compactRange(range[0], range[1]);
+        const done = what === "flush"
+          ? db.flush()
+          : what === "compact"
+          ? db.compact()
+          : db.compactRange(range[0], range[1]);
         await timed(done.then(() => h.markDurable(before), () => failed = true), what);
       } else if (op < 78) {
         await crash();
@@ -313,9 +364,26 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
         await quiesce();
         await closeAndReopen();
       } else if (op < 94) {
-        const ops: FaultOp[] = ["open", "read", "append", "append", "sync", "sync", "rename", "remove", "syncDir", "list"];
+        const ops: FaultOp[] = [
+          "open",
+          "read",
+          "append",
+          "append",
+          "sync",
+          "sync",
+          "rename",
+          "remove",
+          "syncDir",
+          "list",
+        ];
         const paths = [undefined, /\.log$/, /\.sst\.tmp$/, /MANIFEST/, /CURRENT/];
-        const fault = { op: pick(ops), path: pick(paths), code: pick(["EIO", "ENOSPC"] as const), after: int(0, 25), partialBytes: int(0, 200) };
+        const fault = {
+          op: pick(ops),
+          path: pick(paths),
+          code: pick(["EIO", "ENOSPC"] as const),
+          after: int(0, 25),
+          partialBytes: int(0, 200),
+        };
         step(`arm fault ${JSON.stringify({ ...fault, path: String(fault.path) })}`);
         fs.injectFault(fault);
         report.faultsArmed++;

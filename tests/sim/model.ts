@@ -117,7 +117,9 @@ export class History {
         const a = actual.get(k) ?? null;
         if (a === (definite.get(k) ?? null)) continue;
         if (doubt.get(k)?.has(a)) continue;
-        return `key ${JSON.stringify(k)} holds ${JSON.stringify(a)}, expected ${JSON.stringify(definite.get(k) ?? null)}` +
+        return `key ${JSON.stringify(k)} holds ${JSON.stringify(a)}, expected ${
+          JSON.stringify(definite.get(k) ?? null)
+        }` +
           (doubt.has(k) ? ` or one of ${JSON.stringify([...doubt.get(k)!])}` : "");
       }
       return undefined;

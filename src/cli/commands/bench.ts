@@ -49,12 +49,19 @@ example:
     const dir = args.positionals[0] ?? mkdtempSync(join(os.tmpdir(), "siltdb-bench-"));
     const db = await open(dir, { errorIfExists: true, keyEncoding: "utf8" });
     const rows: Row[] = [];
-    const values = Array.from({ length: 64 }, (_, v) => Uint8Array.from({ length: valueSize }, (_, j) => (v * 31 + j * 7) & 0xff));
+    const values = Array.from(
+      { length: 64 },
+      (_, v) => Uint8Array.from({ length: valueSize }, (_, j) => (v * 31 + j * 7) & 0xff),
+    );
     const order = shuffled(n, 42);
     const other = shuffled(n, 7);
     const keys = Array.from(order, (i) => keyAt(i));
 
-    async function step(name: string, ops: number, body: (tick: (done: number) => void) => Promise<void> | void): Promise<void> {
+    async function step(
+      name: string,
+      ops: number,
+      body: (tick: (done: number) => void) => Promise<void> | void,
+    ): Promise<void> {
       const progress = new Progress(stdout, name.padEnd(12), { unit: "ops", total: ops });
       const started = performance.now();
       await body((done) => progress.update(done));
@@ -126,12 +133,17 @@ example:
           if ((i & 1023) === 0) tick(i);
         }
       });
-      await stdout.write(`\n${formatTable(["workload", "ops", "ops/s", "µs/op"], rows.map((r) => [
-        r.name,
-        formatCount(r.ops),
-        formatCount(r.ops / r.seconds),
-        ((r.seconds * 1e6) / r.ops).toFixed(2),
-      ]))}`);
+      await stdout.write(`\n${
+        formatTable(
+          ["workload", "ops", "ops/s", "µs/op"],
+          rows.map((r) => [
+            r.name,
+            formatCount(r.ops),
+            formatCount(r.ops / r.seconds),
+            ((r.seconds * 1e6) / r.ops).toFixed(2),
+          ]),
+        )
+      }`);
       if (args.flags.json) {
         await stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, opsPerSec: r.ops / r.seconds })), null, 2)}\n`);
       }

@@ -81,7 +81,9 @@ example:
         }
       }
       let us = ((performance.now() - started) * 1000) / sample;
-      await stdout.write(`read back ${formatCount(sample)} random keys: all correct, ${us.toFixed(2)} µs each (getSync)\n`);
+      await stdout.write(
+        `read back ${formatCount(sample)} random keys: all correct, ${us.toFixed(2)} µs each (getSync)\n`,
+      );
 
       const from = Math.floor(n / 2);
       started = performance.now();
@@ -92,7 +94,9 @@ example:
         last = decoder.decode(key);
       }
       us = (performance.now() - started) * 1000;
-      await stdout.write(`scanned ${formatCount(scanned)} keys from ${userKey(from)} to ${last} in ${(us / 1000).toFixed(2)} ms\n`);
+      await stdout.write(
+        `scanned ${formatCount(scanned)} keys from ${userKey(from)} to ${last} in ${(us / 1000).toFixed(2)} ms\n`,
+      );
 
       await db.flush();
       await stdout.write(`\n${formatStats(db.stats())}memory now   ${memoryLine(db.stats())}\n`);

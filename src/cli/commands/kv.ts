@@ -29,7 +29,11 @@ example:
     try {
       const value = await db.get(key);
       if (args.flags.json) {
-        const doc = { ...jsonField("key", key, hex), found: value !== undefined, ...(value ? jsonField("value", value, hex) : {}) };
+        const doc = {
+          ...jsonField("key", key, hex),
+          found: value !== undefined,
+          ...(value ? jsonField("value", value, hex) : {}),
+        };
         await stdout.write(`${JSON.stringify(doc)}\n`);
       } else if (value !== undefined) {
         await stdout.write(`${showBytes(value, hex)}\n`);

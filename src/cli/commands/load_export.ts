@@ -9,14 +9,16 @@ import { formatCount } from "../display.ts";
 import { linesOf, stderr, stdout } from "../io.ts";
 import { memoryLine } from "../memory.ts";
 import { Progress } from "../progress.ts";
-import { CsvReader, csvRecord, formatRecord, parseJsonl, type RecordFormat, RecordError } from "../records.ts";
+import { CsvReader, csvRecord, formatRecord, parseJsonl, RecordError, type RecordFormat } from "../records.ts";
 import { openStore } from "../store.ts";
 import { RANGE_FLAGS, rangeOf } from "./scan.ts";
 
 function formatOf(args: ParsedArgs, file: string | undefined): RecordFormat {
   const given = args.flags.format;
   if (given !== undefined) {
-    if (given !== "jsonl" && given !== "csv") throw new UsageError(`--format must be jsonl or csv, got ${JSON.stringify(given)}`);
+    if (given !== "jsonl" && given !== "csv") {
+      throw new UsageError(`--format must be jsonl or csv, got ${JSON.stringify(given)}`);
+    }
     return given;
   }
   if (file === undefined || file === "-") return "jsonl";
@@ -59,7 +61,10 @@ before it stay loaded.
 
 example:
   siltdb load ./data users.jsonl --observe-memory`,
-  args: { flags: { format: "string", hex: "boolean", batch: "number", "observe-memory": "boolean" }, positionals: [2, 2] },
+  args: {
+    flags: { format: "string", hex: "boolean", batch: "number", "observe-memory": "boolean" },
+    positionals: [2, 2],
+  },
   async run(args: ParsedArgs): Promise<number> {
     const [dir, file] = args.positionals;
     const format = formatOf(args, file);
@@ -82,7 +87,10 @@ example:
     let loaded = 0;
     let bytesRead = 0;
     const observe = args.flags["observe-memory"] === true;
-    const progress = new Progress(stdout, "load", { unit: "records", extra: observe ? () => memoryLine(db.stats()) : undefined });
+    const progress = new Progress(stdout, "load", {
+      unit: "records",
+      extra: observe ? () => memoryLine(db.stats()) : undefined,
+    });
     try {
       let batch = db.batch();
       let inBatch = 0;
@@ -94,7 +102,10 @@ example:
         if (csv) {
           const fields = csv.push(text, line);
           if (fields === undefined || (fields.length === 1 && fields[0] === "")) continue;
-          if (csv.startLine === 1 && fields.length === 2 && fields[0].toLowerCase() === "key" && fields[1].toLowerCase() === "value") continue;
+          if (
+            csv.startLine === 1 && fields.length === 2 && fields[0].toLowerCase() === "key" &&
+            fields[1].toLowerCase() === "value"
+          ) continue;
           record = csvRecord(fields, hex, csv.startLine);
         } else {
           record = parseJsonl(text, line);
@@ -116,7 +127,11 @@ example:
       if (observe) await stdout.write(`memory at the end: ${memoryLine(db.stats())}\n`);
     } catch (err) {
       if (!(err instanceof RecordError)) throw err;
-      await stderr.write(`siltdb load: ${file === "-" ? "stdin" : file}: ${err.message}; ${formatCount(loaded)} records before it were loaded\n`);
+      await stderr.write(
+        `siltdb load: ${file === "-" ? "stdin" : file}: ${err.message}; ${
+          formatCount(loaded)
+        } records before it were loaded\n`,
+      );
       return EXIT_PROBLEM;
     } finally {
       await db.close();
@@ -129,7 +144,8 @@ example:
 export const exportCommand: Command = {
   name: "export",
   summary: "write the entries of a store (or a range) as JSON Lines or CSV",
-  usage: "siltdb export <dir> [--format jsonl|csv] [--prefix P] [--gte/--gt/--lte/--lt K] [--reverse] [--limit N] [--hex]",
+  usage:
+    "siltdb export <dir> [--format jsonl|csv] [--prefix P] [--gte/--gt/--lte/--lt K] [--reverse] [--limit N] [--hex]",
   help: `Writes every entry in key order to standard output, as JSON Lines
 (default; "keyHex"/"valueHex" for bytes that are not UTF-8 text, so any store
 round-trips through "siltdb load") or CSV (text only, or everything in hex

@@ -11,24 +11,44 @@ const show = (k: Uint8Array | undefined) => (k === undefined ? "(start)" : showB
 
 /** The report as text: kept tables, losses with file and offset, where the copies went. */
 export function formatRepair(r: RepairReport): string {
-  let out = `repaired ${r.dir}: ${r.manifest} lists ${r.tables.length} tables, ${formatCount(r.entries)} entries, last sequence ${r.lastSequence}\n`;
+  let out = `repaired ${r.dir}: ${r.manifest} lists ${r.tables.length} tables, ${
+    formatCount(r.entries)
+  } entries, last sequence ${r.lastSequence}\n`;
   if (r.tables.length > 0) {
     out += `\nkept:\n${
       formatTable(
         ["table", "level", "entries", "smallest", "largest", "origin", "from"],
-        r.tables.map((t) => [t.file, String(t.level), formatCount(t.entries), show(t.smallest), show(t.largest), t.origin, t.from.join(" ")]),
+        r.tables.map((
+          t,
+        ) => [
+          t.file,
+          String(t.level),
+          formatCount(t.entries),
+          show(t.smallest),
+          show(t.largest),
+          t.origin,
+          t.from.join(" "),
+        ]),
       )
     }\n`;
   }
   const l = r.lost;
   if (r.lossless) out += "\nnothing was lost\n";
   else {
-    out += `\nLOST: ${formatCount(l.entries)} entries counted${l.uncounted ? " (and some that could not be counted)" : ""}\n`;
-    for (const b of l.blocks) out += `${b.file}:${b.offset}: block of ${b.size} bytes lost (${b.what}): keys after ${show(b.after)} up to ${show(b.upTo)}\n`;
+    out += `\nLOST: ${formatCount(l.entries)} entries counted${
+      l.uncounted ? " (and some that could not be counted)" : ""
+    }\n`;
+    for (const b of l.blocks) {
+      out += `${b.file}:${b.offset}: block of ${b.size} bytes lost (${b.what}): keys after ${show(b.after)} up to ${
+        show(b.upTo)
+      }\n`;
+    }
     for (const rec of l.records) out += `${rec.file}:${rec.offset}: record skipped (${rec.what}), ${rec.bytes} bytes\n`;
     for (const t of l.tables) {
       const range = t.smallest && t.largest ? `, keys ${show(t.smallest)} .. ${show(t.largest)}` : "";
-      out += `${t.file}:0: table dropped (${t.what})${t.entries === undefined ? "" : `, ${formatCount(t.entries)} entries`}${range}\n`;
+      out += `${t.file}:0: table dropped (${t.what})${
+        t.entries === undefined ? "" : `, ${formatCount(t.entries)} entries`
+      }${range}\n`;
     }
   }
   if (r.dropped.length > 0) out += `\nleft out (obsolete; their data is in the kept tables): ${r.dropped.join(" ")}\n`;
@@ -41,11 +61,19 @@ export function repairJson(r: RepairReport): unknown {
   const k = (name: string, b: Uint8Array | undefined) => (b === undefined ? {} : jsonField(name, b, false));
   return {
     ...r,
-    tables: r.tables.map(({ smallest, largest, ...t }) => ({ ...t, ...k("smallest", smallest), ...k("largest", largest) })),
+    tables: r.tables.map(({ smallest, largest, ...t }) => ({
+      ...t,
+      ...k("smallest", smallest),
+      ...k("largest", largest),
+    })),
     lost: {
       ...r.lost,
       blocks: r.lost.blocks.map(({ after, upTo, ...b }) => ({ ...b, ...k("after", after), ...k("upTo", upTo) })),
-      tables: r.lost.tables.map(({ smallest, largest, ...t }) => ({ ...t, ...k("smallest", smallest), ...k("largest", largest) })),
+      tables: r.lost.tables.map(({ smallest, largest, ...t }) => ({
+        ...t,
+        ...k("smallest", smallest),
+        ...k("largest", largest),
+      })),
     },
   };
 }

@@ -1,6 +1,6 @@
 // siltdb scan: a range of entries, in order or reversed.
 
-import { type ParsedArgs, UsageError, intFlag } from "../args.ts";
+import { intFlag, type ParsedArgs, UsageError } from "../args.ts";
 import { type Command, EXIT_OK } from "../command.ts";
 import { jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
@@ -53,7 +53,8 @@ export function rangeOf(args: ParsedArgs): ScanOptions<Uint8Array> {
 export const scan: Command = {
   name: "scan",
   summary: "print the entries of a key range",
-  usage: "siltdb scan <dir> [--prefix P] [--gte/--gt/--lte/--lt K] [--reverse] [--limit N] [--keys-only] [--json] [--hex]",
+  usage:
+    "siltdb scan <dir> [--prefix P] [--gte/--gt/--lte/--lt K] [--reverse] [--limit N] [--keys-only] [--json] [--hex]",
   help: `Prints the entries in key order (or reversed), one per line: the key, a
 tab, the value. Keys and values are shown as text when they are printable
 UTF-8, else as 0x and hex. Opens the store read-only.
@@ -80,8 +81,15 @@ example:
     try {
       let chunk = "";
       for (const [key, value] of db.scanSync(options)) {
-        if (json) chunk += `${JSON.stringify(keysOnly ? jsonField("key", key, hex) : { ...jsonField("key", key, hex), ...jsonField("value", value, hex) })}\n`;
-        else chunk += keysOnly ? `${showBytes(key, hex)}\n` : `${showBytes(key, hex)}\t${showBytes(value, hex)}\n`;
+        if (json) {
+          chunk += `${
+            JSON.stringify(
+              keysOnly
+                ? jsonField("key", key, hex)
+                : { ...jsonField("key", key, hex), ...jsonField("value", value, hex) },
+            )
+          }\n`;
+        } else chunk += keysOnly ? `${showBytes(key, hex)}\n` : `${showBytes(key, hex)}\t${showBytes(value, hex)}\n`;
         if (chunk.length >= 65536) {
           await stdout.write(chunk);
           chunk = "";

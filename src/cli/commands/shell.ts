@@ -99,7 +99,9 @@ class Session {
         const a = parseArgs(rest, { flags: { hex: "boolean", sync: "boolean" }, positionals: [2, Infinity] });
         const hex = a.flags.hex === true;
         const [key, ...value] = a.positionals;
-        await db.put(bytesArg(key, hex, "key"), bytesArg(value.join(" "), hex, "value"), { sync: a.flags.sync === true });
+        await db.put(bytesArg(key, hex, "key"), bytesArg(value.join(" "), hex, "value"), {
+          sync: a.flags.sync === true,
+        });
         return "OK\n";
       }
       case "get": {
@@ -116,7 +118,10 @@ class Session {
         return "OK\n";
       }
       case "scan": {
-        const a = parseArgs(rest, { flags: { ...RANGE_FLAGS, "keys-only": "boolean", snapshot: "number" }, positionals: [0, 0] });
+        const a = parseArgs(rest, {
+          flags: { ...RANGE_FLAGS, "keys-only": "boolean", snapshot: "number" },
+          positionals: [0, 0],
+        });
         const hex = a.flags.hex === true;
         const options = rangeOf(a);
         const limit = options.limit ?? 100;
@@ -127,7 +132,9 @@ class Session {
             out += `... more (use --limit N)\n`;
             break;
           }
-          out += a.flags["keys-only"] ? `${showBytes(key, hex)}\n` : `${showBytes(key, hex)}\t${showBytes(value, hex)}\n`;
+          out += a.flags["keys-only"]
+            ? `${showBytes(key, hex)}\n`
+            : `${showBytes(key, hex)}\t${showBytes(value, hex)}\n`;
         }
         return out || "(no entries)\n";
       }
@@ -214,7 +221,12 @@ example:
     try {
       if (interactive) {
         await stdout.write(`siltdb shell on ${args.positionals[0]} (type help, exit or Ctrl-D to leave)\n`);
-        const rl = createInterface({ input: process.stdin, output: process.stdout, prompt: "siltdb> ", historySize: 1000 });
+        const rl = createInterface({
+          input: process.stdin,
+          output: process.stdout,
+          prompt: "siltdb> ",
+          historySize: 1000,
+        });
         rl.prompt();
         for await (const line of rl) {
           if (!(await runLine(line))) break;

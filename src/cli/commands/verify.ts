@@ -18,10 +18,20 @@ export function formatVerify(r: VerifyReport): string {
     f.entries === undefined ? "" : formatCount(f.entries),
     f.problems === 0 ? "ok" : `${f.problems} problem${f.problems === 1 ? "" : "s"}`,
   ]);
-  let out = `verified ${r.dir}: ${formatCount(c.files)} files (${c.tables} tables, ${c.logs} logs, ${c.manifests} manifests), ` +
-    `${formatCount(c.blocks)} blocks, ${formatCount(c.records)} records, ${formatCount(c.entries)} entries, ${formatBytes(c.bytes)}\n`;
-  if (rows.length > 0) out += `\n${formatTable(["file", "kind", "size", "blocks", "records", "entries", "status"], rows)}\n`;
-  for (const t of r.tornTails) out += `note: ${t.file}:${t.offset}: torn tail of ${t.bytes} bytes (a crash cut the last write; recovery stops there)\n`;
+  let out =
+    `verified ${r.dir}: ${
+      formatCount(c.files)
+    } files (${c.tables} tables, ${c.logs} logs, ${c.manifests} manifests), ` +
+    `${formatCount(c.blocks)} blocks, ${formatCount(c.records)} records, ${formatCount(c.entries)} entries, ${
+      formatBytes(c.bytes)
+    }\n`;
+  if (rows.length > 0) {
+    out += `\n${formatTable(["file", "kind", "size", "blocks", "records", "entries", "status"], rows)}\n`;
+  }
+  for (const t of r.tornTails) {
+    out +=
+      `note: ${t.file}:${t.offset}: torn tail of ${t.bytes} bytes (a crash cut the last write; recovery stops there)\n`;
+  }
   if (r.ok) return `${out}\nno problems found\n`;
   out += `\n${r.problems.length} problem${r.problems.length === 1 ? "" : "s"}:\n`;
   for (const p of r.problems) out += `${p.file}:${p.offset}: ${p.what}\n`;
