@@ -14,12 +14,15 @@
 //   +32  u32  upper bound bytes, +36 u32 its length (one allocation with the lower)
 //   +40  u32  saved user key (buffer)   +44 u32 saved value (buffer, reverse only)
 //   +48  u32  output arena (buffer)     +52 u32 status of the last fill (below)
+//   +56  u32  reverse: value arena (buffer)
 //
 // iterFill writes each visible entry as four u32 values (key pointer, key
 // length, value pointer, value length). Keys are copied into the output
-// arena; forward values point into the source (memtable or cached block),
-// reverse values into the arena. Everything stays valid until the next
-// call on this iterator, and until TypeScript replaces a source's block.
+// arena one after the other (TypeScript decodes a fill's keys in one go when
+// they are ASCII); forward values point into the source (memtable or cached
+// block), reverse values into the value arena. Everything stays valid until
+// the next call on this iterator, and until TypeScript replaces a source's
+// block.
 
 import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
@@ -39,7 +42,7 @@ export const STATUS_DONE: u32 = 1;
 export const STATUS_NEED: u32 = 2;
 export const STATUS_CORRUPT: u32 = 3;
 
-const ITER_SIZE: usize = 56;
+const ITER_SIZE: usize = 64;
 const MAX_TRAILER: u64 = 0xffffffffffffffff;
 const NONE: u32 = 0xff;
 const ARENA_INITIAL: u32 = 4 << 10;
@@ -66,6 +69,7 @@ export function iterNew(
   store<u32>(it, <u32>bufNew(64), 44);
   store<u32>(it, <u32>bufNew(ARENA_INITIAL), 48);
   store<u32>(it, STATUS_MORE, 52);
+  store<u32>(it, <u32>bufNew(ARENA_INITIAL), 56);
   return it;
 }
 
@@ -76,6 +80,7 @@ export function iterFree(it: usize): void {
   bufFree(<usize>load<u32>(it, 40));
   bufFree(<usize>load<u32>(it, 44));
   bufFree(<usize>load<u32>(it, 48));
+  bufFree(<usize>load<u32>(it, 56));
   heap.free(it);
 }
 
@@ -148,6 +153,7 @@ export function iterFill(it: usize, out: usize, max: i32): i32 {
   if (!(flags & ITER_STARTED)) start(it, flags);
   const arena = <usize>load<u32>(it, 48);
   bufSetLength(arena, 0);
+  bufSetLength(<usize>load<u32>(it, 56), 0);
   return flags & ITER_REVERSE ? fillReverse(it, out, max, flags, arena) : fillForward(it, out, max, flags, arena);
 }
 
@@ -229,10 +235,10 @@ function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize):
     if (collecting && (top < 0 || compareBytes(key, keyLen, bufData(saved), bufLength(saved)) != 0)) {
       // Every version of the saved key has been seen: emit its newest visible one.
       if (load<u32>(it, 12) == <u32>KIND_PUT) {
-        const n = bufLength(saved) + bufLength(savedValue);
-        if (!arenaRoom(arena, n, count)) return count;
+        const values = <usize>load<u32>(it, 56);
+        if (!arenaRoom(arena, bufLength(saved), count) || !arenaRoom(values, bufLength(savedValue), count)) return count;
         const k = toArena(arena, bufData(saved), bufLength(saved));
-        const v = toArena(arena, bufData(savedValue), bufLength(savedValue));
+        const v = toArena(values, bufData(savedValue), bufLength(savedValue));
         emit(out, count++, k, bufLength(saved), v, bufLength(savedValue));
       }
       store<u32>(it, 0, 8);

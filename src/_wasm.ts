@@ -172,10 +172,12 @@ let dv = new DataView(buffer);
 // runtimes). Where there is no Buffer (browsers), TextDecoder does it.
 interface Utf8Slicer {
   utf8Slice(start: number, end: number): string;
+  latin1Slice?(start: number, end: number): string;
 }
 const NodeBuffer = (globalThis as unknown as { Buffer?: { from(b: ArrayBuffer): Utf8Slicer } }).Buffer;
 const canSlice = NodeBuffer !== undefined && typeof NodeBuffer.from(new ArrayBuffer(1)).utf8Slice === "function";
 let text: Utf8Slicer | undefined = canSlice ? NodeBuffer!.from(buffer) : undefined;
+const canSliceLatin1 = canSlice && typeof NodeBuffer!.from(new ArrayBuffer(1)).latin1Slice === "function";
 
 function refresh(): void {
   buffer = core.memory.buffer as ArrayBuffer;
@@ -281,4 +283,47 @@ export function copyOut(ptr: number, len: number): Uint8Array {
 export function textAt(ptr: number, len: number): string {
   const mem = bytes(); // refreshes the views (text too) after memory grew
   return text !== undefined ? text.utf8Slice(ptr, ptr + len) : decoder.decode(mem.subarray(ptr, ptr + len));
+}
+
+// A scan decodes its keys a batch at a time: the core copies a batch's keys
+// one after the other (core/db_iter.ts), and when they are all ASCII one
+// latin1Slice of the whole run and a substring per key cost 10-18 ns a key
+// against 59-65 ns for a utf8Slice each (Node, Bun; 16-byte keys).
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * The UTF-8 texts of n (address, length) pairs in words: pair i at
+ * words[q + 4i + field] and the next word. One decode of the whole run when
+ * the texts are contiguous and ASCII, else one each (as textAt).
+ *
+ * @example
+ * ```ts
+ * const keys = textsAt(words(), out >>> 2, n, 0); // the keys of n scan entries (16 bytes each)
+ * ```
+ */
+export function textsAt(w: Uint32Array, q: number, n: number, field: number): string[] {
+  const texts: string[] = new Array(n);
+  if (n === 0) return texts;
+  const first = q + field;
+  const start = w[first];
+  let end = start;
+  for (let i = 0, at = first; i < n; i++, at += 4) {
+    if (w[at] !== end) {
+      end = -1;
+      break;
+    }
+    end += w[at + 1];
+  }
+  if (end >= 0 && n > 1 && canSliceLatin1) {
+    bytes(); // refreshes the views (text too) after memory grew
+    const run = text!.latin1Slice!(start, end);
+    if (!NON_ASCII.test(run)) {
+      for (let i = 0, at = first; i < n; i++, at += 4) {
+        texts[i] = run.substring(w[at] - start, w[at] - start + w[at + 1]);
+      }
+      return texts;
+    }
+  }
+  for (let i = 0, at = first; i < n; i++, at += 4) texts[i] = textAt(w[at], w[at + 1]);
+  return texts;
 }

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStorage, open } from "../mod.ts";
-import { rng, TINY } from "./_harness.ts";
+import { compareBytes, rng, TINY } from "./_harness.ts";
 
 for (const [maxOpenFiles, blockCacheSize] of [[1, 0], [1, 1024], [2, 65536], [500, 0]] as const) {
   test(`open scans and point reads agree with the model while tables close and compactions run (maxOpenFiles ${maxOpenFiles}, cache ${blockCacheSize})`, async () => {
@@ -77,3 +77,35 @@ for (const [maxOpenFiles, blockCacheSize] of [[1, 0], [1, 1024], [2, 65536], [50
     }
   });
 }
+
+test("scans decode UTF-8 keys exactly as get and TextDecoder do: ASCII runs, multi-byte and malformed keys mixed", async () => {
+  // Scans decode a batch of ASCII keys in one go (textsAt): the keys around a
+  // non-ASCII or malformed one must come out the same as one at a time.
+  const fs = new MemoryStorage();
+  const raw = await open("/db", { fs, ...TINY });
+  const random = rng(7);
+  const written: Uint8Array[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const ascii = `k${String(i).padStart(5, "0")}`;
+    let key = new TextEncoder().encode(ascii);
+    const r = random();
+    if (r < 0.05) key = new TextEncoder().encode(`${ascii}é😀`);
+    else if (r < 0.08) key = Uint8Array.from([...key, 0xff, 0xc3]); // malformed UTF-8
+    written.push(key);
+    await raw.put(key, key);
+    if (i % 700 === 0) await raw.flush();
+  }
+  await raw.close();
+  const db = await open("/db", { fs, keyEncoding: "utf8", ...TINY });
+  const decoder = new TextDecoder();
+  const expected = [...written].sort(compareBytes).map((k) => decoder.decode(k));
+  for (const reverse of [false, true]) {
+    const want = reverse ? [...expected].reverse() : expected;
+    assert.deepEqual([...db.scanSync({ reverse })].map(([k]) => k), want);
+    assert.deepEqual([...db.keysSync({ reverse })], want);
+    const keys: string[] = [];
+    for await (const [k] of db.scan({ reverse })) keys.push(k);
+    assert.deepEqual(keys, want);
+  }
+  await db.close();
+});

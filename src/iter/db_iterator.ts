@@ -15,7 +15,7 @@
 // `using` calls [Symbol.dispose]()), its signal is aborted, its database
 // closes, or it is garbage collected. Range options are resolved in range.ts.
 
-import { copyOut, core, maxEncodedLength, scratch, words, writeData } from "../_wasm.ts";
+import { copyOut, core, maxEncodedLength, scratch, textsAt, words, writeData } from "../_wasm.ts";
 import { describe, type Encoding } from "../encoding.ts";
 import { corruption, invalidArgument, isTrap, SiltError } from "../errors.ts";
 import { checkCallOptions } from "../options.ts";
@@ -374,12 +374,13 @@ export class ScanCursor<T> {
       const valueEnc = this.#source.valueEncoding;
       const entries: unknown[] = new Array(n);
       let q = out >>> 2;
+      const texts = keyEnc.name === "utf8" && shape !== "values" ? textsAt(w, q, n, 0) : undefined;
       if (shape === "entries") {
         for (let i = 0; i < n; i++, q += 4) {
-          entries[i] = [keyEnc.decode(w[q], w[q + 1]), valueEnc.decode(w[q + 2], w[q + 3])];
+          entries[i] = [texts ? texts[i] : keyEnc.decode(w[q], w[q + 1]), valueEnc.decode(w[q + 2], w[q + 3])];
         }
       } else if (shape === "keys") {
-        for (let i = 0; i < n; i++, q += 4) entries[i] = keyEnc.decode(w[q], w[q + 1]);
+        for (let i = 0; i < n; i++, q += 4) entries[i] = texts ? texts[i] : keyEnc.decode(w[q], w[q + 1]);
       } else if (shape === "values") {
         for (let i = 0; i < n; i++, q += 4) entries[i] = valueEnc.decode(w[q + 2], w[q + 3]);
       } else {
