@@ -21,10 +21,11 @@ import { bytes, copyOut, core, scratch, words } from "../src/_wasm.ts";
 import { KIND_PUT } from "../src/format/internal_key.ts";
 import { Lookup, Memtable, valueAt, valueLength } from "../src/memtable.ts";
 
-// sorted-btree is CommonJS: its default export arrives wrapped in some runtimes.
-const BTree =
-  ((BTreeModule as unknown as { default?: typeof BTreeModule }).default ?? BTreeModule) as typeof BTreeModule;
-type BTree<K, V> = BTreeModule<K, V>;
+// sorted-btree is CommonJS: its default export arrives wrapped in some runtimes
+// (and its types too: Deno sees the module object where tsc sees the class).
+type BTreeClass = typeof import("sorted-btree").default;
+const BTree = ((BTreeModule as unknown as { default?: BTreeClass }).default ?? BTreeModule) as unknown as BTreeClass;
+type BTree<K, V> = import("sorted-btree").default<K, V>;
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 const runtimeVersion = runtime === "deno"

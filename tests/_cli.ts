@@ -19,7 +19,7 @@ export interface CliResult {
 
 /** The command line that runs the CLI source in this runtime. */
 export function cliCommand(): [string, string[]] {
-  if (runtime === "deno") return [process.execPath, ["run", "-A", "--no-check", "--quiet", main]];
+  if (runtime === "deno") return [process.execPath, ["run", "-A", "--quiet", main]];
   if (runtime === "bun") return [process.execPath, [main]];
   // tsx by path: the command may run in a directory where "tsx" does not resolve.
   return [process.execPath, [

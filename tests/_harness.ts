@@ -88,7 +88,7 @@ export function runtimeCommand(
 ): [string, string[]] {
   const root = new URL("..", import.meta.url).pathname;
   const bin = (name: string) => `${root}node_modules/.bin/${name}`;
-  if (runtime === "deno") return [bin("deno"), ["run", ...denoPermissions, "--no-check", script, ...args]];
+  if (runtime === "deno") return [bin("deno"), ["run", ...denoPermissions, script, ...args]];
   if (runtime === "bun") return [bin("bun"), [script, ...args]];
   return ["node", ["--import", "tsx", script, ...args]];
 }

@@ -19,7 +19,7 @@ const runner = join(root, "tests", "level", "_run_suite.ts");
 
 /** The command that runs the suite runner in this runtime. */
 function suiteCommand(): [string, string[]] {
-  if (currentRuntime === "deno") return [process.execPath, ["run", "-A", "--no-check", "--quiet", runner]];
+  if (currentRuntime === "deno") return [process.execPath, ["run", "-A", "--quiet", runner]];
   if (currentRuntime === "bun") return [process.execPath, [runner]];
   return [process.execPath, [
     "--import",

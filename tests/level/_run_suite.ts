@@ -4,7 +4,7 @@
 // removed at the end. Runs as is in Node (with tsx), Deno and Bun:
 //
 //   node --import tsx tests/level/_run_suite.ts
-//   deno run -A --no-check tests/level/_run_suite.ts
+//   deno run -A tests/level/_run_suite.ts
 //   bun tests/level/_run_suite.ts
 //
 // Used by tests/level_compliance.test.ts, which checks the TAP summary.
