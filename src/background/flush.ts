@@ -8,7 +8,7 @@ import { RESTART_INTERVAL } from "../format/table_format.ts";
 import type { Memtable } from "../memtable.ts";
 import { writeFileAtomically } from "../storage/atomic_file.ts";
 import type { Storage } from "../storage/storage.ts";
-import { builtTableMeta, takeStaged } from "../table/table_builder.ts";
+import { finishTable, takeStaged } from "../table/table_builder.ts";
 import { tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
@@ -46,9 +46,7 @@ export async function writeLevel0Table(
         const chunk = takeStaged(tb);
         if (chunk.length > 0) await file.append(chunk);
       }
-      core.tbFinish(tb);
-      await file.append(takeStaged(tb));
-      return builtTableMeta(tb, number);
+      return await finishTable(tb, file, number);
     });
   } finally {
     core.tbFree(tb);

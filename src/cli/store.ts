@@ -46,21 +46,3 @@ export function bytesArg(text: string, hex: boolean, what: string): Uint8Array {
   if (bytes === undefined) throw new UsageError(`${what} ${JSON.stringify(text)} is not hex (--hex is set)`);
   return bytes;
 }
-
-/**
- * The smallest key above every key that starts with prefix (the end of a
- * prefix range), or undefined when there is none (the prefix is all 0xff).
- *
- * @example
- * ```ts
- * prefixEnd(new TextEncoder().encode("user:")); // "user;"
- * ```
- */
-export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
-  let end = prefix.length;
-  while (end > 0 && prefix[end - 1] === 0xff) end--;
-  if (end === 0) return undefined;
-  const out = prefix.slice(0, end);
-  out[end - 1]++;
-  return out;
-}

@@ -13,7 +13,7 @@ import { RESTART_INTERVAL } from "../format/table_format.ts";
 import { DISCARD, removeQuietly, writeFileAtomically } from "../storage/atomic_file.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { NEED_INDEX, newRunSource } from "../table/run_source.ts";
-import { builtTableMeta, takeStaged } from "../table/table_builder.ts";
+import { finishTable, takeStaged } from "../table/table_builder.ts";
 import type { TableReader } from "../table/table_reader.ts";
 import { tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
@@ -159,11 +159,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
           }
         }
         if (core.tbEntries(tb) === 0) return DISCARD;
-        const tail = takeStaged(tb);
-        core.tbFinish(tb);
-        await file.append(tail);
-        await file.append(takeStaged(tb));
-        return builtTableMeta(tb, number);
+        return await finishTable(tb, file, number);
       } finally {
         core.tbFree(tb);
       }

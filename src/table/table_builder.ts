@@ -1,6 +1,7 @@
 // Helpers around the core's table builder (core/table_builder.ts draws the
-// layout), shared by flushes (src/background/flush.ts) and compactions
-// (src/compaction/compactor.ts): staged bytes out, metadata of a finished table.
+// layout), shared by flushes (src/background/flush.ts), compactions
+// (src/compaction/compactor.ts) and repair (src/tools/_write_tables.ts):
+// staged bytes out, the end of a table, metadata of a finished table.
 
 import { bytes, core } from "../_wasm.ts";
 import type { FileMeta } from "../version/version_edit.ts";
@@ -11,6 +12,26 @@ export function takeStaged(tb: number): Uint8Array {
   const chunk = bytes().slice(at, at + core.tbStagedLength(tb));
   core.tbClearStaged(tb);
   return chunk;
+}
+
+/**
+ * Finishes the builder's table: appends what is still staged and the last
+ * data block, filter, index, properties and footer to file; resolves with the
+ * table's metadata as table file `number`.
+ *
+ * @example
+ * ```ts
+ * const meta = await finishTable(tb, file, 12);
+ * ```
+ */
+export async function finishTable(
+  tb: number,
+  file: { append(data: Uint8Array): Promise<void> },
+  number: number,
+): Promise<FileMeta> {
+  core.tbFinish(tb);
+  await file.append(takeStaged(tb));
+  return builtTableMeta(tb, number);
 }
 
 /** Metadata of the table a builder finished, as table file `number`. */

@@ -9,7 +9,7 @@ import { sequenceOf, userKeyOf } from "../format/internal_key.ts";
 import { RESTART_INTERVAL } from "../format/table_format.ts";
 import { writeFileAtomically } from "../storage/atomic_file.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
-import { builtTableMeta, takeStaged } from "../table/table_builder.ts";
+import { finishTable, takeStaged } from "../table/table_builder.ts";
 import { TableReader } from "../table/table_reader.ts";
 import { tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
@@ -50,11 +50,7 @@ export async function writeEntries(
         core.tbAddEntry(tb, ptr, user.length, sequenceOf(key), key[key.length - 8], ptr + user.length, value.length);
         if (core.tbStagedLength(tb) >= STAGE_BYTES) await file.append(takeStaged(tb));
       }
-      const tail = takeStaged(tb);
-      core.tbFinish(tb);
-      await file.append(tail);
-      await file.append(takeStaged(tb));
-      return builtTableMeta(tb, number);
+      return await finishTable(tb, file, number);
     });
   } finally {
     core.tbFree(tb);

@@ -4,7 +4,7 @@ import { intFlag, type ParsedArgs, UsageError } from "../args.ts";
 import { type Command, EXIT_OK } from "../command.ts";
 import { jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
-import { bytesArg, openStore, prefixEnd } from "../store.ts";
+import { bytesArg, openStore } from "../store.ts";
 import type { ScanOptions } from "../../iter/db_iterator.ts";
 
 /** Range flags shared by scan and export. */
@@ -33,13 +33,7 @@ export function rangeOf(args: ParsedArgs): ScanOptions<Uint8Array> {
   if (f.gte !== undefined && f.gt !== undefined) throw new UsageError("give --gte or --gt, not both");
   if (f.lte !== undefined && f.lt !== undefined) throw new UsageError("give --lte or --lt, not both");
   const options: ScanOptions<Uint8Array> = {};
-  if (f.prefix !== undefined) {
-    if (f.gte ?? f.gt ?? f.lte ?? f.lt) throw new UsageError("--prefix cannot be combined with --gte/--gt/--lte/--lt");
-    const prefix = bytesArg(f.prefix, hex, "--prefix");
-    options.gte = prefix;
-    const end = prefixEnd(prefix);
-    if (end !== undefined) options.lt = end;
-  }
+  if (f.prefix !== undefined) options.prefix = bytesArg(f.prefix, hex, "--prefix");
   for (const name of ["gte", "gt", "lte", "lt"] as const) {
     if (f[name] !== undefined) options[name] = bytesArg(f[name]!, hex, `--${name}`);
   }
@@ -60,7 +54,7 @@ tab, the value. Keys and values are shown as text when they are printable
 UTF-8, else as 0x and hex. Opens the store read-only.
 
 options:
-  --prefix P         only keys that start with P
+  --prefix P         only keys that start with P (with a range: both apply)
   --gte/--gt K       keys from K (inclusive / exclusive)
   --lte/--lt K       keys up to K (inclusive / exclusive)
   --reverse          largest key first
