@@ -116,7 +116,15 @@ export interface ResolvedOptions {
   levelBaseBytes: number;
 }
 
-const KNOWN = new Set([
+/**
+ * The names of every open option (the keys of {@linkcode OpenOptions}).
+ *
+ * @example
+ * ```ts
+ * const passed = OPEN_OPTION_NAMES.filter((name) => name !== "fs");
+ * ```
+ */
+export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
   "compactionMode",
   "targetFileSize",
   "l0CompactionTrigger",
@@ -139,7 +147,9 @@ const KNOWN = new Set([
   "maxOpenFiles",
   "bloomBitsPerKey",
   "compaction",
-]);
+];
+
+const KNOWN = new Set<string>(OPEN_OPTION_NAMES);
 
 function flag(options: Record<string, unknown>, name: string, fallback: boolean): boolean {
   const value = options[name];

@@ -13,7 +13,7 @@
 
 import { type AbstractDatabaseOptions, AbstractLevel, type AbstractOpenOptions } from "abstract-level";
 import { type Db, open } from "../db.ts";
-import type { OpenOptions } from "../options.ts";
+import { OPEN_OPTION_NAMES, type OpenOptions } from "../options.ts";
 import type { Snapshot } from "../snapshot.ts";
 import { SiltChainedBatch } from "./chained_batch.ts";
 import { SiltLevelError, toLevelError } from "./errors.ts";
@@ -56,27 +56,8 @@ export type SiltOpenOptions = Omit<OpenOptions, "keyEncoding" | "valueEncoding" 
  */
 export interface SiltLevelOptions<K, V> extends AbstractDatabaseOptions<K, V>, SiltOpenOptions {}
 
-/** The siltdb open options, by name (the others of abstract-level are not passed on: siltdb refuses unknown names). */
-const SILT_OPTIONS = [
-  "fs",
-  "readOnly",
-  "sync",
-  "bufferWrites",
-  "maxKeySize",
-  "maxValueSize",
-  "memtableSize",
-  "blockSize",
-  "blockCacheSize",
-  "maxOpenFiles",
-  "bloomBitsPerKey",
-  "compaction",
-  "compactionMode",
-  "targetFileSize",
-  "l0CompactionTrigger",
-  "l0SlowdownTrigger",
-  "l0StopTrigger",
-  "levelBaseBytes",
-] as const;
+/** Open options abstract-level handles itself; siltdb gets every other one it knows (its own names only: siltdb refuses unknown ones). */
+const LEVEL_OWNED = new Set(["createIfMissing", "errorIfExists", "keyEncoding", "valueEncoding"]);
 
 /**
  * What SiltLevel supports (abstract-level's manifest; the constructor adds
@@ -218,7 +199,9 @@ export class SiltLevel<K = string, V = string> extends AbstractLevel<SiltData, K
       createIfMissing: options.createIfMissing !== false,
       errorIfExists: options.errorIfExists === true,
     };
-    for (const name of SILT_OPTIONS) if (options[name] !== undefined) o[name] = options[name];
+    for (const name of OPEN_OPTION_NAMES) {
+      if (!LEVEL_OWNED.has(name) && options[name] !== undefined) o[name] = options[name];
+    }
     try {
       this.#db = (await open(this.#location, o as OpenOptions)) as Db;
     } catch (err) {
