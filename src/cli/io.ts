@@ -54,18 +54,6 @@ export const stdout: Output = outputOf(process.stdout);
 /** Standard error (messages, and progress of commands whose stdout carries data). */
 export const stderr: Output = outputOf(process.stderr);
 
-/**
- * Lines of standard input, one at a time (without the line ending).
- *
- * @example
- * ```ts
- * for await (const line of stdinLines()) console.log(line.length);
- * ```
- */
-export async function* stdinLines(): AsyncGenerator<string> {
-  yield* linesOf(process.stdin as AsyncIterable<Uint8Array | string>);
-}
-
 /** Splits a stream of chunks into lines (\n or \r\n), decoding UTF-8 across chunk boundaries. */
 export async function* linesOf(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
