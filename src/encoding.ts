@@ -22,7 +22,15 @@ export interface Encoding<T> {
   decode(ptr: number, len: number): T;
 }
 
-/** A value described for a message: "undefined", "null", "a number", "an object"... */
+/**
+ * A value described for a message: "undefined", "null", "a number", "an object"...
+ *
+ * @example
+ * ```ts
+ * describe(42); // "a number"
+ * describe(new ArrayBuffer(8)); // "an ArrayBuffer (wrap it in a Uint8Array)"
+ * ```
+ */
 export function describe(value: unknown): string {
   if (value === undefined) return "undefined";
   if (value === null) return "null";
@@ -48,7 +56,15 @@ function bytesOrText(value: unknown, what: string): string | Uint8Array {
   throw invalidArgument(`${what} must be a string or a Uint8Array, got ${describe(value)}`);
 }
 
-/** Exact UTF-8 length of a string (well-formed: no lone surrogates). */
+/**
+ * Exact UTF-8 length of a string (well-formed: no lone surrogates).
+ *
+ * @example
+ * ```ts
+ * utf8Length("héllo"); // 6
+ * utf8Length("a😀"); // 5
+ * ```
+ */
 export function utf8Length(s: string): number {
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
@@ -66,6 +82,12 @@ export function utf8Length(s: string): number {
  * copied: INVALID_ARGUMENT naming `option` if the data is bigger. For a
  * string this is its UTF-8 length, or an upper bound (3 bytes per UTF-16
  * unit) when that bound fits.
+ *
+ * @example
+ * ```ts
+ * checkedSize("abc", 1024, "key", "maxKeySize"); // 9: 3 bytes per UTF-16 unit fits
+ * checkedSize(new Uint8Array(2000), 1024, "key", "maxKeySize"); // throws INVALID_ARGUMENT
+ * ```
  */
 export function checkedSize(data: string | Uint8Array, max: number, what: string, option: string): number {
   if (typeof data !== "string") {
@@ -124,7 +146,14 @@ const json: Encoding<unknown> = {
 
 const encodings: Record<EncodingName, Encoding<unknown>> = { binary, utf8, json };
 
-/** The encoding with this name, or INVALID_ARGUMENT naming the option. */
+/**
+ * The encoding with this name, or INVALID_ARGUMENT naming the option.
+ *
+ * @example
+ * ```ts
+ * const encoding = encodingNamed("utf8", "option keyEncoding"); // encoding.name === "utf8"
+ * ```
+ */
 export function encodingNamed(name: unknown, option: string): Encoding<unknown> {
   if (typeof name === "string" && Object.hasOwn(encodings, name)) return encodings[name as EncodingName];
   throw invalidArgument(`${option} must be "binary", "utf8" or "json", got ${JSON.stringify(name) ?? describe(name)}`);

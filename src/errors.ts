@@ -83,17 +83,41 @@ export class SiltError extends Error {
   }
 }
 
-/** Shorthand for an INVALID_ARGUMENT error. */
+/**
+ * Shorthand for an INVALID_ARGUMENT error.
+ *
+ * @example
+ * ```ts
+ * const err = invalidArgument("option maxKeySize must be a positive integer");
+ * console.log(err.code); // "INVALID_ARGUMENT"
+ * ```
+ */
 export function invalidArgument(message: string): SiltError {
   return new SiltError("INVALID_ARGUMENT", message);
 }
 
-/** A CORRUPTION error naming the file and byte offset. */
+/**
+ * A CORRUPTION error naming the file and byte offset.
+ *
+ * @example
+ * ```ts
+ * const err = corruption("000004.log", 128, "record checksum mismatch");
+ * console.log(err.message, err.offset); // "000004.log at offset 128: record checksum mismatch" 128
+ * ```
+ */
 export function corruption(file: string, offset: number, what: string): SiltError {
   return new SiltError("CORRUPTION", `${file} at offset ${offset}: ${what}`, { file, offset });
 }
 
-/** True for a trap of the WebAssembly core (a RuntimeError: unreachable, out of bounds...). */
+/**
+ * True for a trap of the WebAssembly core (a RuntimeError: unreachable, out of bounds...).
+ *
+ * @example
+ * ```ts
+ * isTrap(new WebAssembly.RuntimeError("unreachable")); // true
+ * isTrap(new Error("disk full")); // false
+ * ```
+ */
 export function isTrap(err: unknown): boolean {
   return err instanceof WebAssembly.RuntimeError;
 }

@@ -19,7 +19,14 @@ export interface ParsedArgs {
   flags: Record<string, string | number | boolean | undefined>;
 }
 
-/** Wrong arguments: main prints the message and the command's usage, and exits 2. */
+/**
+ * Wrong arguments: main prints the message and the command's usage, and exits 2.
+ *
+ * @example
+ * ```ts
+ * throw new UsageError(`--format must be jsonl or csv, got ${JSON.stringify(given)}`);
+ * ```
+ */
 export class UsageError extends Error {
   override name = "UsageError";
 }

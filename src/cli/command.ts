@@ -2,7 +2,14 @@
 
 import type { ArgSpec, ParsedArgs } from "./args.ts";
 
-/** Success. */
+/**
+ * Success.
+ *
+ * @example
+ * ```ts
+ * return report.ok ? EXIT_OK : EXIT_PROBLEM; // verify's run(); main returns EXIT_USAGE for a UsageError
+ * ```
+ */
 export const EXIT_OK = 0;
 /** Not found, or problems found (verify), or the command failed. */
 export const EXIT_PROBLEM = 1;

@@ -51,10 +51,26 @@ function outputOf(stream: NodeJS.WriteStream): Output {
  * ```
  */
 export const stdout: Output = outputOf(process.stdout);
-/** Standard error (messages, and progress of commands whose stdout carries data). */
+/**
+ * Standard error (messages, and progress of commands whose stdout carries data).
+ *
+ * @example
+ * ```ts
+ * await stderr.write(`not found: ${showBytes(key, hex)}\n`);
+ * ```
+ */
 export const stderr: Output = outputOf(process.stderr);
 
-/** Splits a stream of chunks into lines (\n or \r\n), decoding UTF-8 across chunk boundaries. */
+/**
+ * Splits a stream of chunks into lines (\n or \r\n), decoding UTF-8 across chunk boundaries.
+ *
+ * @example
+ * ```ts
+ * for await (const line of linesOf(process.stdin as AsyncIterable<Uint8Array>)) {
+ *   await stdout.write(`${line}\n`);
+ * }
+ * ```
+ */
 export async function* linesOf(chunks: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   const decoder = new TextDecoder();
   let rest = "";

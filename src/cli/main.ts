@@ -72,7 +72,15 @@ function commandHelp(c: Command): string {
   return `usage: ${c.usage}\n\n${c.summary}.\n\n${c.help.trimEnd()}\n`;
 }
 
-/** Runs the command line argv (without the runtime and script); resolves with the exit code. */
+/**
+ * Runs the command line argv (without the runtime and script); resolves with the exit code.
+ *
+ * @example
+ * ```ts
+ * process.exitCode = await main(process.argv.slice(2));
+ * const code = await main(["get", "./data", "user:1"]); // 0, or 1 when the key is absent
+ * ```
+ */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h") {

@@ -13,7 +13,14 @@ import { fromHex, toHex, utf8Text } from "./display.ts";
 /** The formats load and export know. */
 export type RecordFormat = "jsonl" | "csv";
 
-/** A record that cannot be read: which line and what is wrong. */
+/**
+ * A record that cannot be read: which line and what is wrong.
+ *
+ * @example
+ * ```ts
+ * throw new RecordError(`line ${line}: expected 2 fields (key,value), got ${fields.length}`);
+ * ```
+ */
 export class RecordError extends Error {
   override name = "RecordError";
 }

@@ -75,7 +75,14 @@ const CODES: Record<string, string> = {
   RELEASED: "LEVEL_SNAPSHOT_NOT_OPEN",
 };
 
-/** A SiltError as a SiltLevelError (other errors pass through). */
+/**
+ * A SiltError as a SiltLevelError (other errors pass through).
+ *
+ * @example
+ * ```ts
+ * toLevelError(new SiltError("LOCKED", "./data is locked")); // a SiltLevelError, code "LEVEL_LOCKED"
+ * ```
+ */
 export function toLevelError(err: unknown): unknown {
   if (!(err instanceof SiltError)) return err;
   let code = CODES[err.code] ?? err.code;

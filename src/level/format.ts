@@ -19,7 +19,15 @@ export type SiltData = string | Uint8Array;
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** Stored bytes in the format the private API was asked for: "utf8" decoded, "view" as they are. */
+/**
+ * Stored bytes in the format the private API was asked for: "utf8" decoded, "view" as they are.
+ *
+ * @example
+ * ```ts
+ * fromSilt(new Uint8Array([104, 105]), "utf8"); // "hi"
+ * fromSilt(new Uint8Array([104, 105]), "view"); // the same Uint8Array
+ * ```
+ */
 export function fromSilt(data: Uint8Array, format: string | undefined): string | Uint8Array {
   return format === "utf8" ? decoder.decode(data) : data;
 }
@@ -27,6 +35,11 @@ export function fromSilt(data: Uint8Array, format: string | undefined): string |
 /**
  * Encoded data from the private API as siltdb takes it: strings and
  * Uint8Arrays (Buffers included) as they are, other views as their bytes.
+ *
+ * @example
+ * ```ts
+ * await db.put(toSilt(key), toSilt(value), writeOptions(options));
+ * ```
  */
 export function toSilt(data: unknown): SiltData {
   if (typeof data === "string" || data instanceof Uint8Array) return data;
@@ -34,12 +47,27 @@ export function toSilt(data: unknown): SiltData {
   return String(data);
 }
 
-/** The UTF-8 bytes of encoded data, to compare keys as siltdb orders them. */
+/**
+ * The UTF-8 bytes of encoded data, to compare keys as siltdb orders them.
+ *
+ * @example
+ * ```ts
+ * bytesOf("é"); // Uint8Array [195, 169]
+ * ```
+ */
 export function bytesOf(data: SiltData): Uint8Array {
   return typeof data === "string" ? encoder.encode(data) : data;
 }
 
-/** Bytewise order, siltdb's key order. */
+/**
+ * Bytewise order, siltdb's key order.
+ *
+ * @example
+ * ```ts
+ * compareKeys("a", new Uint8Array([0x61, 0])); // < 0: a prefix sorts first
+ * compareKeys("é", "z"); // > 0: 0xc3 sorts after 0x7a
+ * ```
+ */
 export function compareKeys(a: SiltData, b: SiltData): number {
   const x = bytesOf(a);
   const y = bytesOf(b);

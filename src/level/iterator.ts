@@ -35,6 +35,14 @@ export type Shape = "entries" | "keys" | "values";
 /**
  * The machinery shared by the three iterator kinds: the snapshot, the range,
  * the current scan, and the mapping of stored entries to what is yielded.
+ *
+ * @example
+ * ```ts
+ * const snapshot = db.snapshot();
+ * const cursor = new LevelCursor<string>(snapshot, () => snapshot.release(), { keyEncoding: "utf8" }, "keys", () => 0);
+ * console.log(cursor.nextv(10)); // the first 10 keys, as strings
+ * cursor.close(); // releases the snapshot
+ * ```
  */
 export class LevelCursor<T> {
   #source: ScanSource;

@@ -36,7 +36,15 @@ function bound(inclusive: unknown, exclusive: unknown): Bound | undefined {
   return undefined;
 }
 
-/** The range of abstract-level range options. */
+/**
+ * The range of abstract-level range options.
+ *
+ * @example
+ * ```ts
+ * rangeOf({ gte: "a", lt: "b", limit: -1 });
+ * // { lower: { key: "a", inclusive: true }, upper: { key: "b", inclusive: false }, reverse: false, limit: Infinity }
+ * ```
+ */
 export function rangeOf(options: LevelRangeOptions): KeyRange {
   const limit = options.limit;
   return {
@@ -47,7 +55,14 @@ export function rangeOf(options: LevelRangeOptions): KeyRange {
   };
 }
 
-/** siltdb scan options for a range, at most `limit` entries. */
+/**
+ * siltdb scan options for a range, at most `limit` entries.
+ *
+ * @example
+ * ```ts
+ * scanOptionsOf({ key: "a", inclusive: true }, { key: "b", inclusive: false }, false, 10); // { gte: "a", lt: "b", limit: 10 }
+ * ```
+ */
 export function scanOptionsOf(
   lower: Bound | undefined,
   upper: Bound | undefined,
@@ -66,6 +81,11 @@ export function scanOptionsOf(
  * The bounds after seeking to `target`: going forward, the first key at or
  * after target (but not before the range); in reverse, the last key at or
  * before target (but not after the range).
+ *
+ * @example
+ * ```ts
+ * seekBounds(rangeOf({ gte: "a", lt: "m" }), "c"); // [{ key: "c", inclusive: true }, { key: "m", inclusive: false }]
+ * ```
  */
 export function seekBounds(range: KeyRange, target: SiltData): [Bound | undefined, Bound | undefined] {
   if (!range.reverse) {

@@ -46,6 +46,12 @@ export class SiltSnapshot extends SnapshotBase {
 /**
  * The siltdb snapshot behind a SiltSnapshot: LEVEL_SNAPSHOT_NOT_OPEN once it
  * is closed, a TypeError for anything else.
+ *
+ * @example
+ * ```ts
+ * const snapshot = level.snapshot(); // a SiltSnapshot of a SiltLevel
+ * const value = siltSnapshotOf(snapshot).getSync("user:1"); // Uint8Array | undefined
+ * ```
  */
 export function siltSnapshotOf(snapshot: unknown): Snapshot<Uint8Array, Uint8Array> {
   if (typeof snapshot !== "object" || snapshot === null || !inner.has(snapshot)) {

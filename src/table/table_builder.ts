@@ -6,7 +6,14 @@
 import { bytes, core } from "../_wasm.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 
-/** The builder's staged bytes, copied out of linear memory (the staging buffer is cleared). */
+/**
+ * The builder's staged bytes, copied out of linear memory (the staging buffer is cleared).
+ *
+ * @example
+ * ```ts
+ * if (core.tbStagedLength(tb) >= STAGE_BYTES) await file.append(takeStaged(tb));
+ * ```
+ */
 export function takeStaged(tb: number): Uint8Array {
   const at = core.tbStaged(tb);
   const chunk = bytes().slice(at, at + core.tbStagedLength(tb));
@@ -34,7 +41,16 @@ export async function finishTable(
   return builtTableMeta(tb, number);
 }
 
-/** Metadata of the table a builder finished, as table file `number`. */
+/**
+ * Metadata of the table a builder finished, as table file `number`.
+ *
+ * @example
+ * ```ts
+ * core.tbFinish(tb);
+ * await file.append(takeStaged(tb));
+ * const meta = builtTableMeta(tb, 12); // meta.number === 12
+ * ```
+ */
 export function builtTableMeta(tb: number, number: number): FileMeta {
   const mem = bytes();
   const s = core.tbSmallestKey(tb);

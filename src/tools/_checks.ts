@@ -35,7 +35,15 @@ export interface Problem {
   what: string;
 }
 
-/** A problem from an error (its file and offset when it names them), for file `name`. */
+/**
+ * A problem from an error (its file and offset when it names them), for file `name`.
+ *
+ * @example
+ * ```ts
+ * problemOf(corruption("000007.sst", 4096, "block checksum mismatch"), "000007.sst");
+ * // { file: "000007.sst", offset: 4096, what: "block checksum mismatch" }
+ * ```
+ */
 export function problemOf(err: unknown, name: string, offset = 0): Problem {
   if (err instanceof SiltError) {
     const at = err.offset ?? offset;
@@ -79,6 +87,13 @@ export interface TableCheck {
  * opening it), then every data block read from storage (checksum), decoded
  * (every entry) and its keys in order. onBlock receives each intact block's
  * entries, in order.
+ *
+ * @example
+ * ```ts
+ * const entries: BlockEntry[] = [];
+ * const c = checkTable(defaultStorage(), "./data", "000007.sst", 7, (block) => entries.push(...block));
+ * console.log(c.intactBlocks, c.blocks, c.problems);
+ * ```
  */
 export function checkTable(
   fs: Storage,
@@ -234,6 +249,13 @@ export interface LogCheck {
  * Checks log `name` of dir: every record's checksums (continuing past
  * damage), every batch well formed (applied to `memtable`, as recovery does)
  * and its sequence following `after` and the previous batch.
+ *
+ * @example
+ * ```ts
+ * const memtable = new Memtable();
+ * const c = checkLog(defaultStorage(), "./data", "000004.log", memtable, lastSequence);
+ * memtable.free();
+ * ```
  */
 export function checkLog(fs: Storage, dir: string, name: string, memtable: Memtable, after = 0): LogCheck {
   const path = joinPath(dir, name);
@@ -304,6 +326,11 @@ export interface ManifestCheck {
 
 /**
  * Reads CURRENT; returns the manifest number it names, or a problem.
+ *
+ * @example
+ * ```ts
+ * const { manifest, problem } = checkCurrent(defaultStorage(), "./data"); // manifest: 3 for "MANIFEST-000003\n"
+ * ```
  */
 export function checkCurrent(fs: Storage, dir: string): { manifest?: number; problem?: Problem } {
   const path = joinPath(dir, CURRENT_FILE);
@@ -337,7 +364,15 @@ export function checkCurrent(fs: Storage, dir: string): { manifest?: number; pro
   }
 }
 
-/** Checks manifest `name`: every record's checksums and every edit decodes. `current`: CURRENT names it (it must hold an edit). */
+/**
+ * Checks manifest `name`: every record's checksums and every edit decodes. `current`: CURRENT names it (it must hold an edit).
+ *
+ * @example
+ * ```ts
+ * const c = checkManifest(defaultStorage(), "./data", "MANIFEST-000003", true);
+ * console.log(c.records, c.tornBytes, c.problems);
+ * ```
+ */
 export function checkManifest(fs: Storage, dir: string, name: string, current: boolean): ManifestCheck {
   const path = joinPath(dir, name);
   const check: ManifestCheck = { size: 0, records: 0, tornBytes: 0, problems: [] };

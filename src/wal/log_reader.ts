@@ -121,6 +121,12 @@ function intactAt(base: number, at: number, end: number): boolean {
  * order. Throws a CORRUPTION SiltError (file and offset) for damage that is
  * not a torn tail, unless `options.onDamage` is given (then it is reported
  * there and replay goes on past it); errors thrown by onRecord propagate.
+ *
+ * @example
+ * ```ts
+ * const replay = replayLog(file, path, (payload, length) => memtable.applyBatch(payload, length));
+ * console.log(replay.records, replay.validEnd, replay.tornBytes);
+ * ```
  */
 export function replayLog(
   file: StorageFile,

@@ -19,7 +19,14 @@ interface Row {
   seconds: number;
 }
 
-/** `siltdb bench [<dir>] [--keys N] [--value-size B]`. */
+/**
+ * `siltdb bench [<dir>] [--keys N] [--value-size B]`.
+ *
+ * @example
+ * ```ts
+ * const code = await bench.run(parseArgs(["--keys", "100000", "--value-size", "100"], bench.args));
+ * ```
+ */
 export const bench: Command = {
   name: "bench",
   summary: "a quick db_bench pass with live progress and a table",

@@ -13,7 +13,14 @@ function shape(db: Store): string {
   return `${used.map((l) => `L${l.level}: ${l.files}`).join(", ") || "no tables"} (${formatBytes(bytes)})`;
 }
 
-/** `siltdb compact <dir> [--start K --end K]`. */
+/**
+ * `siltdb compact <dir> [--start K --end K]`.
+ *
+ * @example
+ * ```ts
+ * const code = await compact.run(parseArgs(["./data", "--start", "a", "--end", "m"], compact.args));
+ * ```
+ */
 export const compact: Command = {
   name: "compact",
   summary: "compact the whole store, or a key range",

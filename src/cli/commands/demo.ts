@@ -39,7 +39,14 @@ function filesOf(dir: string): string[][] {
   return [...kinds].sort().map(([kind, k]) => [kind, formatCount(k.count), formatBytes(k.bytes)]);
 }
 
-/** `siltdb demo [dir] [--keys N]`. */
+/**
+ * `siltdb demo [dir] [--keys N]`.
+ *
+ * @example
+ * ```ts
+ * const code = await demo.run(parseArgs(["./siltdb-data", "--keys", "10000"], demo.args));
+ * ```
+ */
 export const demo: Command = {
   name: "demo",
   summary: "the main job: load a million keys with progress, read, scan, show stats",

@@ -6,7 +6,14 @@ import { jsonField, showBytes } from "../display.ts";
 import { stderr, stdout } from "../io.ts";
 import { bytesArg, openStore } from "../store.ts";
 
-/** `siltdb get <dir> <key>`: prints the value, or exits 1 if the key is absent. */
+/**
+ * `siltdb get <dir> <key>`: prints the value, or exits 1 if the key is absent.
+ *
+ * @example
+ * ```ts
+ * const code = await get.run(parseArgs(["./data", "user:1"], get.args)); // EXIT_PROBLEM when absent
+ * ```
+ */
 export const get: Command = {
   name: "get",
   summary: "print the value of a key",
@@ -49,7 +56,14 @@ example:
   },
 };
 
-/** `siltdb put <dir> <key> <value>`: writes one key (synced). */
+/**
+ * `siltdb put <dir> <key> <value>`: writes one key (synced).
+ *
+ * @example
+ * ```ts
+ * const code = await put.run(parseArgs(["./data", "user:1", "alice"], put.args));
+ * ```
+ */
 export const put: Command = {
   name: "put",
   summary: "set a key to a value (creates the store if needed)",
@@ -80,7 +94,14 @@ example:
   },
 };
 
-/** `siltdb delete <dir> <key>`: removes one key (synced). */
+/**
+ * `siltdb delete <dir> <key>`: removes one key (synced).
+ *
+ * @example
+ * ```ts
+ * const code = await del.run(parseArgs(["./data", "user:1"], del.args));
+ * ```
+ */
 export const del: Command = {
   name: "delete",
   summary: "remove a key",

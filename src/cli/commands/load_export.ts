@@ -35,7 +35,14 @@ async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) 
   }
 }
 
-/** `siltdb load <dir> <file|->`. */
+/**
+ * `siltdb load <dir> <file|->`.
+ *
+ * @example
+ * ```ts
+ * const code = await load.run(parseArgs(["./data", "users.jsonl", "--batch", "1000"], load.args));
+ * ```
+ */
 export const load: Command = {
   name: "load",
   summary: "bulk-load records from JSON Lines or CSV, with progress",
@@ -140,7 +147,14 @@ example:
   },
 };
 
-/** `siltdb export <dir>`: every entry (of a range) to standard output. */
+/**
+ * `siltdb export <dir>`: every entry (of a range) to standard output.
+ *
+ * @example
+ * ```ts
+ * const code = await exportCommand.run(parseArgs(["./data", "--prefix", "user:", "--format", "csv"], exportCommand.args));
+ * ```
+ */
 export const exportCommand: Command = {
   name: "export",
   summary: "write the entries of a store (or a range) as JSON Lines or CSV",

@@ -9,7 +9,14 @@ import { stdout } from "../io.ts";
 
 const show = (k: Uint8Array | undefined) => (k === undefined ? "(start)" : showBytes(k, false));
 
-/** The report as text: kept tables, losses with file and offset, where the copies went. */
+/**
+ * The report as text: kept tables, losses with file and offset, where the copies went.
+ *
+ * @example
+ * ```ts
+ * await stdout.write(formatRepair(await repairStore("./data")));
+ * ```
+ */
 export function formatRepair(r: RepairReport): string {
   let out = `repaired ${r.dir}: ${r.manifest} lists ${r.tables.length} tables, ${
     formatCount(r.entries)
@@ -56,7 +63,14 @@ export function formatRepair(r: RepairReport): string {
   return out;
 }
 
-/** The report as JSON-ready data (keys as text, or hex when not UTF-8). */
+/**
+ * The report as JSON-ready data (keys as text, or hex when not UTF-8).
+ *
+ * @example
+ * ```ts
+ * await stdout.write(`${JSON.stringify(repairJson(await repairStore("./data")), null, 2)}\n`);
+ * ```
+ */
 export function repairJson(r: RepairReport): unknown {
   const k = (name: string, b: Uint8Array | undefined) => (b === undefined ? {} : jsonField(name, b, false));
   return {
@@ -78,7 +92,14 @@ export function repairJson(r: RepairReport): unknown {
   };
 }
 
-/** `siltdb repair <dir>`: LevelDB's RepairDB for siltdb. */
+/**
+ * `siltdb repair <dir>`: LevelDB's RepairDB for siltdb.
+ *
+ * @example
+ * ```ts
+ * const code = await repair.run(parseArgs(["./data", "--json"], repair.args));
+ * ```
+ */
 export const repair: Command = {
   name: "repair",
   summary: "rebuild a damaged store from its intact tables and logs",

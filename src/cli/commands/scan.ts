@@ -7,7 +7,14 @@ import { stdout } from "../io.ts";
 import { bytesArg, openStore } from "../store.ts";
 import type { ScanOptions } from "../../iter/db_iterator.ts";
 
-/** Range flags shared by scan and export. */
+/**
+ * Range flags shared by scan and export.
+ *
+ * @example
+ * ```ts
+ * const args = parseArgs(["./data", "--gte", "a", "--lt", "b"], { flags: { ...RANGE_FLAGS, json: "boolean" }, positionals: [1, 1] });
+ * ```
+ */
 export const RANGE_FLAGS = {
   prefix: "string",
   gte: "string",
@@ -43,7 +50,14 @@ export function rangeOf(args: ParsedArgs): ScanOptions<Uint8Array> {
   return options;
 }
 
-/** `siltdb scan <dir> [range]`: prints entries, a line each. */
+/**
+ * `siltdb scan <dir> [range]`: prints entries, a line each.
+ *
+ * @example
+ * ```ts
+ * const code = await scan.run(parseArgs(["./data", "--prefix", "user:", "--limit", "10"], scan.args));
+ * ```
+ */
 export const scan: Command = {
   name: "scan",
   summary: "print the entries of a key range",

@@ -187,7 +187,14 @@ class Session {
   }
 }
 
-/** `siltdb shell <dir>`. */
+/**
+ * `siltdb shell <dir>`.
+ *
+ * @example
+ * ```ts
+ * const code = await shell.run(parseArgs(["./data"], shell.args)); // reads commands from standard input
+ * ```
+ */
 export const shell: Command = {
   name: "shell",
   summary: "an interactive shell on a store (also reads commands from a pipe)",

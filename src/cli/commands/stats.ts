@@ -6,7 +6,14 @@ import { stdout } from "../io.ts";
 import { formatStats, statsJson } from "../stats_view.ts";
 import { openStore } from "../store.ts";
 
-/** `siltdb stats <dir>`: levels, memtables, amplification, cache, bloom, compactions, stalls. */
+/**
+ * `siltdb stats <dir>`: levels, memtables, amplification, cache, bloom, compactions, stalls.
+ *
+ * @example
+ * ```ts
+ * const code = await stats.run(parseArgs(["./data", "--json"], stats.args));
+ * ```
+ */
 export const stats: Command = {
   name: "stats",
   summary: "show levels, memtables, amplification, cache, compactions",

@@ -6,7 +6,14 @@ import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
 import { formatBytes, formatCount, formatTable } from "../display.ts";
 import { stdout } from "../io.ts";
 
-/** The report as text: what was checked, torn tails, then one `file:offset: what` line per problem. */
+/**
+ * The report as text: what was checked, torn tails, then one `file:offset: what` line per problem.
+ *
+ * @example
+ * ```ts
+ * await stdout.write(formatVerify(await verifyStore("./data")));
+ * ```
+ */
 export function formatVerify(r: VerifyReport): string {
   const c = r.checked;
   const rows = r.files.map((f) => [
@@ -38,7 +45,14 @@ export function formatVerify(r: VerifyReport): string {
   return `${out}\nrun \`siltdb repair ${r.dir}\` to rebuild the store from what is intact\n`;
 }
 
-/** `siltdb verify <dir>`: every table block, log record and manifest edit checked. */
+/**
+ * `siltdb verify <dir>`: every table block, log record and manifest edit checked.
+ *
+ * @example
+ * ```ts
+ * const code = await verify.run(parseArgs(["./data"], verify.args)); // EXIT_PROBLEM when problems are found
+ * ```
+ */
 export const verify: Command = {
   name: "verify",
   summary: "check every file of a store (read-only)",
