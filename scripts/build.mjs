@@ -4,8 +4,10 @@
 // bundled into a string in src/_worker_source.ts, so that the worker travels
 // inside the module and survives any bundler; then dist/mod.js,
 // dist/level.js and dist/cli.js (esbuild, with code splitting: the three
-// share chunks, so the package holds the wasm once) and type declarations
-// (tsc, in dist/types). Run by `npm run build` and by the repository's own
+// share chunks, so the package holds the wasm once), dist/browser.js (the
+// siltdb/browser entry, self-contained, for browsers: node:* imports map to
+// small shims, see browserBundle()) and type declarations (tsc, in
+// dist/types). Run by `npm run build` and by the repository's own
 // `npm install` (prepare); `npm run pack` (scripts/pack.mjs) makes the
 // published package from dist/.
 import {
@@ -127,15 +129,35 @@ function entryPoints() {
   return entries;
 }
 
+// The core wasm (base64 text) is one module of the package, dist/core_wasm.js,
+// which every bundle (the package's entries and the browser bundle) imports:
+// it is shipped once.
+const coreWasmExternal = {
+  name: "core-wasm-external",
+  setup(build) {
+    build.onResolve({ filter: /_core_wasm\.ts$/ }, () => ({ path: "./core_wasm.js", external: true }));
+  },
+};
+
 async function bundle() {
   const esbuild = await import("esbuild");
   rmSync(join(root, "dist"), { recursive: true, force: true });
+  await esbuild.build({
+    entryPoints: { core_wasm: "src/_core_wasm.ts" },
+    outdir: "dist",
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    target: "es2022",
+    logLevel: "warning",
+    absWorkingDir: root,
+  });
   const entries = entryPoints();
   // The package's dependencies (abstract-level, for siltdb/level) stay imports.
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
   const dependencies = Object.keys({ ...pkg.dependencies, ...pkg.peerDependencies });
-  // One build with splitting: code shared by the entries (the core wasm, the
-  // engine) lands once, in dist/chunk-*.js, and each entry imports it.
+  // One build with splitting: code shared by the entries (the engine) lands
+  // once, in dist/chunk-*.js, and each entry imports it.
   await esbuild.build({
     entryPoints: entries,
     outdir: "dist",
@@ -149,12 +171,98 @@ async function bundle() {
     logLevel: "warning",
     absWorkingDir: root,
     mainFields: ["module", "main"],
+    plugins: [coreWasmExternal],
   });
   const cli = join(root, "dist", "cli.js");
   writeFileSync(cli, `#!/usr/bin/env node\n${readFileSync(cli, "utf8")}`);
   chmodSync(cli, 0o755);
   const chunks = readdirSync(join(root, "dist")).filter((f) => f.startsWith("chunk-"));
   log(`bundled ${Object.keys(entries).map((e) => `dist/${e}.js`).join(", ")} (+ ${chunks.length} shared chunks)`);
+}
+
+// What the engine imports from node:* becomes, in the browser bundle: code
+// that loads without throwing. Nothing here runs in the browser: storage is
+// OpfsStorage (never NodeStorage), compactions run inline (never in
+// worker_threads), and the exit hooks only register listeners.
+const NODE_SHIMS = {
+  "node:fs": `
+const missing = (name) => () => { throw new Error("node:fs " + name + " is not available in the browser"); };
+export const constants = { O_RDONLY: 0, O_WRONLY: 1, O_RDWR: 2, O_CREAT: 64, O_EXCL: 128, O_APPEND: 1024 };
+export const openSync = missing("openSync"), closeSync = missing("closeSync"), readSync = missing("readSync"),
+  writeSync = missing("writeSync"), fstatSync = missing("fstatSync"), statSync = missing("statSync"),
+  readFileSync = missing("readFileSync"), readdirSync = missing("readdirSync"), mkdirSync = missing("mkdirSync"),
+  renameSync = missing("renameSync"), rmSync = missing("rmSync"), linkSync = missing("linkSync"),
+  readlinkSync = missing("readlinkSync"), existsSync = () => false, open = missing("open"), close = missing("close"),
+  write = missing("write"), fsync = missing("fsync"), fdatasync = missing("fdatasync");
+export default { constants, openSync, closeSync, readSync, writeSync, fstatSync, statSync, readFileSync, readdirSync,
+  mkdirSync, renameSync, rmSync, linkSync, readlinkSync, existsSync, open, close, write, fsync, fdatasync };
+`,
+  "node:process": `
+const process = { env: {}, versions: {}, argv: [], pid: 0, platform: "browser",
+  on() { return process; }, off() { return process; }, once() { return process; },
+  exit() { throw new Error("process.exit is not available in the browser"); } };
+export default process;
+export const env = process.env, versions = process.versions, argv = process.argv, pid = 0, platform = "browser";
+`,
+  "node:path": `
+function normalize(p) {
+  const abs = p.startsWith("/"), out = [];
+  for (const seg of p.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") { if (out.length && out[out.length - 1] !== "..") out.pop(); else if (!abs) out.push(".."); }
+    else out.push(seg);
+  }
+  const s = out.join("/");
+  return abs ? "/" + s : s || ".";
+}
+const join = (...parts) => normalize(parts.filter((x) => x !== "").join("/") || ".");
+const resolve = (...parts) => { let p = "/"; for (const x of parts) p = x.startsWith("/") ? x : p + "/" + x; return normalize(p); };
+function dirname(p) { const n = normalize(p), i = n.lastIndexOf("/"); return i < 0 ? "." : i === 0 ? "/" : n.slice(0, i); }
+function basename(p) { const n = normalize(p); return n.slice(n.lastIndexOf("/") + 1); }
+export const posix = { normalize, join, resolve, dirname, basename, sep: "/" };
+export { basename, dirname, join, normalize, resolve };
+export const sep = "/";
+export default posix;
+`,
+  "node:worker_threads": `
+export const parentPort = null, isMainThread = true, workerData = undefined;
+export class Worker { constructor() { throw new Error("node:worker_threads is not available in the browser"); } }
+export default { parentPort, isMainThread, workerData, Worker };
+`,
+};
+
+/** dist/browser.js: the siltdb/browser entry for browsers, self-contained but for dist/core_wasm.js (the engine runs in the worker). */
+async function browserBundle() {
+  const esbuild = await import("esbuild");
+  const nodeShims = {
+    name: "node-shims",
+    setup(build) {
+      build.onResolve({ filter: /^node:/ }, (args) => {
+        if (!(args.path in NODE_SHIMS)) {
+          return { errors: [{ text: `${args.path} has no browser shim (scripts/build.mjs NODE_SHIMS)` }] };
+        }
+        return { path: args.path, namespace: "node-shim" };
+      });
+      build.onLoad(
+        { filter: /.*/, namespace: "node-shim" },
+        (args) => ({ contents: NODE_SHIMS[args.path], loader: "js" }),
+      );
+    },
+  };
+  const result = await esbuild.build({
+    entryPoints: { browser: "browser.ts" },
+    outdir: "dist",
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    logLevel: "warning",
+    absWorkingDir: root,
+    plugins: [coreWasmExternal, nodeShims],
+    metafile: true,
+  });
+  const bytes = Object.values(result.metafile.outputs).reduce((n, o) => n + o.bytes, 0);
+  log(`bundled dist/browser.js (${bytes} bytes; imports dist/core_wasm.js)`);
 }
 
 /** Rewrites "./x.ts" specifiers in emitted .d.ts files to "./x.js", which every consumer resolves to x.d.ts. */
@@ -182,5 +290,6 @@ await buildCore();
 await buildWorkerSource();
 if (only !== "core") {
   await bundle();
+  await browserBundle();
   declarations();
 }
