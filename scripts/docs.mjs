@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const deno = join(root, "node_modules", ".bin", "deno");
-const entries = ["mod.ts", ...(existsSync(join(root, "level.ts")) ? ["level.ts"] : [])];
+const entries = ["mod.ts", "level.ts", "browser.ts"].filter((f) => existsSync(join(root, f)));
 const out = join(root, "docs", "api");
 
 function run(args) {

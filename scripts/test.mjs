@@ -37,7 +37,7 @@ function machineNode() {
 
 const nodeArgs = ["--import", "tsx", "--test", "--test-reporter=spec", ...files];
 const machine = machineNode();
-const entryPoints = ["mod.ts", ...(existsSync(join(root, "level.ts")) ? ["level.ts"] : [])];
+const entryPoints = ["mod.ts", "level.ts", "browser.ts"].filter((f) => existsSync(join(root, f)));
 const DOC_FILES = [
   "src/db.ts",
   "src/snapshot.ts",
