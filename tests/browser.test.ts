@@ -23,35 +23,12 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { Browser, ConsoleMessage, Page } from "puppeteer-core";
 import { serve, type Server } from "../scripts/serve.mjs";
+import { findChrome, launchChromium, loadPuppeteer } from "./browser/_launch.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const runtime = "Deno" in globalThis ? "Deno" : "Bun" in globalThis ? "Bun" : "Node";
-
-/** The Chromium to drive, or why there is none. */
-function findChrome(): { path: string } | { reason: string } {
-  const fromEnv = process.env.CHROME_PATH;
-  if (fromEnv) {
-    return existsSync(fromEnv) ? { path: fromEnv } : { reason: `no Chromium: CHROME_PATH=${fromEnv} does not exist` };
-  }
-  for (const path of ["/usr/bin/chromium", "/usr/bin/chromium-browser"]) if (existsSync(path)) return { path };
-  return { reason: "no Chromium: install chromium (apt-get install chromium) or set CHROME_PATH" };
-}
-
-type Puppeteer = typeof import("puppeteer-core").default;
-
-/** puppeteer-core, or why it cannot be loaded in this runtime. */
-async function loadPuppeteer(): Promise<{ puppeteer: Puppeteer } | { reason: string }> {
-  try {
-    return { puppeteer: (await import("puppeteer-core")).default };
-  } catch (err) {
-    return { reason: `puppeteer-core does not load in ${runtime}: ${(err as Error).message.split("\n")[0]}` };
-  }
-}
-
 const chrome = findChrome();
 const loaded = "path" in chrome && existsSync(join(root, "dist", "browser.js")) ? await loadPuppeteer() : undefined;
 const skipReason: string | false = "reason" in chrome
@@ -66,7 +43,6 @@ if (skipReason) console.log(`  browser tests skipped: ${skipReason}`);
 
 const chromePath = "path" in chrome ? chrome.path : "";
 const puppeteer = loaded && "puppeteer" in loaded ? loaded.puppeteer : undefined;
-const asRoot = process.getuid?.() === 0;
 
 /** What one test sets up: the server, a profile directory, the browser, and a log of what the pages said. */
 interface Env {
@@ -85,13 +61,7 @@ interface Env {
 }
 
 async function launch(profile: string): Promise<Browser> {
-  return await puppeteer!.launch({
-    executablePath: chromePath,
-    headless: true,
-    userDataDir: profile,
-    args: [...(asRoot ? ["--no-sandbox"] : []), "--no-first-run", "--no-default-browser-check"],
-    protocolTimeout: 60_000,
-  });
+  return await launchChromium(puppeteer!, chromePath, profile);
 }
 
 async function withBrowser(fn: (env: Env) => Promise<void>): Promise<void> {
