@@ -165,9 +165,11 @@ function notes(result: Result): string[] {
   const o = result.info.siltdbOpen;
   if (o) {
     out.push(
-      `siltdb open, where the time goes: its store is ${o.files} OPFS slot files (${
+      `siltdb open: its store is ${o.files} OPFS slot files (${
         (o.bytes / 1048576).toFixed(1)
-      } MiB); taking their sync access handles one by one takes ${o.createSyncAccessHandlesMs.toFixed(1)} ms alone`,
+      } MiB); taking their sync access handles one by one would take ${
+        o.createSyncAccessHandlesMs.toFixed(1)
+      } ms alone (OpfsStorage takes them all at once; the rest of an open is recovery: manifest, log, tables)`,
     );
   }
   if (result.info.sqlite) out.push(`SQLite ${result.info.sqlite}`);

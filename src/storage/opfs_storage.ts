@@ -159,14 +159,15 @@ export class OpfsStorage implements Storage {
       throw ioError("list", `OPFS directory "${this.#dir.name}"`, err);
     }
     numbers.sort((a, b) => a - b);
+    if (numbers.length > 0) this.#nextSlotNumber = Math.max(this.#nextSlotNumber, numbers[numbers.length - 1] + 1);
     try {
-      for (const n of numbers) {
+      // All handles at once: taken one after another, a store of 22 files
+      // spent ~30 ms of a ~43 ms open here (Chromium).
+      const opened = await Promise.allSettled(numbers.map(async (n) => {
         const name = slotFileName(n);
-        this.#nextSlotNumber = Math.max(this.#nextSlotNumber, n + 1);
-        let handle: OpfsSyncAccessHandle;
         try {
           const file = await this.#dir.getFileHandle(name);
-          handle = await file.createSyncAccessHandle();
+          return new Slot(name, await file.createSyncAccessHandle());
         } catch (err) {
           if ((err as { name?: unknown } | null)?.name === "NoModificationAllowedError") {
             throw new SiltError(
@@ -178,10 +179,11 @@ export class OpfsStorage implements Storage {
           }
           throw ioError("open slot", name, err);
         }
-        const slot = new Slot(name, handle);
-        this.#slots.push(slot);
-        this.#readHeader(slot);
-      }
+      }));
+      for (const result of opened) if (result.status === "fulfilled") this.#slots.push(result.value);
+      const failed = opened.find((result) => result.status === "rejected");
+      if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+      for (const slot of this.#slots) this.#readHeader(slot);
       // Paths claimed by several slots: a rename cut short by a crash.
       const claims = new Map<string, Slot>();
       for (const slot of this.#slots) {
@@ -283,28 +285,41 @@ export class OpfsStorage implements Storage {
   /** Creates slot files until `spareSlots` are free. */
   async #fill(): Promise<void> {
     while (this.#free.length < this.#spare && !this.#closed) {
-      const name = slotFileName(this.#nextSlotNumber++);
-      let handle: OpfsSyncAccessHandle;
-      try {
-        const file = await this.#dir.getFileHandle(name, { create: true });
-        handle = await file.createSyncAccessHandle();
-      } catch (err) {
-        throw ioError("create slot", name, err);
-      }
-      if (this.#closed) {
-        handle.close();
-        return;
-      }
-      const slot = new Slot(name, handle);
-      try {
-        // A slot file left by an earlier, unfinished refill may hold bytes.
-        if (handle.getSize() !== 0) handle.truncate(0);
-      } catch (err) {
-        handle.close();
-        throw ioError("create slot", name, err);
-      }
-      this.#slots.push(slot);
-      this.#free.push(slot);
+      // The missing slots at once (creating them one by one costs a round
+      // trip each); a failure leaves the others in the pool.
+      const names = Array.from({ length: this.#spare - this.#free.length }, () => slotFileName(this.#nextSlotNumber++));
+      const created = await Promise.allSettled(names.map(async (name) => {
+        try {
+          const file = await this.#dir.getFileHandle(name, { create: true });
+          return await file.createSyncAccessHandle();
+        } catch (err) {
+          throw ioError("create slot", name, err);
+        }
+      }));
+      let failure: unknown;
+      created.forEach((result, i) => {
+        if (result.status === "rejected") {
+          failure ??= result.reason;
+          return;
+        }
+        const handle = result.value;
+        if (this.#closed) {
+          handle.close();
+          return;
+        }
+        try {
+          // A slot file left by an earlier, unfinished refill may hold bytes.
+          if (handle.getSize() !== 0) handle.truncate(0);
+        } catch (err) {
+          handle.close();
+          failure ??= ioError("create slot", names[i], err);
+          return;
+        }
+        const slot = new Slot(names[i], handle);
+        this.#slots.push(slot);
+        this.#free.push(slot);
+      });
+      if (failure !== undefined) throw failure;
     }
   }
 
