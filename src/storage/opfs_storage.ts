@@ -43,12 +43,7 @@
 import { SiltError } from "../errors.ts";
 import { ioError } from "../_runtime.ts";
 import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
-import type {
-  OpfsDirectoryHandle,
-  OpfsLockManager,
-  OpfsStorageOptions,
-  OpfsSyncAccessHandle,
-} from "./opfs/opfs_api.ts";
+import type { OpfsDirectoryHandle, OpfsLockManager, OpfsStorageOptions } from "./opfs/opfs_api.ts";
 import { OpfsFile, Slot, withCode } from "./opfs/slot_file.ts";
 import {
   COPY_SIZE,
