@@ -23,7 +23,7 @@ import { view } from "./_wasm.ts";
 import { removeObsoleteFiles } from "./background/obsolete_files.ts";
 import { writeLevel0Table } from "./background/flush.ts";
 import { corruption } from "./errors.ts";
-import { MAX_SEQUENCE } from "./format/internal_key.ts";
+import { batchHeader } from "./format/log_format.ts";
 import { Memtable } from "./memtable.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { joinPath } from "./storage/storage.ts";
@@ -119,17 +119,10 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
       const file = fs.open(path);
       try {
         const replay = replayLog(file, path, (payload, length, offset) => {
-          const dv = view();
-          const sequence = dv.getUint32(payload, true) + dv.getUint32(payload + 4, true) * 2 ** 32;
-          const count = dv.getUint32(payload + 8, true);
-          if (sequence + count - 1 > MAX_SEQUENCE) {
-            throw corruption(path, offset, `write batch sequence ${sequence} is out of range`);
-          }
-          if (sequence <= lastSequence) {
-            throw corruption(path, offset, `write batch sequence ${sequence} does not follow ${lastSequence}`);
-          }
+          const header = batchHeader(view(), payload, length, lastSequence);
+          if (typeof header === "string") throw corruption(path, offset, header);
           if (memtable.applyBatch(payload, length) < 0) throw corruption(path, offset, "malformed write batch");
-          lastSequence = sequence + count - 1;
+          lastSequence = header.sequence + header.count - 1;
         });
         recordsReplayed += replay.records;
         tornBytes += replay.tornBytes;

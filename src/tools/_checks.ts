@@ -4,10 +4,10 @@
 // src/wal/log_reader.ts in its damage-skipping mode, src/version/*) and only
 // read.
 
-import { bytes, core } from "../_wasm.ts";
+import { bytes, core, view } from "../_wasm.ts";
 import { SiltError } from "../errors.ts";
 import { compareInternalKeys, MAX_SEQUENCE, sequenceOf } from "../format/internal_key.ts";
-import { BATCH_HEADER_SIZE, RECORD_TYPE_EDIT } from "../format/log_format.ts";
+import { batchHeader, RECORD_TYPE_EDIT } from "../format/log_format.ts";
 import type { BlockHandle, TableProperties } from "../format/table_format.ts";
 import type { Memtable } from "../memtable.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
@@ -283,20 +283,12 @@ export function checkLog(fs: Storage, dir: string, name: string, memtable: Memta
         path,
         (payload, length, offset) => {
           const end = offset + 14 + length;
-          if (length < BATCH_HEADER_SIZE) return damaged(offset, end, "write batch shorter than its header");
-          const dv = new DataView(bytes().buffer, payload, BATCH_HEADER_SIZE);
-          const sequence = dv.getUint32(0, true) + dv.getUint32(4, true) * 2 ** 32;
-          const count = dv.getUint32(8, true);
-          if (sequence < 1 || sequence + count - 1 > MAX_SEQUENCE) {
-            return damaged(offset, end, `write batch sequence ${sequence} is out of range`);
-          }
-          if (sequence <= last) {
-            return damaged(offset, end, `write batch sequence ${sequence} does not follow ${last}`);
-          }
+          const header = batchHeader(view(), payload, length, last);
+          if (typeof header === "string") return damaged(offset, end, header);
           if (memtable.applyBatch(payload, length) < 0) return damaged(offset, end, "malformed write batch");
-          last = sequence + count - 1;
+          last = header.sequence + header.count - 1;
           check.records++;
-          check.entries += count;
+          check.entries += header.count;
         },
         undefined,
         {

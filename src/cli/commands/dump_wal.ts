@@ -6,8 +6,7 @@
 
 import { view } from "../../_wasm.ts";
 import { corruption, SiltError } from "../../errors.ts";
-import { MAX_SEQUENCE } from "../../format/internal_key.ts";
-import { BATCH_HEADER_SIZE, LOG_VERSION, RECORD_OVERHEAD, RECORD_TYPE_BATCH } from "../../format/log_format.ts";
+import { batchHeader, LOG_VERSION, RECORD_OVERHEAD, RECORD_TYPE_BATCH } from "../../format/log_format.ts";
 import { Memtable } from "../../memtable.ts";
 import { defaultStorage } from "../../storage/default_storage.ts";
 import { parseFileName } from "../../version/file_names.ts";
@@ -66,10 +65,7 @@ export function readWal(path: string): WalDump {
   let last = 0; // the last sequence of the previous batch: sequences must increase (as recovery checks)
   try {
     const { size, tail } = replayForDump(file, path, (payload, length, offset) => {
-      const record = decodeBatch(payload, length, offset, path);
-      if (record.sequence <= last) {
-        throw corruption(path, offset, `write batch sequence ${record.sequence} does not follow ${last}`);
-      }
+      const record = decodeBatch(payload, length, offset, path, last);
       last = record.sequence + record.entries.length - 1;
       records.push(record);
     }, RECORD_TYPE_BATCH);
@@ -80,14 +76,10 @@ export function readWal(path: string): WalDump {
 }
 
 /** Decodes the batch payload at payload (linear memory) with the core's batch parser. */
-function decodeBatch(payload: number, length: number, offset: number, path: string): WalRecord {
-  if (length < BATCH_HEADER_SIZE) throw corruption(path, offset, "malformed write batch");
-  const dv = view();
-  const sequence = dv.getUint32(payload, true) + dv.getUint32(payload + 4, true) * 2 ** 32;
-  const count = dv.getUint32(payload + 8, true);
-  if (sequence + count - 1 > MAX_SEQUENCE) {
-    throw corruption(path, offset, `write batch sequence ${sequence} is out of range`);
-  }
+function decodeBatch(payload: number, length: number, offset: number, path: string, last: number): WalRecord {
+  const header = batchHeader(view(), payload, length, last);
+  if (typeof header === "string") throw corruption(path, offset, header);
+  const { sequence } = header;
   const mt = new Memtable();
   try {
     if (mt.applyBatch(payload, length) < 0) throw corruption(path, offset, "malformed write batch");
