@@ -27,8 +27,8 @@
  * @module
  */
 
-export { SiltLevel, type SiltLevelOptions, type SiltOpenOptions } from "./src/level/silt_level.ts";
-export { SiltLevelAbortError, SiltLevelError } from "./src/level/errors.ts";
-export type { SiltData } from "./src/level/format.ts";
+export { SiltLevel, type SiltLevelOptions, type SiltOpenOptions } from "./src/abstract_level/silt_level.ts";
+export { SiltLevelAbortError, SiltLevelError } from "./src/abstract_level/errors.ts";
+export type { SiltData } from "./src/abstract_level/format.ts";
 // siltdb's types, which SiltLevel's options and its `siltdb` getter refer to.
 export type * from "./mod.ts";
