@@ -39,4 +39,4 @@ export type { EncodingName } from "./src/encoding.ts";
 export type { RangeOptions, ScanOptions } from "./src/iter/db_iterator.ts";
 export type { WriteOptions } from "./src/options.ts";
 export type { BatchOperation } from "./src/write/write_batch.ts";
-export { VERSION } from "./src/version.ts";
+export { VERSION } from "./src/package_version.ts";

@@ -35,7 +35,7 @@ export {
   type StallReason,
   type TypedJsonOptions,
 } from "./src/db.ts";
-export { VERSION } from "./src/version.ts";
+export { VERSION } from "./src/package_version.ts";
 export type { EncodingName } from "./src/encoding.ts";
 export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/errors.ts";
 export {

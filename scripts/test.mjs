@@ -46,7 +46,7 @@ const DOC_FILES = [
   "src/errors.ts",
   "src/events.ts",
   "src/metrics.ts",
-  "src/version.ts",
+  "src/package_version.ts",
   "src/tools/verify.ts",
   "src/tools/repair.ts",
   "src/storage/memory_storage.ts",

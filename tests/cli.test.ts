@@ -9,7 +9,7 @@ import os from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { open } from "../mod.ts";
-import { VERSION } from "../src/version.ts";
+import { VERSION } from "../src/package_version.ts";
 import { runCli } from "./_cli.ts";
 
 const root = join(import.meta.dirname ?? new URL(".", import.meta.url).pathname, "..");

@@ -12,7 +12,7 @@
 // SILTDB_DEBUG=1 for the stack).
 
 import process from "node:process";
-import { VERSION } from "../version.ts";
+import { VERSION } from "../package_version.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { type Command, EXIT_PROBLEM, EXIT_USAGE } from "./command.ts";
 import { bench } from "./commands/bench.ts";
