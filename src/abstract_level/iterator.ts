@@ -155,24 +155,91 @@ export type CursorFactory = <T>(options: LevelIteratorOptions, shape: Shape, cou
 type Db = object;
 type Entry = [unknown, unknown];
 
+/** An abstract-level iterator class as SiltLevel constructs it: with the private-API options object. */
+type LevelIteratorClass<I> = new (db: Db, options: LevelIteratorOptions) => I;
+
+/** abstract-level's private API of an iterator, which it calls from `next()`, `nextv()`, `all()`, `seek()`, `close()`. */
+interface CursorIterator<T> {
+  _next(): Promise<T | undefined>;
+  _nextv(size: number): Promise<T[]>;
+  _all(): Promise<T[]>;
+  _seek(target: unknown): void;
+  _close(): Promise<void>;
+}
+
+/** An abstract-level iterator class whose private API reads a {@linkcode LevelCursor}. */
+type CursorIteratorClass<I, T> = new (
+  db: Db,
+  options: LevelIteratorOptions,
+  cursor: CursorFactory,
+) => I & CursorIterator<T>;
+
+/**
+ * Extends one of abstract-level's iterator classes (which decode what the
+ * private API returns: entries, keys or values) with the private API answered
+ * by a {@linkcode LevelCursor} yielding `shape`. The three iterator kinds are
+ * this one class over three bases.
+ */
+function cursorIterator<I extends { readonly count: number }, T>(
+  base: LevelIteratorClass<I>,
+  shape: Shape,
+): CursorIteratorClass<I, T> {
+  const Base: LevelIteratorClass<{ readonly count: number }> = base;
+  class SiltCursorIterator extends Base implements CursorIterator<T> {
+    #c: LevelCursor<T>;
+
+    /** @internal Iterators come from `db.iterator()`, `db.keys()` and `db.values()`. */
+    constructor(db: Db, options: LevelIteratorOptions, cursor: CursorFactory) {
+      super(db, options);
+      this.#c = cursor<T>(options, shape, () => this.count);
+    }
+
+    /** @internal abstract-level's private API: `next()` calls it. */
+    async _next(): Promise<T | undefined> {
+      if (this.#c.signal) await this.#c.checkpoint();
+      return this.#c.next();
+    }
+
+    /** @internal abstract-level's private API: `nextv()` calls it. */
+    async _nextv(size: number): Promise<T[]> {
+      if (this.#c.signal) await this.#c.checkpoint();
+      return this.#c.nextv(size);
+    }
+
+    /** @internal abstract-level's private API: `all()` calls it. */
+    async _all(): Promise<T[]> {
+      if (this.#c.signal) await this.#c.checkpoint();
+      return this.#c.all();
+    }
+
+    /** @internal abstract-level's private API: `seek()` calls it. */
+    _seek(target: unknown): void {
+      this.#c.seek(target);
+    }
+
+    /** @internal abstract-level's private API: `close()` calls it. */
+    _close(): Promise<void> {
+      this.#c.close();
+      return Promise.resolve();
+    }
+  }
+  return SiltCursorIterator as unknown as CursorIteratorClass<I, T>;
+}
+
 // The iterator classes of abstract-level take the options object they were
 // created with; their typings name the public options, so cast once here.
-const IteratorBase = AbstractIterator as unknown as new (
-  db: Db,
-  options: LevelIteratorOptions,
-) => AbstractIterator<Db, unknown, unknown>;
-const KeyIteratorBase = AbstractKeyIterator as unknown as new (
-  db: Db,
-  options: LevelIteratorOptions,
-) => AbstractKeyIterator<Db, unknown>;
-const ValueIteratorBase = AbstractValueIterator as unknown as new (
-  db: Db,
-  options: LevelIteratorOptions,
-) => AbstractValueIterator<
-  Db,
-  unknown,
-  unknown
->;
+const EntryIterator: CursorIteratorClass<AbstractIterator<Db, unknown, unknown>, Entry> = cursorIterator(
+  AbstractIterator as unknown as LevelIteratorClass<AbstractIterator<Db, unknown, unknown>>,
+  "entries",
+);
+const KeyIterator: CursorIteratorClass<AbstractKeyIterator<Db, unknown>, unknown> = cursorIterator(
+  AbstractKeyIterator as unknown as LevelIteratorClass<AbstractKeyIterator<Db, unknown>>,
+  "keys",
+);
+const ValueIterator: CursorIteratorClass<AbstractValueIterator<Db, unknown, unknown>, unknown> = cursorIterator(
+  AbstractValueIterator as unknown as LevelIteratorClass<AbstractValueIterator<Db, unknown, unknown>>,
+  "values",
+);
 
 /**
  * The entry iterator of {@linkcode SiltLevel} (`db.iterator()`): `[key, value]`
@@ -191,44 +258,7 @@ const ValueIteratorBase = AbstractValueIterator as unknown as new (
  * await db.close();
  * ```
  */
-export class SiltIterator extends IteratorBase {
-  #c: LevelCursor<Entry>;
-
-  /** @internal Iterators come from `db.iterator()`. */
-  constructor(db: Db, options: LevelIteratorOptions, cursor: CursorFactory) {
-    super(db, options);
-    this.#c = cursor<Entry>(options, "entries", () => this.count);
-  }
-
-  /** @internal abstract-level's private API: `next()` calls it. */
-  async _next(): Promise<Entry | undefined> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.next();
-  }
-
-  /** @internal abstract-level's private API: `nextv()` calls it. */
-  async _nextv(size: number): Promise<Entry[]> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.nextv(size);
-  }
-
-  /** @internal abstract-level's private API: `all()` calls it. */
-  async _all(): Promise<Entry[]> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.all();
-  }
-
-  /** @internal abstract-level's private API: `seek()` calls it. */
-  _seek(target: unknown): void {
-    this.#c.seek(target);
-  }
-
-  /** @internal abstract-level's private API: `close()` calls it. */
-  _close(): Promise<void> {
-    this.#c.close();
-    return Promise.resolve();
-  }
-}
+export class SiltIterator extends EntryIterator {}
 
 /**
  * The key iterator of {@linkcode SiltLevel} (`db.keys()`).
@@ -241,44 +271,7 @@ export class SiltIterator extends IteratorBase {
  * await db.close();
  * ```
  */
-export class SiltKeyIterator extends KeyIteratorBase {
-  #c: LevelCursor<unknown>;
-
-  /** @internal Iterators come from `db.keys()`. */
-  constructor(db: Db, options: LevelIteratorOptions, cursor: CursorFactory) {
-    super(db, options);
-    this.#c = cursor<unknown>(options, "keys", () => this.count);
-  }
-
-  /** @internal abstract-level's private API: `next()` calls it. */
-  async _next(): Promise<unknown> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.next();
-  }
-
-  /** @internal abstract-level's private API: `nextv()` calls it. */
-  async _nextv(size: number): Promise<unknown[]> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.nextv(size);
-  }
-
-  /** @internal abstract-level's private API: `all()` calls it. */
-  async _all(): Promise<unknown[]> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.all();
-  }
-
-  /** @internal abstract-level's private API: `seek()` calls it. */
-  _seek(target: unknown): void {
-    this.#c.seek(target);
-  }
-
-  /** @internal abstract-level's private API: `close()` calls it. */
-  _close(): Promise<void> {
-    this.#c.close();
-    return Promise.resolve();
-  }
-}
+export class SiltKeyIterator extends KeyIterator {}
 
 /**
  * The value iterator of {@linkcode SiltLevel} (`db.values()`).
@@ -291,41 +284,4 @@ export class SiltKeyIterator extends KeyIteratorBase {
  * await db.close();
  * ```
  */
-export class SiltValueIterator extends ValueIteratorBase {
-  #c: LevelCursor<unknown>;
-
-  /** @internal Iterators come from `db.values()`. */
-  constructor(db: Db, options: LevelIteratorOptions, cursor: CursorFactory) {
-    super(db, options);
-    this.#c = cursor<unknown>(options, "values", () => this.count);
-  }
-
-  /** @internal abstract-level's private API: `next()` calls it. */
-  async _next(): Promise<unknown> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.next();
-  }
-
-  /** @internal abstract-level's private API: `nextv()` calls it. */
-  async _nextv(size: number): Promise<unknown[]> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.nextv(size);
-  }
-
-  /** @internal abstract-level's private API: `all()` calls it. */
-  async _all(): Promise<unknown[]> {
-    if (this.#c.signal) await this.#c.checkpoint();
-    return this.#c.all();
-  }
-
-  /** @internal abstract-level's private API: `seek()` calls it. */
-  _seek(target: unknown): void {
-    this.#c.seek(target);
-  }
-
-  /** @internal abstract-level's private API: `close()` calls it. */
-  _close(): Promise<void> {
-    this.#c.close();
-    return Promise.resolve();
-  }
-}
+export class SiltValueIterator extends ValueIterator {}
