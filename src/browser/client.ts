@@ -268,14 +268,89 @@ export class BrowserBatch<K, V> implements AsyncBatch<K, V> {
   }
 }
 
-/** A snapshot held by the worker. */
-export class BrowserSnapshot<K, V> implements AsyncSnapshot<K, V> {
+/** A worker call: an operation name and its arguments, answered by the worker. */
+type Call = (op: string, args: unknown[]) => Promise<unknown>;
+
+/** A scan opened in the worker: what it yields and its options. */
+type OpenScan<K> = (shape: ScanShape, options: ScanOptions<K> | undefined) => BrowserScan<unknown>;
+
+/**
+ * The reads a {@linkcode BrowserDb} and a {@linkcode BrowserSnapshot} both
+ * answer, each a message to the worker; on a snapshot they read as of the
+ * snapshot. The subclass says how a read reaches the worker (a snapshot's
+ * reads name it) and refuses reads once it is closed or released.
+ *
+ * @example
+ * ```ts ignore
+ * import { open } from "siltdb/browser";
+ * const db = await open("notes", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * const snapshot = db.snapshot();
+ * await db.put("a", "2");
+ * console.log(await db.get("a"), await snapshot.get("a")); // "2", and the value before the put
+ * snapshot.release();
+ * await db.close();
+ * ```
+ */
+export abstract class BrowserReader<K, V> {
+  readonly #read: Call;
+  readonly #scan: OpenScan<K>;
+
+  /**
+   * @internal
+   * @param read sends a read to the worker, or rejects if reads are over
+   * @param scan opens a scan in the worker, or throws if reads are over
+   */
+  constructor(read: Call, scan: OpenScan<K>) {
+    this.#read = read;
+    this.#scan = scan;
+  }
+
+  /** The value of key, or undefined. */
+  get(key: K | string | Uint8Array): Promise<V | undefined> {
+    return this.#read("get", [key]) as Promise<V | undefined>;
+  }
+
+  /** The values of keys (undefined where absent). */
+  getMany(keys: readonly (K | string | Uint8Array)[]): Promise<(V | undefined)[]> {
+    return this.#read("getMany", [keys]) as Promise<(V | undefined)[]>;
+  }
+
+  /** Whether key exists. */
+  has(key: K | string | Uint8Array): Promise<boolean> {
+    return this.#read("has", [key]) as Promise<boolean>;
+  }
+
+  /** Entries in a range. */
+  count(range?: RangeOptions<K>): Promise<number> {
+    return this.#read("count", [range]) as Promise<number>;
+  }
+
+  /** An ordered scan of [key, value] entries, read from the worker in chunks. */
+  scan(options?: ScanOptions<K>): BrowserScan<[K, V]> {
+    return this.#scan("entries", options) as BrowserScan<[K, V]>;
+  }
+
+  /** The keys of a scan. */
+  keys(options?: ScanOptions<K>): BrowserScan<K> {
+    return this.#scan("keys", options) as BrowserScan<K>;
+  }
+
+  /** The values of a scan. */
+  values(options?: ScanOptions<K>): BrowserScan<V> {
+    return this.#scan("values", options) as BrowserScan<V>;
+  }
+}
+
+/** A snapshot held by the worker: the reads of a {@linkcode BrowserDb}, as of the snapshot. */
+export class BrowserSnapshot<K, V> extends BrowserReader<K, V> implements AsyncSnapshot<K, V> {
   readonly #conn: Connection;
   readonly #id: number;
   #released = false;
 
   /** @internal */
   constructor(conn: Connection, id: number) {
+    // The closures run after construction (at the first read), when the fields are set.
+    super((op, args) => this.#call(op, args), (shape, options) => this.#openScan(shape, options));
     this.#conn = conn;
     this.#id = id;
   }
@@ -285,44 +360,9 @@ export class BrowserSnapshot<K, V> implements AsyncSnapshot<K, V> {
     return this.#conn.call(`snapshot.${op}`, [this.#id, ...args]);
   }
 
-  #scan<T>(shape: ScanShape, options: ScanOptions<K> | undefined): BrowserScan<T> {
+  #openScan(shape: ScanShape, options: ScanOptions<K> | undefined): BrowserScan<unknown> {
     if (this.#released) throw new SiltError("RELEASED", "the snapshot was released");
-    return new BrowserScan<T>(this.#conn, shape, options as ScanOptions<unknown>, this.#id);
-  }
-
-  /** The value of key as of the snapshot. */
-  get(key: K | string | Uint8Array): Promise<V | undefined> {
-    return this.#call("get", [key]) as Promise<V | undefined>;
-  }
-
-  /** The values of keys as of the snapshot. */
-  getMany(keys: readonly (K | string | Uint8Array)[]): Promise<(V | undefined)[]> {
-    return this.#call("getMany", [keys]) as Promise<(V | undefined)[]>;
-  }
-
-  /** Whether key exists as of the snapshot. */
-  has(key: K | string | Uint8Array): Promise<boolean> {
-    return this.#call("has", [key]) as Promise<boolean>;
-  }
-
-  /** Entries in a range as of the snapshot. */
-  count(range?: RangeOptions<K>): Promise<number> {
-    return this.#call("count", [range]) as Promise<number>;
-  }
-
-  /** An ordered scan of [key, value] entries as of the snapshot. */
-  scan(options?: ScanOptions<K>): BrowserScan<[K, V]> {
-    return this.#scan("entries", options);
-  }
-
-  /** The keys of a scan as of the snapshot. */
-  keys(options?: ScanOptions<K>): BrowserScan<K> {
-    return this.#scan("keys", options);
-  }
-
-  /** The values of a scan as of the snapshot. */
-  values(options?: ScanOptions<K>): BrowserScan<V> {
-    return this.#scan("values", options);
+    return new BrowserScan<unknown>(this.#conn, shape, options as ScanOptions<unknown>, this.#id);
   }
 
   /** Gives the snapshot up. Idempotent. */
@@ -348,7 +388,7 @@ export class BrowserSnapshot<K, V> implements AsyncSnapshot<K, V> {
  * await db.close(); // the worker ends too
  * ```
  */
-export class BrowserDb<K = Uint8Array, V = Uint8Array> implements AsyncDb<K, V> {
+export class BrowserDb<K = Uint8Array, V = Uint8Array> extends BrowserReader<K, V> implements AsyncDb<K, V> {
   /** The database's name (its OPFS directory is "siltdb-" + name). */
   readonly name: string;
   readonly #conn: Connection;
@@ -357,6 +397,8 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> implements AsyncDb<K, V> 
 
   /** @internal Use siltdb/browser's open(). */
   constructor(name: string, port: PortLike, onClosed: () => void = () => {}) {
+    // The closures run after construction (at the first read), when the fields are set.
+    super((op, args) => this.#call(op, args), (shape, options) => this.#openScan(shape, options));
     this.name = name;
     this.#conn = new Connection(port);
     this.#onClosed = onClosed;
@@ -393,9 +435,9 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> implements AsyncDb<K, V> 
     return this.#conn.call(op, args);
   }
 
-  #scan<T>(shape: ScanShape, options: ScanOptions<K> | undefined): BrowserScan<T> {
+  #openScan(shape: ScanShape, options: ScanOptions<K> | undefined): BrowserScan<unknown> {
     if (this.#status !== "open") throw new SiltError("CLOSED", `the database ${this.name} is ${this.#status}`);
-    return new BrowserScan<T>(this.#conn, shape, options as ScanOptions<unknown>);
+    return new BrowserScan<unknown>(this.#conn, shape, options as ScanOptions<unknown>);
   }
 
   /** "open", "closing" or "closed". */
@@ -406,21 +448,6 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> implements AsyncDb<K, V> 
   /** Sets key to value. */
   put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: WriteOptions): Promise<void> {
     return this.#call("put", options === undefined ? [key, value] : [key, value, options]) as Promise<void>;
-  }
-
-  /** The value of key, or undefined. */
-  get(key: K | string | Uint8Array): Promise<V | undefined> {
-    return this.#call("get", [key]) as Promise<V | undefined>;
-  }
-
-  /** The values of keys (undefined where absent). */
-  getMany(keys: readonly (K | string | Uint8Array)[]): Promise<(V | undefined)[]> {
-    return this.#call("getMany", [keys]) as Promise<(V | undefined)[]>;
-  }
-
-  /** Whether key exists. */
-  has(key: K | string | Uint8Array): Promise<boolean> {
-    return this.#call("has", [key]) as Promise<boolean>;
   }
 
   /** Removes key (no error if it is absent). */
@@ -453,29 +480,9 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> implements AsyncDb<K, V> 
     return this.#call("deleteRange", [start, end, options]) as Promise<void>;
   }
 
-  /** Entries in a range. */
-  count(range?: RangeOptions<K>): Promise<number> {
-    return this.#call("count", [range]) as Promise<number>;
-  }
-
   /** Approximate bytes on disk of the keys in a range. */
   approximateSize(range?: RangeOptions<K>): Promise<number> {
     return this.#call("approximateSize", [range]) as Promise<number>;
-  }
-
-  /** An ordered scan of [key, value] entries, read from the worker in chunks. */
-  scan(options?: ScanOptions<K>): BrowserScan<[K, V]> {
-    return this.#scan("entries", options);
-  }
-
-  /** The keys of a scan. */
-  keys(options?: ScanOptions<K>): BrowserScan<K> {
-    return this.#scan("keys", options);
-  }
-
-  /** The values of a scan. */
-  values(options?: ScanOptions<K>): BrowserScan<V> {
-    return this.#scan("values", options);
   }
 
   /** A consistent view as of now (as of every call made before it). */
