@@ -33,10 +33,13 @@
 export { inWorker, open, openInWorker } from "./src/browser/open.ts";
 export { BrowserBatch, BrowserDb, BrowserScan, BrowserSnapshot } from "./src/browser/client.ts";
 export type { AsyncBatch, AsyncDb, AsyncScan, AsyncSnapshot, BrowserOpenOptions } from "./src/browser/types.ts";
-export type { Db, DbStats, Decoded } from "./src/db.ts";
+export type { Db } from "./src/db.ts";
+export type { DbStats } from "./src/stats.ts";
+export type { Decoded } from "./src/open.ts";
 export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/errors.ts";
 export type { EncodingName } from "./src/encoding.ts";
-export type { RangeOptions, ScanOptions } from "./src/iter/db_iterator.ts";
+export type { RangeOptions } from "./src/read/range.ts";
+export type { ScanOptions } from "./src/read/scan_options.ts";
 export type { WriteOptions } from "./src/options.ts";
 export type { BatchOperation } from "./src/write/write_batch.ts";
 export { VERSION } from "./src/package_version.ts";

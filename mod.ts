@@ -20,34 +20,20 @@
  * @module
  */
 
-export {
-  CLEAR_BATCH_BYTES,
-  type ClearOptions,
-  type CompactionEvent,
-  Db,
-  type DbEvent,
-  type DbEventMap,
-  type DbStats,
-  type Decoded,
-  type FlushEvent,
-  open,
-  type StallEvent,
-  type StallReason,
-  type TypedJsonOptions,
-} from "./src/db.ts";
+export { Db } from "./src/db.ts";
+export { type Decoded, open, type TypedJsonOptions } from "./src/open.ts";
+export { CLEAR_BATCH_BYTES, type ClearOptions } from "./src/write/writer.ts";
+export type { CompactionEvent, DbEvent, DbEventMap, FlushEvent, StallEvent, StallReason } from "./src/events.ts";
+export type { DbStats } from "./src/stats.ts";
+export { Reads } from "./src/read/reads.ts";
 export { VERSION } from "./src/package_version.ts";
 export type { EncodingName } from "./src/encoding.ts";
 export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/errors.ts";
-export {
-  type RangeOptions,
-  Scan,
-  ScanIterator,
-  ScanIteratorSync,
-  type ScanOptions,
-  ScanSync,
-} from "./src/iter/db_iterator.ts";
+export type { RangeOptions } from "./src/read/range.ts";
+export type { ScanOptions } from "./src/read/scan_options.ts";
+export { Scan, ScanIterator, ScanIteratorSync, ScanSync } from "./src/read/scan_iterator.ts";
 export type { OpenOptions, WriteOptions } from "./src/options.ts";
-export { Snapshot } from "./src/snapshot.ts";
+export { Snapshot } from "./src/read/snapshot.ts";
 export { type BatchOperation, WriteBatch } from "./src/write/write_batch.ts";
 export type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./src/storage/storage.ts";
 export { defaultStorage } from "./src/storage/default_storage.ts";

@@ -17,9 +17,11 @@ import BTreeModule from "sorted-btree";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import process from "node:process";
-import { bytes, copyOut, core, scratch, words } from "../src/_wasm.ts";
+import { bytes, core, scratch, words } from "../src/wasm/instance.ts";
+import { Lookup, resultValue, resultValueLength } from "../src/wasm/abi.ts";
+import { copyOut } from "../src/wasm/values.ts";
 import { KIND_PUT } from "../src/format/internal_key.ts";
-import { Lookup, Memtable, valueAt, valueLength } from "../src/memtable.ts";
+import { TestMemtable as Memtable } from "../tests/_core.ts";
 
 // sorted-btree is CommonJS: its default export arrives wrapped in some runtimes
 // (and its types too: Deno sees the module object where tsc sees the class).
@@ -76,7 +78,7 @@ function lookupMemtable(mt: Memtable, key: Uint8Array): Uint8Array | undefined {
   const ptr = scratch(key.length);
   bytes().set(key, ptr);
   if (mt.lookupAt(ptr, key.length, Number.MAX_SAFE_INTEGER) !== Lookup.Found) return undefined;
-  return copyOut(valueAt(), valueLength());
+  return copyOut(resultValue(), resultValueLength());
 }
 
 function scanMemtable(mt: Memtable): number {

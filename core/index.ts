@@ -6,24 +6,30 @@
 // Sequences cross the boundary as f64 (exact below 2^53) so that no call
 // needs BigInt.
 //
-// Result area (RESULT, 32 bytes):
+// Result area (RESULT, 32 bytes; offsets exported as RESULT_* below):
 //   +0 u32 value pointer   +4 u32 value length      (mtGet, dbGet)
 //   +8 f64 block offset    +16 f64 block size       (dbGet)
 //   +24 u32 file number                             (dbGet)
+//
+// Statuses, flags, offsets and on-disk constants that TypeScript needs are
+// exported as WebAssembly globals (the end of this file). scripts/build.mjs
+// copies their values and the types of these functions into the generated
+// src/wasm/_core_abi.ts; tests/wasm_abi.test.ts fails if that file, or an
+// on-disk constant of src/format/, differs from this module.
 
-import { batchApply, recordHeaderOk, recordPayloadOk, recordSeal, recordSealAndApply, recordsApply, recordStampAndSeal } from "./write_batch";
+import { BATCH_HEADER, KIND_DELETE, KIND_PUT, RECORD_END_MARK, RECORD_HEADER, RECORD_OVERHEAD, RECORD_TYPE_BATCH, batchApply, recordHeaderOk, recordPayloadOk, recordSeal, recordSealAndApply, recordsApply, recordStampAndSeal } from "./write_batch";
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
-import { tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
+import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, PROPERTIES_VERSION, TABLE_FORMAT_VERSION, TABLE_MAGIC, tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
 import { blockEntryCount, blockVerify, decodeHandle } from "./table_reader";
 import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biNew, biNext, biValue, biValueLength } from "./block_reader";
 import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits, bcInsert, bcLookup, bcMisses, bcPin, bcUnpin } from "./block_cache";
-import { pointGet } from "./point_get";
-import { rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
+import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
+import { FILE_SIZE, MAX_MEMTABLES, rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
 import { blockChecksum, xxh64 } from "./xxhash64";
-import { iterFill, iterFree, iterNew, iterStatus } from "./db_iter";
+import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
-import { ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
-import { memSourceNew, runBlockOffset, runBlockSize, runFile, runFileNumber, runProvideBlock, runProvideCached, runProvideIndex, runProvideTable, runSourceNew, runSourceOfLevel, srcState } from "./sources";
+import { CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
+import { CORRUPT, EXHAUSTED, memSourceNew, NEED_BLOCK as SOURCE_NEEDS_BLOCK, NEED_INDEX, READY, runBlockOffset, runBlockSize, runFileNumber, runProvideCached, runProvideTable, runSourceNew, runSourceOfLevel, srcState } from "./sources";
 import {
   mtBytesUsed, mtCount, mtFind, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
   nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen,
@@ -143,7 +149,7 @@ export function recordPayloadVerify(record: usize, payloadLen: usize): bool { re
 
 // ---- iterators ------------------------------------------------------------------
 
-export { memSourceNew, runSourceNew, runSourceOfLevel, srcState, runFile, runFileNumber, runBlockOffset, runBlockSize, runProvideIndex, runProvideBlock, runProvideTable, runProvideCached };
+export { memSourceNew, runSourceNew, runSourceOfLevel, srcState, runFileNumber, runBlockOffset, runBlockSize, runProvideTable, runProvideCached };
 export { iterFill, iterFree, iterStatus };
 
 /**
@@ -165,7 +171,7 @@ export function iterChild(it: usize, i: u32): usize { return child(load<u32>(it)
 
 // ---- table building ------------------------------------------------------------
 
-export { tbNew, tbFree, tbAdd, tbAddMemtable, tbFinish, tbStaged, tbStagedLength, tbClearStaged, tbEntries, tbFileSize, tbSmallestSequence, tbLargestSequence, tbSmallestKey, tbSmallestKeyLength, tbLargestKey, tbLargestKeyLength };
+export { tbNew, tbFree, tbAddMemtable, tbFinish, tbStaged, tbStagedLength, tbClearStaged, tbEntries, tbFileSize, tbSmallestSequence, tbLargestSequence, tbSmallestKey, tbSmallestKeyLength, tbLargestKey, tbLargestKeyLength };
 
 /** Adds one entry to a table builder (sequence as f64, kind 0/1). */
 export function tbAddEntry(tb: usize, key: usize, keyLen: u32, sequence: f64, kind: u32, value: usize, valueLen: u32): void {
@@ -237,3 +243,65 @@ export function ciNeedChild(ci: usize): u32 { return miNeedChild(ciMerge(ci)); }
 
 /** The source pointer of child i. */
 export function ciChild(ci: usize, i: u32): usize { return child(ciMerge(ci), i); }
+
+// ---- constants shared with TypeScript (see the header) --------------------------
+
+// Outcomes of dbGet (and mtGet: absent, found, deleted).
+export const LOOKUP_ABSENT: i32 = ABSENT;
+export const LOOKUP_FOUND: i32 = FOUND;
+export const LOOKUP_DELETED: i32 = DELETED;
+export const LOOKUP_NEED_TABLE: i32 = NEED_TABLE;
+export const LOOKUP_NEED_BLOCK: i32 = NEED_BLOCK;
+export const LOOKUP_CORRUPT_INDEX: i32 = CORRUPT_INDEX;
+export const LOOKUP_CORRUPT_BLOCK: i32 = CORRUPT_BLOCK;
+
+// Offsets in the result area.
+export const RESULT_VALUE: u32 = <u32>OUT_VALUE;
+export const RESULT_VALUE_LENGTH: u32 = <u32>OUT_VALUE_LENGTH;
+export const RESULT_BLOCK_OFFSET: u32 = <u32>OUT_BLOCK_OFFSET;
+export const RESULT_BLOCK_SIZE: u32 = <u32>OUT_BLOCK_SIZE;
+export const RESULT_FILE: u32 = <u32>OUT_FILE;
+
+// iterCreate flags and iterFill/iterStatus statuses (db_iter.ts).
+export const SCAN_REVERSE: u32 = ITER_REVERSE;
+export const SCAN_HAS_LOWER: u32 = ITER_HAS_LOWER;
+export const SCAN_LOWER_INCLUSIVE: u32 = ITER_LOWER_INCLUSIVE;
+export const SCAN_HAS_UPPER: u32 = ITER_HAS_UPPER;
+export const SCAN_UPPER_INCLUSIVE: u32 = ITER_UPPER_INCLUSIVE;
+export const SCAN_MORE: u32 = STATUS_MORE;
+export const SCAN_DONE: u32 = STATUS_DONE;
+export const SCAN_NEED: u32 = STATUS_NEED;
+export const SCAN_CORRUPT: u32 = STATUS_CORRUPT;
+
+// srcState of a run source (sources.ts).
+export const SOURCE_READY: u32 = READY;
+export const SOURCE_EXHAUSTED: u32 = EXHAUSTED;
+export const SOURCE_NEED_INDEX: u32 = NEED_INDEX;
+export const SOURCE_NEED_BLOCK: u32 = SOURCE_NEEDS_BLOCK;
+export const SOURCE_CORRUPT: u32 = CORRUPT;
+
+// ciRun statuses (compaction_iter.ts).
+export const COMPACTION_DONE: u32 = CI_DONE;
+export const COMPACTION_NEED: u32 = CI_NEED;
+export const COMPACTION_CORRUPT: u32 = CI_CORRUPT;
+export const COMPACTION_STAGED: u32 = CI_STAGED;
+export const COMPACTION_FILE_FULL: u32 = CI_FILE_FULL;
+
+// Read state limits and packed layouts (read_state.ts).
+export const READ_STATE_MAX_MEMTABLES: u32 = MAX_MEMTABLES;
+export const FILE_RECORD_SIZE: u32 = <u32>FILE_SIZE;
+
+// On disk: log records and write batches (write_batch.ts), tables (table_builder.ts).
+export const LOG_RECORD_HEADER_SIZE: u32 = <u32>RECORD_HEADER;
+export const LOG_RECORD_OVERHEAD: u32 = <u32>RECORD_OVERHEAD;
+export const LOG_RECORD_END_MARK: u32 = RECORD_END_MARK;
+export const LOG_RECORD_TYPE_BATCH: u32 = RECORD_TYPE_BATCH;
+export const BATCH_HEADER_SIZE: u32 = <u32>BATCH_HEADER;
+export const ENTRY_KIND_DELETE: u32 = KIND_DELETE;
+export const ENTRY_KIND_PUT: u32 = KIND_PUT;
+export const TABLE_FOOTER_SIZE: u32 = <u32>FOOTER_SIZE;
+export const TABLE_VERSION: u32 = TABLE_FORMAT_VERSION;
+export const TABLE_MAGIC_LOW: u32 = <u32>(TABLE_MAGIC & 0xffffffff);
+export const TABLE_MAGIC_HIGH: u32 = <u32>(TABLE_MAGIC >> 32);
+export const TABLE_BLOCK_TRAILER_SIZE: u32 = <u32>BLOCK_TRAILER_SIZE;
+export const TABLE_PROPERTIES_VERSION: u32 = PROPERTIES_VERSION;

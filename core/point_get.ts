@@ -21,6 +21,13 @@ import { FILE_SIZE, rsCache, rsTable, tableFilter, tableFilterLength, tableIndex
 import { blockGet, indexSeek } from "./table_reader";
 import { mtFind, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
 
+// Offsets in the result area (exported by index.ts as RESULT_*).
+export const OUT_VALUE: usize = 0;
+export const OUT_VALUE_LENGTH: usize = 4;
+export const OUT_BLOCK_OFFSET: usize = 8;
+export const OUT_BLOCK_SIZE: usize = 16;
+export const OUT_FILE: usize = 24;
+
 export const ABSENT: i32 = 0;
 export const FOUND: i32 = 1;
 export const DELETED: i32 = 2;
@@ -59,8 +66,8 @@ export function pointGet(rs: usize, key: usize, keyLen: u32, sequence: f64, out:
     const node = newestInMemtables(rs, key, keyLen, bound);
     if (node != 0) {
       if ((nodeTrailer(node) & 0xff) == 0) return DELETED;
-      store<u32>(out, <u32>nodeValue(node));
-      store<u32>(out, nodeValueLen(node), 4);
+      store<u32>(out + OUT_VALUE, <u32>nodeValue(node));
+      store<u32>(out + OUT_VALUE_LENGTH, nodeValueLen(node));
       return FOUND;
     }
   }
@@ -118,7 +125,7 @@ function newestInMemtables(rs: usize, key: usize, keyLen: u32, bound: u64): usiz
 }
 
 function tableGet(rs: usize, file: u32, key: usize, keyLen: u32, bound: u64, out: usize): i32 {
-  store<u32>(out, file, 24);
+  store<u32>(out + OUT_FILE, file);
   const t = rsTable(rs, file);
   if (t == 0) return NEED_TABLE;
   const filterLen = tableFilterLength(t);
@@ -133,11 +140,11 @@ function tableGet(rs: usize, file: u32, key: usize, keyLen: u32, bound: u64, out
       return ABSENT;
     }
   }
-  const where = indexSeek(tableIndex(t), tableIndexLength(t), key, keyLen, bound, out + 8);
+  const where = indexSeek(tableIndex(t), tableIndexLength(t), key, keyLen, bound, out + OUT_BLOCK_OFFSET);
   if (where < 0) return CORRUPT_INDEX;
   if (where == 0) return ABSENT;
   const cache = rsCache(rs);
-  const entry = bcLookup(cache, file, load<f64>(out, 8));
+  const entry = bcLookup(cache, file, load<f64>(out + OUT_BLOCK_OFFSET));
   if (entry == 0) return NEED_BLOCK;
   const status = blockGet(bcBlock(cache, entry), bcBlockSize(cache, entry), key, keyLen, bound, out);
   if (status < 0) return CORRUPT_BLOCK;

@@ -1,13 +1,13 @@
 // Sources of internal entries for the merge iterator: a memtable, or a run
 // of table files (one L0 file, or all files of a level, in key order).
 //
-// A run source reads blocks that are already in linear memory. A source
-// bound to a read state (a scan's) takes a file's index from the open tables
-// and data blocks from the block cache (read_state.ts, block_cache.ts)
-// without leaving WebAssembly; when the table is not open or the block not
-// cached (or the source has no read state: a compaction's), it stops in a
-// NEED state naming what it needs, and the operation resumes inside the
-// provide call. So iterating costs no boundary crossing per entry, and all
+// A run source reads blocks that are already in linear memory. It is bound
+// to a read state (a scan's, or a compaction's own): it takes a file's index
+// from the open tables and data blocks from the block cache (read_state.ts,
+// block_cache.ts) without leaving WebAssembly; when the table is not open or
+// the block not cached, it stops in a NEED state naming what it needs, and
+// the operation resumes inside the provide call (runProvideTable,
+// runProvideCached). So iterating costs no boundary crossing per entry, and all
 // I/O stays in TypeScript.
 //
 // Common header of every source:
@@ -24,9 +24,9 @@
 //   +40 u64 target trailer   +48 f64 requested block offset   +56 f64 requested block size
 //   +64 f64 loaded block offset (-1 none)
 //   +72 u32 packed version the files belong to (referenced; 0 = the source owns the files allocation)
-//   +76 u32 read state (0 = none: every index and block comes from TypeScript)
-//   +80 u32 table whose index is loaded (referenced; read state only)
-//   +84 u32 pinned cache entry of the loaded block (read state only; 0 none)
+//   +76 u32 read state
+//   +80 u32 table whose index is loaded (referenced)
+//   +84 u32 pinned cache entry of the loaded block (0 none)
 
 import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biLast, biNew, biNext, biPrev, biSeek, biValue, biValueLength, compareInternal } from "./block_reader";
 import { bufAppend, bufData, bufFree, bufLength, bufNew, bufSetLength } from "./buffer";
@@ -80,11 +80,12 @@ function memPlace(s: usize, t: usize): void {
 // ---- run source -------------------------------------------------------------
 
 /**
- * A source over `count` table files in key order, described by FILE_SIZE
- * records at files; the run takes ownership of the files allocation (one
- * block holding keys too). Every index and block comes from TypeScript.
+ * A source of read state rs over `count` table files in key order (one L0
+ * file, or a level's files), described by FILE_SIZE records at files; the
+ * run takes ownership of the files allocation (one block holding keys too).
+ * A compaction's sources.
  */
-export function runSourceNew(count: u32, files: usize): usize {
+export function runSourceNew(rs: usize, count: u32, files: usize): usize {
   const s = heap.alloc(RUN_SIZE);
   memory.fill(s, 0, RUN_SIZE);
   store<u32>(s, KIND_RUN);
@@ -96,21 +97,21 @@ export function runSourceNew(count: u32, files: usize): usize {
   store<u32>(s, <u32>biNew(), 28);
   store<u32>(s, <u32>bufNew(64), 32);
   store<f64>(s, -1, 64);
+  store<u32>(s, <u32>rs, 76);
   return s;
 }
 
 /**
  * A source over files of a read state's current packed version: level 0
- * file `first` alone, or every file of a deeper level (first ignored). It
- * takes indexes from the open tables and blocks from the block cache.
+ * file `first` alone, or every file of a deeper level (first ignored). A
+ * scan's sources.
  */
 export function runSourceOfLevel(rs: usize, version: usize, level: u32, first: u32): usize {
   const s = level == 0
-    ? runSourceNew(1, versionFiles(version, 0) + <usize>first * FILE_SIZE)
-    : runSourceNew(versionFileCount(version, level), versionFiles(version, level));
+    ? runSourceNew(rs, 1, versionFiles(version, 0) + <usize>first * FILE_SIZE)
+    : runSourceNew(rs, versionFileCount(version, level), versionFiles(version, level));
   versionRef(version); // the packed version now owns the files: srcFree drops the reference instead
   store<u32>(s, <u32>version, 72);
-  store<u32>(s, <u32>rs, 76);
   return s;
 }
 
@@ -145,14 +146,14 @@ export function runBlockSize(s: usize): f64 { return load<f64>(s, 56); }
 // @ts-ignore: decorator
 @inline function fileField(s: usize, file: i32, field: usize): u32 { return load<u32>(<usize>load<u32>(s, 16) + <usize>file * FILE_SIZE + field); }
 
-/** Lets go of the referenced table (read state sources). */
+/** Lets go of the referenced table. */
 function dropTable(s: usize): void {
   const t = <usize>load<u32>(s, 80);
   if (t != 0) tableRelease(t);
   store<u32>(s, 0, 80);
 }
 
-/** Unpins the loaded cached block (read state sources). */
+/** Unpins the loaded cached block. */
 function dropBlock(s: usize): void {
   const entry = load<u32>(s, 84);
   if (entry != 0) bcUnpin(rsCache(<usize>load<u32>(s, 76)), entry);
@@ -174,8 +175,7 @@ function requestIndex(s: usize, file: i32, op: u32): void {
     continueWithIndex(s);
     return;
   }
-  const rs = <usize>load<u32>(s, 76);
-  const t = rs != 0 ? rsTable(rs, fileField(s, file, 0)) : 0;
+  const t = rsTable(<usize>load<u32>(s, 76), fileField(s, file, 0));
   if (t != 0) runProvideTable(s, t);
   else setState(s, NEED_INDEX);
 }
@@ -196,27 +196,25 @@ function requestBlock(s: usize, op: u32): void {
     continueWithBlock(s);
     return;
   }
-  const rs = <usize>load<u32>(s, 76);
-  if (rs != 0) {
-    const entry = bcLookup(rsCache(rs), fileField(s, load<i32>(s, 20), 0), offset);
-    if (entry != 0) {
-      bcPin(rsCache(rs), entry);
-      runProvideCached(s, entry);
-      return;
-    }
+  const cache = rsCache(<usize>load<u32>(s, 76));
+  const entry = bcLookup(cache, fileField(s, load<i32>(s, 20), 0), offset);
+  if (entry != 0) {
+    bcPin(cache, entry);
+    runProvideCached(s, entry);
+    return;
   }
   setState(s, NEED_BLOCK);
 }
 
-/** TypeScript provides the index block of the current file (sources without a read state). */
-export function runProvideIndex(s: usize, index: usize, len: u32): void {
+/** The index block of the current file is at [index, index + len). */
+function runProvideIndex(s: usize, index: usize, len: u32): void {
   if (!biInit(indexIter(s), index, len)) { setState(s, CORRUPT); return; }
   store<u32>(s, <u32>(load<i32>(s, 20) + 1), 36);
   store<f64>(s, -1, 64); // a block of another file is not reusable
   continueWithIndex(s);
 }
 
-/** The current file's open table (read state sources): the source references it while it reads its index. */
+/** The current file's open table: the source references it while it reads its index. */
 export function runProvideTable(s: usize, t: usize): void {
   tableRef(t);
   dropTable(s);
@@ -224,14 +222,14 @@ export function runProvideTable(s: usize, t: usize): void {
   runProvideIndex(s, tableIndex(t), tableIndexLength(t));
 }
 
-/** TypeScript provides the requested data block (sources without a read state). */
-export function runProvideBlock(s: usize, block: usize, len: u32): void {
+/** The requested data block is at [block, block + len). */
+function runProvideBlock(s: usize, block: usize, len: u32): void {
   if (!biInit(dataIter(s), block, len)) { setState(s, CORRUPT); return; }
   store<f64>(s, load<f64>(s, 48), 64);
   continueWithBlock(s);
 }
 
-/** The requested block as a pinned cache entry (read state sources): the source takes over the pin. */
+/** The requested block as a pinned cache entry: the source takes over the pin. */
 export function runProvideCached(s: usize, entry: u32): void {
   dropBlock(s);
   store<u32>(s, entry, 84);

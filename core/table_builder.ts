@@ -43,6 +43,9 @@ const TB_SIZE: usize = 144;
 export const FOOTER_SIZE: usize = 64;
 export const TABLE_FORMAT_VERSION: u32 = 2;
 export const TABLE_MAGIC: u64 = 0x0a545353544c4953; // "SILTSST\n" little-endian
+/** Bytes after every block: u8 type (0 = stored as is) and u32 checksum. */
+export const BLOCK_TRAILER_SIZE: u32 = 5;
+export const PROPERTIES_VERSION: u32 = 1;
 const STAT_ENTRIES: usize = 48;
 const STAT_DELETIONS: usize = 56;
 const STAT_DATA_BLOCKS: usize = 64;
@@ -91,7 +94,7 @@ function emitBlock(tb: usize, block: usize, len: u32): u64 {
   store<u8>(typeAt, 0);
   bufSetLength(stage, bufLength(stage) + 1);
   bufAppendU32(stage, blockChecksum(bufData(stage) + <usize>start, <usize>len + 1));
-  store<u64>(tb, offset + <u64>len + 5, 40);
+  store<u64>(tb, offset + <u64>len + BLOCK_TRAILER_SIZE, 40);
   return offset;
 }
 
@@ -111,7 +114,7 @@ function flushDataBlock(tb: usize): void {
   const end = putVarint64(putVarint64(HANDLE, offset), <u64>len);
   bbAdd(field(tb, 4), bufData(largest), bufLength(largest), 0, false, HANDLE, <u32>(end - HANDLE));
   store<u64>(tb, load<u64>(tb, STAT_DATA_BLOCKS) + 1, STAT_DATA_BLOCKS);
-  store<u64>(tb, load<u64>(tb, STAT_DATA_BYTES) + <u64>len + 5, STAT_DATA_BYTES);
+  store<u64>(tb, load<u64>(tb, STAT_DATA_BYTES) + <u64>len + BLOCK_TRAILER_SIZE, STAT_DATA_BYTES);
   bbReset(data);
 }
 
@@ -178,7 +181,7 @@ export function tbFinish(tb: usize): void {
   const indexOffset = emitBlock(tb, indexBlock, indexSize);
   // Properties.
   const props = bufNew(256);
-  bufAppendU32(props, 1);
+  bufAppendU32(props, PROPERTIES_VERSION);
   bufAppendU32(props, load<u32>(tb, 36));
   bufAppendU32(props, bits);
   bufAppendU32(props, 0);

@@ -7,7 +7,7 @@
 // Encoding yields either a string (written to linear memory as UTF-8 by the
 // caller, without an intermediate copy) or a Uint8Array.
 
-import { copyOut, textAt } from "./_wasm.ts";
+import { copyOut, textAt } from "./wasm/values.ts";
 import { invalidArgument } from "./errors.ts";
 
 /** Names of the built-in encodings. */

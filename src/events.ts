@@ -1,8 +1,10 @@
-// The payloads of a database's events (db.on(event, listener), see src/db.ts).
-// The background scheduler and write admission report through callbacks the
-// Db gives them; only the Db knows about listeners.
+// A database's events: their payloads, and the hub that holds the listeners
+// (db.on / db.off, src/db.ts) and calls them. The background scheduler and
+// write admission report through callbacks src/open.ts wires to the hub;
+// payloads are built only when a listener exists (EventHub.has).
 
-import type { SiltError } from "./errors.ts";
+import { describe } from "./encoding.ts";
+import { invalidArgument, type SiltError } from "./errors.ts";
 
 /**
  * A flush was installed: an immutable memtable is now a level-0 table.
@@ -151,3 +153,64 @@ export type DbEvent = keyof DbEventMap;
  * ```
  */
 export const DB_EVENTS: readonly DbEvent[] = ["error", "warning", "flush", "compaction", "stall"];
+
+type Listener<E extends DbEvent> = (payload: DbEventMap[E]) => void;
+
+/**
+ * The listeners of one database, by event.
+ *
+ * @example
+ * ```ts
+ * const events = new EventHub();
+ * events.on("flush", (e) => console.log(`flushed ${e.bytes} bytes`));
+ * if (events.has("flush")) events.emit("flush", { durationMs: 3, entries: 10, bytes: 400, file: 7, level: 0 });
+ * ```
+ */
+export class EventHub {
+  readonly #listeners: { [E in DbEvent]: Set<Listener<E>> } = {
+    error: new Set(),
+    warning: new Set(),
+    flush: new Set(),
+    compaction: new Set(),
+    stall: new Set(),
+  };
+
+  /** Adds a listener; INVALID_ARGUMENT for an unknown event. */
+  on<E extends DbEvent>(event: E, listener: Listener<E>): void {
+    this.#of(event).add(listener);
+  }
+
+  /** Removes a listener; INVALID_ARGUMENT for an unknown event. */
+  off<E extends DbEvent>(event: E, listener: Listener<E>): void {
+    this.#of(event).delete(listener);
+  }
+
+  /** True when the event has a listener (build its payload only then). */
+  has(event: DbEvent): boolean {
+    return this.#listeners[event].size > 0;
+  }
+
+  /** Calls every listener of the event; a listener that throws is ignored. */
+  emit<E extends DbEvent>(event: E, payload: DbEventMap[E]): void {
+    const listeners = this.#listeners[event] as Set<Listener<E>>;
+    if (listeners.size === 0) return;
+    for (const listener of [...listeners]) {
+      try {
+        listener(payload);
+      } catch {
+        // a failing listener must not break the database
+      }
+    }
+  }
+
+  #of<E extends DbEvent>(event: E): Set<Listener<E>> {
+    if (!(DB_EVENTS as readonly unknown[]).includes(event)) {
+      throw invalidArgument(
+        `unknown event ${typeof event === "string" ? JSON.stringify(event) : describe(event)} (known: ${
+          DB_EVENTS.join(", ")
+        })`,
+      );
+    }
+    return this.#listeners[event] as Set<Listener<E>>;
+  }
+}

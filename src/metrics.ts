@@ -10,7 +10,7 @@
 // level label; bytes are in bytes and durations in seconds. Each metric has
 // one HELP and one TYPE line, before its samples.
 
-import type { DbStats } from "./db.ts";
+import type { DbStats } from "./stats.ts";
 
 /** One metric family: its name, help text, type and samples. */
 interface Family {

@@ -19,12 +19,12 @@
 // In read-only mode nothing on disk changes and the memtable keeps what the
 // logs hold.
 
-import { view } from "./_wasm.ts";
 import { removeObsoleteFiles } from "./background/obsolete_files.ts";
 import { writeLevel0Table } from "./background/flush.ts";
 import { corruption } from "./errors.ts";
-import { batchHeader } from "./format/log_format.ts";
-import { Memtable } from "./memtable.ts";
+import { batchHeader } from "./format/batch_format.ts";
+import { view } from "./wasm/instance.ts";
+import { Memtable } from "./wasm/memtable.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { joinPath } from "./storage/storage.ts";
 import { CURRENT_FILE, logFileName, parseFileName, tableFileName } from "./version/file_names.ts";

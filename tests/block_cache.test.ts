@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { bytes, core } from "../src/_wasm.ts";
+import { bytes, core } from "../src/wasm/instance.ts";
 
 /** A block of size bytes whose content names its key. */
 function block(file: number, offset: number, size: number): number {

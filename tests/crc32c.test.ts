@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bytes, core, scratch } from "../src/_wasm.ts";
+import { bytes, core, scratch } from "../src/wasm/instance.ts";
 import { utf8 } from "./_harness.ts";
 
 function crc(data: Uint8Array): number {

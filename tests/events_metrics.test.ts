@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { type DbEvent, MemoryStorage, open } from "../mod.ts";
-import type { CompactionEvent, FlushEvent, StallEvent } from "../src/db.ts";
+import type { CompactionEvent, FlushEvent, StallEvent } from "../src/events.ts";
 import { formatLabels, formatValue } from "../src/metrics.ts";
 import { rejectsWith, utf8 } from "./_harness.ts";
 

@@ -389,7 +389,17 @@ test("deno publish --dry-run passes (exports . and ./level, license, the generat
   const output = result.stdout + result.stderr;
   assert.match(output, /Success.*Dry run complete/);
   const listed = (path: string) => output.includes(`file://${root}${path} (`);
-  for (const path of ["mod.ts", "level.ts", "LICENSE", "README.md", "src/_core_wasm.ts", "src/_worker_source.ts"]) {
+  for (
+    const path of [
+      "mod.ts",
+      "level.ts",
+      "LICENSE",
+      "README.md",
+      "src/wasm/_core_wasm.ts",
+      "src/wasm/_core_abi.ts",
+      "src/_worker_source.ts",
+    ]
+  ) {
     assert.ok(listed(path), `${path} is published`);
   }
   for (const dir of ["tests/", "core/", "bench/", "scripts/", "dist/", "node_modules/"]) {

@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { type FaultOp, MemoryStorage, open, SiltError, type Storage } from "../mod.ts";
-import { core } from "../src/_wasm.ts";
+import { core } from "../src/wasm/instance.ts";
 import { LOG_HEADER_SIZE, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../src/format/log_format.ts";
 import { rejectsWith, replaceFile, tempDir } from "./_harness.ts";
 

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bytes, core, scratch, writeData } from "../src/_wasm.ts";
+import { bytes, core, scratch, writeData } from "../src/wasm/instance.ts";
 import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
-import { Memtable, nodeEntry } from "../src/memtable.ts";
+import { nodeEntry, TestMemtable as Memtable } from "./_core.ts";
 import { compareBytes, rng, text, utf8 } from "./_harness.ts";
 
 /** Internal-key order: user key ascending, sequence descending. */

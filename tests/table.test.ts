@@ -3,9 +3,13 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bytes, copyOut, core, scratch, writeData } from "../src/_wasm.ts";
+import { bytes, core, scratch, writeData } from "../src/wasm/instance.ts";
+import { copyOut } from "../src/wasm/values.ts";
+import { Lookup, resultValue, resultValueLength } from "../src/wasm/abi.ts";
+import { ReadState } from "../src/wasm/read_state.ts";
+import { BlockProvider } from "../src/table/block_provider.ts";
 import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
-import { Memtable } from "../src/memtable.ts";
+import { TestMemtable as Memtable } from "./_core.ts";
 import { MemoryStorage } from "../src/storage/memory_storage.ts";
 import { writeLevel0Table } from "../src/background/flush.ts";
 import { PointReader } from "../src/read/get.ts";
@@ -13,32 +17,36 @@ import { TableCache } from "../src/table/table_cache.ts";
 import { TableReader } from "../src/table/table_reader.ts";
 import type { FileMeta } from "../src/version/version_edit.ts";
 import type { Storage } from "../src/storage/storage.ts";
-import { valueAt, valueLength } from "../src/memtable.ts";
 import { rejectsWith, rng, text } from "./_harness.ts";
 
 /** Point lookups in one table file through the core's whole-lookup path, with a block cache of cacheSize bytes. */
 class Probe {
+  readonly readState: ReadState;
   readonly tables: TableCache;
   readonly reader: PointReader;
   readonly #empty = new Memtable();
   constructor(fs: Storage, meta: FileMeta, cacheSize: number) {
-    this.tables = new TableCache(fs, "/db", 10);
-    this.reader = new PointReader(cacheSize, this.tables);
-    this.tables.register(this.reader.rs);
+    this.readState = new ReadState(cacheSize);
+    this.tables = new TableCache(fs, "/db", 10, this.readState);
+    this.reader = new PointReader(this.readState, new BlockProvider(this.tables, this.readState.cache));
     this.reader.update({ mt: this.#empty, firstLog: 0, refs: 0, retired: false }, [], [[meta]]);
   }
   /** bytes, null (deleted) or undefined (absent). */
   get(key: string | Uint8Array, sequence: number): Uint8Array | null | undefined {
     const ptr = scratch(key.length * 3 + 8);
     const status = this.reader.lookup(ptr, writeData(ptr, key), sequence);
-    return status === 1 ? copyOut(valueAt(), valueLength()) : status === 2 ? null : undefined;
+    return status === Lookup.Found
+      ? copyOut(resultValue(), resultValueLength())
+      : status === Lookup.Deleted
+      ? null
+      : undefined;
   }
   get cache() {
-    return this.reader.blocks;
+    return this.readState.cache;
   }
   close(): void {
     this.tables.close();
-    this.reader.free();
+    this.readState.free();
     this.#empty.free();
   }
 }
@@ -123,11 +131,11 @@ test("bloom filter false positives at 10 bits per key stay within 2x of theory",
   const probe = new Probe(fs, meta, 8 << 20);
   try {
     for (let i = 0; i < n; i += 7) assert.notEqual(probe.get(`present-${i}`, n), undefined);
-    assert.equal(probe.reader.bloomStats().useful, 0, "no false negatives");
-    const before = probe.reader.bloomStats();
+    assert.equal(probe.readState.bloomStats().useful, 0, "no false negatives");
+    const before = probe.readState.bloomStats();
     const probes = 50_000;
     for (let i = 0; i < probes; i++) assert.equal(probe.get(`present-0${i}`, n), undefined); // inside the key range, never stored
-    const after = probe.reader.bloomStats();
+    const after = probe.readState.bloomStats();
     assert.equal(after.checked - before.checked, probes);
     const rate = 1 - (after.useful - before.useful) / probes;
     const k = Math.round(10 * 0.69);

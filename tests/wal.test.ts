@@ -1,15 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bytes, scratch, view } from "../src/_wasm.ts";
+import { bytes, scratch, view } from "../src/wasm/instance.ts";
 import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
-import {
-  BATCH_HEADER_SIZE,
-  LOG_HEADER_SIZE,
-  logFileHeader,
-  RECORD_HEADER_SIZE,
-  RECORD_OVERHEAD,
-} from "../src/format/log_format.ts";
-import { Memtable } from "../src/memtable.ts";
+import { BATCH_HEADER_SIZE } from "../src/format/batch_format.ts";
+import { LOG_HEADER_SIZE, logFileHeader, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../src/format/log_format.ts";
+import { TestMemtable as Memtable } from "./_core.ts";
 import { MemoryStorage } from "../src/storage/memory_storage.ts";
 import { LogWriter } from "../src/wal/log_writer.ts";
 import { replayLog } from "../src/wal/log_reader.ts";

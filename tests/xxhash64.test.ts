@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bytes, core } from "../src/_wasm.ts";
+import { bytes, core } from "../src/wasm/instance.ts";
 
 function coreXxh64(data: Uint8Array): bigint {
   const ptr = core.bufferAlloc(Math.max(1, data.length));

@@ -9,7 +9,8 @@
 // LEVEL_ABORTED if the signal was aborted meanwhile.
 
 import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from "abstract-level";
-import type { ScanOptions, ScanSync } from "../iter/db_iterator.ts";
+import type { ScanOptions } from "../read/scan_options.ts";
+import type { ScanSync } from "../read/scan_iterator.ts";
 import { SiltLevelAbortError, toLevelError } from "./errors.ts";
 import { fromSilt, type SiltData, toSilt } from "./format.ts";
 import { type Bound, type KeyRange, type LevelRangeOptions, rangeOf, scanOptionsOf, seekBounds } from "./range.ts";

@@ -2,7 +2,7 @@
 // precedence, limit -1 for none, reverse) as siltdb scan options, and the
 // range left after iterator.seek().
 
-import type { ScanOptions } from "../iter/db_iterator.ts";
+import type { ScanOptions } from "../read/scan_options.ts";
 import { compareKeys, type SiltData, toSilt } from "./format.ts";
 
 /** One end of a range. */

@@ -12,9 +12,10 @@
 // node:buffer out of this module.
 
 import { type AbstractDatabaseOptions, AbstractLevel, type AbstractOpenOptions } from "abstract-level";
-import { type Db, open } from "../db.ts";
+import type { Db } from "../db.ts";
+import { open } from "../open.ts";
 import { OPEN_OPTION_NAMES, type OpenOptions } from "../options.ts";
-import type { Snapshot } from "../snapshot.ts";
+import type { Snapshot } from "../read/snapshot.ts";
 import { SiltChainedBatch } from "./chained_batch.ts";
 import { SiltLevelError, toLevelError } from "./errors.ts";
 import { fromSilt, type SiltData, toSilt } from "./format.ts";

@@ -2,7 +2,7 @@
 // token wrapping a siltdb snapshot, passed to reads as `{ snapshot }`.
 
 import { AbstractSnapshot } from "abstract-level";
-import type { Snapshot } from "../snapshot.ts";
+import type { Snapshot } from "../read/snapshot.ts";
 import { SiltLevelError } from "./errors.ts";
 
 // abstract-level's typings omit the constructor's options ({ owner }).

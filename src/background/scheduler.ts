@@ -1,18 +1,21 @@
 // The one owner of a database's background work (as LevelDB's
 // MaybeScheduleCompaction / bg_error_ / RemoveObsoleteFiles):
 //
-// - the flush queue (immutable memtables, newest first) and the flush lane,
-//   which writes the oldest one to an L0 table (src/background/flush.ts);
+// - the immutable memtables (newest first), their flush queue and the flush
+//   lane, which writes the oldest one to an L0 table (src/background/flush.ts)
+//   and retires it;
 // - the compaction lane: asks the policy (leveled.ts / tiered.ts) for a task
 //   after every flush and compaction, runs it through an executor (inline,
 //   or the worker of src/compaction/worker_executor.ts) and records the
 //   result in the manifest; manual compactions take the same lane;
 // - the pending outputs: file numbers being written, which nothing deletes;
 // - the obsolete-file deleter (src/background/obsolete_files.ts), the only one;
-// - the background error: the first failure of a flush, a compaction, the
-//   write-ahead log or the manifest. It stops writes (IO_ERROR naming the
-//   cause) while reads go on, is reported once through the "error" event,
-//   and is cleared by db.resume() (see src/db.ts), which retries.
+// - the background error, the database's only one: the first failure of a
+//   flush, a compaction, the write-ahead log (its writer reports into it,
+//   src/write/commit.ts) or the manifest. It stops writes (IO_ERROR naming
+//   the cause) while reads go on, is reported once through the "error"
+//   event, and is cleared by db.resume() (src/background/maintenance.ts),
+//   which retries.
 //
 // maybeSchedule() starts a lane only if it is idle, and a lane marks itself
 // idle and calls maybeSchedule() again in the same synchronous step: work
@@ -20,19 +23,23 @@
 
 import { isTrap, SiltError } from "../errors.ts";
 import type { CompactionEvent, FlushEvent } from "../events.ts";
-import { compareUserKeys } from "../format/internal_key.ts";
 import { type MemtableHandle, retireMemtable } from "../memtable.ts";
 import type { ResolvedOptions } from "../options.ts";
-import type { BlockCache } from "../table/block_cache.ts";
 import type { TableCache } from "../table/table_cache.ts";
 import type { FileMeta, VersionEdit } from "../version/version_edit.ts";
-import { NUM_LEVELS, type VersionSet } from "../version/version_set.ts";
+import { NUM_LEVELS, sortedRuns, totalBytes, userKeyRange } from "../version/version.ts";
+import type { VersionSet } from "../version/version_set.ts";
+import type { BlockCache } from "../wasm/block_cache.ts";
 import type { CompactionJob, CompactionResult } from "../compaction/compactor.ts";
 import { LEVELED_DEFAULTS, pickLeveled } from "../compaction/leveled.ts";
+import { compactEverything, compactKeyRange } from "../compaction/manual.ts";
 import { pickTiered, TIERED_DEFAULTS } from "../compaction/tiered.ts";
-import { type CompactionTask, overlapping, totalBytes, userKeyRange } from "../compaction/task.ts";
+import type { CompactionTask } from "../compaction/task.ts";
 import { writeLevel0Table } from "./flush.ts";
 import { removeObsoleteFiles } from "./obsolete_files.ts";
+
+/** Immutable memtables queued for flushing before a full memtable makes writes wait. */
+const MAX_IMMUTABLE = 2;
 
 /** Runs a compaction job somewhere (this thread or a worker). */
 export interface CompactionExecutor {
@@ -85,17 +92,16 @@ export interface SchedulerContext {
   onFlush?(event: FlushEvent): void;
   /** Called when a compaction or trivial move is installed (after the stats count it). Must not throw. */
   onCompaction?(event: CompactionEvent): void;
-  /** Where compactions run (may change: see setExecutor). */
+  /** Where compactions run. */
   executor: CompactionExecutor;
 }
 
 /** The background work of one database. */
 export class Scheduler {
   readonly #ctx: SchedulerContext;
-  /** Memtables waiting to be flushed, newest first. */
-  readonly immutables: MemtableHandle[] = [];
+  readonly #immutables: MemtableHandle[] = [];
   /** Table numbers being written (flush or compaction outputs), not yet in a version. */
-  readonly pending = new Set<number>();
+  readonly pending: Set<number> = new Set();
   /** Outputs of edits whose manifest write failed: the edit may be on disk, so they stay until a new manifest. */
   readonly #protected = new Set<number>();
   readonly stats: BackgroundStats = {
@@ -128,16 +134,31 @@ export class Scheduler {
     return this.#flushing || this.#compacting;
   }
 
+  /** Memtables waiting to be flushed, newest first (readers search them after the active one). */
+  get immutables(): readonly MemtableHandle[] {
+    return this.#immutables;
+  }
+
+  /** True when the flush queue is full: a full active memtable must wait instead of freezing. */
+  get flushQueueFull(): boolean {
+    return this.#immutables.length >= MAX_IMMUTABLE;
+  }
+
   /** Queues a frozen memtable for flushing. */
   enqueueFlush(handle: MemtableHandle): void {
-    this.immutables.unshift(handle);
+    this.#immutables.unshift(handle);
     this.maybeSchedule();
+  }
+
+  /** Frees the immutable memtables (at close; readers are gone). */
+  freeMemtables(): void {
+    for (const h of this.#immutables) h.mt.free();
   }
 
   /** Starts each idle lane that has work. */
   maybeSchedule(): void {
     if (this.#closed || this.#error) return;
-    if (!this.#flushing && this.immutables.length > 0) {
+    if (!this.#flushing && this.#immutables.length > 0) {
       this.#flushing = true;
       void this.#runFlushes();
     }
@@ -188,7 +209,7 @@ export class Scheduler {
 
   /** Resolves when no memtable waits for a flush; rejects with the background error. */
   async waitForFlushes(): Promise<void> {
-    while (this.immutables.length > 0 || this.#flushing) {
+    while (this.#immutables.length > 0 || this.#flushing) {
       if (this.#error) throw this.#error;
       if (this.#closed) return;
       await this.#changed();
@@ -216,49 +237,12 @@ export class Scheduler {
 
   /** Merges every table into the last level used (dropping everything no snapshot can see). */
   compactAll(): Promise<void> {
-    return this.#manual(() => {
-      const levels = this.#ctx.versions.current.levels;
-      const inputs = levels.map((files, level) => ({ level, files: [...files] })).filter((i) => i.files.length > 0);
-      if (inputs.length === 0) return undefined;
-      const deepest = Math.max(1, ...inputs.map((i) => i.level));
-      return { inputs, outputLevel: deepest, trivialMove: false, reason: "manual: everything" };
-    });
+    return this.#manual(() => compactEverything(this.#ctx.versions.current.levels));
   }
 
   /** Merges the tables holding keys in [lo, hi] (user keys) down to the deepest level involved. */
   compactRange(lo: Uint8Array, hi: Uint8Array): Promise<void> {
-    return this.#manual(() => {
-      const levels = this.#ctx.versions.current.levels;
-      let [rangeLo, rangeHi] = [lo, hi];
-      const inputs: { level: number; files: FileMeta[] }[] = [];
-      for (let level = 0; level < levels.length; level++) {
-        let files = overlapping(levels[level], rangeLo, rangeHi);
-        // L0 files overlap each other: take every one that meets the growing range.
-        while (level === 0 && files.length > 0) {
-          [rangeLo, rangeHi] = widen(files, rangeLo, rangeHi);
-          const more = overlapping(levels[0], rangeLo, rangeHi);
-          if (more.length === files.length) break;
-          files = more;
-        }
-        if (files.length > 0) {
-          inputs.push({ level, files });
-          [rangeLo, rangeHi] = widen(files, rangeLo, rangeHi);
-        }
-      }
-      if (inputs.length === 0) return undefined;
-      const outputLevel = Math.max(1, ...inputs.map((i) => i.level));
-      // The output level must stay disjoint: take all its files in the final range.
-      const atOutput = overlapping(levels[outputLevel], rangeLo, rangeHi);
-      const existing = inputs.find((i) => i.level === outputLevel);
-      if (existing) existing.files = atOutput;
-      else if (atOutput.length > 0) inputs.push({ level: outputLevel, files: atOutput });
-      return { inputs, outputLevel, trivialMove: false, reason: "manual: range" };
-    });
-  }
-
-  /** Switches where compactions run (the worker could not start: inline from now on). */
-  setExecutor(executor: CompactionExecutor): void {
-    this.#ctx.executor = executor;
+    return this.#manual(() => compactKeyRange(this.#ctx.versions.current.levels, lo, hi));
   }
 
   /** The executor compactions run on. */
@@ -301,7 +285,7 @@ export class Scheduler {
 
   async #runFlushes(): Promise<void> {
     try {
-      while (this.immutables.length > 0 && !this.#error && !this.#closed) {
+      while (this.#immutables.length > 0 && !this.#error && !this.#closed) {
         await this.#flushOldest();
         this.removeObsoleteFiles();
         this.#notify();
@@ -319,7 +303,7 @@ export class Scheduler {
   async #flushOldest(): Promise<void> {
     const { versions, options, dir } = this.#ctx;
     const started = performance.now();
-    const handle = this.immutables[this.immutables.length - 1];
+    const handle = this.#immutables[this.#immutables.length - 1];
     const number = versions.newFileNumber();
     const added: { level: number; file: FileMeta }[] = [];
     this.pending.add(number);
@@ -328,14 +312,14 @@ export class Scheduler {
         added.push({ level: 0, file: await writeLevel0Table(options.fs, dir, number, handle.mt, options) });
       }
       // Logs older than the next memtable's first log now hold nothing unflushed.
-      const next = this.immutables.length >= 2
-        ? this.immutables[this.immutables.length - 2].firstLog
+      const next = this.#immutables.length >= 2
+        ? this.#immutables[this.#immutables.length - 2].firstLog
         : this.#ctx.activeLog();
       await this.#logAndApply({ added, logNumber: next, lastSequence: this.#ctx.lastSequence() }, [number]);
     } finally {
       this.pending.delete(number);
     }
-    this.immutables.pop();
+    this.#immutables.pop();
     retireMemtable(handle);
     this.stats.flushes++;
     for (const { file } of added) {
@@ -458,18 +442,9 @@ export class Scheduler {
   /** Runs older than the output that may hold the inputs' keys (conservative: every other file at or below the output level). */
   #olderRuns(task: CompactionTask): FileMeta[][] {
     const inputs = new Set(task.inputs.flatMap((i) => i.files.map((f) => f.number)));
-    const levels = this.#ctx.versions.current.levels;
-    const runs: FileMeta[][] = [];
-    for (let level = task.outputLevel; level < levels.length; level++) {
-      const others = levels[level].filter((f) => !inputs.has(f.number));
-      if (level === 0) { for (const f of others) runs.push([f]); }
-      else if (others.length > 0) runs.push(others);
-    }
-    return runs;
+    const levels = this.#ctx.versions.current.levels.map((files, level) =>
+      level < task.outputLevel ? [] : files.filter((f) => !inputs.has(f.number))
+    );
+    return sortedRuns(levels).map((run) => run.files);
   }
-}
-
-function widen(files: readonly FileMeta[], lo: Uint8Array, hi: Uint8Array): [Uint8Array, Uint8Array] {
-  const [flo, fhi] = userKeyRange(files);
-  return [compareUserKeys(flo, lo) < 0 ? flo : lo, compareUserKeys(fhi, hi) > 0 ? fhi : hi];
 }

@@ -3,12 +3,13 @@
 // (worker_server.ts) on a MessagePort; scans arrive in chunks, and the next
 // chunk is asked for while the current one is read.
 
-import type { DbStats } from "../db.ts";
+import type { DbStats } from "../stats.ts";
 import { SiltError } from "../errors.ts";
-import type { RangeOptions, ScanOptions } from "../iter/db_iterator.ts";
+import type { RangeOptions } from "../read/range.ts";
+import type { ScanOptions } from "../read/scan_options.ts";
 import type { WriteOptions } from "../options.ts";
 import type { BatchOperation } from "../write/write_batch.ts";
-import type { ClearOptions } from "../db.ts";
+import type { ClearOptions } from "../write/writer.ts";
 import {
   type Chunk,
   errorFromData,
@@ -20,7 +21,7 @@ import {
 } from "./protocol.ts";
 import type { AsyncBatch, AsyncDb, AsyncScan, AsyncSnapshot } from "./types.ts";
 
-// As in src/iter/db_iterator.ts, which this module does not import: the page loads no engine code.
+// As in src/_dispose.ts, which this module does not import: the page loads no engine code.
 const ASYNC_DISPOSE: typeof Symbol.asyncDispose =
   (Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose")) as typeof Symbol.asyncDispose;
 

@@ -3,7 +3,8 @@
 // held until close), OpfsStorage over the directory, and siltdb's own open().
 // The engine runs here, compactions inline (OpfsStorage's kind is "opfs").
 
-import { type Db, open as openEngine } from "../db.ts";
+import type { Db } from "../db.ts";
+import { open as openEngine } from "../open.ts";
 import { SiltError } from "../errors.ts";
 import { OpfsStorage } from "../storage/opfs_storage.ts";
 import type { OpfsDirectoryHandle, OpfsLockManager } from "../storage/opfs/opfs_api.ts";

@@ -4,7 +4,8 @@
 // listens for the client's connect message (protocol.ts) and then serves the
 // database on the port that came with it; the engine is loaded only there.
 
-import type { Db, Decoded } from "../db.ts";
+import type { Db } from "../db.ts";
+import type { Decoded } from "../open.ts";
 import { SiltError } from "../errors.ts";
 import { BrowserDb } from "./client.ts";
 import { checkName, splitOptions } from "./checks.ts";

@@ -2,8 +2,10 @@
 // a database opened on the main thread (a BrowserDb, talking to its worker)
 // and one opened inside a worker (the engine's own Db) offer.
 
-import type { ClearOptions, DbStats } from "../db.ts";
-import type { RangeOptions, ScanOptions } from "../iter/db_iterator.ts";
+import type { ClearOptions } from "../write/writer.ts";
+import type { DbStats } from "../stats.ts";
+import type { RangeOptions } from "../read/range.ts";
+import type { ScanOptions } from "../read/scan_options.ts";
 import type { OpenOptions, WriteOptions } from "../options.ts";
 import type { BatchOperation } from "../write/write_batch.ts";
 

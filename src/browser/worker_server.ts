@@ -4,7 +4,7 @@
 
 import type { Db } from "../db.ts";
 import { SiltError } from "../errors.ts";
-import type { Snapshot } from "../snapshot.ts";
+import type { Snapshot } from "../read/snapshot.ts";
 import { openInWorker, type WorkerEnv } from "./in_worker.ts";
 import {
   type Chunk,

@@ -2,7 +2,7 @@
 // core's linear memory, the memtables and the block cache.
 
 import process from "node:process";
-import type { DbStats } from "../db.ts";
+import type { DbStats } from "../stats.ts";
 import { formatBytes } from "./display.ts";
 
 /**

@@ -1,7 +1,7 @@
 // The stats of a store for a person (the stats command, the shell, the main
 // job) and as JSON (keys as text or hex).
 
-import type { DbStats } from "../db.ts";
+import type { DbStats } from "../stats.ts";
 import { formatBytes, formatCount, formatTable, jsonField, showBytes } from "./display.ts";
 
 const KEY_WIDTH = 24;

@@ -1,6 +1,7 @@
 // How commands open a store and read key arguments.
 
-import { type Db, open } from "../db.ts";
+import type { Db } from "../db.ts";
+import { open } from "../open.ts";
 import { SiltError } from "../errors.ts";
 import { UsageError } from "./args.ts";
 import { fromHex } from "./display.ts";

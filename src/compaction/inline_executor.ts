@@ -2,9 +2,6 @@
 // with in-memory storage, which a worker cannot reach).
 
 import type { Storage } from "../storage/storage.ts";
-import { joinPath } from "../storage/storage.ts";
-import { TableReader } from "../table/table_reader.ts";
-import { tableFileName } from "../version/file_names.ts";
 import { type CompactionJob, type CompactionResult, runCompaction } from "./compactor.ts";
 import type { CompactionExecutor } from "../background/scheduler.ts";
 
@@ -26,12 +23,7 @@ export class InlineExecutor implements CompactionExecutor {
   }
 
   run(job: CompactionJob): Promise<CompactionResult> {
-    return runCompaction({
-      fs: this.#fs,
-      dir: this.#dir,
-      openTable: (n) => TableReader.open(this.#fs, joinPath(this.#dir, tableFileName(n)), n),
-      closeTable: (t) => t.close(),
-    }, job);
+    return runCompaction({ fs: this.#fs, dir: this.#dir }, job);
   }
 
   close(): Promise<void> {

@@ -8,7 +8,8 @@
 // next level it overlaps. A file that overlaps nothing below moves down as is.
 
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
-import { type CompactionTask, type Levels, overlapping, totalBytes, userKeyRange } from "./task.ts";
+import { type Levels, overlapping, totalBytes, userKeyRange } from "../version/version.ts";
+import type { CompactionTask } from "./task.ts";
 
 /** Knobs of the leveled policy. */
 export interface LeveledOptions {

@@ -15,8 +15,9 @@
 // inputs are only L0 files, to the deepest empty level above the first
 // older non-empty level (or back to L0 when older L0 files remain).
 
+import { type Levels, sortedRuns, totalBytes } from "../version/version.ts";
 import type { FileMeta } from "../version/version_edit.ts";
-import { type CompactionTask, type Levels, totalBytes } from "./task.ts";
+import type { CompactionTask } from "./task.ts";
 
 /** Knobs of the tiered policy. */
 export interface TieredOptions {
@@ -37,18 +38,14 @@ interface Run {
   bytes: number;
 }
 
-/** Sorted runs, newest first. */
-export function sortedRuns(levels: Levels): Run[] {
-  const runs: Run[] = levels[0].map((f) => ({ level: 0, files: [f], bytes: f.size }));
-  for (let l = 1; l < levels.length; l++) {
-    if (levels[l].length > 0) runs.push({ level: l, files: [...levels[l]], bytes: totalBytes(levels[l]) });
-  }
-  return runs;
+/** Sorted runs, newest first, with their bytes. */
+function runsWithBytes(levels: Levels): Run[] {
+  return sortedRuns(levels).map((run) => ({ ...run, bytes: totalBytes(run.files) }));
 }
 
 /** The next compaction, or undefined when there are fewer runs than the trigger. */
 export function pickTiered(levels: Levels, o: TieredOptions): CompactionTask | undefined {
-  const runs = sortedRuns(levels);
+  const runs = runsWithBytes(levels);
   if (runs.length < o.runTrigger) return undefined;
   const oldest = runs[runs.length - 1];
   const newer = runs.length > 1 ? totalBytes(runs.slice(0, -1).flatMap((r) => r.files)) : 0;

@@ -12,9 +12,6 @@ import { parentPort } from "node:worker_threads";
 import { SiltError } from "../errors.ts";
 import { leaseToken } from "../storage/_lease_lock.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
-import { joinPath } from "../storage/storage.ts";
-import { TableReader } from "../table/table_reader.ts";
-import { tableFileName } from "../version/file_names.ts";
 import { type CompactionJob, runCompaction } from "./compactor.ts";
 
 /** A job message from the executor. */
@@ -34,8 +31,6 @@ async function handle(message: JobMessage): Promise<unknown> {
     const result = await runCompaction({
       fs,
       dir,
-      openTable: (n) => TableReader.open(fs, joinPath(dir, tableFileName(n)), n),
-      closeTable: (t) => t.close(),
       beforeRename: lock === undefined ? undefined : () => {
         let token: string | undefined;
         try {

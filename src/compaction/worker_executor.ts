@@ -11,12 +11,12 @@
 // for it. An idle worker is unref'd: a process that forgets close() still
 // exits.
 
-import { CORE_WASM_BASE64 } from "../_core_wasm.ts";
 import { WORKER_SOURCE } from "../_worker_source.ts";
 import { SiltError, type SiltErrorCode } from "../errors.ts";
 import type { CompactionExecutor } from "../background/scheduler.ts";
 import type { CompactionJob, CompactionResult } from "./compactor.ts";
 import type { JobMessage } from "./worker.ts";
+import { coreWasmBase64 } from "../wasm/instance.ts";
 
 interface Reply {
   id?: number;
@@ -43,7 +43,7 @@ export interface FallbackExecutor {
 /** The data: URL of the worker: the core's wasm as a global, then the worker's code. */
 function workerUrl(): URL {
   const source = `globalThis[Symbol.for("siltdb.coreWasmBase64")] = ${
-    JSON.stringify(CORE_WASM_BASE64)
+    JSON.stringify(coreWasmBase64())
   };\n${WORKER_SOURCE}`;
   return new URL(`data:text/javascript;base64,${btoa(source)}`);
 }

@@ -11,8 +11,8 @@
 //     +4     u32  payload length N
 //     +8     u8   type: 1 = write batch (NNNNNN.log), 2 = version edit (MANIFEST-NNNNNN)
 //     +9     u32  masked CRC-32C of the payload
-//     +13    payload (a write batch, see core/write_batch.ts, or a version edit,
-//            see src/version/version_edit.ts)
+//     +13    payload (a write batch, see src/format/batch_format.ts, or a version
+//            edit, see src/version/version_edit.ts)
 //     +13+N  u8   end mark 0xA5
 //
 // The header checksum covers the length, so a reader tells a record a crash
@@ -25,8 +25,6 @@
 //
 // Version history: 1 had a 9-byte header with one CRC over length, type and
 // payload, which could not tell a torn tail from a flipped length bit.
-
-import { MAX_SEQUENCE } from "./internal_key.ts";
 
 /** "SILTLOG\n" */
 export const LOG_MAGIC: Uint8Array = new Uint8Array([0x53, 0x49, 0x4c, 0x54, 0x4c, 0x4f, 0x47, 0x0a]);
@@ -42,8 +40,6 @@ export const RECORD_OVERHEAD = RECORD_HEADER_SIZE + 1;
 export const RECORD_TYPE_BATCH = 1;
 /** Record type of a version edit (in manifests, src/version/version_edit.ts). */
 export const RECORD_TYPE_EDIT = 2;
-/** Bytes in a write batch header (u64 sequence + u32 count). */
-export const BATCH_HEADER_SIZE = 12;
 /**
  * Sector size assumed by torn-tail detection: a crash can leave the unwritten
  * sectors of an extended file as zeros, starting at a multiple of this.
@@ -56,30 +52,4 @@ export function logFileHeader(): Uint8Array {
   header.set(LOG_MAGIC);
   new DataView(header.buffer).setUint32(8, LOG_VERSION, true);
   return header;
-}
-
-/**
- * The sequence and entry count of the write batch whose payload (`length`
- * bytes at `payload` in `view`: u64 sequence, u32 count, then the entries)
- * follows a batch that ended at sequence `last`; or, as text, what is wrong
- * with its header. Recovery, verify and dump-wal all read batches this way.
- *
- * @example
- * ```ts
- * const header = batchHeader(view(), payload, length, lastSequence);
- * if (typeof header === "string") throw corruption(path, offset, header);
- * ```
- */
-export function batchHeader(
-  view: DataView,
-  payload: number,
-  length: number,
-  last: number,
-): { sequence: number; count: number } | string {
-  if (length < BATCH_HEADER_SIZE) return "write batch shorter than its header";
-  const sequence = view.getUint32(payload, true) + view.getUint32(payload + 4, true) * 2 ** 32;
-  const count = view.getUint32(payload + 8, true);
-  if (sequence < 1 || sequence + count - 1 > MAX_SEQUENCE) return `write batch sequence ${sequence} is out of range`;
-  if (sequence <= last) return `write batch sequence ${sequence} does not follow ${last}`;
-  return { sequence, count };
 }

@@ -6,8 +6,8 @@
 // table's index keeps it alive through the core table's reference count, and
 // reopens the file through get() when it needs a block.
 
-import { core } from "../_wasm.ts";
 import type { Storage } from "../storage/storage.ts";
+import type { ReadState } from "../wasm/read_state.ts";
 import { joinPath } from "../storage/storage.ts";
 import { tableFileName } from "../version/file_names.ts";
 import { TableReader } from "./table_reader.ts";
@@ -15,8 +15,7 @@ import { TableReader } from "./table_reader.ts";
 /**
  * @example
  * ```ts
- * const tables = new TableCache(fs, "/db", 500);
- * tables.register(readState);
+ * const tables = new TableCache(fs, "/db", 500, readState);
  * const table = tables.get(7); // opened, checked and registered if it was not open
  * ```
  */
@@ -26,18 +25,14 @@ export class TableCache {
   readonly #capacity: number;
   // Map iteration order is the order of use: least recent first.
   #tables = new Map<number, TableReader>();
-  #registry = 0;
+  readonly #registry: ReadState;
 
-  constructor(fs: Storage, dir: string, capacity: number) {
+  /** Tables open in `dir` are registered with `readState` while open. */
+  constructor(fs: Storage, dir: string, capacity: number, readState: ReadState) {
+    this.#registry = readState;
     this.#fs = fs;
     this.#dir = dir;
     this.#capacity = Math.max(1, capacity);
-  }
-
-  /** Registers every open table, from now on, with a core read state. */
-  register(rs: number): void {
-    this.#registry = rs;
-    for (const table of this.#tables.values()) core.rsAddTable(rs, table.handle);
   }
 
   /** The open table of file number n; opens (and checks) it if needed. */
@@ -50,7 +45,7 @@ export class TableCache {
     }
     table = TableReader.open(this.#fs, this.pathOf(n), n);
     this.#tables.set(n, table);
-    if (this.#registry !== 0) core.rsAddTable(this.#registry, table.handle);
+    this.#registry.addTable(table.handle);
     for (const [old, t] of this.#tables) {
       if (this.#tables.size <= this.#capacity) break;
       this.#close(old, t);
@@ -76,7 +71,7 @@ export class TableCache {
 
   #close(n: number, table: TableReader): void {
     this.#tables.delete(n);
-    if (this.#registry !== 0) core.rsRemoveTable(this.#registry, n);
+    this.#registry.removeTable(n);
     table.close();
   }
 }

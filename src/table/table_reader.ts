@@ -4,7 +4,6 @@
 // WebAssembly; data blocks are read on request into the block cache.
 // Reads are synchronous (positional reads), so getSync works on tables.
 
-import { bytes, core, tableChecksum } from "../_wasm.ts";
 import { corruption } from "../errors.ts";
 import {
   BLOCK_TRAILER_SIZE,
@@ -16,12 +15,12 @@ import {
   type TableProperties,
 } from "../format/table_format.ts";
 import type { Storage, StorageFile } from "../storage/storage.ts";
+import { blockIntact, type LoadedBlock } from "../wasm/blocks.ts";
+import { tableChecksum } from "../wasm/checksum.ts";
+import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
+import { newCoreTable, releaseCoreTable } from "../wasm/read_state.ts";
 
-/** A block in linear memory. */
-export interface LoadedBlock {
-  ptr: number;
-  size: number;
-}
+export type { LoadedBlock } from "../wasm/blocks.ts";
 
 /**
  * An open, checked table.
@@ -30,7 +29,7 @@ export interface LoadedBlock {
  * ```ts
  * const table = TableReader.open(fs, "/db/000007.sst", 7);
  * const block = table.readBlock({ offset: 0, size: 4000 }); // checked, in linear memory
- * core.bufferFree(block.ptr);
+ * freeBuffer(block.ptr);
  * table.close();
  * ```
  */
@@ -66,22 +65,16 @@ export class TableReader {
         this.footer.properties.offset,
       );
     } finally {
-      core.bufferFree(props.ptr);
+      freeBuffer(props.ptr);
     }
     this.#index = this.readBlock(this.footer.index);
     try {
       this.#filter = this.footer.filter.size > 0 ? this.readBlock(this.footer.filter) : undefined;
     } catch (err) {
-      core.bufferFree(this.#index.ptr);
+      freeBuffer(this.#index.ptr);
       throw err;
     }
-    this.handle = core.tableNew(
-      number,
-      this.#index.ptr,
-      this.#index.size,
-      this.#filter?.ptr ?? 0,
-      this.#filter?.size ?? 0,
-    );
+    this.handle = newCoreTable(number, this.#index, this.#filter);
   }
 
   /** Opens and checks a table file; CORRUPTION (file, offset) if it is damaged. */
@@ -100,17 +93,17 @@ export class TableReader {
     if (handle.offset + handle.size + BLOCK_TRAILER_SIZE > this.size) {
       throw corruption(this.path, handle.offset, `block of ${handle.size} bytes runs past the end of the file`);
     }
-    const ptr = core.bufferAlloc(handle.size + BLOCK_TRAILER_SIZE);
     const want = handle.size + BLOCK_TRAILER_SIZE;
+    const ptr = allocBuffer(want);
     let got: number;
     try {
       got = this.#file.read(handle.offset, bytes().subarray(ptr, ptr + want));
     } catch (err) {
-      core.bufferFree(ptr);
+      freeBuffer(ptr);
       throw err;
     }
-    if (got !== want || !core.blockVerify(ptr, handle.size)) {
-      core.bufferFree(ptr);
+    if (got !== want || !blockIntact(ptr, handle.size)) {
+      freeBuffer(ptr);
       throw corruption(this.path, handle.offset, got !== want ? "block is truncated" : "block checksum mismatch");
     }
     return { ptr, size: handle.size };
@@ -125,7 +118,7 @@ export class TableReader {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    core.tableRelease(this.handle);
+    releaseCoreTable(this.handle);
     this.#file.close();
   }
 }

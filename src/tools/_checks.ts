@@ -4,18 +4,19 @@
 // src/wal/log_reader.ts in its damage-skipping mode, src/version/*) and only
 // read.
 
-import { bytes, core, view } from "../_wasm.ts";
 import { SiltError } from "../errors.ts";
 import { compareInternalKeys, MAX_SEQUENCE, sequenceOf } from "../format/internal_key.ts";
-import { batchHeader, RECORD_TYPE_EDIT } from "../format/log_format.ts";
+import { batchHeader } from "../format/batch_format.ts";
+import { RECORD_TYPE_EDIT } from "../format/log_format.ts";
 import type { BlockHandle, TableProperties } from "../format/table_format.ts";
-import type { Memtable } from "../memtable.ts";
+import type { Memtable } from "../wasm/memtable.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { TableReader } from "../table/table_reader.ts";
 import { CURRENT_FILE, manifestFileName } from "../version/file_names.ts";
 import { decodeEdit } from "../version/version_edit.ts";
 import { replayLog } from "../wal/log_reader.ts";
-import { blockEntries, type BlockEntry, indexEntries } from "../table/block_walk.ts";
+import { blockEntries, type BlockEntry, indexEntries } from "../wasm/blocks.ts";
+import { bytes, freeBuffer, view } from "../wasm/instance.ts";
 
 /**
  * One problem found in a file of the store.
@@ -158,7 +159,7 @@ export function checkTable(
         try {
           entries = blockEntries(block.ptr, block.size);
         } finally {
-          core.bufferFree(block.ptr);
+          freeBuffer(block.ptr);
         }
         if (entries === undefined) {
           throw new SiltError("CORRUPTION", "data block is malformed (an entry cannot be decoded)");

@@ -1,30 +1,16 @@
 // Writing the tables repair makes: salvaged entries of a damaged table
-// (through the core's table builder, entry by entry), and merges of tables
-// whose sequence ranges interleave (through the compactor). Every file is
-// written whole by src/storage/atomic_file.ts.
+// (entry by entry) and merges of tables whose sequence ranges interleave
+// (through the compactor), both through the one table writer
+// (src/table/table_writer.ts).
 
-import { bytes, core, maxEncodedLength, scratch } from "../_wasm.ts";
 import { runCompaction } from "../compaction/compactor.ts";
-import { sequenceOf, userKeyOf } from "../format/internal_key.ts";
-import { RESTART_INTERVAL } from "../format/table_format.ts";
-import { writeFileAtomically } from "../storage/atomic_file.ts";
-import { joinPath, type Storage } from "../storage/storage.ts";
-import { finishTable, takeStaged } from "../table/table_builder.ts";
-import { TableReader } from "../table/table_reader.ts";
-import { tableFileName } from "../version/file_names.ts";
+import type { Storage } from "../storage/storage.ts";
+import { type TableOptions, writeTable } from "../table/table_writer.ts";
 import type { FileMeta } from "../version/version_edit.ts";
-import type { BlockEntry } from "../table/block_walk.ts";
-
-/** How repair builds tables. */
-export interface BuildOptions {
-  blockSize: number;
-  bloomBitsPerKey: number;
-}
-
-const STAGE_BYTES = 256 << 10;
+import type { BlockEntry } from "../wasm/blocks.ts";
 
 /**
- * Writes entries (internal keys, in order) to table file `number` of dir.
+ * Writes entries (internal keys, in order; at least one) to table file `number` of dir.
  *
  * @example
  * ```ts
@@ -36,25 +22,16 @@ export async function writeEntries(
   dir: string,
   number: number,
   entries: BlockEntry[],
-  o: BuildOptions,
+  o: TableOptions,
 ): Promise<FileMeta> {
-  const tb = core.tbNew(o.blockSize, RESTART_INTERVAL, o.bloomBitsPerKey);
-  try {
-    return await writeFileAtomically(fs, dir, tableFileName(number), async (file) => {
-      for (const { key, value } of entries) {
-        const user = userKeyOf(key);
-        const ptr = scratch(maxEncodedLength(user) + maxEncodedLength(value));
-        const mem = bytes();
-        mem.set(user, ptr);
-        mem.set(value, ptr + user.length);
-        core.tbAddEntry(tb, ptr, user.length, sequenceOf(key), key[key.length - 8], ptr + user.length, value.length);
-        if (core.tbStagedLength(tb) >= STAGE_BYTES) await file.append(takeStaged(tb));
-      }
-      return await finishTable(tb, file, number);
-    });
-  } finally {
-    core.tbFree(tb);
-  }
+  const meta = await writeTable(fs, dir, number, o, async (builder, stage) => {
+    for (const { key, value } of entries) {
+      builder.addEntry(key, value);
+      await stage();
+    }
+  });
+  if (meta === undefined) throw new Error("siltdb internal error: a salvaged table without entries");
+  return meta;
 }
 
 /**
@@ -74,14 +51,9 @@ export async function mergeTables(
   others: FileMeta[],
   number: number,
   lastSequence: number,
-  o: BuildOptions,
+  o: TableOptions,
 ): Promise<FileMeta[]> {
-  const result = await runCompaction({
-    fs,
-    dir,
-    openTable: (n) => TableReader.open(fs, joinPath(dir, tableFileName(n)), n),
-    closeTable: (t) => t.close(),
-  }, {
+  const result = await runCompaction({ fs, dir }, {
     task: { inputs: [{ level: 0, files }], outputLevel: 0, trivialMove: false, reason: "repair" },
     oldestSnapshot: lastSequence,
     older: others.map((f) => [f]),

@@ -29,7 +29,7 @@
 import { SiltError } from "../errors.ts";
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import { writeLevel0Table } from "../background/flush.ts";
-import { Memtable } from "../memtable.ts";
+import { Memtable } from "../wasm/memtable.ts";
 import { resolveOptions } from "../options.ts";
 import { removeQuietly } from "../storage/atomic_file.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
@@ -38,9 +38,10 @@ import { joinPath, type Storage } from "../storage/storage.ts";
 import { CURRENT_FILE, LOCK_FILE, manifestFileName, parseFileName, tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 import { VersionSet } from "../version/version_set.ts";
-import type { BlockEntry } from "../table/block_walk.ts";
+import type { BlockEntry } from "../wasm/blocks.ts";
+import type { TableOptions } from "../table/table_writer.ts";
 import { checkCurrent, checkLog, checkManifest, checkTable, type Problem, problemOf } from "./_checks.ts";
-import { type BuildOptions, mergeTables, writeEntries } from "./_write_tables.ts";
+import { mergeTables, writeEntries } from "./_write_tables.ts";
 
 export type { Problem } from "./_checks.ts";
 
@@ -179,7 +180,7 @@ export async function repair(dir: string, options: RepairOptions = {}): Promise<
   }
 }
 
-async function repairLocked(fs: Storage, dir: string, build: BuildOptions): Promise<RepairReport> {
+async function repairLocked(fs: Storage, dir: string, build: TableOptions): Promise<RepairReport> {
   const names = fs.list(dir).sort();
   const parsed = names.map((name) => ({ name, p: parseFileName(name) })).filter((x) => x.p !== undefined)
     .map((x) => ({ name: x.name, kind: x.p!.kind, number: x.p!.number }));

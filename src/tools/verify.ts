@@ -7,7 +7,7 @@
 // holds it, and it never writes a byte.
 
 import { SiltError } from "../errors.ts";
-import { Memtable } from "../memtable.ts";
+import { Memtable } from "../wasm/memtable.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { LOCK_FILE, manifestFileName, parseFileName, tableFileName } from "../version/file_names.ts";

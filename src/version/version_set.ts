@@ -16,9 +16,7 @@
 // Versions are immutable; readers (scans) hold a reference to the one they
 // started on so its files outlive later edits.
 
-import { bytes, core } from "../_wasm.ts";
 import { corruption, SiltError } from "../errors.ts";
-import { compareInternalKeys } from "../format/internal_key.ts";
 import { logFileHeader, RECORD_HEADER_SIZE, RECORD_OVERHEAD, RECORD_TYPE_EDIT } from "../format/log_format.ts";
 import { removeQuietly, writeFileAtomically } from "../storage/atomic_file.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
@@ -26,71 +24,32 @@ import { LogWriter } from "../wal/log_writer.ts";
 import { replayLog } from "../wal/log_reader.ts";
 import { CURRENT_FILE, manifestFileName } from "./file_names.ts";
 import { decodeEdit, encodeEdit, type FileMeta, type VersionEdit } from "./version_edit.ts";
-
-/** Number of levels (L0..L6). */
-export const NUM_LEVELS = 7;
-
-/**
- * An immutable set of table files per level. L0 files may overlap and are
- * kept newest first; files of L1.. are sorted by smallest key and never overlap.
- */
-export class Version {
-  readonly levels: readonly (readonly FileMeta[])[];
-  #refs = 0;
-  #onRelease: ((v: Version) => void) | undefined;
-
-  constructor(levels: readonly (readonly FileMeta[])[], onRelease?: (v: Version) => void) {
-    this.levels = levels;
-    this.#onRelease = onRelease;
-  }
-
-  /** Takes a reference (a reader uses this version's files). */
-  ref(): this {
-    this.#refs++;
-    return this;
-  }
-
-  /** Gives a reference back. */
-  unref(): void {
-    if (--this.#refs === 0) this.#onRelease?.(this);
-  }
-
-  /** True while someone holds a reference. */
-  get referenced(): boolean {
-    return this.#refs > 0;
-  }
-
-  /** Every file, all levels. */
-  *files(): Generator<FileMeta> {
-    for (const level of this.levels) yield* level;
-  }
-}
+import { compareInLevel, type Levels, NUM_LEVELS, Version } from "./version.ts";
+import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
+import { sealRecord } from "../wasm/records.ts";
 
 /** Seals a version edit as a manifest record (log framing, type 2). */
 function sealEdit(edit: VersionEdit): Uint8Array {
   const payload = encodeEdit(edit);
   const size = RECORD_OVERHEAD + payload.length;
-  const ptr = core.bufferAlloc(size);
+  const ptr = allocBuffer(size);
   try {
     bytes().set(payload, ptr + RECORD_HEADER_SIZE);
-    core.recordSealAs(ptr, payload.length, RECORD_TYPE_EDIT);
+    sealRecord(ptr, payload.length, RECORD_TYPE_EDIT);
     return bytes().slice(ptr, ptr + size);
   } finally {
-    core.bufferFree(ptr);
+    freeBuffer(ptr);
   }
 }
 
 /** Applies an edit to level lists, returning new lists. */
-function applyEdit(levels: readonly (readonly FileMeta[])[], edit: VersionEdit): FileMeta[][] {
+function applyEdit(levels: Levels, edit: VersionEdit): FileMeta[][] {
   const next = levels.map((l) => [...l]);
   for (const d of edit.deleted ?? []) {
     next[d.level] = next[d.level].filter((f) => f.number !== d.number);
   }
   for (const { level, file } of edit.added ?? []) next[level].push(file);
-  // L0 newest first by data age: a compaction output placed in L0 can get a
-  // higher file number than a flush of newer data that finished after it.
-  next[0].sort((a, b) => b.largestSequence - a.largestSequence || b.number - a.number);
-  for (let l = 1; l < NUM_LEVELS; l++) next[l].sort((a, b) => compareInternalKeys(a.smallest, b.smallest));
+  next.forEach((files, level) => files.sort((a, b) => compareInLevel(level, a, b)));
   return next;
 }
 

@@ -16,9 +16,10 @@
 // difference: a flipped length fails it, so it can never pass for a record
 // cut short.
 
-import { bytes, core, view } from "../_wasm.ts";
 import { corruption, type SiltError } from "../errors.ts";
 import type { StorageFile } from "../storage/storage.ts";
+import { allocBuffer, bytes, freeBuffer, view } from "../wasm/instance.ts";
+import { recordHeaderIntact, recordPayloadIntact } from "../wasm/records.ts";
 import {
   LOG_HEADER_SIZE,
   LOG_MAGIC,
@@ -111,9 +112,9 @@ function zeroTailStart(base: number, length: number): number {
 function intactAt(base: number, at: number, end: number): boolean {
   if (end - at < RECORD_OVERHEAD) return false;
   const p = base + at - LOG_HEADER_SIZE;
-  if (!core.recordHeaderVerify(p)) return false;
+  if (!recordHeaderIntact(p)) return false;
   const payloadLen = view().getUint32(p + 4, true);
-  return at + RECORD_OVERHEAD + payloadLen <= end && core.recordPayloadVerify(p, payloadLen) !== 0;
+  return at + RECORD_OVERHEAD + payloadLen <= end && recordPayloadIntact(p, payloadLen);
 }
 
 /**
@@ -139,7 +140,7 @@ export function replayLog(
   const { onDamage } = options;
   if (!checkFileHeader(file, name, size, onDamage)) return { records: 0, validEnd: 0, tornBytes: size };
   const length = size - LOG_HEADER_SIZE;
-  const base = core.bufferAlloc(Math.max(length, 1));
+  const base = allocBuffer(Math.max(length, 1));
   try {
     const end = LOG_HEADER_SIZE + file.read(LOG_HEADER_SIZE, bytes().subarray(base, base + length));
     const zeros = zeroTailStart(base, end - LOG_HEADER_SIZE);
@@ -162,7 +163,7 @@ export function replayLog(
     while (at < end) {
       const p = base + at - LOG_HEADER_SIZE;
       if (end - at < RECORD_HEADER_SIZE || zeros <= at) break; // cut short, or unwritten from here
-      if (!core.recordHeaderVerify(p)) {
+      if (!recordHeaderIntact(p)) {
         if (zeros < at + RECORD_HEADER_SIZE && unwrittenFrom(at, end)) break;
         at = damage("record header checksum mismatch");
         continue;
@@ -170,7 +171,7 @@ export function replayLog(
       const payloadLen = view().getUint32(p + 4, true);
       const recordEnd = at + RECORD_OVERHEAD + payloadLen;
       if (recordEnd > end) break; // cut short
-      if (!core.recordPayloadVerify(p, payloadLen)) {
+      if (!recordPayloadIntact(p, payloadLen)) {
         if (unwrittenFrom(at, recordEnd)) break;
         at = damage("record checksum mismatch", recordEnd);
         continue;
@@ -188,6 +189,6 @@ export function replayLog(
       ? { records, validEnd: at, tornBytes: size - at }
       : { records, validEnd: at, tornBytes: size - at, damaged };
   } finally {
-    core.bufferFree(base);
+    freeBuffer(base);
   }
 }

@@ -51,6 +51,7 @@ export class LogWriter {
   #waiters: SyncWaiter[] = [];
   #syncing = false;
   #failure: SiltError | undefined;
+  #onFailure: ((failure: SiltError) => void) | undefined;
   #closed = false;
 
   /**
@@ -89,6 +90,15 @@ export class LogWriter {
       await fs.syncDir(dirName(path));
     })();
     return new LogWriter(file, ready, durable);
+  }
+
+  /**
+   * Calls `report` once with the error that fails the writer (at once if it
+   * already failed): the database's one background error hears of it.
+   */
+  onFailure(report: (failure: SiltError) => void): void {
+    this.#onFailure = report;
+    if (this.#failure) report(this.#failure);
   }
 
   /** The error that failed the writer, if any. */
@@ -187,11 +197,13 @@ export class LogWriter {
   }
 
   #fail(err: unknown): void {
+    const first = this.#failure === undefined;
     this.#failure ??= err instanceof SiltError
       ? err
       : new SiltError("IO_ERROR", `log ${this.file.path} failed: ${err instanceof Error ? err.message : String(err)}`, {
         file: this.file.path,
       }, err);
     for (const w of this.#waiters.splice(0)) w.reject(this.#failure);
+    if (first) this.#onFailure?.(this.#failure);
   }
 }

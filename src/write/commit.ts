@@ -22,13 +22,19 @@
 // When the memtable reaches memtableSize it is frozen: a new log starts (its
 // records wait until the previous log is synced, see wal/log_writer.ts) and
 // the memtable goes to the scheduler's flush queue.
+//
+// A failure of the active log (a write, a sync, or the close of the log
+// before it) reaches the scheduler's background error at once, whether or
+// not a write is waiting: writes are refused from then on.
 
-import { bytes, core } from "../_wasm.ts";
 import type { Scheduler } from "../background/scheduler.ts";
 import { isTrap, SiltError } from "../errors.ts";
 import { MAX_SEQUENCE } from "../format/internal_key.ts";
 import { RECORD_OVERHEAD } from "../format/log_format.ts";
-import { Memtable, type MemtableHandle } from "../memtable.ts";
+import type { MemtableHandle } from "../memtable.ts";
+import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
+import { Memtable } from "../wasm/memtable.ts";
+import { applyBatchRecords, commitBatchRecord, stampBatchRecord } from "../wasm/records.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { logFileName } from "../version/file_names.ts";
 import type { VersionSet } from "../version/version_set.ts";
@@ -56,8 +62,6 @@ export interface CommitContext {
   memtableSize: number;
   /** Acknowledge unsynced writes before they reach the OS (see above). */
   bufferWrites: boolean;
-  /** Immutable memtables before a full one waits instead of freezing. */
-  maxImmutable: number;
   onTrap(err: unknown): void;
 }
 
@@ -100,12 +104,14 @@ export class CommitPipeline {
   #scheduled = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #waitingForLog = false;
+  #closed = false;
   #untrack: () => void;
 
   constructor(ctx: CommitContext, start: CommitStart) {
     this.#ctx = ctx;
     this.mem = { mt: start.memtable, firstLog: start.memtableLog, refs: 0, retired: false };
     this.wal = start.log;
+    this.#watch(start.log);
     this.logNumber = start.logNumber;
     this.lastSequence = start.lastSequence;
     this.visibleSequence = start.lastSequence;
@@ -135,9 +141,9 @@ export class CommitPipeline {
     if (this.#len + size > this.#cap) {
       let cap = Math.max(this.#cap * 2, INITIAL_BUFFER);
       while (cap < this.#len + size) cap *= 2;
-      const grown = core.bufferAlloc(cap);
+      const grown = allocBuffer(cap);
       if (this.#len > 0) bytes().copyWithin(grown, this.#buf, this.#buf + this.#len);
-      if (this.#buf !== 0) core.bufferFree(this.#buf);
+      if (this.#buf !== 0) freeBuffer(this.#buf);
       this.#buf = grown;
       this.#cap = cap;
     }
@@ -161,8 +167,8 @@ export class CommitPipeline {
     const buffered = this.#ctx.bufferWrites;
     // A trap here reaches the caller, which closes the database (Db.#trapped).
     const sealed = buffered
-      ? core.recordCommit(this.mem.mt.ptr, record, payloadLength, sequence)
-      : core.recordStamp(record, payloadLength, sequence);
+      ? commitBatchRecord(this.mem.mt, record, payloadLength, sequence)
+      : stampBatchRecord(record, payloadLength, sequence);
     if (sealed !== count) throw new Error("siltdb internal error: the core rejected a write batch it was given");
     this.lastSequence += count;
     if (buffered) this.visibleSequence = this.lastSequence;
@@ -206,7 +212,7 @@ export class CommitPipeline {
 
   /** Freezes the memtable if it is full, the flush queue has room and the log can take the pending group. */
   maybeFreeze(): void {
-    if (!this.memtableFull || this.#ctx.scheduler.immutables.length >= this.#ctx.maxImmutable) return;
+    if (!this.memtableFull || this.#ctx.scheduler.flushQueueFull) return;
     if (this.#len > 0 && !this.wal.ready) return; // the group's write freezes it
     try {
       this.freeze();
@@ -239,6 +245,7 @@ export class CommitPipeline {
     this.#retiredLogBytes += previous.bytesWritten;
     this.#retiredLogSyncs += previous.syncCount;
     this.wal = wal;
+    this.#watch(wal);
     this.logNumber = number;
     const frozen = this.mem;
     this.mem = { mt: new Memtable(), firstLog: number, refs: 0, retired: false };
@@ -247,13 +254,14 @@ export class CommitPipeline {
 
   /** Writes what is pending and closes the log (synced). */
   async close(): Promise<void> {
+    this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#untrack();
     try {
       await this.drain();
     } finally {
       await this.wal.close().finally(() => {
-        if (this.#buf !== 0) core.bufferFree(this.#buf);
+        if (this.#buf !== 0) freeBuffer(this.#buf);
         this.#buf = 0;
         this.#cap = this.#len = 0;
       });
@@ -294,7 +302,7 @@ export class CommitPipeline {
     }
     if (!this.#ctx.bufferWrites) {
       try {
-        if (core.recordsApplyTo(this.mem.mt.ptr, this.#buf, len) < 0) {
+        if (applyBatchRecords(this.mem.mt, this.#buf, len) < 0) {
           throw new Error("siltdb internal error: a sealed record did not apply");
         }
       } catch (err) {
@@ -308,7 +316,7 @@ export class CommitPipeline {
     this.#len = 0;
     if (this.#cap > 4 * GROUP_BYTES) {
       // A huge record grew the buffer: give the memory back.
-      core.bufferFree(this.#buf);
+      freeBuffer(this.#buf);
       this.#buf = 0;
       this.#cap = 0;
     }
@@ -334,6 +342,13 @@ export class CommitPipeline {
     this.#len = 0;
     for (const w of waiters) w.reject(err);
     this.#ctx.scheduler.fail(err, "writing the log");
+  }
+
+  /** Reports a failure of wal, while it is the active log of an open database, as the background error. */
+  #watch(wal: LogWriter): void {
+    wal.onFailure((failure) => {
+      if (wal === this.wal && !this.#closed) this.#ctx.scheduler.fail(failure, "the log");
+    });
   }
 
   /** At process exit: hand whatever is pending to the OS, synchronously, if the log can take it. */

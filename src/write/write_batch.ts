@@ -1,13 +1,11 @@
 // WriteBatch: puts and deletes gathered in JavaScript and committed as one WAL
 // record, all or nothing. The entries are encoded as they are added, in the
-// entry layout of the batch payload (core/write_batch.ts):
-//
-//   u8 kind (0 = delete, 1 = put) | u32 key length | key | put only: u32 value length | value
+// entry layout of the batch payload (src/format/batch_format.ts, encodeEntry).
 
 import { checkedSize, describe, type Encoding } from "../encoding.ts";
 import { invalidArgument, SiltError } from "../errors.ts";
+import { encodeEntry, entryBound } from "../format/batch_format.ts";
 import { KIND_DELETE, KIND_PUT } from "../format/internal_key.ts";
-import { encodeUtf8Into } from "../_utf8.ts";
 import type { WriteOptions } from "../options.ts";
 
 /** What a batch needs from its database. */
@@ -46,10 +44,7 @@ export type BatchOperation<K = Uint8Array, V = Uint8Array> =
  */
 export class WriteBatch<K = Uint8Array, V = Uint8Array> {
   #target: BatchTarget;
-  #buf = new Uint8Array(256);
-  #view = new DataView(this.#buf.buffer);
-  #len = 0;
-  #count = 0;
+  #entries = new BatchEntries(256);
   #written = false;
 
   /** @internal Batches come from `db.batch()`. */
@@ -71,7 +66,7 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   get length(): number {
-    return this.#count;
+    return this.#entries.count;
   }
 
   /**
@@ -88,7 +83,7 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    * ```
    */
   get byteLength(): number {
-    return this.#len;
+    return this.#entries.byteLength;
   }
 
   /**
@@ -106,21 +101,11 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    */
   put(key: K | string | Uint8Array, value: V | string | Uint8Array): this {
     this.#checkOpen();
-    const start = this.#len;
-    try {
-      this.#byte(KIND_PUT);
-      this.#field(this.#target.keyEncoding.encode(key, "key"), this.#target.maxKeySize, "key", "maxKeySize");
-      this.#field(
-        this.#target.valueEncoding.encode(value, "value"),
-        this.#target.maxValueSize,
-        "value",
-        "maxValueSize",
-      );
-    } catch (err) {
-      this.#len = start;
-      throw err;
-    }
-    this.#count++;
+    const t = this.#target;
+    const k = t.keyEncoding.encode(key, "key");
+    const keyRoom = checkedSize(k, t.maxKeySize, "key", "maxKeySize");
+    const v = t.valueEncoding.encode(value, "value");
+    this.#entries.add(KIND_PUT, k, keyRoom, v, checkedSize(v, t.maxValueSize, "value", "maxValueSize"));
     return this;
   }
 
@@ -139,15 +124,9 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    */
   delete(key: K | string | Uint8Array): this {
     this.#checkOpen();
-    const start = this.#len;
-    try {
-      this.#byte(KIND_DELETE);
-      this.#field(this.#target.keyEncoding.encode(key, "key"), this.#target.maxKeySize, "key", "maxKeySize");
-    } catch (err) {
-      this.#len = start;
-      throw err;
-    }
-    this.#count++;
+    const t = this.#target;
+    const k = t.keyEncoding.encode(key, "key");
+    this.#entries.add(KIND_DELETE, k, checkedSize(k, t.maxKeySize, "key", "maxKeySize"), "", 0);
     return this;
   }
 
@@ -172,8 +151,7 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     if (!Array.isArray(operations)) {
       throw invalidArgument(`batch operations must be an array, got ${describe(operations)}`);
     }
-    const start = this.#len;
-    const count = this.#count;
+    const [length, count] = [this.#entries.byteLength, this.#entries.count];
     try {
       operations.forEach((op, i) => {
         if (typeof op !== "object" || op === null) {
@@ -196,8 +174,7 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
         }
       });
     } catch (err) {
-      this.#len = start;
-      this.#count = count;
+      this.#entries.truncate(length, count);
       throw err;
     }
     return this;
@@ -219,8 +196,7 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    */
   clear(): this {
     this.#checkOpen();
-    this.#len = 0;
-    this.#count = 0;
+    this.#entries.truncate(0, 0);
     return this;
   }
 
@@ -242,68 +218,51 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
   write(options?: WriteOptions): Promise<void> {
     if (this.#written) return Promise.reject(new SiltError("CLOSED", "this batch was already written"));
     this.#written = true;
-    return this.#target.commitEntries(this.#buf.subarray(0, this.#len), this.#count, options);
+    return this.#target.commitEntries(this.#entries.bytes(), this.#entries.count, options);
   }
 
   #checkOpen(): void {
     if (this.#written) throw new SiltError("CLOSED", "this batch was already written");
   }
-
-  #reserve(n: number): void {
-    if (this.#len + n <= this.#buf.length) return;
-    let cap = this.#buf.length * 2;
-    while (cap < this.#len + n) cap *= 2;
-    const grown = new Uint8Array(cap);
-    grown.set(this.#buf.subarray(0, this.#len));
-    this.#buf = grown;
-    this.#view = new DataView(grown.buffer);
-  }
-
-  #byte(b: number): void {
-    this.#reserve(1);
-    this.#buf[this.#len++] = b;
-  }
-
-  #field(data: string | Uint8Array, max: number, what: string, option: string): void {
-    this.#reserve(4 + checkedSize(data, max, what, option));
-    const at = this.#len + 4;
-    const n = typeof data === "string" ? encodeUtf8Into(data, this.#buf, at) : (this.#buf.set(data, at), data.length);
-    this.#view.setUint32(this.#len, n, true);
-    this.#len = at + n;
-  }
 }
 
 /**
- * Deletes of keys given as stored bytes (whatever the key encoding), in the
- * entry layout of a batch payload: what clear() commits.
+ * Entries in the layout of a batch payload, in a buffer that grows: what a
+ * WriteBatch gathers, and the deletes clear() commits (keys as stored bytes,
+ * whatever the key encoding).
  *
  * @example
  * ```ts
- * const deletes = new DeleteEntries();
- * deletes.add(new Uint8Array([1, 2]));
+ * const deletes = new BatchEntries();
+ * deletes.add(KIND_DELETE, new Uint8Array([1, 2]), 2, "", 0);
  * declare const target: BatchTarget; // what a database gives its batches
- * await target.commitEntries(deletes.entries(), deletes.count, { sync: false });
+ * await target.commitEntries(deletes.bytes(), deletes.count, { sync: false });
  * ```
  */
-export class DeleteEntries {
-  #buf = new Uint8Array(1024);
-  #view = new DataView(this.#buf.buffer);
+export class BatchEntries {
+  #buf: Uint8Array;
+  #view: DataView;
   #len = 0;
   #count = 0;
 
-  /** Number of deletes. */
+  constructor(initialBytes = 1024) {
+    this.#buf = new Uint8Array(initialBytes);
+    this.#view = new DataView(this.#buf.buffer);
+  }
+
+  /** Number of entries. */
   get count(): number {
     return this.#count;
   }
 
-  /** Bytes of the encoded deletes. */
+  /** Bytes of the encoded entries. */
   get byteLength(): number {
     return this.#len;
   }
 
-  /** Adds the delete of a key (stored bytes). */
-  add(key: Uint8Array): void {
-    const need = this.#len + 5 + key.length;
+  /** Appends an entry whose key and value (already checked) take at most keyRoom and valueRoom bytes. */
+  add(kind: number, key: string | Uint8Array, keyRoom: number, value: string | Uint8Array, valueRoom: number): void {
+    const need = this.#len + entryBound(kind, keyRoom, valueRoom);
     if (need > this.#buf.length) {
       let cap = this.#buf.length * 2;
       while (cap < need) cap *= 2;
@@ -312,21 +271,18 @@ export class DeleteEntries {
       this.#buf = grown;
       this.#view = new DataView(grown.buffer);
     }
-    this.#buf[this.#len] = KIND_DELETE;
-    this.#view.setUint32(this.#len + 1, key.length, true);
-    this.#buf.set(key, this.#len + 5);
-    this.#len = need;
+    this.#len = encodeEntry(this.#buf, this.#view, this.#len, kind, key, value);
     this.#count++;
   }
 
-  /** The encoded deletes (a view, valid until the next add or reset). */
-  entries(): Uint8Array {
+  /** The encoded entries (a view, valid until the next add or truncate). */
+  bytes(): Uint8Array {
     return this.#buf.subarray(0, this.#len);
   }
 
-  /** Removes every delete. */
-  reset(): void {
-    this.#len = 0;
-    this.#count = 0;
+  /** Drops the entries after the first `count` (which take `length` bytes). */
+  truncate(length: number, count: number): void {
+    this.#len = length;
+    this.#count = count;
   }
 }

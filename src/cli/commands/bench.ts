@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
-import { open } from "../../db.ts";
+import { open } from "../../open.ts";
 import { intFlag, type ParsedArgs, UsageError } from "../args.ts";
 import { type Command, EXIT_OK } from "../command.ts";
 import { formatCount, formatTable } from "../display.ts";

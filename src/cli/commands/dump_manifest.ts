@@ -4,7 +4,7 @@
 // levels are those VersionSet.recover builds (src/version/version_set.ts),
 // the same as an open. Layout: docs/format.md#manifest-manifest-nnnnnn.
 
-import { bytes } from "../../_wasm.ts";
+import { bytes } from "../../wasm/instance.ts";
 import { corruption, SiltError } from "../../errors.ts";
 import { RECORD_TYPE_EDIT } from "../../format/log_format.ts";
 import { defaultStorage } from "../../storage/default_storage.ts";

@@ -6,7 +6,6 @@
 // block is read through it, so each checksum is verified. Layout:
 // docs/format.md#table-file-nnnnnnsst.
 
-import { bytes, core } from "../../_wasm.ts";
 import { corruption, SiltError } from "../../errors.ts";
 import { sequenceOf, userKeyOf } from "../../format/internal_key.ts";
 import {
@@ -16,7 +15,8 @@ import {
   type TableProperties,
 } from "../../format/table_format.ts";
 import { defaultStorage } from "../../storage/default_storage.ts";
-import { blockEntries, indexEntries } from "../../table/block_walk.ts";
+import { blockEntries, indexEntries } from "../../wasm/blocks.ts";
+import { bytes, freeBuffer } from "../../wasm/instance.ts";
 import { TableReader } from "../../table/table_reader.ts";
 import { parseFileName } from "../../version/file_names.ts";
 import { intFlag, type ParsedArgs } from "../args.ts";
@@ -114,7 +114,7 @@ function readDataBlocks(table: TableReader, dump: SstDump, limit: number): void 
     try {
       const loaded = table.readBlock(block.handle);
       entries = blockEntries(loaded.ptr, loaded.size);
-      core.bufferFree(loaded.ptr);
+      freeBuffer(loaded.ptr);
     } catch (err) {
       if (!(err instanceof SiltError) || err.code !== "CORRUPTION") throw err;
       dump.problems.push({ offset: block.handle.offset, error: withoutPlace(err) });
@@ -160,7 +160,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 function filterFigures(table: TableReader, handle: BlockHandle, userKeys: number): FilterFigures {
   const block = table.readBlock(handle);
   const probes = bytes()[block.ptr + block.size - 1];
-  core.bufferFree(block.ptr);
+  freeBuffer(block.ptr);
   const bits = (handle.size - 1) * 8;
   return {
     bytes: handle.size,

@@ -4,10 +4,11 @@
 // batch parser (the one recovery uses) into a scratch memtable. Layouts:
 // docs/format.md#write-ahead-log-nnnnnnlog.
 
-import { view } from "../../_wasm.ts";
+import { view } from "../../wasm/instance.ts";
 import { corruption, SiltError } from "../../errors.ts";
-import { batchHeader, LOG_VERSION, RECORD_OVERHEAD, RECORD_TYPE_BATCH } from "../../format/log_format.ts";
-import { Memtable } from "../../memtable.ts";
+import { batchHeader } from "../../format/batch_format.ts";
+import { LOG_VERSION, RECORD_OVERHEAD, RECORD_TYPE_BATCH } from "../../format/log_format.ts";
+import { Memtable } from "../../wasm/memtable.ts";
 import { defaultStorage } from "../../storage/default_storage.ts";
 import { parseFileName } from "../../version/file_names.ts";
 import type { ParsedArgs } from "../args.ts";

@@ -5,7 +5,7 @@ import { type Command, EXIT_OK } from "../command.ts";
 import { jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
 import { bytesArg, openStore } from "../store.ts";
-import type { ScanOptions } from "../../iter/db_iterator.ts";
+import type { ScanOptions } from "../../read/scan_options.ts";
 
 /**
  * Range flags shared by scan and export.

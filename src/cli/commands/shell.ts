@@ -2,7 +2,7 @@
 
 import process from "node:process";
 import { createInterface } from "node:readline";
-import type { Snapshot } from "../../snapshot.ts";
+import type { Snapshot } from "../../read/snapshot.ts";
 import { parseArgs, type ParsedArgs, UsageError } from "../args.ts";
 import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
 import { showBytes } from "../display.ts";

@@ -23,7 +23,7 @@
 //     ...      zeros
 //     2044  4  checksum of bytes 0..2043 (tableChecksum: low 32 bits of XXH64)
 
-import { tableChecksum } from "../../_wasm.ts";
+import { tableChecksum } from "../../wasm/checksum.ts";
 
 /** Bytes before a slot's data. */
 export const SLOT_HEADER_SIZE = 4096;

@@ -1,11 +1,11 @@
 // The block cache seen from TypeScript: a thin handle on the core's cache
 // (core/block_cache.ts: hash on file number and offset, CLOCK eviction,
 // pins), which holds checked blocks in linear memory so the core reads them
-// in place. Point lookups probe it inside the core; scans and the point
-// reader insert the blocks they read here.
+// in place. Point lookups and run sources probe it inside the core; the
+// block provider (src/table/block_provider.ts) inserts the blocks it reads.
 
-import { core } from "../_wasm.ts";
-import type { LoadedBlock } from "./table_reader.ts";
+import type { LoadedBlock } from "./blocks.ts";
+import { core } from "./instance.ts";
 
 /** Hit and miss counts. */
 export interface CacheStats {
@@ -21,9 +21,9 @@ export interface CacheStats {
  *
  * @example
  * ```ts
- * const cache = new BlockCache(core.rsCache(readState), 32 << 20);
+ * const cache = new ReadState(32 << 20).cache;
  * const entry = cache.pinned(7, 0, () => table.readBlock({ offset: 0, size: 4000 }));
- * core.runProvideCached(source, entry); // the scan's source takes over the pin
+ * provideCachedBlock(source, entry); // the source takes over the pin
  * ```
  */
 export class BlockCache {
@@ -38,9 +38,8 @@ export class BlockCache {
 
   /**
    * The cache entry of the block at (file, offset), pinned (whoever takes it
-   * unpins it: core bcUnpin): from the cache, or loaded by `load`, which
-   * returns a checked block allocated with core.bufferAlloc (the cache owns
-   * it from then on).
+   * unpins it), from the cache or loaded by `load`, which returns a checked
+   * block in its own buffer (the cache owns it from then on).
    */
   pinned(file: number, offset: number, load: () => LoadedBlock): number {
     let entry = core.bcLookup(this.ptr, file, offset);
@@ -72,10 +71,5 @@ export class BlockCache {
       blocks: core.bcBlocks(c),
       capacity: this.capacity,
     };
-  }
-
-  /** Drops every block; pinned ones go when released. */
-  clear(): void {
-    core.bcClear(this.ptr);
   }
 }

@@ -1,9 +1,32 @@
-// Every entry of a block already in linear memory, walked by the core's own
-// block reader (core/block_reader.ts owns the layout), for inspection tools
-// (siltdb dump-sst, verify). Not on any hot path: it copies each entry out.
+// Blocks already in linear memory, seen through the core's own block reader
+// (core/block_reader.ts owns the layout, core/table_reader.ts the trailer):
+// the trailer check done once when a block is read from storage, and every
+// entry walked for inspection tools (siltdb dump-sst, verify, repair) and
+// approximateSize. Walks are on no hot path: they copy each entry out.
 
-import { bytes, core, scratch } from "../_wasm.ts";
 import type { BlockHandle } from "../format/table_format.ts";
+import { bytes, core, scratch } from "./instance.ts";
+
+/** A checked block in linear memory (its trailer follows it there); whoever holds it frees it, or hands it to the cache. */
+export interface LoadedBlock {
+  /** Address of the block. */
+  ptr: number;
+  /** Bytes of the block, without the trailer. */
+  size: number;
+}
+
+/**
+ * True when the trailer after the block at [ptr, ptr + size) (type and
+ * checksum, BLOCK_TRAILER_SIZE bytes) matches it.
+ *
+ * @example
+ * ```ts
+ * if (!blockIntact(ptr, handle.size)) throw corruption(path, handle.offset, "block checksum mismatch");
+ * ```
+ */
+export function blockIntact(ptr: number, size: number): boolean {
+  return core.blockVerify(ptr, size) !== 0;
+}
 
 /** One entry of a block: its whole key (internal key in data blocks) and its value. */
 export interface BlockEntry {
@@ -19,7 +42,7 @@ export interface BlockEntry {
  * ```ts
  * const block = table.readBlock(handle);
  * const entries = blockEntries(block.ptr, block.size);
- * core.bufferFree(block.ptr);
+ * freeBuffer(block.ptr);
  * ```
  */
 export function blockEntries(ptr: number, size: number): BlockEntry[] | undefined {

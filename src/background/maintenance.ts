@@ -1,0 +1,87 @@
+// What a user asks of the background: flush the memtable, compact, and
+// resume after a background error. Each needs the write side (drain the
+// pending group, freeze the memtable onto a new log) and the scheduler
+// (wait for flushes, run a manual compaction, clear the error).
+
+import { SiltError } from "../errors.ts";
+import type { Writer } from "../write/writer.ts";
+import type { CommitPipeline } from "../write/commit.ts";
+import type { Scheduler } from "./scheduler.ts";
+
+/** What maintenance works on. */
+export interface MaintenanceContext {
+  path: string;
+  writer: Writer;
+  /** Undefined when read-only. */
+  pipeline: CommitPipeline | undefined;
+  scheduler: Scheduler;
+}
+
+/**
+ * flush(), compact(), compactRange() and resume() of one database.
+ *
+ * @example
+ * ```ts
+ * await maintenance.flush(); // the memtable is now a level-0 table
+ * await maintenance.compactRange(utf8("a"), utf8("b"));
+ * ```
+ */
+export class Maintenance {
+  readonly #ctx: MaintenanceContext;
+
+  constructor(ctx: MaintenanceContext) {
+    this.#ctx = ctx;
+  }
+
+  /** Writes the memtable to a table file and waits for every pending flush. */
+  async flush(): Promise<void> {
+    const { writer, scheduler } = this.#ctx;
+    writer.checkWritable();
+    const pipeline = this.#ctx.pipeline!;
+    await pipeline.drain();
+    while (pipeline.mem.mt.count > 0 && scheduler.flushQueueFull) await scheduler.waitForFlushes();
+    writer.checkWritable();
+    if (pipeline.mem.mt.count > 0) {
+      try {
+        pipeline.freeze();
+      } catch (err) {
+        scheduler.fail(err, "starting a new log");
+        throw scheduler.error ?? err;
+      }
+    }
+    await scheduler.waitForFlushes();
+  }
+
+  /** Flushes, then merges every table into one level. */
+  async compact(): Promise<void> {
+    await this.flush();
+    await this.#ctx.scheduler.compactAll();
+  }
+
+  /** Flushes, then merges the tables holding user keys from lo to hi (inclusive). */
+  async compactRange(lo: Uint8Array, hi: Uint8Array): Promise<void> {
+    await this.flush();
+    await this.#ctx.scheduler.compactRange(lo, hi);
+  }
+
+  /**
+   * After a background error: a new manifest if the last one could not be
+   * written, a new log, every memtable flushed; then queued writes go on.
+   * Rejects (writes still stopped) if storage still fails.
+   */
+  async resume(): Promise<void> {
+    const { pipeline, scheduler, writer } = this.#ctx;
+    if (pipeline === undefined) throw new SiltError("READ_ONLY", `${this.#ctx.path} was opened read-only`);
+    if (scheduler.error === undefined) return;
+    await scheduler.clearError();
+    try {
+      pipeline.freeze();
+      scheduler.maybeSchedule();
+      await scheduler.waitForFlushes();
+    } catch (err) {
+      scheduler.fail(err, "resume");
+      throw scheduler.error ?? err;
+    }
+    writer.drainQueue();
+  }
+}

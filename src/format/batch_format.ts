@@ -1,0 +1,116 @@
+// Write batch layout: the payload of a log record of type 1 (framing in
+// src/format/log_format.ts), the unit of atomicity. Do not change: these
+// bytes are on disk. Every TypeScript encoder of a batch (WriteBatch, the
+// deletes of clear(), a single put or delete written straight into linear
+// memory) goes through encodeEntry; the core (core/write_batch.ts) stamps
+// the sequence, seals the record and applies it, and tests/wasm_abi.test.ts
+// holds the constants equal to the core's.
+//
+//   +0   u64  sequence number of the first entry (entry i gets sequence + i),
+//             stamped by the core at commit
+//   +8   u32  entry count
+//   +12  entries, each:
+//          u8   kind (0 = delete, 1 = put; src/format/internal_key.ts)
+//          u32  key length
+//          key bytes
+//          put only: u32 value length, value bytes
+//
+// All integers little-endian.
+
+import { encodeUtf8Into } from "../_utf8.ts";
+import { KIND_PUT, MAX_SEQUENCE } from "./internal_key.ts";
+
+/** Bytes in a write batch header (u64 sequence + u32 count). */
+export const BATCH_HEADER_SIZE = 12;
+/** Bytes of an entry besides its key and value: kind and key length, and for a put the value length. */
+export const ENTRY_OVERHEAD = 5;
+/** Bytes a put's value length takes. */
+export const VALUE_LENGTH_SIZE = 4;
+
+/**
+ * Most bytes an entry can take whose key and value take at most keyRoom and
+ * valueRoom bytes (a delete: valueRoom is ignored).
+ *
+ * @example
+ * ```ts
+ * const room = entryBound(KIND_PUT, checkedSize(key, ...), checkedSize(value, ...));
+ * ```
+ */
+export function entryBound(kind: number, keyRoom: number, valueRoom: number): number {
+  return ENTRY_OVERHEAD + keyRoom + (kind === KIND_PUT ? VALUE_LENGTH_SIZE + valueRoom : 0);
+}
+
+/**
+ * Encodes one entry at `at` of mem (dv a DataView of the same buffer; room
+ * for entryBound bytes); strings go in as UTF-8. Returns where it ends.
+ *
+ * @example
+ * ```ts
+ * const buf = new Uint8Array(64);
+ * const end = encodeEntry(buf, new DataView(buf.buffer), 0, KIND_PUT, "key", "value"); // 17
+ * ```
+ */
+export function encodeEntry(
+  mem: Uint8Array,
+  dv: DataView,
+  at: number,
+  kind: number,
+  key: string | Uint8Array,
+  value: string | Uint8Array,
+): number {
+  mem[at] = kind;
+  const keyLength = put(mem, at + ENTRY_OVERHEAD, key);
+  dv.setUint32(at + 1, keyLength, true);
+  let end = at + ENTRY_OVERHEAD + keyLength;
+  if (kind === KIND_PUT) {
+    const valueLength = put(mem, end + VALUE_LENGTH_SIZE, value);
+    dv.setUint32(end, valueLength, true);
+    end += VALUE_LENGTH_SIZE + valueLength;
+  }
+  return end;
+}
+
+function put(mem: Uint8Array, at: number, data: string | Uint8Array): number {
+  if (typeof data === "string") return encodeUtf8Into(data, mem, at);
+  mem.set(data, at);
+  return data.length;
+}
+
+/**
+ * Writes the entry count into the header of the batch payload at `payload`
+ * (the sequence is stamped at commit).
+ *
+ * @example
+ * ```ts
+ * setBatchCount(view(), payload, 3);
+ * ```
+ */
+export function setBatchCount(dv: DataView, payload: number, count: number): void {
+  dv.setUint32(payload + 8, count, true);
+}
+
+/**
+ * The sequence and entry count of the write batch whose payload (`length`
+ * bytes at `payload` in `view`) follows a batch that ended at sequence
+ * `last`; or, as text, what is wrong with its header. Recovery, verify and
+ * dump-wal all read batches this way.
+ *
+ * @example
+ * ```ts
+ * const header = batchHeader(view(), payload, length, lastSequence);
+ * if (typeof header === "string") throw corruption(path, offset, header);
+ * ```
+ */
+export function batchHeader(
+  view: DataView,
+  payload: number,
+  length: number,
+  last: number,
+): { sequence: number; count: number } | string {
+  if (length < BATCH_HEADER_SIZE) return "write batch shorter than its header";
+  const sequence = view.getUint32(payload, true) + view.getUint32(payload + 4, true) * 2 ** 32;
+  const count = view.getUint32(payload + 8, true);
+  if (sequence < 1 || sequence + count - 1 > MAX_SEQUENCE) return `write batch sequence ${sequence} is out of range`;
+  if (sequence <= last) return `write batch sequence ${sequence} does not follow ${last}`;
+  return { sequence, count };
+}

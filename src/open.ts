@@ -1,0 +1,259 @@
+// Opening a database: the path and options checked, the directory created
+// if allowed, the lock taken (src/storage/lock: one writer per directory, in
+// any process, container or runtime), the directory recovered
+// (src/recovery.ts), and the parts of the database built and wired together
+// (assemble): the read side, the write side, the background scheduler and
+// its executor, maintenance, events, stats and the lifecycle. Nothing here
+// runs after open() returns; src/db.ts is the facade over the parts.
+
+import { Maintenance } from "./background/maintenance.ts";
+import { Scheduler } from "./background/scheduler.ts";
+import { InlineExecutor } from "./compaction/inline_executor.ts";
+import { WorkerExecutor } from "./compaction/worker_executor.ts";
+import { Db, type DbParts } from "./db.ts";
+import { describe, type EncodingName } from "./encoding.ts";
+import { invalidArgument, isTrap, SiltError } from "./errors.ts";
+import { EventHub } from "./events.ts";
+import { Lifecycle } from "./lifecycle.ts";
+import type { MemtableHandle } from "./memtable.ts";
+import { type OpenOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
+import { Reader } from "./read/reader.ts";
+import { hasDatabase, recover, type Recovered } from "./recovery.ts";
+import { collectStats } from "./stats.ts";
+import { guardStorage } from "./storage/guarded_storage.ts";
+import { joinPath, type StorageLock } from "./storage/storage.ts";
+import { LOCK_FILE } from "./version/file_names.ts";
+import { Admission } from "./write/admission.ts";
+import { CommitPipeline } from "./write/commit.ts";
+import { Writer } from "./write/writer.ts";
+
+/** Value type produced by an encoding name. */
+export type Decoded<E> = E extends "utf8" ? string : E extends "json" ? unknown : Uint8Array;
+
+/**
+ * Options of {@linkcode open} for JSON values of a type given explicitly
+ * (`open<User>(path, { valueEncoding: "json" })`): `valueEncoding` must be
+ * "json", and a `keyEncoding` other than "binary" must be named as the
+ * second type argument (`open<User, "utf8">(path, { keyEncoding: "utf8",
+ * valueEncoding: "json" })`).
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * interface User { name: string }
+ * const db = await open<User, "utf8">("./data", { keyEncoding: "utf8", valueEncoding: "json" });
+ * const user = await db.get("user:1"); // User | undefined
+ * await db.close();
+ * ```
+ */
+export type TypedJsonOptions<KE extends EncodingName = "binary"> =
+  & Omit<OpenOptions, "keyEncoding" | "valueEncoding">
+  & { valueEncoding: "json" }
+  & ([KE] extends ["binary"] ? { keyEncoding?: "binary" } : { keyEncoding: KE });
+
+/**
+ * Opens (creating if needed) the database in directory `path`, with JSON
+ * values of the type given: `open<User>(path, { valueEncoding: "json" })`
+ * (see {@linkcode TypedJsonOptions}); a key encoding other than "binary" is
+ * the second type argument. With `await using`, the database is closed at
+ * the end of the block.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * await using users = await open<{ name: string }>("./users", { valueEncoding: "json" });
+ * const user = await users.get("user:1"); // { name: string } | undefined
+ * await using byName = await open<{ name: string }, "utf8">("./names", { keyEncoding: "utf8", valueEncoding: "json" });
+ * for (const [key, user] of byName.scanSync()) console.log(key.toUpperCase(), user.name);
+ * ```
+ */
+export function open<V, KE extends EncodingName = "binary">(
+  path: string,
+  options: TypedJsonOptions<KE>,
+): Promise<Db<Decoded<KE>, V>>;
+/**
+ * Opens (creating if needed) the database in directory `path`. Key and value
+ * types follow the encodings chosen (`string` for "utf8", `Uint8Array` for
+ * "binary", `unknown` for "json", unless given: see the overload above).
+ * With `await using`, the database is closed at the end of the block.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data", { valueEncoding: "utf8" });
+ * await db.put("user:1", "alice");
+ * console.log(await db.get("user:1")); // "alice"
+ * await db.close();
+ * ```
+ */
+export function open<O extends OpenOptions = Record<never, never>>(
+  path: string,
+  options?: O,
+): Promise<Db<Decoded<O["keyEncoding"]>, Decoded<O["valueEncoding"]>>>;
+export async function open(path: string, options?: OpenOptions): Promise<Db<unknown, unknown>> {
+  if (typeof path !== "string" || path === "") {
+    throw invalidArgument(`path must be a non-empty string, got ${typeof path === "string" ? '""' : describe(path)}`);
+  }
+  const o = resolveOptions(options);
+  const fs = o.fs;
+  if (!fs.exists(path)) {
+    if (!o.createIfMissing || o.readOnly) {
+      throw new SiltError("NOT_FOUND", `${path} does not exist (createIfMissing is false or readOnly is set)`, {
+        file: path,
+      });
+    }
+    fs.mkdir(path);
+  }
+  const lock = await fs.lock(joinPath(path, LOCK_FILE), { readOnly: o.readOnly });
+  o.fs = guardStorage(fs, lock);
+  try {
+    const names = o.fs.list(path);
+    const exists = hasDatabase(names);
+    if (exists && o.errorIfExists) {
+      throw new SiltError("EXISTS", `${path} already holds a database (errorIfExists is set)`, { file: path });
+    }
+    if (!exists && (!o.createIfMissing || o.readOnly)) {
+      throw new SiltError("NOT_FOUND", `${path} holds no database (createIfMissing is false or readOnly is set)`, {
+        file: path,
+      });
+    }
+    const recovered = await recover(path, names, o);
+    return new Db(assemble(path, o, lock, recovered));
+  } catch (err) {
+    lock.release();
+    if (isTrap(err)) {
+      throw new SiltError(
+        "INTERNAL",
+        `siltdb's WebAssembly core failed while opening ${path}: ${(err as Error).message}`,
+        {},
+        err,
+      );
+    }
+    throw err;
+  }
+}
+
+/** Builds the parts of an open database from what recovery found, and wires them together. */
+function assemble(path: string, o: ResolvedOptions, lock: StorageLock, state: Recovered): DbParts {
+  const { versions } = state;
+  const events = new EventHub();
+  // Read-only: the memtable replayed from the logs and the last sequence stand still.
+  const frozen = { mt: state.memtable, firstLog: state.memtableLog, refs: 0, retired: false };
+  let pipeline: CommitPipeline | undefined;
+  const activeMemtable = (): MemtableHandle => pipeline?.mem ?? frozen;
+  const visibleSequence = (): number => pipeline?.visibleSequence ?? state.lastSequence;
+  const life: Lifecycle = new Lifecycle(path, {
+    close: async () => {
+      admission.rejectAll(new SiltError("CLOSED", `${path} closed before the write could be applied`));
+      await pipeline?.drain().catch(() => {});
+      await scheduler.close();
+      await pipeline?.close();
+      await versions.close();
+    },
+    abandon: (fatal) => {
+      admission.rejectAll(fatal);
+      void scheduler.close().catch(() => {});
+      void pipeline?.wal.close().catch(() => {});
+    },
+    release: (afterTrap) => {
+      reader.releaseAll();
+      if (!afterTrap) {
+        // After a trap the core's state is suspect: its memory is left alone.
+        activeMemtable().mt.free();
+        scheduler.freeMemtables();
+        reader.free();
+      }
+      lock.release();
+    },
+    reportFatal: (fatal) => events.emit("error", fatal),
+  });
+  const reader = new Reader({
+    fs: o.fs,
+    path,
+    keyEncoding: o.keyEncoding,
+    valueEncoding: o.valueEncoding,
+    maxKeySize: o.maxKeySize,
+    blockCacheSize: o.blockCacheSize,
+    maxOpenFiles: o.maxOpenFiles,
+    life,
+    versions,
+    activeMemtable,
+    immutables: () => scheduler.immutables,
+  });
+  // A worker reaches only the real file system, through the runtime's default storage.
+  const inline = new InlineExecutor(o.fs, path);
+  const lockFile = joinPath(path, LOCK_FILE);
+  const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
+  const scheduler: Scheduler = new Scheduler({
+    dir: path,
+    options: o,
+    versions,
+    tables: reader.tables,
+    blocks: reader.readState.cache,
+    executor: workerCan
+      ? new WorkerExecutor(
+        path,
+        inline,
+        (err) => events.emit("warning", err),
+        () => lock.token ? { path: lockFile, token: lock.token } : undefined,
+      )
+      : inline,
+    oldestSnapshot: () => reader.oldestSnapshot(visibleSequence()),
+    lastSequence: () => pipeline?.lastSequence ?? 0,
+    activeLog: () => pipeline!.mem.firstLog,
+    changed: () => writer.drainQueue(),
+    onError: (err) => events.emit("error", err),
+    onTrap: (err) => life.onTrap(err, "background work"),
+    onFlush: (event) => events.emit("flush", event),
+    onCompaction: (event) => events.emit("compaction", event),
+  });
+  const admission = new Admission(o, {
+    l0Files: () => versions.current.levels[0].length,
+    memtableBlocked: () => pipeline!.memtableFull && scheduler.flushQueueFull,
+    backgroundBusy: () => scheduler.busy || (pipeline?.wal.busy ?? false),
+    onStalled: (durationMs, reason) => {
+      if (events.has("stall")) events.emit("stall", { durationMs, reason });
+    },
+  });
+  if (!o.readOnly) {
+    pipeline = new CommitPipeline({
+      fs: o.fs,
+      dir: path,
+      versions,
+      scheduler,
+      memtableSize: o.memtableSize,
+      bufferWrites: o.bufferWrites,
+      onTrap: (err) => life.onTrap(err, "a write"),
+    }, { ...state, log: state.log! });
+  }
+  const writer: Writer = new Writer({
+    path,
+    keyEncoding: o.keyEncoding,
+    valueEncoding: o.valueEncoding,
+    maxKeySize: o.maxKeySize,
+    maxValueSize: o.maxValueSize,
+    sync: o.sync,
+    life,
+    scheduler,
+    admission,
+    pipeline,
+  });
+  versions.onVersionReleased = () => {
+    if (life.state === "open") scheduler.removeObsoleteFiles();
+  };
+  // Recovered tables may need compacting.
+  if (!o.readOnly) scheduler.maybeSchedule();
+  return {
+    path,
+    options: o,
+    life,
+    events,
+    reader,
+    writer,
+    maintenance: new Maintenance({ path, writer, pipeline, scheduler }),
+    versions,
+    visibleSequence,
+    stats: () =>
+      collectStats({ options: o, versions, scheduler, admission, reader, pipeline, activeMemtable, visibleSequence }),
+  };
+}

@@ -1,0 +1,53 @@
+// What a scan reads: the memtables and the table version as of its start,
+// referenced so that neither goes away while it reads — a flushed memtable
+// is freed at its last reader's release, a version's files are deleted only
+// once no reader lists them. The core's packed form of the version is
+// referenced by the scan's sources themselves (core/sources.ts).
+
+import { type MemtableHandle, releaseMemtable } from "../memtable.ts";
+import type { Version } from "../version/version.ts";
+import type { Memtable } from "../wasm/memtable.ts";
+import type { ReadState } from "../wasm/read_state.ts";
+
+/** The memtables (newest first) and the table files of a version that a scan reads. */
+export interface ReadView {
+  /** The core read state (open tables, block cache), up to date with this view. */
+  readState: ReadState;
+  /** The core's packed form of the view's version (core/read_state.ts). */
+  packedVersion: number;
+  /** The memtables, newest first. */
+  memtables: Memtable[];
+  /** File count per level of the view's version. */
+  fileCounts: number[];
+  /** Gives the view back (memtables and version may then be freed). Idempotent. */
+  release(): void;
+}
+
+/**
+ * References the memtables and the version (the read state must be up to
+ * date with them) until the view is released.
+ *
+ * @example
+ * ```ts
+ * const view = acquireView(readState, [active, ...immutables], versions.current);
+ * // ... scan ...
+ * view.release();
+ * ```
+ */
+export function acquireView(readState: ReadState, memtables: readonly MemtableHandle[], version: Version): ReadView {
+  for (const h of memtables) h.refs++;
+  version.ref();
+  let released = false;
+  return {
+    readState,
+    packedVersion: readState.packedVersion,
+    memtables: memtables.map((h) => h.mt),
+    fileCounts: version.levels.map((files) => files.length),
+    release: () => {
+      if (released) return;
+      released = true;
+      for (const h of memtables) releaseMemtable(h);
+      version.unref();
+    },
+  };
+}

@@ -1,0 +1,198 @@
+// The one read path of a database, at a sequence: what db.get() and
+// snap.get() (and getMany, has, count, scans) both run. It owns what reads
+// use — the core read state with the block cache, the open tables, the
+// block provider, the point reader — and tracks what readers hold: open
+// scans (released at close) and live snapshots (whose sequences compactions
+// must keep visible).
+
+import { checkedSize, describe, type Encoding } from "../encoding.ts";
+import { invalidArgument } from "../errors.ts";
+import type { Lifecycle } from "../lifecycle.ts";
+import type { MemtableHandle } from "../memtable.ts";
+import { checkCallOptions } from "../options.ts";
+import type { Storage } from "../storage/storage.ts";
+import { BlockProvider } from "../table/block_provider.ts";
+import { TableCache } from "../table/table_cache.ts";
+import type { VersionSet } from "../version/version_set.ts";
+import { maxEncodedLength, scratch, writeData } from "../wasm/instance.ts";
+import { Lookup } from "../wasm/abi.ts";
+import { ReadState } from "../wasm/read_state.ts";
+import { PointReader } from "./get.ts";
+import { RANGE_OPTIONS } from "./range.ts";
+import { acquireView, type ReadView } from "./read_view.ts";
+import { ScanCursor, type ScanSource } from "./scan_cursor.ts";
+import type { Shape } from "./scan_options.ts";
+
+/** What the reader needs from its database. */
+export interface ReaderContext {
+  fs: Storage;
+  path: string;
+  keyEncoding: Encoding<unknown>;
+  valueEncoding: Encoding<unknown>;
+  maxKeySize: number;
+  blockCacheSize: number;
+  maxOpenFiles: number;
+  life: Lifecycle;
+  versions: VersionSet;
+  /** The memtable writes go to (read-only: the one replayed from the logs). */
+  activeMemtable(): MemtableHandle;
+  /** The memtables waiting to be flushed, newest first. */
+  immutables(): readonly MemtableHandle[];
+}
+
+/**
+ * Reads of one database at a given sequence.
+ *
+ * @example
+ * ```ts
+ * const value = reader.get("user:1", sequence);
+ * const n = reader.count({ prefix: "user:" }, sequence);
+ * const keys = reader.cursor<string>({ prefix: "user:" }, sequence, "keys", "keys");
+ * ```
+ */
+export class Reader<V = unknown> {
+  readonly #ctx: ReaderContext;
+  readonly readState: ReadState;
+  readonly tables: TableCache;
+  readonly provider: BlockProvider;
+  readonly #point: PointReader;
+  readonly #scanSource: ScanSource;
+  readonly #scans = new Set<() => void>();
+  /** Live snapshots: the release function of each, and its sequence. */
+  readonly #snapshots = new Map<() => void, number>();
+
+  constructor(ctx: ReaderContext) {
+    this.#ctx = ctx;
+    this.readState = new ReadState(ctx.blockCacheSize);
+    this.tables = new TableCache(ctx.fs, ctx.path, ctx.maxOpenFiles, this.readState);
+    this.provider = new BlockProvider(this.tables, this.readState.cache);
+    this.#point = new PointReader(this.readState, this.provider);
+    this.#scanSource = {
+      keyEncoding: ctx.keyEncoding,
+      valueEncoding: ctx.valueEncoding,
+      maxKeySize: ctx.maxKeySize,
+      provider: this.provider,
+      checkOpen: () => ctx.life.checkOpen(),
+      onTrap: (err) => ctx.life.onTrap(err, "a scan"),
+      acquireView: () => this.#acquireView(),
+      track: (release) => {
+        this.#scans.add(release);
+        return () => this.#scans.delete(release);
+      },
+    };
+  }
+
+  /** The value of key as of sequence, or undefined. */
+  get(key: unknown, sequence: number, what = "key"): V | undefined {
+    const life = this.#ctx.life;
+    life.checkOpen();
+    const k = this.#ctx.keyEncoding.encode(key, what);
+    checkedSize(k, this.#ctx.maxKeySize, what, "maxKeySize");
+    try {
+      this.#refresh();
+      const ptr = scratch(maxEncodedLength(k));
+      return this.#point.get(ptr, writeData(ptr, k), sequence, this.#decodeValue);
+    } catch (err) {
+      throw life.trapped(err, "a read");
+    }
+  }
+
+  #decodeValue = (ptr: number, len: number): V => this.#ctx.valueEncoding.decode(ptr, len) as V;
+
+  /** The values of keys as of sequence (undefined where absent), in order. */
+  getMany(keys: unknown, sequence: number): (V | undefined)[] {
+    this.#ctx.life.checkOpen();
+    if (!Array.isArray(keys)) throw invalidArgument(`getMany keys must be an array, got ${describe(keys)}`);
+    const values: (V | undefined)[] = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) values[i] = this.get(keys[i], sequence, `getMany keys[${i}]`);
+    return values;
+  }
+
+  /** True if key has a value as of sequence (the value is not read out). */
+  has(key: unknown, sequence: number): boolean {
+    const life = this.#ctx.life;
+    life.checkOpen();
+    const k = this.#ctx.keyEncoding.encode(key, "key");
+    checkedSize(k, this.#ctx.maxKeySize, "key", "maxKeySize");
+    try {
+      this.#refresh();
+      const ptr = scratch(maxEncodedLength(k));
+      return this.#point.lookup(ptr, writeData(ptr, k), sequence) === Lookup.Found;
+    } catch (err) {
+      throw life.trapped(err, "a read");
+    }
+  }
+
+  /** The number of keys in a range as of sequence. */
+  count(range: unknown, sequence: number): number {
+    this.#ctx.life.checkOpen();
+    checkCallOptions(range, "count", RANGE_OPTIONS);
+    const cursor = this.cursor<never>(range, sequence, "none", "count");
+    try {
+      return cursor.count();
+    } catch (err) {
+      cursor.close();
+      throw this.#ctx.life.trapped(err, "a count");
+    }
+  }
+
+  /** A scan as of sequence yielding the shape's items; `call` names the public call in errors. */
+  cursor<T>(options: unknown, sequence: number, shape: Shape, call: string): ScanCursor<T> {
+    try {
+      return new ScanCursor<T>(this.#scanSource, sequence, options, shape, call);
+    } catch (err) {
+      throw this.#ctx.life.trapped(err, `a ${call}`);
+    }
+  }
+
+  /**
+   * Tracks a live snapshot at sequence (compactions keep what it sees);
+   * `release` is called at close. Returns the untrack function.
+   */
+  trackSnapshot(sequence: number, release: () => void): () => void {
+    this.#snapshots.set(release, sequence);
+    return () => this.#snapshots.delete(release);
+  }
+
+  /** The sequence of the oldest live snapshot, or `fallback` (the last visible one) when none is older. */
+  oldestSnapshot(fallback: number): number {
+    let oldest = fallback;
+    for (const s of this.#snapshots.values()) if (s < oldest) oldest = s;
+    return oldest;
+  }
+
+  /** Live snapshots. */
+  get snapshotCount(): number {
+    return this.#snapshots.size;
+  }
+
+  /** Open scans. */
+  get scanCount(): number {
+    return this.#scans.size;
+  }
+
+  /** Releases every open scan and live snapshot (at close). */
+  releaseAll(): void {
+    for (const release of [...this.#scans]) release();
+    for (const release of [...this.#snapshots.keys()]) release();
+  }
+
+  /** Frees the tables and the read state with its cache (at close). */
+  free(): void {
+    this.tables.close();
+    this.readState.free();
+  }
+
+  /** The memtables and table files a new scan sees, referenced until released. */
+  #acquireView(): ReadView {
+    this.#refresh();
+    const ctx = this.#ctx;
+    return acquireView(this.readState, [ctx.activeMemtable(), ...ctx.immutables()], ctx.versions.current);
+  }
+
+  /** Brings the core read state up to date with the memtables and the current version (cheap when unchanged). */
+  #refresh(): void {
+    const ctx = this.#ctx;
+    this.#point.update(ctx.activeMemtable(), ctx.immutables(), ctx.versions.current.levels);
+  }
+}

@@ -1,0 +1,251 @@
+// The machinery of a scan: the cursor that pulls visible entries from the
+// core (src/wasm/scan_iterator.ts) in batches, lets the block provider
+// answer its sources' requests, and decodes what the scan's shape asks for.
+//
+// One core call fills up to `batch` entries (16, doubling up to 1024). Table
+// sources take indexes of open tables and cached blocks inside the core;
+// only when a table is not open or a block not cached does the fill stop
+// early: the cursor decodes what was filled, the provider opens the table
+// or reads the block into the cache and hands it to the source, and the
+// cursor goes on. A scan holds its read view (memtables and table version)
+// and the blocks its sources sit on until it ends, is closed (break out of
+// for-of / for-await calls return(), `using` calls [Symbol.dispose]()), its
+// signal is aborted, its database closes, or it is garbage collected.
+
+import { describe, type Encoding } from "../encoding.ts";
+import { invalidArgument, isTrap, SiltError } from "../errors.ts";
+import { checkCallOptions } from "../options.ts";
+import type { BlockProvider } from "../table/block_provider.ts";
+import { ScanStatus } from "../wasm/abi.ts";
+import { words } from "../wasm/instance.ts";
+import { CoreScan } from "../wasm/scan_iterator.ts";
+import { copyOut, textsAt } from "../wasm/values.ts";
+import { resolveRange } from "./range.ts";
+import type { ReadView } from "./read_view.ts";
+import { resolveLimit, SCAN_OPTIONS, type Shape } from "./scan_options.ts";
+
+const FIRST_BATCH = 16;
+const MAX_BATCH = 1024;
+
+/** What a scan needs from its database. */
+export interface ScanSource {
+  readonly keyEncoding: Encoding<unknown>;
+  readonly valueEncoding: Encoding<unknown>;
+  /** Largest key size (bounds longer than this are refused). */
+  readonly maxKeySize: number;
+  /** Opens tables and reads blocks for the scan's sources. */
+  readonly provider: BlockProvider;
+  /** Throws CLOSED once the database is closed. */
+  checkOpen(): void;
+  /** The core trapped: closes the database; returns the error to throw. */
+  onTrap(err: unknown): Error;
+  /** The current read view, referenced. */
+  acquireView(): ReadView;
+  /** Tracks a scan's resources so the database can release them at close; returns an untrack function. */
+  track(release: () => void): () => void;
+}
+
+/** Everything a scan holds, releasable without the cursor object (for the finalizer). */
+class ScanResources {
+  scan: CoreScan | undefined;
+  view: ReadView | undefined;
+  untrack: (() => void) | undefined;
+
+  release(): void {
+    this.scan?.free(); // frees the sources: they let go of their tables and blocks
+    this.scan = undefined;
+    this.view?.release();
+    this.view = undefined;
+    const untrack = this.untrack;
+    this.untrack = undefined;
+    untrack?.();
+  }
+}
+
+const finalizer = new FinalizationRegistry<ScanResources>((resources) => resources.release());
+
+/** Watches the signal of a scan: an abort records the error and frees the scan's resources. */
+class AbortWatch {
+  error: SiltError | undefined;
+  #detach: (() => void) | undefined;
+
+  constructor(signal: AbortSignal, res: ScanResources) {
+    const onAbort = () => {
+      this.error ??= abortError(signal);
+      res.release();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    this.#detach = () => signal.removeEventListener("abort", onAbort);
+  }
+
+  /** Stops watching. Idempotent. */
+  detach(): void {
+    this.#detach?.();
+    this.#detach = undefined;
+  }
+}
+
+function abortError(signal: AbortSignal): SiltError {
+  const reason = signal.reason;
+  const why = reason instanceof Error ? `: ${reason.message}` : reason === undefined ? "" : `: ${String(reason)}`;
+  return new SiltError("ABORTED", `the scan was aborted${why}`, {}, reason);
+}
+
+function isSignal(value: unknown): value is AbortSignal {
+  const s = value as Record<string, unknown> | null;
+  return typeof s === "object" && s !== null && typeof s.aborted === "boolean" &&
+    typeof s.addEventListener === "function" && typeof s.removeEventListener === "function";
+}
+
+/**
+ * A scan in progress: pulls visible entries from the core in batches and
+ * decodes what its shape asks for. Users get it wrapped as a ScanIterator
+ * (async) or ScanIteratorSync (scan_iterator.ts).
+ *
+ * @example
+ * ```ts
+ * declare const source: ScanSource; // what the database gives its scans
+ * declare const sequence: number; // the last write the scan sees
+ * const cursor = new ScanCursor<[string, string]>(source, sequence, { gte: "a", limit: 10 }, "entries");
+ * for (let e = cursor.read(); e !== undefined; e = cursor.read()) console.log(e);
+ * const n = new ScanCursor<never>(source, sequence, { prefix: "a" }, "none", "count").count();
+ * ```
+ */
+export class ScanCursor<T> {
+  #source: ScanSource;
+  #res = new ScanResources();
+  #shape: Shape;
+  #entries: T[] = [];
+  #index = 0;
+  #remaining: number;
+  #batch = FIRST_BATCH;
+  #exhausted = false;
+  #abort: AbortWatch | undefined;
+
+  /**
+   * Checks the options (INVALID_ARGUMENT names the bad one; ABORTED for an
+   * aborted signal) and starts the scan as of sequence.
+   */
+  constructor(source: ScanSource, sequence: number, options: unknown, shape: Shape, call = "scan") {
+    source.checkOpen();
+    const o = checkCallOptions(options, call, SCAN_OPTIONS) ?? {};
+    const limit = resolveLimit(o.limit, call);
+    const reverse = o.reverse ?? false;
+    if (typeof reverse !== "boolean") {
+      throw invalidArgument(`${call} option reverse must be a boolean, got ${describe(reverse)}`);
+    }
+    const signal = o.signal;
+    if (signal !== undefined && !isSignal(signal)) {
+      throw invalidArgument(`${call} option signal must be an AbortSignal, got ${describe(signal)}`);
+    }
+    const { lower, upper, empty } = resolveRange(o, source.keyEncoding, source.maxKeySize, call);
+    if (signal?.aborted) throw abortError(signal);
+    this.#source = source;
+    this.#shape = shape;
+    this.#remaining = limit;
+    const res = this.#res;
+    if (limit === 0 || empty) {
+      this.#exhausted = true;
+      if (signal !== undefined) this.#abort = new AbortWatch(signal, res);
+      return;
+    }
+    const view = source.acquireView();
+    res.view = view;
+    res.scan = new CoreScan({ ...view, sequence, reverse, lower, upper });
+    res.untrack = source.track(() => res.release());
+    finalizer.register(this, res, this);
+    if (signal !== undefined) this.#abort = new AbortWatch(signal, res); // last: nothing can fail after it
+  }
+
+  /**
+   * The next item, or undefined at the end. Throws CLOSED if the database
+   * closed meanwhile, ABORTED once the signal was aborted.
+   */
+  read(): T | undefined {
+    if (this.#abort?.error) throw this.#abort.error;
+    while (this.#index >= this.#entries.length) {
+      if (this.#exhausted) {
+        this.#abort?.detach();
+        return undefined;
+      }
+      this.#fill();
+    }
+    const entry = this.#entries[this.#index];
+    this.#entries[this.#index++] = undefined as T;
+    return entry;
+  }
+
+  /** Counts the remaining entries without decoding them (a cursor of shape "none"), and ends the scan. */
+  count(): number {
+    let n = this.#entries.length - this.#index;
+    this.#entries = [];
+    this.#index = 0;
+    while (!this.#exhausted) {
+      if (this.#abort?.error) throw this.#abort.error;
+      n += this.#fill();
+    }
+    this.close();
+    return n;
+  }
+
+  /** Ends the scan early and frees its resources. Idempotent. */
+  close(): void {
+    this.#entries = [];
+    this.#index = 0;
+    this.#abort?.detach();
+    this.#release();
+  }
+
+  /** Fills the buffer from the core; returns how many entries it took. */
+  #fill(): number {
+    this.#source.checkOpen();
+    try {
+      return this.#fillFromCore();
+    } catch (err) {
+      if (isTrap(err)) throw this.#source.onTrap(err);
+      throw err;
+    }
+  }
+
+  #fillFromCore(): number {
+    const scan = this.#res.scan!;
+    const out = scan.fill(Math.min(this.#batch, this.#remaining));
+    const n = scan.count;
+    const shape = this.#shape;
+    if (shape !== "none") {
+      const w = words();
+      const keyEnc = this.#source.keyEncoding;
+      const valueEnc = this.#source.valueEncoding;
+      const entries: unknown[] = new Array(n);
+      let q = out >>> 2;
+      const texts = keyEnc.name === "utf8" && shape !== "values" ? textsAt(w, q, n, 0) : undefined;
+      if (shape === "entries") {
+        for (let i = 0; i < n; i++, q += 4) {
+          entries[i] = [texts ? texts[i] : keyEnc.decode(w[q], w[q + 1]), valueEnc.decode(w[q + 2], w[q + 3])];
+        }
+      } else if (shape === "keys") {
+        for (let i = 0; i < n; i++, q += 4) entries[i] = texts ? texts[i] : keyEnc.decode(w[q], w[q + 1]);
+      } else if (shape === "values") {
+        for (let i = 0; i < n; i++, q += 4) entries[i] = valueEnc.decode(w[q + 2], w[q + 3]);
+      } else {
+        for (let i = 0; i < n; i++, q += 4) entries[i] = copyOut(w[q], w[q + 1]);
+      }
+      this.#entries = entries as T[];
+      this.#index = 0;
+    }
+    this.#remaining -= n;
+    if (n > 0 && this.#batch < MAX_BATCH) this.#batch *= 2;
+    const status = scan.status;
+    if (status === ScanStatus.Need) this.#source.provider.answerSource(scan.stoppedSource());
+    else if (status === ScanStatus.Corrupt) throw this.#source.provider.sourceCorruption(scan.stoppedSource());
+    if (status === ScanStatus.Done || this.#remaining === 0) this.#release();
+    return n;
+  }
+
+  /** Marks the end of the entries from the core and frees its resources; buffered entries stay. */
+  #release(): void {
+    this.#exhausted = true;
+    finalizer.unregister(this);
+    this.#res.release();
+  }
+}

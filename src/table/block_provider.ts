@@ -1,0 +1,71 @@
+// The one answer to the core's "I need table F" and "I need block (F,
+// offset, size)": a point lookup (src/read/get.ts), a scan
+// (src/read/scan_cursor.ts) and a compaction (src/compaction/compactor.ts)
+// each stop when what they read is not in linear memory yet. The provider
+// opens the table (registering it with the read state, so the core finds
+// its index and filter) or reads and checks the block into the block cache,
+// and hands it over; the caller then resumes the core.
+
+import { corruption, type SiltError } from "../errors.ts";
+import { Lookup, resultBlockOffset, resultBlockSize, resultFile } from "../wasm/abi.ts";
+import type { BlockCache } from "../wasm/block_cache.ts";
+import { provideCachedBlock, provideTable, sourceNeed } from "../wasm/run_source.ts";
+import type { TableCache } from "./table_cache.ts";
+
+/**
+ * Tables and blocks for the core, from one table cache and one block cache
+ * (those of a read state).
+ *
+ * @example
+ * ```ts
+ * const provider = new BlockProvider(tables, readState.cache);
+ * for (let status = readState.lookup(key, len, seq, false); status >= Lookup.NeedTable;) {
+ *   provider.answerLookup(status);
+ *   status = readState.lookup(key, len, seq, true);
+ * }
+ * ```
+ */
+export class BlockProvider {
+  readonly tables: TableCache;
+  readonly cache: BlockCache;
+
+  constructor(tables: TableCache, cache: BlockCache) {
+    this.tables = tables;
+    this.cache = cache;
+  }
+
+  /**
+   * Answers the request of a point lookup that stopped with `status`
+   * (NeedTable, NeedBlock; the request is in the result area); throws
+   * CORRUPTION (file, offset) for the damage the Corrupt* statuses report.
+   */
+  answerLookup(status: Lookup): void {
+    const file = resultFile();
+    const table = this.tables.get(file); // opened, checked and registered if needed
+    if (status === Lookup.NeedTable) return;
+    const offset = resultBlockOffset();
+    if (status === Lookup.NeedBlock) {
+      this.cache.insert(file, offset, table.readBlock({ offset, size: resultBlockSize() }));
+      return;
+    }
+    if (status === Lookup.CorruptIndex) {
+      throw corruption(table.path, table.footer.index.offset, "malformed index block");
+    }
+    if (status === Lookup.CorruptBlock) throw corruption(table.path, offset, "malformed data block");
+    throw new Error(`siltdb internal error: unknown lookup status ${status}`);
+  }
+
+  /** Answers a run source that stopped because it needs its file's table or a block of it. */
+  answerSource(source: number): void {
+    const need = sourceNeed(source);
+    const table = this.tables.get(need.file);
+    if (need.table) provideTable(source, table.handle);
+    else provideCachedBlock(source, this.cache.pinned(need.file, need.offset, () => table.readBlock(need)));
+  }
+
+  /** The CORRUPTION error for a run source that found a malformed block. */
+  sourceCorruption(source: number): SiltError {
+    const need = sourceNeed(source);
+    return corruption(this.tables.pathOf(need.file), need.offset, "malformed block");
+  }
+}

@@ -1,0 +1,110 @@
+// A compaction in the core (core/compaction_iter.ts: the drop rules and the
+// output cuts, over core/merge_iter.ts): run sources over the input tables,
+// bound to the compaction's own read state, merged into a table builder.
+// run() goes on until it needs something (a table, a block: stoppedSource()),
+// has staged enough bytes to write, filled an output, or is done.
+
+import { type CompactionStatus, FILE_RECORD_SIZE } from "./abi.ts";
+import { bytes, core, view, words } from "./instance.ts";
+import { type FileBounds, packedSize, packFiles, type ReadState } from "./read_state.ts";
+import type { TableBuilder } from "./table_builder.ts";
+
+/** The user-key range of a table: its smallest and largest user keys. */
+export interface KeyRange {
+  smallest: Uint8Array;
+  largest: Uint8Array;
+}
+
+/** Packs the user-key ranges of runs (each sorted by key) for the tombstone rule (layout in core/compaction_iter.ts). */
+function packRanges(runs: readonly (readonly KeyRange[])[]): number {
+  const nonEmpty = runs.filter((r) => r.length > 0);
+  if (nonEmpty.length === 0) return 0;
+  const files = nonEmpty.flat();
+  const keyBytes = files.reduce((n, f) => n + f.smallest.length + f.largest.length, 0);
+  const ptr = core.bufferAlloc(4 + nonEmpty.length * 4 + files.length * 16 + keyBytes);
+  const dv = view();
+  const mem = bytes();
+  let at = ptr;
+  let key = ptr + 4 + nonEmpty.length * 4 + files.length * 16;
+  dv.setUint32(at, nonEmpty.length, true);
+  at += 4;
+  for (const run of nonEmpty) {
+    dv.setUint32(at, run.length, true);
+    at += 4;
+    for (const f of run) {
+      for (const k of [f.smallest, f.largest]) {
+        mem.set(k, key);
+        dv.setUint32(at, key, true);
+        dv.setUint32(at + 4, k.length, true);
+        at += 8;
+        key += k.length;
+      }
+    }
+  }
+  return ptr;
+}
+
+/**
+ * A compaction merging runs of tables (newest run first; each run one L0
+ * table or a level's tables in key order). Call free() when done.
+ *
+ * @example
+ * ```ts
+ * const merge = new CoreCompaction(readState, runs, oldestSnapshot, deeperRanges);
+ * const status = merge.run(builder, 256 << 10, 2 << 20); // CompactionStatus
+ * merge.free();
+ * ```
+ */
+export class CoreCompaction {
+  #ci: number;
+
+  /**
+   * @param readState the compaction's own (its tables and a small block cache)
+   * @param runs the input runs, newest first
+   * @param oldestSnapshot the sequence of the oldest live snapshot (or the last sequence)
+   * @param deeper user-key ranges of the runs below the output that may hold the same keys (tombstones stay for them)
+   */
+  constructor(
+    readState: ReadState,
+    runs: readonly (readonly FileBounds[])[],
+    oldestSnapshot: number,
+    deeper: readonly (readonly KeyRange[])[],
+  ) {
+    const sources = runs.map((files) => {
+      const ptr = core.bufferAlloc(packedSize(files));
+      packFiles(files, ptr, ptr + files.length * FILE_RECORD_SIZE);
+      return core.runSourceNew(readState.ptr, files.length, ptr);
+    });
+    const children = core.bufferAlloc(sources.length * 4 + 4);
+    sources.forEach((s, i) => words()[(children >>> 2) + i] = s);
+    this.#ci = core.ciCreate(children, sources.length, oldestSnapshot, packRanges(deeper));
+    core.bufferFree(children);
+  }
+
+  /** Merges into builder until it stages maxStaged bytes, an output reaches targetSize, a source needs something, or the end. */
+  run(builder: TableBuilder, maxStaged: number, targetSize: number): CompactionStatus {
+    return core.ciRun(this.#ci, builder.ptr, maxStaged, targetSize) as CompactionStatus;
+  }
+
+  /** The source the last run() stopped on (status Need or Corrupt). */
+  stoppedSource(): number {
+    return core.ciChild(this.#ci, core.ciNeedChild(this.#ci));
+  }
+
+  /** Entries read from the inputs so far. */
+  get entriesRead(): number {
+    return core.ciRead(this.#ci);
+  }
+
+  /** Entries dropped so far (shadowed versions, tombstones with nothing left to hide). */
+  get entriesDropped(): number {
+    return core.ciDropped(this.#ci);
+  }
+
+  /** Frees the compaction and its sources. Idempotent. */
+  free(): void {
+    if (this.#ci === 0) return;
+    core.ciFree(this.#ci);
+    this.#ci = 0;
+  }
+}

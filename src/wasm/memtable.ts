@@ -1,0 +1,88 @@
+// A memtable of the core (core/skiplist.ts, core/hash_index.ts: layout and
+// order): its handle and the operations the engine needs. Writes reach it
+// as sealed log records (src/wasm/records.ts); reads go through the read
+// state (src/wasm/read_state.ts) and scans; flushes walk it with a cursor
+// (src/wasm/table_builder.ts).
+
+import { bytes, core } from "./instance.ts";
+
+/** One entry of a memtable, copied out. */
+export interface MemtableEntry {
+  key: Uint8Array;
+  sequence: number;
+  /** KIND_PUT or KIND_DELETE (src/format/internal_key.ts). */
+  kind: number;
+  value: Uint8Array;
+}
+
+/**
+ * One skip-list memtable in linear memory. Call free() when done: the memory
+ * is not garbage collected.
+ *
+ * @example
+ * ```ts
+ * const mt = new Memtable();
+ * applyBatchRecords(mt, records, length); // src/wasm/records.ts
+ * console.log(mt.count, mt.bytesUsed);
+ * mt.free();
+ * ```
+ */
+export class Memtable {
+  /** Address of the memtable header in linear memory. */
+  readonly ptr: number;
+  #freed = false;
+
+  constructor() {
+    this.ptr = core.mtNew();
+  }
+
+  /** Number of entries (every version counts). */
+  get count(): number {
+    return core.mtCount(this.ptr);
+  }
+
+  /** Bytes of nodes, keys and values: what fills the memtable. */
+  get bytesUsed(): number {
+    return core.mtBytesUsed(this.ptr);
+  }
+
+  /** Bytes reserved from linear memory. */
+  get memoryUsage(): number {
+    return core.mtMemoryUsage(this.ptr);
+  }
+
+  /** A cursor on the first entry in internal-key order (0 when empty), for TableBuilder.addMemtable. */
+  first(): number {
+    return core.mtFirst(this.ptr);
+  }
+
+  /**
+   * Validates and applies a write batch payload (`length` bytes at `payload`,
+   * its sequence stamped); entry count, or -1 (nothing applied) if malformed.
+   */
+  applyBatch(payload: number, length: number): number {
+    return core.batchApplyTo(this.ptr, payload, length);
+  }
+
+  /** Every entry in internal-key order, copied out (inspection: siltdb dump-wal, tests). */
+  *entries(): Generator<MemtableEntry> {
+    for (let node = core.mtFirst(this.ptr); node !== 0; node = core.mtNextNode(node)) {
+      const kp = core.nodeKeyPtr(node);
+      const vp = core.nodeValuePtr(node);
+      const mem = bytes();
+      yield {
+        key: mem.slice(kp, kp + core.nodeKeyLength(node)),
+        sequence: core.nodeSequence(node),
+        kind: core.nodeKind(node),
+        value: mem.slice(vp, vp + core.nodeValueLength(node)),
+      };
+    }
+  }
+
+  /** Frees the memtable's memory. Idempotent. */
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    core.mtFree(this.ptr);
+  }
+}

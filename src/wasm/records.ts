@@ -1,0 +1,86 @@
+// Log records in linear memory (layout: src/format/log_format.ts, drawn
+// again in core/write_batch.ts, which seals and checks them): sealing,
+// stamping sequences into write batches, applying them to a memtable, and
+// checking records read back.
+
+import { core } from "./instance.ts";
+import type { Memtable } from "./memtable.ts";
+
+/**
+ * Seals the record at `record` whose payload (payloadLength bytes) is in
+ * place after its header: writes the length, the type, both checksums and
+ * the end mark.
+ *
+ * @example
+ * ```ts
+ * const ptr = allocBuffer(RECORD_OVERHEAD + payload.length);
+ * bytes().set(payload, ptr + RECORD_HEADER_SIZE);
+ * sealRecord(ptr, payload.length, RECORD_TYPE_EDIT);
+ * ```
+ */
+export function sealRecord(record: number, payloadLength: number, type: number): void {
+  core.recordSealAs(record, payloadLength, type);
+}
+
+/**
+ * Stamps `sequence` into the write batch record at `record` and seals it;
+ * returns its entry count, or -1 when the batch is malformed.
+ *
+ * @example
+ * ```ts
+ * const count = stampBatchRecord(record, payloadLength, lastSequence + 1);
+ * ```
+ */
+export function stampBatchRecord(record: number, payloadLength: number, sequence: number): number {
+  return core.recordStamp(record, payloadLength, sequence);
+}
+
+/**
+ * Stamps `sequence` into the write batch record at `record`, seals it and
+ * applies it to the memtable; returns its entry count, or -1 (nothing applied).
+ *
+ * @example
+ * ```ts
+ * const count = commitBatchRecord(memtable, record, payloadLength, lastSequence + 1);
+ * ```
+ */
+export function commitBatchRecord(memtable: Memtable, record: number, payloadLength: number, sequence: number): number {
+  return core.recordCommit(memtable.ptr, record, payloadLength, sequence);
+}
+
+/**
+ * Applies the sealed write batch records in [ptr, ptr + length) to the
+ * memtable; returns the record count, or -1 (nothing applied).
+ *
+ * @example
+ * ```ts
+ * if (applyBatchRecords(memtable, group, groupLength) < 0) throw new Error("a sealed record did not apply");
+ * ```
+ */
+export function applyBatchRecords(memtable: Memtable, ptr: number, length: number): number {
+  return core.recordsApplyTo(memtable.ptr, ptr, length);
+}
+
+/**
+ * True when the header checksum of the record at `record` matches (its length and type can be trusted).
+ *
+ * @example
+ * ```ts
+ * if (!recordHeaderIntact(p)) return "damaged";
+ * ```
+ */
+export function recordHeaderIntact(record: number): boolean {
+  return core.recordHeaderVerify(record) !== 0;
+}
+
+/**
+ * True when the payload checksum (and end mark) of the record at `record` match.
+ *
+ * @example
+ * ```ts
+ * if (!recordPayloadIntact(p, payloadLength)) return "damaged";
+ * ```
+ */
+export function recordPayloadIntact(record: number, payloadLength: number): boolean {
+  return core.recordPayloadVerify(record, payloadLength) !== 0;
+}

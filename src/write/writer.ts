@@ -1,0 +1,249 @@
+// The write side of one database: put, delete, batches, clear and
+// deleteRange, and the queue of writes waiting for room. A write is checked
+// first (the database writable, the options, the key and value sizes: bad
+// input never reaches the core), encoded as a log record straight into the
+// pending group in linear memory (the entry layout is src/format/batch_format.ts)
+// and committed through the commit pipeline (commit.ts) — or, while writes
+// must wait (admission.ts), queued as a copy of its payload and committed in
+// call order once there is room.
+//
+// Writes are refused with IO_ERROR while the scheduler holds a background
+// error (src/background/scheduler.ts; the log reports its failures there
+// too), with READ_ONLY on a read-only database.
+
+import { checkedSize, type Encoding } from "../encoding.ts";
+import { SiltError } from "../errors.ts";
+import { BATCH_HEADER_SIZE, encodeEntry, entryBound, setBatchCount } from "../format/batch_format.ts";
+import { KIND_DELETE, KIND_PUT } from "../format/internal_key.ts";
+import { RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../format/log_format.ts";
+import type { Lifecycle } from "../lifecycle.ts";
+import { resolveSync, type WriteOptions } from "../options.ts";
+import { RANGE_OPTIONS, type RangeOptions } from "../read/range.ts";
+import type { Scheduler } from "../background/scheduler.ts";
+import { bytes, view } from "../wasm/instance.ts";
+import type { Admission, QueuedWrite } from "./admission.ts";
+import type { CommitPipeline } from "./commit.ts";
+import { BatchEntries, type BatchTarget } from "./write_batch.ts";
+
+/**
+ * clear() deletes a range in one atomic batch up to this many bytes of
+ * encoded deletes (key bytes + 5 per key: about 400,000 keys of 16 bytes),
+ * and in consecutive batches of this size beyond.
+ *
+ * @example
+ * ```ts
+ * import { CLEAR_BATCH_BYTES, open } from "siltdb";
+ * const db = await open("./data");
+ * const keyBytes = (await db.keys({ prefix: "tmp:" }).toArray()).reduce((n, k) => n + k.length + 5, 0);
+ * console.log(keyBytes <= CLEAR_BATCH_BYTES ? "one atomic batch" : "several batches");
+ * await db.clear({ prefix: "tmp:" });
+ * await db.close();
+ * ```
+ */
+export const CLEAR_BATCH_BYTES = 8 << 20;
+
+/**
+ * Options of {@linkcode Db.clear}: the range (every key without one), and
+ * as abstract-level `reverse` and `limit` (with `limit`, the first `limit`
+ * keys of the range in that direction), and the write option `sync`.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * await db.clear({ prefix: "session:", sync: true });
+ * await db.clear({ gte: "log:", lt: "log;", reverse: true, limit: 100 }); // the last 100 log keys
+ * await db.close();
+ * ```
+ */
+export interface ClearOptions<K = Uint8Array> extends RangeOptions<K>, WriteOptions {
+  /** With `limit`: delete the last keys of the range instead of the first. Default false. */
+  reverse?: boolean;
+  /** Delete at most this many keys (a non-negative integer, Infinity, or -1: no limit). Default: no limit. */
+  limit?: number;
+}
+
+/** Names of the options of clear(). */
+export const CLEAR_OPTIONS: readonly string[] = [...RANGE_OPTIONS, "reverse", "limit", "sync"];
+
+/** A source of stored keys to delete, in order (a scan cursor of shape "stored-keys"). */
+export interface KeySource {
+  read(): Uint8Array | undefined;
+  close(): void;
+}
+
+/** What the writer needs from its database. */
+export interface WriterContext {
+  path: string;
+  keyEncoding: Encoding<unknown>;
+  valueEncoding: Encoding<unknown>;
+  maxKeySize: number;
+  maxValueSize: number;
+  /** The default of the sync write option. */
+  sync: boolean;
+  life: Lifecycle;
+  scheduler: Scheduler;
+  admission: Admission;
+  /** The commit pipeline; undefined when the database is read-only. */
+  pipeline: CommitPipeline | undefined;
+}
+
+/**
+ * The writes of one database.
+ *
+ * @example
+ * ```ts
+ * await writer.put("k", "v", { sync: true });
+ * await writer.delete("k", undefined);
+ * await writer.commitEntries(batchBytes, 3, undefined); // a WriteBatch's entries
+ * ```
+ */
+export class Writer {
+  readonly #ctx: WriterContext;
+  /** What WriteBatch objects commit through. */
+  readonly batchTarget: BatchTarget;
+
+  constructor(ctx: WriterContext) {
+    this.#ctx = ctx;
+    this.batchTarget = {
+      keyEncoding: ctx.keyEncoding,
+      valueEncoding: ctx.valueEncoding,
+      maxKeySize: ctx.maxKeySize,
+      maxValueSize: ctx.maxValueSize,
+      commitEntries: (entries, count, options) => this.commitEntries(entries, count, options),
+    };
+  }
+
+  /** Throws unless writes are accepted: CLOSED, READ_ONLY, or IO_ERROR after a background error. */
+  checkWritable(): void {
+    this.#ctx.life.checkOpen();
+    if (this.#ctx.pipeline === undefined) throw new SiltError("READ_ONLY", `${this.#ctx.path} was opened read-only`);
+    const failure = this.#ctx.scheduler.error;
+    if (failure) throw this.#refusal(failure);
+  }
+
+  /** Sets key to value; resolves as a write does (see src/db.ts). */
+  put(key: unknown, value: unknown, options: WriteOptions | undefined): Promise<void> {
+    return this.#write(KIND_PUT, key, value, options);
+  }
+
+  /** Removes key. */
+  delete(key: unknown, options: WriteOptions | undefined): Promise<void> {
+    return this.#write(KIND_DELETE, key, undefined, options);
+  }
+
+  #write(kind: number, key: unknown, value: unknown, options: WriteOptions | undefined): Promise<void> {
+    const call = kind === KIND_PUT ? "put" : "delete";
+    try {
+      this.checkWritable();
+      const sync = resolveSync(options, this.#ctx.sync, call);
+      const k = this.#ctx.keyEncoding.encode(key, "key");
+      const v = kind === KIND_PUT ? this.#ctx.valueEncoding.encode(value, "value") : "";
+      return this.#commitOne(kind, k, v, sync);
+    } catch (err) {
+      return Promise.reject(this.#ctx.life.trapped(err, `a ${call}`));
+    }
+  }
+
+  /** Commits encoded entries (the batch layout's entries) as one atomic write; count 0 with sync: just syncs. */
+  commitEntries(entries: Uint8Array, count: number, options: WriteOptions | undefined): Promise<void> {
+    try {
+      this.checkWritable();
+      const sync = resolveSync(options, this.#ctx.sync, "write");
+      const pipeline = this.#ctx.pipeline!;
+      if (count === 0) return sync ? pipeline.drain().then(() => pipeline.wal.sync()) : Promise.resolve();
+      const payloadLength = BATCH_HEADER_SIZE + entries.length;
+      const record = pipeline.reserve(RECORD_OVERHEAD + payloadLength);
+      const payload = record + RECORD_HEADER_SIZE;
+      bytes().set(entries, payload + BATCH_HEADER_SIZE);
+      setBatchCount(view(), payload, count);
+      return this.#commitRecord(record, payloadLength, count, sync);
+    } catch (err) {
+      return Promise.reject(this.#ctx.life.trapped(err, "a batch"));
+    }
+  }
+
+  /**
+   * Deletes the keys `keys` yields, in batches of up to CLEAR_BATCH_BYTES,
+   * each awaited (clear() and deleteRange()); closes the source. With sync,
+   * the last batch (or, with no key, the log) is synced.
+   */
+  async deleteKeys(keys: KeySource, options: WriteOptions): Promise<void> {
+    try {
+      const batch = new BatchEntries();
+      for (;;) {
+        const key = keys.read();
+        if (key !== undefined) batch.add(KIND_DELETE, key, key.length, "", 0);
+        if (key === undefined || batch.byteLength >= CLEAR_BATCH_BYTES) {
+          if (batch.count > 0 || (key === undefined && options.sync)) {
+            await this.commitEntries(batch.bytes(), batch.count, options);
+          }
+          if (key === undefined) return;
+          batch.truncate(0, 0);
+        }
+      }
+    } finally {
+      keys.close();
+    }
+  }
+
+  /** Lets queued writes in while there is room, or fails them after a background error. */
+  drainQueue(): void {
+    const { life, scheduler, pipeline, admission } = this.#ctx;
+    if (life.state !== "open" || pipeline === undefined) return;
+    if (scheduler.error === undefined) {
+      try {
+        pipeline.maybeFreeze(); // a flush may have made room
+      } catch {
+        // reported as the background error
+      }
+    }
+    admission.drain((w) => this.#commitQueued(w), scheduler.error ? this.#refusal(scheduler.error) : undefined);
+  }
+
+  /** Encodes one put or delete as a log record in the pending group, and commits it (or queues it). */
+  #commitOne(kind: number, key: string | Uint8Array, value: string | Uint8Array, sync: boolean): Promise<void> {
+    const keyRoom = checkedSize(key, this.#ctx.maxKeySize, "key", "maxKeySize");
+    const valueRoom = kind === KIND_PUT ? checkedSize(value, this.#ctx.maxValueSize, "value", "maxValueSize") : 0;
+    const pipeline = this.#ctx.pipeline!;
+    const record = pipeline.reserve(RECORD_OVERHEAD + BATCH_HEADER_SIZE + entryBound(kind, keyRoom, valueRoom));
+    const payload = record + RECORD_HEADER_SIZE;
+    const dv = view();
+    const end = encodeEntry(bytes(), dv, payload + BATCH_HEADER_SIZE, kind, key, value);
+    setBatchCount(dv, payload, 1);
+    return this.#commitRecord(record, end - payload, 1, sync);
+  }
+
+  /**
+   * Commits the record encoded at `record` (from reserve(), its batch
+   * payload in place), or, while writes must wait, queues a copy of the payload.
+   */
+  #commitRecord(record: number, payloadLength: number, count: number, sync: boolean): Promise<void> {
+    const { admission, pipeline } = this.#ctx;
+    const payload = record + RECORD_HEADER_SIZE;
+    if (admission.mustWait()) return admission.enqueue(bytes().slice(payload, payload + payloadLength), count, sync);
+    return admission.pace(pipeline!.commit(record, payloadLength, count, sync), count);
+  }
+
+  /** Commits a queued write, now that there is room. */
+  #commitQueued(w: QueuedWrite): Promise<void> {
+    try {
+      this.checkWritable();
+      const pipeline = this.#ctx.pipeline!;
+      const record = pipeline.reserve(RECORD_OVERHEAD + w.payload.length);
+      bytes().set(w.payload, record + RECORD_HEADER_SIZE);
+      return pipeline.commit(record, w.payload.length, w.count, w.sync);
+    } catch (err) {
+      throw this.#ctx.life.trapped(err, "a write");
+    }
+  }
+
+  #refusal(failure: SiltError): SiltError {
+    return new SiltError(
+      "IO_ERROR",
+      `${this.#ctx.path} refuses writes after a failure (db.resume() retries): ${failure.message}`,
+      { file: failure.file, offset: failure.offset },
+      failure,
+    );
+  }
+}
