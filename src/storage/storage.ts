@@ -128,3 +128,26 @@ export function dirName(path: string): string {
   const i = path.lastIndexOf("/");
   return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
 }
+
+/**
+ * Runs a synchronous step and hands its outcome over as a promise: resolved,
+ * or rejected with what the step threw. For the promise-returning calls of
+ * files whose work is synchronous (in memory, OPFS): they reject, never throw.
+ *
+ * @example
+ * ```ts
+ * import { asPromise } from "./storage.ts";
+ * const failed = asPromise(() => {
+ *   throw new Error("EIO");
+ * });
+ * await failed.catch((err) => console.log(err.message)); // "EIO"
+ * ```
+ */
+export function asPromise(step: () => void): Promise<void> {
+  try {
+    step();
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}

@@ -3,7 +3,7 @@
 
 import { ioError } from "../../_runtime.ts";
 import { SiltError } from "../../errors.ts";
-import type { StorageFile } from "../storage.ts";
+import { asPromise, type StorageFile } from "../storage.ts";
 import type { OpfsSyncAccessHandle } from "./opfs_api.ts";
 import { SLOT_HEADER_SIZE } from "./slot_header.ts";
 
@@ -83,12 +83,7 @@ export class OpfsFile implements StorageFile {
   }
 
   append(data: Uint8Array): Promise<void> {
-    try {
-      this.appendSync(data);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return asPromise(() => this.appendSync(data));
   }
 
   appendSync(data: Uint8Array): void {
