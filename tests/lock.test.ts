@@ -1,6 +1,6 @@
 // One writer per directory, across processes, runtimes and PID namespaces
 // (defect 7 of the trust issue): the lease protocol of
-// src/storage/_lease_lock.ts, with flock where the runtime has one.
+// src/storage/lock/, with flock where the runtime has one.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";

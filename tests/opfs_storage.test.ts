@@ -1,4 +1,4 @@
-// OpfsStorage (src/storage/opfs_storage.ts) on the in-memory OPFS fake of
+// OpfsStorage (src/storage/opfs/) on the in-memory OPFS fake of
 // tests/_opfs_fake.ts: the adapter's own behaviour, its crash safety (a
 // crash at every step of a rename), and a database on it (writes, flush,
 // compaction, reopen, crashes after sync writes, a randomized run against a
@@ -7,7 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { open, SiltError } from "../mod.ts";
-import { OpfsStorage, SLOT_HEADER_SIZE, slotFileName } from "../src/storage/opfs_storage.ts";
+import { OpfsStorage } from "../src/storage/opfs/opfs_storage.ts";
+import { SLOT_HEADER_SIZE, slotFileName } from "../src/storage/opfs/slot_header.ts";
 import type { StorageFile } from "../src/storage/storage.ts";
 import { FakeLockManager, OpfsFake } from "./_opfs_fake.ts";
 import { rejectsWith, rng, TINY } from "./_harness.ts";

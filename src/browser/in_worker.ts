@@ -6,7 +6,7 @@
 import type { Db } from "../db.ts";
 import { open as openEngine } from "../open.ts";
 import { SiltError } from "../errors.ts";
-import { OpfsStorage } from "../storage/opfs_storage.ts";
+import { OpfsStorage } from "../storage/opfs/opfs_storage.ts";
 import type { OpfsDirectoryHandle, OpfsLockManager } from "../storage/opfs/opfs_api.ts";
 import type { BrowserOpenOptions } from "./types.ts";
 import { checkName, splitOptions } from "./checks.ts";

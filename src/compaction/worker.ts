@@ -10,7 +10,7 @@
 
 import { parentPort } from "node:worker_threads";
 import { SiltError } from "../errors.ts";
-import { leaseToken } from "../storage/_lease_lock.ts";
+import { leaseToken } from "../storage/lock/lease_file.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
 import { type CompactionJob, runCompaction } from "./compactor.ts";
 

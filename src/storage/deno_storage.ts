@@ -2,7 +2,8 @@
 
 import { deno, type DenoFile, type DenoNamespace, errnoCode, ioError } from "../_runtime.ts";
 import { SiltError } from "../errors.ts";
-import { acquireLease, type LeaseOps } from "./_lease_lock.ts";
+import { acquireLease } from "./lock/lease_lock.ts";
+import { denoLeaseOps } from "./lock/deno_lease_ops.ts";
 import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
 
 const SEEK_START = 0;
@@ -182,83 +183,4 @@ export class DenoStorage implements Storage {
   lock(path: string, options?: LockOptions): Promise<StorageLock> {
     return acquireLease(path, denoLeaseOps(this.#deno), options);
   }
-}
-
-/** The lease protocol's file operations on Deno's APIs, with FsFile.tryLockSync as the OS lock. */
-function denoLeaseOps(d: DenoNamespace): LeaseOps<DenoFile> {
-  const is = (err: unknown, code: string) => errnoCode(err) === code;
-  return {
-    createNew(path) {
-      try {
-        return d.openSync(path, { read: true, write: true, createNew: true });
-      } catch (err) {
-        if (is(err, "EEXIST")) return undefined;
-        throw ioError("create lock", path, err);
-      }
-    },
-    openExisting(path, readOnly) {
-      try {
-        return d.openSync(path, { read: true, write: !readOnly });
-      } catch (err) {
-        if (is(err, "ENOENT")) return undefined;
-        throw ioError("open lock", path, err);
-      }
-    },
-    writeAt0(file, data) {
-      file.seekSync(0, 0);
-      let done = 0;
-      while (done < data.length) done += file.writeSync(data.subarray(done));
-    },
-    tryOsLock(file, exclusive) {
-      return typeof file.tryLockSync === "function" ? file.tryLockSync(exclusive) : undefined;
-    },
-    handleInode: (file) => file.statSync().ino ?? undefined,
-    close: (file) => file.close(),
-    readFile(path) {
-      try {
-        return d.readFileSync(path);
-      } catch (err) {
-        if (is(err, "ENOENT")) return undefined;
-        throw ioError("read", path, err);
-      }
-    },
-    inode(path) {
-      try {
-        return d.statSync(path).ino ?? undefined;
-      } catch (err) {
-        if (is(err, "ENOENT")) return undefined;
-        throw ioError("stat", path, err);
-      }
-    },
-    link(from, to) {
-      try {
-        d.linkSync(from, to);
-        return true;
-      } catch (err) {
-        if (is(err, "EEXIST")) return false;
-        throw ioError(`link to ${to}:`, from, err);
-      }
-    },
-    rename(from, to) {
-      try {
-        d.renameSync(from, to);
-      } catch (err) {
-        throw ioError(`rename to ${to}:`, from, err);
-      }
-    },
-    remove(path) {
-      try {
-        d.removeSync(path);
-      } catch (err) {
-        if (!is(err, "ENOENT")) throw ioError("remove", path, err);
-      }
-    },
-    readLink(path) {
-      try {
-        return d.readLinkSync(path);
-      } catch {
-        return undefined;
-      }
-    },
-  };
 }

@@ -17,7 +17,14 @@
 import { posix } from "node:path";
 import { SiltError } from "../errors.ts";
 import { ioError } from "../_runtime.ts";
-import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
+import {
+  asPromise,
+  type LockOptions,
+  type OpenFileOptions,
+  type Storage,
+  type StorageFile,
+  type StorageLock,
+} from "./storage.ts";
 
 /** An operation a fault can be injected into. */
 export type FaultOp = "open" | "read" | "append" | "sync" | "rename" | "remove" | "syncDir" | "list";
@@ -139,12 +146,7 @@ class MemFile implements StorageFile {
   }
 
   append(data: Uint8Array): Promise<void> {
-    try {
-      this.appendSync(data);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return asPromise(() => this.appendSync(data));
   }
 
   appendSync(data: Uint8Array): void {
@@ -163,14 +165,11 @@ class MemFile implements StorageFile {
   }
 
   sync(): Promise<void> {
-    try {
+    return asPromise(() => {
       const node = this.#check();
       this.storage.fault("sync", this.path);
       node.sync();
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    });
   }
 
   close(): void {
@@ -349,7 +348,7 @@ export class MemoryStorage implements Storage {
   }
 
   syncDir(dir: string): Promise<void> {
-    try {
+    return asPromise(() => {
       const d = posix.normalize(dir);
       this.fault("syncDir", d);
       for (const p of [...this.#durableFiles.keys()]) {
@@ -358,10 +357,7 @@ export class MemoryStorage implements Storage {
       for (const [p, node] of this.#files) {
         if (posix.dirname(p) === d) this.#durableFiles.set(p, node);
       }
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    });
   }
 
   lock(path: string, options: LockOptions = {}): Promise<StorageLock> {

@@ -1,8 +1,9 @@
 // Storage on node:fs, for Node and Bun.
 
 import * as fs from "node:fs";
-import { bunFlock, errnoCode, type Flock, ioError } from "../_runtime.ts";
-import { acquireLease, type LeaseOps } from "./_lease_lock.ts";
+import { bunFlock, ioError } from "../_runtime.ts";
+import { acquireLease } from "./lock/lease_lock.ts";
+import { nodeLeaseOps } from "./lock/node_lease_ops.ts";
 import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
 
 class NodeFile implements StorageFile {
@@ -159,81 +160,4 @@ export class NodeStorage implements Storage {
   async lock(path: string, options?: LockOptions): Promise<StorageLock> {
     return acquireLease(path, nodeLeaseOps(await bunFlock()), options);
   }
-}
-
-const LOCK_SH = 1;
-const LOCK_EX = 2;
-const LOCK_NB = 4;
-
-/** The lease protocol's file operations on node:fs; flock through bun:ffi when given. */
-function nodeLeaseOps(flock: Flock | undefined): LeaseOps<number> {
-  const missing = (err: unknown, code: string) => errnoCode(err) === code;
-  return {
-    createNew(path) {
-      try {
-        return fs.openSync(path, "wx+", 0o644);
-      } catch (err) {
-        if (missing(err, "EEXIST")) return undefined;
-        throw ioError("create lock", path, err);
-      }
-    },
-    openExisting(path, readOnly) {
-      try {
-        return fs.openSync(path, readOnly ? "r" : "r+");
-      } catch (err) {
-        if (missing(err, "ENOENT")) return undefined;
-        throw ioError("open lock", path, err);
-      }
-    },
-    writeAt0(fd, data) {
-      let done = 0;
-      while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, done);
-    },
-    tryOsLock(fd, exclusive) {
-      if (flock === undefined) return undefined;
-      return flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) === 0;
-    },
-    handleInode: (fd) => fs.fstatSync(fd).ino,
-    close: (fd) => fs.closeSync(fd),
-    readFile(path) {
-      try {
-        return new Uint8Array(fs.readFileSync(path));
-      } catch (err) {
-        if (missing(err, "ENOENT")) return undefined;
-        throw ioError("read", path, err);
-      }
-    },
-    inode(path) {
-      try {
-        return fs.statSync(path).ino;
-      } catch (err) {
-        if (missing(err, "ENOENT")) return undefined;
-        throw ioError("stat", path, err);
-      }
-    },
-    link(from, to) {
-      try {
-        fs.linkSync(from, to);
-        return true;
-      } catch (err) {
-        if (missing(err, "EEXIST")) return false;
-        throw ioError(`link to ${to}:`, from, err);
-      }
-    },
-    rename(from, to) {
-      try {
-        fs.renameSync(from, to);
-      } catch (err) {
-        throw ioError(`rename to ${to}:`, from, err);
-      }
-    },
-    remove: (path) => fs.rmSync(path, { force: true }),
-    readLink(path) {
-      try {
-        return fs.readlinkSync(path);
-      } catch {
-        return undefined;
-      }
-    },
-  };
 }

@@ -3,9 +3,15 @@
  * POSIX-style strings; a database passes `dir + "/" + name`.
  *
  * Implementations: {@linkcode NodeStorage} (Node and Bun, `node:fs`),
- * {@linkcode DenoStorage} (Deno APIs) and {@linkcode MemoryStorage}
- * (in memory, with simulated crashes and injected faults, for tests).
- * `defaultStorage()` picks the one for the running runtime.
+ * {@linkcode DenoStorage} (Deno APIs) and {@linkcode MemoryStorage} (in
+ * memory, with simulated crashes and injected faults, for tests), exported
+ * by `siltdb`; and `OpfsStorage` (src/storage/opfs/: the Origin Private File
+ * System, in a dedicated worker), on which `siltdb/browser` opens databases.
+ * `defaultStorage()` picks Deno's or `node:fs` for the running runtime.
+ *
+ * Directory locks: Node, Deno and Bun share one lease protocol on the
+ * `LOCK` file (src/storage/lock/); `MemoryStorage` keeps its locks in
+ * memory; `OpfsStorage` takes Web Locks (src/storage/opfs/web_lock.ts).
  *
  * Errors: implementations throw {@linkcode SiltError}s with code `IO_ERROR`
  * (or `LOCKED` from `lock`), naming the operation and the file.
@@ -64,9 +70,10 @@ export interface StorageLock {
   release(): void;
   /**
    * False once the lock is lost without a release: another process took it
-   * over (the holder looked dead), or, with in-memory storage, a simulated
-   * crash "killed" the holder. A database that lost its lock touches no
-   * file. Reading it may check the lock file. Absent means always true.
+   * over (the holder looked dead); with in-memory storage, a simulated
+   * crash "killed" the holder; with OPFS storage, the storage was closed.
+   * A database that lost its lock touches no file. Reading it may check the
+   * lock file. Absent means always true.
    */
   readonly valid?: boolean;
   /** Why the lock was lost, once `valid` is false. */
@@ -92,7 +99,11 @@ export interface StorageLock {
  * ```
  */
 export interface Storage {
-  /** A short name for messages ("node", "deno", "memory"). */
+  /**
+   * A short name: "node", "deno", "memory", "opfs". Besides messages, the
+   * database reads it: compactions run in a worker (which opens the real
+   * file system itself) only over "node" and "deno", inline otherwise.
+   */
   readonly kind: string;
   /** Opens (or creates) a file. */
   open(path: string, options?: OpenFileOptions): StorageFile;
@@ -127,4 +138,27 @@ export function joinPath(dir: string, name: string): string {
 export function dirName(path: string): string {
   const i = path.lastIndexOf("/");
   return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);
+}
+
+/**
+ * Runs a synchronous step and hands its outcome over as a promise: resolved,
+ * or rejected with what the step threw. For the promise-returning calls of
+ * files whose work is synchronous (in memory, OPFS): they reject, never throw.
+ *
+ * @example
+ * ```ts
+ * import { asPromise } from "./storage.ts";
+ * const failed = asPromise(() => {
+ *   throw new Error("EIO");
+ * });
+ * await failed.catch((err) => console.log(err.message)); // "EIO"
+ * ```
+ */
+export function asPromise(step: () => void): Promise<void> {
+  try {
+    step();
+    return Promise.resolve();
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

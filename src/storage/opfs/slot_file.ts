@@ -1,13 +1,29 @@
 // One slot of the OPFS pool (Slot) and a virtual file open on it (OpfsFile):
 // reads and appends at 4096 + offset through the slot's sync access handle.
+// The pool that owns the slots and writes their headers: ./slot_pool.ts.
+//
+// May import: ./slot_header.ts, ./opfs_api.ts (types), ../storage.ts,
+// ../../_runtime.ts, ../../errors.ts.
 
 import { ioError } from "../../_runtime.ts";
 import { SiltError } from "../../errors.ts";
-import type { StorageFile } from "../storage.ts";
+import { asPromise, type StorageFile } from "../storage.ts";
 import type { OpfsSyncAccessHandle } from "./opfs_api.ts";
 import { SLOT_HEADER_SIZE } from "./slot_header.ts";
 
-/** What an open file needs from its storage. */
+/**
+ * What an open file needs from the pool of its slot.
+ *
+ * @example
+ * ```ts
+ * import type { Slot, SlotOwner } from "./slot_file.ts";
+ * const owner: SlotOwner = {
+ *   checkOpen() {},                    // never closed
+ *   released: (slot: Slot) => console.log(`${slot.name} has ${slot.openFiles} open files`),
+ * };
+ * owner.checkOpen("read", "/db/CURRENT");
+ * ```
+ */
 export interface SlotOwner {
   /** Throws when the storage is closed. */
   checkOpen(op: string, path: string): void;
@@ -15,12 +31,29 @@ export interface SlotOwner {
   released(slot: Slot): void;
 }
 
-/** An Error with a Node-style code, for ioError(). */
+/**
+ * An Error with a Node-style code, for ioError().
+ *
+ * @example
+ * ```ts
+ * import { withCode } from "./slot_file.ts";
+ * console.log((withCode("no such file", "ENOENT") as Error & { code: string }).code); // "ENOENT"
+ * ```
+ */
 export function withCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-/** One slot file and what it holds. */
+/**
+ * One slot file and what it holds.
+ *
+ * @example
+ * ```ts ignore
+ * import { Slot } from "./slot_file.ts";
+ * const slot = new Slot("slot-00001.silt", await fileHandle.createSyncAccessHandle());
+ * console.log(slot.path); // null: free until the pool reads or writes its header
+ * ```
+ */
 export class Slot {
   /** The virtual path held, or null when free. */
   path: string | null = null;
@@ -38,7 +71,19 @@ export class Slot {
   constructor(readonly name: string, readonly handle: OpfsSyncAccessHandle) {}
 }
 
-/** A virtual file open on a slot. */
+/**
+ * A virtual file open on a slot: offset 0 of the file is byte 4096 of the
+ * slot file. OpfsStorage.open hands these out.
+ *
+ * @example
+ * ```ts ignore
+ * import { OpfsFile } from "./slot_file.ts";
+ * const file = new OpfsFile("/db/000007.log", slot, pool, true); // writable
+ * file.appendSync(new TextEncoder().encode("bytes"));
+ * await file.sync();
+ * file.close();                                                 // pool.released(slot)
+ * ```
+ */
 export class OpfsFile implements StorageFile {
   readonly path: string;
   #closed = false;
@@ -83,12 +128,7 @@ export class OpfsFile implements StorageFile {
   }
 
   append(data: Uint8Array): Promise<void> {
-    try {
-      this.appendSync(data);
-      return Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err);
-    }
+    return asPromise(() => this.appendSync(data));
   }
 
   appendSync(data: Uint8Array): void {
