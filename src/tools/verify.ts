@@ -3,7 +3,7 @@
 // RocksDB's `ldb checkconsistency`, in one pass). See docs/reliability.md.
 //
 // It takes the directory the way a read-only open does (the lease of
-// src/storage/_lease_lock.ts, checked, not taken): LOCKED while a writer
+// src/storage/lock/, checked, not taken): LOCKED while a writer
 // holds it, and it never writes a byte.
 
 import { SiltError } from "../errors.ts";

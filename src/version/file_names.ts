@@ -6,7 +6,7 @@
 //   NNNNNN.sst        table file
 //   NAME.tmp          a file being written under its final NAME (src/storage/atomic_file.ts);
 //                     removed on open and when no job writes it
-//   LOCK              directory lock (src/storage/_lease_lock.ts)
+//   LOCK              directory lock (src/storage/lock/)
 //   LOCK.<token>.tmp  a lease being written (the lock protocol's own; never a database file)
 //
 // NNNNNN is a file number, zero-padded to at least 6 digits. One counter

@@ -25,7 +25,7 @@
 //     ...      zeros
 //     2044  4  checksum of bytes 0..2043 (tableChecksum: low 32 bits of XXH64)
 //
-// May import: ../../_wasm.ts (the checksum).
+// May import: ../../wasm/checksum.ts (the checksum).
 
 import { tableChecksum } from "../../wasm/checksum.ts";
 
