@@ -40,11 +40,17 @@ const machine = machineNode();
 const entryPoints = ["mod.ts", "level.ts", "browser.ts"].filter((f) => existsSync(join(root, f)));
 const DOC_FILES = [
   "src/db.ts",
-  "src/snapshot.ts",
-  "src/iter/db_iterator.ts",
+  "src/open.ts",
+  "src/read/reads.ts",
+  "src/read/snapshot.ts",
+  "src/read/scan_iterator.ts",
+  "src/read/scan_options.ts",
+  "src/read/range.ts",
   "src/write/write_batch.ts",
+  "src/write/writer.ts",
   "src/errors.ts",
   "src/events.ts",
+  "src/stats.ts",
   "src/metrics.ts",
   "src/package_version.ts",
   "src/tools/verify.ts",
@@ -53,6 +59,7 @@ const DOC_FILES = [
   "src/storage/node_storage.ts",
   "src/storage/deno_storage.ts",
   "src/storage/default_storage.ts",
+  "src/storage/opfs/opfs_storage.ts",
 ];
 const runtimes = {
   node: [[process.execPath, nodeArgs]],

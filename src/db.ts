@@ -15,8 +15,8 @@
 // process's other databases working.
 
 import { ASYNC_DISPOSE } from "./_dispose.ts";
-import type { Maintenance } from "./background/maintenance.ts";
-import { checkedSize } from "./encoding.ts";
+import type { Maintenance } from "./maintenance.ts";
+import { storedKey } from "./encoding.ts";
 import { invalidArgument } from "./errors.ts";
 import type { DbEvent, DbEventMap, EventHub } from "./events.ts";
 import { compareUserKeys } from "./format/internal_key.ts";
@@ -24,7 +24,7 @@ import type { Lifecycle } from "./lifecycle.ts";
 import { formatMetrics } from "./metrics.ts";
 import { checkCallOptions, type ResolvedOptions, resolveSync, type WriteOptions } from "./options.ts";
 import { approximateSize } from "./read/approximate_size.ts";
-import { boundBytes, RANGE_OPTIONS, type RangeOptions, resolveRange } from "./read/range.ts";
+import type { RangeOptions } from "./read/range.ts";
 import type { Reader } from "./read/reader.ts";
 import { Reads } from "./read/reads.ts";
 import { resolveLimit } from "./read/scan_options.ts";
@@ -271,8 +271,8 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
     const { writer, reader, options: o } = this.#parts;
     writer.checkWritable();
     const writeOptions: WriteOptions = { sync: resolveSync(options, o.sync, "deleteRange") };
-    this.#keyBytes(start, "deleteRange start");
-    this.#keyBytes(end, "deleteRange end");
+    storedKey(o.keyEncoding, start, "deleteRange start", o.maxKeySize);
+    storedKey(o.keyEncoding, end, "deleteRange end", o.maxKeySize);
     const keys = reader.cursor<Uint8Array>(
       { gte: start, lt: end },
       this.#parts.visibleSequence(),
@@ -352,9 +352,10 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
    * ```
    */
   async compactRange(start: K | string | Uint8Array, end: K | string | Uint8Array): Promise<void> {
-    this.#parts.writer.checkWritable();
-    const lo = this.#keyBytes(start, "start");
-    const hi = this.#keyBytes(end, "end");
+    const { writer, options: o } = this.#parts;
+    writer.checkWritable();
+    const lo = storedKey(o.keyEncoding, start, "start", o.maxKeySize);
+    const hi = storedKey(o.keyEncoding, end, "end", o.maxKeySize);
     if (compareUserKeys(lo, hi) > 0) throw invalidArgument("compactRange: start is after end");
     await this.#parts.maintenance.compactRange(lo, hi);
   }
@@ -404,21 +405,12 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
    * ```
    */
   approximateSize(range?: RangeOptions<K>): Promise<number> {
-    const { life, reader, versions, options: o } = this.#parts;
+    const { life, reader, versions, options } = this.#parts;
     try {
       life.checkOpen();
-      const r = checkCallOptions(range, "approximateSize", RANGE_OPTIONS) ?? {};
-      const { lower, upper, empty } = resolveRange(r, o.keyEncoding, o.maxKeySize, "approximateSize");
-      if (empty) return Promise.resolve(0);
-      const lo = lower && boundBytes(lower);
-      const hi = upper && boundBytes(upper);
-      try {
-        return Promise.resolve(approximateSize(versions.current.levels, reader.tables, lo, hi));
-      } catch (err) {
-        throw life.trapped(err, "approximateSize");
-      }
+      return Promise.resolve(approximateSize(range, versions.current.levels, reader.tables, options));
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(life.trapped(err, "approximateSize"));
     }
   }
 
@@ -495,12 +487,5 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
    */
   [ASYNC_DISPOSE](): Promise<void> {
     return this.#parts.life.dispose();
-  }
-
-  /** A key as stored bytes, checked (INVALID_ARGUMENT names `what`). */
-  #keyBytes(key: unknown, what: string): Uint8Array {
-    const k = this.#parts.options.keyEncoding.encode(key, what);
-    checkedSize(k, this.#parts.options.maxKeySize, what, "maxKeySize");
-    return typeof k === "string" ? new TextEncoder().encode(k) : k;
   }
 }

@@ -103,6 +103,20 @@ export function checkedSize(data: string | Uint8Array, max: number, what: string
   return exact;
 }
 
+/**
+ * A key as stored bytes, encoded and checked (INVALID_ARGUMENT names `what`).
+ *
+ * @example
+ * ```ts
+ * const lo = storedKey(encodingNamed("utf8", "keyEncoding"), "user:", "start", 65536); // Uint8Array of "user:"
+ * ```
+ */
+export function storedKey(encoding: Encoding<unknown>, key: unknown, what: string, maxKeySize: number): Uint8Array {
+  const k = encoding.encode(key, what);
+  checkedSize(k, maxKeySize, what, "maxKeySize");
+  return typeof k === "string" ? new TextEncoder().encode(k) : k;
+}
+
 // Not a closure in checkedSize: that sits on every read's path.
 function tooBig(what: string, size: string, max: number, option: string) {
   return invalidArgument(`${what} is ${size} bytes, over the maximum of ${max} (option ${option})`);

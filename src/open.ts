@@ -6,7 +6,7 @@
 // its executor, maintenance, events, stats and the lifecycle. Nothing here
 // runs after open() returns; src/db.ts is the facade over the parts.
 
-import { Maintenance } from "./background/maintenance.ts";
+import { Maintenance } from "./maintenance.ts";
 import { Scheduler } from "./background/scheduler.ts";
 import { InlineExecutor } from "./compaction/inline_executor.ts";
 import { WorkerExecutor } from "./compaction/worker_executor.ts";

@@ -112,6 +112,7 @@ export interface StatsContext {
  *
  * @example
  * ```ts
+ * declare const ctx: StatsContext; // what src/open.ts wires
  * const stats = collectStats(ctx);
  * console.log(stats.levels[0].files, stats.writeAmplification);
  * ```

@@ -84,3 +84,28 @@ test("a failed log sync rejects that write; resume() makes everything written du
   assert.equal(again.getSync("c"), undefined, "a refused write was never applied");
   await again.close();
 });
+
+test("a log that fails while no write waits (its close at a memtable switch) is the background error at once", async () => {
+  // Regression: the log writer kept such a failure to itself; writes were
+  // refused, but no "error" event came and stats() named no error.
+  const fs = new MemoryStorage();
+  const db = await open("/db", { fs, ...options });
+  const errors: SiltError[] = [];
+  db.on("error", (err) => errors.push(err));
+  await db.put("a", "1");
+  const oldLog = db.stats().wal.file;
+  fs.injectFault({ op: "sync", path: new RegExp(`${oldLog}$`), code: "EIO" });
+  await db.flush().catch(() => {}); // the switch closes (syncs) the old log: it fails
+  for (let i = 0; i < 20 && errors.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.equal(errors.length, 1, "one error event, though no write was waiting");
+  assert.match(db.stats().backgroundError ?? "", /EIO/);
+  await rejectsWith("IO_ERROR", () => db.put("b", "2"), /refuses writes/);
+  await db.resume();
+  assert.equal(db.stats().backgroundError, undefined);
+  await db.put("c", "3", { sync: true });
+  fs.crash();
+  const again = await open("/db", { fs, ...options });
+  assert.equal(again.getSync("a"), "1");
+  assert.equal(again.getSync("c"), "3");
+  await again.close();
+});

@@ -14,7 +14,7 @@
 //   flush, a compaction, the write-ahead log (its writer reports into it,
 //   src/write/commit.ts) or the manifest. It stops writes (IO_ERROR naming
 //   the cause) while reads go on, is reported once through the "error"
-//   event, and is cleared by db.resume() (src/background/maintenance.ts),
+//   event, and is cleared by db.resume() (src/maintenance.ts),
 //   which retries.
 //
 // maybeSchedule() starts a lane only if it is idle, and a lane marks itself
@@ -30,7 +30,7 @@ import type { FileMeta, VersionEdit } from "../version/version_edit.ts";
 import { NUM_LEVELS, sortedRuns, totalBytes, userKeyRange } from "../version/version.ts";
 import type { VersionSet } from "../version/version_set.ts";
 import type { BlockCache } from "../wasm/block_cache.ts";
-import type { CompactionJob, CompactionResult } from "../compaction/compactor.ts";
+import type { CompactionExecutor, CompactionJob } from "../compaction/compactor.ts";
 import { LEVELED_DEFAULTS, pickLeveled } from "../compaction/leveled.ts";
 import { compactEverything, compactKeyRange } from "../compaction/manual.ts";
 import { pickTiered, TIERED_DEFAULTS } from "../compaction/tiered.ts";
@@ -40,13 +40,6 @@ import { removeObsoleteFiles } from "./obsolete_files.ts";
 
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
-
-/** Runs a compaction job somewhere (this thread or a worker). */
-export interface CompactionExecutor {
-  readonly mode: "inline" | "worker";
-  run(job: CompactionJob): Promise<CompactionResult>;
-  close(): Promise<void>;
-}
 
 /** Bytes moved by flushes and compactions, per level. */
 export interface LevelIo {

@@ -45,6 +45,13 @@ export interface CompactionResult {
   entriesDropped: number;
 }
 
+/** Runs a compaction job somewhere: this thread (inline_executor.ts) or a worker (worker_executor.ts). */
+export interface CompactionExecutor {
+  readonly mode: "inline" | "worker";
+  run(job: CompactionJob): Promise<CompactionResult>;
+  close(): Promise<void>;
+}
+
 /** Where the compactor reads and writes files. */
 export interface CompactionEnv {
   fs: Storage;

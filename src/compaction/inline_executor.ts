@@ -2,8 +2,7 @@
 // with in-memory storage, which a worker cannot reach).
 
 import type { Storage } from "../storage/storage.ts";
-import { type CompactionJob, type CompactionResult, runCompaction } from "./compactor.ts";
-import type { CompactionExecutor } from "../background/scheduler.ts";
+import { type CompactionExecutor, type CompactionJob, type CompactionResult, runCompaction } from "./compactor.ts";
 
 /**
  * @example

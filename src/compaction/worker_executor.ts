@@ -13,8 +13,7 @@
 
 import { WORKER_SOURCE } from "../_worker_source.ts";
 import { SiltError, type SiltErrorCode } from "../errors.ts";
-import type { CompactionExecutor } from "../background/scheduler.ts";
-import type { CompactionJob, CompactionResult } from "./compactor.ts";
+import type { CompactionExecutor, CompactionJob, CompactionResult } from "./compactor.ts";
 import type { JobMessage } from "./worker.ts";
 import { coreWasmBase64 } from "../wasm/instance.ts";
 

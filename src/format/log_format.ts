@@ -34,6 +34,8 @@ export const LOG_VERSION = 2;
 export const LOG_HEADER_SIZE = 16;
 /** Bytes in a record header. */
 export const RECORD_HEADER_SIZE = 13;
+/** The byte after every record's payload: never zero, and no single bit flip makes it zero. */
+export const RECORD_END_MARK = 0xa5;
 /** Bytes a record takes besides its payload: the header and the end mark. */
 export const RECORD_OVERHEAD = RECORD_HEADER_SIZE + 1;
 /** Record type of a write batch (in write-ahead logs). */

@@ -25,6 +25,8 @@ export const BLOCK_TRAILER_SIZE = 5;
 export const TABLE_VERSION = 2;
 /** "SILTSST\n" */
 export const TABLE_MAGIC: Uint8Array = new Uint8Array([0x53, 0x49, 0x4c, 0x54, 0x53, 0x53, 0x54, 0x0a]);
+/** Version of the properties block's layout. */
+export const PROPERTIES_VERSION = 1;
 /** Restart interval of data blocks. */
 export const RESTART_INTERVAL = 16;
 
@@ -39,6 +41,19 @@ export interface Footer {
   filter: BlockHandle;
   index: BlockHandle;
   properties: BlockHandle;
+}
+
+/** What a finished table file holds, as a version edit records it (with its file number). */
+export interface TableSummary {
+  /** Bytes of the file. */
+  size: number;
+  /** Smallest internal key (user key + 8-byte trailer). */
+  smallest: Uint8Array;
+  /** Largest internal key. */
+  largest: Uint8Array;
+  smallestSequence: number;
+  largestSequence: number;
+  entries: number;
 }
 
 /** The decoded properties block. */
@@ -107,7 +122,7 @@ export function decodeProperties(bytes: Uint8Array, file: string, offset: number
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bad = (what: string) => corruption(file, offset, `properties block: ${what}`);
   if (bytes.length < 88) throw bad("too short");
-  if (dv.getUint32(0, true) !== 1) throw bad(`unknown version ${dv.getUint32(0, true)}`);
+  if (dv.getUint32(0, true) !== PROPERTIES_VERSION) throw bad(`unknown version ${dv.getUint32(0, true)}`);
   let at = 80;
   const key = (): Uint8Array => {
     if (at + 4 > bytes.length) throw bad("key length past the end");

@@ -5,27 +5,35 @@
 // table's index), so the result is off by up to a data block per table at
 // each bound. Memtables are not counted.
 
+import type { Encoding } from "../encoding.ts";
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
+import { checkCallOptions } from "../options.ts";
 import type { TableCache } from "../table/table_cache.ts";
 import type { Levels } from "../version/version.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 import { indexEntries } from "../wasm/blocks.ts";
+import { boundBytes, RANGE_OPTIONS, resolveRange } from "./range.ts";
 
 /**
- * Bytes of the tables of `levels` holding user keys from lo to hi (either
- * bound may be missing: the whole store).
+ * Bytes of the tables of `levels` holding the keys of `range` (range
+ * options, checked: INVALID_ARGUMENT names a bad one; none: the whole store).
  *
  * @example
  * ```ts
- * const bytes = approximateSize(versions.current.levels, tables, utf8("user:"), utf8("user;"));
+ * const bytes = approximateSize({ prefix: "user:" }, versions.current.levels, tables, options);
  * ```
  */
 export function approximateSize(
+  range: unknown,
   levels: Levels,
   tables: TableCache,
-  lo: Uint8Array | undefined,
-  hi: Uint8Array | undefined,
+  keys: { keyEncoding: Encoding<unknown>; maxKeySize: number },
 ): number {
+  const r = checkCallOptions(range, "approximateSize", RANGE_OPTIONS) ?? {};
+  const { lower, upper, empty } = resolveRange(r, keys.keyEncoding, keys.maxKeySize, "approximateSize");
+  if (empty) return 0;
+  const lo = lower && boundBytes(lower);
+  const hi = upper && boundBytes(upper);
   let total = 0;
   for (const files of levels) for (const f of files) total += bytesIn(f, tables, lo, hi);
   return total;

@@ -49,7 +49,8 @@ export interface RangeOptions<K = Uint8Array> {
  *
  * @example
  * ```ts
- * checkCallOptions(options, "count", RANGE_OPTIONS);
+ * import { checkCallOptions } from "../options.ts";
+ * checkCallOptions({ prefix: "user:" }, "count", RANGE_OPTIONS); // { prefix: "user:" }
  * ```
  */
 export const RANGE_OPTIONS = ["gt", "gte", "lt", "lte", "prefix"] as const;
@@ -69,7 +70,9 @@ export type Bound = [data: string | Uint8Array, inclusive: boolean];
  *
  * @example
  * ```ts
- * const { lower, upper, empty } = resolveRange({ prefix: "a", gte: "b" }, utf8, 65536, "scan"); // empty: true
+ * import { encodingNamed } from "../encoding.ts";
+ * const utf8 = encodingNamed("utf8", "keyEncoding");
+ * const { empty }: ResolvedRange = resolveRange({ prefix: "a", gte: "b" }, utf8, 65536, "scan"); // empty: true
  * ```
  */
 export interface ResolvedRange {
@@ -149,6 +152,8 @@ export function successor(prefix: Uint8Array): Uint8Array | undefined {
  *
  * @example
  * ```ts
+ * import { encodingNamed } from "../encoding.ts";
+ * const keyEncoding = encodingNamed("utf8", "keyEncoding");
  * const range = resolveRange({ prefix: "user:", lt: "user:5" }, keyEncoding, 65536, "scan");
  * // range.lower: ["user:" bytes, true], range.upper: ["user:5", false]
  * ```

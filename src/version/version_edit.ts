@@ -13,18 +13,11 @@
 //                        varint smallest sequence, varint largest sequence, varint entries
 
 import { corruption } from "../errors.ts";
+import type { TableSummary } from "../format/table_format.ts";
 
-/** A table file in a version. */
-export interface FileMeta {
+/** A table file in a version: its number and what the manifest records of it. */
+export interface FileMeta extends TableSummary {
   number: number;
-  size: number;
-  /** Smallest internal key (user key + 8-byte trailer). */
-  smallest: Uint8Array;
-  /** Largest internal key. */
-  largest: Uint8Array;
-  smallestSequence: number;
-  largestSequence: number;
-  entries: number;
 }
 
 /** A change to the set of files and counters. */

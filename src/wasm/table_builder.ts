@@ -2,22 +2,9 @@
 // entries in, table bytes out through a staging buffer. The one path that
 // turns these bytes into a table file is src/table/table_writer.ts.
 
-import { RESTART_INTERVAL } from "../format/table_format.ts";
+import { RESTART_INTERVAL, type TableSummary } from "../format/table_format.ts";
 import { sequenceOf, userKeyOf } from "../format/internal_key.ts";
 import { bytes, core, scratch } from "./instance.ts";
-
-/** What a finished table holds (its file number is the caller's). */
-export interface BuiltTable {
-  /** Bytes of the file. */
-  size: number;
-  /** Smallest internal key (user key + 8-byte trailer). */
-  smallest: Uint8Array;
-  /** Largest internal key. */
-  largest: Uint8Array;
-  smallestSequence: number;
-  largestSequence: number;
-  entries: number;
-}
 
 /**
  * A table being built in linear memory. Call free() when done.
@@ -31,7 +18,7 @@ export interface BuiltTable {
  * }
  * builder.finish();
  * await file.append(builder.takeStaged());
- * const table = builder.built();
+ * const table = builder.built(); // { size, smallest, largest, ... }
  * builder.free();
  * ```
  */
@@ -84,7 +71,7 @@ export class TableBuilder {
   }
 
   /** What the finished table holds (after finish()). */
-  built(): BuiltTable {
+  built(): TableSummary {
     const tb = this.ptr;
     const mem = bytes();
     const s = core.tbSmallestKey(tb);

@@ -233,6 +233,7 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
  *
  * @example
  * ```ts
+ * import { KIND_DELETE } from "../format/internal_key.ts";
  * const deletes = new BatchEntries();
  * deletes.add(KIND_DELETE, new Uint8Array([1, 2]), 2, "", 0);
  * declare const target: BatchTarget; // what a database gives its batches

@@ -93,9 +93,11 @@ export interface WriterContext {
  *
  * @example
  * ```ts
+ * declare const writer: Writer; // src/open.ts makes it
+ * declare const entries: Uint8Array; // a WriteBatch's 3 entries, in the batch layout
  * await writer.put("k", "v", { sync: true });
  * await writer.delete("k", undefined);
- * await writer.commitEntries(batchBytes, 3, undefined); // a WriteBatch's entries
+ * await writer.commitEntries(entries, 3, undefined);
  * ```
  */
 export class Writer {

@@ -1,12 +1,13 @@
 // What a user asks of the background: flush the memtable, compact, and
-// resume after a background error. Each needs the write side (drain the
-// pending group, freeze the memtable onto a new log) and the scheduler
-// (wait for flushes, run a manual compaction, clear the error).
+// resume after a background error. Each needs both the write side (drain
+// the pending group, freeze the memtable onto a new log: src/write/) and the
+// scheduler (wait for flushes, run a manual compaction, clear the error:
+// src/background/), so it sits above both.
 
-import { SiltError } from "../errors.ts";
-import type { Writer } from "../write/writer.ts";
-import type { CommitPipeline } from "../write/commit.ts";
-import type { Scheduler } from "./scheduler.ts";
+import type { Scheduler } from "./background/scheduler.ts";
+import { SiltError } from "./errors.ts";
+import type { CommitPipeline } from "./write/commit.ts";
+import type { Writer } from "./write/writer.ts";
 
 /** What maintenance works on. */
 export interface MaintenanceContext {
