@@ -91,8 +91,8 @@ ${lines}
 
 /**
  * src/wasm/_core_abi.ts: the CoreExports interface (each exported function
- * with its parameter names, from the compiler's declarations; a bool result
- * is the number 0 or 1 at the boundary) and one constant per exported global
+ * with its parameter names, from the compiler's declarations; a bool
+ * parameter or result is the number 0 or 1 at the boundary) and one constant per exported global
  * with the value the module holds.
  */
 function coreAbi(module, declarations) {
@@ -102,7 +102,10 @@ function coreAbi(module, declarations) {
     if (/bigint/.test(params) || result === "bigint") {
       throw new Error(`core export ${name} takes or returns an i64: pass sequences as f64 (core/index.ts)`);
     }
-    functions.push(`  ${name}(${params}): ${result === "boolean" ? "number" : result};`);
+    // A bool crosses the boundary as the i32 it is in WebAssembly: 0 or 1.
+    functions.push(
+      `  ${name}(${params.replaceAll(": boolean", ": number")}): ${result === "boolean" ? "number" : result};`,
+    );
   }
   const instance = new WebAssembly.Instance(module, {});
   const constants = WebAssembly.Module.exports(module).filter((e) => e.kind === "global").map((e) => {
@@ -116,7 +119,7 @@ function coreAbi(module, declarations) {
 // exports. src/wasm/abi.ts gives the constants their meaning;
 // tests/wasm_abi.test.ts fails if this file differs from the module.
 
-/** The core's exports (contracts in core/index.ts). A bool result crosses the boundary as 0 or 1. */
+/** The core's exports (contracts in core/index.ts). A bool parameter or result crosses the boundary as 0 or 1. */
 export interface CoreExports {
   memory: WebAssembly.Memory;
 ${functions.join("\n")}

@@ -1,10 +1,10 @@
 // The database facade: the public methods of an open database, each
 // delegating to the part that owns the work (wired by src/open.ts):
 //
-//   read/      the reads (shared with snapshots: read/reads.ts), scans, snapshots
-//   write/     puts, deletes, batches, clear, deleteRange, the write queue
-//   background/ flush, compaction and resume (maintenance.ts), the scheduler
-//   lifecycle.ts  state, close, the fatal error of a trap
+//   read/           the reads (shared with snapshots: read/reads.ts), scans, snapshots
+//   write/          puts, deletes, batches, clear's deletes, the write queue
+//   maintenance.ts  flush, compact, compactRange, resume (the write side and the scheduler)
+//   lifecycle.ts    state, close, the fatal error of a trap
 //   events.ts, stats.ts, metrics.ts
 //
 // A write resolves once its log record is in the operating system (with

@@ -67,7 +67,7 @@ export class PointReader {
   /** Looks the key up: Found (its value in the result area), Deleted or Absent. Opens tables and reads blocks as the core asks. */
   lookup(keyPtr: number, keyLen: number, sequence: number): Lookup {
     let asked = "";
-    for (let resume = false;; resume = true) {
+    for (let resume: 0 | 1 = 0;; resume = 1) {
       const status = this.#rs.lookup(keyPtr, keyLen, sequence, resume);
       if (status === Lookup.Found || status === Lookup.Absent || status === Lookup.Deleted) return status;
       // Each request is answered before the lookup resumes; the same one twice is a bug, not a loop to spin in.

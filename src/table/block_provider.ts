@@ -19,9 +19,9 @@ import type { TableCache } from "./table_cache.ts";
  * @example
  * ```ts
  * const provider = new BlockProvider(tables, readState.cache);
- * for (let status = readState.lookup(key, len, seq, false); status >= Lookup.NeedTable;) {
+ * for (let status = readState.lookup(key, len, seq, 0); status >= Lookup.NeedTable;) {
  *   provider.answerLookup(status);
- *   status = readState.lookup(key, len, seq, true);
+ *   status = readState.lookup(key, len, seq, 1);
  * }
  * ```
  */

@@ -85,7 +85,7 @@ function packLevels(levels: readonly (readonly FileBounds[])[]): number {
  * const rs = new ReadState(32 << 20);
  * rs.setMemtables([active.mt]);
  * rs.setLevels(version.levels);
- * const status = rs.lookup(keyPtr, keyLen, sequence, false); // Lookup.Found, NeedBlock, ...
+ * const status = rs.lookup(keyPtr, keyLen, sequence, 0); // Lookup.Found, NeedBlock, ...
  * rs.free();
  * ```
  */
@@ -133,11 +133,11 @@ export class ReadState {
   }
 
   /**
-   * Looks up the key (keyLen bytes at keyPtr) as of sequence. With resume,
+   * Looks up the key (keyLen bytes at keyPtr) as of sequence. With resume 1,
    * goes on where the previous call stopped for a table or a block. See
    * Lookup for the outcomes and abi.ts for the result decoders.
    */
-  lookup(keyPtr: number, keyLen: number, sequence: number, resume: boolean): Lookup {
+  lookup(keyPtr: number, keyLen: number, sequence: number, resume: 0 | 1): Lookup {
     return core.dbGet(this.ptr, keyPtr, keyLen, sequence, resume) as Lookup;
   }
 
