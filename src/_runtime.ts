@@ -46,13 +46,34 @@ export interface DenoFile {
 
 const globals = globalThis as { Deno?: DenoNamespace; Bun?: unknown };
 
-/** The Deno namespace when running in Deno. */
+/**
+ * The Deno namespace when running in Deno.
+ *
+ * @example
+ * ```ts
+ * if (deno !== undefined) console.log(`Deno ${deno.version.deno}`); // undefined in Node and Bun
+ * ```
+ */
 export const deno: DenoNamespace | undefined = globals.Deno;
 
-/** Which runtime this is. */
+/**
+ * Which runtime this is.
+ *
+ * @example
+ * ```ts
+ * console.log(runtime); // "deno", "bun" or "node"
+ * ```
+ */
 export const runtime: RuntimeName = deno !== undefined ? "deno" : globals.Bun !== undefined ? "bun" : "node";
 
-/** This process's id. */
+/**
+ * This process's id.
+ *
+ * @example
+ * ```ts
+ * console.log(`process ${pid}`); // the pid a directory lock's lease records
+ * ```
+ */
 export const pid: number = process.pid;
 
 /** flock(2) of the C library, loaded through bun:ffi (Bun only); undefined where it cannot be loaded. */
@@ -60,7 +81,16 @@ export type Flock = (fd: number, operation: number) => number;
 
 let flock: Promise<Flock | undefined> | undefined;
 
-/** The C library's flock in Bun (undefined in other runtimes, or if it cannot be loaded). */
+/**
+ * The C library's flock in Bun (undefined in other runtimes, or if it cannot be loaded).
+ *
+ * @example
+ * ```ts
+ * declare const fd: number; // an open file's descriptor
+ * const flock = await bunFlock(); // undefined in Node and Deno
+ * const held = flock !== undefined && flock(fd, 2 | 4) === 0; // LOCK_EX | LOCK_NB: taken without waiting
+ * ```
+ */
 export function bunFlock(): Promise<Flock | undefined> {
   flock ??= (async () => {
     if (runtime !== "bun") return undefined;
@@ -87,7 +117,19 @@ export function bunFlock(): Promise<Flock | undefined> {
   return flock;
 }
 
-/** The errno-style code of a runtime I/O error ("ENOENT", ...), if any. */
+/**
+ * The errno-style code of a runtime I/O error ("ENOENT", ...), if any.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from "node:fs";
+ * try {
+ *   readFileSync("/no/such/file");
+ * } catch (err) {
+ *   console.log(errnoCode(err)); // "ENOENT"
+ * }
+ * ```
+ */
 export function errnoCode(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
   if (typeof code === "string") return code;
@@ -98,7 +140,19 @@ export function errnoCode(err: unknown): string | undefined {
   return undefined;
 }
 
-/** Wraps a runtime I/O error as an IO_ERROR naming the operation and file. */
+/**
+ * Wraps a runtime I/O error as an IO_ERROR naming the operation and file.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from "node:fs";
+ * try {
+ *   readFileSync("/db/CURRENT");
+ * } catch (err) {
+ *   throw ioError("read", "/db/CURRENT", err); // IO_ERROR "read /db/CURRENT failed (ENOENT): ..."
+ * }
+ * ```
+ */
 export function ioError(op: string, file: string, err: unknown): SiltError {
   if (err instanceof SiltError) return err;
   const code = errnoCode(err);

@@ -182,10 +182,25 @@ function isStorage(value: unknown): value is Storage {
  * The largest maxValueSize. A value passes through linear memory about four
  * times (write buffer, memtable, table builder), and the core's memory is at
  * most 4 GiB per thread, shared by every database of the thread.
+ *
+ * @example
+ * ```ts
+ * resolveOptions({ maxValueSize: MAX_VALUE_SIZE }).maxValueSize; // 268435456
+ * resolveOptions({ maxValueSize: MAX_VALUE_SIZE + 1 }); // throws INVALID_ARGUMENT
+ * ```
  */
 export const MAX_VALUE_SIZE = 256 * 1024 * 1024;
 
-/** Checks open options and fills in defaults; INVALID_ARGUMENT names the bad option. */
+/**
+ * Checks open options and fills in defaults; INVALID_ARGUMENT names the bad option.
+ *
+ * @example
+ * ```ts
+ * const o = resolveOptions({ compaction: "tiered" });
+ * console.log(o.compaction, o.memtableSize, o.sync); // "tiered" 4194304 false
+ * resolveOptions({ compression: true }); // throws INVALID_ARGUMENT: unknown option "compression" (known: ...)
+ * ```
+ */
 export function resolveOptions(input: unknown): ResolvedOptions {
   if (input === undefined) input = {};
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
@@ -254,6 +269,12 @@ export function resolveOptions(input: unknown): ResolvedOptions {
 /**
  * Checks an options object of a call: undefined or a plain object whose
  * names are all known. INVALID_ARGUMENT names the first unknown one.
+ *
+ * @example
+ * ```ts
+ * checkCallOptions({ sync: true }, "put", ["sync"]); // { sync: true }
+ * checkCallOptions({ snyc: true }, "put", ["sync"]); // throws INVALID_ARGUMENT: unknown put option "snyc"
+ * ```
  */
 export function checkCallOptions(
   options: unknown,
@@ -276,7 +297,15 @@ export function checkCallOptions(
   return options as Record<string, unknown>;
 }
 
-/** The `sync` flag of write options (checked: only `sync` is known), or the database default. */
+/**
+ * The `sync` flag of write options (checked: only `sync` is known), or the database default.
+ *
+ * @example
+ * ```ts
+ * resolveSync(undefined, false); // false: the database's default
+ * resolveSync({ sync: true }, false, "put"); // true
+ * ```
+ */
 export function resolveSync(options: unknown, fallback: boolean, call = "write"): boolean {
   const o = checkCallOptions(options, call, ["sync"]);
   const sync = o?.sync;

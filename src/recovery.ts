@@ -50,7 +50,15 @@ export interface Recovered {
   tornBytes: number;
 }
 
-/** True when the directory holds a database: it has CURRENT. */
+/**
+ * True when the directory holds a database: it has CURRENT.
+ *
+ * @example
+ * ```ts
+ * hasDatabase(["000002.log", "CURRENT", "MANIFEST-000003"]); // true
+ * hasDatabase([]); // false
+ * ```
+ */
 export function hasDatabase(names: string[]): boolean {
   return names.includes(CURRENT_FILE);
 }
@@ -60,6 +68,16 @@ export function hasDatabase(names: string[]): boolean {
  * (tables, or logs with records): CURRENT was lost, and starting afresh
  * would hide that data. Empty logs and stray manifests are what a crash
  * during the very first open leaves; they are removed.
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions } from "./options.ts";
+ * import { MemoryStorage } from "./storage/memory_storage.ts";
+ * const fs = new MemoryStorage();
+ * fs.mkdir("/db");
+ * fs.open("/db/000005.sst", { create: true }).close();
+ * checkNoLostDatabase("/db", fs.list("/db"), resolveOptions({ fs })); // throws CORRUPTION: CURRENT is missing, but ...
+ * ```
  */
 export function checkNoLostDatabase(dir: string, names: string[], o: ResolvedOptions): void {
   for (const name of names) {
@@ -80,7 +98,19 @@ export function checkNoLostDatabase(dir: string, names: string[], o: ResolvedOpt
   }
 }
 
-/** Recovers (or creates) the database in dir; see the steps above. */
+/**
+ * Recovers (or creates) the database in dir; see the steps above.
+ *
+ * @example
+ * ```ts
+ * import { resolveOptions } from "./options.ts";
+ * import { MemoryStorage } from "./storage/memory_storage.ts";
+ * const fs = new MemoryStorage();
+ * fs.mkdir("/db");
+ * const state = await recover("/db", fs.list("/db"), resolveOptions({ fs })); // open() locks the directory first
+ * console.log(state.logNumber, fs.list("/db")); // 2 ["000002.log", "CURRENT", "MANIFEST-000003"]
+ * ```
+ */
 export async function recover(dir: string, names: string[], o: ResolvedOptions): Promise<Recovered> {
   const fs = o.fs;
   const writable = !o.readOnly;

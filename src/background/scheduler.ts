@@ -89,7 +89,22 @@ export interface SchedulerContext {
   executor: CompactionExecutor;
 }
 
-/** The background work of one database. */
+/**
+ * The background work of one database.
+ *
+ * @example
+ * ```ts
+ * import type { MemtableHandle } from "../memtable.ts";
+ * declare const ctx: SchedulerContext; // what src/open.ts wires
+ * declare const frozen: MemtableHandle; // a full memtable the commit pipeline froze
+ * const scheduler = new Scheduler(ctx);
+ * scheduler.maybeSchedule(); // recovered tables may need compacting
+ * scheduler.enqueueFlush(frozen); // the flush lane writes it to an L0 table
+ * await scheduler.waitForFlushes(); // rejects with the background error, if any
+ * await scheduler.compactAll();
+ * await scheduler.close();
+ * ```
+ */
 export class Scheduler {
   readonly #ctx: SchedulerContext;
   readonly #immutables: MemtableHandle[] = [];

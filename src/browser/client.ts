@@ -89,7 +89,18 @@ class Connection {
   }
 }
 
-/** An ordered scan read from the worker in chunks. */
+/**
+ * An ordered scan read from the worker in chunks.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb/browser";
+ * const db = await open("notes", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * for await (const [key, value] of db.scan({ prefix: "note:" })) console.log(key, value); // 256 entries a message
+ * const last = await db.keys({ reverse: true, limit: 10 }).toArray(); // the last 10 keys
+ * await db.close();
+ * ```
+ */
 export class BrowserScan<T> implements AsyncScan<T> {
   readonly #conn: Connection;
   readonly #shape: ScanShape;
@@ -208,7 +219,19 @@ function aborted(signal: AbortSignal): SiltError {
   return new SiltError("ABORTED", "the scan was aborted", {}, (signal as { reason?: unknown }).reason);
 }
 
-/** A batch collected on the main thread and sent whole by write(). */
+/**
+ * A batch collected on the main thread and sent whole by write().
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb/browser";
+ * const db = await open("notes", { keyEncoding: "utf8", valueEncoding: "json" });
+ * const batch = db.batch().put("note:2", { title: "bye" }).delete("note:1"); // collected on the main thread
+ * console.log(batch.length); // 2
+ * await batch.write({ sync: true }); // one message; the worker applies both atomically
+ * await db.close();
+ * ```
+ */
 export class BrowserBatch<K, V> implements AsyncBatch<K, V> {
   readonly #write: (ops: BatchOperation<K, V>[], options?: WriteOptions) => Promise<void>;
   #ops: BatchOperation<K, V>[] = [];
@@ -342,7 +365,21 @@ export abstract class BrowserReader<K, V> {
   }
 }
 
-/** A snapshot held by the worker: the reads of a {@linkcode BrowserDb}, as of the snapshot. */
+/**
+ * A snapshot held by the worker: the reads of a {@linkcode BrowserDb}, as of the snapshot.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb/browser";
+ * const db = await open("notes", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * await db.put("a", "1");
+ * const snapshot = db.snapshot(); // held by the worker
+ * await db.put("a", "2");
+ * console.log(await snapshot.get("a"), await db.get("a")); // "1" "2"
+ * snapshot.release();
+ * await db.close();
+ * ```
+ */
 export class BrowserSnapshot<K, V> extends BrowserReader<K, V> implements AsyncSnapshot<K, V> {
   readonly #conn: Connection;
   readonly #id: number;

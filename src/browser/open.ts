@@ -32,7 +32,18 @@ interface GlobalLike {
 
 const global = globalThis as unknown as GlobalLike;
 
-/** True in a dedicated worker (a worker global scope and no document). */
+/**
+ * True in a dedicated worker (a worker global scope and no document).
+ *
+ * @example
+ * ```ts
+ * if (inWorker()) {
+ *   const db = await openInWorker("notes", { valueEncoding: "utf8" });
+ *   console.log(db.getSync("note:1")); // the synchronous API: only inside a worker
+ *   await db.close();
+ * }
+ * ```
+ */
 export function inWorker(): boolean {
   return typeof global.WorkerGlobalScope !== "undefined" && typeof global.document === "undefined";
 }

@@ -14,13 +14,38 @@
 
 import { SiltError, type SiltErrorCode } from "../errors.ts";
 
-/** The `siltdb` field of the connect message. */
+/**
+ * The `siltdb` field of the connect message.
+ *
+ * @example
+ * ```ts
+ * declare const worker: Worker; // a module worker started on siltdb/browser
+ * const channel = new MessageChannel();
+ * const connect: ConnectMessage = { siltdb: CONNECT, version: PROTOCOL_VERSION, port: channel.port2 };
+ * worker.postMessage(connect, [channel.port2]); // then requests travel on channel.port1
+ * ```
+ */
 export const CONNECT = "siltdb-connect";
 
-/** Version of this protocol: a client and a worker of different versions refuse each other. */
+/**
+ * Version of this protocol: a client and a worker of different versions refuse each other.
+ *
+ * @example
+ * ```ts
+ * declare const message: ConnectMessage; // received by the worker
+ * if (message.version !== PROTOCOL_VERSION) console.log("a page of another siltdb: every request fails");
+ * ```
+ */
 export const PROTOCOL_VERSION = 1;
 
-/** Entries per scan chunk: one message carries this many. */
+/**
+ * Entries per scan chunk: one message carries this many.
+ *
+ * @example
+ * ```ts
+ * const messages = Math.ceil(1000 / SCAN_CHUNK); // 4: a scan of 1000 entries arrives in 4 chunks
+ * ```
+ */
 export const SCAN_CHUNK = 256;
 
 /** What is used of a MessagePort (a real one, or Node's, Deno's, Bun's). */
@@ -77,6 +102,7 @@ export type ScanShape = "entries" | "keys" | "values";
  *
  * @example
  * ```ts
+ * import { SiltError } from "../errors.ts";
  * errorToData(new SiltError("LOCKED", "held")); // { name: "SiltError", message: "held", code: "LOCKED" }
  * ```
  */
@@ -106,6 +132,7 @@ function plain(err: unknown): { name: string; message: string } {
  *
  * @example
  * ```ts
+ * import { SiltError } from "../errors.ts";
  * const err = errorFromData({ name: "SiltError", message: "held", code: "LOCKED" });
  * console.log(err instanceof SiltError, (err as SiltError).code); // true "LOCKED"
  * ```

@@ -7,13 +7,32 @@ import type { ArgSpec, ParsedArgs } from "./args.ts";
  *
  * @example
  * ```ts
- * return report.ok ? EXIT_OK : EXIT_PROBLEM; // verify's run(); main returns EXIT_USAGE for a UsageError
+ * import type { VerifyReport } from "../tools/verify.ts";
+ * declare const report: VerifyReport;
+ * const code = report.ok ? EXIT_OK : EXIT_PROBLEM; // verify's run(); main returns EXIT_USAGE for a UsageError
  * ```
  */
 export const EXIT_OK = 0;
-/** Not found, or problems found (verify), or the command failed. */
+/**
+ * Not found, or problems found (verify), or the command failed.
+ *
+ * @example
+ * ```ts
+ * import { parseArgs } from "./args.ts";
+ * import { get } from "./commands/kv.ts";
+ * const code = await get.run(parseArgs(["./data", "user:1"], get.args)); // EXIT_PROBLEM when the key is absent
+ * ```
+ */
 export const EXIT_PROBLEM = 1;
-/** Bad usage (with the usage text). */
+/**
+ * Bad usage (with the usage text).
+ *
+ * @example
+ * ```ts
+ * import { main } from "./main.ts";
+ * const code = await main(["get"]); // EXIT_USAGE: get needs a directory and a key (the usage goes to stderr)
+ * ```
+ */
 export const EXIT_USAGE = 2;
 
 /**
@@ -21,6 +40,7 @@ export const EXIT_USAGE = 2;
  *
  * @example
  * ```ts
+ * import { stdout } from "./io.ts";
  * export const hello: Command = {
  *   name: "hello", summary: "say hello", usage: "siltdb hello <name>",
  *   help: "Prints a greeting.", args: { positionals: [1, 1] },

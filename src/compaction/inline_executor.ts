@@ -5,8 +5,13 @@ import type { Storage } from "../storage/storage.ts";
 import { type CompactionExecutor, type CompactionJob, type CompactionResult, runCompaction } from "./compactor.ts";
 
 /**
+ * Runs each compaction job on the calling thread, through the database's own storage.
+ *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * import type { CompactionJob } from "./compactor.ts";
+ * declare const fs: Storage, job: CompactionJob; // the database's storage; a job the scheduler made
  * const executor = new InlineExecutor(fs, "/db");
  * const result = await executor.run(job);
  * ```

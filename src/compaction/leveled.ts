@@ -21,15 +21,39 @@ export interface LeveledOptions {
   levelMultiplier: number;
 }
 
-/** Defaults, as LevelDB. */
+/**
+ * Defaults, as LevelDB.
+ *
+ * @example
+ * ```ts
+ * const o: LeveledOptions = { ...LEVELED_DEFAULTS, l0Trigger: 8 }; // as the scheduler applies l0CompactionTrigger
+ * ```
+ */
 export const LEVELED_DEFAULTS: LeveledOptions = { l0Trigger: 4, baseLevelBytes: 10 << 20, levelMultiplier: 10 };
 
-/** Byte target of level n >= 1. */
+/**
+ * Byte target of level n >= 1.
+ *
+ * @example
+ * ```ts
+ * levelTarget(1, LEVELED_DEFAULTS); // 10485760 (10 MiB)
+ * levelTarget(2, LEVELED_DEFAULTS); // 104857600 (100 MiB)
+ * ```
+ */
 export function levelTarget(level: number, o: LeveledOptions): number {
   return o.baseLevelBytes * o.levelMultiplier ** (level - 1);
 }
 
-/** The compaction score of each level (>= 1: needs compaction). The last level has none. */
+/**
+ * The compaction score of each level (>= 1: needs compaction). The last level has none.
+ *
+ * @example
+ * ```ts
+ * import type { Version } from "../version/version.ts";
+ * declare const version: Version; // say 5 L0 files, 4 MiB in L1
+ * const scores = leveledScores(version.levels, LEVELED_DEFAULTS); // [1.25, 0.4, 0, 0, 0, 0, 0]: L0 needs compaction
+ * ```
+ */
 export function leveledScores(levels: Levels, o: LeveledOptions): number[] {
   return levels.map((files, level) => {
     if (level === levels.length - 1) return 0;
@@ -40,6 +64,15 @@ export function leveledScores(levels: Levels, o: LeveledOptions): number[] {
 /**
  * The next compaction, or undefined when no level is over its target.
  * `pointers[n]` is the largest user key last compacted out of level n (round-robin).
+ *
+ * @example
+ * ```ts
+ * import type { Version } from "../version/version.ts";
+ * declare const version: Version;
+ * const pointers: (Uint8Array | undefined)[] = []; // per level: the largest user key last compacted out of it
+ * const task = pickLeveled(version.levels, LEVELED_DEFAULTS, pointers);
+ * if (task !== undefined) console.log(task.reason, task.outputLevel); // e.g. "L0 score 1.25" 1
+ * ```
  */
 export function pickLeveled(
   levels: Levels,

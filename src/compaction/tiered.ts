@@ -29,7 +29,14 @@ export interface TieredOptions {
   maxSpaceAmplification: number;
 }
 
-/** Defaults. */
+/**
+ * Defaults.
+ *
+ * @example
+ * ```ts
+ * const o: TieredOptions = { ...TIERED_DEFAULTS, runTrigger: 8 }; // as the scheduler applies l0CompactionTrigger
+ * ```
+ */
 export const TIERED_DEFAULTS: TieredOptions = { runTrigger: 4, sizeRatio: 1, maxSpaceAmplification: 2 };
 
 interface Run {
@@ -43,7 +50,17 @@ function runsWithBytes(levels: Levels): Run[] {
   return sortedRuns(levels).map((run) => ({ ...run, bytes: totalBytes(run.files) }));
 }
 
-/** The next compaction, or undefined when there are fewer runs than the trigger. */
+/**
+ * The next compaction, or undefined when there are fewer runs than the trigger.
+ *
+ * @example
+ * ```ts
+ * import type { Version } from "../version/version.ts";
+ * declare const version: Version;
+ * const task = pickTiered(version.levels, TIERED_DEFAULTS);
+ * if (task !== undefined) console.log(task.reason, task.outputLevel); // e.g. "size ratio over 3 runs" 5
+ * ```
+ */
 export function pickTiered(levels: Levels, o: TieredOptions): CompactionTask | undefined {
   const runs = runsWithBytes(levels);
   if (runs.length < o.runTrigger) return undefined;

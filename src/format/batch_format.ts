@@ -20,11 +20,33 @@
 import { encodeUtf8Into } from "../_utf8.ts";
 import { KIND_PUT, MAX_SEQUENCE } from "./internal_key.ts";
 
-/** Bytes in a write batch header (u64 sequence + u32 count). */
+/**
+ * Bytes in a write batch header (u64 sequence + u32 count).
+ *
+ * @example
+ * ```ts
+ * import { KIND_PUT } from "./internal_key.ts";
+ * const payload = BATCH_HEADER_SIZE + entryBound(KIND_PUT, 3, 5); // 29: a batch of one put, 3-byte key, 5-byte value
+ * ```
+ */
 export const BATCH_HEADER_SIZE = 12;
-/** Bytes of an entry besides its key and value: kind and key length, and for a put the value length. */
+/**
+ * Bytes of an entry besides its key and value: kind and key length, and for a put the value length.
+ *
+ * @example
+ * ```ts
+ * const deleteBytes = ENTRY_OVERHEAD + 3; // 8: a delete of a 3-byte key (kind, key length, key)
+ * ```
+ */
 export const ENTRY_OVERHEAD = 5;
-/** Bytes a put's value length takes. */
+/**
+ * Bytes a put's value length takes.
+ *
+ * @example
+ * ```ts
+ * const putBytes = ENTRY_OVERHEAD + 3 + VALUE_LENGTH_SIZE + 5; // 17: a put of a 3-byte key and a 5-byte value
+ * ```
+ */
 export const VALUE_LENGTH_SIZE = 4;
 
 /**
@@ -33,7 +55,11 @@ export const VALUE_LENGTH_SIZE = 4;
  *
  * @example
  * ```ts
- * const room = entryBound(KIND_PUT, checkedSize(key, ...), checkedSize(value, ...));
+ * import { checkedSize } from "../encoding.ts";
+ * import { KIND_PUT } from "./internal_key.ts";
+ * declare const key: string, value: string;
+ * const keyRoom = checkedSize(key, 65536, "key", "maxKeySize");
+ * const room = entryBound(KIND_PUT, keyRoom, checkedSize(value, 64 << 20, "value", "maxValueSize"));
  * ```
  */
 export function entryBound(kind: number, keyRoom: number, valueRoom: number): number {
@@ -46,6 +72,7 @@ export function entryBound(kind: number, keyRoom: number, valueRoom: number): nu
  *
  * @example
  * ```ts
+ * import { KIND_PUT } from "./internal_key.ts";
  * const buf = new Uint8Array(64);
  * const end = encodeEntry(buf, new DataView(buf.buffer), 0, KIND_PUT, "key", "value"); // 17
  * ```
@@ -82,6 +109,8 @@ function put(mem: Uint8Array, at: number, data: string | Uint8Array): number {
  *
  * @example
  * ```ts
+ * import { view } from "../wasm/instance.ts";
+ * declare const payload: number; // address of a batch payload in linear memory
  * setBatchCount(view(), payload, 3);
  * ```
  */
@@ -97,6 +126,10 @@ export function setBatchCount(dv: DataView, payload: number, count: number): voi
  *
  * @example
  * ```ts
+ * import { corruption } from "../errors.ts";
+ * import { view } from "../wasm/instance.ts";
+ * declare const payload: number, length: number; // a record's payload in linear memory
+ * declare const lastSequence: number, path: string, offset: number; // the batch before it; where the record is
  * const header = batchHeader(view(), payload, length, lastSequence);
  * if (typeof header === "string") throw corruption(path, offset, header);
  * ```

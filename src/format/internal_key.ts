@@ -3,14 +3,46 @@
 // version of a key comes first. Sequences start at 1 and are below 2^53 (they
 // cross into JavaScript as exact numbers). Do not change: these are on disk.
 
-/** Kind of an entry that removes its key (a tombstone). */
+/**
+ * Kind of an entry that removes its key (a tombstone).
+ *
+ * @example
+ * ```ts
+ * const tombstone = internalKey(new TextEncoder().encode("a"), 7, KIND_DELETE); // "a" deleted at sequence 7
+ * ```
+ */
 export const KIND_DELETE = 0;
-/** Kind of an entry that sets its key. */
+/**
+ * Kind of an entry that sets its key.
+ *
+ * @example
+ * ```ts
+ * const key = internalKey(new TextEncoder().encode("a"), 7, KIND_PUT);
+ * console.log(key[key.length - 8]); // 1: the trailer's low byte is the kind
+ * ```
+ */
 export const KIND_PUT = 1;
-/** Largest sequence siltdb assigns (2^53 - 1). */
+/**
+ * Largest sequence siltdb assigns (2^53 - 1).
+ *
+ * @example
+ * ```ts
+ * declare const lastSequence: number, count: number; // the last sequence handed out; the entries of a batch
+ * // as the commit pipeline checks a batch:
+ * if (lastSequence + count > MAX_SEQUENCE) throw new Error("no sequence numbers left");
+ * ```
+ */
 export const MAX_SEQUENCE = Number.MAX_SAFE_INTEGER;
 
-/** Compares internal keys (user key + 8-byte little-endian trailer): user key ascending, trailer descending. */
+/**
+ * Compares internal keys (user key + 8-byte little-endian trailer): user key ascending, trailer descending.
+ *
+ * @example
+ * ```ts
+ * const a = new TextEncoder().encode("a");
+ * compareInternalKeys(internalKey(a, 9, KIND_PUT), internalKey(a, 3, KIND_PUT)) < 0; // true: newest version first
+ * ```
+ */
 export function compareInternalKeys(a: Uint8Array, b: Uint8Array): number {
   const al = a.length - 8;
   const bl = b.length - 8;
@@ -21,12 +53,26 @@ export function compareInternalKeys(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
-/** The user key part of an internal key (a view). */
+/**
+ * The user key part of an internal key (a view).
+ *
+ * @example
+ * ```ts
+ * userKeyOf(internalKey(new Uint8Array([97]), 7, KIND_PUT)); // Uint8Array [97]
+ * ```
+ */
 export function userKeyOf(internal: Uint8Array): Uint8Array {
   return internal.subarray(0, internal.length - 8);
 }
 
-/** An internal key from a user key, a sequence and a kind. */
+/**
+ * An internal key from a user key, a sequence and a kind.
+ *
+ * @example
+ * ```ts
+ * const key = internalKey(new TextEncoder().encode("user:1"), 42, KIND_PUT); // 14 bytes: "user:1" and the trailer
+ * ```
+ */
 export function internalKey(userKey: Uint8Array, sequence: number, kind: number): Uint8Array {
   const key = new Uint8Array(userKey.length + 8);
   key.set(userKey);
@@ -41,14 +87,28 @@ export function internalKey(userKey: Uint8Array, sequence: number, kind: number)
   return key;
 }
 
-/** Compares two user keys bytewise. */
+/**
+ * Compares two user keys bytewise.
+ *
+ * @example
+ * ```ts
+ * compareUserKeys(new Uint8Array([1, 2]), new Uint8Array([1, 2, 0])) < 0; // true: a prefix sorts first
+ * ```
+ */
 export function compareUserKeys(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return a.length - b.length;
 }
 
-/** The sequence number in an internal key's trailer. */
+/**
+ * The sequence number in an internal key's trailer.
+ *
+ * @example
+ * ```ts
+ * sequenceOf(internalKey(new Uint8Array([97]), 42, KIND_PUT)); // 42
+ * ```
+ */
 export function sequenceOf(internal: Uint8Array): number {
   const dv = new DataView(internal.buffer, internal.byteOffset, internal.byteLength);
   const at = internal.length - 8;

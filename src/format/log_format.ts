@@ -26,29 +26,110 @@
 // Version history: 1 had a 9-byte header with one CRC over length, type and
 // payload, which could not tell a torn tail from a flipped length bit.
 
-/** "SILTLOG\n" */
+/**
+ * "SILTLOG\n"
+ *
+ * @example
+ * ```ts
+ * const header = logFileHeader();
+ * console.log(LOG_MAGIC.every((b, i) => header[i] === b)); // true: every log file starts with "SILTLOG\n"
+ * ```
+ */
 export const LOG_MAGIC: Uint8Array = new Uint8Array([0x53, 0x49, 0x4c, 0x54, 0x4c, 0x4f, 0x47, 0x0a]);
-/** Current log format version. */
+/**
+ * Current log format version.
+ *
+ * @example
+ * ```ts
+ * new DataView(logFileHeader().buffer).getUint32(8, true) === LOG_VERSION; // true
+ * ```
+ */
 export const LOG_VERSION = 2;
-/** Bytes in the file header. */
+/**
+ * Bytes in the file header.
+ *
+ * @example
+ * ```ts
+ * logFileHeader().length === LOG_HEADER_SIZE; // true: the first record starts at offset 16
+ * ```
+ */
 export const LOG_HEADER_SIZE = 16;
-/** Bytes in a record header. */
+/**
+ * Bytes in a record header.
+ *
+ * @example
+ * ```ts
+ * const record = new Uint8Array(RECORD_OVERHEAD + 29); // room for a record of a 29-byte batch
+ * const payload = record.subarray(RECORD_HEADER_SIZE, RECORD_HEADER_SIZE + 29); // where the batch goes
+ * ```
+ */
 export const RECORD_HEADER_SIZE = 13;
-/** The byte after every record's payload: never zero, and no single bit flip makes it zero. */
+/**
+ * The byte after every record's payload: never zero, and no single bit flip makes it zero.
+ *
+ * @example
+ * ```ts
+ * declare const record: Uint8Array, length: number; // a record and its payload length
+ * const complete = record[RECORD_HEADER_SIZE + length] === RECORD_END_MARK;
+ * ```
+ */
 export const RECORD_END_MARK = 0xa5;
-/** Bytes a record takes besides its payload: the header and the end mark. */
+/**
+ * Bytes a record takes besides its payload: the header and the end mark.
+ *
+ * @example
+ * ```ts
+ * const size = RECORD_OVERHEAD + 29; // 43: the bytes a record of a 29-byte batch takes in its log
+ * ```
+ */
 export const RECORD_OVERHEAD = RECORD_HEADER_SIZE + 1;
-/** Record type of a write batch (in write-ahead logs). */
+/**
+ * Record type of a write batch (in write-ahead logs).
+ *
+ * @example
+ * ```ts
+ * import { allocBuffer } from "../wasm/instance.ts";
+ * import { sealRecord } from "../wasm/records.ts";
+ * const ptr = allocBuffer(RECORD_OVERHEAD + 29);
+ * // ... a 29-byte write batch at ptr + RECORD_HEADER_SIZE ...
+ * sealRecord(ptr, 29, RECORD_TYPE_BATCH); // a record of a write-ahead log
+ * ```
+ */
 export const RECORD_TYPE_BATCH = 1;
-/** Record type of a version edit (in manifests, src/version/version_edit.ts). */
+/**
+ * Record type of a version edit (in manifests, src/version/version_edit.ts).
+ *
+ * @example
+ * ```ts
+ * import type { StorageFile } from "../storage/storage.ts";
+ * import { replayLog } from "../wal/log_reader.ts";
+ * declare const file: StorageFile; // an open MANIFEST-000004
+ * replayLog(file, file.path, (payload, length, offset) => console.log(`an edit of ${length} bytes`), RECORD_TYPE_EDIT);
+ * ```
+ */
 export const RECORD_TYPE_EDIT = 2;
 /**
  * Sector size assumed by torn-tail detection: a crash can leave the unwritten
  * sectors of an extended file as zeros, starting at a multiple of this.
+ *
+ * @example
+ * ```ts
+ * const offset = 70000; // where a torn tail starts
+ * const sector = Math.floor(offset / SECTOR_SIZE) * SECTOR_SIZE; // 69632: unwritten sectors begin at a multiple of 512
+ * ```
  */
 export const SECTOR_SIZE = 512;
 
-/** The 16 header bytes of a new log file. */
+/**
+ * The 16 header bytes of a new log file.
+ *
+ * @example
+ * ```ts
+ * import type { StorageFile } from "../storage/storage.ts";
+ * declare const file: StorageFile; // a new, empty log or manifest
+ * file.appendSync(logFileHeader()); // 16 bytes: "SILTLOG\n", version 2, reserved 0
+ * ```
+ */
 export function logFileHeader(): Uint8Array {
   const header = new Uint8Array(LOG_HEADER_SIZE);
   header.set(LOG_MAGIC);

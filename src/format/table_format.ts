@@ -17,17 +17,67 @@
 
 import { corruption } from "../errors.ts";
 
-/** Bytes in the footer. */
+/**
+ * Bytes in the footer.
+ *
+ * @example
+ * ```ts
+ * import type { StorageFile } from "../storage/storage.ts";
+ * declare const file: StorageFile; // an open table file
+ * const footer = new Uint8Array(FOOTER_SIZE);
+ * file.read(file.size() - FOOTER_SIZE, footer); // its last 64 bytes
+ * ```
+ */
 export const FOOTER_SIZE = 64;
-/** Bytes after every block: type and checksum. */
+/**
+ * Bytes after every block: type and checksum.
+ *
+ * @example
+ * ```ts
+ * declare const handle: BlockHandle; // from the footer or the index
+ * const onDisk = handle.size + BLOCK_TRAILER_SIZE; // the bytes to read: the block, its type and its checksum
+ * ```
+ */
 export const BLOCK_TRAILER_SIZE = 5;
-/** Current table format version. */
+/**
+ * Current table format version.
+ *
+ * @example
+ * ```ts
+ * declare const footer: Uint8Array; // a table's last 64 bytes
+ * const supported = new DataView(footer.buffer).getUint32(48, true) === TABLE_VERSION;
+ * ```
+ */
 export const TABLE_VERSION = 2;
-/** "SILTSST\n" */
+/**
+ * "SILTSST\n"
+ *
+ * @example
+ * ```ts
+ * declare const footer: Uint8Array; // a table's last 64 bytes
+ * const isTable = TABLE_MAGIC.every((b, i) => footer[56 + i] === b); // it ends with "SILTSST\n"
+ * ```
+ */
 export const TABLE_MAGIC: Uint8Array = new Uint8Array([0x53, 0x49, 0x4c, 0x54, 0x53, 0x53, 0x54, 0x0a]);
-/** Version of the properties block's layout. */
+/**
+ * Version of the properties block's layout.
+ *
+ * @example
+ * ```ts
+ * declare const block: Uint8Array; // a properties block
+ * const known = new DataView(block.buffer).getUint32(0, true) === PROPERTIES_VERSION; // its first u32
+ * ```
+ */
 export const PROPERTIES_VERSION = 1;
-/** Restart interval of data blocks. */
+/**
+ * Restart interval of data blocks.
+ *
+ * @example
+ * ```ts
+ * declare const properties: TableProperties; // of a table this siltdb wrote
+ * console.log(properties.restartInterval === RESTART_INTERVAL); // true
+ * ```
+ */
 export const RESTART_INTERVAL = 16;
 
 /** Where a block lies in its file (size without the trailer). */
@@ -81,6 +131,17 @@ function u64(dv: DataView, at: number): number {
 /**
  * Decodes and checks a footer (its last 64 bytes at fileSize - 64).
  * `checksum` computes the table checksum of bytes (the core's XXH64, low 32 bits).
+ *
+ * @example
+ * ```ts
+ * import type { StorageFile } from "../storage/storage.ts";
+ * import { tableChecksum } from "../wasm/checksum.ts";
+ * declare const file: StorageFile; // an open table file
+ * const bytes = new Uint8Array(FOOTER_SIZE);
+ * file.read(file.size() - FOOTER_SIZE, bytes);
+ * const footer = decodeFooter(bytes, file.path, file.size(), tableChecksum); // CORRUPTION if damaged
+ * console.log(footer.index.offset, footer.index.size);
+ * ```
  */
 export function decodeFooter(
   bytes: Uint8Array,
@@ -117,7 +178,17 @@ export function decodeFooter(
   return footer;
 }
 
-/** Decodes a properties block. */
+/**
+ * Decodes a properties block.
+ *
+ * @example
+ * ```ts
+ * declare const footer: Footer;
+ * declare const block: Uint8Array; // the bytes of footer.properties, without the trailer
+ * const props = decodeProperties(block, "/db/000012.sst", footer.properties.offset);
+ * console.log(props.entries, props.deletions, props.smallestSequence, props.largestSequence);
+ * ```
+ */
 export function decodeProperties(bytes: Uint8Array, file: string, offset: number): TableProperties {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const bad = (what: string) => corruption(file, offset, `properties block: ${what}`);

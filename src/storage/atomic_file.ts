@@ -6,7 +6,18 @@
 
 import { joinPath, type Storage, type StorageFile } from "./storage.ts";
 
-/** What `fill` returns to discard the file: nothing appears under its name. */
+/**
+ * What `fill` returns to discard the file: nothing appears under its name.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "./memory_storage.ts";
+ * const fs = new MemoryStorage();
+ * fs.mkdir("/db");
+ * const result = await writeFileAtomically(fs, "/db", "000012.sst", () => Promise.resolve(DISCARD));
+ * console.log(result === DISCARD, fs.list("/db")); // true []: no file, and no temp file left
+ * ```
+ */
 export const DISCARD: unique symbol = Symbol("discard");
 
 /** Options of {@linkcode writeFileAtomically}. */
@@ -29,6 +40,10 @@ export interface AtomicWriteOptions {
  *
  * @example
  * ```ts
+ * import { MemoryStorage } from "./memory_storage.ts";
+ * const fs = new MemoryStorage();
+ * fs.mkdir("/db");
+ * const bytes = new TextEncoder().encode("MANIFEST-000003\n");
  * await writeFileAtomically(fs, "/db", "CURRENT", (file) => file.append(bytes));
  * ```
  */
@@ -67,7 +82,15 @@ export async function writeFileAtomically<T>(
   return result;
 }
 
-/** Removes a file, ignoring failure (a leftover is removed later). */
+/**
+ * Removes a file, ignoring failure (a leftover is removed later).
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "./memory_storage.ts";
+ * removeQuietly(new MemoryStorage(), "/db/000012.sst.tmp"); // gone, or left for the next open to remove
+ * ```
+ */
 export function removeQuietly(fs: Storage, path: string): void {
   try {
     fs.remove(path);

@@ -8,7 +8,19 @@
 import { SiltError } from "../errors.ts";
 import type { OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
 
-/** Wraps storage so that every operation requires the lock to be valid. */
+/**
+ * Wraps storage so that every operation requires the lock to be valid.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "./memory_storage.ts";
+ * const fs = new MemoryStorage();
+ * fs.mkdir("/db");
+ * const guarded = guardStorage(fs, await fs.lock("/db/LOCK")); // what an open database uses
+ * fs.crash(); // a simulated crash: the process that held the lock is gone
+ * guarded.list("/db"); // throws LOCKED: the database lost its directory lock
+ * ```
+ */
 export function guardStorage(fs: Storage, lock: StorageLock): Storage {
   const check = (path: string) => {
     if (lock.valid === false) {

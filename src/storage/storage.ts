@@ -129,12 +129,29 @@ export interface Storage {
   lock(path: string, options?: LockOptions): Promise<StorageLock>;
 }
 
-/** Joins a directory and a name with "/". */
+/**
+ * Joins a directory and a name with "/".
+ *
+ * @example
+ * ```ts
+ * joinPath("/db", "CURRENT"); // "/db/CURRENT"
+ * joinPath("/db/", "CURRENT"); // "/db/CURRENT"
+ * ```
+ */
 export function joinPath(dir: string, name: string): string {
   return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
 }
 
-/** The directory part of a path ("." when there is none). */
+/**
+ * The directory part of a path ("." when there is none).
+ *
+ * @example
+ * ```ts
+ * dirName("/db/000012.sst"); // "/db"
+ * dirName("/CURRENT"); // "/"
+ * dirName("CURRENT"); // "."
+ * ```
+ */
 export function dirName(path: string): string {
   const i = path.lastIndexOf("/");
   return i < 0 ? "." : i === 0 ? "/" : path.slice(0, i);

@@ -13,8 +13,14 @@ import { tableFileName } from "../version/file_names.ts";
 import { TableReader } from "./table_reader.ts";
 
 /**
+ * The open tables of a database, at most `capacity` of them, least recently
+ * asked-for closed first; each is registered with the read state while open.
+ *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * import type { ReadState } from "../wasm/read_state.ts";
+ * declare const fs: Storage, readState: ReadState; // the database's storage and read state
  * const tables = new TableCache(fs, "/db", 500, readState);
  * const table = tables.get(7); // opened, checked and registered if it was not open
  * ```

@@ -21,7 +21,17 @@ export interface TableOptions {
   bloomBitsPerKey: number;
 }
 
-/** Staged bytes are written out once they reach this size. */
+/**
+ * Staged bytes are written out once they reach this size.
+ *
+ * @example
+ * ```ts
+ * import type { StorageFile } from "../storage/storage.ts";
+ * import type { TableBuilder } from "../wasm/table_builder.ts";
+ * declare const builder: TableBuilder, file: StorageFile;
+ * if (builder.stagedLength >= STAGE_BYTES) await file.append(builder.takeStaged()); // what stage() does
+ * ```
+ */
 export const STAGE_BYTES = 256 << 10;
 
 /**
@@ -40,6 +50,9 @@ export type TableFill = (builder: TableBuilder, stage: () => Promise<void>) => P
  *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * import type { Memtable } from "../wasm/memtable.ts";
+ * declare const fs: Storage, memtable: Memtable; // a frozen memtable
  * const meta = await writeTable(fs, "/db", 12, { blockSize: 4096, bloomBitsPerKey: 10 }, async (builder, stage) => {
  *   for (let cursor = memtable.first(); cursor !== 0;) {
  *     cursor = builder.addMemtable(cursor, STAGE_BYTES);

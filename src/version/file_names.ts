@@ -12,24 +12,66 @@
 // NNNNNN is a file number, zero-padded to at least 6 digits. One counter
 // numbers logs, tables and manifests.
 
-/** Name of the lock file. */
+/**
+ * Name of the lock file.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "../storage/memory_storage.ts";
+ * import { joinPath } from "../storage/storage.ts";
+ * const fs = new MemoryStorage();
+ * fs.mkdir("/db");
+ * const lock = await fs.lock(joinPath("/db", LOCK_FILE)); // "/db/LOCK": one open database per directory
+ * lock.release();
+ * ```
+ */
 export const LOCK_FILE = "LOCK";
-/** Name of the file naming the current manifest. */
+/**
+ * Name of the file naming the current manifest.
+ *
+ * @example
+ * ```ts
+ * import { joinPath, type Storage } from "../storage/storage.ts";
+ * declare const fs: Storage;
+ * const text = new TextDecoder().decode(fs.readFile(joinPath("/db", CURRENT_FILE))); // "MANIFEST-000003\n"
+ * ```
+ */
 export const CURRENT_FILE = "CURRENT";
 
 const pad = (n: number) => String(n).padStart(6, "0");
 
-/** Name of log file number n. */
+/**
+ * Name of log file number n.
+ *
+ * @example
+ * ```ts
+ * logFileName(7); // "000007.log"
+ * ```
+ */
 export function logFileName(n: number): string {
   return `${pad(n)}.log`;
 }
 
-/** Name of table file number n. */
+/**
+ * Name of table file number n.
+ *
+ * @example
+ * ```ts
+ * tableFileName(12); // "000012.sst"
+ * ```
+ */
 export function tableFileName(n: number): string {
   return `${pad(n)}.sst`;
 }
 
-/** Name of manifest number n. */
+/**
+ * Name of manifest number n.
+ *
+ * @example
+ * ```ts
+ * manifestFileName(3); // "MANIFEST-000003"
+ * ```
+ */
 export function manifestFileName(n: number): string {
   return `MANIFEST-${pad(n)}`;
 }
@@ -40,6 +82,13 @@ export type FileKind = "log" | "table" | "manifest" | "current" | "lock" | "temp
 /**
  * The kind and number of a directory entry, or undefined for a foreign file.
  * A temp file has the number of the file it becomes (0 for CURRENT).
+ *
+ * @example
+ * ```ts
+ * parseFileName("000012.sst"); // { kind: "table", number: 12 }
+ * parseFileName("000012.sst.tmp"); // { kind: "temp", number: 12 }
+ * parseFileName("notes.txt"); // undefined: not a database file
+ * ```
  */
 export function parseFileName(name: string): { kind: FileKind; number: number } | undefined {
   let m: RegExpExecArray | null;

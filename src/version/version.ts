@@ -16,7 +16,15 @@
 import { compareInternalKeys, compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import type { FileMeta } from "./version_edit.ts";
 
-/** Number of levels (L0..L6). */
+/**
+ * Number of levels (L0..L6).
+ *
+ * @example
+ * ```ts
+ * import type { FileMeta } from "./version_edit.ts";
+ * const levels: FileMeta[][] = Array.from({ length: NUM_LEVELS }, () => []); // L0..L6, empty
+ * ```
+ */
 export const NUM_LEVELS = 7;
 
 /** Table files per level, each level in its order (see above). */
@@ -28,6 +36,8 @@ export type Levels = readonly (readonly FileMeta[])[];
  *
  * @example
  * ```ts
+ * import type { VersionSet } from "./version_set.ts";
+ * declare const versions: VersionSet;
  * const version = versions.current.ref(); // a scan starts on it
  * for (const f of version.files()) console.log(f.number);
  * version.unref(); // the scan is done: its files may now be deleted
@@ -70,6 +80,8 @@ export class Version {
  *
  * @example
  * ```ts
+ * import type { FileMeta } from "./version_edit.ts";
+ * declare const files: FileMeta[]; // L0 files, in any order
  * const l0 = [...files].sort((a, b) => compareInLevel(0, a, b)); // newest data first
  * ```
  */
@@ -85,7 +97,9 @@ export function compareInLevel(level: number, a: FileMeta, b: FileMeta): number 
  *
  * @example
  * ```ts
- * const runs = sortedRuns(version.levels); // [{ level: 0, files: [f9] }, { level: 0, files: [f8] }, { level: 1, files: [...] }]
+ * declare const version: Version;
+ * const runs = sortedRuns(version.levels);
+ * // [{ level: 0, files: [f9] }, { level: 0, files: [f8] }, { level: 1, files: [...] }]
  * ```
  */
 export function sortedRuns(levels: Levels): { level: number; files: FileMeta[] }[] {
@@ -101,6 +115,8 @@ export function sortedRuns(levels: Levels): { level: number; files: FileMeta[] }
  *
  * @example
  * ```ts
+ * import type { CompactionTask } from "../compaction/task.ts";
+ * declare const task: CompactionTask;
  * const runs = sortedRunsOf(task.inputs); // what the merge reads, newest first
  * ```
  */
@@ -116,6 +132,7 @@ export function sortedRunsOf(inputs: readonly { level: number; files: readonly F
  *
  * @example
  * ```ts
+ * declare const version: Version;
  * const [lo, hi] = userKeyRange(version.levels[1]);
  * ```
  */
@@ -134,7 +151,9 @@ export function userKeyRange(files: readonly FileMeta[]): [Uint8Array, Uint8Arra
  *
  * @example
  * ```ts
- * const below = overlapping(version.levels[2], lo, hi);
+ * declare const version: Version;
+ * const [lo, hi] = userKeyRange(version.levels[1]);
+ * const below = overlapping(version.levels[2], lo, hi); // the L2 files with keys in L1's range
  * ```
  */
 export function overlapping(files: readonly FileMeta[], lo: Uint8Array, hi: Uint8Array): FileMeta[] {
@@ -148,6 +167,7 @@ export function overlapping(files: readonly FileMeta[], lo: Uint8Array, hi: Uint
  *
  * @example
  * ```ts
+ * declare const version: Version;
  * const l1Bytes = totalBytes(version.levels[1]);
  * ```
  */

@@ -53,7 +53,21 @@ function applyEdit(levels: Levels, edit: VersionEdit): FileMeta[][] {
   return next;
 }
 
-/** The database's versions and counters, and its manifest. */
+/**
+ * The database's versions and counters, and its manifest.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "../storage/memory_storage.ts";
+ * const fs = new MemoryStorage();
+ * fs.mkdir("/db");
+ * const versions = VersionSet.empty("/db", fs);
+ * await versions.writeSnapshot(); // MANIFEST-000002, and CURRENT naming it
+ * await versions.logAndApply({ lastSequence: 5 }); // appended to the manifest and synced
+ * await versions.close();
+ * console.log(VersionSet.recover("/db", fs).lastSequence); // 5
+ * ```
+ */
 export class VersionSet {
   readonly dir: string;
   readonly fs: Storage;

@@ -13,6 +13,7 @@ import { RESULT, view, words } from "./instance.ts";
  *
  * @example
  * ```ts
+ * declare const status: Lookup; // what a lookup returned
  * if (status === Lookup.Found) console.log(resultValueLength());
  * ```
  */
@@ -56,6 +57,9 @@ export const ScanFlag = {
  *
  * @example
  * ```ts
+ * import type { BlockProvider } from "../table/block_provider.ts";
+ * import type { CoreScan } from "./scan_iterator.ts";
+ * declare const scan: CoreScan, provider: BlockProvider;
  * if (scan.status === ScanStatus.Need) provider.answerSource(scan.stoppedSource());
  * ```
  */
@@ -77,7 +81,11 @@ export type ScanStatus = typeof ScanStatus[keyof typeof ScanStatus];
  *
  * @example
  * ```ts
- * if (sourceState(source) === SourceState.NeedIndex) provideTable(source, table.handle);
+ * import type { TableReader } from "../table/table_reader.ts";
+ * import { core } from "./instance.ts";
+ * import { provideTable } from "./run_source.ts";
+ * declare const source: number, table: TableReader; // a stopped run source; the table of the file it needs
+ * if (core.srcState(source) === SourceState.NeedIndex) provideTable(source, table.handle);
  * ```
  */
 export const SourceState = {
@@ -95,6 +103,7 @@ export const SourceState = {
  *
  * @example
  * ```ts
+ * declare const status: CompactionStatus, stage: () => Promise<void>; // a step's status; writes out what is staged
  * if (status === CompactionStatus.Staged) await stage();
  * ```
  */
@@ -113,9 +122,29 @@ export const CompactionStatus = {
 /** Status of a compaction step. */
 export type CompactionStatus = typeof CompactionStatus[keyof typeof CompactionStatus];
 
-/** Most memtables a read state holds (the active one and the immutable ones). */
+/**
+ * Most memtables a read state holds (the active one and the immutable ones).
+ *
+ * @example
+ * ```ts
+ * import type { Memtable } from "./memtable.ts";
+ * declare const active: Memtable, immutables: readonly Memtable[];
+ * const memtables = [active, ...immutables]; // what ReadState.setMemtables takes: at most MAX_MEMTABLES
+ * ```
+ */
 export const MAX_MEMTABLES: number = abi.READ_STATE_MAX_MEMTABLES;
-/** Bytes of one file record of a packed version or a run (core/read_state.ts). */
+/**
+ * Bytes of one file record of a packed version or a run (core/read_state.ts).
+ *
+ * @example
+ * ```ts
+ * import { allocBuffer } from "./instance.ts";
+ * import { type FileBounds, packedSize, packFiles } from "./read_state.ts";
+ * declare const files: readonly FileBounds[];
+ * const ptr = allocBuffer(packedSize(files));
+ * packFiles(files, ptr, ptr + files.length * FILE_RECORD_SIZE); // the records first, then their keys
+ * ```
+ */
 export const FILE_RECORD_SIZE: number = abi.FILE_RECORD_SIZE;
 
 const VALUE_WORD = (RESULT + abi.RESULT_VALUE) >>> 2;
@@ -127,6 +156,7 @@ const FILE_WORD = (RESULT + abi.RESULT_FILE) >>> 2;
  *
  * @example
  * ```ts
+ * import { bytes } from "./instance.ts";
  * const value = bytes().slice(resultValue(), resultValue() + resultValueLength());
  * ```
  */
@@ -151,7 +181,9 @@ export function resultValueLength(): number {
  *
  * @example
  * ```ts
- * if (status === Lookup.NeedTable) tables.get(resultFile());
+ * import type { TableCache } from "../table/table_cache.ts";
+ * declare const status: Lookup, tables: TableCache;
+ * if (status === Lookup.NeedTable) tables.get(resultFile()); // opens the table the lookup asks for
  * ```
  */
 export function resultFile(): number {

@@ -85,6 +85,7 @@ export function onMemoryGrowth(f: () => void): void {
  *
  * @example
  * ```ts
+ * declare const ptr: number, len: number; // bytes in linear memory
  * const copy = bytes().slice(ptr, ptr + len);
  * ```
  */
@@ -98,6 +99,7 @@ export function bytes(): Uint8Array {
  *
  * @example
  * ```ts
+ * declare const ptr: number; // a 4-byte aligned address
  * const first = words()[ptr >>> 2];
  * ```
  */
@@ -111,6 +113,7 @@ export function words(): Uint32Array {
  *
  * @example
  * ```ts
+ * declare const ptr: number, count: number;
  * view().setUint32(ptr, count, true);
  * ```
  */
@@ -144,7 +147,15 @@ export function coreMemoryBytes(): number {
   return core.memory.buffer.byteLength;
 }
 
-/** Address of the result area (see core/index.ts). */
+/**
+ * Address of the result area (see core/index.ts).
+ *
+ * @example
+ * ```ts
+ * import { RESULT_VALUE_LENGTH } from "./_core_abi.ts";
+ * const valueLength = words()[(RESULT + RESULT_VALUE_LENGTH) >>> 2]; // what abi.ts's resultValueLength() reads
+ * ```
+ */
 export const RESULT: number = core.resultArea();
 
 let scratchCap = 64 << 10;
@@ -156,6 +167,7 @@ let scratchPtr = core.scratch(scratchCap);
  *
  * @example
  * ```ts
+ * declare const key: string | Uint8Array;
  * const ptr = scratch(maxEncodedLength(key));
  * const len = writeData(ptr, key);
  * ```
@@ -186,6 +198,9 @@ export function allocBuffer(size: number): number {
  *
  * @example
  * ```ts
+ * import type { BlockHandle } from "../format/table_format.ts";
+ * import type { TableReader } from "../table/table_reader.ts";
+ * declare const table: TableReader, handle: BlockHandle;
  * const block = table.readBlock(handle);
  * freeBuffer(block.ptr);
  * ```

@@ -63,7 +63,15 @@ export interface ClearOptions<K = Uint8Array> extends RangeOptions<K>, WriteOpti
   limit?: number;
 }
 
-/** Names of the options of clear(). */
+/**
+ * Names of the options of clear().
+ *
+ * @example
+ * ```ts
+ * import { checkCallOptions } from "../options.ts";
+ * checkCallOptions({ prefix: "session:", sync: true }, "clear", CLEAR_OPTIONS); // { prefix: "session:", sync: true }
+ * ```
+ */
 export const CLEAR_OPTIONS: readonly string[] = [...RANGE_OPTIONS, "reverse", "limit", "sync"];
 
 /** A source of stored keys to delete, in order (a scan cursor of shape "stored-keys"). */
