@@ -9,7 +9,8 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * const n = encodeUtf8Into("key", buffer, 0);
+ * const buffer = new Uint8Array("key".length * 3);
+ * const n = encodeUtf8Into("key", buffer, 0); // 3
  * ```
  */
 export function encodeUtf8Into(text: string, target: Uint8Array, at: number): number {

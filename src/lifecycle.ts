@@ -28,6 +28,8 @@ export interface LifecycleHooks {
  *
  * @example
  * ```ts
+ * declare const hooks: LifecycleHooks; // the database's close, abandon, release and reportFatal
+ * declare const readSomething: () => void; // a core call
  * const life = new Lifecycle("/db", hooks);
  * life.checkOpen(); // throws CLOSED once closed
  * try {

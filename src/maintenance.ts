@@ -23,8 +23,11 @@ export interface MaintenanceContext {
  *
  * @example
  * ```ts
+ * declare const ctx: MaintenanceContext; // the database's writer, commit pipeline and scheduler
+ * const maintenance = new Maintenance(ctx);
  * await maintenance.flush(); // the memtable is now a level-0 table
- * await maintenance.compactRange(utf8("a"), utf8("b"));
+ * const utf8 = new TextEncoder();
+ * await maintenance.compactRange(utf8.encode("a"), utf8.encode("b"));
  * ```
  */
 export class Maintenance {

@@ -11,6 +11,7 @@ import type { Memtable } from "./wasm/memtable.ts";
  *
  * @example
  * ```ts
+ * import { Memtable } from "./wasm/memtable.ts";
  * const handle: MemtableHandle = { mt: new Memtable(), firstLog: 7, refs: 0, retired: false };
  * handle.refs++; // a scan reads it
  * retireMemtable(handle); // flushed: freed once the scan lets go
@@ -31,6 +32,7 @@ export interface MemtableHandle {
  *
  * @example
  * ```ts
+ * declare const handle: MemtableHandle; // an immutable memtable, now flushed
  * retireMemtable(handle);
  * ```
  */
@@ -44,7 +46,8 @@ export function retireMemtable(handle: MemtableHandle): void {
  *
  * @example
  * ```ts
- * handle.refs++;
+ * declare const handle: MemtableHandle;
+ * handle.refs++; // a scan reads it
  * releaseMemtable(handle); // the scan is done
  * ```
  */

@@ -46,11 +46,13 @@ export class SiltLevelError extends Error {
  *
  * @example
  * ```ts
+ * import type { SiltLevel } from "./silt_level.ts";
+ * declare const db: SiltLevel;
  * const ac = new AbortController();
  * const it = db.iterator({ signal: ac.signal });
  * const pending = it.next();
  * ac.abort();
- * await pending.catch((err) => console.log(err.name)); // AbortError
+ * await pending.catch((err: Error) => console.log(err.name)); // AbortError
  * ```
  */
 export class SiltLevelAbortError extends SiltLevelError {
@@ -80,6 +82,7 @@ const CODES: Record<string, string> = {
  *
  * @example
  * ```ts
+ * import { SiltError } from "../errors.ts";
  * toLevelError(new SiltError("LOCKED", "./data is locked")); // a SiltLevelError, code "LEVEL_LOCKED"
  * ```
  */

@@ -38,6 +38,9 @@ export function fromSilt(data: Uint8Array, format: string | undefined): string |
  *
  * @example
  * ```ts
+ * import type { Db } from "../db.ts";
+ * import { writeOptions } from "./write_options.ts";
+ * declare const db: Db, key: unknown, value: unknown, options: { sync?: unknown }; // what SiltLevel's _put gets
  * await db.put(toSilt(key), toSilt(value), writeOptions(options));
  * ```
  */

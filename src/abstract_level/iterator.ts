@@ -39,6 +39,8 @@ export type Shape = "entries" | "keys" | "values";
  *
  * @example
  * ```ts
+ * import type { Db } from "../db.ts";
+ * declare const db: Db; // the siltdb database under a SiltLevel
  * const snapshot = db.snapshot();
  * const cursor = new LevelCursor<string>(snapshot, () => snapshot.release(), { keyEncoding: "utf8" }, "keys", () => 0);
  * console.log(cursor.nextv(10)); // the first 10 keys, as strings

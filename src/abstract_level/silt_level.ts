@@ -177,6 +177,7 @@ export class SiltLevel<K = string, V = string> extends AbstractLevel<SiltData, K
    *
    * @example
    * ```ts
+   * declare const db: SiltLevel;
    * await db.open();
    * console.log(db.siltdb.stats().levels[0].files);
    * ```
@@ -362,6 +363,7 @@ export class SiltLevel<K = string, V = string> extends AbstractLevel<SiltData, K
    *
    * @example
    * ```ts
+   * declare const db: SiltLevel;
    * await db.compactRange("user:", "user;");
    * ```
    */

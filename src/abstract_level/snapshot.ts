@@ -49,6 +49,8 @@ export class SiltSnapshot extends SnapshotBase {
  *
  * @example
  * ```ts
+ * import type { SiltLevel } from "./silt_level.ts";
+ * declare const level: SiltLevel;
  * const snapshot = level.snapshot(); // a SiltSnapshot of a SiltLevel
  * const value = siltSnapshotOf(snapshot).getSync("user:1"); // Uint8Array | undefined
  * ```

@@ -13,6 +13,9 @@ import type { Memtable } from "../wasm/memtable.ts";
  *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * import type { Memtable } from "../wasm/memtable.ts";
+ * declare const fs: Storage, memtable: Memtable; // an immutable, non-empty memtable
  * const meta = await writeLevel0Table(fs, "/db", 12, memtable, { blockSize: 4096, bloomBitsPerKey: 10 });
  * ```
  */

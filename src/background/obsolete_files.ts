@@ -33,6 +33,8 @@ export interface LiveFiles {
  *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * declare const fs: Storage;
  * removeObsoleteFiles(fs, "/db", { tables: new Set([7]), keep: new Set(), logNumber: 9, manifestNumber: 8 });
  * ```
  */

@@ -24,6 +24,7 @@ export interface ParsedArgs {
  *
  * @example
  * ```ts
+ * declare const given: string; // the --format the user passed
  * throw new UsageError(`--format must be jsonl or csv, got ${JSON.stringify(given)}`);
  * ```
  */
@@ -94,7 +95,8 @@ export function parseArgs(argv: readonly string[], spec: ArgSpec): ParsedArgs {
  *
  * @example
  * ```ts
- * const limit = intFlag(args, "limit", Infinity, 0);
+ * declare const args: ParsedArgs;
+ * const limit = intFlag(args, "limit", Infinity, 0); // Infinity without --limit
  * ```
  */
 export function intFlag(args: ParsedArgs, name: string, fallback: number, min = 0): number {

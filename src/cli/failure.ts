@@ -7,6 +7,7 @@ import { SiltError } from "../errors.ts";
  *
  * @example
  * ```ts
+ * import { SiltError } from "../errors.ts";
  * describeFailure(new SiltError("LOCKED", "./data is in use")); // "LOCKED: ./data is in use"
  * ```
  */

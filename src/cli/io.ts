@@ -56,6 +56,8 @@ export const stdout: Output = outputOf(process.stdout);
  *
  * @example
  * ```ts
+ * import { showBytes } from "./display.ts";
+ * declare const key: Uint8Array, hex: boolean;
  * await stderr.write(`not found: ${showBytes(key, hex)}\n`);
  * ```
  */

@@ -10,6 +10,8 @@ import { formatBytes } from "./display.ts";
  *
  * @example
  * ```ts
+ * import type { Db } from "../db.ts";
+ * declare const db: Db;
  * console.log(memoryLine(db.stats())); // "rss 180.2 MiB, wasm 64.0 MiB, memtables 3.1 MiB, cache 12.0 MiB"
  * ```
  */

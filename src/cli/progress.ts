@@ -24,6 +24,7 @@ const BAR = 24;
  *
  * @example
  * ```ts
+ * import { stdout } from "./io.ts";
  * const progress = new Progress(stdout, "load", { unit: "keys", total: 1_000_000 });
  * for (let i = 0; i < 1_000_000; i++) progress.update(i + 1);
  * await progress.finish();

@@ -18,6 +18,7 @@ export type RecordFormat = "jsonl" | "csv";
  *
  * @example
  * ```ts
+ * declare const line: number, fields: string[];
  * throw new RecordError(`line ${line}: expected 2 fields (key,value), got ${fields.length}`);
  * ```
  */
@@ -74,7 +75,9 @@ export function parseJsonl(text: string, line: number): [Uint8Array, Uint8Array]
  * @example
  * ```ts
  * const csv = new CsvReader();
- * csv.push('a,"b,c"', 1); // [["a", "b,c"]]
+ * csv.push('a,"b,c"', 1); // ["a", "b,c"]
+ * csv.push('a,"b', 2); // undefined: the quoted field goes on
+ * csv.push('c"', 3); // ["a", "b\nc"]
  * ```
  */
 export class CsvReader {
@@ -163,7 +166,8 @@ function csvField(text: string): string {
  *
  * @example
  * ```ts
- * formatRecord("csv", key, value, false); // 'a,"b,c"\n'
+ * const utf8 = new TextEncoder();
+ * formatRecord("csv", utf8.encode("a"), utf8.encode("b,c"), false); // 'a,"b,c"\n'
  * ```
  */
 export function formatRecord(format: RecordFormat, key: Uint8Array, value: Uint8Array, hex: boolean): string {

@@ -18,6 +18,8 @@ function shortKey(key: Uint8Array | undefined): string {
  *
  * @example
  * ```ts
+ * import type { Db } from "../db.ts";
+ * declare const db: Db;
  * console.log(formatStats(db.stats()));
  * ```
  */
@@ -69,6 +71,8 @@ export function formatStats(s: DbStats): string {
  *
  * @example
  * ```ts
+ * import type { Db } from "../db.ts";
+ * declare const db: Db;
  * console.log(JSON.stringify(statsJson(db.stats()), null, 2));
  * ```
  */

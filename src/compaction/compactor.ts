@@ -70,6 +70,8 @@ const OPEN_TABLES = 64;
  *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * declare const fs: Storage, job: CompactionJob;
  * const result = await runCompaction({ fs, dir: "/db" }, job);
  * console.log(result.outputs.map((f) => f.number), result.entriesDropped);
  * ```

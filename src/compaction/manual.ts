@@ -12,7 +12,10 @@ import type { CompactionTask } from "./task.ts";
  *
  * @example
  * ```ts
- * const task = compactEverything(version.levels); // { inputs: [...all files], outputLevel: 1, ... }
+ * import type { Version } from "../version/version.ts";
+ * declare const version: Version;
+ * const task = compactEverything(version.levels);
+ * // { inputs: every non-empty level's files, outputLevel: the deepest of them (at least 1), trivialMove: false, ... }
  * ```
  */
 export function compactEverything(levels: Levels): CompactionTask | undefined {
@@ -30,7 +33,10 @@ export function compactEverything(levels: Levels): CompactionTask | undefined {
  *
  * @example
  * ```ts
- * const task = compactKeyRange(version.levels, utf8("user:"), utf8("user;"));
+ * import type { Version } from "../version/version.ts";
+ * declare const version: Version;
+ * const utf8 = new TextEncoder();
+ * const task = compactKeyRange(version.levels, utf8.encode("user:"), utf8.encode("user;"));
  * ```
  */
 export function compactKeyRange(levels: Levels, lo: Uint8Array, hi: Uint8Array): CompactionTask | undefined {

@@ -52,6 +52,9 @@ function workerUrl(): URL {
  *
  * @example
  * ```ts
+ * import type { CompactionJob } from "./compactor.ts";
+ * import type { InlineExecutor } from "./inline_executor.ts";
+ * declare const inline: InlineExecutor, job: CompactionJob;
  * const executor = new WorkerExecutor("/data/db", inline, (err) => console.warn(err.message));
  * const result = await executor.run(job);
  * await executor.close();

@@ -20,6 +20,10 @@ import { boundBytes, RANGE_OPTIONS, resolveRange } from "./range.ts";
  *
  * @example
  * ```ts
+ * import type { ResolvedOptions } from "../options.ts";
+ * import type { TableCache } from "../table/table_cache.ts";
+ * import type { VersionSet } from "../version/version_set.ts";
+ * declare const versions: VersionSet, tables: TableCache, options: ResolvedOptions; // the database's
  * const bytes = approximateSize({ prefix: "user:" }, versions.current.levels, tables, options);
  * ```
  */

@@ -19,9 +19,18 @@ import type { ReadState } from "../wasm/read_state.ts";
  *
  * @example
  * ```ts
+ * import type { MemtableHandle } from "../memtable.ts";
+ * import type { BlockProvider } from "../table/block_provider.ts";
+ * import type { Version } from "../version/version.ts";
+ * import { maxEncodedLength, scratch, writeData } from "../wasm/instance.ts";
+ * import type { ReadState } from "../wasm/read_state.ts";
+ * import { copyOut } from "../wasm/values.ts";
+ * declare const readState: ReadState, provider: BlockProvider, active: MemtableHandle, version: Version;
+ * declare const sequence: number;
  * const reader = new PointReader(readState, provider);
- * reader.update(activeMemtable, [], version.levels);
- * const value = reader.get(keyPtr, keyLen, sequence, (ptr, len) => copyOut(ptr, len));
+ * reader.update(active, [], version.levels);
+ * const keyPtr = scratch(maxEncodedLength("user:1"));
+ * const value = reader.get(keyPtr, writeData(keyPtr, "user:1"), sequence, copyOut);
  * ```
  */
 export class PointReader {

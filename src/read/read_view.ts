@@ -29,6 +29,10 @@ export interface ReadView {
  *
  * @example
  * ```ts
+ * import type { MemtableHandle } from "../memtable.ts";
+ * import type { VersionSet } from "../version/version_set.ts";
+ * import type { ReadState } from "../wasm/read_state.ts";
+ * declare const readState: ReadState, active: MemtableHandle, immutables: MemtableHandle[], versions: VersionSet;
  * const view = acquireView(readState, [active, ...immutables], versions.current);
  * // ... scan ...
  * view.release();

@@ -45,7 +45,8 @@ export interface ReaderContext {
  *
  * @example
  * ```ts
- * const value = reader.get("user:1", sequence);
+ * declare const reader: Reader<string>, sequence: number; // a database's reader; a visible sequence
+ * const value = reader.get("user:1", sequence); // string | undefined
  * const n = reader.count({ prefix: "user:" }, sequence);
  * const keys = reader.cursor<string>({ prefix: "user:" }, sequence, "keys", "keys");
  * ```

@@ -18,6 +18,11 @@ import type { TableCache } from "./table_cache.ts";
  *
  * @example
  * ```ts
+ * import { Lookup } from "../wasm/abi.ts";
+ * import type { ReadState } from "../wasm/read_state.ts";
+ * import type { TableCache } from "./table_cache.ts";
+ * declare const readState: ReadState, tables: TableCache; // tables registers what it opens with readState
+ * declare const key: number, len: number, seq: number; // the key, in linear memory
  * const provider = new BlockProvider(tables, readState.cache);
  * for (let status = readState.lookup(key, len, seq, 0); status >= Lookup.NeedTable;) {
  *   provider.answerLookup(status);

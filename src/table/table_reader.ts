@@ -27,6 +27,9 @@ export type { LoadedBlock } from "../wasm/blocks.ts";
  *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * import { freeBuffer } from "../wasm/instance.ts";
+ * declare const fs: Storage;
  * const table = TableReader.open(fs, "/db/000007.sst", 7);
  * const block = table.readBlock({ offset: 0, size: 4000 }); // checked, in linear memory
  * freeBuffer(block.ptr);

@@ -41,6 +41,7 @@ export interface Problem {
  *
  * @example
  * ```ts
+ * import { corruption } from "../errors.ts";
  * problemOf(corruption("000007.sst", 4096, "block checksum mismatch"), "000007.sst");
  * // { file: "000007.sst", offset: 4096, what: "block checksum mismatch" }
  * ```
@@ -91,6 +92,8 @@ export interface TableCheck {
  *
  * @example
  * ```ts
+ * import { defaultStorage } from "../storage/default_storage.ts";
+ * import type { BlockEntry } from "../wasm/blocks.ts";
  * const entries: BlockEntry[] = [];
  * const c = checkTable(defaultStorage(), "./data", "000007.sst", 7, (block) => entries.push(...block));
  * console.log(c.intactBlocks, c.blocks, c.problems);
@@ -253,6 +256,9 @@ export interface LogCheck {
  *
  * @example
  * ```ts
+ * import { defaultStorage } from "../storage/default_storage.ts";
+ * import { Memtable } from "../wasm/memtable.ts";
+ * declare const lastSequence: number; // the manifest's last sequence: the log's batches follow it
  * const memtable = new Memtable();
  * const c = checkLog(defaultStorage(), "./data", "000004.log", memtable, lastSequence);
  * memtable.free();
@@ -322,6 +328,7 @@ export interface ManifestCheck {
  *
  * @example
  * ```ts
+ * import { defaultStorage } from "../storage/default_storage.ts";
  * const { manifest, problem } = checkCurrent(defaultStorage(), "./data"); // manifest: 3 for "MANIFEST-000003\n"
  * ```
  */
@@ -362,6 +369,7 @@ export function checkCurrent(fs: Storage, dir: string): { manifest?: number; pro
  *
  * @example
  * ```ts
+ * import { defaultStorage } from "../storage/default_storage.ts";
  * const c = checkManifest(defaultStorage(), "./data", "MANIFEST-000003", true);
  * console.log(c.records, c.tornBytes, c.problems);
  * ```

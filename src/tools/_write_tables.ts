@@ -14,6 +14,9 @@ import type { BlockEntry } from "../wasm/blocks.ts";
  *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * import type { BlockEntry } from "../wasm/blocks.ts";
+ * declare const fs: Storage, entries: BlockEntry[]; // the intact entries salvaged from a damaged table
  * const meta = await writeEntries(fs, "/db", 12, entries, { blockSize: 4096, bloomBitsPerKey: 10 });
  * ```
  */
@@ -41,6 +44,10 @@ export async function writeEntries(
  *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * import type { FileMeta } from "../version/version_edit.ts";
+ * declare const fs: Storage, lastSequence: number;
+ * declare const a: FileMeta, b: FileMeta, c: FileMeta; // merge a and b; c may hold their keys
  * const merged = await mergeTables(fs, "/db", [a, b], [c], 20, lastSequence, { blockSize: 4096, bloomBitsPerKey: 10 });
  * ```
  */

@@ -125,7 +125,10 @@ function intactAt(base: number, at: number, end: number): boolean {
  *
  * @example
  * ```ts
- * const replay = replayLog(file, path, (payload, length) => memtable.applyBatch(payload, length));
+ * import type { StorageFile } from "../storage/storage.ts";
+ * import type { Memtable } from "../wasm/memtable.ts";
+ * declare const file: StorageFile, memtable: Memtable; // a write-ahead log, opened; the memtable recovery fills
+ * const replay = replayLog(file, file.path, (payload, length) => memtable.applyBatch(payload, length));
  * console.log(replay.records, replay.validEnd, replay.tornBytes);
  * ```
  */

@@ -33,6 +33,9 @@ interface SyncWaiter {
  *
  * @example
  * ```ts
+ * import type { Storage } from "../storage/storage.ts";
+ * declare const fs: Storage, previous: LogWriter; // previous: the log before this one
+ * declare const sealedRecords: Uint8Array; // records sealed for this log
  * const log = LogWriter.create(fs, "/db/000007.log", () => previous.close());
  * await log.whenReady();
  * log.write(sealedRecords);          // the OS has them: a process crash keeps them

@@ -21,6 +21,10 @@ export interface CacheStats {
  *
  * @example
  * ```ts
+ * import type { TableReader } from "../table/table_reader.ts";
+ * import { ReadState } from "./read_state.ts";
+ * import { provideCachedBlock } from "./run_source.ts";
+ * declare const table: TableReader, source: number; // table 7; a run source that stopped for its block at 0
  * const cache = new ReadState(32 << 20).cache;
  * const entry = cache.pinned(7, 0, () => table.readBlock({ offset: 0, size: 4000 }));
  * provideCachedBlock(source, entry); // the source takes over the pin

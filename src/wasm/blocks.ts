@@ -21,6 +21,9 @@ export interface LoadedBlock {
  *
  * @example
  * ```ts
+ * import { corruption } from "../errors.ts";
+ * import type { BlockHandle } from "../format/table_format.ts";
+ * declare const ptr: number, handle: BlockHandle, path: string; // the block (and its trailer) read from path
  * if (!blockIntact(ptr, handle.size)) throw corruption(path, handle.offset, "block checksum mismatch");
  * ```
  */
@@ -40,6 +43,10 @@ export interface BlockEntry {
  *
  * @example
  * ```ts
+ * import type { BlockHandle } from "../format/table_format.ts";
+ * import type { TableReader } from "../table/table_reader.ts";
+ * import { freeBuffer } from "./instance.ts";
+ * declare const table: TableReader, handle: BlockHandle;
  * const block = table.readBlock(handle);
  * const entries = blockEntries(block.ptr, block.size);
  * freeBuffer(block.ptr);
@@ -64,6 +71,8 @@ export function blockEntries(ptr: number, size: number): BlockEntry[] | undefine
  *
  * @example
  * ```ts
+ * import type { TableReader } from "../table/table_reader.ts";
+ * declare const table: TableReader;
  * const blocks = indexEntries(table.index.ptr, table.index.size); // [{ lastKey, handle: { offset, size } }]
  * ```
  */

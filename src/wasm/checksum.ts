@@ -8,7 +8,9 @@ import { bytes, core } from "./instance.ts";
  *
  * @example
  * ```ts
- * view.setUint32(52, tableChecksum(footer.subarray(0, 52)), true);
+ * declare const footer: Uint8Array; // the 64 bytes of a table footer
+ * const view = new DataView(footer.buffer, footer.byteOffset, footer.byteLength);
+ * const intact = view.getUint32(52, true) === tableChecksum(footer.subarray(0, 52)); // as decodeFooter checks
  * ```
  */
 export function tableChecksum(data: Uint8Array): number {

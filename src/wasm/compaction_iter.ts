@@ -50,6 +50,10 @@ function packRanges(runs: readonly (readonly KeyRange[])[]): number {
  *
  * @example
  * ```ts
+ * import type { FileBounds, ReadState } from "./read_state.ts";
+ * import type { TableBuilder } from "./table_builder.ts";
+ * declare const readState: ReadState, runs: FileBounds[][], oldestSnapshot: number, deeperRanges: KeyRange[][];
+ * declare const builder: TableBuilder;
  * const merge = new CoreCompaction(readState, runs, oldestSnapshot, deeperRanges);
  * const status = merge.run(builder, 256 << 10, 2 << 20); // CompactionStatus
  * merge.free();

@@ -21,8 +21,10 @@ export interface MemtableEntry {
  *
  * @example
  * ```ts
+ * import { applyBatchRecords } from "./records.ts";
+ * declare const records: number, length: number; // sealed write batch records in linear memory
  * const mt = new Memtable();
- * applyBatchRecords(mt, records, length); // src/wasm/records.ts
+ * applyBatchRecords(mt, records, length);
  * console.log(mt.count, mt.bytesUsed);
  * mt.free();
  * ```

@@ -23,6 +23,8 @@ export interface FileBounds {
  *
  * @example
  * ```ts
+ * import { allocBuffer } from "./instance.ts";
+ * declare const files: FileBounds[];
  * const ptr = allocBuffer(packedSize(files));
  * ```
  */
@@ -37,6 +39,10 @@ export function packedSize(files: readonly FileBounds[]): number {
  *
  * @example
  * ```ts
+ * import { FILE_RECORD_SIZE } from "./abi.ts";
+ * import { allocBuffer } from "./instance.ts";
+ * declare const files: FileBounds[];
+ * const ptr = allocBuffer(packedSize(files));
  * const end = packFiles(files, ptr, ptr + files.length * FILE_RECORD_SIZE);
  * ```
  */
@@ -82,6 +88,10 @@ function packLevels(levels: readonly (readonly FileBounds[])[]): number {
  *
  * @example
  * ```ts
+ * import type { MemtableHandle } from "../memtable.ts";
+ * import type { Version } from "../version/version.ts";
+ * declare const active: MemtableHandle, version: Version;
+ * declare const keyPtr: number, keyLen: number, sequence: number; // the key, in linear memory
  * const rs = new ReadState(32 << 20);
  * rs.setMemtables([active.mt]);
  * rs.setLevels(version.levels);
@@ -160,6 +170,9 @@ export class ReadState {
  *
  * @example
  * ```ts
+ * import type { LoadedBlock } from "./blocks.ts";
+ * declare const readState: ReadState;
+ * declare const index: LoadedBlock, filter: LoadedBlock | undefined; // blocks of table 7, read and checked
  * const handle = newCoreTable(7, index, filter);
  * readState.addTable(handle);
  * releaseCoreTable(handle); // when the file closes
@@ -174,6 +187,7 @@ export function newCoreTable(file: number, index: LoadedBlock, filter: LoadedBlo
  *
  * @example
  * ```ts
+ * declare const handle: number; // from newCoreTable()
  * releaseCoreTable(handle);
  * ```
  */

@@ -13,6 +13,9 @@ import type { Memtable } from "./memtable.ts";
  *
  * @example
  * ```ts
+ * import { RECORD_HEADER_SIZE, RECORD_OVERHEAD, RECORD_TYPE_EDIT } from "../format/log_format.ts";
+ * import { allocBuffer, bytes } from "./instance.ts";
+ * declare const payload: Uint8Array; // an encoded version edit
  * const ptr = allocBuffer(RECORD_OVERHEAD + payload.length);
  * bytes().set(payload, ptr + RECORD_HEADER_SIZE);
  * sealRecord(ptr, payload.length, RECORD_TYPE_EDIT);
@@ -28,6 +31,7 @@ export function sealRecord(record: number, payloadLength: number, type: number):
  *
  * @example
  * ```ts
+ * declare const record: number, payloadLength: number, lastSequence: number; // a batch record reserved in the group
  * const count = stampBatchRecord(record, payloadLength, lastSequence + 1);
  * ```
  */
@@ -41,6 +45,8 @@ export function stampBatchRecord(record: number, payloadLength: number, sequence
  *
  * @example
  * ```ts
+ * import type { Memtable } from "./memtable.ts";
+ * declare const memtable: Memtable, record: number, payloadLength: number, lastSequence: number;
  * const count = commitBatchRecord(memtable, record, payloadLength, lastSequence + 1);
  * ```
  */
@@ -54,6 +60,8 @@ export function commitBatchRecord(memtable: Memtable, record: number, payloadLen
  *
  * @example
  * ```ts
+ * import type { Memtable } from "./memtable.ts";
+ * declare const memtable: Memtable, group: number, groupLength: number; // records written to the log
  * if (applyBatchRecords(memtable, group, groupLength) < 0) throw new Error("a sealed record did not apply");
  * ```
  */
@@ -66,7 +74,9 @@ export function applyBatchRecords(memtable: Memtable, ptr: number, length: numbe
  *
  * @example
  * ```ts
- * if (!recordHeaderIntact(p)) return "damaged";
+ * import { view } from "./instance.ts";
+ * declare const p: number; // a record read back into linear memory
+ * const payloadLength = recordHeaderIntact(p) ? view().getUint32(p + 4, true) : undefined; // undefined: damaged
  * ```
  */
 export function recordHeaderIntact(record: number): boolean {
@@ -78,7 +88,8 @@ export function recordHeaderIntact(record: number): boolean {
  *
  * @example
  * ```ts
- * if (!recordPayloadIntact(p, payloadLength)) return "damaged";
+ * declare const p: number, payloadLength: number; // a record whose header is intact, and the length it gives
+ * if (!recordPayloadIntact(p, payloadLength)) console.log("damaged record");
  * ```
  */
 export function recordPayloadIntact(record: number, payloadLength: number): boolean {

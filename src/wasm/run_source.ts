@@ -13,6 +13,7 @@ import { core } from "./instance.ts";
  *
  * @example
  * ```ts
+ * declare const source: number; // a run source that stopped
  * const need = sourceNeed(source); // { file: 7, table: false, offset: 8192, size: 4021 }
  * ```
  */
@@ -29,7 +30,11 @@ export interface SourceNeed {
  *
  * @example
  * ```ts
- * const need = sourceNeed(scan.stoppedSource());
+ * import type { TableCache } from "../table/table_cache.ts";
+ * import type { CoreScan } from "./scan_iterator.ts";
+ * declare const scan: CoreScan, tables: TableCache;
+ * const source = scan.stoppedSource();
+ * const need = sourceNeed(source);
  * if (need.table) provideTable(source, tables.get(need.file).handle);
  * ```
  */
@@ -48,6 +53,8 @@ export function sourceNeed(source: number): SourceNeed {
  *
  * @example
  * ```ts
+ * import type { TableReader } from "../table/table_reader.ts";
+ * declare const source: number, table: TableReader; // a source that needs the index of table's file
  * provideTable(source, table.handle);
  * ```
  */
@@ -60,6 +67,10 @@ export function provideTable(source: number, table: number): void {
  *
  * @example
  * ```ts
+ * import type { TableReader } from "../table/table_reader.ts";
+ * import type { BlockCache } from "./block_cache.ts";
+ * declare const source: number, cache: BlockCache, table: TableReader; // table: the file the source reads
+ * const { file, offset, size } = sourceNeed(source);
  * provideCachedBlock(source, cache.pinned(file, offset, () => table.readBlock({ offset, size })));
  * ```
  */

@@ -34,6 +34,9 @@ export interface ScanSpec {
  *
  * @example
  * ```ts
+ * import type { BlockProvider } from "../table/block_provider.ts";
+ * import { ScanStatus } from "./abi.ts";
+ * declare const spec: ScanSpec, provider: BlockProvider;
  * const it = new CoreScan(spec);
  * const out = it.fill(16); // it.count entries at out: u32 key ptr, key len, value ptr, value len each
  * if (it.status === ScanStatus.Need) provider.answerSource(it.stoppedSource());

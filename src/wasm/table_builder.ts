@@ -11,6 +11,9 @@ import { bytes, core, scratch } from "./instance.ts";
  *
  * @example
  * ```ts
+ * import type { StorageFile } from "../storage/storage.ts";
+ * import type { Memtable } from "./memtable.ts";
+ * declare const memtable: Memtable, file: StorageFile; // an immutable memtable; a new table file
  * const builder = new TableBuilder(4096, 10);
  * for (let cursor = memtable.first(); cursor !== 0;) {
  *   cursor = builder.addMemtable(cursor, 256 << 10);

@@ -39,6 +39,7 @@ let slabUsed = 0;
  *
  * @example
  * ```ts
+ * declare const valuePtr: number, valueLength: number; // a value in linear memory
  * const value = copyOut(valuePtr, valueLength); // the caller's own bytes
  * ```
  */
@@ -59,6 +60,7 @@ export function copyOut(ptr: number, len: number): Uint8Array {
  *
  * @example
  * ```ts
+ * declare const keyPtr: number, keyLength: number;
  * const key = textAt(keyPtr, keyLength);
  * ```
  */
@@ -80,6 +82,8 @@ const NON_ASCII = /[\u0080-\uffff]/;
  *
  * @example
  * ```ts
+ * import { words } from "./instance.ts";
+ * declare const out: number, n: number; // what CoreScan.fill returned, and its count
  * const keys = textsAt(words(), out >>> 2, n, 0); // the keys of n scan entries (16 bytes each)
  * ```
  */

@@ -59,8 +59,12 @@ const yieldToEventLoop = (): Promise<void> =>
  *
  * @example
  * ```ts
- * if (admission.mustWait()) return admission.enqueue(payload, count, sync);
- * return admission.pace(commit());
+ * declare const admission: Admission, payload: Uint8Array, count: number, sync: boolean;
+ * declare const commit: () => Promise<void>; // commits the encoded record
+ * function write(): Promise<void> {
+ *   if (admission.mustWait()) return admission.enqueue(payload, count, sync);
+ *   return admission.pace(commit(), count);
+ * }
  * ```
  */
 export class Admission {

@@ -80,6 +80,8 @@ export interface CommitStart {
  *
  * @example
  * ```ts
+ * import { RECORD_OVERHEAD } from "../format/log_format.ts";
+ * declare const writes: CommitPipeline, payloadBound: number, payloadLength: number, entryCount: number;
  * const at = writes.reserve(RECORD_OVERHEAD + payloadBound);
  * // ... encode the batch payload at at + RECORD_HEADER_SIZE ...
  * await writes.commit(at, payloadLength, entryCount, false);

@@ -37,8 +37,10 @@ function install(): void {
  *
  * @example
  * ```ts
- * const untrack = trackPendingWrites(() => pipeline.writePending());
- * untrack();
+ * import type { CommitPipeline } from "./commit.ts";
+ * declare const pipeline: CommitPipeline;
+ * const untrack = trackPendingWrites(() => pipeline.writePending()); // at open
+ * untrack(); // at close
  * ```
  */
 export function trackPendingWrites(write: () => void): () => void {

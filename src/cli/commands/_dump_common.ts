@@ -18,6 +18,7 @@ import { stdout } from "../io.ts";
  *
  * @example
  * ```ts
+ * import { defaultStorage } from "../../storage/default_storage.ts";
  * requirePath(defaultStorage(), "./data/000004.log", "file");
  * ```
  */
@@ -30,6 +31,7 @@ export function requirePath(fs: Storage, path: string, what: "file" | "directory
  *
  * @example
  * ```ts
+ * import { KIND_DELETE } from "../../format/internal_key.ts";
  * kindName(KIND_DELETE); // "delete"
  * ```
  */
@@ -42,7 +44,8 @@ export function kindName(kind: number): string {
  *
  * @example
  * ```ts
- * showInternalKey(internalKey(utf8("a"), 7, KIND_PUT), false); // "a @7 put"
+ * import { internalKey, KIND_PUT } from "../../format/internal_key.ts";
+ * showInternalKey(internalKey(new TextEncoder().encode("a"), 7, KIND_PUT), false); // "a @7 put"
  * ```
  */
 export function showInternalKey(internal: Uint8Array, hex: boolean): string {
@@ -57,7 +60,9 @@ export type InternalKeyJson = Record<string, string | number>;
  *
  * @example
  * ```ts
- * internalKeyJson(internalKey(utf8("a"), 7, KIND_PUT), false); // { key: "a", sequence: 7, kind: "put" }
+ * import { internalKey, KIND_PUT } from "../../format/internal_key.ts";
+ * const key = internalKey(new TextEncoder().encode("a"), 7, KIND_PUT);
+ * internalKeyJson(key, false); // { key: "a", sequence: 7, kind: "put" }
  * ```
  */
 export function internalKeyJson(internal: Uint8Array, hex: boolean): InternalKeyJson {
@@ -112,7 +117,11 @@ export function describeTail(tail: LogTail): string {
  *
  * @example
  * ```ts
- * const { records, tail } = replayForDump(file, path, (payload, length, offset) => {}, RECORD_TYPE_BATCH);
+ * import { RECORD_TYPE_BATCH } from "../../format/log_format.ts";
+ * import type { StorageFile } from "../../storage/storage.ts";
+ * declare const file: StorageFile; // a write-ahead log, opened
+ * const { records, tail } = replayForDump(file, file.path, (payload, length, offset) => {}, RECORD_TYPE_BATCH);
+ * console.log(`${records} records, ${describeTail(tail)}`);
  * ```
  */
 export function replayForDump(
@@ -155,6 +164,7 @@ function recordDamage(err: unknown): { offset: number; error: string } | undefin
  *
  * @example
  * ```ts
+ * import { corruption } from "../../errors.ts";
  * withoutPlace(corruption("a.log", 16, "record checksum mismatch")); // "record checksum mismatch"
  * ```
  */

@@ -24,6 +24,7 @@ interface Row {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await bench.run(parseArgs(["--keys", "100000", "--value-size", "100"], bench.args));
  * ```
  */

@@ -18,6 +18,7 @@ function shape(db: Store): string {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await compact.run(parseArgs(["./data", "--start", "a", "--end", "m"], compact.args));
  * ```
  */

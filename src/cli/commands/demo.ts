@@ -44,6 +44,7 @@ function filesOf(dir: string): string[][] {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await demo.run(parseArgs(["./siltdb-data", "--keys", "10000"], demo.args));
  * ```
  */

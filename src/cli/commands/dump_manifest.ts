@@ -210,6 +210,7 @@ function jsonManifest(d: ManifestDump, hex: boolean): unknown {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await dumpManifest.run(parseArgs(["./data"], dumpManifest.args));
  * ```
  */

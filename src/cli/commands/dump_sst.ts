@@ -277,6 +277,7 @@ function jsonSst(d: SstDump, hex: boolean): unknown {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await dumpSst.run(parseArgs(["./data/000007.sst", "--entries", "--limit", "20"], dumpSst.args));
  * ```
  */

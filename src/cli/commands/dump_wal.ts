@@ -158,6 +158,7 @@ function jsonWal(dump: WalDump, hex: boolean): unknown {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await dumpWal.run(parseArgs(["./data/000004.log", "--json"], dumpWal.args));
  * ```
  */

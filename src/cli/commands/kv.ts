@@ -11,6 +11,7 @@ import { bytesArg, openStore } from "../store.ts";
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await get.run(parseArgs(["./data", "user:1"], get.args)); // EXIT_PROBLEM when absent
  * ```
  */
@@ -61,6 +62,7 @@ example:
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await put.run(parseArgs(["./data", "user:1", "alice"], put.args));
  * ```
  */
@@ -99,6 +101,7 @@ example:
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await del.run(parseArgs(["./data", "user:1"], del.args));
  * ```
  */

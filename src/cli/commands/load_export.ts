@@ -40,6 +40,7 @@ async function* counted(source: AsyncIterable<Uint8Array>, onBytes: (n: number) 
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await load.run(parseArgs(["./data", "users.jsonl", "--batch", "1000"], load.args));
  * ```
  */
@@ -152,6 +153,7 @@ example:
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await exportCommand.run(parseArgs(["./data", "--prefix", "user:", "--format", "csv"], exportCommand.args));
  * ```
  */

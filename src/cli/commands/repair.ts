@@ -14,6 +14,8 @@ const show = (k: Uint8Array | undefined) => (k === undefined ? "(start)" : showB
  *
  * @example
  * ```ts
+ * import { repair as repairStore } from "../../tools/repair.ts";
+ * import { stdout } from "../io.ts";
  * await stdout.write(formatRepair(await repairStore("./data")));
  * ```
  */
@@ -68,6 +70,8 @@ export function formatRepair(r: RepairReport): string {
  *
  * @example
  * ```ts
+ * import { repair as repairStore } from "../../tools/repair.ts";
+ * import { stdout } from "../io.ts";
  * await stdout.write(`${JSON.stringify(repairJson(await repairStore("./data")), null, 2)}\n`);
  * ```
  */
@@ -97,6 +101,7 @@ export function repairJson(r: RepairReport): unknown {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await repair.run(parseArgs(["./data", "--json"], repair.args));
  * ```
  */

@@ -12,6 +12,7 @@ import type { ScanOptions } from "../../read/scan_options.ts";
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const args = parseArgs(["./data", "--gte", "a", "--lt", "b"], { flags: { ...RANGE_FLAGS, json: "boolean" }, positionals: [1, 1] });
  * ```
  */
@@ -31,6 +32,7 @@ export const RANGE_FLAGS = {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const options = rangeOf(parseArgs(["d", "--prefix", "user:"], { flags: RANGE_FLAGS, positionals: [1, 1] }));
  * ```
  */
@@ -55,6 +57,7 @@ export function rangeOf(args: ParsedArgs): ScanOptions<Uint8Array> {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await scan.run(parseArgs(["./data", "--prefix", "user:", "--limit", "10"], scan.args));
  * ```
  */

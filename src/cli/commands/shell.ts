@@ -192,6 +192,7 @@ class Session {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await shell.run(parseArgs(["./data"], shell.args)); // reads commands from standard input
  * ```
  */

@@ -11,6 +11,7 @@ import { openStore } from "../store.ts";
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await stats.run(parseArgs(["./data", "--json"], stats.args));
  * ```
  */

@@ -11,6 +11,8 @@ import { stdout } from "../io.ts";
  *
  * @example
  * ```ts
+ * import { verify as verifyStore } from "../../tools/verify.ts";
+ * import { stdout } from "../io.ts";
  * await stdout.write(formatVerify(await verifyStore("./data")));
  * ```
  */
@@ -50,6 +52,7 @@ export function formatVerify(r: VerifyReport): string {
  *
  * @example
  * ```ts
+ * import { parseArgs } from "../args.ts";
  * const code = await verify.run(parseArgs(["./data"], verify.args)); // EXIT_PROBLEM when problems are found
  * ```
  */
