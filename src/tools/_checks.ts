@@ -7,7 +7,7 @@
 import { SiltError } from "../errors.ts";
 import { compareInternalKeys, MAX_SEQUENCE, sequenceOf } from "../format/internal_key.ts";
 import { batchHeader } from "../format/batch_format.ts";
-import { RECORD_TYPE_EDIT } from "../format/log_format.ts";
+import { RECORD_OVERHEAD, RECORD_TYPE_EDIT } from "../format/log_format.ts";
 import type { BlockHandle, TableProperties } from "../format/table_format.ts";
 import type { Memtable } from "../wasm/memtable.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
@@ -289,7 +289,7 @@ export function checkLog(fs: Storage, dir: string, name: string, memtable: Memta
         file,
         path,
         (payload, length, offset) => {
-          const end = offset + 14 + length;
+          const end = offset + RECORD_OVERHEAD + length;
           const header = batchHeader(view(), payload, length, last);
           if (typeof header === "string") return damaged(offset, end, header);
           if (memtable.applyBatch(payload, length) < 0) return damaged(offset, end, "malformed write batch");
