@@ -5,8 +5,11 @@
 // directory, and an S3 user. It takes about 13 s from cold and ~190 MB.
 // Stopped by the process ids it started, never by name.
 //
-//   node scripts/ceph_cluster.mjs start     starts one, prints its JSON (endpoint, keys, pids, dir)
-//   node scripts/ceph_cluster.mjs stop DIR  stops the one whose JSON is DIR/cluster.json
+//   node scripts/ceph_cluster.mjs start       starts one, prints its JSON (endpoint, keys, pids, dir)
+//   node scripts/ceph_cluster.mjs stop DIR    stops the one whose JSON is DIR/cluster.json
+//   node scripts/ceph_cluster.mjs serve PID   starts one, prints its JSON, and stops it once
+//                                             process PID is gone (a test process that
+//                                             started it and may end without cleaning up)
 //
 // Debian packages: radosgw ceph-mon ceph-osd (.ci/run installs them).
 
@@ -63,7 +66,13 @@ async function until(what, deadlineMs, check, failed = () => false) {
  */
 export async function startCluster() {
   const missing = cephMissing();
-  if (missing.length > 0) throw new Error(`ceph cluster: not installed (${missing.join(", ")}); apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd`);
+  if (missing.length > 0) {
+    throw new Error(
+      `ceph cluster: not installed (${
+        missing.join(", ")
+      }); apt-get install -y --no-install-recommends radosgw ceph-mon ceph-osd`,
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), "siltdb-ceph-"));
   const [monPort, rgwPort] = [await freePort(), await freePort()];
   const fsid = randomUUID();
@@ -119,7 +128,15 @@ rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
     return child;
   };
   try {
-    execFileSync("monmaptool", ["--create", "--addv", "a", `[v1:127.0.0.1:${monPort}]`, "--fsid", fsid, join(dir, "monmap")], {
+    execFileSync("monmaptool", [
+      "--create",
+      "--addv",
+      "a",
+      `[v1:127.0.0.1:${monPort}]`,
+      "--fsid",
+      fsid,
+      join(dir, "monmap"),
+    ], {
       stdio: "ignore",
     });
     run("ceph-mon", ["--mkfs", "-i", "a", "--monmap", join(dir, "monmap")]);
@@ -182,10 +199,29 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     const started = Date.now();
     const cluster = await startCluster();
     console.log(JSON.stringify({ ...cluster, seconds: (Date.now() - started) / 1000 }));
+  } else if (command === "serve" && dir) {
+    const owner = Number(dir);
+    const cluster = await startCluster();
+    console.log(JSON.stringify(cluster));
+    const alive = () => {
+      try {
+        process.kill(owner, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const stop = () => {
+      stopCluster(cluster);
+      process.exit(0);
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    setInterval(() => alive() || stop(), 500);
   } else if (command === "stop" && dir) {
     stopCluster(JSON.parse(readFileSync(join(dir, "cluster.json"), "utf8")));
   } else {
-    console.error("usage: node scripts/ceph_cluster.mjs start | stop DIR");
+    console.error("usage: node scripts/ceph_cluster.mjs start | stop DIR | serve PID");
     process.exit(2);
   }
 }

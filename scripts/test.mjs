@@ -5,8 +5,10 @@
 // entry points, the command, bench/ and scripts/, and of every JSDoc example
 // of the entry points and of every hand-written file of src/ (no --no-check
 // anywhere); `deno doc --lint` (JSDoc and explicit types on every export);
-// `deno lint`; `deno fmt --check`. Prints each step's summary and exits
-// non-zero if any step fails.
+// `deno lint`; `deno fmt --check`. Before the runtimes it starts one
+// throw-away Ceph cluster (an S3 server for the object-storage tests, when
+// Ceph is installed) and stops it at the end. Prints each step's summary and
+// exits non-zero if any step fails.
 //
 //   node scripts/test.mjs [node|node20|deno|bun|checks ...]   only these
 //   SILTDB_SKIP_BUILD=1                                        reuse the current build
@@ -14,6 +16,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { delimiter, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { cephMissing, startCluster, stopCluster } from "./ceph_cluster.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
@@ -86,6 +89,34 @@ const selected = wanted.length > 0 ? wanted : ["checks", "node", "node20", "deno
 for (const name of selected) {
   if (!runtimes[name]) throw new Error(`unknown step ${name} (known: ${Object.keys(runtimes).join(", ")})`);
 }
+
+// The object-storage tests run against a real S3 server: one throw-away Ceph
+// cluster for the whole run (scripts/ceph_cluster.mjs), passed to every
+// runtime in SILTDB_TEST_S3_*. Without Ceph installed they skip — or, with
+// CI set, fail (tests/_s3.ts).
+let cluster;
+const needsS3 = selected.some((name) => name !== "checks") && !env.SILTDB_TEST_S3_ENDPOINT;
+if (needsS3 && cephMissing().length === 0) {
+  const started = Date.now();
+  try {
+    cluster = await startCluster();
+    Object.assign(env, {
+      SILTDB_TEST_S3_ENDPOINT: cluster.endpoint,
+      SILTDB_TEST_S3_REGION: cluster.region,
+      SILTDB_TEST_S3_ACCESS_KEY_ID: cluster.accessKeyId,
+      SILTDB_TEST_S3_SECRET_ACCESS_KEY: cluster.secretAccessKey,
+    });
+    console.log(`\n=== ceph: an S3 server at ${cluster.endpoint} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+  } catch (err) {
+    console.log(`\n=== ceph: FAILED to start: ${err.message}`);
+  }
+} else if (needsS3) {
+  console.log(
+    `\n=== ceph: not installed (${cephMissing().join(", ")}): the object-storage tests skip (fail with CI set)`,
+  );
+}
+process.on("exit", () => cluster && stopCluster(cluster));
+process.on("SIGINT", () => process.exit(130));
 
 const results = [];
 if (!process.env.SILTDB_SKIP_BUILD) {

@@ -23,6 +23,10 @@
  *   closed to protect its files; other databases go on. Please report it.
  * - `ABORTED`: the `signal` given to a scan was aborted (the error's `cause`
  *   is the signal's reason).
+ * - `FENCED`: a store in a bucket was opened by another writer since this one
+ *   opened it; this writer refuses every write from then on (reopen to go on).
+ * - `UNSUPPORTED`: the store (or the call on it) lacks something siltdb needs,
+ *   such as conditional writes in a bucket; the message names it.
  */
 export type SiltErrorCode =
   | "INVALID_ARGUMENT"
@@ -35,7 +39,9 @@ export type SiltErrorCode =
   | "CORRUPTION"
   | "IO_ERROR"
   | "INTERNAL"
-  | "ABORTED";
+  | "ABORTED"
+  | "FENCED"
+  | "UNSUPPORTED";
 
 /** Where a problem was found on disk. */
 export interface SiltErrorLocation {
