@@ -201,8 +201,9 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split("/").pop()
     console.log(JSON.stringify({ ...cluster, seconds: (Date.now() - started) / 1000 }));
   } else if (command === "serve" && dir) {
     const owner = Number(dir);
+    process.stdout.on("error", () => {}); // the owner may be gone already (EPIPE): the watch below stops the cluster
     const cluster = await startCluster();
-    console.log(JSON.stringify(cluster));
+    process.stdout.write(`${JSON.stringify(cluster)}\n`);
     const alive = () => {
       try {
         process.kill(owner, 0);

@@ -46,8 +46,6 @@ async function find(): Promise<TestS3 | string> {
   // once this process is gone (test runners may end without exit handlers).
   const script = join(dirname(fileURLToPath(import.meta.url)), "..", "scripts", "ceph_cluster.mjs");
   const helper = spawn("node", [script, "serve", String(process.pid)], { stdio: ["ignore", "pipe", "inherit"] });
-  helper.unref();
-  (helper.stdout as unknown as { unref?(): void }).unref?.();
   const line = await new Promise<string>((resolve, reject) => {
     let out = "";
     helper.stdout!.on("data", (chunk: Uint8Array) => {
@@ -56,6 +54,9 @@ async function find(): Promise<TestS3 | string> {
     });
     helper.on("exit", (code) => reject(new Error(`the Ceph cluster did not start (exit ${code})`)));
   });
+  // From now on the helper must not keep this process alive.
+  helper.stdout!.destroy();
+  helper.unref();
   return JSON.parse(line) as TestS3;
 }
 

@@ -11,6 +11,8 @@
 //   5  added file        varint level, varint file number, varint file size,
 //                        varint length + smallest internal key, varint length + largest internal key,
 //                        varint smallest sequence, varint largest sequence, varint entries
+//   6  writer epoch      varint   (a store in a bucket: the writer that holds it; docs/format.md)
+//   7  compactor epoch   varint   (a store in a bucket: the compactor that holds it)
 
 import { corruption } from "../errors.ts";
 import type { TableSummary } from "../format/table_format.ts";
@@ -27,6 +29,10 @@ export interface VersionEdit {
   lastSequence?: number;
   deleted?: { level: number; number: number }[];
   added?: { level: number; file: FileMeta }[];
+  /** A store in a bucket: the epoch of the writer that holds it. */
+  writerEpoch?: number;
+  /** A store in a bucket: the epoch of the compactor that holds it. */
+  compactorEpoch?: number;
 }
 
 const TAG_LOG = 1;
@@ -34,6 +40,8 @@ const TAG_NEXT_FILE = 2;
 const TAG_LAST_SEQUENCE = 3;
 const TAG_DELETED = 4;
 const TAG_ADDED = 5;
+const TAG_WRITER_EPOCH = 6;
+const TAG_COMPACTOR_EPOCH = 7;
 
 class Writer {
   bytes: number[] = [];
@@ -75,6 +83,8 @@ export function encodeEdit(edit: VersionEdit): Uint8Array {
     w.varint(file.largestSequence);
     w.varint(file.entries);
   }
+  if (edit.writerEpoch !== undefined) (w.varint(TAG_WRITER_EPOCH), w.varint(edit.writerEpoch));
+  if (edit.compactorEpoch !== undefined) (w.varint(TAG_COMPACTOR_EPOCH), w.varint(edit.compactorEpoch));
   return Uint8Array.from(w.bytes);
 }
 
@@ -141,6 +151,12 @@ export function decodeEdit(bytes: Uint8Array, file: string, offset: number): Ver
         (edit.added ??= []).push({ level, file });
         break;
       }
+      case TAG_WRITER_EPOCH:
+        edit.writerEpoch = varint();
+        break;
+      case TAG_COMPACTOR_EPOCH:
+        edit.compactorEpoch = varint();
+        break;
       default:
         throw bad(`unknown tag ${tag}`);
     }
