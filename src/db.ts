@@ -408,7 +408,9 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
     const { life, reader, versions, options } = this.#parts;
     try {
       life.checkOpen();
-      return Promise.resolve(approximateSize(range, versions.current.levels, reader.tables, options));
+      return approximateSize(range, versions.current.levels, reader.tables, options).catch((err) =>
+        Promise.reject(life.trapped(err, "approximateSize"))
+      );
     } catch (err) {
       return Promise.reject(life.trapped(err, "approximateSize"));
     }

@@ -6,7 +6,7 @@
 
 import type { Scheduler } from "./background/scheduler.ts";
 import { SiltError } from "./errors.ts";
-import type { CommitPipeline } from "./write/commit.ts";
+import type { WritePipeline } from "./write/commit.ts";
 import type { Writer } from "./write/writer.ts";
 
 /** What maintenance works on. */
@@ -14,7 +14,7 @@ export interface MaintenanceContext {
   path: string;
   writer: Writer;
   /** Undefined when read-only. */
-  pipeline: CommitPipeline | undefined;
+  pipeline: WritePipeline | undefined;
   scheduler: Scheduler;
 }
 
@@ -77,6 +77,7 @@ export class Maintenance {
     const { pipeline, scheduler, writer } = this.#ctx;
     if (pipeline === undefined) throw new SiltError("READ_ONLY", `${this.#ctx.path} was opened read-only`);
     if (scheduler.error === undefined) return;
+    if (scheduler.error.code === "FENCED") throw scheduler.error; // another writer holds the store now
     await scheduler.clearError();
     try {
       pipeline.freeze();

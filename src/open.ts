@@ -18,13 +18,24 @@ import { Lifecycle } from "./lifecycle.ts";
 import type { MemtableHandle } from "./memtable.ts";
 import { type OpenOptions, type ResolvedOptions, resolveOptions } from "./options.ts";
 import { Reader } from "./read/reader.ts";
-import { hasDatabase, recover, type Recovered } from "./recovery.ts";
+import { hasDatabase, recover } from "./recovery.ts";
+import { recoverBucket } from "./bucket_recovery.ts";
+import { type LiveFiles, removeObsoleteFiles } from "./background/obsolete_files.ts";
+import type { CompactionExecutor } from "./compaction/compactor.ts";
+import { BucketCollector } from "./object_store/bucket_collector.ts";
+import type { ObjectStore } from "./object_store/object_store.ts";
+import { S3ObjectStore } from "./object_store/s3_object_store.ts";
+import type { TableCache } from "./table/table_cache.ts";
+import { type TableFiles, tableFiles } from "./table/table_files.ts";
+import type { VersionSet } from "./version/version_set.ts";
+import type { Memtable } from "./wasm/memtable.ts";
+import { BucketCommitPipeline } from "./write/bucket_commit.ts";
 import { collectStats } from "./stats.ts";
 import { guardStorage } from "./storage/guarded_storage.ts";
-import { joinPath, type StorageLock } from "./storage/storage.ts";
+import { joinPath } from "./storage/storage.ts";
 import { LOCK_FILE } from "./version/file_names.ts";
 import { Admission } from "./write/admission.ts";
-import { CommitPipeline } from "./write/commit.ts";
+import { CommitPipeline, type WritePipeline } from "./write/commit.ts";
 import { Writer } from "./write/writer.ts";
 
 /** Value type produced by an encoding name. */
@@ -95,6 +106,33 @@ export async function open(path: string, options?: OpenOptions): Promise<Db<unkn
     throw invalidArgument(`path must be a non-empty string, got ${typeof path === "string" ? '""' : describe(path)}`);
   }
   const o = resolveOptions(options);
+  try {
+    return new Db(await (inBucket(path, o) ? openInBucket(path, o) : openDirectory(path, o)));
+  } catch (err) {
+    if (isTrap(err)) {
+      throw new SiltError(
+        "INTERNAL",
+        `siltdb's WebAssembly core failed while opening ${path}: ${(err as Error).message}`,
+        {},
+        err,
+      );
+    }
+    throw err;
+  }
+}
+
+/** True for a store in a bucket: an s3:// URL, or an ObjectStore given as the objectStore option. */
+function inBucket(path: string, o: ResolvedOptions): boolean {
+  return path.startsWith("s3://") || isObjectStore(o.objectStore);
+}
+
+function isObjectStore(value: unknown): value is ObjectStore {
+  const s = value as Partial<ObjectStore> | undefined;
+  return typeof s?.put === "function" && typeof s.get === "function" && typeof s.list === "function";
+}
+
+/** Opens the database of a directory: lock, recovery, then the parts. */
+async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts> {
   const fs = o.fs;
   if (!fs.exists(path)) {
     if (!o.createIfMissing || o.readOnly) {
@@ -117,31 +155,104 @@ export async function open(path: string, options?: OpenOptions): Promise<Db<unkn
         file: path,
       });
     }
-    const recovered = await recover(path, names, o);
-    return new Db(assemble(path, o, lock, recovered));
+    const state = await recover(path, names, o);
+    const files = tableFiles({ fs: o.fs, dir: path });
+    const lockFile = joinPath(path, LOCK_FILE);
+    // A worker reaches only the real file system, through the runtime's default storage.
+    const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
+    return assemble(path, o, {
+      files,
+      versions: state.versions,
+      memtable: state.memtable,
+      memtableLog: state.memtableLog,
+      lastSequence: state.lastSequence,
+      executor: (events) => {
+        const inline = new InlineExecutor(files);
+        if (!workerCan) return inline;
+        return new WorkerExecutor(
+          path,
+          inline,
+          (err) => events.emit("warning", err),
+          () => lock.token ? { path: lockFile, token: lock.token } : undefined,
+        );
+      },
+      deleteObsolete: (live) => removeObsoleteFiles(o.fs, path, live),
+      pipeline: (scheduler, life) =>
+        new CommitPipeline({
+          fs: o.fs,
+          dir: path,
+          versions: state.versions,
+          scheduler,
+          memtableSize: o.memtableSize,
+          bufferWrites: o.bufferWrites,
+          onTrap: (err) => life.onTrap(err, "a write"),
+        }, { ...state, log: state.log! }),
+      release: () => lock.release(),
+    });
   } catch (err) {
     lock.release();
-    if (isTrap(err)) {
-      throw new SiltError(
-        "INTERNAL",
-        `siltdb's WebAssembly core failed while opening ${path}: ${(err as Error).message}`,
-        {},
-        err,
-      );
-    }
     throw err;
   }
 }
 
-/** Builds the parts of an open database from what recovery found, and wires them together. */
-function assemble(path: string, o: ResolvedOptions, lock: StorageLock, state: Recovered): DbParts {
-  const { versions } = state;
+/** Opens a store in a bucket: no lock (the manifest's epoch fences other writers), recovery, then the parts. */
+async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> {
+  if (o.bufferWrites) throw invalidArgument("bufferWrites is not available for a store in a bucket");
+  const store = isObjectStore(o.objectStore) ? o.objectStore : new S3ObjectStore(path, o.objectStore);
+  const found = await recoverBucket(store, o);
+  const files = tableFiles({ store });
+  const opened: { tables?: TableCache } = {}; // the collector's deletions evict tables from the cache
+  const collector = new BucketCollector(store, {
+    minAgeMs: o.gcMinAge,
+    onTableDeleted: (n) => opened.tables?.evict(n),
+  });
+  const parts = assemble(path, o, {
+    files,
+    versions: found.versions,
+    memtable: found.memtable,
+    memtableLog: found.memtableLog,
+    lastSequence: found.lastSequence,
+    executor: () => new InlineExecutor(files),
+    deleteObsolete: (live) => collector.collect(live),
+    pipeline: (scheduler, life) =>
+      new BucketCommitPipeline({
+        store,
+        scheduler,
+        memtableSize: o.memtableSize,
+        epoch: found.epoch,
+        onTrap: (err) => life.onTrap(err, "a write"),
+      }, found),
+    release: () => {},
+  });
+  opened.tables = parts.reader.tables;
+  return parts;
+}
+
+/** What the parts of a database stand on: a directory, or a bucket. */
+interface Backing {
+  files: TableFiles;
+  versions: VersionSet;
+  /** The memtable recovery filled, its first log, and the last sequence. */
+  memtable: Memtable;
+  memtableLog: number;
+  lastSequence: number;
+  executor(events: EventHub): CompactionExecutor;
+  deleteObsolete(live: LiveFiles): number[];
+  /** The write path (not made when read-only). */
+  pipeline(scheduler: Scheduler, life: Lifecycle): WritePipeline;
+  /** Lets the directory go (its lock). */
+  release(): void;
+}
+
+/** Builds the parts of an open database on what recovery found, and wires them together. */
+function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
+  const { versions } = backing;
   const events = new EventHub();
   // Read-only: the memtable replayed from the logs and the last sequence stand still.
-  const frozen = { mt: state.memtable, firstLog: state.memtableLog, refs: 0, retired: false };
-  let pipeline: CommitPipeline | undefined;
+  const frozen = { mt: backing.memtable, firstLog: backing.memtableLog, refs: 0, retired: false };
+  let pipeline: WritePipeline | undefined;
   const activeMemtable = (): MemtableHandle => pipeline?.mem ?? frozen;
-  const visibleSequence = (): number => pipeline?.visibleSequence ?? state.lastSequence;
+  const visibleSequence = (): number => pipeline?.visibleSequence ?? backing.lastSequence;
   const life: Lifecycle = new Lifecycle(path, {
     close: async () => {
       admission.rejectAll(new SiltError("CLOSED", `${path} closed before the write could be applied`));
@@ -153,7 +264,7 @@ function assemble(path: string, o: ResolvedOptions, lock: StorageLock, state: Re
     abandon: (fatal) => {
       admission.rejectAll(fatal);
       void scheduler.close().catch(() => {});
-      void pipeline?.wal.close().catch(() => {});
+      pipeline?.abandon();
     },
     release: (afterTrap) => {
       reader.releaseAll();
@@ -163,12 +274,12 @@ function assemble(path: string, o: ResolvedOptions, lock: StorageLock, state: Re
         scheduler.freeMemtables();
         reader.free();
       }
-      lock.release();
+      backing.release();
     },
     reportFatal: (fatal) => events.emit("error", fatal),
   });
   const reader = new Reader({
-    fs: o.fs,
+    files: backing.files,
     path,
     keyEncoding: o.keyEncoding,
     valueEncoding: o.valueEncoding,
@@ -180,24 +291,14 @@ function assemble(path: string, o: ResolvedOptions, lock: StorageLock, state: Re
     activeMemtable,
     immutables: () => scheduler.immutables,
   });
-  // A worker reaches only the real file system, through the runtime's default storage.
-  const inline = new InlineExecutor(o.fs, path);
-  const lockFile = joinPath(path, LOCK_FILE);
-  const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
   const scheduler: Scheduler = new Scheduler({
     dir: path,
     options: o,
     versions,
     tables: reader.tables,
     blocks: reader.readState.cache,
-    executor: workerCan
-      ? new WorkerExecutor(
-        path,
-        inline,
-        (err) => events.emit("warning", err),
-        () => lock.token ? { path: lockFile, token: lock.token } : undefined,
-      )
-      : inline,
+    executor: backing.executor(events),
+    deleteObsolete: (live) => backing.deleteObsolete(live),
     oldestSnapshot: () => reader.oldestSnapshot(visibleSequence()),
     lastSequence: () => pipeline?.lastSequence ?? 0,
     activeLog: () => pipeline!.mem.firstLog,
@@ -210,22 +311,12 @@ function assemble(path: string, o: ResolvedOptions, lock: StorageLock, state: Re
   const admission = new Admission(o, {
     l0Files: () => versions.current.levels[0].length,
     memtableBlocked: () => pipeline!.memtableFull && scheduler.flushQueueFull,
-    backgroundBusy: () => scheduler.busy || (pipeline?.wal.busy ?? false),
+    backgroundBusy: () => scheduler.busy || (pipeline?.busy ?? false),
     onStalled: (durationMs, reason) => {
       if (events.has("stall")) events.emit("stall", { durationMs, reason });
     },
   });
-  if (!o.readOnly) {
-    pipeline = new CommitPipeline({
-      fs: o.fs,
-      dir: path,
-      versions,
-      scheduler,
-      memtableSize: o.memtableSize,
-      bufferWrites: o.bufferWrites,
-      onTrap: (err) => life.onTrap(err, "a write"),
-    }, { ...state, log: state.log! });
-  }
+  if (!o.readOnly) pipeline = backing.pipeline(scheduler, life);
   const writer: Writer = new Writer({
     path,
     keyEncoding: o.keyEncoding,

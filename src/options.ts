@@ -4,6 +4,43 @@ import { describe, type Encoding, type EncodingName, encodingNamed } from "./enc
 import { invalidArgument } from "./errors.ts";
 import type { Storage } from "./storage/storage.ts";
 import { defaultStorage } from "./storage/default_storage.ts";
+import type { ObjectStore } from "./object_store/object_store.ts";
+import type { ObjectStoreOptions } from "./object_store/s3_object_store.ts";
+
+const OBJECT_STORE_OPTIONS: Record<string, "string" | "boolean" | "number" | "object"> = {
+  endpoint: "string",
+  region: "string",
+  accessKeyId: "string",
+  secretAccessKey: "string",
+  sessionToken: "string",
+  forcePathStyle: "boolean",
+  requestTimeoutMs: "number",
+  retry: "object",
+};
+
+/** The objectStore option: an ObjectStore as it is, or S3 settings of the right types (never echoing a value). */
+function objectStoreOption(value: unknown): ObjectStoreOptions | ObjectStore | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidArgument(`option objectStore must be an object, got ${describe(value)}`);
+  }
+  const o = value as Record<string, unknown>;
+  if (typeof o.put === "function" && typeof o.get === "function" && typeof o.list === "function") {
+    return value as ObjectStore;
+  }
+  for (const [name, v] of Object.entries(o)) {
+    const type = OBJECT_STORE_OPTIONS[name];
+    if (type === undefined) {
+      throw invalidArgument(
+        `unknown objectStore option ${JSON.stringify(name)} (known: ${Object.keys(OBJECT_STORE_OPTIONS).join(", ")})`,
+      );
+    }
+    if (v !== undefined && (typeof v !== type || v === null)) {
+      throw invalidArgument(`objectStore option ${name} must be a ${type}`);
+    }
+  }
+  return value as ObjectStoreOptions;
+}
 
 /**
  * Options of {@linkcode open}.
@@ -82,6 +119,19 @@ export interface OpenOptions {
   l0StopTrigger?: number;
   /** Byte target of L1 (leveled); each deeper level is 10x. Default 10 MiB. */
   levelBaseBytes?: number;
+  /**
+   * A store in a bucket (`open("s3://bucket/prefix")`): where the S3 endpoint
+   * is and how to sign for it (anything not given comes from the AWS_*
+   * environment variables) — or an ObjectStore to use instead, such as a
+   * MemoryObjectStore.
+   */
+  objectStore?: ObjectStoreOptions | ObjectStore;
+  /**
+   * A store in a bucket: objects nothing needs any more are deleted once
+   * they are this old (milliseconds), so that readers and a compactor on
+   * other machines never lose what they still read. Default 300,000 (5 minutes).
+   */
+  gcMinAge?: number;
 }
 
 /** Options of a write (put, delete, batch write). */
@@ -114,6 +164,8 @@ export interface ResolvedOptions {
   l0SlowdownTrigger: number;
   l0StopTrigger: number;
   levelBaseBytes: number;
+  objectStore: ObjectStoreOptions | ObjectStore | undefined;
+  gcMinAge: number;
 }
 
 /**
@@ -147,6 +199,8 @@ export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
   "maxOpenFiles",
   "bloomBitsPerKey",
   "compaction",
+  "objectStore",
+  "gcMinAge",
 ];
 
 const KNOWN = new Set<string>(OPEN_OPTION_NAMES);
@@ -263,6 +317,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     l0SlowdownTrigger,
     l0StopTrigger,
     levelBaseBytes: integer(o, "levelBaseBytes", 10 * MiB, 4096, 2 ** 40),
+    objectStore: objectStoreOption(o.objectStore),
+    gcMinAge: integer(o, "gcMinAge", 300_000, 0, 2 ** 40),
   };
 }
 

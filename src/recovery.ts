@@ -138,7 +138,7 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
   let log: LogWriter | undefined;
   const flushMemtable = async () => {
     const number = versions.newFileNumber();
-    added.push({ level: 0, file: await writeLevel0Table(fs, dir, number, memtable, o) });
+    added.push({ level: 0, file: await writeLevel0Table({ fs, dir }, number, memtable, o) });
     memtable.free();
     memtable = new Memtable();
   };

@@ -13,7 +13,7 @@ import type { VersionSet } from "./version/version_set.ts";
 import { logFileName } from "./version/file_names.ts";
 import { coreMemoryBytes } from "./wasm/instance.ts";
 import type { Admission } from "./write/admission.ts";
-import type { CommitPipeline } from "./write/commit.ts";
+import type { WritePipeline } from "./write/commit.ts";
 
 /** Figures from {@linkcode Db.stats}. */
 export interface DbStats {
@@ -102,7 +102,7 @@ export interface StatsContext {
   admission: Admission;
   reader: Reader;
   /** Undefined when read-only. */
-  pipeline: CommitPipeline | undefined;
+  pipeline: WritePipeline | undefined;
   activeMemtable(): MemtableHandle;
   visibleSequence(): number;
 }

@@ -83,9 +83,19 @@ export function testS3(): Promise<TestS3 | string> {
  */
 export async function newBucket(s3: TestS3, prefix = "db"): Promise<{ url: string; options: ObjectStoreOptions }> {
   const bucket = `siltdb-test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-  const client = new AwsClient({ ...s3, service: "s3", retries: 0 });
+  const client = new AwsClient({
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    region: s3.region,
+    service: "s3",
+    retries: 0,
+  });
   const res = await client.fetch(`${s3.endpoint}/${bucket}`, { method: "PUT" });
   if (res.status !== 200) throw new Error(`creating bucket ${bucket}: ${res.status} ${await res.text()}`);
   await res.body?.cancel();
-  return { url: `s3://${bucket}/${prefix}`, options: { ...s3, forcePathStyle: true } };
+  const { endpoint, region, accessKeyId, secretAccessKey } = s3;
+  return {
+    url: `s3://${bucket}/${prefix}`,
+    options: { endpoint, region, accessKeyId, secretAccessKey, forcePathStyle: true },
+  };
 }

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { MemoryStorage } from "../mod.ts";
 import { InlineExecutor } from "../src/compaction/inline_executor.ts";
+import { tableFiles } from "../src/table/table_files.ts";
 import { WorkerExecutor } from "../src/compaction/worker_executor.ts";
 import type { CompactionJob } from "../src/compaction/compactor.ts";
 import { currentRuntime, tempDir } from "./_harness.ts";
@@ -40,7 +41,7 @@ test("when no worker can start, the job runs inline and one warning says so", as
   const fs = new MemoryStorage();
   fs.mkdir("/db");
   const warnings: string[] = [];
-  const inline = new InlineExecutor(fs, "/db");
+  const inline = new InlineExecutor(tableFiles({ fs, dir: "/db" }));
   const cannotStart = () =>
     new URL(`data:text/javascript,${encodeURIComponent('import process from "node:process"; process.exit(3);')}`);
   const executor = new WorkerExecutor("/db", inline, (err) => warnings.push(err.message), undefined, cannotStart);

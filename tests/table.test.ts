@@ -14,6 +14,7 @@ import { MemoryStorage } from "../src/storage/memory_storage.ts";
 import { writeLevel0Table } from "../src/background/flush.ts";
 import { PointReader } from "../src/read/get.ts";
 import { TableCache } from "../src/table/table_cache.ts";
+import { tableFiles } from "../src/table/table_files.ts";
 import { TableReader } from "../src/table/table_reader.ts";
 import type { FileMeta } from "../src/version/version_edit.ts";
 import type { Storage } from "../src/storage/storage.ts";
@@ -27,7 +28,7 @@ class Probe {
   readonly #empty = new Memtable();
   constructor(fs: Storage, meta: FileMeta, cacheSize: number) {
     this.readState = new ReadState(cacheSize);
-    this.tables = new TableCache(fs, "/db", 10, this.readState);
+    this.tables = new TableCache(tableFiles({ fs, dir: "/db" }), 10, this.readState);
     this.reader = new PointReader(this.readState, new BlockProvider(this.tables, this.readState.cache));
     this.reader.update({ mt: this.#empty, firstLog: 0, refs: 0, retired: false }, [], [[meta]]);
   }
@@ -54,7 +55,7 @@ class Probe {
 async function buildTable(mt: Memtable, options = { blockSize: 4096, bloomBitsPerKey: 10 }) {
   const fs = new MemoryStorage();
   fs.mkdir("/db");
-  const meta = await writeLevel0Table(fs, "/db", 7, mt, options);
+  const meta = await writeLevel0Table({ fs, dir: "/db" }, 7, mt, options);
   return { fs, meta, table: TableReader.open(fs, "/db/000007.sst", 7) };
 }
 

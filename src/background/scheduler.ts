@@ -36,7 +36,7 @@ import { compactEverything, compactKeyRange } from "../compaction/manual.ts";
 import { pickTiered, TIERED_DEFAULTS } from "../compaction/tiered.ts";
 import type { CompactionTask } from "../compaction/task.ts";
 import { writeLevel0Table } from "./flush.ts";
-import { removeObsoleteFiles } from "./obsolete_files.ts";
+import type { LiveFiles } from "./obsolete_files.ts";
 
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
@@ -87,6 +87,12 @@ export interface SchedulerContext {
   onCompaction?(event: CompactionEvent): void;
   /** Where compactions run. */
   executor: CompactionExecutor;
+  /**
+   * Deletes the files nothing needs any more (the one deleter: on disk
+   * obsolete_files.ts, in a bucket the collector); returns the table numbers
+   * deleted now, for the caches to forget.
+   */
+  deleteObsolete(live: LiveFiles): number[];
 }
 
 /**
@@ -267,10 +273,10 @@ export class Scheduler {
 
   /** Deletes the files nothing needs any more (see obsolete_files.ts). */
   removeObsoleteFiles(): void {
-    const { versions, options, dir, tables, blocks } = this.#ctx;
+    const { versions, options, tables, blocks } = this.#ctx;
     if (options.readOnly) return;
     const keep = new Set([...this.pending, ...this.#protected]);
-    const removed = removeObsoleteFiles(options.fs, dir, {
+    const removed = this.#ctx.deleteObsolete({
       tables: versions.liveTables(),
       keep,
       logNumber: versions.logNumber,
@@ -309,7 +315,7 @@ export class Scheduler {
 
   /** Writes the oldest immutable memtable to an L0 table and records it with the log it frees. */
   async #flushOldest(): Promise<void> {
-    const { versions, options, dir } = this.#ctx;
+    const { versions, options } = this.#ctx;
     const started = performance.now();
     const handle = this.#immutables[this.#immutables.length - 1];
     const number = versions.newFileNumber();
@@ -317,7 +323,10 @@ export class Scheduler {
     this.pending.add(number);
     try {
       if (handle.mt.count > 0) {
-        added.push({ level: 0, file: await writeLevel0Table(options.fs, dir, number, handle.mt, options) });
+        added.push({
+          level: 0,
+          file: await writeLevel0Table(this.#ctx.tables.files.target, number, handle.mt, options),
+        });
       }
       // Logs older than the next memtable's first log now hold nothing unflushed.
       const next = this.#immutables.length >= 2

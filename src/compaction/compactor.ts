@@ -10,10 +10,12 @@
 
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import { removeQuietly } from "../storage/atomic_file.ts";
-import { joinPath, type Storage } from "../storage/storage.ts";
 import { BlockProvider } from "../table/block_provider.ts";
 import { TableCache } from "../table/table_cache.ts";
+import type { TableFiles } from "../table/table_files.ts";
 import { STAGE_BYTES, writeTable } from "../table/table_writer.ts";
+import { tableKey } from "../object_store/bucket_layout.ts";
+import { joinPath } from "../storage/storage.ts";
 import { tableFileName } from "../version/file_names.ts";
 import { sortedRunsOf } from "../version/version.ts";
 import type { FileMeta } from "../version/version_edit.ts";
@@ -52,10 +54,9 @@ export interface CompactionExecutor {
   close(): Promise<void>;
 }
 
-/** Where the compactor reads and writes files. */
+/** Where the compactor reads and writes tables. */
 export interface CompactionEnv {
-  fs: Storage;
-  dir: string;
+  files: TableFiles;
   /** Called before each output is renamed into place; throws to stop the compaction (the lock was lost). */
   beforeRename?(): void;
 }
@@ -78,7 +79,7 @@ const OPEN_TABLES = 64;
  */
 export async function runCompaction(env: CompactionEnv, job: CompactionJob): Promise<CompactionResult> {
   const readState = new ReadState(CACHE_BYTES);
-  const tables = new TableCache(env.fs, env.dir, OPEN_TABLES, readState);
+  const tables = new TableCache(env.files, OPEN_TABLES, readState);
   const provider = new BlockProvider(tables, readState.cache);
   const older = job.older.map((run) =>
     run.map((f) => ({ smallest: userKeyOf(f.smallest), largest: userKeyOf(f.largest) }))
@@ -95,7 +96,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
       const number = numbers.shift();
       if (number === undefined) throw new Error("siltdb internal error: compaction ran out of reserved file numbers");
       // The next output, up to targetFileSize; none when no entry was left for it.
-      const meta = await writeTable(env.fs, env.dir, number, {
+      const meta = await writeTable(env.files.target, number, {
         blockSize: job.blockSize,
         bloomBitsPerKey: job.bloomBitsPerKey,
         syncDir: false,
@@ -106,7 +107,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
           if (status === CompactionStatus.Done) done = true;
           if (status === CompactionStatus.Done || status === CompactionStatus.FileFull) return;
           if (status === CompactionStatus.Staged) await stage();
-          else if (status === CompactionStatus.Need) provider.answerSource(merge.stoppedSource());
+          else if (status === CompactionStatus.Need) await provider.answerSourceAsync(merge.stoppedSource());
           else if (status === CompactionStatus.Corrupt) throw provider.sourceCorruption(merge.stoppedSource());
         }
       });
@@ -115,7 +116,8 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
         bytesWritten += meta.size;
       }
     }
-    await env.fs.syncDir(env.dir);
+    const target = env.files.target;
+    if ("fs" in target) await target.fs.syncDir(target.dir);
     return {
       outputs,
       bytesRead: inputs.reduce((n, f) => n + f.size, 0),
@@ -124,7 +126,11 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
       entriesDropped: merge.entriesDropped,
     };
   } catch (err) {
-    for (const out of outputs) removeQuietly(env.fs, joinPath(env.dir, tableFileName(out.number)));
+    const target = env.files.target;
+    for (const out of outputs) {
+      if ("fs" in target) removeQuietly(target.fs, joinPath(target.dir, tableFileName(out.number)));
+      else await target.store.delete(tableKey(out.number)).catch(() => {}); // else the collector takes it
+    }
     throw err;
   } finally {
     merge.free(); // its sources let go of their tables and pinned blocks

@@ -1,33 +1,32 @@
-// Runs compactions on the calling thread (compactionMode "inline", and always
-// with in-memory storage, which a worker cannot reach).
+// Runs compactions on the calling thread (compactionMode "inline", and
+// always with in-memory storage, which a worker cannot reach, and with a
+// store in a bucket).
 
-import type { Storage } from "../storage/storage.ts";
+import type { TableFiles } from "../table/table_files.ts";
 import { type CompactionExecutor, type CompactionJob, type CompactionResult, runCompaction } from "./compactor.ts";
 
 /**
- * Runs each compaction job on the calling thread, through the database's own storage.
+ * Runs each compaction job on the calling thread, over the database's own table files.
  *
  * @example
  * ```ts
- * import type { Storage } from "../storage/storage.ts";
+ * import type { TableFiles } from "../table/table_files.ts";
  * import type { CompactionJob } from "./compactor.ts";
- * declare const fs: Storage, job: CompactionJob; // the database's storage; a job the scheduler made
- * const executor = new InlineExecutor(fs, "/db");
+ * declare const files: TableFiles, job: CompactionJob; // the database's tables; a job the scheduler made
+ * const executor = new InlineExecutor(files);
  * const result = await executor.run(job);
  * ```
  */
 export class InlineExecutor implements CompactionExecutor {
   readonly mode = "inline";
-  readonly #fs: Storage;
-  readonly #dir: string;
+  readonly #files: TableFiles;
 
-  constructor(fs: Storage, dir: string) {
-    this.#fs = fs;
-    this.#dir = dir;
+  constructor(files: TableFiles) {
+    this.#files = files;
   }
 
   run(job: CompactionJob): Promise<CompactionResult> {
-    return runCompaction({ fs: this.#fs, dir: this.#dir }, job);
+    return runCompaction({ files: this.#files }, job);
   }
 
   close(): Promise<void> {

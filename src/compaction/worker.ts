@@ -12,6 +12,7 @@ import { parentPort } from "node:worker_threads";
 import { SiltError } from "../errors.ts";
 import { leaseToken } from "../storage/lock/lease_file.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
+import { tableFiles } from "../table/table_files.ts";
 import { type CompactionJob, runCompaction } from "./compactor.ts";
 
 /** A job message from the executor. */
@@ -29,8 +30,7 @@ async function handle(message: JobMessage): Promise<unknown> {
   const { id, dir, job, lock } = message;
   try {
     const result = await runCompaction({
-      fs,
-      dir,
+      files: tableFiles({ fs, dir }),
       beforeRename: lock === undefined ? undefined : () => {
         let token: string | undefined;
         try {

@@ -216,6 +216,8 @@ export class BucketManifest {
   state: BucketState;
   /** For a writer: the first file number of the range it reserved (its numbers go up from here). */
   readonly firstFileNumber: number;
+  /** How many file numbers a writer reserves at a time. */
+  readonly fileNumberRange: number = FILE_NUMBER_RANGE;
   #fenced: SiltError | undefined;
 
   private constructor(store: ObjectStore, role: ManifestRole, state: BucketState, firstFileNumber: number) {
@@ -249,6 +251,11 @@ export class BucketManifest {
       const out = await store.put(manifestKey(next.number), encodeManifest(next), { ifNoneMatch: "*" });
       if (out.written) return new BucketManifest(store, role, next, firstFileNumber);
     }
+  }
+
+  /** Where the store is, for messages. */
+  get location(): string {
+    return this.store.location;
   }
 
   /** The FENCED error, once this holder was fenced. */

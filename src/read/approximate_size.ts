@@ -24,27 +24,32 @@ import { boundBytes, RANGE_OPTIONS, resolveRange } from "./range.ts";
  * import type { TableCache } from "../table/table_cache.ts";
  * import type { VersionSet } from "../version/version_set.ts";
  * declare const versions: VersionSet, tables: TableCache, options: ResolvedOptions; // the database's
- * const bytes = approximateSize({ prefix: "user:" }, versions.current.levels, tables, options);
+ * const bytes = await approximateSize({ prefix: "user:" }, versions.current.levels, tables, options);
  * ```
  */
-export function approximateSize(
+export async function approximateSize(
   range: unknown,
   levels: Levels,
   tables: TableCache,
   keys: { keyEncoding: Encoding<unknown>; maxKeySize: number },
-): number {
+): Promise<number> {
   const r = checkCallOptions(range, "approximateSize", RANGE_OPTIONS) ?? {};
   const { lower, upper, empty } = resolveRange(r, keys.keyEncoding, keys.maxKeySize, "approximateSize");
   if (empty) return 0;
   const lo = lower && boundBytes(lower);
   const hi = upper && boundBytes(upper);
   let total = 0;
-  for (const files of levels) for (const f of files) total += bytesIn(f, tables, lo, hi);
+  for (const files of levels) for (const f of files) total += await bytesIn(f, tables, lo, hi);
   return total;
 }
 
 /** About how many bytes of table f hold keys from lo to hi. */
-function bytesIn(f: FileMeta, tables: TableCache, lo: Uint8Array | undefined, hi: Uint8Array | undefined): number {
+async function bytesIn(
+  f: FileMeta,
+  tables: TableCache,
+  lo: Uint8Array | undefined,
+  hi: Uint8Array | undefined,
+): Promise<number> {
   const smallest = userKeyOf(f.smallest);
   const largest = userKeyOf(f.largest);
   if (lo !== undefined && compareUserKeys(largest, lo) < 0) return 0;
@@ -52,7 +57,7 @@ function bytesIn(f: FileMeta, tables: TableCache, lo: Uint8Array | undefined, hi
   const cutLow = lo !== undefined && compareUserKeys(smallest, lo) < 0;
   const cutHigh = hi !== undefined && compareUserKeys(largest, hi) > 0;
   if (!cutLow && !cutHigh) return f.size;
-  const table = tables.get(f.number);
+  const table = await tables.getAsync(f.number);
   const blocks = indexEntries(table.index.ptr, table.index.size) ?? [];
   const dataEnd = blocks.reduce((end, b) => b.handle ? Math.max(end, b.handle.offset + b.handle.size) : end, 0);
   // The offset of the data block that holds key (or would), as LevelDB's ApproximateOffsetOf.

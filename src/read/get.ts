@@ -11,7 +11,7 @@
 import type { MemtableHandle } from "../memtable.ts";
 import type { BlockProvider } from "../table/block_provider.ts";
 import type { Levels } from "../version/version.ts";
-import { Lookup, resultBlockOffset, resultFile, resultValue, resultValueLength } from "../wasm/abi.ts";
+import { Lookup, resultBlockOffset, resultBlockSize, resultFile, resultValue, resultValueLength } from "../wasm/abi.ts";
 import type { ReadState } from "../wasm/read_state.ts";
 
 /**
@@ -71,6 +71,25 @@ export class PointReader {
   get<V>(keyPtr: number, keyLen: number, sequence: number, decode: (ptr: number, len: number) => V): V | undefined {
     if (this.lookup(keyPtr, keyLen, sequence) !== Lookup.Found) return undefined;
     return decode(resultValue(), resultValueLength());
+  }
+
+  /**
+   * lookup, reading tables and blocks asynchronously (a store in a bucket).
+   * `refresh` brings the read state up to date before each try (the memtables
+   * and the version may change while a read is awaited); the caller keeps
+   * the key where it is and the sequence pinned until this settles. On
+   * Found, the value is in the result area until the next core call.
+   */
+  async lookupAsync(keyPtr: number, keyLen: number, sequence: number, refresh: () => void): Promise<Lookup> {
+    // Each answer lets the lookup go further; other readers may evict a block
+    // between an answer and the retry, so a request may come again, but not forever.
+    for (let steps = 0; steps < 256; steps++) {
+      refresh();
+      const status = this.#rs.lookup(keyPtr, keyLen, sequence, 0);
+      if (status === Lookup.Found || status === Lookup.Absent || status === Lookup.Deleted) return status;
+      await this.#provider.answerLookupAsync(status, resultFile(), resultBlockOffset(), resultBlockSize());
+    }
+    throw new Error("siltdb internal error: a lookup made no progress in 256 reads");
   }
 
   /** Looks the key up: Found (its value in the result area), Deleted or Absent. Opens tables and reads blocks as the core asks. */

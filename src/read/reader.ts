@@ -4,17 +4,23 @@
 // block provider, the point reader — and tracks what readers hold: open
 // scans (released at close) and live snapshots (whose sequences compactions
 // must keep visible).
+//
+// Tables on disk are read synchronously. A store in a bucket is read with
+// GETs, asynchronously: its async calls (getAsync, hasAsync, countAsync,
+// scans' readAsync) await what they need, pinning their sequence meanwhile
+// as a snapshot does, and its synchronous calls are UNSUPPORTED.
 
 import { checkedSize, describe, type Encoding } from "../encoding.ts";
-import { invalidArgument } from "../errors.ts";
+import { invalidArgument, SiltError } from "../errors.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import type { MemtableHandle } from "../memtable.ts";
 import { checkCallOptions } from "../options.ts";
-import type { Storage } from "../storage/storage.ts";
 import { BlockProvider } from "../table/block_provider.ts";
 import { TableCache } from "../table/table_cache.ts";
+import type { TableFiles } from "../table/table_files.ts";
 import type { VersionSet } from "../version/version_set.ts";
-import { maxEncodedLength, scratch, writeData } from "../wasm/instance.ts";
+import { allocBuffer, freeBuffer, maxEncodedLength, scratch, writeData } from "../wasm/instance.ts";
+import { resultValue, resultValueLength } from "../wasm/abi.ts";
 import { Lookup } from "../wasm/abi.ts";
 import { ReadState } from "../wasm/read_state.ts";
 import { PointReader } from "./get.ts";
@@ -25,7 +31,8 @@ import type { Shape } from "./scan_options.ts";
 
 /** What the reader needs from its database. */
 export interface ReaderContext {
-  fs: Storage;
+  /** The table files (on disk, or in a bucket). */
+  files: TableFiles;
   path: string;
   keyEncoding: Encoding<unknown>;
   valueEncoding: Encoding<unknown>;
@@ -58,6 +65,8 @@ export class Reader<V = unknown> {
   readonly provider: BlockProvider;
   readonly #point: PointReader;
   readonly #scanSource: ScanSource;
+  /** True when reads can be synchronous (tables on disk; false in a bucket). */
+  readonly synchronous: boolean;
   readonly #scans = new Set<() => void>();
   /** Live snapshots: the release function of each, and its sequence. */
   readonly #snapshots = new Map<() => void, number>();
@@ -65,7 +74,8 @@ export class Reader<V = unknown> {
   constructor(ctx: ReaderContext) {
     this.#ctx = ctx;
     this.readState = new ReadState(ctx.blockCacheSize);
-    this.tables = new TableCache(ctx.fs, ctx.path, ctx.maxOpenFiles, this.readState);
+    this.tables = new TableCache(ctx.files, ctx.maxOpenFiles, this.readState);
+    this.synchronous = ctx.files.synchronous;
     this.provider = new BlockProvider(this.tables, this.readState.cache);
     this.#point = new PointReader(this.readState, this.provider);
     this.#scanSource = {
@@ -73,6 +83,7 @@ export class Reader<V = unknown> {
       valueEncoding: ctx.valueEncoding,
       maxKeySize: ctx.maxKeySize,
       provider: this.provider,
+      synchronous: ctx.files.synchronous,
       checkOpen: () => ctx.life.checkOpen(),
       onTrap: (err) => ctx.life.onTrap(err, "a scan"),
       acquireView: () => this.#acquireView(),
@@ -87,6 +98,7 @@ export class Reader<V = unknown> {
   get(key: unknown, sequence: number, what = "key"): V | undefined {
     const life = this.#ctx.life;
     life.checkOpen();
+    if (!this.synchronous) throw this.#notSynchronous("get");
     const k = this.#ctx.keyEncoding.encode(key, what);
     checkedSize(k, this.#ctx.maxKeySize, what, "maxKeySize");
     try {
@@ -100,9 +112,82 @@ export class Reader<V = unknown> {
 
   #decodeValue = (ptr: number, len: number): V => this.#ctx.valueEncoding.decode(ptr, len) as V;
 
+  /** get, reading what it needs asynchronously (a store in a bucket; also works on disk). */
+  async getAsync(key: unknown, sequence: number, what = "key"): Promise<V | undefined> {
+    const found = await this.#lookupAsync(key, sequence, what, true);
+    return found as V | undefined;
+  }
+
+  /** getMany, asynchronously; every key read at the same sequence. */
+  async getManyAsync(keys: unknown, sequence: number): Promise<(V | undefined)[]> {
+    this.#ctx.life.checkOpen();
+    if (!Array.isArray(keys)) throw invalidArgument(`getMany keys must be an array, got ${describe(keys)}`);
+    const untrack = this.trackSnapshot(sequence, () => {});
+    try {
+      const values: (V | undefined)[] = new Array(keys.length);
+      for (let i = 0; i < keys.length; i++) values[i] = await this.getAsync(keys[i], sequence, `getMany keys[${i}]`);
+      return values;
+    } finally {
+      untrack();
+    }
+  }
+
+  /** has, asynchronously. */
+  async hasAsync(key: unknown, sequence: number): Promise<boolean> {
+    return (await this.#lookupAsync(key, sequence, "key", false)) === true;
+  }
+
+  /** count, asynchronously. */
+  async countAsync(range: unknown, sequence: number): Promise<number> {
+    this.#ctx.life.checkOpen();
+    checkCallOptions(range, "count", RANGE_OPTIONS);
+    const cursor = this.cursor<never>(range, sequence, "none", "count");
+    try {
+      return await cursor.countAsync();
+    } catch (err) {
+      cursor.close();
+      throw this.#ctx.life.trapped(err, "a count");
+    }
+  }
+
+  /**
+   * A point lookup that may await reads: the key in a buffer of its own, the
+   * sequence pinned; resolves with the decoded value (decode) or true
+   * (found), or undefined (absent).
+   */
+  async #lookupAsync(key: unknown, sequence: number, what: string, decode: boolean): Promise<unknown> {
+    const life = this.#ctx.life;
+    life.checkOpen();
+    const k = this.#ctx.keyEncoding.encode(key, what);
+    const room = checkedSize(k, this.#ctx.maxKeySize, what, "maxKeySize");
+    const untrack = this.trackSnapshot(sequence, () => {});
+    const ptr = allocBuffer(Math.max(1, room));
+    try {
+      const len = writeData(ptr, k);
+      const status = await this.#point.lookupAsync(ptr, len, sequence, () => this.#refresh());
+      life.checkOpen();
+      if (status !== Lookup.Found) return decode ? undefined : false;
+      return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
+    } catch (err) {
+      throw life.trapped(err, "a read");
+    } finally {
+      freeBuffer(ptr);
+      untrack();
+    }
+  }
+
+  #notSynchronous(call: string): SiltError {
+    return new SiltError(
+      "UNSUPPORTED",
+      `${this.#ctx.path}: a store in a bucket is read asynchronously; use ${call}() instead of ${call}Sync()`,
+      { file: this.#ctx.path },
+    );
+  }
+
   /** The values of keys as of sequence (undefined where absent), in order. */
   getMany(keys: unknown, sequence: number): (V | undefined)[] {
     this.#ctx.life.checkOpen();
+    if (!this.synchronous) throw this.#notSynchronous("getMany");
     if (!Array.isArray(keys)) throw invalidArgument(`getMany keys must be an array, got ${describe(keys)}`);
     const values: (V | undefined)[] = new Array(keys.length);
     for (let i = 0; i < keys.length; i++) values[i] = this.get(keys[i], sequence, `getMany keys[${i}]`);
@@ -113,6 +198,7 @@ export class Reader<V = unknown> {
   has(key: unknown, sequence: number): boolean {
     const life = this.#ctx.life;
     life.checkOpen();
+    if (!this.synchronous) throw this.#notSynchronous("has");
     const k = this.#ctx.keyEncoding.encode(key, "key");
     checkedSize(k, this.#ctx.maxKeySize, "key", "maxKeySize");
     try {

@@ -96,7 +96,12 @@ export class Reads<K, V> {
    * ```
    */
   get(key: K | string | Uint8Array, options?: Record<string, never>): Promise<V | undefined> {
-    return promised(() => this.getSync(key, options));
+    return promised(() => {
+      const reader = this.#at.reader();
+      if (reader.synchronous) return this.getSync(key, options);
+      if (options !== undefined) checkCallOptions(options, "get", []);
+      return reader.getAsync(key, this.#at.sequence());
+    });
   }
 
   /**
@@ -159,7 +164,12 @@ export class Reads<K, V> {
    * ```
    */
   getMany(keys: readonly (K | string | Uint8Array)[], options?: Record<string, never>): Promise<(V | undefined)[]> {
-    return promised(() => this.getManySync(keys, options));
+    return promised(() => {
+      const reader = this.#at.reader();
+      if (reader.synchronous) return this.getManySync(keys, options);
+      if (options !== undefined) checkCallOptions(options, "getMany", []);
+      return reader.getManyAsync(keys, this.#at.sequence());
+    });
   }
 
   /**
@@ -216,7 +226,12 @@ export class Reads<K, V> {
    * ```
    */
   has(key: K | string | Uint8Array, options?: Record<string, never>): Promise<boolean> {
-    return promised(() => this.hasSync(key, options));
+    return promised(() => {
+      const reader = this.#at.reader();
+      if (reader.synchronous) return this.hasSync(key, options);
+      if (options !== undefined) checkCallOptions(options, "has", []);
+      return reader.hasAsync(key, this.#at.sequence());
+    });
   }
 
   /**
@@ -247,7 +262,12 @@ export class Reads<K, V> {
    * ```
    */
   count(range?: RangeOptions<K>): Promise<number> {
-    return promised(() => this.#at.reader().count(range, this.#at.sequence()));
+    return promised(() => {
+      const reader = this.#at.reader();
+      return reader.synchronous
+        ? reader.count(range, this.#at.sequence())
+        : reader.countAsync(range, this.#at.sequence());
+    });
   }
 
   /**
@@ -426,7 +446,7 @@ export class Reads<K, V> {
   }
 }
 
-function promised<T>(read: () => T): Promise<T> {
+function promised<T>(read: () => T | Promise<T>): Promise<T> {
   try {
     return Promise.resolve(read());
   } catch (err) {

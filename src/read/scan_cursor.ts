@@ -35,6 +35,8 @@ export interface ScanSource {
   readonly maxKeySize: number;
   /** Opens tables and reads blocks for the scan's sources. */
   readonly provider: BlockProvider;
+  /** False for a store in a bucket: only readAsync and countAsync may read it. */
+  readonly synchronous: boolean;
   /** Throws CLOSED once the database is closed. */
   checkOpen(): void;
   /** The core trapped: closes the database; returns the error to throw. */
@@ -157,9 +159,15 @@ export class ScanCursor<T> {
     if (signal !== undefined) this.#abort = new AbortWatch(signal, res); // last: nothing can fail after it
   }
 
+  /** True when read() and count() may be used (tables on disk); else readAsync and countAsync. */
+  get synchronous(): boolean {
+    return this.#source.synchronous;
+  }
+
   /**
    * The next item, or undefined at the end. Throws CLOSED if the database
-   * closed meanwhile, ABORTED once the signal was aborted.
+   * closed meanwhile, ABORTED once the signal was aborted; UNSUPPORTED for
+   * a store in a bucket (readAsync reads it).
    */
   read(): T | undefined {
     if (this.#abort?.error) throw this.#abort.error;
@@ -168,11 +176,24 @@ export class ScanCursor<T> {
         this.#abort?.detach();
         return undefined;
       }
+      this.#checkSynchronous();
       this.#fill();
     }
-    const entry = this.#entries[this.#index];
-    this.#entries[this.#index++] = undefined as T;
-    return entry;
+    return this.#take();
+  }
+
+  /** read(), awaiting the tables and blocks the scan needs (a store in a bucket; also works on disk). */
+  async readAsync(): Promise<T | undefined> {
+    if (this.#abort?.error) throw this.#abort.error;
+    while (this.#index >= this.#entries.length) {
+      if (this.#exhausted) {
+        this.#abort?.detach();
+        return undefined;
+      }
+      await this.#fillAsync();
+      if (this.#abort?.error) throw this.#abort.error;
+    }
+    return this.#take();
   }
 
   /** Counts the remaining entries without decoding them (a cursor of shape "none"), and ends the scan. */
@@ -182,10 +203,40 @@ export class ScanCursor<T> {
     this.#index = 0;
     while (!this.#exhausted) {
       if (this.#abort?.error) throw this.#abort.error;
+      this.#checkSynchronous();
       n += this.#fill();
     }
     this.close();
     return n;
+  }
+
+  /** count(), awaiting what the scan needs. */
+  async countAsync(): Promise<number> {
+    let n = this.#entries.length - this.#index;
+    this.#entries = [];
+    this.#index = 0;
+    while (!this.#exhausted) {
+      if (this.#abort?.error) throw this.#abort.error;
+      n += await this.#fillAsync();
+    }
+    this.close();
+    return n;
+  }
+
+  #take(): T {
+    const entry = this.#entries[this.#index];
+    this.#entries[this.#index++] = undefined as T;
+    return entry;
+  }
+
+  #checkSynchronous(): void {
+    if (!this.#source.synchronous) {
+      throw new SiltError(
+        "UNSUPPORTED",
+        "a store in a bucket is read asynchronously: use scan(), keys(), values() (for await) or count(), " +
+          "not scanSync(), keysSync() or valuesSync()",
+      );
+    }
   }
 
   /** Ends the scan early and frees its resources. Idempotent. */
@@ -200,7 +251,28 @@ export class ScanCursor<T> {
   #fill(): number {
     this.#source.checkOpen();
     try {
-      return this.#fillFromCore();
+      const n = this.#fillFromCore();
+      const scan = this.#res.scan;
+      if (scan !== undefined && scan.status === ScanStatus.Need) {
+        this.#source.provider.answerSource(scan.stoppedSource());
+      }
+      return n;
+    } catch (err) {
+      if (isTrap(err)) throw this.#source.onTrap(err);
+      throw err;
+    }
+  }
+
+  /** #fill, awaiting the table or block a source needs. */
+  async #fillAsync(): Promise<number> {
+    this.#source.checkOpen();
+    try {
+      const n = this.#fillFromCore();
+      const scan = this.#res.scan;
+      if (scan !== undefined && scan.status === ScanStatus.Need) {
+        await this.#source.provider.answerSourceAsync(scan.stoppedSource());
+      }
+      return n;
     } catch (err) {
       if (isTrap(err)) throw this.#source.onTrap(err);
       throw err;
@@ -236,8 +308,7 @@ export class ScanCursor<T> {
     this.#remaining -= n;
     if (n > 0 && this.#batch < MAX_BATCH) this.#batch *= 2;
     const status = scan.status;
-    if (status === ScanStatus.Need) this.#source.provider.answerSource(scan.stoppedSource());
-    else if (status === ScanStatus.Corrupt) throw this.#source.provider.sourceCorruption(scan.stoppedSource());
+    if (status === ScanStatus.Corrupt) throw this.#source.provider.sourceCorruption(scan.stoppedSource());
     if (status === ScanStatus.Done || this.#remaining === 0) this.#release();
     return n;
   }

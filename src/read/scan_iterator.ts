@@ -49,6 +49,11 @@ export class ScanIterator<T> implements AsyncIterableIterator<T> {
    */
   next(): Promise<IteratorResult<T, undefined>> {
     try {
+      if (!this.#cursor.synchronous) {
+        return this.#cursor.readAsync().then((value) =>
+          value === undefined ? { done: true, value: undefined } : { done: false, value }
+        );
+      }
       const value = this.#cursor.read();
       return Promise.resolve(value === undefined ? { done: true, value: undefined } : { done: false, value });
     } catch (err) {
@@ -112,7 +117,7 @@ export class ScanIterator<T> implements AsyncIterableIterator<T> {
    */
   toArray(): Promise<T[]> {
     try {
-      return Promise.resolve(drain(this.#cursor));
+      return this.#cursor.synchronous ? Promise.resolve(drain(this.#cursor)) : drainAsync(this.#cursor);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -324,6 +329,12 @@ export class Scan<K, V> extends ScanIterator<[K, V]> {}
  * ```
  */
 export class ScanSync<K, V> extends ScanIteratorSync<[K, V]> {}
+
+async function drainAsync<T>(cursor: ScanCursor<T>): Promise<T[]> {
+  const all: T[] = [];
+  for (let e = await cursor.readAsync(); e !== undefined; e = await cursor.readAsync()) all.push(e);
+  return all;
+}
 
 function drain<T>(cursor: ScanCursor<T>): T[] {
   const all: T[] = [];

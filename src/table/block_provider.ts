@@ -4,11 +4,14 @@
 // each stop when what they read is not in linear memory yet. The provider
 // opens the table (registering it with the read state, so the core finds
 // its index and filter) or reads and checks the block into the block cache,
-// and hands it over; the caller then resumes the core.
+// and hands it over; the caller then resumes the core. The answers come
+// synchronously for tables on disk, and asynchronously (answerLookupAsync,
+// answerSourceAsync) for tables in a bucket, or anywhere.
 
 import { corruption, type SiltError } from "../errors.ts";
 import { Lookup, resultBlockOffset, resultBlockSize, resultFile } from "../wasm/abi.ts";
 import type { BlockCache } from "../wasm/block_cache.ts";
+import { freeBuffer } from "../wasm/instance.ts";
 import { provideCachedBlock, provideTable, sourceNeed } from "../wasm/run_source.ts";
 import type { TableCache } from "./table_cache.ts";
 
@@ -60,12 +63,48 @@ export class BlockProvider {
     throw new Error(`siltdb internal error: unknown lookup status ${status}`);
   }
 
+  /**
+   * answerLookup, reading what is needed asynchronously (a table in a bucket).
+   * Read the result area before this: it awaits, and other lookups run meanwhile.
+   */
+  async answerLookupAsync(status: Lookup, file: number, offset: number, size: number): Promise<void> {
+    const table = await this.tables.getAsync(file);
+    if (status === Lookup.NeedTable) return;
+    if (status === Lookup.NeedBlock) {
+      this.cache.insert(file, offset, await table.readBlockAsync({ offset, size }));
+      return;
+    }
+    if (status === Lookup.CorruptIndex) {
+      throw corruption(table.path, table.footer.index.offset, "malformed index block");
+    }
+    if (status === Lookup.CorruptBlock) throw corruption(table.path, offset, "malformed data block");
+    throw new Error(`siltdb internal error: unknown lookup status ${status}`);
+  }
+
   /** Answers a run source that stopped because it needs its file's table or a block of it. */
   answerSource(source: number): void {
     const need = sourceNeed(source);
     const table = this.tables.get(need.file);
     if (need.table) provideTable(source, table.handle);
     else provideCachedBlock(source, this.cache.pinned(need.file, need.offset, () => table.readBlock(need)));
+  }
+
+  /** answerSource, reading what is needed asynchronously (a table in a bucket, or anywhere). */
+  async answerSourceAsync(source: number): Promise<void> {
+    const need = sourceNeed(source);
+    const table = await this.tables.getAsync(need.file);
+    if (need.table) {
+      provideTable(source, table.handle);
+      return;
+    }
+    let entry = this.cache.lookupPinned(need.file, need.offset);
+    if (entry === 0) {
+      const block = await table.readBlockAsync(need);
+      entry = this.cache.lookupPinned(need.file, need.offset); // another reader may have cached it meanwhile
+      if (entry === 0) entry = this.cache.pinned(need.file, need.offset, () => block);
+      else freeBuffer(block.ptr);
+    }
+    provideCachedBlock(source, entry);
   }
 
   /** The CORRUPTION error for a run source that found a malformed block. */

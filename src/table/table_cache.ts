@@ -4,13 +4,13 @@
 // their index and filter without asking; the least recently asked-for table
 // is closed first, and leaves the registry then. A scan reading a closed
 // table's index keeps it alive through the core table's reference count, and
-// reopens the file through get() when it needs a block.
+// reopens the file through get() when it needs a block. Tables in a bucket
+// open asynchronously (getAsync); two callers asking for the same table at
+// once share one open.
 
-import type { Storage } from "../storage/storage.ts";
 import type { ReadState } from "../wasm/read_state.ts";
-import { joinPath } from "../storage/storage.ts";
-import { tableFileName } from "../version/file_names.ts";
-import { TableReader } from "./table_reader.ts";
+import type { TableFiles } from "./table_files.ts";
+import type { TableReader } from "./table_reader.ts";
 
 /**
  * The open tables of a database, at most `capacity` of them, least recently
@@ -18,50 +18,50 @@ import { TableReader } from "./table_reader.ts";
  *
  * @example
  * ```ts
- * import type { Storage } from "../storage/storage.ts";
  * import type { ReadState } from "../wasm/read_state.ts";
- * declare const fs: Storage, readState: ReadState; // the database's storage and read state
- * const tables = new TableCache(fs, "/db", 500, readState);
+ * import type { TableFiles } from "./table_files.ts";
+ * declare const files: TableFiles;
+ * declare const readState: ReadState;
+ * const tables = new TableCache(files, 500, readState);
  * const table = tables.get(7); // opened, checked and registered if it was not open
  * ```
  */
 export class TableCache {
-  readonly #fs: Storage;
-  readonly #dir: string;
+  readonly files: TableFiles;
   readonly #capacity: number;
   // Map iteration order is the order of use: least recent first.
   #tables = new Map<number, TableReader>();
+  #opening = new Map<number, Promise<TableReader>>();
   readonly #registry: ReadState;
 
-  /** Tables open in `dir` are registered with `readState` while open. */
-  constructor(fs: Storage, dir: string, capacity: number, readState: ReadState) {
+  /** Tables are registered with `readState` while open. */
+  constructor(files: TableFiles, capacity: number, readState: ReadState) {
+    this.files = files;
     this.#registry = readState;
-    this.#fs = fs;
-    this.#dir = dir;
     this.#capacity = Math.max(1, capacity);
   }
 
-  /** The open table of file number n; opens (and checks) it if needed. */
+  /** The open table of file number n; opens (and checks) it if needed, synchronously (tables on disk). */
   get(n: number): TableReader {
-    let table = this.#tables.get(n);
-    if (table !== undefined) {
-      this.#tables.delete(n);
-      this.#tables.set(n, table);
-      return table;
+    const table = this.#touch(n);
+    return table ?? this.#add(n, this.files.open(n));
+  }
+
+  /** The open table of file number n; opens (and checks) it if needed. */
+  async getAsync(n: number): Promise<TableReader> {
+    const table = this.#touch(n);
+    if (table !== undefined) return table;
+    let opening = this.#opening.get(n);
+    if (opening === undefined) {
+      opening = this.files.openAsync(n).then((t) => this.#add(n, t)).finally(() => this.#opening.delete(n));
+      this.#opening.set(n, opening);
     }
-    table = TableReader.open(this.#fs, this.pathOf(n), n);
-    this.#tables.set(n, table);
-    this.#registry.addTable(table.handle);
-    for (const [old, t] of this.#tables) {
-      if (this.#tables.size <= this.#capacity) break;
-      this.#close(old, t);
-    }
-    return table;
+    return await opening;
   }
 
   /** The path of table file n. */
   pathOf(n: number): string {
-    return joinPath(this.#dir, tableFileName(n));
+    return this.files.pathOf(n);
   }
 
   /** Closes a file's table (it was deleted). */
@@ -73,6 +73,30 @@ export class TableCache {
   /** Closes every table. */
   close(): void {
     for (const [n, table] of this.#tables) this.#close(n, table);
+  }
+
+  #touch(n: number): TableReader | undefined {
+    const table = this.#tables.get(n);
+    if (table !== undefined) {
+      this.#tables.delete(n);
+      this.#tables.set(n, table);
+    }
+    return table;
+  }
+
+  #add(n: number, table: TableReader): TableReader {
+    const open = this.#tables.get(n);
+    if (open !== undefined) {
+      table.close(); // opened twice (a synchronous open raced an asynchronous one): keep the first
+      return open;
+    }
+    this.#tables.set(n, table);
+    this.#registry.addTable(table.handle);
+    for (const [old, t] of this.#tables) {
+      if (this.#tables.size <= this.#capacity) break;
+      this.#close(old, t);
+    }
+    return table;
   }
 
   #close(n: number, table: TableReader): void {

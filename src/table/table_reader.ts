@@ -2,9 +2,14 @@
 // once and kept in linear memory, described to the core by a table handle
 // (core/read_state.ts) so that point lookups search it without leaving
 // WebAssembly; data blocks are read on request into the block cache.
-// Reads are synchronous (positional reads), so getSync works on tables.
+//
+// A table on disk is read synchronously (positional reads), so getSync
+// works on it. A table in a bucket is read with ranged GETs, asynchronously
+// only: opening it costs one GET of the file's tail (footer, properties,
+// index and filter lie together at the end; a second GET when they are
+// larger than the tail), and each data block one GET.
 
-import { corruption } from "../errors.ts";
+import { corruption, SiltError } from "../errors.ts";
 import {
   BLOCK_TRAILER_SIZE,
   type BlockHandle,
@@ -14,6 +19,7 @@ import {
   FOOTER_SIZE,
   type TableProperties,
 } from "../format/table_format.ts";
+import type { ObjectStore } from "../object_store/object_store.ts";
 import type { Storage, StorageFile } from "../storage/storage.ts";
 import { blockIntact, type LoadedBlock } from "../wasm/blocks.ts";
 import { tableChecksum } from "../wasm/checksum.ts";
@@ -21,6 +27,12 @@ import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
 import { newCoreTable, releaseCoreTable } from "../wasm/read_state.ts";
 
 export type { LoadedBlock } from "../wasm/blocks.ts";
+
+/** The bytes of a table's tail fetched at once when it is opened from a bucket. */
+const REMOTE_TAIL = 64 << 10;
+
+/** Reads `into.length` bytes at `position` synchronously; returns how many there were. */
+type ReadSync = (position: number, into: Uint8Array) => number;
 
 /**
  * An open, checked table.
@@ -42,7 +54,11 @@ export class TableReader {
   readonly size: number;
   readonly footer: Footer;
   readonly properties: TableProperties;
-  #file: StorageFile;
+  /** Synchronous reads of the file (undefined for a table in a bucket). */
+  readonly #readSync: ReadSync | undefined;
+  /** Asynchronous reads of `length` bytes at offset. */
+  readonly #read: (offset: number, length: number) => Promise<Uint8Array>;
+  readonly #close: () => void;
   #index: LoadedBlock;
   #filter: LoadedBlock | undefined;
   /**
@@ -52,15 +68,29 @@ export class TableReader {
   readonly handle: number;
   #closed = false;
 
-  private constructor(number: number, path: string, file: StorageFile) {
+  /**
+   * @param meta synchronous reads of the footer and the metadata blocks
+   * @param readSync synchronous reads of data blocks, when the file has them
+   */
+  private constructor(
+    number: number,
+    path: string,
+    size: number,
+    meta: ReadSync,
+    readSync: ReadSync | undefined,
+    read: (offset: number, length: number) => Promise<Uint8Array>,
+    close: () => void,
+  ) {
     this.number = number;
     this.path = path;
-    this.#file = file;
-    this.size = file.size();
-    const footerBytes = new Uint8Array(Math.min(FOOTER_SIZE, this.size));
-    file.read(Math.max(0, this.size - FOOTER_SIZE), footerBytes);
-    this.footer = decodeFooter(footerBytes, path, this.size, tableChecksum);
-    const props = this.readBlock(this.footer.properties);
+    this.size = size;
+    this.#readSync = readSync;
+    this.#read = read;
+    this.#close = close;
+    const footerBytes = new Uint8Array(Math.min(FOOTER_SIZE, size));
+    meta(Math.max(0, size - FOOTER_SIZE), footerBytes);
+    this.footer = decodeFooter(footerBytes, path, size, tableChecksum);
+    const props = this.#readWith(meta, this.footer.properties);
     try {
       this.properties = decodeProperties(
         bytes().slice(props.ptr, props.ptr + props.size),
@@ -70,9 +100,9 @@ export class TableReader {
     } finally {
       freeBuffer(props.ptr);
     }
-    this.#index = this.readBlock(this.footer.index);
+    this.#index = this.#readWith(meta, this.footer.index);
     try {
-      this.#filter = this.footer.filter.size > 0 ? this.readBlock(this.footer.filter) : undefined;
+      this.#filter = this.footer.filter.size > 0 ? this.#readWith(meta, this.footer.filter) : undefined;
     } catch (err) {
       freeBuffer(this.#index.ptr);
       throw err;
@@ -82,34 +112,104 @@ export class TableReader {
 
   /** Opens and checks a table file; CORRUPTION (file, offset) if it is damaged. */
   static open(fs: Storage, path: string, number: number): TableReader {
-    const file = fs.open(path);
+    const file: StorageFile = fs.open(path);
     try {
-      return new TableReader(number, path, file);
+      const readSync: ReadSync = (position, into) => file.read(position, into);
+      const read = (offset: number, length: number) => {
+        const into = new Uint8Array(length);
+        return Promise.resolve(into.subarray(0, file.read(offset, into)));
+      };
+      return new TableReader(number, path, file.size(), readSync, readSync, read, () => file.close());
     } catch (err) {
       file.close();
       throw err;
     }
   }
 
-  /** Reads and checks a block into a new allocation (the caller frees it). */
+  /**
+   * Opens and checks table object `key` of a bucket (ranged GETs of its
+   * tail); CORRUPTION (object, offset) if it is damaged or missing.
+   *
+   * @example
+   * ```ts
+   * import type { ObjectStore } from "../object_store/object_store.ts";
+   * declare const store: ObjectStore;
+   * const table = await TableReader.openObject(store, "sst/00000000000000000007.sst", 7);
+   * const block = await table.readBlockAsync({ offset: 0, size: 4000 });
+   * ```
+   */
+  static async openObject(store: ObjectStore, key: string, number: number): Promise<TableReader> {
+    const path = `${store.location}${key}`;
+    const tail = await store.get(key, { suffix: REMOTE_TAIL });
+    if (tail === undefined) throw corruption(path, 0, "the table object is missing");
+    const size = tail.size;
+    let start = size - tail.data.length; // the file offset of the bytes held
+    let held = tail.data;
+    const footerAt = size - FOOTER_SIZE;
+    if (footerAt >= start && size >= FOOTER_SIZE) {
+      const footer = decodeFooter(held.subarray(footerAt - start), path, size, tableChecksum);
+      const metaStart = Math.min(
+        footer.index.offset,
+        footer.properties.offset,
+        footer.filter.size > 0 ? footer.filter.offset : Infinity,
+      );
+      if (metaStart < start) {
+        const more = await store.get(key, { offset: metaStart, length: start - metaStart });
+        if (more === undefined || more.data.length !== start - metaStart) {
+          throw corruption(path, metaStart, "the table object changed or vanished while it was read");
+        }
+        const joined = new Uint8Array(more.data.length + held.length);
+        joined.set(more.data);
+        joined.set(held, more.data.length);
+        held = joined;
+        start = metaStart;
+      }
+    }
+    const meta: ReadSync = (position, into) => {
+      const from = position - start;
+      if (from < 0) throw corruption(path, position, "a metadata block lies outside the table's tail");
+      const n = Math.max(0, Math.min(into.length, held.length - from));
+      into.set(held.subarray(from, from + n));
+      return n;
+    };
+    const read = async (offset: number, length: number): Promise<Uint8Array> => {
+      const got = await store.get(key, { offset, length });
+      if (got === undefined) throw corruption(path, offset, "the table object is missing");
+      return got.data;
+    };
+    return new TableReader(number, path, size, meta, undefined, read, () => {});
+  }
+
+  /** True when blocks can be read synchronously (a file on disk; not a table in a bucket). */
+  get synchronous(): boolean {
+    return this.#readSync !== undefined;
+  }
+
+  /**
+   * Reads and checks a block into a new allocation (the caller frees it).
+   * Synchronous: a table in a bucket throws UNSUPPORTED (use readBlockAsync).
+   */
   readBlock(handle: BlockHandle): LoadedBlock {
-    if (handle.offset + handle.size + BLOCK_TRAILER_SIZE > this.size) {
-      throw corruption(this.path, handle.offset, `block of ${handle.size} bytes runs past the end of the file`);
+    if (this.#readSync === undefined) {
+      throw new SiltError(
+        "UNSUPPORTED",
+        `${this.path}: a table in a bucket is read asynchronously; use the asynchronous calls (get, scan, keys, values)`,
+        { file: this.path },
+      );
     }
-    const want = handle.size + BLOCK_TRAILER_SIZE;
-    const ptr = allocBuffer(want);
-    let got: number;
-    try {
-      got = this.#file.read(handle.offset, bytes().subarray(ptr, ptr + want));
-    } catch (err) {
-      freeBuffer(ptr);
-      throw err;
-    }
-    if (got !== want || !blockIntact(ptr, handle.size)) {
-      freeBuffer(ptr);
-      throw corruption(this.path, handle.offset, got !== want ? "block is truncated" : "block checksum mismatch");
-    }
-    return { ptr, size: handle.size };
+    return this.#readWith(this.#readSync, handle);
+  }
+
+  /** Reads and checks a block into a new allocation (the caller frees it). */
+  async readBlockAsync(handle: BlockHandle): Promise<LoadedBlock> {
+    if (this.#readSync !== undefined) return this.#readWith(this.#readSync, handle);
+    this.#checkBounds(handle);
+    const data = await this.#read(handle.offset, handle.size + BLOCK_TRAILER_SIZE);
+    return this.#readWith((_position, into) => {
+      const n = Math.min(into.length, data.length);
+      into.set(data.subarray(0, n));
+      return n;
+    }, handle);
   }
 
   /** The index block (kept while the table is open). */
@@ -122,6 +222,31 @@ export class TableReader {
     if (this.#closed) return;
     this.#closed = true;
     releaseCoreTable(this.handle);
-    this.#file.close();
+    this.#close();
+  }
+
+  #checkBounds(handle: BlockHandle): void {
+    if (handle.offset + handle.size + BLOCK_TRAILER_SIZE > this.size) {
+      throw corruption(this.path, handle.offset, `block of ${handle.size} bytes runs past the end of the file`);
+    }
+  }
+
+  /** Reads the block at handle through `read` into linear memory and checks its trailer. */
+  #readWith(read: ReadSync, handle: BlockHandle): LoadedBlock {
+    this.#checkBounds(handle);
+    const want = handle.size + BLOCK_TRAILER_SIZE;
+    const ptr = allocBuffer(want);
+    let got: number;
+    try {
+      got = read(handle.offset, bytes().subarray(ptr, ptr + want));
+    } catch (err) {
+      freeBuffer(ptr);
+      throw err;
+    }
+    if (got !== want || !blockIntact(ptr, handle.size)) {
+      freeBuffer(ptr);
+      throw corruption(this.path, handle.offset, got !== want ? "block is truncated" : "block checksum mismatch");
+    }
+    return { ptr, size: handle.size };
   }
 }

@@ -4,14 +4,17 @@
 // (src/wasm/table_builder.ts) produces the bytes, which are appended to a
 // temp file in chunks of STAGE_BYTES, then the file is finished, synced and
 // renamed into place (src/storage/atomic_file.ts): it appears whole or not
-// at all. Bytes are copied out of linear memory before each await, since
-// other work may grow memory (detaching views) while a write is in flight.
+// at all. In a bucket the chunks are gathered and the table is one PUT of
+// the whole object (its number is unique: no condition needed). Bytes are
+// copied out of linear memory before each await, since other work may grow
+// memory (detaching views) while a write is in flight.
 
+import { tableKey } from "../object_store/bucket_layout.ts";
 import { type AtomicWriteOptions, DISCARD, writeFileAtomically } from "../storage/atomic_file.ts";
-import type { Storage } from "../storage/storage.ts";
 import { tableFileName } from "../version/file_names.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 import { TableBuilder } from "../wasm/table_builder.ts";
+import type { TableTarget } from "./table_files.ts";
 
 /** How tables are built. */
 export interface TableOptions {
@@ -42,18 +45,19 @@ export const STAGE_BYTES = 256 << 10;
 export type TableFill = (builder: TableBuilder, stage: () => Promise<void>) => Promise<void>;
 
 /**
- * Builds table file `number` in dir from what `fill` adds, durably, and
+ * Builds table `number` at `target` from what `fill` adds, durably, and
  * returns its metadata; undefined (and no file) when fill added no entry.
- * Options as writeFileAtomically's (syncDir: false when the caller syncs the
- * directory once after several tables; beforeRename to stop a write whose
- * lock was lost).
+ * On disk, options as writeFileAtomically's (syncDir: false when the caller
+ * syncs the directory once after several tables; beforeRename to stop a
+ * write whose lock was lost).
  *
  * @example
  * ```ts
  * import type { Storage } from "../storage/storage.ts";
  * import type { Memtable } from "../wasm/memtable.ts";
- * declare const fs: Storage, memtable: Memtable; // a frozen memtable
- * const meta = await writeTable(fs, "/db", 12, { blockSize: 4096, bloomBitsPerKey: 10 }, async (builder, stage) => {
+ * declare const fs: Storage;
+ * declare const memtable: Memtable;
+ * const meta = await writeTable({ fs, dir: "/db" }, 12, { blockSize: 4096, bloomBitsPerKey: 10 }, async (builder, stage) => {
  *   for (let cursor = memtable.first(); cursor !== 0;) {
  *     cursor = builder.addMemtable(cursor, STAGE_BYTES);
  *     await stage();
@@ -62,15 +66,29 @@ export type TableFill = (builder: TableBuilder, stage: () => Promise<void>) => P
  * ```
  */
 export async function writeTable(
-  fs: Storage,
-  dir: string,
+  target: TableTarget,
   number: number,
   options: TableOptions & AtomicWriteOptions,
   fill: TableFill,
 ): Promise<FileMeta | undefined> {
   const builder = new TableBuilder(options.blockSize, options.bloomBitsPerKey);
   try {
-    const meta = await writeFileAtomically(fs, dir, tableFileName(number), async (file) => {
+    if ("store" in target) {
+      const chunks: Uint8Array[] = [];
+      await fill(builder, () => {
+        if (builder.stagedLength >= STAGE_BYTES) chunks.push(builder.takeStaged());
+        return Promise.resolve();
+      });
+      if (builder.entries === 0) return undefined;
+      builder.finish();
+      chunks.push(builder.takeStaged());
+      const whole = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+      let at = 0;
+      for (const c of chunks) (whole.set(c, at), at += c.length);
+      await target.store.put(tableKey(number), whole);
+      return { number, ...builder.built() };
+    }
+    const meta = await writeFileAtomically(target.fs, target.dir, tableFileName(number), async (file) => {
       const stage = async (): Promise<void> => {
         if (builder.stagedLength >= STAGE_BYTES) await file.append(builder.takeStaged());
       };

@@ -5,6 +5,7 @@
 
 import { runCompaction } from "../compaction/compactor.ts";
 import type { Storage } from "../storage/storage.ts";
+import { tableFiles } from "../table/table_files.ts";
 import { type TableOptions, writeTable } from "../table/table_writer.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 import type { BlockEntry } from "../wasm/blocks.ts";
@@ -27,7 +28,7 @@ export async function writeEntries(
   entries: BlockEntry[],
   o: TableOptions,
 ): Promise<FileMeta> {
-  const meta = await writeTable(fs, dir, number, o, async (builder, stage) => {
+  const meta = await writeTable({ fs, dir }, number, o, async (builder, stage) => {
     for (const { key, value } of entries) {
       builder.addEntry(key, value);
       await stage();
@@ -60,7 +61,7 @@ export async function mergeTables(
   lastSequence: number,
   o: TableOptions,
 ): Promise<FileMeta[]> {
-  const result = await runCompaction({ fs, dir }, {
+  const result = await runCompaction({ files: tableFiles({ fs, dir }) }, {
     task: { inputs: [{ level: 0, files }], outputLevel: 0, trivialMove: false, reason: "repair" },
     oldestSnapshot: lastSequence,
     older: others.map((f) => [f]),

@@ -326,7 +326,7 @@ async function repairLocked(fs: Storage, dir: string, build: TableOptions): Prom
         if (memtable.count > 0) {
           const number = newNumber();
           created.push(number);
-          const meta = await writeLevel0Table(fs, dir, number, memtable, build);
+          const meta = await writeLevel0Table({ fs, dir }, number, memtable, build);
           placed.push({ level: 0, meta, origin: "log", from: [l.name] });
           lastSequence = Math.max(lastSequence, meta.largestSequence);
         }

@@ -15,6 +15,11 @@
 //
 // Versions are immutable; readers (scans) hold a reference to the one they
 // started on so its files outlive later edits.
+//
+// A store in a bucket keeps no MANIFEST file: each edit is committed as a
+// new manifest object (src/object_store/bucket_manifest.ts), which may have
+// to be applied on top of another holder's commit (a compactor's); the
+// version installed is the one the committed manifest holds.
 
 import { corruption, SiltError } from "../errors.ts";
 import { logFileHeader, RECORD_HEADER_SIZE, RECORD_OVERHEAD, RECORD_TYPE_EDIT } from "../format/log_format.ts";
@@ -25,6 +30,7 @@ import { replayLog } from "../wal/log_reader.ts";
 import { CURRENT_FILE, manifestFileName } from "./file_names.ts";
 import { decodeEdit, encodeEdit, type FileMeta, type VersionEdit } from "./version_edit.ts";
 import { compareInLevel, type Levels, NUM_LEVELS, Version } from "./version.ts";
+
 import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
 import { sealRecord } from "../wasm/records.ts";
 
@@ -51,6 +57,38 @@ function applyEdit(levels: Levels, edit: VersionEdit): FileMeta[][] {
   for (const { level, file } of edit.added ?? []) next[level].push(file);
   next.forEach((files, level) => files.sort((a, b) => compareInLevel(level, a, b)));
   return next;
+}
+
+/** What a manifest of a bucket holds, as VersionSet needs it. */
+export interface RemoteManifestState {
+  number: number;
+  levels: FileMeta[][];
+  /** The first WAL object not yet in tables (the log number). */
+  walStart: number;
+  /** Every table number in use is below this. */
+  nextFileNumber: number;
+  lastSequence: number;
+}
+
+/**
+ * The manifest of a store in a bucket, held by this writer
+ * (src/object_store/bucket_manifest.ts implements it).
+ *
+ * @example
+ * ```ts
+ * declare const manifest: RemoteManifest;
+ * const state = await manifest.commit({ logNumber: 9 });
+ * ```
+ */
+export interface RemoteManifest {
+  readonly location: string;
+  readonly state: RemoteManifestState;
+  /** The first number of the range of file numbers this writer reserved. */
+  readonly firstFileNumber: number;
+  /** How many file numbers a writer reserves at a time. */
+  readonly fileNumberRange: number;
+  /** Commits the edit on top of the newest manifest; the state it made. */
+  commit(edit: VersionEdit): Promise<RemoteManifestState>;
 }
 
 /**
@@ -84,6 +122,8 @@ export class VersionSet {
   #edits: Promise<void> = Promise.resolve();
   #healthy = true;
   #switching = false;
+  /** A store in a bucket: its manifest, held by this writer. */
+  #bucket: RemoteManifest | undefined;
 
   private constructor(dir: string, fs: Storage) {
     this.dir = dir;
@@ -94,6 +134,50 @@ export class VersionSet {
   /** A fresh state (no files). */
   static empty(dir: string, fs: Storage): VersionSet {
     return new VersionSet(dir, fs);
+  }
+
+  /**
+   * The versions of a store in a bucket, as its manifest holds them; the
+   * writer takes file numbers from the range it reserved.
+   *
+   * @example
+   * ```ts
+   * declare const manifest: RemoteManifest; // a BucketManifest this writer claimed
+   * const versions = VersionSet.ofBucket(manifest);
+   * ```
+   */
+  static ofBucket(manifest: RemoteManifest): VersionSet {
+    const state = manifest.state;
+    const set = new VersionSet(manifest.location, undefined as unknown as Storage);
+    set.#bucket = manifest;
+    set.current.unref();
+    set.current = set.#install(state.levels.map((files) => [...files]));
+    set.logNumber = state.walStart;
+    set.lastSequence = state.lastSequence;
+    set.nextFileNumber = manifest.firstFileNumber;
+    set.manifestNumber = state.number;
+    return set;
+  }
+
+  /**
+   * The versions of a store in a bucket for a reader: the state of one
+   * manifest, never committed to.
+   *
+   * @example
+   * ```ts
+   * declare const state: RemoteManifestState; // the newest manifest
+   * const versions = VersionSet.ofBucketState("s3://bucket/db/", state);
+   * ```
+   */
+  static ofBucketState(location: string, state: RemoteManifestState): VersionSet {
+    const set = new VersionSet(location, undefined as unknown as Storage);
+    set.current.unref();
+    set.current = set.#install(state.levels.map((files) => [...files]));
+    set.logNumber = state.walStart;
+    set.lastSequence = state.lastSequence;
+    set.nextFileNumber = state.nextFileNumber;
+    set.manifestNumber = state.number;
+    return set;
   }
 
   /** Reads CURRENT and replays the manifest it names. */
@@ -139,6 +223,12 @@ export class VersionSet {
 
   /** A new file number. */
   newFileNumber(): number {
+    if (this.#bucket !== undefined && this.nextFileNumber >= this.#bucket.state.nextFileNumber) {
+      throw new SiltError(
+        "IO_ERROR",
+        `${this.dir}: the file numbers this writer reserved are used up (a manifest commit reserves more)`,
+      );
+    }
     return this.nextFileNumber++;
   }
 
@@ -170,6 +260,10 @@ export class VersionSet {
    * deleter removes that one.
    */
   writeSnapshot(edit?: VersionEdit): Promise<number> {
+    if (this.#bucket !== undefined) {
+      // Every manifest object of a bucket is whole: there is nothing to start anew.
+      return edit === undefined ? Promise.resolve(0) : this.logAndApply(edit).then(() => 0);
+    }
     const run = this.#edits.then(() => this.#writeSnapshot(edit));
     this.#edits = run.then(() => {}, () => {});
     return run;
@@ -237,6 +331,7 @@ export class VersionSet {
    * the set unhealthy (see `healthy`).
    */
   logAndApply(edit: VersionEdit): Promise<Version> {
+    if (this.#bucket !== undefined) return this.#commitToBucket(this.#bucket, edit);
     const run = this.#edits.then(async () => {
       const manifest = this.#manifest;
       if (manifest === undefined) throw new SiltError("READ_ONLY", "the manifest is not open for writing");
@@ -266,6 +361,30 @@ export class VersionSet {
       this.lastSequence = Math.max(this.lastSequence, full.lastSequence ?? 0);
       const previous = this.current;
       this.current = this.#install(applyEdit(previous.levels, edit));
+      previous.unref();
+      return this.current;
+    });
+    this.#edits = run.then(() => {}, () => {});
+    return run;
+  }
+
+  /** logAndApply for a store in a bucket: one manifest object per edit, one at a time. */
+  #commitToBucket(bucket: RemoteManifest, edit: VersionEdit): Promise<Version> {
+    const run = this.#edits.then(async () => {
+      const full: VersionEdit = {
+        ...edit,
+        // Reserve the next range of file numbers once half of this one is used.
+        nextFileNumber: this.nextFileNumber + bucket.fileNumberRange / 2 > bucket.state.nextFileNumber
+          ? bucket.state.nextFileNumber + bucket.fileNumberRange
+          : undefined,
+        lastSequence: edit.lastSequence ?? this.lastSequence,
+      };
+      const state = await bucket.commit(full);
+      this.logNumber = state.walStart;
+      this.lastSequence = Math.max(this.lastSequence, state.lastSequence);
+      this.manifestNumber = state.number;
+      const previous = this.current;
+      this.current = this.#install(state.levels.map((files) => [...files]));
       previous.unref();
       return this.current;
     });

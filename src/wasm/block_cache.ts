@@ -55,6 +55,13 @@ export class BlockCache {
     return entry;
   }
 
+  /** The cache entry of the block at (file, offset), pinned, or 0 when it is not cached. */
+  lookupPinned(file: number, offset: number): number {
+    const entry = core.bcLookup(this.ptr, file, offset);
+    if (entry !== 0) core.bcPin(this.ptr, entry);
+    return entry;
+  }
+
   /** Caches a checked block (the cache owns it from then on). */
   insert(file: number, offset: number, block: LoadedBlock): void {
     core.bcInsert(this.ptr, file, offset, block.ptr, block.size);

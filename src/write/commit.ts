@@ -32,7 +32,7 @@ import { isTrap, SiltError } from "../errors.ts";
 import { MAX_SEQUENCE } from "../format/internal_key.ts";
 import { RECORD_OVERHEAD } from "../format/log_format.ts";
 import type { MemtableHandle } from "../memtable.ts";
-import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
+
 import { Memtable } from "../wasm/memtable.ts";
 import { applyBatchRecords, commitBatchRecord, stampBatchRecord } from "../wasm/records.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
@@ -40,12 +40,12 @@ import { logFileName } from "../version/file_names.ts";
 import type { VersionSet } from "../version/version_set.ts";
 import { LogWriter } from "../wal/log_writer.ts";
 import { trackPendingWrites } from "./exit_flush.ts";
+import { PendingGroup } from "./pending_group.ts";
 
 /** A group is written at once when it reaches this size. */
 const GROUP_BYTES = 1 << 20;
 /** Buffered groups are written past this size, or at the next timer tick. */
 const BUFFERED_BYTES = 256 << 10;
-const INITIAL_BUFFER = 64 << 10;
 
 interface Waiter {
   sync: boolean;
@@ -63,6 +63,49 @@ export interface CommitContext {
   /** Acknowledge unsynced writes before they reach the OS (see above). */
   bufferWrites: boolean;
   onTrap(err: unknown): void;
+}
+
+/**
+ * The write path of one database as the writer, maintenance, stats and
+ * lifecycle see it: a log file of a directory (CommitPipeline) or WAL
+ * objects of a bucket (BucketCommitPipeline, bucket_commit.ts).
+ *
+ * @example
+ * ```ts
+ * declare const pipeline: WritePipeline;
+ * const at = pipeline.reserve(64);
+ * // ... encode a record at `at` ...
+ * await pipeline.drain();
+ * ```
+ */
+export interface WritePipeline {
+  /** The active memtable. */
+  readonly mem: MemtableHandle;
+  /** The last sequence handed out, and the last one visible to reads. */
+  readonly lastSequence: number;
+  readonly visibleSequence: number;
+  /** Bytes of batch payloads committed (the user's bytes). */
+  readonly userBytes: number;
+  /** The current log: the log file's number, or the next WAL object's. */
+  readonly logNumber: number;
+  /** Bytes written to logs, and their syncs (or uploads), since open. */
+  readonly logBytesWritten: number;
+  readonly logSyncs: number;
+  /** True when the active memtable is full. */
+  readonly memtableFull: boolean;
+  /** True while the log syncs (or uploads). */
+  readonly busy: boolean;
+  reserve(size: number): number;
+  commit(record: number, payloadLength: number, count: number, sync: boolean): Promise<void>;
+  /** Resolves once every committed write is written. */
+  drain(): Promise<void>;
+  /** Resolves once every committed write is durable. */
+  syncLog(): Promise<void>;
+  maybeFreeze(): void;
+  freeze(): void;
+  close(): Promise<void>;
+  /** After a trap: lets the log go without waiting, touching nothing more. */
+  abandon(): void;
 }
 
 /** The state recovery hands over. */
@@ -87,7 +130,7 @@ export interface CommitStart {
  * await writes.commit(at, payloadLength, entryCount, false);
  * ```
  */
-export class CommitPipeline {
+export class CommitPipeline implements WritePipeline {
   readonly #ctx: CommitContext;
   mem: MemtableHandle;
   wal: LogWriter;
@@ -99,9 +142,7 @@ export class CommitPipeline {
   /** Bytes written to and syncs of the logs retired since open (the current log counts its own). */
   #retiredLogBytes = 0;
   #retiredLogSyncs = 0;
-  #buf = 0;
-  #cap = 0;
-  #len = 0;
+  #group = new PendingGroup();
   #waiters: Waiter[] = [];
   #scheduled = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -130,6 +171,22 @@ export class CommitPipeline {
     return this.#retiredLogSyncs + this.wal.syncCount;
   }
 
+  /** True while the log syncs. */
+  get busy(): boolean {
+    return this.wal.busy;
+  }
+
+  /** Resolves once every write committed so far is durable (written, then the log synced). */
+  async syncLog(): Promise<void> {
+    await this.drain();
+    await this.wal.sync();
+  }
+
+  /** After a trap: closes the log without waiting. */
+  abandon(): void {
+    void this.wal.close().catch(() => {});
+  }
+
   /** True when the active memtable is full. */
   get memtableFull(): boolean {
     return this.mem.mt.bytesUsed >= this.#ctx.memtableSize;
@@ -140,16 +197,7 @@ export class CommitPipeline {
    * of the pending group. May grow linear memory: take views afterwards.
    */
   reserve(size: number): number {
-    if (this.#len + size > this.#cap) {
-      let cap = Math.max(this.#cap * 2, INITIAL_BUFFER);
-      while (cap < this.#len + size) cap *= 2;
-      const grown = allocBuffer(cap);
-      if (this.#len > 0) bytes().copyWithin(grown, this.#buf, this.#buf + this.#len);
-      if (this.#buf !== 0) freeBuffer(this.#buf);
-      this.#buf = grown;
-      this.#cap = cap;
-    }
-    return this.#buf + this.#len;
+    return this.#group.reserve(size);
   }
 
   /**
@@ -159,7 +207,7 @@ export class CommitPipeline {
    * write is in the OS (or buffered, with bufferWrites), durable with sync.
    */
   commit(record: number, payloadLength: number, count: number, sync: boolean): Promise<void> {
-    if (record !== this.#buf + this.#len) {
+    if (!this.#group.atEnd(record)) {
       throw new Error("siltdb internal error: commit of a record not at the end of the group");
     }
     if (this.lastSequence + count > MAX_SEQUENCE) {
@@ -174,10 +222,10 @@ export class CommitPipeline {
     if (sealed !== count) throw new Error("siltdb internal error: the core rejected a write batch it was given");
     this.lastSequence += count;
     if (buffered) this.visibleSequence = this.lastSequence;
-    this.#len += RECORD_OVERHEAD + payloadLength;
+    this.#group.added(RECORD_OVERHEAD + payloadLength);
     this.userBytes += payloadLength;
     if (buffered && !sync) {
-      if (this.#len >= BUFFERED_BYTES) this.#writeGroup();
+      if (this.#group.length >= BUFFERED_BYTES) this.#writeGroup();
       else this.#timer ??= setTimeout(() => this.#writeGroup(), 0);
       try {
         this.maybeFreeze();
@@ -187,7 +235,7 @@ export class CommitPipeline {
       return Promise.resolve();
     }
     const done = new Promise<void>((resolve, reject) => this.#waiters.push({ sync, resolve, reject }));
-    if (this.#len >= GROUP_BYTES) this.#writeGroup();
+    if (this.#group.length >= GROUP_BYTES) this.#writeGroup();
     else if (!this.#scheduled) {
       this.#scheduled = true;
       queueMicrotask(() => this.#writeGroup());
@@ -198,7 +246,7 @@ export class CommitPipeline {
   /** Writes the pending group now (throws if the log refuses it). */
   writePending(): void {
     this.#writeGroup();
-    if (this.#len > 0) {
+    if (this.#group.length > 0) {
       // The log is not ready (the previous one is still being synced) or failed.
       throw this.wal.failure ?? new SiltError("IO_ERROR", `the log ${this.wal.file.path} is not ready for writing`);
     }
@@ -206,7 +254,7 @@ export class CommitPipeline {
 
   /** Resolves once the pending group is written (waiting for the log if needed). */
   async drain(): Promise<void> {
-    while (this.#len > 0) {
+    while (this.#group.length > 0) {
       await this.wal.whenReady();
       this.#writeGroup();
     }
@@ -215,7 +263,7 @@ export class CommitPipeline {
   /** Freezes the memtable if it is full, the flush queue has room and the log can take the pending group. */
   maybeFreeze(): void {
     if (!this.memtableFull || this.#ctx.scheduler.flushQueueFull) return;
-    if (this.#len > 0 && !this.wal.ready) return; // the group's write freezes it
+    if (this.#group.length > 0 && !this.wal.ready) return; // the group's write freezes it
     try {
       this.freeze();
     } catch (err) {
@@ -263,9 +311,7 @@ export class CommitPipeline {
       await this.drain();
     } finally {
       await this.wal.close().finally(() => {
-        if (this.#buf !== 0) freeBuffer(this.#buf);
-        this.#buf = 0;
-        this.#cap = this.#len = 0;
+        this.#group.free();
       });
     }
   }
@@ -277,7 +323,8 @@ export class CommitPipeline {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    if (this.#len === 0) return;
+    const group = this.#group;
+    if (group.length === 0) return;
     const wal = this.wal;
     if (!wal.ready) {
       if (wal.failure) this.#failGroup(wal.failure);
@@ -295,33 +342,26 @@ export class CommitPipeline {
     }
     const waiters = this.#waiters;
     this.#waiters = [];
-    const len = this.#len;
     try {
-      wal.write(bytes().subarray(this.#buf, this.#buf + len));
+      wal.write(group.view());
     } catch (err) {
       this.#failGroup(err, waiters);
       return;
     }
     if (!this.#ctx.bufferWrites) {
       try {
-        if (applyBatchRecords(this.mem.mt, this.#buf, len) < 0) {
+        if (applyBatchRecords(this.mem.mt, group.start, group.length) < 0) {
           throw new Error("siltdb internal error: a sealed record did not apply");
         }
       } catch (err) {
-        this.#len = 0;
+        group.clear(Infinity);
         for (const w of waiters) w.reject(err);
         if (isTrap(err)) this.#ctx.onTrap(err);
         return;
       }
       this.visibleSequence = this.lastSequence;
     }
-    this.#len = 0;
-    if (this.#cap > 4 * GROUP_BYTES) {
-      // A huge record grew the buffer: give the memory back.
-      freeBuffer(this.#buf);
-      this.#buf = 0;
-      this.#cap = 0;
-    }
+    group.clear(4 * GROUP_BYTES); // a huge record grew the buffer: give the memory back
     const syncs: Waiter[] = [];
     for (const w of waiters) w.sync ? syncs.push(w) : w.resolve();
     if (syncs.length > 0) {
@@ -341,7 +381,7 @@ export class CommitPipeline {
 
   /** The group was not written: its writes fail, and so do later ones (background error). */
   #failGroup(err: unknown, waiters: Waiter[] = this.#waiters.splice(0)): void {
-    this.#len = 0;
+    this.#group.clear(Infinity);
     for (const w of waiters) w.reject(err);
     this.#ctx.scheduler.fail(err, "writing the log");
   }
@@ -355,6 +395,6 @@ export class CommitPipeline {
 
   /** At process exit: hand whatever is pending to the OS, synchronously, if the log can take it. */
   #writeAtExit(): void {
-    if (this.#len > 0 && this.wal.ready) this.#writeGroup();
+    if (this.#group.length > 0 && this.wal.ready) this.#writeGroup();
   }
 }

@@ -22,7 +22,7 @@ import { RANGE_OPTIONS, type RangeOptions } from "../read/range.ts";
 import type { Scheduler } from "../background/scheduler.ts";
 import { bytes, view } from "../wasm/instance.ts";
 import type { Admission, QueuedWrite } from "./admission.ts";
-import type { CommitPipeline } from "./commit.ts";
+import type { WritePipeline } from "./commit.ts";
 import { BatchEntries, type BatchTarget } from "./write_batch.ts";
 
 /**
@@ -76,7 +76,10 @@ export const CLEAR_OPTIONS: readonly string[] = [...RANGE_OPTIONS, "reverse", "l
 
 /** A source of stored keys to delete, in order (a scan cursor of shape "stored-keys"). */
 export interface KeySource {
+  /** False for a store in a bucket: readAsync reads it. */
+  readonly synchronous: boolean;
   read(): Uint8Array | undefined;
+  readAsync(): Promise<Uint8Array | undefined>;
   close(): void;
 }
 
@@ -93,7 +96,7 @@ export interface WriterContext {
   scheduler: Scheduler;
   admission: Admission;
   /** The commit pipeline; undefined when the database is read-only. */
-  pipeline: CommitPipeline | undefined;
+  pipeline: WritePipeline | undefined;
 }
 
 /**
@@ -161,7 +164,7 @@ export class Writer {
       this.checkWritable();
       const sync = resolveSync(options, this.#ctx.sync, "write");
       const pipeline = this.#ctx.pipeline!;
-      if (count === 0) return sync ? pipeline.drain().then(() => pipeline.wal.sync()) : Promise.resolve();
+      if (count === 0) return sync ? pipeline.syncLog() : Promise.resolve();
       const payloadLength = BATCH_HEADER_SIZE + entries.length;
       const record = pipeline.reserve(RECORD_OVERHEAD + payloadLength);
       const payload = record + RECORD_HEADER_SIZE;
@@ -182,7 +185,7 @@ export class Writer {
     try {
       const batch = new BatchEntries();
       for (;;) {
-        const key = keys.read();
+        const key = keys.synchronous ? keys.read() : await keys.readAsync();
         if (key !== undefined) batch.add(KIND_DELETE, key, key.length, "", 0);
         if (key === undefined || batch.byteLength >= CLEAR_BATCH_BYTES) {
           if (batch.count > 0 || (key === undefined && options.sync)) {
@@ -249,6 +252,7 @@ export class Writer {
   }
 
   #refusal(failure: SiltError): SiltError {
+    if (failure.code === "FENCED") return failure; // for good: resume() cannot undo it
     return new SiltError(
       "IO_ERROR",
       `${this.#ctx.path} refuses writes after a failure (db.resume() retries): ${failure.message}`,

@@ -1,0 +1,124 @@
+// The write-ahead log of a store in a bucket: numbered WAL objects
+// (wal/<n>), each a group of writes in the log format of a .log file (the
+// file header, then sealed write-batch records), created with a create-only
+// PUT. A writer writes them one after another; an awaited write resolves
+// once the object holding it is stored.
+//
+// Fencing: a new writer, once it holds the manifest (a higher writer epoch),
+// replays every WAL object from the manifest's WAL start on, then claims
+// the next free number with an empty WAL object (a fence). The old writer's
+// next create-only PUT at that number fails: it is FENCED and writes nothing
+// more. Every object the old writer managed to create before the fence has
+// been replayed by the new writer (a number taken between the listing and
+// the fence is replayed too, and the fence moves on), so nothing it
+// acknowledged is lost, and nothing it writes after the fence is seen.
+
+import { corruption, SiltError } from "../errors.ts";
+import { logFileHeader, RECORD_TYPE_BATCH } from "../format/log_format.ts";
+import { bytesFile } from "../storage/bytes_file.ts";
+import { replayLog } from "../wal/log_reader.ts";
+import { numberOfKey, WAL_DIR, walKey } from "./bucket_layout.ts";
+import { listAll, type ObjectStore } from "./object_store.ts";
+
+/** The metadata name under which a fence records the epoch of the writer that set it. */
+export const FENCE_METADATA = "siltdb-fence-epoch";
+
+/**
+ * Called for each write batch replayed: its payload at `payload` (length
+ * bytes, linear memory, valid during the call) and where it is, for messages.
+ */
+export type OnBatch = (payload: number, length: number, where: { object: string; offset: number }) => void;
+
+/**
+ * Replays the WAL objects numbered from `from` on, in order; resolves with
+ * the number after the last one. A number missing between two present ones
+ * is CORRUPTION (an object deleted behind siltdb's back), as is a damaged
+ * object.
+ *
+ * @example
+ * ```ts
+ * declare const store: ObjectStore;
+ * const next = await replayWalObjects(store, 5, (payload, length) => console.log(length));
+ * ```
+ */
+export async function replayWalObjects(store: ObjectStore, from: number, onBatch: OnBatch): Promise<number> {
+  const numbers: number[] = [];
+  for await (const o of listAll(store, WAL_DIR)) {
+    const n = numberOfKey(WAL_DIR, o.key);
+    if (n !== undefined && n >= from) numbers.push(n);
+  }
+  numbers.sort((a, b) => a - b);
+  let next = from;
+  for (const n of numbers) {
+    if (n !== next) {
+      throw corruption(`${store.location}${walKey(next)}`, 0, `WAL object ${next} is missing (${n} follows)`);
+    }
+    if (!(await replayWalObject(store, n, onBatch))) {
+      throw corruption(`${store.location}${walKey(n)}`, 0, "the WAL object vanished while it was read");
+    }
+    next = n + 1;
+  }
+  return next;
+}
+
+/** Replays WAL object n; false when there is no such object. */
+async function replayWalObject(store: ObjectStore, n: number, onBatch: OnBatch): Promise<boolean> {
+  const path = `${store.location}${walKey(n)}`;
+  const got = await store.get(walKey(n));
+  if (got === undefined) return false;
+  const replay = replayLog(bytesFile(path, got.data), path, (payload, length, offset) => {
+    onBatch(payload, length, { object: path, offset });
+  }, RECORD_TYPE_BATCH);
+  if (replay.tornBytes > 0) throw corruption(path, replay.validEnd, "the WAL object is cut short");
+  return true;
+}
+
+/**
+ * Claims the first free WAL number from `from` on with a fence for writer
+ * `epoch`: objects found at a number in the way (an old writer's last
+ * writes) are replayed and the fence moves on. Resolves with the number the
+ * new writer writes next.
+ *
+ * @example
+ * ```ts
+ * declare const store: ObjectStore;
+ * const next = await fenceWal(store, 12, 3, () => {}); // 13, unless an old writer took 12 meanwhile
+ * ```
+ */
+export async function fenceWal(store: ObjectStore, from: number, epoch: number, onBatch: OnBatch): Promise<number> {
+  for (let n = from;; n++) {
+    const out = await store.put(walKey(n), logFileHeader(), {
+      ifNoneMatch: "*",
+      metadata: { [FENCE_METADATA]: String(epoch) },
+    });
+    if (out.written) return n + 1;
+    await replayWalObject(store, n, onBatch);
+  }
+}
+
+/**
+ * Stores WAL object n holding `records` (sealed write batches); FENCED when
+ * the number is taken (a newer writer's fence, or its writes).
+ *
+ * @example
+ * ```ts
+ * declare const store: ObjectStore, records: Uint8Array;
+ * await putWalObject(store, 13, records, 2);
+ * ```
+ */
+export async function putWalObject(store: ObjectStore, n: number, records: Uint8Array, epoch: number): Promise<number> {
+  const header = logFileHeader();
+  const data = new Uint8Array(header.length + records.length);
+  data.set(header);
+  data.set(records, header.length);
+  const out = await store.put(walKey(n), data, { ifNoneMatch: "*" });
+  if (!out.written) {
+    throw new SiltError(
+      "FENCED",
+      `${store.location}: WAL object ${n} was created by another writer: a newer writer opened the store since ` +
+        `this one (epoch ${epoch}); this writer refuses every write from now on`,
+      { file: `${store.location}${walKey(n)}` },
+    );
+  }
+  return data.length;
+}
