@@ -75,7 +75,6 @@ export async function recoverBucket(store: ObjectStore, o: ResolvedOptions): Pro
         throw new SiltError("NOT_FOUND", `${store.location} holds no database (no manifest)`, { file: store.location });
       }
       const versions = VersionSet.ofBucketState(store.location, state);
-      lastSequence = state.lastSequence;
       const nextWal = await replayWalObjects(store, state.walStart, apply);
       return {
         versions,
@@ -94,7 +93,8 @@ export async function recoverBucket(store: ObjectStore, o: ResolvedOptions): Pro
     }
     const manifest = await BucketManifest.claim(store, "writer", o.createIfMissing);
     const state = manifest.state;
-    lastSequence = state.lastSequence;
+    // The replayed batches follow one another; the manifest's last sequence may be past some of
+    // them (a flush records the last sequence handed out, unflushed writes included).
     let next = await replayWalObjects(store, state.walStart, apply);
     next = await fenceWal(store, next, manifest.epoch, apply);
     return {

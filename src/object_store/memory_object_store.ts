@@ -195,7 +195,7 @@ export class MemoryObjectStore extends ResilientStore {
 
   constructor(options: MemoryObjectStoreOptions = {}) {
     const transport = new MemoryTransport(options);
-    super(`memory://${options.name ?? "store"}`, transport, options.retry);
+    super(`memory://${options.name ?? "store"}/`, transport, options.retry);
     this.#transport = transport;
   }
 
