@@ -56,3 +56,28 @@ export {
   type RepairOptions,
   type RepairReport,
 } from "./src/tools/repair.ts";
+export type {
+  ByteRange,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutOutcome,
+  StoredObject,
+} from "./src/object_store/object_store.ts";
+export {
+  MemoryObjectStore,
+  type MemoryObjectStoreOptions,
+  type ObjectFault,
+  type ObjectOp,
+} from "./src/object_store/memory_object_store.ts";
+export { type ObjectStoreOptions, S3ObjectStore } from "./src/object_store/s3_object_store.ts";
+export type { S3Config } from "./src/object_store/s3_transport.ts";
+export {
+  type RequestCounters,
+  ResilientStore,
+  type RetryOptions,
+  TransientError,
+  type Transport,
+} from "./src/object_store/resilient_store.ts";

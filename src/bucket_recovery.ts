@@ -53,6 +53,7 @@ export interface BucketRecovered {
  * @example
  * ```ts
  * import type { ResolvedOptions } from "./options.ts";
+ * import type { ObjectStore } from "./object_store/object_store.ts";
  * declare const store: ObjectStore, options: ResolvedOptions;
  * const found = await recoverBucket(store, options);
  * ```
@@ -80,7 +81,9 @@ export async function recoverBucket(store: ObjectStore, o: ResolvedOptions): Pro
         versions,
         memtable,
         memtableLog: state.walStart,
-        lastSequence: Math.max(lastSequence, state.lastSequence),
+        // Not the manifest's last sequence: it may count writes whose WAL objects are not stored
+        // yet, and a reader's view must not grow under a snapshot when they arrive.
+        lastSequence: Math.max(lastSequence, versions.current.largestSequence),
         nextWal,
         epoch: 0,
         manifest: undefined,

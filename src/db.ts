@@ -16,23 +16,20 @@
 
 import { ASYNC_DISPOSE } from "./_dispose.ts";
 import type { Maintenance } from "./maintenance.ts";
-import { storedKey } from "./encoding.ts";
 import { invalidArgument } from "./errors.ts";
 import type { DbEvent, DbEventMap, EventHub } from "./events.ts";
-import { compareUserKeys } from "./format/internal_key.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import { formatMetrics } from "./metrics.ts";
-import { checkCallOptions, type ResolvedOptions, resolveSync, type WriteOptions } from "./options.ts";
+import type { ResolvedOptions, WriteOptions } from "./options.ts";
 import { approximateSize } from "./read/approximate_size.ts";
 import type { RangeOptions } from "./read/range.ts";
 import type { Reader } from "./read/reader.ts";
 import { Reads } from "./read/reads.ts";
-import { resolveLimit } from "./read/scan_options.ts";
 import { Snapshot } from "./read/snapshot.ts";
 import type { DbStats } from "./stats.ts";
 import type { VersionSet } from "./version/version_set.ts";
 import { type BatchOperation, WriteBatch } from "./write/write_batch.ts";
-import { CLEAR_OPTIONS, type ClearOptions, type Writer } from "./write/writer.ts";
+import type { ClearOptions, KeySource, Writer } from "./write/writer.ts";
 
 /** @internal The parts of an open database (src/open.ts builds them). */
 export interface DbParts {
@@ -45,6 +42,8 @@ export interface DbParts {
   maintenance: Maintenance;
   versions: VersionSet;
   visibleSequence(): number;
+  /** A reader of a bucket: catches up with the writer. */
+  refresh(): Promise<void>;
   stats(): DbStats;
 }
 
@@ -66,6 +65,10 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
   /** The directory. */
   readonly path: string;
   readonly #parts: DbParts;
+
+  /** The stored keys of a range as of now: what clear() and deleteRange() delete. */
+  readonly #storedKeys = (range: unknown, call: string): KeySource =>
+    this.#parts.reader.cursor<Uint8Array>(range, this.#parts.visibleSequence(), "stored-keys", call);
 
   /** @internal Use {@linkcode open}. */
   constructor(parts: DbParts) {
@@ -239,13 +242,8 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
    * await db.close();
    * ```
    */
-  async clear(options?: ClearOptions<K>): Promise<void> {
-    const { writer, reader, options: o } = this.#parts;
-    writer.checkWritable();
-    const { sync, ...range } = checkCallOptions(options, "clear", CLEAR_OPTIONS) ?? {};
-    const writeOptions: WriteOptions = { sync: resolveSync({ sync }, o.sync, "clear") };
-    resolveLimit(range.limit, "clear");
-    await writer.deleteKeys(reader.cursor(range, this.#parts.visibleSequence(), "stored-keys", "clear"), writeOptions);
+  clear(options?: ClearOptions<K>): Promise<void> {
+    return this.#parts.writer.clear(options, this.#storedKeys);
   }
 
   /**
@@ -263,23 +261,8 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
    * await db.close();
    * ```
    */
-  async deleteRange(
-    start: K | string | Uint8Array,
-    end: K | string | Uint8Array,
-    options?: WriteOptions,
-  ): Promise<void> {
-    const { writer, reader, options: o } = this.#parts;
-    writer.checkWritable();
-    const writeOptions: WriteOptions = { sync: resolveSync(options, o.sync, "deleteRange") };
-    storedKey(o.keyEncoding, start, "deleteRange start", o.maxKeySize);
-    storedKey(o.keyEncoding, end, "deleteRange end", o.maxKeySize);
-    const keys = reader.cursor<Uint8Array>(
-      { gte: start, lt: end },
-      this.#parts.visibleSequence(),
-      "stored-keys",
-      "deleteRange",
-    );
-    await writer.deleteKeys(keys, writeOptions);
+  deleteRange(start: K | string | Uint8Array, end: K | string | Uint8Array, options?: WriteOptions): Promise<void> {
+    return this.#parts.writer.deleteRange(start, end, options, this.#storedKeys);
   }
 
   /**
@@ -351,13 +334,8 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
    * await db.close();
    * ```
    */
-  async compactRange(start: K | string | Uint8Array, end: K | string | Uint8Array): Promise<void> {
-    const { writer, options: o } = this.#parts;
-    writer.checkWritable();
-    const lo = storedKey(o.keyEncoding, start, "start", o.maxKeySize);
-    const hi = storedKey(o.keyEncoding, end, "end", o.maxKeySize);
-    if (compareUserKeys(lo, hi) > 0) throw invalidArgument("compactRange: start is after end");
-    await this.#parts.maintenance.compactRange(lo, hi);
+  compactRange(start: K | string | Uint8Array, end: K | string | Uint8Array): Promise<void> {
+    return this.#parts.maintenance.compactRange(start, end);
   }
 
   /**
@@ -380,6 +358,26 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
   async resume(): Promise<void> {
     this.#parts.life.checkOpen();
     await this.#parts.maintenance.resume();
+  }
+
+  /**
+   * A store in a bucket opened readOnly: catches up with its writer now (the
+   * newest manifest and the WAL objects stored since), as it does by itself
+   * every `refreshInterval`. Reads from then on see every write the writer
+   * had acknowledged when the call began. Elsewhere it does nothing.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const reader = await open("s3://my-bucket/app", { readOnly: true, refreshInterval: 0 });
+   * await reader.refresh();
+   * console.log(await reader.get("user:1"));
+   * await reader.close();
+   * ```
+   */
+  async refresh(): Promise<void> {
+    this.#parts.life.checkOpen();
+    await this.#parts.refresh();
   }
 
   /**

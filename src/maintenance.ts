@@ -5,13 +5,17 @@
 // src/background/), so it sits above both.
 
 import type { Scheduler } from "./background/scheduler.ts";
-import { SiltError } from "./errors.ts";
+import { type Encoding, storedKey } from "./encoding.ts";
+import { invalidArgument, SiltError } from "./errors.ts";
+import { compareUserKeys } from "./format/internal_key.ts";
 import type { WritePipeline } from "./write/commit.ts";
 import type { Writer } from "./write/writer.ts";
 
 /** What maintenance works on. */
 export interface MaintenanceContext {
   path: string;
+  keyEncoding: Encoding<unknown>;
+  maxKeySize: number;
   writer: Writer;
   /** Undefined when read-only. */
   pipeline: WritePipeline | undefined;
@@ -26,8 +30,7 @@ export interface MaintenanceContext {
  * declare const ctx: MaintenanceContext; // the database's writer, commit pipeline and scheduler
  * const maintenance = new Maintenance(ctx);
  * await maintenance.flush(); // the memtable is now a level-0 table
- * const utf8 = new TextEncoder();
- * await maintenance.compactRange(utf8.encode("a"), utf8.encode("b"));
+ * await maintenance.compactRange("a", "b"); // keys in the database's key encoding
  * ```
  */
 export class Maintenance {
@@ -62,8 +65,13 @@ export class Maintenance {
     await this.#ctx.scheduler.compactAll();
   }
 
-  /** Flushes, then merges the tables holding user keys from lo to hi (inclusive). */
-  async compactRange(lo: Uint8Array, hi: Uint8Array): Promise<void> {
+  /** Checks the keys, flushes, then merges the tables holding keys from start to end (inclusive). */
+  async compactRange(start: unknown, end: unknown): Promise<void> {
+    const { writer, keyEncoding, maxKeySize } = this.#ctx;
+    writer.checkWritable();
+    const lo = storedKey(keyEncoding, start, "start", maxKeySize);
+    const hi = storedKey(keyEncoding, end, "end", maxKeySize);
+    if (compareUserKeys(lo, hi) > 0) throw invalidArgument("compactRange: start is after end");
     await this.flush();
     await this.#ctx.scheduler.compactRange(lo, hi);
   }

@@ -30,6 +30,7 @@ import { type TableFiles, tableFiles } from "./table/table_files.ts";
 import type { VersionSet } from "./version/version_set.ts";
 import type { Memtable } from "./wasm/memtable.ts";
 import { BucketCommitPipeline } from "./write/bucket_commit.ts";
+import { BucketFollower } from "./bucket_follower.ts";
 import { collectStats } from "./stats.ts";
 import { guardStorage } from "./storage/guarded_storage.ts";
 import { joinPath } from "./storage/storage.ts";
@@ -201,13 +202,29 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
   const store = isObjectStore(o.objectStore) ? o.objectStore : new S3ObjectStore(path, o.objectStore);
   const found = await recoverBucket(store, o);
   const files = tableFiles({ store });
-  const opened: { tables?: TableCache } = {}; // the collector's deletions evict tables from the cache
+  const opened: { tables?: TableCache; events?: EventHub } = {}; // what the collector and the follower report to
   const collector = new BucketCollector(store, {
     minAgeMs: o.gcMinAge,
     onTableDeleted: (n) => opened.tables?.evict(n),
   });
+  const follower = o.readOnly
+    ? new BucketFollower(
+      store,
+      found.versions,
+      {
+        memtable: found.memtable,
+        walStart: found.memtableLog,
+        nextWal: found.nextWal,
+        lastSequence: found.lastSequence,
+        manifestNumber: found.versions.manifestNumber,
+      },
+      o.refreshInterval,
+      (err) => opened.events?.emit("warning", warningOf(err)),
+    )
+    : undefined;
   const parts = assemble(path, o, {
     files,
+    follower,
     versions: found.versions,
     memtable: found.memtable,
     memtableLog: found.memtableLog,
@@ -225,6 +242,7 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
     release: () => {},
   });
   opened.tables = parts.reader.tables;
+  opened.events = parts.events;
   return parts;
 }
 
@@ -242,6 +260,18 @@ interface Backing {
   pipeline(scheduler: Scheduler, life: Lifecycle): WritePipeline;
   /** Lets the directory go (its lock). */
   release(): void;
+  /** A reader of a bucket: its view, following the writer. */
+  follower?: BucketFollower;
+}
+
+/** A background refresh that failed, as a warning (the reader keeps its view and tries again). */
+function warningOf(err: unknown): SiltError {
+  return new SiltError(
+    err instanceof SiltError ? err.code : "IO_ERROR",
+    `refreshing the reader failed (it keeps its view and tries again): ${err instanceof Error ? err.message : err}`,
+    {},
+    err,
+  );
 }
 
 /** Builds the parts of an open database on what recovery found, and wires them together. */
@@ -251,20 +281,23 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
   // Read-only: the memtable replayed from the logs and the last sequence stand still.
   const frozen = { mt: backing.memtable, firstLog: backing.memtableLog, refs: 0, retired: false };
   let pipeline: WritePipeline | undefined;
-  const activeMemtable = (): MemtableHandle => pipeline?.mem ?? frozen;
-  const visibleSequence = (): number => pipeline?.visibleSequence ?? backing.lastSequence;
+  const follower = backing.follower;
+  const activeMemtable = (): MemtableHandle => pipeline?.mem ?? follower?.mem ?? frozen;
+  const visibleSequence = (): number => pipeline?.visibleSequence ?? follower?.sequence ?? backing.lastSequence;
   const life: Lifecycle = new Lifecycle(path, {
     close: async () => {
       admission.rejectAll(new SiltError("CLOSED", `${path} closed before the write could be applied`));
       await pipeline?.drain().catch(() => {});
       await scheduler.close();
       await pipeline?.close();
+      follower?.close();
       await versions.close();
     },
     abandon: (fatal) => {
       admission.rejectAll(fatal);
       void scheduler.close().catch(() => {});
       pipeline?.abandon();
+      follower?.close();
     },
     release: (afterTrap) => {
       reader.releaseAll();
@@ -341,9 +374,17 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     events,
     reader,
     writer,
-    maintenance: new Maintenance({ path, writer, pipeline, scheduler }),
+    maintenance: new Maintenance({
+      path,
+      keyEncoding: o.keyEncoding,
+      maxKeySize: o.maxKeySize,
+      writer,
+      pipeline,
+      scheduler,
+    }),
     versions,
     visibleSequence,
+    refresh: () => follower?.refresh() ?? Promise.resolve(),
     stats: () =>
       collectStats({ options: o, versions, scheduler, admission, reader, pipeline, activeMemtable, visibleSequence }),
   };

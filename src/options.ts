@@ -132,6 +132,11 @@ export interface OpenOptions {
    * other machines never lose what they still read. Default 300,000 (5 minutes).
    */
   gcMinAge?: number;
+  /**
+   * A store in a bucket opened readOnly: how often it catches up with its
+   * writer (milliseconds; 0: only at db.refresh()). Default 1,000.
+   */
+  refreshInterval?: number;
 }
 
 /** Options of a write (put, delete, batch write). */
@@ -166,6 +171,7 @@ export interface ResolvedOptions {
   levelBaseBytes: number;
   objectStore: ObjectStoreOptions | ObjectStore | undefined;
   gcMinAge: number;
+  refreshInterval: number;
 }
 
 /**
@@ -201,6 +207,7 @@ export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
   "compaction",
   "objectStore",
   "gcMinAge",
+  "refreshInterval",
 ];
 
 const KNOWN = new Set<string>(OPEN_OPTION_NAMES);
@@ -319,6 +326,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     levelBaseBytes: integer(o, "levelBaseBytes", 10 * MiB, 4096, 2 ** 40),
     objectStore: objectStoreOption(o.objectStore),
     gcMinAge: integer(o, "gcMinAge", 300_000, 0, 2 ** 40),
+    refreshInterval: integer(o, "refreshInterval", 1000, 0, 2 ** 31 - 1),
   };
 }
 

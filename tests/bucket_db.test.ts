@@ -22,8 +22,8 @@ const utf8 = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
 
 type Target = { url: string; options: OpenOptions };
 
-async function memoryTarget(store: ObjectStore = new MemoryObjectStore({ retry: noWait })): Promise<Target> {
-  return { url: "memory://test", options: { objectStore: store, gcMinAge: 0 } };
+function memoryTarget(store: ObjectStore = new MemoryObjectStore({ retry: noWait })): Promise<Target> {
+  return Promise.resolve({ url: "memory://test", options: { objectStore: store, gcMinAge: 0 } });
 }
 
 async function s3Target(): Promise<Target> {
@@ -127,7 +127,7 @@ function randomOps(kind: string, target: () => Promise<Target>, skip: string | f
 randomOps("memory", () => memoryTarget(), false, [1, 2, 3, 4]);
 randomOps("s3 (Ceph radosgw)", s3Target, skipS3, [5]);
 
-test("memory: a reader follows nothing it should not: it sees the writer's state as of its open", async () => {
+test("memory: a reader sees the writer's state as of its open, then follows it (refresh)", async () => {
   const t = await memoryTarget();
   const w = await openDb(t);
   await w.put("a", "1");
@@ -139,6 +139,28 @@ test("memory: a reader follows nothing it should not: it sees the writer's state
   await rejectsWith("READ_ONLY", () => r.put("c", "3"));
   await rejectsWith("UNSUPPORTED", () => r.getSync("a"), /asynchronously/);
   await rejectsWith("UNSUPPORTED", () => r.scanSync().toArray(), /asynchronously/);
+  const snap = r.snapshot();
+  await w.put("c", "3");
+  await w.flush(); // the WAL start moves: the reader rebuilds its memtable from the tables
+  await w.put("d", "4");
+  await w.delete("a");
+  assert.equal(await r.get("c"), undefined, "not before a refresh");
+  await r.refresh();
+  assert.deepEqual(await r.scan().toArray(), [["b", "2"], ["c", "3"], ["d", "4"]]);
+  assert.deepEqual(await snap.scan().toArray(), [["a", "1"], ["b", "2"]], "a snapshot keeps its view");
+  snap.release();
+  await r.close();
+  await w.close();
+});
+
+test("memory: a reader refreshes by itself every refreshInterval", async () => {
+  const t = await memoryTarget();
+  const w = await openDb(t);
+  await w.put("a", "1");
+  const r = await openDb(t, { readOnly: true, refreshInterval: 20 });
+  await w.put("b", "2");
+  for (let i = 0; i < 100 && (await r.get("b")) === undefined; i++) await new Promise((ok) => setTimeout(ok, 10));
+  assert.equal(await r.get("b"), "2");
   await r.close();
   await w.close();
 });

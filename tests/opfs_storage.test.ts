@@ -464,6 +464,7 @@ test("opfs db: a crash after sync writes keeps every one of them", async () => {
     await db.put("after", "maybe");
     fake.crash({ unflushed, random });
     await db.close().catch(() => {}); // the "tab" is gone; its handles are dead
+    await fs.close();
     fs = await OpfsStorage.create(fake.root, { locks: fake.locks });
     const again = await open("/db", { fs, ...utf8, ...TINY });
     for (let i = 0; i < 300; i++) assert.equal(await again.get(`k${i}`), `v${i}`, `${unflushed} k${i}`);
@@ -557,6 +558,8 @@ test("opfs db: a crash at any moment (mid flush, compaction or rename) opens wit
     }
     if (fake.crashPending) fake.crash({ random });
     await db.close().catch(() => {});
+    // The crashed tab's storage goes with it: its pool must not refill slots while the next one opens.
+    await fs.close();
     fs = await OpfsStorage.create(fake.root, { locks: fake.locks });
     const again = await open("/db", { fs, ...utf8, ...TINY });
     // every key's value is its acknowledged one or one written after it

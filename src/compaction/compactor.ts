@@ -72,8 +72,9 @@ const OPEN_TABLES = 64;
  * @example
  * ```ts
  * import type { Storage } from "../storage/storage.ts";
+ * import { tableFiles } from "../table/table_files.ts";
  * declare const fs: Storage, job: CompactionJob;
- * const result = await runCompaction({ fs, dir: "/db" }, job);
+ * const result = await runCompaction({ files: tableFiles({ fs, dir: "/db" }) }, job);
  * console.log(result.outputs.map((f) => f.number), result.entriesDropped);
  * ```
  */

@@ -53,6 +53,7 @@ export interface CollectorOptions {
  *
  * @example
  * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
  * const collector = new BucketCollector(store, { minAgeMs: 60_000 });
  * collector.collect({ tables: new Set([7, 9]), keep: new Set(), logNumber: 12, manifestNumber: 30 });

@@ -146,6 +146,7 @@ export function decodeManifest(path: string, number: number, data: Uint8Array): 
  *
  * @example
  * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
  * const latest = await latestManifest(store);
  * console.log(latest?.number ?? "an empty bucket");
@@ -171,6 +172,7 @@ export async function latestManifest(store: ObjectStore, from = 0): Promise<Buck
  *
  * @example
  * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
  * const m7 = await readManifest(store, 7);
  * ```
@@ -202,6 +204,7 @@ function applyEdit(base: BucketState, edit: VersionEdit): BucketState {
  *
  * @example
  * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
  * const manifest = await BucketManifest.claim(store, "writer", true);
  * await manifest.commit({ added: [], logNumber: 5 }); // FENCED if a newer writer has claimed the store

@@ -42,9 +42,13 @@ export type ObjectOp = "get" | "head" | "put" | "list" | "delete";
  * ```
  */
 export interface ObjectFault {
+  /** The kind of request that fails. */
   op: ObjectOp;
+  /** Only requests for keys this matches. Default: every key. */
   key?: RegExp;
+  /** 503 or 500: refused before it is applied; "lost": applied, but the answer never arrives. */
   kind: "503" | "500" | "lost";
+  /** How many requests fail. Default 1. */
   times?: number;
 }
 
@@ -193,6 +197,7 @@ class MemoryTransport implements Transport {
 export class MemoryObjectStore extends ResilientStore {
   readonly #transport: MemoryTransport;
 
+  /** An empty store; `options` set its name, faults, latency and retries. */
   constructor(options: MemoryObjectStoreOptions = {}) {
     const transport = new MemoryTransport(options);
     super(`memory://${options.name ?? "store"}/`, transport, options.retry);

@@ -36,9 +36,13 @@ export type ByteRange = { offset: number; length: number } | { suffix: number };
  * ```
  */
 export interface StoredObject {
+  /** The bytes read (the whole object, or the range asked for). */
   data: Uint8Array;
+  /** The size of the whole object. */
   size: number;
+  /** The object's entity tag (what ifMatch compares). */
   etag: string;
+  /** The user metadata stored with the object (lower-case names). */
   metadata: Record<string, string>;
 }
 
@@ -52,8 +56,11 @@ export interface StoredObject {
  * ```
  */
 export interface ObjectInfo {
+  /** The key, relative to the store's prefix. */
   key: string;
+  /** Size in bytes. */
   size: number;
+  /** The object's entity tag. */
   etag: string;
   /** Milliseconds since the epoch. */
   lastModified: number;
@@ -100,6 +107,7 @@ export type PutOutcome = { written: true; etag: string } | { written: false };
  * ```
  */
 export interface ListPage {
+  /** The objects of this page, in key order. */
   objects: ObjectInfo[];
   /** Pass as `after` to get the next page; undefined on the last one. */
   next?: string;

@@ -41,6 +41,7 @@ export class TransientError extends Error {
   /** True when the request may have been applied although it failed. */
   readonly maybeApplied: boolean;
 
+  /** A failure of one request; `maybeApplied` when the store may have applied it. */
   constructor(message: string, status: number | undefined, maybeApplied: boolean) {
     super(message);
     this.name = "TransientError";
@@ -85,13 +86,21 @@ export interface RetryOptions {
 
 /** Counters of one store's requests (what stats() and metrics() report). */
 export interface RequestCounters {
+  /** GET requests sent (each attempt counts). */
   gets: number;
+  /** HEAD requests sent. */
   heads: number;
+  /** PUT requests sent. */
   puts: number;
+  /** LIST requests sent. */
   lists: number;
+  /** DELETE requests sent. */
   deletes: number;
+  /** Requests sent again after a transient failure. */
   retries: number;
+  /** Bytes of object data received. */
   bytesRead: number;
+  /** Bytes of object data sent. */
   bytesWritten: number;
   /** Milliseconds spent waiting on the store, over every request. */
   waitMs: number;
@@ -111,7 +120,9 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * ```
  */
 export class ResilientStore implements ObjectStore {
+  /** Where the store is, for messages (s3://bucket/prefix/ or memory://name/). */
   readonly location: string;
+  /** Every request made through this store so far. */
   readonly counters: RequestCounters = {
     gets: 0,
     heads: 0,
@@ -130,6 +141,7 @@ export class ResilientStore implements ObjectStore {
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #random: () => number;
 
+  /** A store at `location` sending its requests through `transport`, retried as `retry` says. */
   constructor(location: string, transport: Transport, retry: RetryOptions = {}) {
     this.location = location;
     this.#transport = transport;

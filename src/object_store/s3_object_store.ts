@@ -81,6 +81,7 @@ export function s3ConfigOf(options: ObjectStoreOptions = {}): S3Config {
  * ```
  */
 export class S3ObjectStore extends ResilientStore {
+  /** The store at `url` (s3://bucket/prefix); settings not in `options` come from the AWS_* environment variables. */
   constructor(url: string, options: ObjectStoreOptions = {}) {
     const { bucket, prefix } = parseS3Url(url);
     super(`s3://${bucket}/${prefix}`, new S3Transport(bucket, prefix, s3ConfigOf(options)), options.retry);

@@ -44,8 +44,11 @@ export interface S3Config {
   endpoint?: string;
   /** The signing region. Default "us-east-1". */
   region?: string;
+  /** The access key (AWS_ACCESS_KEY_ID). */
   accessKeyId: string;
+  /** The secret key (AWS_SECRET_ACCESS_KEY); never written to messages or logs. */
   secretAccessKey: string;
+  /** A session token of temporary credentials (AWS_SESSION_TOKEN). */
   sessionToken?: string;
   /** Bucket in the path (http://host/bucket/key) instead of the host name. Default: true with a custom endpoint. */
   forcePathStyle?: boolean;

@@ -37,6 +37,7 @@ export type OnBatch = (payload: number, length: number, where: { object: string;
  *
  * @example
  * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
  * const next = await replayWalObjects(store, 5, (payload, length) => console.log(length));
  * ```
@@ -81,6 +82,7 @@ async function replayWalObject(store: ObjectStore, n: number, onBatch: OnBatch):
  *
  * @example
  * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
  * const next = await fenceWal(store, 12, 3, () => {}); // 13, unless an old writer took 12 meanwhile
  * ```
@@ -102,6 +104,7 @@ export async function fenceWal(store: ObjectStore, from: number, epoch: number, 
  *
  * @example
  * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore, records: Uint8Array;
  * await putWalObject(store, 13, records, 2);
  * ```

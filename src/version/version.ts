@@ -73,6 +73,13 @@ export class Version {
   *files(): Generator<FileMeta> {
     for (const level of this.levels) yield* level;
   }
+
+  /** The largest sequence held by any table (0 with none). */
+  get largestSequence(): number {
+    let max = 0;
+    for (const f of this.files()) max = Math.max(max, f.largestSequence);
+    return max;
+  }
 }
 
 /**

@@ -180,6 +180,25 @@ export class VersionSet {
     return set;
   }
 
+  /**
+   * A reader of a bucket moves to a newer manifest's state (scans keep the
+   * version they started on).
+   *
+   * @example
+   * ```ts
+   * declare const versions: VersionSet, newer: RemoteManifestState;
+   * versions.installBucketState(newer);
+   * ```
+   */
+  installBucketState(state: RemoteManifestState): void {
+    const previous = this.current;
+    this.current = this.#install(state.levels.map((files) => [...files]));
+    previous.unref();
+    this.logNumber = state.walStart;
+    this.lastSequence = Math.max(this.lastSequence, state.lastSequence);
+    this.manifestNumber = state.number;
+  }
+
   /** Reads CURRENT and replays the manifest it names. */
   static recover(dir: string, fs: Storage): VersionSet {
     const currentPath = joinPath(dir, CURRENT_FILE);

@@ -11,13 +11,14 @@
 // error (src/background/scheduler.ts; the log reports its failures there
 // too), with READ_ONLY on a read-only database.
 
-import { checkedSize, type Encoding } from "../encoding.ts";
+import { checkedSize, type Encoding, storedKey } from "../encoding.ts";
 import { SiltError } from "../errors.ts";
 import { BATCH_HEADER_SIZE, encodeEntry, entryBound, setBatchCount } from "../format/batch_format.ts";
 import { KIND_DELETE, KIND_PUT } from "../format/internal_key.ts";
 import { RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../format/log_format.ts";
 import type { Lifecycle } from "../lifecycle.ts";
-import { resolveSync, type WriteOptions } from "../options.ts";
+import { checkCallOptions, resolveSync, type WriteOptions } from "../options.ts";
+import { resolveLimit } from "../read/scan_options.ts";
 import { RANGE_OPTIONS, type RangeOptions } from "../read/range.ts";
 import type { Scheduler } from "../background/scheduler.ts";
 import { bytes, view } from "../wasm/instance.ts";
@@ -174,6 +175,29 @@ export class Writer {
     } catch (err) {
       return Promise.reject(this.#ctx.life.trapped(err, "a batch"));
     }
+  }
+
+  /** db.clear(): checks the options, then deletes the keys of the range as of now (`keysOf` lists them). */
+  async clear(options: unknown, keysOf: (range: unknown, call: string) => KeySource): Promise<void> {
+    this.checkWritable();
+    const { sync, ...range } = checkCallOptions(options, "clear", CLEAR_OPTIONS) ?? {};
+    const writeOptions: WriteOptions = { sync: resolveSync({ sync }, this.#ctx.sync, "clear") };
+    resolveLimit(range.limit, "clear");
+    await this.deleteKeys(keysOf(range, "clear"), writeOptions);
+  }
+
+  /** db.deleteRange(): checks the bounds, then deletes the keys from start to end (exclusive) as of now. */
+  async deleteRange(
+    start: unknown,
+    end: unknown,
+    options: WriteOptions | undefined,
+    keysOf: (range: unknown, call: string) => KeySource,
+  ): Promise<void> {
+    this.checkWritable();
+    const writeOptions: WriteOptions = { sync: resolveSync(options, this.#ctx.sync, "deleteRange") };
+    storedKey(this.#ctx.keyEncoding, start, "deleteRange start", this.#ctx.maxKeySize);
+    storedKey(this.#ctx.keyEncoding, end, "deleteRange end", this.#ctx.maxKeySize);
+    await this.deleteKeys(keysOf({ gte: start, lt: end }, "deleteRange"), writeOptions);
   }
 
   /**
