@@ -81,3 +81,6 @@ export {
   TransientError,
   type Transport,
 } from "./src/object_store/resilient_store.ts";
+export { Compactor, type CompactorOptions, type CompactorStats, runCompactor } from "./src/remote_compactor.ts";
+export { collectGarbage, type GarbageOptions } from "./src/bucket_gc.ts";
+export type { SweepReport } from "./src/object_store/bucket_collector.ts";

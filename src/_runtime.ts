@@ -159,3 +159,26 @@ export function ioError(op: string, file: string, err: unknown): SiltError {
   const detail = err instanceof Error ? err.message : String(err);
   return new SiltError("IO_ERROR", `${op} ${file} failed${code ? ` (${code})` : ""}: ${detail}`, { file }, err);
 }
+
+/**
+ * Lets a timer keep the process alive (`keep` true) or not, in every
+ * runtime (Node and Bun: ref/unref; Deno: Deno.refTimer/unrefTimer).
+ *
+ * @example
+ * ```ts
+ * const timer = setInterval(() => {}, 1000);
+ * keepAlive(timer, false); // the process may exit while it runs
+ * clearInterval(timer);
+ * ```
+ */
+export function keepAlive(timer: ReturnType<typeof setInterval>, keep: boolean): void {
+  const t = timer as unknown as { ref?: () => void; unref?: () => void };
+  if (typeof t.unref === "function") {
+    if (keep) t.ref?.();
+    else t.unref();
+    return;
+  }
+  const d = globals.Deno as { refTimer?(id: number): void; unrefTimer?(id: number): void } | undefined;
+  if (keep) d?.refTimer?.(timer as unknown as number);
+  else d?.unrefTimer?.(timer as unknown as number);
+}

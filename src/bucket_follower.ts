@@ -9,6 +9,7 @@
 // and snapshots keep the view they started on (its memtable and version are
 // referenced), so they stay consistent while the reader moves on.
 
+import { keepAlive } from "./_runtime.ts";
 import { corruption } from "./errors.ts";
 import { batchHeader } from "./format/batch_format.ts";
 import { type MemtableHandle, retireMemtable } from "./memtable.ts";
@@ -61,6 +62,13 @@ export class BucketFollower {
   #manifestNumber: number;
   #running: Promise<void> | undefined;
   #timer: ReturnType<typeof setInterval> | undefined;
+  /**
+   * The oldest sequence a snapshot of this reader reads (Infinity with
+   * none). A manifest whose compactions kept less than that sees (its
+   * horizon is above it) is not installed until those snapshots are
+   * released; new writes still arrive through the WAL objects.
+   */
+  oldestSnapshot: () => number = () => Infinity;
 
   constructor(
     store: ObjectStore,
@@ -78,7 +86,7 @@ export class BucketFollower {
     this.sequence = Math.max(start.lastSequence, versions.current.largestSequence);
     if (intervalMs > 0) {
       this.#timer = setInterval(() => this.refresh().catch(onError), intervalMs);
-      (this.#timer as { unref?: () => void }).unref?.();
+      keepAlive(this.#timer, false);
     }
   }
 
@@ -94,7 +102,8 @@ export class BucketFollower {
   }
 
   async #refresh(): Promise<void> {
-    const latest = await latestManifest(this.#store, this.#manifestNumber);
+    const newest = await latestManifest(this.#store, this.#manifestNumber);
+    const latest = newest !== undefined && newest.horizon <= this.oldestSnapshot() ? newest : undefined;
     let target = this.mem.mt;
     let from = this.#nextWal;
     let last = this.sequence;

@@ -23,8 +23,8 @@ import { recoverBucket } from "./bucket_recovery.ts";
 import { type LiveFiles, removeObsoleteFiles } from "./background/obsolete_files.ts";
 import type { CompactionExecutor } from "./compaction/compactor.ts";
 import { BucketCollector } from "./object_store/bucket_collector.ts";
-import type { ObjectStore } from "./object_store/object_store.ts";
-import { S3ObjectStore } from "./object_store/s3_object_store.ts";
+import { isObjectStore } from "./object_store/object_store.ts";
+import { storeAt } from "./object_store/s3_object_store.ts";
 import type { TableCache } from "./table/table_cache.ts";
 import { type TableFiles, tableFiles } from "./table/table_files.ts";
 import type { VersionSet } from "./version/version_set.ts";
@@ -127,13 +127,11 @@ function inBucket(path: string, o: ResolvedOptions): boolean {
   return path.startsWith("s3://") || isObjectStore(o.objectStore);
 }
 
-function isObjectStore(value: unknown): value is ObjectStore {
-  const s = value as Partial<ObjectStore> | undefined;
-  return typeof s?.put === "function" && typeof s.get === "function" && typeof s.list === "function";
-}
-
 /** Opens the database of a directory: lock, recovery, then the parts. */
 async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts> {
+  if (o.compactionMode === "remote") {
+    throw invalidArgument(`compaction "remote" is for a store in a bucket; ${path} is a directory`);
+  }
   const fs = o.fs;
   if (!fs.exists(path)) {
     if (!o.createIfMissing || o.readOnly) {
@@ -199,7 +197,7 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
 /** Opens a store in a bucket: no lock (the manifest's epoch fences other writers), recovery, then the parts. */
 async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> {
   if (o.bufferWrites) throw invalidArgument("bufferWrites is not available for a store in a bucket");
-  const store = isObjectStore(o.objectStore) ? o.objectStore : new S3ObjectStore(path, o.objectStore);
+  const store = storeAt(path, o.objectStore);
   const found = await recoverBucket(store, o);
   const files = tableFiles({ store });
   const opened: { tables?: TableCache; events?: EventHub } = {}; // what the collector and the follower report to
@@ -229,7 +227,8 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
     memtable: found.memtable,
     memtableLog: found.memtableLog,
     lastSequence: found.lastSequence,
-    executor: () => new InlineExecutor(files),
+    // A compaction reads every block of its inputs: one GET per table, not one per block.
+    executor: () => new InlineExecutor(tableFiles({ store }, { whole: true })),
     deleteObsolete: (live) => collector.collect(live),
     pipeline: (scheduler, life) =>
       new BucketCommitPipeline({
@@ -362,6 +361,10 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     admission,
     pipeline,
   });
+  // In a bucket, the writer records what its snapshots read (a remote compaction keeps it), and a
+  // reader moves to a compacted state only when its snapshots can see it.
+  versions.oldestSnapshot = () => reader.oldestSnapshot(visibleSequence());
+  if (follower) follower.oldestSnapshot = () => reader.oldestSnapshot(Infinity);
   versions.onVersionReleased = () => {
     if (life.state === "open") scheduler.removeObsoleteFiles();
   };
@@ -384,7 +387,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     }),
     versions,
     visibleSequence,
-    refresh: () => follower?.refresh() ?? Promise.resolve(),
+    refresh: () => follower?.refresh() ?? scheduler.refreshRemote(),
     stats: () =>
       collectStats({ options: o, versions, scheduler, admission, reader, pipeline, activeMemtable, visibleSequence }),
   };

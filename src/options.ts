@@ -4,7 +4,7 @@ import { describe, type Encoding, type EncodingName, encodingNamed } from "./enc
 import { invalidArgument } from "./errors.ts";
 import type { Storage } from "./storage/storage.ts";
 import { defaultStorage } from "./storage/default_storage.ts";
-import type { ObjectStore } from "./object_store/object_store.ts";
+import { isObjectStore, type ObjectStore } from "./object_store/object_store.ts";
 import type { ObjectStoreOptions } from "./object_store/s3_object_store.ts";
 
 const OBJECT_STORE_OPTIONS: Record<string, "string" | "boolean" | "number" | "object"> = {
@@ -25,9 +25,7 @@ function objectStoreOption(value: unknown): ObjectStoreOptions | ObjectStore | u
     throw invalidArgument(`option objectStore must be an object, got ${describe(value)}`);
   }
   const o = value as Record<string, unknown>;
-  if (typeof o.put === "function" && typeof o.get === "function" && typeof o.list === "function") {
-    return value as ObjectStore;
-  }
+  if (isObjectStore(value)) return value;
   for (const [name, v] of Object.entries(o)) {
     const type = OBJECT_STORE_OPTIONS[name];
     if (type === undefined) {
@@ -101,14 +99,19 @@ export interface OpenOptions {
   maxOpenFiles?: number;
   /** Bloom filter bits per key (0 disables filters, up to 64). Default 10. */
   bloomBitsPerKey?: number;
-  /** Compaction policy. Default "leveled". */
-  compaction?: "leveled" | "tiered";
+  /**
+   * Compaction policy. Default "leveled". For a store in a bucket, "remote":
+   * this writer compacts nothing; a compactor process (`siltdb compactor`,
+   * runCompactor()) does, with its own policy (the same as compactionMode "remote").
+   */
+  compaction?: "leveled" | "tiered" | "remote";
   /**
    * Where compactions run: "worker" (a Worker / worker_threads with its own
-   * core instance; the default on real file systems) or "inline" (the main
-   * thread; always used with in-memory storage).
+   * core instance; the default on real file systems), "inline" (the main
+   * thread; always used with in-memory storage) or, for a store in a bucket,
+   * "remote" (in a compactor process).
    */
-  compactionMode?: "worker" | "inline";
+  compactionMode?: "worker" | "inline" | "remote";
   /** Target size of table files written by compactions (4 KiB to 1 GiB). Default 2 MiB. */
   targetFileSize?: number;
   /** L0 files that start a compaction (leveled), or sorted runs (tiered). Default 4. */
@@ -163,7 +166,7 @@ export interface ResolvedOptions {
   maxOpenFiles: number;
   bloomBitsPerKey: number;
   compaction: "leveled" | "tiered";
-  compactionMode: "worker" | "inline";
+  compactionMode: "worker" | "inline" | "remote";
   targetFileSize: number;
   l0CompactionTrigger: number;
   l0SlowdownTrigger: number;
@@ -278,16 +281,19 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       "option fs must be a Storage (open, readFile, list, exists, mkdir, rename, remove, syncDir, lock)",
     );
   }
-  const compaction = o.compaction ?? "leveled";
+  const remote = o.compaction === "remote";
+  const compaction = remote ? "leveled" : o.compaction ?? "leveled";
   if (compaction !== "leveled" && compaction !== "tiered") {
     throw invalidArgument(
-      `option compaction must be "leveled" or "tiered", got ${JSON.stringify(compaction) ?? describe(compaction)}`,
+      `option compaction must be "leveled", "tiered" or "remote", got ${
+        JSON.stringify(compaction) ?? describe(compaction)
+      }`,
     );
   }
-  const compactionMode = o.compactionMode ?? "worker";
-  if (compactionMode !== "worker" && compactionMode !== "inline") {
+  const compactionMode = remote ? "remote" : o.compactionMode ?? "worker";
+  if (compactionMode !== "worker" && compactionMode !== "inline" && compactionMode !== "remote") {
     throw invalidArgument(
-      `option compactionMode must be "worker" or "inline", got ${
+      `option compactionMode must be "worker", "inline" or "remote", got ${
         JSON.stringify(compactionMode) ?? describe(compactionMode)
       }`,
     );

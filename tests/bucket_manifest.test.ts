@@ -53,7 +53,7 @@ for (const [kind, make, skip] of stores) {
   test(`${kind}: a manifest object round-trips the whole state`, { skip }, async () => {
     const store = await make();
     const writer = await BucketManifest.claim(store, "writer", true);
-    await writer.commit({ added: [{ level: 0, file: table(writer.firstFileNumber, "a", "m") }], logNumber: 3 });
+    await writer.commit({ added: [{ level: 0, file: table(writer.takeFileNumber(), "a", "m") }], logNumber: 3 });
     const latest = await latestManifest(store);
     assert.deepEqual(latest, writer.state);
     assert.deepEqual(decodeManifest("x", latest!.number, encodeManifest(latest!)), latest);
@@ -64,18 +64,18 @@ for (const [kind, make, skip] of stores) {
     await rejectsWith("NOT_FOUND", () => BucketManifest.claim(store, "writer", false), /no database/);
     const old = await BucketManifest.claim(store, "writer", true);
     assert.equal(old.epoch, 1);
-    await old.commit({ added: [{ level: 0, file: table(old.firstFileNumber, "a", "b") }] });
+    const oldNumber = old.takeFileNumber();
+    await old.commit({ added: [{ level: 0, file: table(oldNumber, "a", "b") }] });
     const fresh = await BucketManifest.claim(store, "writer", false);
     assert.equal(fresh.epoch, 2);
-    assert.ok(fresh.firstFileNumber >= old.firstFileNumber + FILE_NUMBER_RANGE, "disjoint file number ranges");
+    const freshNumber = fresh.takeFileNumber();
+    assert.ok(freshNumber >= oldNumber + FILE_NUMBER_RANGE, "disjoint file number ranges");
+    assert.equal(fresh.state.writerFloor, freshNumber, "the new writer's floor is its first number");
     await rejectsWith("FENCED", () => old.commit({ logNumber: 9 }), /another writer \(epoch 2/);
     await rejectsWith("FENCED", () => old.commit({ logNumber: 10 }), /refuses every write/);
-    await fresh.commit({ added: [{ level: 0, file: table(fresh.firstFileNumber, "c", "d") }] });
+    await fresh.commit({ added: [{ level: 0, file: table(freshNumber, "c", "d") }] });
     const latest = await latestManifest(store);
-    assert.deepEqual(
-      latest!.levels[0].map((f) => f.number).sort(),
-      [old.firstFileNumber, fresh.firstFileNumber].sort(),
-    );
+    assert.deepEqual(latest!.levels[0].map((f) => f.number).sort(), [oldNumber, freshNumber].sort());
   });
 
   test(`${kind}: a writer's and a compactor's commits interleave, none lost; a void edit is refused`, {
@@ -83,20 +83,23 @@ for (const [kind, make, skip] of stores) {
   }, async () => {
     const store = await make();
     const writer = await BucketManifest.claim(store, "writer", true);
-    let n = writer.firstFileNumber;
+    const numbers = Array.from({ length: 5 }, () => writer.takeFileNumber());
+    let n = numbers[0];
     for (let i = 0; i < 3; i++) await writer.commit({ added: [{ level: 0, file: table(n++, "a", "z") }] });
     const compactor = await BucketManifest.claim(store, "compactor", false);
     const inputs = compactor.state.levels[0];
+    const output = compactor.takeFileNumber();
+    assert.ok(output > numbers[4] && !numbers.includes(output), "the compactor's numbers are its own");
     // Both commit from what they last saw: the compactor's commit lands between the writer's.
     await writer.commit({ added: [{ level: 0, file: table(n++, "k", "m") }], logNumber: 7 });
     await compactor.commit({
       deleted: inputs.map((f) => ({ level: 0, number: f.number })),
-      added: [{ level: 1, file: table(1_000_000 + n, "a", "z") }],
+      added: [{ level: 1, file: table(output, "a", "z") }],
     });
     await writer.commit({ added: [{ level: 0, file: table(n++, "x", "y") }], logNumber: 8 });
     const latest = await latestManifest(store);
     assert.deepEqual(latest!.levels[0].map((f) => f.number).sort(), [n - 2, n - 1]);
-    assert.deepEqual(latest!.levels[1].map((f) => f.number), [1_000_000 + n - 1]);
+    assert.deepEqual(latest!.levels[1].map((f) => f.number), [output]);
     assert.equal(latest!.walStart, 8);
     assert.equal(latest!.writerEpoch, 1);
     assert.equal(latest!.compactorEpoch, 1);

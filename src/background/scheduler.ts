@@ -21,19 +21,19 @@
 // idle and calls maybeSchedule() again in the same synchronous step: work
 // queued while a lane finishes is never left behind.
 
+import { keepAlive } from "../_runtime.ts";
 import { isTrap, SiltError } from "../errors.ts";
 import type { CompactionEvent, FlushEvent } from "../events.ts";
 import { type MemtableHandle, retireMemtable } from "../memtable.ts";
 import type { ResolvedOptions } from "../options.ts";
 import type { TableCache } from "../table/table_cache.ts";
 import type { FileMeta, VersionEdit } from "../version/version_edit.ts";
-import { NUM_LEVELS, sortedRuns, totalBytes, userKeyRange } from "../version/version.ts";
+import { NUM_LEVELS, totalBytes } from "../version/version.ts";
 import type { VersionSet } from "../version/version_set.ts";
 import type { BlockCache } from "../wasm/block_cache.ts";
 import type { CompactionExecutor, CompactionJob } from "../compaction/compactor.ts";
-import { LEVELED_DEFAULTS, pickLeveled } from "../compaction/leveled.ts";
 import { compactEverything, compactKeyRange } from "../compaction/manual.ts";
-import { pickTiered, TIERED_DEFAULTS } from "../compaction/tiered.ts";
+import { olderRuns, outputNumbersFor, pickTask, recordTask } from "../compaction/plan.ts";
 import type { CompactionTask } from "../compaction/task.ts";
 import { writeLevel0Table } from "./flush.ts";
 import type { LiveFiles } from "./obsolete_files.ts";
@@ -133,9 +133,39 @@ export class Scheduler {
   #compacting = false;
   #closed = false;
   #waiters: (() => void)[] = [];
+  /** A writer whose compactions run in a compactor process: the timer that installs their results. */
+  #watch: ReturnType<typeof setInterval> | undefined;
 
   constructor(ctx: SchedulerContext) {
     this.#ctx = ctx;
+    const o = ctx.options;
+    if (this.remote && !o.readOnly) {
+      this.#watch = setInterval(() => void this.refreshRemote().catch(() => {}), o.refreshInterval || 1000);
+      keepAlive(this.#watch, false);
+    }
+  }
+
+  /** True when a compactor process compacts this store (compactionMode "remote"). */
+  get remote(): boolean {
+    return this.#ctx.options.compactionMode === "remote";
+  }
+
+  /**
+   * Installs what the compactor process committed (the newest manifest),
+   * so that writers waiting on L0 may go on and obsolete tables are
+   * collected. FENCED becomes the background error; other failures are
+   * retried by the next refresh.
+   */
+  async refreshRemote(): Promise<void> {
+    if (this.#closed || !this.#ctx.versions.inBucket) return;
+    try {
+      await this.#ctx.versions.refreshBucket();
+    } catch (err) {
+      if (err instanceof SiltError && err.code === "FENCED") this.fail(err, "refreshing the manifest");
+      throw err;
+    }
+    this.removeObsoleteFiles();
+    this.#notify();
   }
 
   /** The background error, if any: writes are refused until db.resume() clears it. */
@@ -239,14 +269,8 @@ export class Scheduler {
   /** The policy's next task for the current version, if any. */
   pick(): CompactionTask | undefined {
     const o = this.#ctx.options;
-    const levels = this.#ctx.versions.current.levels;
-    return o.compaction === "tiered"
-      ? pickTiered(levels, { ...TIERED_DEFAULTS, runTrigger: o.l0CompactionTrigger })
-      : pickLeveled(
-        levels,
-        { ...LEVELED_DEFAULTS, l0Trigger: o.l0CompactionTrigger, baseLevelBytes: o.levelBaseBytes },
-        this.#pointers,
-      );
+    if (o.compactionMode === "remote") return undefined; // a compactor process compacts (src/remote_compactor.ts)
+    return pickTask(this.#ctx.versions.current.levels, o, this.#pointers);
   }
 
   /** Merges every table into the last level used (dropping everything no snapshot can see). */
@@ -267,6 +291,7 @@ export class Scheduler {
   /** Stops scheduling, waits for running jobs, closes the executor. */
   async close(): Promise<void> {
     this.#closed = true;
+    if (this.#watch !== undefined) clearInterval(this.#watch);
     await this.idle();
     await this.#ctx.executor.close();
   }
@@ -294,6 +319,10 @@ export class Scheduler {
 
   #notify(): void {
     for (const resolve of this.#waiters.splice(0)) resolve();
+    if (this.#watch !== undefined) {
+      // Writes may wait on L0 for the compactor's work: its refresh must keep the process alive then.
+      keepAlive(this.#watch, this.#ctx.versions.current.levels[0].length >= this.#ctx.options.l0SlowdownTrigger);
+    }
     this.#ctx.changed();
   }
 
@@ -335,6 +364,7 @@ export class Scheduler {
       await this.#logAndApply({ added, logNumber: next, lastSequence: this.#ctx.lastSequence() }, [number]);
     } finally {
       this.pending.delete(number);
+      versions.releaseFileNumbers([number]);
     }
     this.#immutables.pop();
     retireMemtable(handle);
@@ -374,6 +404,12 @@ export class Scheduler {
   }
 
   async #manual(build: () => CompactionTask | undefined): Promise<void> {
+    if (this.remote) {
+      throw new SiltError(
+        "UNSUPPORTED",
+        `${this.#ctx.dir} compacts in a compactor process (compaction "remote"): run \`siltdb compactor\` or runCompactor()`,
+      );
+    }
     while (this.#compacting) {
       if (this.#error) throw this.#error;
       await this.#changed();
@@ -417,7 +453,7 @@ export class Scheduler {
     } else {
       const inputBytes = totalBytes(task.inputs.flatMap((i) => i.files));
       const fileNumbers = Array.from(
-        { length: Math.ceil(inputBytes / options.targetFileSize) + 4 },
+        { length: outputNumbersFor(task, options.targetFileSize) },
         () => versions.newFileNumber(),
       );
       for (const n of fileNumbers) this.pending.add(n);
@@ -425,7 +461,7 @@ export class Scheduler {
         const job: CompactionJob = {
           task,
           oldestSnapshot: this.#ctx.oldestSnapshot(),
-          older: this.#olderRuns(task),
+          older: olderRuns(versions.current.levels, task),
           fileNumbers,
           blockSize: options.blockSize,
           bloomBitsPerKey: options.bloomBitsPerKey,
@@ -433,7 +469,9 @@ export class Scheduler {
         };
         const result = await this.#ctx.executor.run(job);
         const outputs = result.outputs.map((file) => ({ level: task.outputLevel, file }));
-        await this.#logAndApply({ deleted, added: outputs }, result.outputs.map((f) => f.number));
+        // In a bucket the horizon tells readers which of their snapshots may move to the result.
+        const horizon = versions.inBucket ? job.oldestSnapshot : undefined;
+        await this.#logAndApply({ deleted, added: outputs, horizon }, result.outputs.map((f) => f.number));
         for (const input of task.inputs) this.stats.io[input.level].read += totalBytes(input.files);
         this.stats.io[task.outputLevel].written += result.bytesWritten;
         this.stats.entriesDropped += result.entriesDropped;
@@ -444,24 +482,14 @@ export class Scheduler {
         event.entriesDropped = result.entriesDropped;
       } finally {
         for (const n of fileNumbers) this.pending.delete(n);
+        versions.releaseFileNumbers(fileNumbers);
       }
     }
-    for (const input of task.inputs) {
-      if (input.level > 0) this.#pointers[input.level] = userKeyRange(input.files)[1];
-    }
+    recordTask(task, this.#pointers);
     event.durationMs = performance.now() - started;
     this.stats.ms += event.durationMs;
     this.#ctx.onCompaction?.(event);
     this.removeObsoleteFiles();
     this.#notify();
-  }
-
-  /** Runs older than the output that may hold the inputs' keys (conservative: every other file at or below the output level). */
-  #olderRuns(task: CompactionTask): FileMeta[][] {
-    const inputs = new Set(task.inputs.flatMap((i) => i.files.map((f) => f.number)));
-    const levels = this.#ctx.versions.current.levels.map((files, level) =>
-      level < task.outputLevel ? [] : files.filter((f) => !inputs.has(f.number))
-    );
-    return sortedRuns(levels).map((run) => run.files);
   }
 }

@@ -1,17 +1,28 @@
 // The garbage collector of a store in a bucket: deletes the objects nothing
-// needs any more, but only once they are older than a grace period
-// (gcMinAge), because other processes may still need them for a while — a
+// needs any more, and only once they have been unneeded for a grace period
+// (gcMinAge), because other processes may still read them for a while — a
 // reader on another machine reading a manifest it fetched a moment ago, a
-// snapshot it holds, a compactor between its upload and its commit:
+// snapshot it holds, a compactor between its upload and its commit.
 //
-//   sst/<n>.sst     no version this writer holds lists it, and no job of it writes it
-//   wal/<n>         numbered below the manifest's WAL start: its writes are in tables
-//   manifest/<n>    not among the newest few manifests
+// A manifest is retired once its successor is older than the grace period:
+// nobody can still be reading a state that was replaced that long ago. What
+// the newest manifest and every manifest not yet retired list is live; so is
+// what the process running the collector still uses (its versions, its
+// uploads), and every unlisted table at or above the writer's or the
+// compactor's floor (uploads that may yet be committed; bucket_manifest.ts):
+//
+//   sst/<n>.sst     live as above, or younger than the grace period: kept
+//   wal/<n>         numbered below the WAL start of every manifest not retired,
+//                   and older than the grace period: deleted
+//   manifest/<n>    retired and not among the newest few: deleted
 //
 // Sweeps run in the background, one at a time and at most once per
-// interval; a deletion that fails is retried by the next sweep.
+// interval; a deletion that fails is retried by the next sweep. A manifest
+// that should be read but cannot be (another collector deleted it) stops the
+// sweep: nothing is deleted on a guess.
 
 import { MANIFEST_DIR, numberOfKey, TABLE_DIR, WAL_DIR } from "./bucket_layout.ts";
+import { type BucketState, mayBeInFlight, readManifest } from "./bucket_manifest.ts";
 import { listAll, type ObjectStore } from "./object_store.ts";
 
 /** What is live, as the scheduler sees it (src/background/obsolete_files.ts's LiveFiles). */
@@ -20,10 +31,22 @@ export interface LiveObjects {
   tables: ReadonlySet<number>;
   /** Table numbers being written. */
   keep: ReadonlySet<number>;
-  /** WAL objects below this hold nothing that is not in tables. */
+  /** WAL objects below this hold nothing that is not in tables (for this process). */
   logNumber: number;
-  /** The current manifest (undefined: keep every manifest). */
-  manifestNumber: number | undefined;
+}
+
+/** What one sweep found and did. */
+export interface SweepReport {
+  /** Objects deleted, by folder. */
+  deleted: { tables: number; wal: number; manifests: number };
+  /** Objects kept only because they are younger than the grace period or may be in flight. */
+  waiting: number;
+}
+
+/** What a manifest keeps alive. */
+interface Needs {
+  tables: number[];
+  walStart: number;
 }
 
 /** Manifests kept whatever their age (the newest ones). */
@@ -56,7 +79,7 @@ export interface CollectorOptions {
  * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
  * const collector = new BucketCollector(store, { minAgeMs: 60_000 });
- * collector.collect({ tables: new Set([7, 9]), keep: new Set(), logNumber: 12, manifestNumber: 30 });
+ * collector.collect({ tables: new Set([7, 9]), keep: new Set(), logNumber: 12 });
  * await collector.idle();
  * ```
  */
@@ -66,6 +89,8 @@ export class BucketCollector {
   readonly #interval: number;
   readonly #now: () => number;
   readonly #onTableDeleted: (n: number) => void;
+  /** What each manifest read so far keeps alive (manifests never change). */
+  readonly #needs = new Map<number, Needs>();
   #sweeping: Promise<void> | undefined;
   #last = -Infinity;
   /** Objects deleted since open. */
@@ -84,7 +109,7 @@ export class BucketCollector {
     if (this.#sweeping !== undefined || this.#now() - this.#last < this.#interval) return [];
     this.#last = this.#now();
     const snapshot: LiveObjects = { ...live, tables: new Set(live.tables), keep: new Set(live.keep) };
-    this.#sweeping = this.#sweep(snapshot).catch(() => {}).finally(() => this.#sweeping = undefined);
+    this.#sweeping = this.sweep(snapshot).then(() => {}, () => {}).finally(() => this.#sweeping = undefined);
     return [];
   }
 
@@ -93,30 +118,68 @@ export class BucketCollector {
     await this.#sweeping;
   }
 
-  async #sweep(live: LiveObjects): Promise<void> {
+  /**
+   * One sweep now (what `siltdb gc` runs): deletes what nothing needs and
+   * has not needed for the grace period. `live` adds what this process
+   * still uses.
+   */
+  async sweep(live: LiveObjects = { tables: new Set(), keep: new Set(), logNumber: Infinity }): Promise<SweepReport> {
     const oldEnough = this.#now() - this.#minAge;
-    const doomed: { key: string; table?: number }[] = [];
+    const report: SweepReport = { deleted: { tables: 0, wal: 0, manifests: 0 }, waiting: 0 };
+    const manifests: { key: string; n: number; lastModified: number }[] = [];
+    for await (const o of listAll(this.#store, MANIFEST_DIR)) {
+      const n = numberOfKey(MANIFEST_DIR, o.key);
+      if (n !== undefined) manifests.push({ key: o.key, n, lastModified: o.lastModified });
+    }
+    if (manifests.length === 0) return report; // no database here: nothing is obsolete
+    manifests.sort((a, b) => a.n - b.n);
+    // A manifest is retired once its successor is older than the grace period.
+    const retired = (i: number) => i + 1 < manifests.length && manifests[i + 1].lastModified <= oldEnough;
+    const tables = new Set([...live.tables, ...live.keep]);
+    let walFloor = live.logNumber;
+    let newest: BucketState | undefined;
+    for (let i = manifests.length - 1; i >= 0 && !retired(i); i--) {
+      const needs = await this.#needsOf(manifests[i].n, i === manifests.length - 1 ? (s) => newest = s : undefined);
+      for (const t of needs.tables) tables.add(t);
+      walFloor = Math.min(walFloor, needs.walStart);
+    }
+    for (const n of this.#needs.keys()) if (n < manifests[0].n) this.#needs.delete(n);
+    const doomed: { key: string; kind: "tables" | "wal" | "manifests"; table?: number }[] = [];
     for await (const o of listAll(this.#store, TABLE_DIR)) {
       const n = numberOfKey(TABLE_DIR, o.key);
-      if (n === undefined || o.lastModified > oldEnough) continue;
-      if (!live.tables.has(n) && !live.keep.has(n)) doomed.push({ key: o.key, table: n });
+      if (n === undefined || tables.has(n)) continue;
+      if (o.lastModified > oldEnough || (newest !== undefined && mayBeInFlight(newest, n))) report.waiting++;
+      else doomed.push({ key: o.key, kind: "tables", table: n });
     }
     for await (const o of listAll(this.#store, WAL_DIR)) {
       const n = numberOfKey(WAL_DIR, o.key);
-      if (n !== undefined && n < live.logNumber && o.lastModified <= oldEnough) doomed.push({ key: o.key });
+      if (n === undefined || n >= walFloor) continue;
+      if (o.lastModified > oldEnough) report.waiting++;
+      else doomed.push({ key: o.key, kind: "wal" });
     }
-    if (live.manifestNumber !== undefined) {
-      for await (const o of listAll(this.#store, MANIFEST_DIR)) {
-        const n = numberOfKey(MANIFEST_DIR, o.key);
-        if (n !== undefined && n <= live.manifestNumber - KEEP_MANIFESTS && o.lastModified <= oldEnough) {
-          doomed.push({ key: o.key });
-        }
-      }
-    }
-    for (const { key, table } of doomed) {
+    manifests.forEach((m, i) => {
+      if (retired(i) && i < manifests.length - KEEP_MANIFESTS) doomed.push({ key: m.key, kind: "manifests" });
+    });
+    for (const { key, kind, table } of doomed) {
       await this.#store.delete(key);
       this.deleted++;
+      report.deleted[kind]++;
       if (table !== undefined) this.#onTableDeleted(table);
     }
+    return report;
+  }
+
+  /** What manifest n keeps alive (read once); a manifest that is gone stops the sweep. */
+  async #needsOf(n: number, onState?: (state: BucketState) => void): Promise<Needs> {
+    const known = this.#needs.get(n);
+    if (known !== undefined && onState === undefined) return known;
+    const state = await readManifest(this.#store, n);
+    if (state === undefined) {
+      throw new Error(`${this.#store.location}: manifest ${n} vanished while the collector read it`);
+    }
+    onState?.(state);
+    const needs = { tables: state.levels.flatMap((files) => files.map((f) => f.number)), walStart: state.walStart };
+    this.#needs.set(n, needs);
+    return needs;
   }
 }

@@ -10,9 +10,17 @@
 //   otherwise (the other role committed: a writer's flush, a compactor's
 //   compaction) it applies its edit on top and tries n+2.
 // - Opening a writer (or a compactor) claims the role: it commits a
-//   manifest with the role's epoch one higher, and for a writer a fresh
-//   range of file numbers, so that table numbers never collide between an
-//   old writer and a new one.
+//   manifest with the role's epoch one higher and reserves a fresh range of
+//   file numbers (nextFileNumber moves past it), so that table numbers never
+//   collide between holders, old or new. A holder reserves another range
+//   with a commit once half of what it holds is used.
+// - Each holder records its floor with every commit: the lowest table
+//   number it may still commit (its uploads in flight; numbers only grow).
+//   The collector never deletes an unlisted table at or above a floor.
+// - The writer records the oldest sequence its snapshots read
+//   (writerSnapshot); a compaction keeps every version that sequence sees
+//   and records it as the horizon, which tells readers whether their own
+//   snapshots may still move to the new state (src/bucket_follower.ts).
 //
 // The object is the log format of a MANIFEST file (header, then one sealed
 // edit record with the whole state; src/format/log_format.ts), so the same
@@ -50,12 +58,24 @@ export interface BucketState {
   lastSequence: number;
   writerEpoch: number;
   compactorEpoch: number;
+  /** Unlisted tables numbered from here on may be the writer's uploads in flight (0: no writer yet). */
+  writerFloor: number;
+  /** The same for the compactor (0: no compactor yet). */
+  compactorFloor: number;
+  /** The end (exclusive) of the numbers the writer reserved: its in-flight numbers are [writerFloor, writerLimit). */
+  writerLimit: number;
+  /** The same for the compactor. */
+  compactorLimit: number;
+  /** The oldest sequence the writer's snapshots read, as of its last commit. */
+  writerSnapshot: number;
+  /** The largest oldest-snapshot sequence a compaction of these tables used. */
+  horizon: number;
 }
 
 /** Who holds a manifest: the writer or the compactor. */
 export type ManifestRole = "writer" | "compactor";
 
-/** File numbers a writer reserves at a time. */
+/** File numbers a holder reserves at a time. */
 export const FILE_NUMBER_RANGE = 1_000_000;
 
 function emptyState(): BucketState {
@@ -67,6 +87,12 @@ function emptyState(): BucketState {
     lastSequence: 0,
     writerEpoch: 0,
     compactorEpoch: 0,
+    writerFloor: 0,
+    compactorFloor: 0,
+    writerLimit: 0,
+    compactorLimit: 0,
+    writerSnapshot: 0,
+    horizon: 0,
   };
 }
 
@@ -88,6 +114,12 @@ export function encodeManifest(state: BucketState): Uint8Array {
     lastSequence: state.lastSequence,
     writerEpoch: state.writerEpoch,
     compactorEpoch: state.compactorEpoch,
+    writerFloor: state.writerFloor,
+    compactorFloor: state.compactorFloor,
+    writerLimit: state.writerLimit,
+    compactorLimit: state.compactorLimit,
+    writerSnapshot: state.writerSnapshot,
+    horizon: state.horizon,
     added: state.levels.flatMap((files, level) => files.map((file) => ({ level, file }))),
   });
   const header = logFileHeader();
@@ -136,6 +168,12 @@ export function decodeManifest(path: string, number: number, data: Uint8Array): 
   state.lastSequence = edit.lastSequence ?? 0;
   state.writerEpoch = edit.writerEpoch ?? 0;
   state.compactorEpoch = edit.compactorEpoch ?? 0;
+  state.writerFloor = edit.writerFloor ?? 0;
+  state.compactorFloor = edit.compactorFloor ?? 0;
+  state.writerLimit = edit.writerLimit ?? 0;
+  state.compactorLimit = edit.compactorLimit ?? 0;
+  state.writerSnapshot = edit.writerSnapshot ?? 0;
+  state.horizon = edit.horizon ?? 0;
   return state;
 }
 
@@ -182,7 +220,10 @@ export async function readManifest(store: ObjectStore, n: number): Promise<Bucke
   return got && decodeManifest(`${store.location}${manifestKey(n)}`, n, got.data);
 }
 
-/** The state after `edit` (files deleted and added; counters that only grow take the larger value). */
+/**
+ * The state after `edit` (files deleted and added; counters that only grow
+ * take the larger value; the writer's snapshot is replaced when given).
+ */
 function applyEdit(base: BucketState, edit: VersionEdit): BucketState {
   const levels = base.levels.map((files) => [...files]);
   for (const d of edit.deleted ?? []) levels[d.level] = levels[d.level].filter((f) => f.number !== d.number);
@@ -196,7 +237,33 @@ function applyEdit(base: BucketState, edit: VersionEdit): BucketState {
     lastSequence: Math.max(base.lastSequence, edit.lastSequence ?? 0),
     writerEpoch: Math.max(base.writerEpoch, edit.writerEpoch ?? 0),
     compactorEpoch: Math.max(base.compactorEpoch, edit.compactorEpoch ?? 0),
+    writerFloor: Math.max(base.writerFloor, edit.writerFloor ?? 0),
+    compactorFloor: Math.max(base.compactorFloor, edit.compactorFloor ?? 0),
+    writerLimit: Math.max(base.writerLimit, edit.writerLimit ?? 0),
+    compactorLimit: Math.max(base.compactorLimit, edit.compactorLimit ?? 0),
+    writerSnapshot: edit.writerSnapshot ?? base.writerSnapshot,
+    horizon: Math.max(base.horizon, edit.horizon ?? 0),
   };
+}
+
+/**
+ * True when an unlisted table numbered `n` may still be committed by the
+ * writer or the compactor of `state` (at or above one's floor).
+ *
+ * @example
+ * ```ts
+ * declare const state: BucketState;
+ * if (!mayBeInFlight(state, 42)) console.log("table 42 is an orphan once old enough");
+ * ```
+ */
+export function mayBeInFlight(state: BucketState, n: number): boolean {
+  return (n >= state.writerFloor && n < state.writerLimit) || (n >= state.compactorFloor && n < state.compactorLimit);
+}
+
+/** A range of file numbers a holder reserved: `next` up to (not including) `end`. */
+interface NumberRange {
+  next: number;
+  end: number;
 }
 
 /**
@@ -207,7 +274,9 @@ function applyEdit(base: BucketState, edit: VersionEdit): BucketState {
  * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
  * const manifest = await BucketManifest.claim(store, "writer", true);
+ * const n = manifest.takeFileNumber(); // a table number no other holder uses
  * await manifest.commit({ added: [], logNumber: 5 }); // FENCED if a newer writer has claimed the store
+ * manifest.releaseFileNumbers([n]);
  * ```
  */
 export class BucketManifest {
@@ -217,24 +286,23 @@ export class BucketManifest {
   readonly epoch: number;
   /** The state as of the last manifest read or committed. */
   state: BucketState;
-  /** For a writer: the first file number of the range it reserved (its numbers go up from here). */
-  readonly firstFileNumber: number;
-  /** How many file numbers a writer reserves at a time. */
-  readonly fileNumberRange: number = FILE_NUMBER_RANGE;
+  readonly #ranges: NumberRange[];
+  /** Numbers taken and not released: their tables may be uploaded and not yet committed. */
+  readonly #taken = new Set<number>();
   #fenced: SiltError | undefined;
 
-  private constructor(store: ObjectStore, role: ManifestRole, state: BucketState, firstFileNumber: number) {
+  private constructor(store: ObjectStore, role: ManifestRole, state: BucketState, range: NumberRange) {
     this.store = store;
     this.role = role;
     this.state = state;
     this.epoch = role === "writer" ? state.writerEpoch : state.compactorEpoch;
-    this.firstFileNumber = firstFileNumber;
+    this.#ranges = [range];
   }
 
   /**
    * Claims the role: commits a manifest with the role's epoch one higher
-   * (for a writer, with a fresh range of file numbers). With `create`, an
-   * empty bucket gets its first manifest; without, it is NOT_FOUND.
+   * and a fresh range of file numbers. With `create`, an empty bucket gets
+   * its first manifest; without, it is NOT_FOUND.
    */
   static async claim(store: ObjectStore, role: ManifestRole, create: boolean): Promise<BucketManifest> {
     for (;;) {
@@ -244,15 +312,19 @@ export class BucketManifest {
       }
       const base = latest ?? emptyState();
       const next = applyEdit(base, {});
-      const firstFileNumber = base.nextFileNumber;
+      const range = { next: base.nextFileNumber, end: base.nextFileNumber + FILE_NUMBER_RANGE };
+      next.nextFileNumber = range.end;
       if (role === "writer") {
         next.writerEpoch = base.writerEpoch + 1;
-        next.nextFileNumber = base.nextFileNumber + FILE_NUMBER_RANGE;
+        next.writerFloor = range.next;
+        next.writerLimit = range.end;
       } else {
         next.compactorEpoch = base.compactorEpoch + 1;
+        next.compactorFloor = range.next;
+        next.compactorLimit = range.end;
       }
       const out = await store.put(manifestKey(next.number), encodeManifest(next), { ifNoneMatch: "*" });
-      if (out.written) return new BucketManifest(store, role, next, firstFileNumber);
+      if (out.written) return new BucketManifest(store, role, next, range);
     }
   }
 
@@ -266,11 +338,48 @@ export class BucketManifest {
     return this.#fenced;
   }
 
+  /** A new table number from the ranges this holder reserved (IO_ERROR when they are used up). */
+  takeFileNumber(): number {
+    while (this.#ranges.length > 0 && this.#ranges[0].next >= this.#ranges[0].end) this.#ranges.shift();
+    const range = this.#ranges[0];
+    if (range === undefined) {
+      throw new SiltError(
+        "IO_ERROR",
+        `${this.store.location}: the file numbers this ${this.role} reserved are used up (its next commit reserves more)`,
+      );
+    }
+    const n = range.next++;
+    this.#taken.add(n);
+    return n;
+  }
+
+  /** Numbers whose tables are committed or deleted: they no longer hold the floor down. */
+  releaseFileNumbers(numbers: Iterable<number>): void {
+    for (const n of numbers) this.#taken.delete(n);
+  }
+
+  /**
+   * The lowest number this holder may still commit after `edit`: the least
+   * taken, not released and not committed by the edit, else the next to take.
+   */
+  #floor(edit: VersionEdit): number {
+    const committed = new Set((edit.added ?? []).map((a) => a.file.number));
+    let floor = this.#ranges.find((r) => r.next < r.end)?.next ?? this.state.nextFileNumber;
+    for (const n of this.#taken) if (!committed.has(n)) floor = Math.min(floor, n);
+    return floor;
+  }
+
+  /** True when less than half a range of numbers is left: the next commit reserves another. */
+  get #wantsNumbers(): boolean {
+    return this.#ranges.reduce((left, r) => left + Math.max(0, r.end - r.next), 0) < FILE_NUMBER_RANGE / 2;
+  }
+
   /**
    * Commits `edit` on top of the newest manifest and resolves with the
-   * state it made. FENCED (for good) when a newer holder of this role has
-   * committed; IO_ERROR when the edit deletes a file that is gone (another
-   * holder's compaction took it first).
+   * state it made (with this holder's floor, and another range of numbers
+   * when it needs one). FENCED (for good) when a newer holder of this role
+   * has committed; IO_ERROR when the edit deletes a file that is gone
+   * (another holder's compaction took it first).
    */
   async commit(edit: VersionEdit): Promise<BucketState> {
     if (this.#fenced) throw this.#fenced;
@@ -289,8 +398,21 @@ export class BucketManifest {
         }
       }
       const next = applyEdit(base, edit);
+      const reserve = this.#wantsNumbers
+        ? { next: base.nextFileNumber, end: base.nextFileNumber + FILE_NUMBER_RANGE }
+        : undefined;
+      const limit = Math.max(reserve?.end ?? 0, ...this.#ranges.map((r) => r.end));
+      if (reserve !== undefined) next.nextFileNumber = Math.max(next.nextFileNumber, reserve.end);
+      if (this.role === "writer") {
+        next.writerFloor = this.#floor(edit);
+        next.writerLimit = limit;
+      } else {
+        next.compactorFloor = this.#floor(edit);
+        next.compactorLimit = limit;
+      }
       const out = await this.store.put(manifestKey(next.number), encodeManifest(next), { ifNoneMatch: "*" });
       if (out.written) {
+        if (reserve !== undefined) this.#ranges.push(reserve);
         this.state = next;
         return next;
       }
@@ -308,10 +430,14 @@ export class BucketManifest {
     }
   }
 
-  /** Reads the newest manifest into `state`. */
+  /** Reads the newest manifest into `state`; FENCED when a newer holder of this role has claimed the store. */
   async refresh(): Promise<BucketState> {
+    if (this.#fenced) throw this.#fenced;
     const newer = await latestManifest(this.store, this.state.number);
-    if (newer !== undefined) this.state = newer;
+    if (newer !== undefined) {
+      if ((this.role === "writer" ? newer.writerEpoch : newer.compactorEpoch) !== this.epoch) throw this.#fence(newer);
+      this.state = newer;
+    }
     return this.state;
   }
 

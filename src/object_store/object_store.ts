@@ -189,3 +189,19 @@ export function newPutId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
+
+/**
+ * True for an ObjectStore (a value with get, put and list methods), as
+ * opposed to S3 settings.
+ *
+ * @example
+ * ```ts
+ * import { MemoryObjectStore } from "./memory_object_store.ts";
+ * isObjectStore(new MemoryObjectStore()); // true
+ * isObjectStore({ region: "us-east-1" }); // false
+ * ```
+ */
+export function isObjectStore(value: unknown): value is ObjectStore {
+  const s = value as Partial<ObjectStore> | undefined;
+  return typeof s?.put === "function" && typeof s.get === "function" && typeof s.list === "function";
+}

@@ -5,6 +5,7 @@
 
 import process from "node:process";
 import { invalidArgument } from "../errors.ts";
+import { isObjectStore, type ObjectStore } from "./object_store.ts";
 import { ResilientStore, type RetryOptions } from "./resilient_store.ts";
 import { type S3Config, S3Transport } from "./s3_transport.ts";
 
@@ -86,4 +87,19 @@ export class S3ObjectStore extends ResilientStore {
     const { bucket, prefix } = parseS3Url(url);
     super(`s3://${bucket}/${prefix}`, new S3Transport(bucket, prefix, s3ConfigOf(options)), options.retry);
   }
+}
+
+/**
+ * The store behind a bucket URL: the ObjectStore given, or an S3ObjectStore
+ * at `url` configured by the settings given (and the AWS environment).
+ *
+ * @example
+ * ```ts
+ * import { MemoryObjectStore } from "./memory_object_store.ts";
+ * storeAt("s3://data/apps/db1", { region: "eu-west-1" }); // an S3ObjectStore
+ * storeAt("memory://test/", new MemoryObjectStore()); // that store
+ * ```
+ */
+export function storeAt(url: string, option: ObjectStoreOptions | ObjectStore | undefined): ObjectStore {
+  return isObjectStore(option) ? option : new S3ObjectStore(url, option);
 }

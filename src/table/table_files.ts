@@ -48,7 +48,9 @@ export interface TableFiles {
 }
 
 /**
- * The table files at `target`.
+ * The table files at `target`. In a bucket, tables are read with ranged
+ * GETs (a point read fetches one block); with `whole`, each table is
+ * downloaded with one GET when opened (a compaction reads every block).
  *
  * @example
  * ```ts
@@ -56,9 +58,10 @@ export interface TableFiles {
  * declare const store: ObjectStore;
  * const files = tableFiles({ store });
  * const table = await files.openAsync(7); // ranged GETs of sst/00000000000000000007.sst
+ * const forCompaction = tableFiles({ store }, { whole: true }); // one GET per table
  * ```
  */
-export function tableFiles(target: TableTarget): TableFiles {
+export function tableFiles(target: TableTarget, options: { whole?: boolean } = {}): TableFiles {
   if ("store" in target) {
     const { store } = target;
     return {
@@ -73,7 +76,10 @@ export function tableFiles(target: TableTarget): TableFiles {
           { file: `${store.location}${tableKey(n)}` },
         );
       },
-      openAsync: (n) => TableReader.openObject(store, tableKey(n), n),
+      openAsync: (n) =>
+        options.whole
+          ? TableReader.downloadObject(store, tableKey(n), n)
+          : TableReader.openObject(store, tableKey(n), n),
     };
   }
   const { fs, dir } = target;

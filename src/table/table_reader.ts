@@ -20,6 +20,7 @@ import {
   type TableProperties,
 } from "../format/table_format.ts";
 import type { ObjectStore } from "../object_store/object_store.ts";
+import { bytesFile } from "../storage/bytes_file.ts";
 import type { Storage, StorageFile } from "../storage/storage.ts";
 import { blockIntact, type LoadedBlock } from "../wasm/blocks.ts";
 import { tableChecksum } from "../wasm/checksum.ts";
@@ -114,16 +115,21 @@ export class TableReader {
   static open(fs: Storage, path: string, number: number): TableReader {
     const file: StorageFile = fs.open(path);
     try {
-      const readSync: ReadSync = (position, into) => file.read(position, into);
-      const read = (offset: number, length: number) => {
-        const into = new Uint8Array(length);
-        return Promise.resolve(into.subarray(0, file.read(offset, into)));
-      };
-      return new TableReader(number, path, file.size(), readSync, readSync, read, () => file.close());
+      return TableReader.#ofFile(number, file);
     } catch (err) {
       file.close();
       throw err;
     }
+  }
+
+  /** A table over a file read synchronously (on disk, or downloaded); closing it closes the file. */
+  static #ofFile(number: number, file: StorageFile): TableReader {
+    const readSync: ReadSync = (position, into) => file.read(position, into);
+    const read = (offset: number, length: number) => {
+      const into = new Uint8Array(length);
+      return Promise.resolve(into.subarray(0, file.read(offset, into)));
+    };
+    return new TableReader(number, file.path, file.size(), readSync, readSync, read, () => file.close());
   }
 
   /**
@@ -178,6 +184,27 @@ export class TableReader {
       return got.data;
     };
     return new TableReader(number, path, size, meta, undefined, read, () => {});
+  }
+
+  /**
+   * Downloads table object `key` of a bucket with one GET and opens it
+   * from memory (its blocks are then read synchronously): what a
+   * compaction, which reads every block, wants. CORRUPTION (object, offset)
+   * if it is damaged or missing.
+   *
+   * @example
+   * ```ts
+   * import type { ObjectStore } from "../object_store/object_store.ts";
+   * declare const store: ObjectStore;
+   * const table = await TableReader.downloadObject(store, "sst/00000000000000000007.sst", 7);
+   * const block = table.readBlock({ offset: 0, size: 4000 }); // no request
+   * ```
+   */
+  static async downloadObject(store: ObjectStore, key: string, number: number): Promise<TableReader> {
+    const path = `${store.location}${key}`;
+    const got = await store.get(key);
+    if (got === undefined) throw corruption(path, 0, "the table object is missing");
+    return TableReader.#ofFile(number, bytesFile(path, got.data));
   }
 
   /** True when blocks can be read synchronously (a file on disk; not a table in a bucket). */

@@ -13,6 +13,12 @@
 //                        varint smallest sequence, varint largest sequence, varint entries
 //   6  writer epoch      varint   (a store in a bucket: the writer that holds it; docs/format.md)
 //   7  compactor epoch   varint   (a store in a bucket: the compactor that holds it)
+//   8  writer floor      varint   (a bucket: table numbers from here on may be a writer's uploads in flight)
+//   9  compactor floor   varint   (a bucket: the same for the compactor)
+//  10  writer snapshot   varint   (a bucket: the oldest sequence the writer's snapshots read)
+//  11  horizon           varint   (a bucket: the largest oldest-snapshot any compaction used)
+//  12  writer limit      varint   (a bucket: the end of the writer's numbers; its floor up to here is in flight)
+//  13  compactor limit   varint   (a bucket: the same for the compactor)
 
 import { corruption } from "../errors.ts";
 import type { TableSummary } from "../format/table_format.ts";
@@ -33,6 +39,18 @@ export interface VersionEdit {
   writerEpoch?: number;
   /** A store in a bucket: the epoch of the compactor that holds it. */
   compactorEpoch?: number;
+  /** A store in a bucket: table numbers at or above this may be the writer's uploads not yet committed. */
+  writerFloor?: number;
+  /** A store in a bucket: the same for the compactor. */
+  compactorFloor?: number;
+  /** A store in a bucket: the oldest sequence the writer's snapshots read (compactions keep what it sees). */
+  writerSnapshot?: number;
+  /** A store in a bucket: the largest oldest-snapshot sequence a compaction used (older snapshots may miss data). */
+  horizon?: number;
+  /** A store in a bucket: the end (exclusive) of the numbers the writer reserved. */
+  writerLimit?: number;
+  /** A store in a bucket: the end (exclusive) of the numbers the compactor reserved. */
+  compactorLimit?: number;
 }
 
 const TAG_LOG = 1;
@@ -42,6 +60,12 @@ const TAG_DELETED = 4;
 const TAG_ADDED = 5;
 const TAG_WRITER_EPOCH = 6;
 const TAG_COMPACTOR_EPOCH = 7;
+const TAG_WRITER_FLOOR = 8;
+const TAG_COMPACTOR_FLOOR = 9;
+const TAG_WRITER_SNAPSHOT = 10;
+const TAG_HORIZON = 11;
+const TAG_WRITER_LIMIT = 12;
+const TAG_COMPACTOR_LIMIT = 13;
 
 class Writer {
   bytes: number[] = [];
@@ -85,6 +109,12 @@ export function encodeEdit(edit: VersionEdit): Uint8Array {
   }
   if (edit.writerEpoch !== undefined) (w.varint(TAG_WRITER_EPOCH), w.varint(edit.writerEpoch));
   if (edit.compactorEpoch !== undefined) (w.varint(TAG_COMPACTOR_EPOCH), w.varint(edit.compactorEpoch));
+  if (edit.writerFloor !== undefined) (w.varint(TAG_WRITER_FLOOR), w.varint(edit.writerFloor));
+  if (edit.compactorFloor !== undefined) (w.varint(TAG_COMPACTOR_FLOOR), w.varint(edit.compactorFloor));
+  if (edit.writerSnapshot !== undefined) (w.varint(TAG_WRITER_SNAPSHOT), w.varint(edit.writerSnapshot));
+  if (edit.horizon !== undefined) (w.varint(TAG_HORIZON), w.varint(edit.horizon));
+  if (edit.writerLimit !== undefined) (w.varint(TAG_WRITER_LIMIT), w.varint(edit.writerLimit));
+  if (edit.compactorLimit !== undefined) (w.varint(TAG_COMPACTOR_LIMIT), w.varint(edit.compactorLimit));
   return Uint8Array.from(w.bytes);
 }
 
@@ -95,7 +125,7 @@ export function encodeEdit(edit: VersionEdit): Uint8Array {
  * ```ts
  * const payload = encodeEdit({ logNumber: 5, lastSequence: 1200 });
  * decodeEdit(payload, "/db/MANIFEST-000004", 16); // { logNumber: 5, lastSequence: 1200 }
- * decodeEdit(new Uint8Array([9]), "/db/MANIFEST-000004", 16); // throws CORRUPTION: version edit: unknown tag 9
+ * decodeEdit(new Uint8Array([99]), "/db/MANIFEST-000004", 16); // throws CORRUPTION: version edit: unknown tag 99
  * ```
  */
 export function decodeEdit(bytes: Uint8Array, file: string, offset: number): VersionEdit {
@@ -156,6 +186,24 @@ export function decodeEdit(bytes: Uint8Array, file: string, offset: number): Ver
         break;
       case TAG_COMPACTOR_EPOCH:
         edit.compactorEpoch = varint();
+        break;
+      case TAG_WRITER_FLOOR:
+        edit.writerFloor = varint();
+        break;
+      case TAG_COMPACTOR_FLOOR:
+        edit.compactorFloor = varint();
+        break;
+      case TAG_WRITER_SNAPSHOT:
+        edit.writerSnapshot = varint();
+        break;
+      case TAG_HORIZON:
+        edit.horizon = varint();
+        break;
+      case TAG_WRITER_LIMIT:
+        edit.writerLimit = varint();
+        break;
+      case TAG_COMPACTOR_LIMIT:
+        edit.compactorLimit = varint();
         break;
       default:
         throw bad(`unknown tag ${tag}`);

@@ -83,12 +83,14 @@ export interface RemoteManifestState {
 export interface RemoteManifest {
   readonly location: string;
   readonly state: RemoteManifestState;
-  /** The first number of the range of file numbers this writer reserved. */
-  readonly firstFileNumber: number;
-  /** How many file numbers a writer reserves at a time. */
-  readonly fileNumberRange: number;
+  /** A table number from the ranges this holder reserved. */
+  takeFileNumber(): number;
+  /** Numbers whose tables are committed or deleted. */
+  releaseFileNumbers(numbers: Iterable<number>): void;
   /** Commits the edit on top of the newest manifest; the state it made. */
   commit(edit: VersionEdit): Promise<RemoteManifestState>;
+  /** Reads the newest manifest (FENCED when another holder of this role claimed the store). */
+  refresh(): Promise<RemoteManifestState>;
 }
 
 /**
@@ -124,6 +126,8 @@ export class VersionSet {
   #switching = false;
   /** A store in a bucket: its manifest, held by this writer. */
   #bucket: RemoteManifest | undefined;
+  /** A store in a bucket: the oldest sequence the writer's snapshots read (recorded with every commit). */
+  oldestSnapshot: (() => number) | undefined;
 
   private constructor(dir: string, fs: Storage) {
     this.dir = dir;
@@ -154,7 +158,7 @@ export class VersionSet {
     set.current = set.#install(state.levels.map((files) => [...files]));
     set.logNumber = state.walStart;
     set.lastSequence = state.lastSequence;
-    set.nextFileNumber = manifest.firstFileNumber;
+    set.nextFileNumber = state.nextFileNumber;
     set.manifestNumber = state.number;
     return set;
   }
@@ -240,15 +244,42 @@ export class VersionSet {
     return set;
   }
 
-  /** A new file number. */
+  /** True for a store in a bucket. */
+  get inBucket(): boolean {
+    return this.#bucket !== undefined;
+  }
+
+  /** A new file number (in a bucket: from the ranges this writer reserved). */
   newFileNumber(): number {
-    if (this.#bucket !== undefined && this.nextFileNumber >= this.#bucket.state.nextFileNumber) {
-      throw new SiltError(
-        "IO_ERROR",
-        `${this.dir}: the file numbers this writer reserved are used up (a manifest commit reserves more)`,
-      );
-    }
+    if (this.#bucket !== undefined) return this.#bucket.takeFileNumber();
     return this.nextFileNumber++;
+  }
+
+  /** File numbers whose tables are committed or deleted (in a bucket, the writer's floor may rise past them). */
+  releaseFileNumbers(numbers: Iterable<number>): void {
+    this.#bucket?.releaseFileNumbers(numbers);
+  }
+
+  /**
+   * A store in a bucket: installs the newest manifest (another holder's
+   * commits, e.g. a remote compactor's). FENCED when a newer writer has
+   * claimed the store.
+   *
+   * @example
+   * ```ts
+   * declare const versions: VersionSet;
+   * await versions.refreshBucket(); // the compactions a remote compactor committed are now current
+   * ```
+   */
+  refreshBucket(): Promise<void> {
+    const bucket = this.#bucket;
+    if (bucket === undefined) return Promise.resolve();
+    const run = this.#edits.then(async () => {
+      const state = await bucket.refresh();
+      if (state.number > this.manifestNumber) this.#adopt(state);
+    });
+    this.#edits = run.then(() => {}, () => {});
+    return run;
   }
 
   /** Table numbers of every version someone still reads, and of the current one. */
@@ -392,23 +423,25 @@ export class VersionSet {
     const run = this.#edits.then(async () => {
       const full: VersionEdit = {
         ...edit,
-        // Reserve the next range of file numbers once half of this one is used.
-        nextFileNumber: this.nextFileNumber + bucket.fileNumberRange / 2 > bucket.state.nextFileNumber
-          ? bucket.state.nextFileNumber + bucket.fileNumberRange
-          : undefined,
         lastSequence: edit.lastSequence ?? this.lastSequence,
+        writerSnapshot: this.oldestSnapshot?.(),
       };
-      const state = await bucket.commit(full);
-      this.logNumber = state.walStart;
-      this.lastSequence = Math.max(this.lastSequence, state.lastSequence);
-      this.manifestNumber = state.number;
-      const previous = this.current;
-      this.current = this.#install(state.levels.map((files) => [...files]));
-      previous.unref();
+      this.#adopt(await bucket.commit(full));
       return this.current;
     });
     this.#edits = run.then(() => {}, () => {});
     return run;
+  }
+
+  /** Makes a manifest's state of a bucket current. */
+  #adopt(state: RemoteManifestState): void {
+    this.logNumber = state.walStart;
+    this.lastSequence = Math.max(this.lastSequence, state.lastSequence);
+    this.nextFileNumber = state.nextFileNumber;
+    this.manifestNumber = state.number;
+    const previous = this.current;
+    this.current = this.#install(state.levels.map((files) => [...files]));
+    previous.unref();
   }
 
   #install(levels: FileMeta[][]): Version {

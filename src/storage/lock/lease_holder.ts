@@ -8,6 +8,7 @@
 //
 // May import: ./lease_file.ts, ./lease_ops.ts (types), ../storage.ts (types).
 
+import { keepAlive } from "../../_runtime.ts";
 import type { StorageLock } from "../storage.ts";
 import { BEAT_MS, decodeLease, encodeLease, type Lease, STALE_MS } from "./lease_file.ts";
 import type { LeaseOps } from "./lease_ops.ts";
@@ -48,7 +49,7 @@ export class LeaseHolder<H> implements StorageLock {
   ) {
     this.#lease = lease;
     this.#timer = setInterval(() => this.#beat(), BEAT_MS);
-    unrefTimer(this.#timer);
+    keepAlive(this.#timer, false);
   }
 
   get token(): string {
@@ -117,10 +118,4 @@ export class LeaseHolder<H> implements StorageLock {
       if (this.#lostReason === undefined) this.forget();
     }
   }
-}
-
-function unrefTimer(timer: ReturnType<typeof setInterval>): void {
-  const t = timer as unknown as { unref?: () => void };
-  if (typeof t.unref === "function") t.unref();
-  else (globalThis as { Deno?: { unrefTimer(id: number): void } }).Deno?.unrefTimer(timer as unknown as number);
 }
