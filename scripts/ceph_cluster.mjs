@@ -104,7 +104,7 @@ mon data = ${dir}/mon/$cluster-$id
 osd data = ${dir}/osd/$cluster-$id
 rgw data = ${dir}/rgw/$cluster-$id
 [client.rgw.siltdb]
-rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
+rgw frontends = beast endpoint=127.0.0.1:${rgwPort} tcp_nodelay=1
 `,
   );
   const pids = [];

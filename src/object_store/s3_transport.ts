@@ -11,8 +11,12 @@
 // get 500 instead of 412 (a TransientError that may have been applied: the
 // store reads the object back). Stores that do not support conditional
 // writes answer 501: UNSUPPORTED.
+//
+// aws4fetch is loaded on the first request: in Deno through an npm:
+// specifier (a program importing siltdb by path or URL needs no import map
+// for it), elsewhere as the package (bundlers inline it).
 
-import { AwsClient } from "aws4fetch";
+import { runtime } from "../_runtime.ts";
 import { SiltError } from "../errors.ts";
 import type {
   ByteRange,
@@ -74,6 +78,32 @@ function encodeKey(key: string): string {
   return key.split("/").map(encodeURIComponent).join("/");
 }
 
+/** What the transport uses of aws4fetch's AwsClient. */
+interface Signer {
+  sign(input: string, init: RequestInit): Promise<Request>;
+}
+
+/** aws4fetch's AwsClient constructor, as the transport calls it. */
+type SignerClass = new (options: {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  region: string;
+  service: string;
+  retries: number;
+}) => Signer;
+
+/** Not a literal in import(): bundlers and Deno's module graph leave it to run time. */
+const DENO_AWS4FETCH = "npm:aws4fetch@^1.0.20";
+let signerClass: Promise<SignerClass> | undefined;
+
+function loadSigner(): Promise<SignerClass> {
+  signerClass ??= (runtime === "deno" ? import(DENO_AWS4FETCH) : import("aws4fetch")).then(
+    (m: { AwsClient: SignerClass }) => m.AwsClient,
+  );
+  return signerClass;
+}
+
 /**
  * The S3 protocol for one bucket and prefix.
  *
@@ -87,7 +117,7 @@ function encodeKey(key: string): string {
 export class S3Transport implements Transport {
   readonly #bucket: string;
   readonly #prefix: string;
-  readonly #client: AwsClient;
+  readonly #signer: () => Promise<Signer>;
   readonly #base: string;
   readonly #timeout: number;
   readonly #where: string;
@@ -97,14 +127,18 @@ export class S3Transport implements Transport {
     this.#bucket = bucket;
     this.#prefix = prefix;
     const region = config.region ?? "us-east-1";
-    this.#client = new AwsClient({
-      accessKeyId: config.accessKeyId,
-      secretAccessKey: config.secretAccessKey,
-      sessionToken: config.sessionToken,
-      region,
-      service: "s3",
-      retries: 0, // resilient_store.ts retries, knowing which puts may have been applied
-    });
+    let signer: Promise<Signer> | undefined;
+    this.#signer = () =>
+      signer ??= loadSigner().then((AwsClient) =>
+        new AwsClient({
+          accessKeyId: config.accessKeyId,
+          secretAccessKey: config.secretAccessKey,
+          sessionToken: config.sessionToken,
+          region,
+          service: "s3",
+          retries: 0, // resilient_store.ts retries, knowing which puts may have been applied
+        })
+      );
     const endpoint = (config.endpoint ?? `https://s3.${region}.amazonaws.com`).replace(/\/+$/, "");
     const pathStyle = config.forcePathStyle ?? config.endpoint !== undefined;
     if (pathStyle) this.#base = `${endpoint}/${encodeURIComponent(bucket)}`;
@@ -217,7 +251,7 @@ export class S3Transport implements Transport {
 
   async #fetch(method: string, url: string, init: RequestInit, what: string, mayApply: boolean): Promise<Response> {
     try {
-      const signed = await this.#client.sign(url, { ...init, method });
+      const signed = await (await this.#signer()).sign(url, { ...init, method });
       return await fetch(signed, { signal: AbortSignal.timeout(this.#timeout) });
     } catch (err) {
       if (err instanceof SiltError) throw err;
