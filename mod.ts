@@ -48,6 +48,13 @@ export {
 } from "./src/storage/memory_storage.ts";
 export { type Problem, type VerifiedFile, verify, type VerifyOptions, type VerifyReport } from "./src/tools/verify.ts";
 export {
+  type BucketVerifyReport,
+  type OrphanObject,
+  type VerifiedObject,
+  verifyBucket,
+  type VerifyBucketOptions,
+} from "./src/tools/verify_bucket.ts";
+export {
   type LostBlock,
   type LostRecord,
   type LostTable,

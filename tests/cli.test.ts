@@ -60,7 +60,7 @@ describe("siltdb command", () => {
     assert.equal(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version, VERSION);
     const help = await runCli(["help", "scan"]);
     assert.equal(help.code, 0);
-    assert.match(help.stdout, /usage: siltdb scan <dir>/);
+    assert.match(help.stdout, /usage: siltdb scan <store>/);
     assert.match(help.stdout, /example:/);
     assert.equal((await runCli(["scan", "--help"])).code, 0);
   });
@@ -72,7 +72,7 @@ describe("siltdb command", () => {
     const missing = await runCli(["get", freshDir()]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /missing arguments/);
-    assert.match(missing.stderr, /usage: siltdb get <dir> <key>/);
+    assert.match(missing.stderr, /usage: siltdb get <store> <key>/);
     const flag = await runCli(["scan", freshDir(), "--limit", "ten"]);
     assert.equal(flag.code, 2);
     assert.match(flag.stderr, /--limit needs a number/);

@@ -14,6 +14,7 @@
 import process from "node:process";
 import { VERSION } from "../package_version.ts";
 import { parseArgs, UsageError } from "./args.ts";
+import { BUCKET_COMMANDS } from "./bucket.ts";
 import { type Command, EXIT_PROBLEM, EXIT_USAGE } from "./command.ts";
 import { bench } from "./commands/bench.ts";
 import { compact } from "./commands/compact.ts";
@@ -61,6 +62,13 @@ ${COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join("\n")}
 
   siltdb help <command>   more about one command
   siltdb --version        the version
+
+A store is a directory, or s3://bucket/prefix (a store in an S3-compatible
+bucket) for these commands:
+  ${BUCKET_COMMANDS}
+The bucket's endpoint and credentials come from AWS_ENDPOINT_URL_S3 (or
+AWS_ENDPOINT_URL), AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+AWS_SESSION_TOKEN.
 
 Keys and values are shown as text when they are printable UTF-8, else as 0x
 and hex (--hex forces hex, and makes key and value arguments hex). Exit codes:

@@ -1,8 +1,29 @@
 // The stats of a store for a person (the stats command, the shell, the main
 // job) and as JSON (keys as text or hex).
 
+import type { BucketState } from "../object_store/bucket_manifest.ts";
+import type { RequestCounters } from "../object_store/resilient_store.ts";
 import type { DbStats } from "../stats.ts";
+import { formatRequests, manifestFacts, manifestJson } from "./bucket.ts";
 import { formatBytes, formatCount, formatTable, jsonField, showBytes } from "./display.ts";
+
+/**
+ * What stats adds for a store in a bucket: where it is, its newest manifest
+ * and the requests made to the bucket since the store was opened.
+ *
+ * @example
+ * ```ts
+ * import type { BucketState } from "../object_store/bucket_manifest.ts";
+ * import type { RequestCounters } from "../object_store/resilient_store.ts";
+ * declare const manifest: BucketState, counters: RequestCounters;
+ * const view: BucketView = { location: "s3://data/db1/", manifest, requests: counters };
+ * ```
+ */
+export interface BucketView {
+  location: string;
+  manifest: BucketState;
+  requests: RequestCounters;
+}
 
 const KEY_WIDTH = 24;
 
@@ -14,7 +35,8 @@ function shortKey(key: Uint8Array | undefined): string {
 
 /**
  * The stats as text: a table per level, then memory, amplification, cache,
- * bloom, log, compaction and stall figures.
+ * bloom, log, compaction and stall figures; for a store in a bucket, the
+ * manifest and the requests instead of the log.
  *
  * @example
  * ```ts
@@ -23,7 +45,7 @@ function shortKey(key: Uint8Array | undefined): string {
  * console.log(formatStats(db.stats()));
  * ```
  */
-export function formatStats(s: DbStats): string {
+export function formatStats(s: DbStats, bucket?: BucketView): string {
   const io = new Map(s.compaction.io.map((x) => [x.level, x]));
   const rows = s.levels.filter((l) => l.files > 0 || l.level === 0).map((l) => {
     const x = io.get(l.level);
@@ -55,7 +77,15 @@ export function formatStats(s: DbStats): string {
     `block cache    ${formatBytes(cache.bytes)} of ${formatBytes(cache.capacity)}, ${formatCount(cache.hits)} hits, ` +
     `${formatCount(cache.misses)} misses (${(cache.hitRate * 100).toFixed(1)}% hit rate)`,
     `bloom filters  ${formatCount(s.bloom.useful)} of ${formatCount(s.bloom.checked)} lookups answered without a read`,
-    `log            ${s.wal.file}, ${formatBytes(s.wal.bytesWritten)} written, ${formatCount(s.wal.syncs)} syncs`,
+    ...(bucket
+      ? [
+        `bucket         ${bucket.location}`,
+        `manifest       ${manifestFacts(bucket.manifest)}`,
+        `requests       ${formatRequests(bucket.requests)}`,
+      ]
+      : [
+        `log            ${s.wal.file}, ${formatBytes(s.wal.bytesWritten)} written, ${formatCount(s.wal.syncs)} syncs`,
+      ]),
     `compaction     ${s.compaction.policy} (${s.compaction.mode}): ${formatCount(s.compaction.count)} compactions, ` +
     `${formatCount(s.compaction.trivialMoves)} trivial moves, ${(s.compaction.ms / 1000).toFixed(2)} s, ` +
     `${formatCount(s.compaction.entriesDropped)} entries dropped; ${formatCount(s.flushes)} flushes`,
@@ -67,7 +97,8 @@ export function formatStats(s: DbStats): string {
 }
 
 /**
- * The stats as plain JSON data: key ranges as {smallestKey} / {smallestKeyHex}.
+ * The stats as plain JSON data: key ranges as {smallestKey} / {smallestKeyHex};
+ * for a store in a bucket, `bucket: { location, manifest, requests }`.
  *
  * @example
  * ```ts
@@ -76,9 +107,18 @@ export function formatStats(s: DbStats): string {
  * console.log(JSON.stringify(statsJson(db.stats()), null, 2));
  * ```
  */
-export function statsJson(s: DbStats): unknown {
+export function statsJson(s: DbStats, bucket?: BucketView): unknown {
   return {
     ...s,
+    ...(bucket
+      ? {
+        bucket: {
+          location: bucket.location,
+          manifest: manifestJson(bucket.manifest),
+          requests: { ...bucket.requests },
+        },
+      }
+      : {}),
     levels: s.levels.map((l) => {
       const { smallestKey, largestKey, ...rest } = l;
       return {

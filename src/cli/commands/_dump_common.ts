@@ -9,6 +9,7 @@ import { SiltError } from "../../errors.ts";
 import { KIND_DELETE, KIND_PUT, sequenceOf, userKeyOf } from "../../format/internal_key.ts";
 import { LOG_HEADER_SIZE } from "../../format/log_format.ts";
 import type { Storage, StorageFile } from "../../storage/storage.ts";
+import type { FileMeta } from "../../version/version_edit.ts";
 import { type RecordHandler, replayLog } from "../../wal/log_reader.ts";
 import { jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
@@ -171,4 +172,40 @@ function recordDamage(err: unknown): { offset: number; error: string } | undefin
 export function withoutPlace(err: SiltError): string {
   const prefix = `${err.file} at offset ${err.offset}: `;
   return err.message.startsWith(prefix) ? err.message.slice(prefix.length) : err.message;
+}
+
+/**
+ * The key range of a table file: "smallest .. largest" as internal keys.
+ *
+ * @example
+ * ```ts
+ * import type { FileMeta } from "../../version/version_edit.ts";
+ * declare const file: FileMeta;
+ * fileRange(file, false); // "a @3 put .. z @9 put"
+ * ```
+ */
+export function fileRange(f: FileMeta, hex: boolean): string {
+  return `${showInternalKey(f.smallest, hex)} .. ${showInternalKey(f.largest, hex)}`;
+}
+
+/**
+ * A table file of a manifest as JSON: number, size, entries, sequences, smallest and largest key.
+ *
+ * @example
+ * ```ts
+ * import type { FileMeta } from "../../version/version_edit.ts";
+ * declare const file: FileMeta;
+ * console.log(JSON.stringify(fileJson(file, false)));
+ * ```
+ */
+export function fileJson(f: FileMeta, hex: boolean): Record<string, unknown> {
+  return {
+    number: f.number,
+    size: f.size,
+    entries: f.entries,
+    smallestSequence: f.smallestSequence,
+    largestSequence: f.largestSequence,
+    smallest: internalKeyJson(f.smallest, hex),
+    largest: internalKeyJson(f.largest, hex),
+  };
 }

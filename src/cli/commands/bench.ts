@@ -10,6 +10,7 @@ import { intFlag, type ParsedArgs, UsageError } from "../args.ts";
 import { type Command, EXIT_OK } from "../command.ts";
 import { formatCount, formatTable } from "../display.ts";
 import { stdout } from "../io.ts";
+import { requireDirectory } from "../bucket.ts";
 import { Progress } from "../progress.ts";
 import { keyAt, shuffled } from "../workload.ts";
 
@@ -53,6 +54,7 @@ example:
     const n = intFlag(args, "keys", 100_000, 1);
     const valueSize = intFlag(args, "value-size", 100, 0);
     if (valueSize > 1 << 20) throw new UsageError("--value-size is at most 1 MiB here");
+    if (args.positionals[0] !== undefined) requireDirectory(args.positionals[0], "bench");
     const temp = args.positionals[0] === undefined;
     const dir = args.positionals[0] ?? mkdtempSync(join(os.tmpdir(), "siltdb-bench-"));
     const db = await open(dir, { errorIfExists: true, keyEncoding: "utf8" });

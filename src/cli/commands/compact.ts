@@ -42,7 +42,7 @@ example:
     if ((start === undefined) !== (end === undefined)) throw new UsageError("--start and --end go together");
     const hex = args.flags.hex === true;
     const range = start !== undefined ? [bytesArg(start, hex, "--start"), bytesArg(end!, hex, "--end")] : undefined;
-    const db = await openStore(args.positionals[0], { write: true });
+    const db = await openStore(args.positionals[0], { write: true, command: "compact" });
     try {
       const before = shape(db);
       const started = performance.now();

@@ -65,7 +65,7 @@ example:
   async run(args: ParsedArgs): Promise<number> {
     const dir = args.positionals[0] ?? "./siltdb-data";
     const n = intFlag(args, "keys", 1_000_000, 1);
-    const db = await openStore(dir, { write: true, create: true });
+    const db = await openStore(dir, { write: true, create: true, command: "demo" });
     try {
       const run = db.stats().sequence;
       await stdout.write(`siltdb demo: ${formatCount(n)} keys into ${dir}\n`);

@@ -12,20 +12,22 @@ import { joinPath } from "../../storage/storage.ts";
 import { CURRENT_FILE } from "../../version/file_names.ts";
 import { decodeEdit, type FileMeta, type VersionEdit } from "../../version/version_edit.ts";
 import { VersionSet } from "../../version/version_set.ts";
-import type { ParsedArgs } from "../args.ts";
+import { intFlag, type ParsedArgs, UsageError } from "../args.ts";
+import { BUCKET_HELP, bucketStore, isBucketUrl } from "../bucket.ts";
 import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
 import { formatBytes, formatCount, formatTable } from "../display.ts";
 import { stdout } from "../io.ts";
 import {
   describeTail,
-  internalKeyJson,
+  fileJson,
+  fileRange,
   type LogTail,
   replayForDump,
   requirePath,
-  showInternalKey,
   withoutPlace,
   writeJson,
 } from "./_dump_common.ts";
+import { humanBucketManifest, jsonBucketManifest, readBucketManifest } from "./dump_manifest_bucket.ts";
 
 /** The state the manifest leads to (what an open would start from). */
 interface ManifestState {
@@ -108,9 +110,6 @@ export async function readManifest(dir: string): Promise<ManifestDump> {
   return dump;
 }
 
-const fileRange = (f: FileMeta, hex: boolean) =>
-  `${showInternalKey(f.smallest, hex)} .. ${showInternalKey(f.largest, hex)}`;
-
 /** The dump as a person reads it. */
 function humanManifest(d: ManifestDump, hex: boolean): string {
   const lines = [`CURRENT: ${d.current} (${d.path}, ${formatBytes(d.size)})`, ""];
@@ -162,18 +161,6 @@ function humanManifest(d: ManifestDump, hex: boolean): string {
   return `${lines.join("\n")}\n`;
 }
 
-function fileJson(f: FileMeta, hex: boolean) {
-  return {
-    number: f.number,
-    size: f.size,
-    entries: f.entries,
-    smallestSequence: f.smallestSequence,
-    largestSequence: f.largestSequence,
-    smallest: internalKeyJson(f.smallest, hex),
-    largest: internalKeyJson(f.largest, hex),
-  };
-}
-
 /** The dump as JSON (shape documented in the command's help). */
 function jsonManifest(d: ManifestDump, hex: boolean): unknown {
   const s = d.state;
@@ -206,7 +193,8 @@ function jsonManifest(d: ManifestDump, hex: boolean): unknown {
 }
 
 /**
- * `siltdb dump-manifest <dir> [--json] [--hex]`: the current manifest, edit by edit, and the levels it makes.
+ * `siltdb dump-manifest <store> [--number N] [--json] [--hex]`: the current manifest, edit by edit, and the
+ * levels it makes (in a bucket: the newest manifest or manifest N, its changes and its levels).
  *
  * @example
  * ```ts
@@ -217,7 +205,7 @@ function jsonManifest(d: ManifestDump, hex: boolean): unknown {
 export const dumpManifest: Command = {
   name: "dump-manifest",
   summary: "show the version edits of the current manifest and the levels they make",
-  usage: "siltdb dump-manifest <dir> [--json] [--hex]",
+  usage: "siltdb dump-manifest <store> [--number N] [--json] [--hex]",
   help: `Shows which manifest CURRENT names, then every version edit in it, in
 order: its file offset, log number, next file number and last sequence (when
 the edit sets them), the table files it adds (+ level, number, size, entries,
@@ -228,7 +216,17 @@ offset (exit 1); a torn tail is an edit that never took effect (exit 0). The
 directory is only read (a database open elsewhere may be dumped).
 Layout: docs/format.md (Manifest).
 
+In a bucket, each manifest is an object holding the whole state (one
+record); the newest is shown, or manifest N with --number: the object, the
+manifests the bucket keeps, its counters (WAL start, next file number, last
+sequence, writer and compactor epochs), the edit it made since the one
+before (+/- tables, counters changed; when that one is still kept), and its
+levels. A damaged manifest fails naming the object and offset (exit 1).
+
+${BUCKET_HELP}
+
 options:
+  --number N   (a bucket) manifest N instead of the newest
   --json   one JSON document:
            { dir, current, manifest, size,
              edits: [{ offset, logNumber, nextFileNumber, lastSequence (null when not set),
@@ -240,15 +238,29 @@ options:
              state: { logNumber, nextFileNumber, lastSequence,
                       levels: [{ level, files: [...as added, without level], bytes }] } | null,
              problem: string | null }
-           where a key is { key | keyHex, sequence, kind }
+           where a key is { key | keyHex, sequence, kind }; for a bucket:
+           { location, manifest, number, size, kept: [numbers],
+             state: { walStart, nextFileNumber, lastSequence, writerEpoch,
+                      compactorEpoch, levels: [{ level, files, bytes }] },
+             changes: { since, added: [{ level, ...file }], deleted: [{ level, number }],
+                        fields: { <name>: { from, to } } } | null }
   --hex    show every key as hex
 
 example:
   siltdb dump-manifest ./data
-  siltdb dump-manifest ./data --json | jq '.state.levels[1].files'`,
-  args: { flags: { json: "boolean", hex: "boolean" }, positionals: [1, 1] },
+  siltdb dump-manifest ./data --json | jq '.state.levels[1].files'
+  siltdb dump-manifest s3://my-bucket/db1 --number 12`,
+  args: { flags: { json: "boolean", hex: "boolean", number: "number" }, positionals: [1, 1] },
   async run(args: ParsedArgs): Promise<number> {
     const hex = args.flags.hex === true;
+    if (isBucketUrl(args.positionals[0])) {
+      const number = args.flags.number === undefined ? undefined : intFlag(args, "number", 0, 1);
+      const dump = await readBucketManifest(bucketStore(args.positionals[0]), number);
+      if (args.flags.json === true) await writeJson(jsonBucketManifest(dump, hex));
+      else await stdout.write(humanBucketManifest(dump, hex));
+      return EXIT_OK;
+    }
+    if (args.flags.number !== undefined) throw new UsageError("--number is for a store in a bucket");
     const dump = await readManifest(args.positionals[0]);
     if (args.flags.json === true) await writeJson(jsonManifest(dump, hex));
     else await stdout.write(humanManifest(dump, hex));

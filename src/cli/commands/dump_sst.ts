@@ -24,6 +24,7 @@ import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
 import { formatBytes, formatCount, formatTable, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
 import { internalKeyJson, kindName, requirePath, showInternalKey, withoutPlace, writeJson } from "./_dump_common.ts";
+import { requireDirectory } from "../bucket.ts";
 
 /** A data block as the index names it, with what reading it found. */
 interface DataBlock {
@@ -318,6 +319,7 @@ example:
     const hex = args.flags.hex === true;
     const limit = intFlag(args, "limit", Infinity, 1);
     const entries = args.flags.entries === true || args.flags.limit !== undefined ? limit : 0;
+    requireDirectory(args.positionals[0], "dump-sst", "a local file");
     const dump = readSst(args.positionals[0], { entries });
     if (args.flags.json === true) await writeJson(jsonSst(dump, hex));
     else await stdout.write(humanSst(dump, hex));

@@ -16,6 +16,7 @@ import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
 import { formatBytes, formatCount, jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
 import { describeTail, kindName, type LogTail, replayForDump, requirePath, writeJson } from "./_dump_common.ts";
+import { requireDirectory } from "../bucket.ts";
 
 /** One entry of a write batch. */
 interface WalEntry {
@@ -189,6 +190,7 @@ example:
   args: { flags: { json: "boolean", hex: "boolean" }, positionals: [1, 1] },
   async run(args: ParsedArgs): Promise<number> {
     const hex = args.flags.hex === true;
+    requireDirectory(args.positionals[0], "dump-wal", "a local file");
     const dump = readWal(args.positionals[0]);
     if (args.flags.json === true) await writeJson(jsonWal(dump, hex));
     else await stdout.write(humanWal(dump, hex));

@@ -4,10 +4,11 @@ import type { ParsedArgs } from "../args.ts";
 import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
 import { jsonField, showBytes } from "../display.ts";
 import { stderr, stdout } from "../io.ts";
-import { bytesArg, openStore } from "../store.ts";
+import { BUCKET_HELP } from "../bucket.ts";
+import { bytesArg, openLocation, openStore } from "../store.ts";
 
 /**
- * `siltdb get <dir> <key>`: prints the value, or exits 1 if the key is absent.
+ * `siltdb get <store> <key>`: prints the value, or exits 1 if the key is absent.
  *
  * @example
  * ```ts
@@ -18,22 +19,27 @@ import { bytesArg, openStore } from "../store.ts";
 export const get: Command = {
   name: "get",
   summary: "print the value of a key",
-  usage: "siltdb get <dir> <key> [--hex] [--json]",
+  usage: "siltdb get <store> <key> [--hex] [--json]",
   help: `Prints the value stored under <key>, or says "not found" on stderr and
-exits 1. Opens the store read-only (fails with LOCKED while a writer has it).
+exits 1. Opens the store read-only (a directory: fails with LOCKED while a
+writer has it; a bucket: reads the newest manifest and the WAL objects after
+it, alongside a writer elsewhere).
+
+${BUCKET_HELP}
 
 options:
   --hex    the key is given in hex, and the value is printed in hex
   --json   print {"key", "value"} (or "valueHex" for bytes that are not text)
 
 example:
-  siltdb get ./data user:1`,
+  siltdb get ./data user:1
+  siltdb get s3://my-bucket/db1 user:1`,
   args: { flags: { hex: "boolean", json: "boolean" }, positionals: [2, 2] },
   async run(args: ParsedArgs): Promise<number> {
-    const [dir, keyText] = args.positionals;
+    const [location, keyText] = args.positionals;
     const hex = args.flags.hex === true;
     const key = bytesArg(keyText, hex, "key");
-    const db = await openStore(dir, { write: false });
+    const { db } = await openLocation(location, { write: false, bucket: true });
     try {
       const value = await db.get(key);
       if (args.flags.json) {
@@ -85,7 +91,7 @@ example:
     const hex = args.flags.hex === true;
     const key = bytesArg(keyText, hex, "key");
     const value = bytesArg(valueText, hex, "value");
-    const db = await openStore(dir, { write: true, create: true });
+    const db = await openStore(dir, { write: true, create: true, command: "put" });
     try {
       await db.put(key, value, { sync: args.flags["no-sync"] !== true });
     } finally {
@@ -122,7 +128,7 @@ example:
   async run(args: ParsedArgs): Promise<number> {
     const [dir, keyText] = args.positionals;
     const key = bytesArg(keyText, args.flags.hex === true, "key");
-    const db = await openStore(dir, { write: true });
+    const db = await openStore(dir, { write: true, command: "delete" });
     try {
       await db.delete(key, { sync: args.flags["no-sync"] !== true });
     } finally {

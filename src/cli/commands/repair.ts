@@ -6,6 +6,7 @@ import type { ParsedArgs } from "../args.ts";
 import { type Command, EXIT_OK } from "../command.ts";
 import { formatCount, formatTable, jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
+import { requireDirectory } from "../bucket.ts";
 
 const show = (k: Uint8Array | undefined) => (k === undefined ? "(start)" : showBytes(k, false));
 
@@ -128,6 +129,7 @@ example:
   siltdb repair ./data && siltdb verify ./data`,
   args: { flags: { json: "boolean" }, positionals: [1, 1] },
   async run(args: ParsedArgs): Promise<number> {
+    requireDirectory(args.positionals[0], "repair");
     const report = await repairStore(args.positionals[0]);
     await stdout.write(args.flags.json ? `${JSON.stringify(repairJson(report), null, 2)}\n` : formatRepair(report));
     return EXIT_OK;

@@ -4,7 +4,8 @@ import { intFlag, type ParsedArgs, UsageError } from "../args.ts";
 import { type Command, EXIT_OK } from "../command.ts";
 import { jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
-import { bytesArg, openStore } from "../store.ts";
+import { BUCKET_HELP } from "../bucket.ts";
+import { bytesArg, entryChunks, openLocation } from "../store.ts";
 import type { ScanOptions } from "../../read/scan_options.ts";
 
 /**
@@ -53,7 +54,7 @@ export function rangeOf(args: ParsedArgs): ScanOptions<Uint8Array> {
 }
 
 /**
- * `siltdb scan <dir> [range]`: prints entries, a line each.
+ * `siltdb scan <store> [range]`: prints entries, a line each.
  *
  * @example
  * ```ts
@@ -65,10 +66,12 @@ export const scan: Command = {
   name: "scan",
   summary: "print the entries of a key range",
   usage:
-    "siltdb scan <dir> [--prefix P] [--gte/--gt/--lte/--lt K] [--reverse] [--limit N] [--keys-only] [--json] [--hex]",
+    "siltdb scan <store> [--prefix P] [--gte/--gt/--lte/--lt K] [--reverse] [--limit N] [--keys-only] [--json] [--hex]",
   help: `Prints the entries in key order (or reversed), one per line: the key, a
 tab, the value. Keys and values are shown as text when they are printable
 UTF-8, else as 0x and hex. Opens the store read-only.
+
+${BUCKET_HELP}
 
 options:
   --prefix P         only keys that start with P (with a range: both apply)
@@ -81,34 +84,35 @@ options:
   --hex              range keys are given in hex, and everything is printed in hex
 
 example:
-  siltdb scan ./data --prefix user: --limit 10`,
+  siltdb scan ./data --prefix user: --limit 10
+  siltdb scan s3://my-bucket/db1 --keys-only --limit 100`,
   args: { flags: { ...RANGE_FLAGS, "keys-only": "boolean", json: "boolean" }, positionals: [1, 1] },
   async run(args: ParsedArgs): Promise<number> {
     const options = rangeOf(args);
     const hex = args.flags.hex === true;
     const keysOnly = args.flags["keys-only"] === true;
     const json = args.flags.json === true;
-    const db = await openStore(args.positionals[0], { write: false });
+    const opened = await openLocation(args.positionals[0], { write: false, bucket: true });
     try {
-      let chunk = "";
-      for (const [key, value] of db.scanSync(options)) {
-        if (json) {
-          chunk += `${
-            JSON.stringify(
-              keysOnly
-                ? jsonField("key", key, hex)
-                : { ...jsonField("key", key, hex), ...jsonField("value", value, hex) },
-            )
-          }\n`;
-        } else chunk += keysOnly ? `${showBytes(key, hex)}\n` : `${showBytes(key, hex)}\t${showBytes(value, hex)}\n`;
-        if (chunk.length >= 65536) {
-          await stdout.write(chunk);
-          chunk = "";
+      for await (const entries of entryChunks(opened, options)) {
+        let chunk = "";
+        for (const [key, value] of entries) {
+          if (json) {
+            chunk += `${
+              JSON.stringify(
+                keysOnly
+                  ? jsonField("key", key, hex)
+                  : { ...jsonField("key", key, hex), ...jsonField("value", value, hex) },
+              )
+            }\n`;
+          } else {
+            chunk += keysOnly ? `${showBytes(key, hex)}\n` : `${showBytes(key, hex)}\t${showBytes(value, hex)}\n`;
+          }
         }
+        await stdout.write(chunk);
       }
-      await stdout.write(chunk);
     } finally {
-      await db.close();
+      await opened.db.close();
     }
     return EXIT_OK;
   },

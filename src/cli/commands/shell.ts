@@ -211,7 +211,7 @@ example:
   printf 'put a 1\\nget a\\n' | siltdb shell ./data`,
   args: { positionals: [1, 1] },
   async run(args: ParsedArgs): Promise<number> {
-    const db = await openStore(args.positionals[0], { write: true, create: true });
+    const db = await openStore(args.positionals[0], { write: true, create: true, command: "shell" });
     const session = new Session(db);
     const interactive = process.stdin.isTTY === true && process.stdout.isTTY === true;
     let failed = false;
