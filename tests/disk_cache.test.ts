@@ -11,6 +11,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import process from "node:process";
 import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Db, open, type OpenOptions } from "../mod.ts";
@@ -26,7 +28,7 @@ import type {
 } from "../src/object_store/object_store.ts";
 import { S3ObjectStore } from "../src/object_store/s3_object_store.ts";
 import type { Storage } from "../src/storage/storage.ts";
-import { rejectsWith, tempDir } from "./_harness.ts";
+import { currentRuntime, rejectsWith, runtimeCommand, RUNTIMES, tempDir } from "./_harness.ts";
 import { newBucket, testS3 } from "./_s3.ts";
 
 const noWait = { sleep: () => Promise.resolve() };
@@ -180,16 +182,23 @@ test("a flipped byte, a truncated file, a deleted file, a file under another nam
   }
 });
 
-test("a crash's leftovers: a temp file is never read and is removed when a cache opens the directory", async () => {
+test("a crash's leftovers: a temp file is never read, and is removed by a listing once a minute old", async () => {
   const { bucket, data, dir, cache, cleanup } = await setup();
   try {
     await cache.get(TABLE, { offset: 0, length: 4101 });
     const good = readFileSync(pieceFile(cache, "0+4101"));
     // A write that died between its temp file and the rename, and a half piece under its name (a torn write).
-    writeFileSync(`${pieceFile(cache, "4101+4101")}.0123456789abcdef.tmp`, good.subarray(0, 1000));
+    const old = `${pieceFile(cache, "4101+4101")}.${(Date.now() - 61_000).toString(36)}-${"ab".repeat(16)}.tmp`;
+    const stray = `${pieceFile(cache, "4101+4101")}.0123456789abcdef.tmp`;
+    const young = `${pieceFile(cache, "4101+4101")}.${Date.now().toString(36)}-${"cd".repeat(16)}.tmp`;
+    for (const tmp of [old, stray, young]) writeFileSync(tmp, good.subarray(0, 1000));
     writeFileSync(pieceFile(cache, "8202+4101"), good.subarray(0, 2000));
     const reopened = new DiskCache(bucket, { dir });
-    assert.deepEqual(readdirSync(cache.dir).filter((n) => n.endsWith(".tmp")), [], "temp files removed");
+    assert.deepEqual(
+      readdirSync(cache.dir).filter((n) => n.endsWith(".tmp")).map((n) => join(cache.dir, n)),
+      [young],
+      "temp files over a minute old removed; a younger one may be a write in flight",
+    );
     const gets = bucket.counters.gets;
     assert.deepEqual((await reopened.get(TABLE, { offset: 4101, length: 4101 }))?.data, data.subarray(4101, 8202));
     assert.deepEqual((await reopened.get(TABLE, { offset: 8202, length: 4101 }))?.data, data.subarray(8202, 12303));
@@ -313,6 +322,39 @@ test("two caches on one directory: each reads the other's pieces, eviction by on
     }
     const onDisk = [...pieces(c).values()].reduce((x, y) => x + y, 0);
     assert.ok(onDisk <= tight + tight / 4 + piece, `${onDisk} bytes on disk, bound ${tight}`);
+  } finally {
+    cleanup();
+  }
+});
+
+test("processes in two runtimes share one directory: every answer right, no piece ever seen torn", async () => {
+  const { dir, cleanup } = tempDir("siltdb-cache-procs-");
+  const child = new URL("./fixtures/disk_cache_child.ts", import.meta.url).pathname;
+  const other = RUNTIMES[(RUNTIMES.indexOf(currentRuntime) + 1) % RUNTIMES.length];
+  const run = (runtime: typeof RUNTIMES[number], seed: number) =>
+    new Promise<string>((resolve, reject) => {
+      const [cmd, argv] = runtimeCommand(runtime, child, [dir, String(seed), "1500"]);
+      const proc = spawn(cmd, argv, { env: { ...process.env, NO_COLOR: "1" } });
+      let out = "";
+      let err = "";
+      proc.stdout.on("data", (b) => out += b);
+      proc.stderr.on("data", (b) => err += b);
+      proc.on("error", reject);
+      proc.on("close", (code) => code === 0 ? resolve(out) : reject(new Error(`${runtime} exited ${code}: ${err}`)));
+    });
+  try {
+    const outs = await Promise.all([run(currentRuntime, 1), run(other, 2), run(currentRuntime, 3)]);
+    for (const out of outs) {
+      const r = JSON.parse(out.trim().split("\n").at(-1)!);
+      assert.equal(r.wrong, 0, out);
+      assert.equal(r.damaged, 0, `a piece was seen torn: ${out}`);
+      assert.equal(r.writeFailures, 0, out);
+      assert.equal(r.hits + r.misses, 1500);
+    }
+    const store = readdirSync(dir);
+    assert.equal(store.length, 1);
+    const left = readdirSync(join(dir, store[0])).filter((n) => !n.endsWith(".tmp"));
+    assert.ok(left.length <= 40, `${left.length} pieces left (each bound is 20)`);
   } finally {
     cleanup();
   }

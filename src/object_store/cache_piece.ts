@@ -19,10 +19,11 @@
 //
 // Names: "<key, percent-encoded>@<range>", the range "s<n>" for the last n
 // bytes or "<offset>+<length>"; e.g. "sst%2F00000000000000000009.sst@s65536".
-// Names never end in ".tmp": the temp files of writes in flight do.
+// Names never end in ".tmp": the temp files of writes in flight do
+// ("<name>.<milliseconds since 1970, base 36>-<32 hex digits>.tmp").
 
 import { tableChecksum } from "../wasm/checksum.ts";
-import type { ByteRange, StoredObject } from "./object_store.ts";
+import { type ByteRange, newPutId, type StoredObject } from "./object_store.ts";
 
 const MAGIC = [0x73, 0x69, 0x6c, 0x74, 0x64, 0x63, 0x00, 0x01]; // "siltdc\0\1"
 /** Bytes before the description. */
@@ -86,7 +87,7 @@ export function pieceName(key: string, range: ByteRange): string | undefined {
  * @example
  * ```ts
  * parsePieceName("sst%2F00000000000000000009.sst@s65536")?.range; // { suffix: 65536 }
- * parsePieceName("sst%2F00000000000000000009.sst@s65536.3f9c.tmp"); // undefined
+ * parsePieceName("sst%2F00000000000000000009.sst@s65536.lx2k9c1a-3f9c.tmp"); // undefined
  * ```
  */
 export function parsePieceName(name: string): PieceName | undefined {
@@ -106,6 +107,36 @@ export function parsePieceName(name: string): PieceName | undefined {
     return undefined;
   }
   return pieceName(key, range) === name ? { key, range, spec } : undefined;
+}
+
+/**
+ * A unique temp name for a piece being written: the piece's name, when it
+ * was begun, and a random id (so that processes writing one piece at once
+ * never share a file).
+ *
+ * @example
+ * ```ts
+ * tempName("sst%2F00000000000000000009.sst@s65536", Date.now()); // "sst%2F…@s65536.lx2k9c1a-3f9c….tmp"
+ * ```
+ */
+export function tempName(name: string, now: number): string {
+  return `${name}.${now.toString(36)}-${newPutId()}.tmp`;
+}
+
+/**
+ * How long ago the write of temp file `name` began (milliseconds), Infinity
+ * for a temp name without a readable time, undefined for any other name.
+ *
+ * @example
+ * ```ts
+ * tempAge(tempName("sst%2F00000000000000000009.sst@s65536", 1000), 61_000); // 60000
+ * tempAge("sst%2F00000000000000000009.sst@s65536", 61_000); // undefined: a piece
+ * ```
+ */
+export function tempAge(name: string, now: number): number | undefined {
+  if (!name.endsWith(".tmp")) return undefined;
+  const m = /\.([0-9a-z]{1,12})-[0-9a-f]{32}\.tmp$/.exec(name);
+  return m ? now - parseInt(m[1], 36) : Infinity;
 }
 
 /**

@@ -16,9 +16,10 @@
 // Safety: a piece is read back whole and checked (length, magic, checksum,
 // identity) before a byte of it is used; a damaged, truncated or vanished
 // file is a miss (fetched again, the file rewritten), never an error. A piece
-// is written to "<name>.<random>.tmp" and renamed: a crash leaves a temp
-// file (removed when a cache next opens the directory), never a half piece
-// under a piece's name. No fsync: a piece torn by a power loss fails its
+// is written to "<name>.<time>-<random>.tmp" and renamed: a crash leaves a
+// temp file (removed by the next listing of the directory once a minute
+// old: a younger one may be another process's write in flight), never a
+// half piece under a piece's name. No fsync: a piece torn by a power loss fails its
 // checksum. Two processes may share a directory: their temp names differ,
 // a rename replaces a piece whole, and a piece the other one evicted is a
 // miss.
@@ -38,18 +39,29 @@ import { defaultStorage } from "../storage/default_storage.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { tableChecksum } from "../wasm/checksum.ts";
 import { TABLE_DIR } from "./bucket_layout.ts";
-import { decodePiece, encodePiece, isWholeAnswer, parsePieceName, pieceBytesAtMost, pieceName } from "./cache_piece.ts";
 import {
-  type ByteRange,
-  type ListOptions,
-  type ListPage,
-  newPutId,
-  type ObjectInfo,
-  type ObjectStore,
-  type PutOptions,
-  type PutOutcome,
-  type StoredObject,
+  decodePiece,
+  encodePiece,
+  isWholeAnswer,
+  parsePieceName,
+  pieceBytesAtMost,
+  pieceName,
+  tempAge,
+  tempName,
+} from "./cache_piece.ts";
+import type {
+  ByteRange,
+  ListOptions,
+  ListPage,
+  ObjectInfo,
+  ObjectStore,
+  PutOptions,
+  PutOutcome,
+  StoredObject,
 } from "./object_store.ts";
+
+/** A temp file older than this is a crash's leftover (a write takes milliseconds). */
+const STALE_TEMP_MS = 60_000;
 
 /** The default bound of a disk cache: 1 GiB. */
 export const DEFAULT_CACHE_SIZE = 1 << 30;
@@ -182,7 +194,7 @@ export class DiskCache implements ObjectStore {
     const tag = tableChecksum(new TextEncoder().encode(store.location)).toString(16).padStart(8, "0");
     this.dir = joinPath(options.dir, tag);
     fs.mkdir(this.dir);
-    this.#list(true);
+    this.#list();
     this.#evict();
   }
 
@@ -269,7 +281,7 @@ export class DiskCache implements ObjectStore {
     if (got === undefined || !isWholeAnswer(range, got)) return got;
     const bytes = encodePiece(this.location, key, range, got);
     if (bytes === undefined || bytes.length > this.#max) return got;
-    const tmp = joinPath(this.dir, `${name}.${newPutId()}.tmp`);
+    const tmp = joinPath(this.dir, tempName(name, Date.now()));
     try {
       const file = this.#fs.open(tmp, { create: true, exclusive: true });
       try {
@@ -292,7 +304,7 @@ export class DiskCache implements ObjectStore {
     this.#remember(name, key, bytes.length);
     if (this.#writtenSinceListing >= Math.max(1, this.#max / 8)) {
       try {
-        this.#list(false);
+        this.#list();
       } catch {
         // listed again after the next writes
       }
@@ -343,19 +355,19 @@ export class DiskCache implements ObjectStore {
 
   /**
    * Lists the directory: pieces not known yet are counted (as the least
-   * recently used; at the first listing, tails after blocks), known ones
-   * that are gone are dropped. The first listing also removes temp files
-   * left by a crash (a write in flight of another process then fails, and
-   * is only a piece not kept).
+   * recently used, tails after blocks), known ones that are gone are
+   * dropped, and temp files over a minute old (a crash's) are removed.
    */
-  #list(first: boolean): void {
+  #list(): void {
     this.#writtenSinceListing = 0;
+    const now = Date.now();
     const blocks: [string, Entry][] = [];
     const tails: [string, Entry][] = [];
     const there = new Set<string>();
     for (const name of this.#fs.list(this.dir)) {
-      if (name.endsWith(".tmp")) {
-        if (first) removeQuietly(this.#fs, joinPath(this.dir, name));
+      const age = tempAge(name, now);
+      if (age !== undefined) {
+        if (age > STALE_TEMP_MS) removeQuietly(this.#fs, joinPath(this.dir, name));
       } else if (this.#entries.has(name)) {
         there.add(name);
       } else {
