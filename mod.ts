@@ -81,6 +81,7 @@ export {
 } from "./src/object_store/memory_object_store.ts";
 export { type ObjectStoreOptions, S3ObjectStore } from "./src/object_store/s3_object_store.ts";
 export type { S3Config } from "./src/object_store/s3_transport.ts";
+export { DiskCache, type DiskCacheOptions, type DiskCacheStats } from "./src/object_store/disk_cache.ts";
 export {
   type RequestCounters,
   ResilientStore,

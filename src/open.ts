@@ -25,6 +25,7 @@ import type { CompactionExecutor } from "./compaction/compactor.ts";
 import { BucketCollector } from "./object_store/bucket_collector.ts";
 import { isObjectStore } from "./object_store/object_store.ts";
 import { storeAt } from "./object_store/s3_object_store.ts";
+import { withDiskCache } from "./object_store/disk_cache.ts";
 import type { TableCache } from "./table/table_cache.ts";
 import { type TableFiles, tableFiles } from "./table/table_files.ts";
 import type { VersionSet } from "./version/version_set.ts";
@@ -132,6 +133,7 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
   if (o.compactionMode === "remote") {
     throw invalidArgument(`compaction "remote" is for a store in a bucket; ${path} is a directory`);
   }
+  if (o.cacheDir !== undefined) throw invalidArgument("option cacheDir is for a store in a bucket, not a directory");
   const fs = o.fs;
   if (!fs.exists(path)) {
     if (!o.createIfMissing || o.readOnly) {
@@ -197,7 +199,7 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
 /** Opens a store in a bucket: no lock (the manifest's epoch fences other writers), recovery, then the parts. */
 async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> {
   if (o.bufferWrites) throw invalidArgument("bufferWrites is not available for a store in a bucket");
-  const store = storeAt(path, o.objectStore);
+  const store = withDiskCache(storeAt(path, o.objectStore), o);
   const found = await recoverBucket(store, o);
   const files = tableFiles({ store });
   const opened: { tables?: TableCache; events?: EventHub } = {}; // what the collector and the follower report to

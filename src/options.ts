@@ -40,6 +40,21 @@ function objectStoreOption(value: unknown): ObjectStoreOptions | ObjectStore | u
   return value as ObjectStoreOptions;
 }
 
+/** The cacheDir option: a non-empty path; cacheSize alone is refused (it bounds nothing). */
+function cacheDirOption(o: Record<string, unknown>): string | undefined {
+  const dir = o.cacheDir;
+  if (dir === undefined) {
+    if (o.cacheSize !== undefined) throw invalidArgument("option cacheSize needs cacheDir (the disk cache it bounds)");
+    return undefined;
+  }
+  if (typeof dir !== "string" || dir === "") {
+    throw invalidArgument(
+      `option cacheDir must be a non-empty path, got ${typeof dir === "string" ? '""' : describe(dir)}`,
+    );
+  }
+  return dir;
+}
+
 /**
  * Options of {@linkcode open}.
  *
@@ -140,6 +155,15 @@ export interface OpenOptions {
    * writer (milliseconds; 0: only at db.refresh()). Default 1,000.
    */
   refreshInterval?: number;
+  /**
+   * A store in a bucket: a local directory where the tables' tails and
+   * blocks fetched from the bucket are kept (checked when read back, shared
+   * safely by processes, kept across restarts), so that each is fetched
+   * once. Default: none (every block the block cache lacks is a GET).
+   */
+  cacheDir?: string;
+  /** The bound of cacheDir in bytes (least recently used pieces go first; 1 MiB to 1 PiB). Default 1 GiB. */
+  cacheSize?: number;
 }
 
 /** Options of a write (put, delete, batch write). */
@@ -175,6 +199,8 @@ export interface ResolvedOptions {
   objectStore: ObjectStoreOptions | ObjectStore | undefined;
   gcMinAge: number;
   refreshInterval: number;
+  cacheDir: string | undefined;
+  cacheSize: number;
 }
 
 /**
@@ -211,6 +237,8 @@ export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
   "objectStore",
   "gcMinAge",
   "refreshInterval",
+  "cacheDir",
+  "cacheSize",
 ];
 
 const KNOWN = new Set<string>(OPEN_OPTION_NAMES);
@@ -333,6 +361,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     objectStore: objectStoreOption(o.objectStore),
     gcMinAge: integer(o, "gcMinAge", 300_000, 0, 2 ** 40),
     refreshInterval: integer(o, "refreshInterval", 1000, 0, 2 ** 31 - 1),
+    cacheDir: cacheDirOption(o),
+    cacheSize: integer(o, "cacheSize", 1024 * MiB, MiB, 2 ** 50),
   };
 }
 
