@@ -47,6 +47,8 @@ describe("siltdb command", () => {
         "dump-manifest",
         "load",
         "export",
+        "compactor",
+        "gc",
         "bench",
         "shell",
       ]

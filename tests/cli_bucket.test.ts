@@ -159,3 +159,40 @@ test("siltdb on s3://: a missing bucket, bad credentials and memory:// fail in o
   assert.equal(memory.code, 2);
   assert.match(memory.stderr, /memory:\/\/ store lives inside the process/);
 });
+
+test(
+  "siltdb compactor --once compacts a remote writer's L0, the data intact; siltdb gc collects the inputs",
+  { skip },
+  async () => {
+    if (typeof s3 === "string") return;
+    const { url, options } = await newBucket(s3, "cli/remote");
+    const writer = await open(url, {
+      objectStore: options,
+      keyEncoding: "utf8",
+      valueEncoding: "utf8",
+      compaction: "remote",
+      memtableSize: 4096,
+    });
+    for (let i = 0; i < 400; i++) await writer.put(`k${String(i % 150).padStart(4, "0")}`, `v${i}-${"z".repeat(40)}`);
+    await writer.flush();
+    assert.ok(writer.stats().levels[0].files >= 4, "the writer left its L0 to the compactor");
+    const ran = await cli(["compactor", url, "--once", "--poll-ms", "10"]);
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stdout, /^compactor of s3:\/\/.*\(epoch 1\)$/m);
+    assert.match(ran.stdout, /^L0 -> L1: \d+ tables -> \d+, .* written, .* entries dropped, [\d.]+ s$/m);
+    assert.match(ran.stdout, /^requests: \d+ GET, .* PUT/m);
+    await writer.refresh();
+    assert.equal(writer.stats().levels[0].files, 0);
+    assert.equal(await writer.get("k0007"), `v307-${"z".repeat(40)}`);
+    assert.equal(await writer.count(), 150);
+    const gc = await cli(["gc", url, "--min-age", "0"]);
+    assert.equal(gc.code, 0, gc.stderr);
+    const deleted = /^deleted (\d+) tables, (\d+) WAL objects, (\d+) manifests; (\d+) objects wait/m.exec(gc.stdout);
+    assert.ok(deleted && Number(deleted[1]) > 0, gc.stdout);
+    assert.equal(await writer.count(), 150);
+    await writer.close();
+    const usage = await cli(["gc", join(work, "not-a-bucket")]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /gc works on a store in a bucket/);
+  },
+);

@@ -14,7 +14,7 @@ import { UsageError } from "./args.ts";
 import { formatBytes, formatCount } from "./display.ts";
 
 /** The commands that take an s3:// URL, for messages. */
-export const BUCKET_COMMANDS = "get, scan, stats, verify, dump-manifest, export and load";
+export const BUCKET_COMMANDS = "get, scan, stats, verify, dump-manifest, export, load, compactor and gc";
 
 /** What the environment must hold for a store in a bucket, for help texts. */
 export const BUCKET_HELP = `<store> is a directory, or s3://bucket/prefix: a store in an S3-compatible

@@ -18,9 +18,11 @@ import { BUCKET_COMMANDS } from "./bucket.ts";
 import { type Command, EXIT_PROBLEM, EXIT_USAGE } from "./command.ts";
 import { bench } from "./commands/bench.ts";
 import { compact } from "./commands/compact.ts";
+import { compactor } from "./commands/compactor.ts";
 import { demo } from "./commands/demo.ts";
 import { dumpManifest, dumpSst, dumpWal } from "./commands/dump.ts";
 import { del, get, put } from "./commands/kv.ts";
+import { gc } from "./commands/gc.ts";
 import { exportCommand, load } from "./commands/load_export.ts";
 import { repair } from "./commands/repair.ts";
 import { scan } from "./commands/scan.ts";
@@ -44,6 +46,8 @@ const COMMANDS: Command[] = [
   dumpManifest,
   load,
   exportCommand,
+  compactor,
+  gc,
   bench,
   shell,
   demo,
