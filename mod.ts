@@ -24,7 +24,7 @@ export { Db } from "./src/db.ts";
 export { type Decoded, open, type TypedJsonOptions } from "./src/open.ts";
 export { CLEAR_BATCH_BYTES, type ClearOptions } from "./src/write/writer.ts";
 export type { CompactionEvent, DbEvent, DbEventMap, FlushEvent, StallEvent, StallReason } from "./src/events.ts";
-export type { DbStats } from "./src/stats.ts";
+export type { BucketStats, DbStats } from "./src/stats.ts";
 export { Reads } from "./src/read/reads.ts";
 export { VERSION } from "./src/package_version.ts";
 export type { EncodingName } from "./src/encoding.ts";

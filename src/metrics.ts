@@ -37,7 +37,12 @@ interface Family {
  * `compaction_trivial_moves_total`, `compaction_dropped_entries_total`,
  * `compaction_info{policy,mode}`, `write_amplification`,
  * `space_amplification`, `read_amplification`, `sorted_runs`, `snapshots`,
- * `scans`, `core_memory_bytes`, `background_error`.
+ * `scans`, `core_memory_bytes`, `background_error`; for a store in a
+ * bucket also `object_requests_total{op}`, `object_retries_total`,
+ * `object_read_bytes_total`, `object_written_bytes_total`,
+ * `object_wait_seconds_total`, `objects_deleted_total`, `manifest`, and with
+ * a disk cache `disk_cache_hits_total`, `disk_cache_misses_total`,
+ * `disk_cache_bytes`.
  *
  * @example
  * ```ts
@@ -255,6 +260,7 @@ export function formatMetrics(stats: DbStats): string {
       help: "1 while a background error stops writes (until resume()), else 0.",
       samples: one(stats.backgroundError === undefined ? 0 : 1),
     },
+    ...bucketFamilies(stats),
   ];
   let out = "";
   for (const f of families) {
@@ -263,6 +269,74 @@ export function formatMetrics(stats: DbStats): string {
     for (const s of f.samples) out += `${name}${formatLabels(s.labels)} ${formatValue(s.value)}\n`;
   }
   return out;
+}
+
+/** The metrics of a store in a bucket (none for a directory). */
+function bucketFamilies(stats: DbStats): Family[] {
+  const b = stats.bucket;
+  if (b === undefined) return [];
+  const one = (value: number) => [{ value }];
+  const families: Family[] = [
+    { name: "manifest", type: "gauge", help: "The manifest the state is from.", samples: one(b.manifest) },
+    {
+      name: "objects_deleted_total",
+      type: "counter",
+      help: "Objects the collector deleted since open.",
+      samples: one(b.objectsDeleted),
+    },
+  ];
+  const r = b.requests;
+  if (r !== undefined) {
+    families.push(
+      {
+        name: "object_requests_total",
+        type: "counter",
+        help: "Requests to the object store, by operation (every attempt counts).",
+        samples: (["get", "head", "put", "list", "delete"] as const).map((op) => ({
+          labels: { op },
+          value: r[`${op}s`],
+        })),
+      },
+      { name: "object_retries_total", type: "counter", help: "Requests sent again.", samples: one(r.retries) },
+      {
+        name: "object_read_bytes_total",
+        type: "counter",
+        help: "Bytes of object data received.",
+        samples: one(r.bytesRead),
+      },
+      {
+        name: "object_written_bytes_total",
+        type: "counter",
+        help: "Bytes of object data sent.",
+        samples: one(r.bytesWritten),
+      },
+      {
+        name: "object_wait_seconds_total",
+        type: "counter",
+        help: "Seconds spent waiting on the object store, over every request.",
+        samples: one(r.waitMs / 1000),
+      },
+    );
+  }
+  const c = b.diskCache;
+  if (c !== undefined) {
+    families.push(
+      {
+        name: "disk_cache_hits_total",
+        type: "counter",
+        help: "Reads answered by the disk cache.",
+        samples: one(c.hits),
+      },
+      {
+        name: "disk_cache_misses_total",
+        type: "counter",
+        help: "Cacheable reads that went to the store.",
+        samples: one(c.misses),
+      },
+      { name: "disk_cache_bytes", type: "gauge", help: "Bytes held by the disk cache.", samples: one(c.bytes) },
+    );
+  }
+  return families;
 }
 
 /**

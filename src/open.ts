@@ -25,14 +25,15 @@ import type { CompactionExecutor } from "./compaction/compactor.ts";
 import { BucketCollector } from "./object_store/bucket_collector.ts";
 import { isObjectStore } from "./object_store/object_store.ts";
 import { storeAt } from "./object_store/s3_object_store.ts";
-import { withDiskCache } from "./object_store/disk_cache.ts";
+import { DiskCache, withDiskCache } from "./object_store/disk_cache.ts";
 import type { TableCache } from "./table/table_cache.ts";
 import { type TableFiles, tableFiles } from "./table/table_files.ts";
 import type { VersionSet } from "./version/version_set.ts";
 import type { Memtable } from "./wasm/memtable.ts";
 import { BucketCommitPipeline } from "./write/bucket_commit.ts";
 import { BucketFollower } from "./bucket_follower.ts";
-import { collectStats } from "./stats.ts";
+import { type BucketStats, collectStats } from "./stats.ts";
+import { countersOf } from "./object_store/resilient_store.ts";
 import { guardStorage } from "./storage/guarded_storage.ts";
 import { joinPath } from "./storage/storage.ts";
 import { LOCK_FILE } from "./version/file_names.ts";
@@ -241,6 +242,13 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
         onTrap: (err) => life.onTrap(err, "a write"),
       }, found),
     release: () => {},
+    stats: () => ({
+      location: store.location,
+      manifest: found.versions.manifestNumber,
+      requests: countersOf(store),
+      diskCache: store instanceof DiskCache ? store.stats() : undefined,
+      objectsDeleted: collector.deleted,
+    }),
   });
   opened.tables = parts.reader.tables;
   opened.events = parts.events;
@@ -263,6 +271,8 @@ interface Backing {
   release(): void;
   /** A reader of a bucket: its view, following the writer. */
   follower?: BucketFollower;
+  /** A store in a bucket: its figures for db.stats(). */
+  stats?(): BucketStats;
 }
 
 /** A background refresh that failed, as a warning (the reader keeps its view and tries again). */
@@ -391,6 +401,16 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     visibleSequence,
     refresh: () => follower?.refresh() ?? scheduler.refreshRemote(),
     stats: () =>
-      collectStats({ options: o, versions, scheduler, admission, reader, pipeline, activeMemtable, visibleSequence }),
+      collectStats({
+        options: o,
+        versions,
+        scheduler,
+        admission,
+        reader,
+        pipeline,
+        activeMemtable,
+        visibleSequence,
+        bucket: backing.stats,
+      }),
   };
 }

@@ -13,6 +13,8 @@ import type { VersionSet } from "./version/version_set.ts";
 import { logFileName } from "./version/file_names.ts";
 import { coreMemoryBytes } from "./wasm/instance.ts";
 import type { Admission } from "./write/admission.ts";
+import type { DiskCacheStats } from "./object_store/disk_cache.ts";
+import type { RequestCounters } from "./object_store/resilient_store.ts";
 import type { WritePipeline } from "./write/commit.ts";
 
 /** Figures from {@linkcode Db.stats}. */
@@ -92,6 +94,33 @@ export interface DbStats {
   scans: number;
   /** Bytes of linear memory of the core module (shared by all databases in this thread). */
   coreMemory: number;
+  /** A store in a bucket: its manifest, requests, disk cache and collector (undefined for a directory). */
+  bucket: BucketStats | undefined;
+}
+
+/**
+ * The figures of a store in a bucket, in {@linkcode DbStats}.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("s3://my-bucket/app/db");
+ * const b = db.stats().bucket!;
+ * console.log(b.requests?.gets, b.requests?.waitMs, b.diskCache?.hits);
+ * await db.close();
+ * ```
+ */
+export interface BucketStats {
+  /** s3://bucket/prefix/ (or memory://name/). */
+  location: string;
+  /** The manifest this database's state is from. */
+  manifest: number;
+  /** Requests made, bytes moved and time spent waiting on the store (when the store counts them). */
+  requests: RequestCounters | undefined;
+  /** The local disk cache of table blocks (cacheDir), when there is one. */
+  diskCache: DiskCacheStats | undefined;
+  /** Objects the collector has deleted since open. */
+  objectsDeleted: number;
 }
 
 /** Where the figures come from. */
@@ -105,6 +134,8 @@ export interface StatsContext {
   pipeline: WritePipeline | undefined;
   activeMemtable(): MemtableHandle;
   visibleSequence(): number;
+  /** A store in a bucket: its figures. */
+  bucket?(): BucketStats;
 }
 
 /**
@@ -180,6 +211,7 @@ export function collectStats(ctx: StatsContext): DbStats {
     snapshots: reader.snapshotCount,
     scans: reader.scanCount,
     coreMemory: coreMemoryBytes(),
+    bucket: ctx.bucket?.(),
   };
 }
 

@@ -9,7 +9,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Db, open, type OpenOptions } from "../mod.ts";
+import { type Db, MemoryStorage, open, type OpenOptions } from "../mod.ts";
 import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
 import type { ObjectStore } from "../src/object_store/object_store.ts";
 import { newBucket, testS3 } from "./_s3.ts";
@@ -232,4 +232,27 @@ test("s3: two writers: the first is fenced, the second keeps every acknowledged 
   assert.equal(await c.count({ prefix: "b" }), 20);
   assert.equal(await c.get("late"), undefined);
   await c.close();
+});
+
+test("memory: stats() and metrics() count the store's requests, bytes and waiting; a directory has no bucket figures", async () => {
+  const store = new MemoryObjectStore({ retry: noWait });
+  const db = await openDb(await memoryTarget(store));
+  for (let i = 0; i < 50; i++) await db.put(`k${i}`, "v".repeat(100));
+  await db.flush();
+  assert.equal(await db.get("k7"), "v".repeat(100));
+  const b = db.stats().bucket!;
+  assert.equal(b.location, "memory://store/");
+  assert.ok(b.manifest >= 2);
+  assert.equal(b.requests, store.counters);
+  assert.ok(b.requests!.puts >= 3 && b.requests!.gets >= 1 && b.requests!.bytesWritten > 5000);
+  assert.equal(b.diskCache, undefined);
+  const metrics = db.metrics();
+  assert.match(metrics, new RegExp(`^siltdb_object_requests_total\\{op="put"\\} ${store.counters.puts}$`, "m"));
+  assert.match(metrics, /^siltdb_object_wait_seconds_total [\d.e-]+$/m);
+  assert.match(metrics, /^# TYPE siltdb_manifest gauge$/m);
+  await db.close();
+  const local = await open("memory-dir", { fs: new MemoryStorage() });
+  assert.equal(local.stats().bucket, undefined);
+  assert.doesNotMatch(local.metrics(), /object_requests/);
+  await local.close();
 });

@@ -6,6 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { open } from "../mod.ts";
 import type { ObjectStore } from "../src/object_store/object_store.ts";
 import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
 import { S3ObjectStore } from "../src/object_store/s3_object_store.ts";
@@ -120,4 +121,28 @@ test("memory: lost answers and 503s on manifest commits change nothing: one mani
   await writer.commit({ logNumber: 3 });
   assert.deepEqual(store.keys().filter((k) => k.startsWith("manifest/")).length, 3);
   assert.equal((await latestManifest(store))!.walStart, 3);
+});
+
+test("memory: a store that ignores If-None-Match is refused with UNSUPPORTED naming it, before any claim", async () => {
+  const inner = new MemoryObjectStore({ retry: noWait });
+  // A store that accepts the condition and ignores it (as some S3 look-alikes do).
+  const careless: ObjectStore = {
+    location: "memory://careless/",
+    get: (key, range) => inner.get(key, range),
+    head: (key) => inner.head(key),
+    put: (key, data, options) => inner.put(key, data, { ...options, ifNoneMatch: undefined }),
+    list: (prefix, options) => inner.list(prefix, options),
+    delete: (key) => inner.delete(key),
+  };
+  await rejectsWith(
+    "UNSUPPORTED",
+    () => BucketManifest.claim(careless, "writer", true),
+    /memory:\/\/careless\/ ignores If-None-Match/,
+  );
+  await rejectsWith(
+    "UNSUPPORTED",
+    () => open("memory://careless/", { objectStore: careless }),
+    /needs create-only writes/,
+  );
+  assert.deepEqual(inner.keys(), [], "no manifest written, the probe removed");
 });

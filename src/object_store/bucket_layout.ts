@@ -8,6 +8,8 @@
 //                                      a fenced writer cannot add one
 //   <prefix>sst/<n, 20 digits>.sst     a table (the table format), immutable; numbers are unique:
 //                                      each writer takes them from a range its manifest reserved
+//   <prefix>probe/<id>                 empty, for a moment: a writer or compactor checks that the
+//                                      store refuses a second create-only PUT before it claims
 //
 // Numbers are zero-padded to 20 digits so that listings (in key order) are
 // in number order.
@@ -55,6 +57,18 @@ export function walKey(n: number): string {
  */
 export function tableKey(n: number): string {
   return `${TABLE_DIR}${pad(n)}.sst`;
+}
+
+/**
+ * The key of a create-only probe (bucket_manifest.ts's checkCreateOnly).
+ *
+ * @example
+ * ```ts
+ * probeKey("3f9c0d"); // "probe/3f9c0d"
+ * ```
+ */
+export function probeKey(id: string): string {
+  return `probe/${id}`;
 }
 
 /**

@@ -34,8 +34,8 @@ import { decodeEdit, encodeEdit, type FileMeta, type VersionEdit } from "../vers
 import { replayLog } from "../wal/log_reader.ts";
 import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
 import { sealRecord } from "../wasm/records.ts";
-import { MANIFEST_DIR, manifestKey, numberOfKey } from "./bucket_layout.ts";
-import { listAll, type ObjectStore } from "./object_store.ts";
+import { MANIFEST_DIR, manifestKey, numberOfKey, probeKey } from "./bucket_layout.ts";
+import { listAll, newPutId, type ObjectStore } from "./object_store.ts";
 
 /**
  * The state a manifest object holds.
@@ -260,6 +260,41 @@ export function mayBeInFlight(state: BucketState, n: number): boolean {
   return (n >= state.writerFloor && n < state.writerLimit) || (n >= state.compactorFloor && n < state.compactorLimit);
 }
 
+/**
+ * UNSUPPORTED unless the store honours create-only PUTs: a second
+ * If-None-Match: * PUT of one key must be refused. (Stores without
+ * conditional writes answer 501, which the S3 transport turns into
+ * UNSUPPORTED; some accept the header and ignore it, which only this shows.)
+ * Fencing rests on it, so a writer or compactor checks before claiming.
+ *
+ * @example
+ * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
+ * declare const store: ObjectStore;
+ * await checkCreateOnly(store); // UNSUPPORTED: "… ignores If-None-Match …"
+ * ```
+ */
+export async function checkCreateOnly(store: ObjectStore): Promise<void> {
+  const key = probeKey(newPutId());
+  try {
+    const first = await store.put(key, new Uint8Array(0), { ifNoneMatch: "*" });
+    const second = await store.put(key, new Uint8Array(0), { ifNoneMatch: "*" });
+    if (!first.written || second.written) {
+      throw new SiltError(
+        "UNSUPPORTED",
+        `${store.location} ignores If-None-Match: * on PUT (a second create-only PUT of ${key} was ` +
+          `${
+            second.written ? "accepted" : "refused, and so was the first"
+          }): siltdb needs create-only writes to fence ` +
+          `writers, and cannot keep a store here`,
+        { file: `${store.location}${key}` },
+      );
+    }
+  } finally {
+    await store.delete(key).catch(() => {});
+  }
+}
+
 /** A range of file numbers a holder reserved: `next` up to (not including) `end`. */
 interface NumberRange {
   next: number;
@@ -305,6 +340,7 @@ export class BucketManifest {
    * its first manifest; without, it is NOT_FOUND.
    */
   static async claim(store: ObjectStore, role: ManifestRole, create: boolean): Promise<BucketManifest> {
+    await checkCreateOnly(store);
     for (;;) {
       const latest = await latestManifest(store);
       if (latest === undefined && !create) {

@@ -241,3 +241,18 @@ export class ResilientStore implements ObjectStore {
     );
   }
 }
+
+/**
+ * The request counters of a store, or of the store it wraps (a DiskCache's
+ * `store`); undefined when it keeps none.
+ *
+ * @example
+ * ```ts
+ * import { MemoryObjectStore } from "./memory_object_store.ts";
+ * countersOf(new MemoryObjectStore())?.gets; // 0
+ * ```
+ */
+export function countersOf(store: ObjectStore): RequestCounters | undefined {
+  const s = store as { counters?: RequestCounters; store?: ObjectStore };
+  return s.counters ?? (s.store !== undefined && s.store !== store ? countersOf(s.store) : undefined);
+}
