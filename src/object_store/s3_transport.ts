@@ -292,6 +292,11 @@ export class S3Transport implements Transport {
     const code = tag(text, "Code") ?? res.statusText;
     const what = `${this.#where}: ${method} ${key}: ${res.status} ${code}`;
     if (res.status === 429 || res.status >= 500) throw new TransientError(what, res.status, mayApply);
+    if (code === "NoSuchBucket") {
+      throw new SiltError("NOT_FOUND", `bucket ${this.#bucket} does not exist (${this.#where}: ${method} ${key})`, {
+        file: this.#where,
+      });
+    }
     if (res.status === 403 || res.status === 401) {
       throw new SiltError(
         "IO_ERROR",
