@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Db, open, SiltError } from "../mod.ts";
+import { type Db, open, type SiltError } from "../mod.ts";
 import { latestManifest } from "../src/object_store/bucket_manifest.ts";
 import { manifestKey, tableKey } from "../src/object_store/bucket_layout.ts";
 import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
