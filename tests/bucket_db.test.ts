@@ -256,3 +256,31 @@ test("memory: stats() and metrics() count the store's requests, bytes and waitin
   assert.doesNotMatch(local.metrics(), /object_requests/);
   await local.close();
 });
+
+test("memory: a scan reads a table ahead (a few GETs for hundreds of blocks); a point read fetches one block", async () => {
+  const store = new MemoryObjectStore({ retry: noWait });
+  const url = "memory://ahead/";
+  const db = await open(url, { objectStore: store, ...utf8, l0CompactionTrigger: 100 });
+  for (let i = 0; i < 20_000; i += 100) {
+    const batch = db.batch();
+    for (let j = i; j < i + 100; j++) batch.put(`k${String(j).padStart(6, "0")}`, "v".repeat(100));
+    await batch.write();
+  }
+  await db.flush();
+  await db.close();
+  const reader = await open(url, { objectStore: store, ...utf8, readOnly: true, refreshInterval: 0 });
+  const before = store.counters.gets;
+  assert.equal(await reader.get("k012345"), "v".repeat(100));
+  assert.equal(store.counters.gets - before, 2, "the table's tail, then one block");
+  const scanFrom = store.counters.gets;
+  assert.equal(await reader.count(), 20_000);
+  let n = 0;
+  for await (const [k] of reader.scan({ gte: "k000000" })) {
+    if (n === 0) assert.equal(k, "k000000");
+    n++;
+  }
+  assert.equal(n, 20_000);
+  const gets = store.counters.gets - scanFrom;
+  assert.ok(gets <= 20, `a count and a full scan of ~560 blocks took ${gets} GETs`);
+  await reader.close();
+});
