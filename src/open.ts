@@ -242,6 +242,7 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
         onTrap: (err) => life.onTrap(err, "a write"),
       }, found),
     release: () => {},
+    idle: () => collector.idle(),
     stats: () => ({
       location: store.location,
       manifest: found.versions.manifestNumber,
@@ -273,6 +274,8 @@ interface Backing {
   follower?: BucketFollower;
   /** A store in a bucket: its figures for db.stats(). */
   stats?(): BucketStats;
+  /** Resolves when the backing's own background work (a bucket's collector sweep) is done; close() waits. */
+  idle?(): Promise<void>;
 }
 
 /** A background refresh that failed, as a warning (the reader keeps its view and tries again). */
@@ -303,6 +306,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
       await pipeline?.close();
       follower?.close();
       await versions.close();
+      await backing.idle?.();
     },
     abandon: (fatal) => {
       admission.rejectAll(fatal);
