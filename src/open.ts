@@ -338,6 +338,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     versions,
     activeMemtable,
     immutables: () => scheduler.immutables,
+    visibleSequence,
   });
   const scheduler: Scheduler = new Scheduler({
     dir: path,
@@ -380,7 +381,8 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
   // In a bucket, the writer records what its snapshots read (a remote compaction keeps it), and a
   // reader moves to a compacted state only when its snapshots can see it.
   versions.oldestSnapshot = () => reader.oldestSnapshot(visibleSequence());
-  if (follower) follower.oldestSnapshot = () => reader.oldestSnapshot(Infinity);
+  // Reads in flight do not hold a reader back: they restart at a newer sequence (src/read/reader.ts).
+  if (follower) follower.oldestSnapshot = () => reader.oldestHeldSnapshot(Infinity);
   versions.onVersionReleased = () => {
     if (life.state === "open") scheduler.removeObsoleteFiles();
   };

@@ -274,3 +274,34 @@ test("memory: an unlisted table at or above a live holder's floor is kept howeve
   assert.equal((await sweep()).deleted.tables, 1);
   assert.ok(!store.keys().includes(tableKey(inFlight)));
 });
+
+test("memory: a reader busy with reads still moves to a compacted state; reads in flight restart, never wrong", async () => {
+  const store = new MemoryObjectStore({ retry: noWait, latencyMs: 1 });
+  const url = "memory://busy/";
+  const db = await openWriter(url, store);
+  for (let i = 0; i < 100; i++) await db.put(`k${i}`, `old${i}`);
+  await db.flush();
+  const reader = await open(url, { objectStore: store, ...utf8, readOnly: true, refreshInterval: 0 });
+  let stop = false;
+  let reads = 0;
+  const workers = Array.from({ length: 4 }, async (_, w) => {
+    for (let i = w; !stop; i = (i + 7) % 100) {
+      const got = await reader.get(`k${i}`);
+      assert.ok(got === `old${i}` || got === `new${i}`, `k${i}: ${got}`);
+      // Reads served from the caches finish in microtasks: let the store's timers run.
+      if (++reads % 8 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+  });
+  for (let i = 0; i < 100; i++) await db.put(`k${i}`, `new${i}`);
+  await db.flush();
+  const compactor = await Compactor.open(url, { objectStore: store, ...small });
+  assert.ok((await drain(compactor)) > 0);
+  await reader.refresh();
+  assert.equal(reader.stats().levels[0].files, await l0Count(store), "installed while reads were in flight");
+  stop = true;
+  await Promise.all(workers);
+  assert.ok(reads > 0);
+  for (const i of [0, 50, 99]) assert.equal(await reader.get(`k${i}`), `new${i}`);
+  await reader.close();
+  await db.close();
+});

@@ -45,7 +45,12 @@ export interface ReaderContext {
   activeMemtable(): MemtableHandle;
   /** The memtables waiting to be flushed, newest first. */
   immutables(): readonly MemtableHandle[];
+  /** The last visible sequence (where a read that lost its view restarts). */
+  visibleSequence(): number;
 }
+
+/** How often an asynchronous point read restarts when a compacted state lands under it. */
+const MAX_RESTARTS = 8;
 
 /**
  * Reads of one database at a given sequence.
@@ -70,6 +75,8 @@ export class Reader<V = unknown> {
   readonly #scans = new Set<() => void>();
   /** Live snapshots: the release function of each, and its sequence. */
   readonly #snapshots = new Map<() => void, number>();
+  /** The sequences asynchronous reads in flight read at (compactions keep what they see, too). */
+  readonly #pins = new Map<object, number>();
 
   constructor(ctx: ReaderContext) {
     this.#ctx = ctx;
@@ -122,13 +129,18 @@ export class Reader<V = unknown> {
   async getManyAsync(keys: unknown, sequence: number): Promise<(V | undefined)[]> {
     this.#ctx.life.checkOpen();
     if (!Array.isArray(keys)) throw invalidArgument(`getMany keys must be an array, got ${describe(keys)}`);
-    const untrack = this.trackSnapshot(sequence, () => {});
-    try {
-      const values: (V | undefined)[] = new Array(keys.length);
-      for (let i = 0; i < keys.length; i++) values[i] = await this.getAsync(keys[i], sequence, `getMany keys[${i}]`);
-      return values;
-    } finally {
-      untrack();
+    for (let restarts = 0;; restarts++) {
+      const unpin = this.#pin(sequence);
+      try {
+        const values: (V | undefined)[] = new Array(keys.length);
+        for (let i = 0; i < keys.length; i++) {
+          values[i] = await this.#lookupAsync(keys[i], sequence, `getMany keys[${i}]`, true, false) as V | undefined;
+        }
+        if (!this.#lostView(sequence) || restarts === MAX_RESTARTS) return values;
+        sequence = this.#ctx.visibleSequence(); // every key again, at one newer sequence
+      } finally {
+        unpin();
+      }
     }
   }
 
@@ -155,25 +167,52 @@ export class Reader<V = unknown> {
    * sequence pinned; resolves with the decoded value (decode) or true
    * (found), or undefined (absent).
    */
-  async #lookupAsync(key: unknown, sequence: number, what: string, decode: boolean): Promise<unknown> {
+  async #lookupAsync(key: unknown, sequence: number, what: string, decode: boolean, restart = true): Promise<unknown> {
     const life = this.#ctx.life;
     life.checkOpen();
     const k = this.#ctx.keyEncoding.encode(key, what);
     const room = checkedSize(k, this.#ctx.maxKeySize, what, "maxKeySize");
-    const untrack = this.trackSnapshot(sequence, () => {});
     const ptr = allocBuffer(Math.max(1, room));
     try {
       const len = writeData(ptr, k);
-      const status = await this.#point.lookupAsync(ptr, len, sequence, () => this.#refresh());
-      life.checkOpen();
-      if (status !== Lookup.Found) return decode ? undefined : false;
-      return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
+      for (let restarts = 0;; restarts++) {
+        const unpin = this.#pin(sequence);
+        try {
+          const status = await this.#point.lookupAsync(ptr, len, sequence, () => this.#refresh());
+          life.checkOpen();
+          if (restart && this.#lostView(sequence) && restarts < MAX_RESTARTS) {
+            sequence = this.#ctx.visibleSequence();
+            continue;
+          }
+          if (status !== Lookup.Found) return decode ? undefined : false;
+          return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
+        } finally {
+          unpin();
+        }
+      }
     } catch (err) {
       throw life.trapped(err, "a read");
     } finally {
       freeBuffer(ptr);
-      untrack();
     }
+  }
+
+  /**
+   * True when a read at `sequence` may have consulted a state compacted for
+   * newer sequences only (a reader of a bucket installed one meanwhile; see
+   * src/bucket_follower.ts): it must be read again at a newer sequence.
+   * Snapshots never lose their view: a reader does not install such a state
+   * while one is older.
+   */
+  #lostView(sequence: number): boolean {
+    return this.#ctx.versions.horizon > sequence;
+  }
+
+  /** Pins `sequence` while an asynchronous read runs; returns the unpin function. */
+  #pin(sequence: number): () => void {
+    const token = {};
+    this.#pins.set(token, sequence);
+    return () => this.#pins.delete(token);
   }
 
   #notSynchronous(call: string): SiltError {
@@ -241,8 +280,18 @@ export class Reader<V = unknown> {
     return () => this.#snapshots.delete(release);
   }
 
-  /** The sequence of the oldest live snapshot, or `fallback` (the last visible one) when none is older. */
+  /**
+   * The oldest sequence a live snapshot or a read in flight reads at, or
+   * `fallback` (the last visible one) when none is older.
+   */
   oldestSnapshot(fallback: number): number {
+    let oldest = this.oldestHeldSnapshot(fallback);
+    for (const s of this.#pins.values()) if (s < oldest) oldest = s;
+    return oldest;
+  }
+
+  /** The sequence of the oldest live snapshot (reads in flight not counted), or `fallback`. */
+  oldestHeldSnapshot(fallback: number): number {
     let oldest = fallback;
     for (const s of this.#snapshots.values()) if (s < oldest) oldest = s;
     return oldest;

@@ -68,6 +68,8 @@ export interface RemoteManifestState {
   /** Every table number in use is below this. */
   nextFileNumber: number;
   lastSequence: number;
+  /** The largest oldest-snapshot sequence a compaction of these tables used. */
+  horizon: number;
 }
 
 /**
@@ -126,6 +128,8 @@ export class VersionSet {
   #switching = false;
   /** A store in a bucket: its manifest, held by this writer. */
   #bucket: RemoteManifest | undefined;
+  /** A store in a bucket: the largest oldest-snapshot a compaction of the current state used (0 on disk). */
+  horizon = 0;
   /** A store in a bucket: the oldest sequence the writer's snapshots read (recorded with every commit). */
   oldestSnapshot: (() => number) | undefined;
 
@@ -160,6 +164,7 @@ export class VersionSet {
     set.lastSequence = state.lastSequence;
     set.nextFileNumber = state.nextFileNumber;
     set.manifestNumber = state.number;
+    set.horizon = state.horizon;
     return set;
   }
 
@@ -181,6 +186,7 @@ export class VersionSet {
     set.lastSequence = state.lastSequence;
     set.nextFileNumber = state.nextFileNumber;
     set.manifestNumber = state.number;
+    set.horizon = state.horizon;
     return set;
   }
 
@@ -201,6 +207,7 @@ export class VersionSet {
     this.logNumber = state.walStart;
     this.lastSequence = Math.max(this.lastSequence, state.lastSequence);
     this.manifestNumber = state.number;
+    this.horizon = state.horizon;
   }
 
   /** Reads CURRENT and replays the manifest it names. */
@@ -439,6 +446,7 @@ export class VersionSet {
     this.lastSequence = Math.max(this.lastSequence, state.lastSequence);
     this.nextFileNumber = state.nextFileNumber;
     this.manifestNumber = state.number;
+    this.horizon = state.horizon;
     const previous = this.current;
     this.current = this.#install(state.levels.map((files) => [...files]));
     previous.unref();
