@@ -21,3 +21,42 @@ test("regression (bucket sim seed 7): a commit that loses its manifest number to
   await BucketManifest.claim(store, "writer", false); // manifest 2, not listed yet
   await rejectsWith("FENCED", () => old.commit({ logNumber: 2 }));
 });
+
+test("regression (bucket sim seed 18): a collector keeps what a manifest replaced less than gcMinAge ago names (a reader may be reading it)", async () => {
+  let now = Date.UTC(2030, 0, 1);
+  const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() }, now: () => now });
+  const options = { objectStore: store, keyEncoding: "utf8", valueEncoding: "utf8", gcMinAge: 2 ** 40 } as const;
+  const writer = await open("memory://gc/", options);
+  await writer.put("a", "1");
+  await writer.flush(); // table 1, and the WAL start moves past wal/1 and wal/2
+  now += 120_000; // both are two minutes old
+  const reader = await open("memory://gc/", { ...options, readOnly: true, refreshInterval: 0 });
+  await writer.put("b", "2");
+  await writer.compact(); // a new manifest: one table replaces table 1, the WAL start moves again
+  now += 1;
+  // A collector (as `siltdb gc` or the writer's own would) sweeps against the newest manifest, a moment later.
+  const latest = (await latestManifest(store))!;
+  const collector = new BucketCollector(store, { minAgeMs: 60_000, intervalMs: 0, now: () => now });
+  collector.collect({
+    tables: new Set(latest.levels.flat().map((f) => f.number)),
+    keep: new Set(),
+    logNumber: latest.walStart,
+    manifestNumber: latest.number,
+  });
+  await collector.idle();
+  // The reader opened on the manifest before, a moment ago: what it names is still there.
+  assert.equal(await reader.get("a"), "1");
+  await reader.refresh();
+  assert.equal(await reader.get("b"), "2");
+  now += 60_000; // once the replaced manifest is gcMinAge old, its objects go
+  collector.collect({
+    tables: new Set(latest.levels.flat().map((f) => f.number)),
+    keep: new Set(),
+    logNumber: latest.walStart,
+    manifestNumber: latest.number,
+  });
+  await collector.idle();
+  assert.ok(collector.deleted > 0, "the objects of the replaced manifest are deleted after gcMinAge");
+  await reader.close();
+  await writer.close();
+});

@@ -8,10 +8,18 @@
 //   wal/<n>         numbered below the manifest's WAL start: its writes are in tables
 //   manifest/<n>    not among the newest few manifests
 //
+// and, whatever the holder says is live, nothing a manifest names that is
+// the newest or was replaced less than gcMinAge ago: a reader elsewhere may
+// have read it a moment before it was replaced, and reads what it names
+// (its tables, the WAL objects from its WAL start on). An object's own age
+// does not tell: a table written an hour ago may have left the manifest a
+// second ago.
+//
 // Sweeps run in the background, one at a time and at most once per
 // interval; a deletion that fails is retried by the next sweep.
 
 import { MANIFEST_DIR, numberOfKey, TABLE_DIR, WAL_DIR } from "./bucket_layout.ts";
+import { readManifest } from "./bucket_manifest.ts";
 import { listAll, type ObjectStore } from "./object_store.ts";
 
 /** What is live, as the scheduler sees it (src/background/obsolete_files.ts's LiveFiles). */
@@ -68,6 +76,8 @@ export class BucketCollector {
   readonly #onTableDeleted: (n: number) => void;
   #sweeping: Promise<void> | undefined;
   #last = -Infinity;
+  /** What each manifest read names (manifests never change). */
+  readonly #named = new Map<number, { tables: number[]; walStart: number }>();
   /** Objects deleted since open. */
   deleted = 0;
 
@@ -95,22 +105,42 @@ export class BucketCollector {
 
   async #sweep(live: LiveObjects): Promise<void> {
     const oldEnough = this.#now() - this.#minAge;
-    const doomed: { key: string; table?: number }[] = [];
+    const tables: { key: string; n: number }[] = [];
     for await (const o of listAll(this.#store, TABLE_DIR)) {
       const n = numberOfKey(TABLE_DIR, o.key);
-      if (n === undefined || o.lastModified > oldEnough) continue;
-      if (!live.tables.has(n) && !live.keep.has(n)) doomed.push({ key: o.key, table: n });
+      if (n !== undefined && o.lastModified <= oldEnough) tables.push({ key: o.key, n });
     }
+    const wal: { key: string; n: number }[] = [];
     for await (const o of listAll(this.#store, WAL_DIR)) {
       const n = numberOfKey(WAL_DIR, o.key);
-      if (n !== undefined && n < live.logNumber && o.lastModified <= oldEnough) doomed.push({ key: o.key });
+      if (n !== undefined && o.lastModified <= oldEnough) wal.push({ key: o.key, n });
     }
+    // Listed after the tables: a table committed meanwhile is named by one of them.
+    const manifests: { n: number; key: string; lastModified: number }[] = [];
+    for await (const o of listAll(this.#store, MANIFEST_DIR)) {
+      const n = numberOfKey(MANIFEST_DIR, o.key);
+      if (n !== undefined) manifests.push({ n, key: o.key, lastModified: o.lastModified });
+    }
+    manifests.sort((a, b) => a.n - b.n);
+    const listed = new Set(manifests.map((m) => m.n));
+    for (const n of this.#named.keys()) if (!listed.has(n)) this.#named.delete(n);
+    // What the newest manifest and those replaced less than minAge ago name stays.
+    const named = new Set([...live.tables, ...live.keep]);
+    let logNumber = live.logNumber;
+    for (let i = 0; i < manifests.length; i++) {
+      const replacedAt = manifests[i + 1]?.lastModified;
+      if (replacedAt !== undefined && replacedAt <= oldEnough) continue;
+      const state = await this.#namedBy(manifests[i].n);
+      if (state === undefined) return; // gone meanwhile (another collector): sweep another time
+      for (const t of state.tables) named.add(t);
+      logNumber = Math.min(logNumber, state.walStart);
+    }
+    const doomed: { key: string; table?: number }[] = [];
+    for (const { key, n } of tables) if (!named.has(n)) doomed.push({ key, table: n });
+    for (const { key, n } of wal) if (n < logNumber) doomed.push({ key });
     if (live.manifestNumber !== undefined) {
-      for await (const o of listAll(this.#store, MANIFEST_DIR)) {
-        const n = numberOfKey(MANIFEST_DIR, o.key);
-        if (n !== undefined && n <= live.manifestNumber - KEEP_MANIFESTS && o.lastModified <= oldEnough) {
-          doomed.push({ key: o.key });
-        }
+      for (const { n, key, lastModified } of manifests) {
+        if (n <= live.manifestNumber - KEEP_MANIFESTS && lastModified <= oldEnough) doomed.push({ key });
       }
     }
     for (const { key, table } of doomed) {
@@ -118,5 +148,17 @@ export class BucketCollector {
       this.deleted++;
       if (table !== undefined) this.#onTableDeleted(table);
     }
+  }
+
+  /** The tables and the WAL start manifest n names (undefined if it is gone). */
+  async #namedBy(n: number): Promise<{ tables: number[]; walStart: number } | undefined> {
+    let named = this.#named.get(n);
+    if (named === undefined) {
+      const state = await readManifest(this.#store, n);
+      if (state === undefined) return undefined;
+      named = { tables: state.levels.flat().map((f) => f.number), walStart: state.walStart };
+      this.#named.set(n, named);
+    }
+    return named;
   }
 }
