@@ -60,3 +60,41 @@ test("regression (bucket sim seed 18): a collector keeps what a manifest replace
   await reader.close();
   await writer.close();
 });
+
+test("regression (bucket sim seed 1925): of two writers opening at once, the older is FENCED, even if the newer fences the WAL first", async () => {
+  const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() } });
+  const options = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
+  // The older writer claims the store (epoch 1), then is slow: its WAL requests wait until the newer one has opened.
+  let reachedWal!: () => void;
+  const atWal = new Promise<void>((resolve) => reachedWal = resolve);
+  let letGo!: () => void;
+  const newerOpened = new Promise<void>((resolve) => letGo = resolve);
+  const slow = async <T>(key: string, request: () => Promise<T>): Promise<T> => {
+    if (key.startsWith("wal/")) {
+      reachedWal();
+      await newerOpened;
+    }
+    return await request();
+  };
+  const olderStore: ObjectStore = {
+    location: store.location,
+    get: (k, r) => slow(k, () => store.get(k, r)),
+    head: (k) => slow(k, () => store.head(k)),
+    put: (k, d, o) => slow(k, () => store.put(k, d, o)),
+    list: (p, o) => slow(p, () => store.list(p, o)),
+    delete: (k) => slow(k, () => store.delete(k)),
+  };
+  const olderOpening = open("memory://race/", { ...options, objectStore: olderStore });
+  olderOpening.catch(() => {});
+  await atWal;
+  const newer = await open("memory://race/", { ...options, objectStore: store }); // epoch 2: replays, fences wal/1
+  letGo();
+  // The older one meets the newer one's fence (epoch 2) at wal/1: it must not fence wal/2 and write on.
+  await rejectsWith("FENCED", async () => {
+    const older = await olderOpening;
+    await older.put("older", "x");
+  });
+  await newer.put("newer", "1");
+  assert.equal(await newer.get("newer"), "1");
+  await newer.close();
+});
