@@ -61,6 +61,55 @@ test("regression (bucket sim seed 18): a collector keeps what a manifest replace
   await writer.close();
 });
 
+test("regression (bucket sim seed 9): a reader's snapshot keeps its view across refreshes", {
+  todo: "a snapshot of a reader is only a sequence number: after refresh() it reads the new version, where the " +
+    "writer's compaction has dropped the values it saw (src/db.ts snapshot(), src/bucket_follower.ts)",
+}, async () => {
+  const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() } });
+  const options = { objectStore: store, keyEncoding: "utf8", valueEncoding: "utf8" } as const;
+  const writer = await open("memory://snap/", options);
+  await writer.put("k", "1");
+  const reader = await open("memory://snap/", { ...options, readOnly: true, refreshInterval: 0 });
+  const snap = reader.snapshot();
+  assert.equal(await snap.get("k"), "1");
+  await writer.put("k", "2");
+  await writer.compact(); // the writer knows no snapshot of the reader: "1" is dropped
+  await reader.refresh();
+  assert.equal(await reader.get("k"), "2");
+  assert.equal(await snap.get("k"), "1", "the snapshot shows what it showed before the refresh");
+  snap.release();
+  await reader.close();
+  await writer.close();
+});
+
+test(
+  "regression (bucket sim seeds 25 and 59): a point lookup through more tables than maxOpenFiles, or more blocks than the block cache holds, finishes",
+  {
+    todo: "an asynchronous lookup starts over after each table or block it reads (src/read/get.ts lookupAsync) and " +
+      "counts on the table cache (maxOpenFiles) and the block cache (blockCacheSize) to keep them; with maxOpenFiles 1, " +
+      "or blockCacheSize 0, a lookup through two tables evicts what it read first and never ends",
+  },
+  async () => {
+    for (const cache of [{ maxOpenFiles: 1 }, { blockCacheSize: 0, bloomBitsPerKey: 0 }]) {
+      const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() } });
+      const db = await open("memory://lookup/", {
+        objectStore: store,
+        keyEncoding: "utf8",
+        valueEncoding: "utf8",
+        l0CompactionTrigger: 8,
+        ...cache,
+      });
+      await db.put("k", "1");
+      await db.flush(); // table 1 holds k
+      await db.put("a", "2");
+      await db.put("z", "3");
+      await db.flush(); // table 2 spans a..z: a lookup of k reads it (a block of it without a bloom filter), then table 1
+      assert.equal(await db.get("k"), "1", JSON.stringify(cache));
+      await db.close();
+    }
+  },
+);
+
 test("regression (bucket sim seed 1925): of two writers opening at once, the older is FENCED, even if the newer fences the WAL first", async () => {
   const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() } });
   const options = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
@@ -98,3 +147,39 @@ test("regression (bucket sim seed 1925): of two writers opening at once, the old
   assert.equal(await newer.get("newer"), "1");
   await newer.close();
 });
+
+test(
+  "regression (bucket sim seed 1077): a fenced writer idle for longer than gcMinAge cannot write into a WAL number the collector freed",
+  {
+    todo: "a fenced writer's next WAL object takes the number of the fence that fenced it; once a collector has " +
+      "deleted that fence (its number is below the WAL start, and gcMinAge old), the create-only PUT succeeds and the " +
+      "write is acknowledged, but no one ever replays it (src/write/bucket_commit.ts, src/object_store/wal_objects.ts, " +
+      "src/object_store/bucket_collector.ts)",
+  },
+  async () => {
+    let now = Date.UTC(2030, 0, 1);
+    const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() }, now: () => now });
+    const options = { objectStore: store, keyEncoding: "utf8", valueEncoding: "utf8", gcMinAge: 2 ** 40 } as const;
+    const old = await open("memory://stale/", options);
+    await old.put("a", "1");
+    const current = await open("memory://stale/", options); // fences the old writer: its next WAL object is this fence
+    for (let i = 0; i < 2; i++) {
+      now += 120_000;
+      await current.put(`b${i}`, "2");
+      await current.flush(); // the WAL start moves past the fence
+    }
+    now += 120_000;
+    const latest = (await latestManifest(store))!;
+    const collector = new BucketCollector(store, { minAgeMs: 60_000, intervalMs: 0, now: () => now });
+    collector.collect({
+      tables: new Set(latest.levels.flat().map((f) => f.number)),
+      keep: new Set(),
+      logNumber: latest.walStart,
+      manifestNumber: latest.number,
+    });
+    await collector.idle();
+    await rejectsWith("FENCED", () => old.put("late", "x"));
+    await old.close().catch(() => {});
+    await current.close();
+  },
+);
