@@ -17,11 +17,12 @@
 // manifest's objects are never deleted, and a read fails on a missing
 // object only once the state it reads is older than gcMinAge.
 //
-// Three defects of the engine found here are not fixed yet (their tests in
+// Four defects of the engine found here are not fixed yet (their tests in
 // tests/bucket_regressions.test.ts are todo); until they are, the
 // simulation steps around each at one named place: RETIRE_STALE_WRITERS
 // (below), READER_SNAPSHOTS_SURVIVE_REFRESH (tests/sim/bucket_reader.ts),
-// and the block cache and maxOpenFiles sizes (tests/sim/bucket_world.ts).
+// the block cache and maxOpenFiles sizes (tests/sim/bucket_world.ts), and
+// VOID_EDIT (tests/sim/bucket_writer.ts).
 
 import { type Actor, actorKinds, CollectorActor, keysOf, ReaderActor, WriterActor } from "./bucket_actors.ts";
 import { checkStore, checkWriter } from "./bucket_checks.ts";

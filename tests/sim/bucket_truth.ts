@@ -106,6 +106,8 @@ export class Truth {
   readonly #now: () => number;
   /** Told of each WAL object created (for tracing). */
   onWal: ((o: WalObject) => void) | undefined;
+  /** Told of each manifest created (for tracing). */
+  onManifest: ((m: ManifestObject) => void) | undefined;
 
   constructor(now: () => number) {
     this.#now = now;
@@ -161,6 +163,7 @@ export class Truth {
     if (manifestNumber !== undefined) {
       const state = decodeManifest(change.key, manifestNumber, change.data!);
       this.manifests.push({ number: manifestNumber, client: change.client, time, state });
+      this.onManifest?.(this.manifests[this.manifests.length - 1]);
       if (change.client !== undefined && !this.epochOf.has(change.client)) {
         this.epochOf.set(change.client, state.writerEpoch);
       }

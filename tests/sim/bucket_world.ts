@@ -94,6 +94,12 @@ export class World {
     this.random = rng(seed);
     this.clock = new Clock(EPOCH);
     this.truth = new Truth(this.clock.read);
+    this.truth.onManifest = (m) =>
+      this.step(
+        `  manifest/${m.number} by ${m.client}: epoch ${m.state.writerEpoch}, WAL from ${m.state.walStart}, tables ${
+          JSON.stringify(m.state.levels.map((l) => l.map((f) => f.number)).filter((l) => l.length > 0))
+        }`,
+      );
     this.truth.onWal = (o) =>
       this.step(
         `  wal/${o.number} by ${o.client}: batches ${o.first}..${o.first + o.batches.length - 1}${
