@@ -74,8 +74,11 @@ export type {
   StoredObject,
 } from "./src/object_store/object_store.ts";
 export {
+  type MemoryClient,
+  type MemoryClientOptions,
   MemoryObjectStore,
   type MemoryObjectStoreOptions,
+  type ObjectChange,
   type ObjectFault,
   type ObjectOp,
 } from "./src/object_store/memory_object_store.ts";

@@ -98,7 +98,8 @@ export async function recoverBucket(store: ObjectStore, o: ResolvedOptions): Pro
     const state = manifest.state;
     // The replayed batches follow one another; the manifest's last sequence may be past some of
     // them (a flush records the last sequence handed out, unflushed writes included).
-    let next = await replayWalObjects(store, state.walStart, apply);
+    // An object of a newer writer on the way (it opened meanwhile and fenced first): FENCED.
+    let next = await replayWalObjects(store, state.walStart, apply, manifest.epoch);
     next = await fenceWal(store, next, manifest.epoch, apply);
     return {
       versions: VersionSet.ofBucket(manifest),

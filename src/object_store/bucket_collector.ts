@@ -126,6 +126,17 @@ export class BucketCollector {
   async sweep(live: LiveObjects = { tables: new Set(), keep: new Set(), logNumber: Infinity }): Promise<SweepReport> {
     const oldEnough = this.#now() - this.#minAge;
     const report: SweepReport = { deleted: { tables: 0, wal: 0, manifests: 0 }, waiting: 0 };
+    // Tables and WAL objects are listed before the manifests: one committed meanwhile is named by a manifest listed.
+    const tableObjects: { key: string; n: number; lastModified: number }[] = [];
+    for await (const o of listAll(this.#store, TABLE_DIR)) {
+      const n = numberOfKey(TABLE_DIR, o.key);
+      if (n !== undefined) tableObjects.push({ key: o.key, n, lastModified: o.lastModified });
+    }
+    const walObjects: { key: string; n: number; lastModified: number }[] = [];
+    for await (const o of listAll(this.#store, WAL_DIR)) {
+      const n = numberOfKey(WAL_DIR, o.key);
+      if (n !== undefined) walObjects.push({ key: o.key, n, lastModified: o.lastModified });
+    }
     const manifests: { key: string; n: number; lastModified: number }[] = [];
     for await (const o of listAll(this.#store, MANIFEST_DIR)) {
       const n = numberOfKey(MANIFEST_DIR, o.key);
@@ -145,15 +156,13 @@ export class BucketCollector {
     }
     for (const n of this.#needs.keys()) if (n < manifests[0].n) this.#needs.delete(n);
     const doomed: { key: string; kind: "tables" | "wal" | "manifests"; table?: number }[] = [];
-    for await (const o of listAll(this.#store, TABLE_DIR)) {
-      const n = numberOfKey(TABLE_DIR, o.key);
-      if (n === undefined || tables.has(n)) continue;
-      if (o.lastModified > oldEnough || (newest !== undefined && mayBeInFlight(newest, n))) report.waiting++;
-      else doomed.push({ key: o.key, kind: "tables", table: n });
+    for (const o of tableObjects) {
+      if (tables.has(o.n)) continue;
+      if (o.lastModified > oldEnough || (newest !== undefined && mayBeInFlight(newest, o.n))) report.waiting++;
+      else doomed.push({ key: o.key, kind: "tables", table: o.n });
     }
-    for await (const o of listAll(this.#store, WAL_DIR)) {
-      const n = numberOfKey(WAL_DIR, o.key);
-      if (n === undefined || n >= walFloor) continue;
+    for (const o of walObjects) {
+      if (o.n >= walFloor) continue;
       if (o.lastModified > oldEnough) report.waiting++;
       else doomed.push({ key: o.key, kind: "wal" });
     }

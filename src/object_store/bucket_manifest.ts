@@ -452,7 +452,9 @@ export class BucketManifest {
         this.state = next;
         return next;
       }
-      const newer = await latestManifest(this.store, next.number);
+      // The winner of number next.number, or a newer one. A listing may not show it yet (S3 lists
+      // eventually); a GET of that number sees it at once.
+      const newer = (await latestManifest(this.store, next.number)) ?? (await readManifest(this.store, next.number));
       if (newer === undefined) {
         throw new SiltError(
           "CORRUPTION",

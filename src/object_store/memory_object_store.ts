@@ -5,6 +5,13 @@
 // lost, and listing lag (new objects missing from listings for a while).
 // The retries and the resolution of lost answers are those of every store
 // (resilient_store.ts), so the simulation exercises them.
+//
+// For the simulation of processes sharing one bucket (tests/bucket_sim.test.ts),
+// store.client() gives each process its own client — its own retries and
+// counters over the same objects — whose process can die at a chosen
+// request: from then on none of its requests is answered (those already
+// sent may still land), as after a crash. onChange reports every change
+// applied, in order, and which client made it.
 
 import { SiltError } from "../errors.ts";
 import type {
@@ -12,11 +19,18 @@ import type {
   ListOptions,
   ListPage,
   ObjectInfo,
+  ObjectStore,
   PutOptions,
   PutOutcome,
   StoredObject,
 } from "./object_store.ts";
-import { ResilientStore, type RetryOptions, TransientError, type Transport } from "./resilient_store.ts";
+import {
+  type RequestCounters,
+  ResilientStore,
+  type RetryOptions,
+  TransientError,
+  type Transport,
+} from "./resilient_store.ts";
 
 interface Entry {
   data: Uint8Array;
@@ -71,10 +85,59 @@ export interface MemoryObjectStoreOptions {
   now?: () => number;
   /** Retries (as for every store); the simulation passes its own sleep. */
   retry?: RetryOptions;
+  /** Told of every change as it is applied, in order (for the simulation's ground truth). */
+  onChange?: (change: ObjectChange) => void;
+}
+
+/**
+ * A change applied to an in-memory store: an object written (its bytes and
+ * metadata) or deleted, and the name of the client that sent it (undefined:
+ * the store itself).
+ *
+ * @example
+ * ```ts
+ * const seen: ObjectChange[] = [];
+ * const store = new MemoryObjectStore({ onChange: (change) => seen.push(change) });
+ * ```
+ */
+export interface ObjectChange {
+  /** "put": the object was written; "delete": it was removed (or was not there). */
+  op: "put" | "delete";
+  /** The object's key. */
+  key: string;
+  /** The bytes written (a put). */
+  data?: Uint8Array;
+  /** The user metadata written (a put). */
+  metadata?: Record<string, string>;
+  /** The client that sent the request (MemoryObjectStore.client), if any. */
+  client: string | undefined;
+}
+
+/**
+ * Options of a client of an in-memory store.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryClientOptions = { name: "writer-2", crashAt: 17, crashLands: true };
+ * ```
+ */
+export interface MemoryClientOptions {
+  /** Shown in onChange. Default "client-<n>". */
+  name?: string;
+  /** Retries of this client's requests. Default: the store's. */
+  retry?: RetryOptions;
+  /**
+   * The client's process dies at its request number crashAt (from 1; each
+   * attempt, retry and read-back counts): that request and every later one
+   * are never answered. Default: it never dies by itself (see crash()).
+   */
+  crashAt?: number;
+  /** Whether request crashAt reaches the store (is applied) before the process dies. Default false. */
+  crashLands?: boolean;
 }
 
 class MemoryTransport implements Transport {
-  readonly objects = new Map<string, Entry>();
+  readonly objects: Map<string, Entry> = new Map();
   readonly faults: (ObjectFault & { left: number })[] = [];
   #etags = 0;
   readonly #name: string;
@@ -82,6 +145,7 @@ class MemoryTransport implements Transport {
   readonly #listLag: number;
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
+  readonly #onChange: ((change: ObjectChange) => void) | undefined;
 
   constructor(o: MemoryObjectStoreOptions) {
     this.#name = o.name ?? "store";
@@ -90,6 +154,7 @@ class MemoryTransport implements Transport {
     this.#listLag = o.listLagMs ?? 0;
     this.#now = o.now ?? Date.now;
     this.#sleep = o.retry?.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    this.#onChange = o.onChange;
   }
 
   /** The fault that hits this request, if any (counted down). */
@@ -141,7 +206,7 @@ class MemoryTransport implements Transport {
     return { key, size: e.data.length, etag: e.etag, lastModified: e.lastModified, metadata: { ...e.metadata } };
   }
 
-  async put(key: string, data: Uint8Array, options: PutOptions = {}): Promise<PutOutcome> {
+  async put(key: string, data: Uint8Array, options: PutOptions = {}, client?: string): Promise<PutOutcome> {
     const fault = await this.#enter("put", key);
     const current = this.objects.get(key);
     if (options.ifNoneMatch === "*" && current !== undefined) {
@@ -154,6 +219,7 @@ class MemoryTransport implements Transport {
     }
     const etag = `"m${++this.#etags}"`;
     this.objects.set(key, { data: data.slice(), etag, metadata: { ...options.metadata }, lastModified: this.#now() });
+    this.#onChange?.({ op: "put", key, data: data.slice(), metadata: { ...options.metadata }, client });
     if (fault === "lost") throw this.#lost("put", key);
     return { written: true, etag };
   }
@@ -175,10 +241,143 @@ class MemoryTransport implements Transport {
     return keys.length > limit ? { objects, next: page[page.length - 1] } : { objects };
   }
 
-  async delete(key: string): Promise<void> {
+  async delete(key: string, client?: string): Promise<void> {
     const fault = await this.#enter("delete", key);
     this.objects.delete(key);
+    this.#onChange?.({ op: "delete", key, client });
     if (fault === "lost") throw this.#lost("delete", key);
+  }
+}
+
+/** The requests of one client: counted, and never answered once its process is dead. */
+class ClientTransport implements Transport {
+  readonly #shared: MemoryTransport;
+  readonly name: string;
+  readonly #crashAt: number;
+  readonly #crashLands: boolean;
+  requests = 0;
+  dead = false;
+  #released = false;
+  readonly #hung: ((err: Error) => void)[] = [];
+
+  constructor(shared: MemoryTransport, name: string, o: MemoryClientOptions) {
+    this.#shared = shared;
+    this.name = name;
+    this.#crashAt = o.crashAt ?? Infinity;
+    this.#crashLands = o.crashLands ?? false;
+  }
+
+  /** A request that never answers (until release(): then it fails). */
+  #never<T>(): Promise<T> {
+    if (this.#released) return Promise.reject(this.#gone());
+    return new Promise<T>((_, reject) => this.#hung.push(reject));
+  }
+
+  #gone(): SiltError {
+    return new SiltError("IO_ERROR", `memory client ${this.name}: its process is dead`);
+  }
+
+  release(): void {
+    this.#released = true;
+    for (const reject of this.#hung.splice(0)) reject(this.#gone());
+  }
+
+  async #send<T>(request: () => Promise<T>): Promise<T> {
+    const n = ++this.requests;
+    if (this.dead) return this.#never();
+    if (n >= this.#crashAt) {
+      this.dead = true;
+      if (this.#crashLands) request().catch(() => {}); // sent as the process died: it may still land
+      return this.#never();
+    }
+    try {
+      const out = await request();
+      return this.dead ? this.#never() : out;
+    } catch (err) {
+      if (this.dead) return this.#never();
+      throw err;
+    }
+  }
+
+  get(key: string, range?: ByteRange): Promise<StoredObject | undefined> {
+    return this.#send(() => this.#shared.get(key, range));
+  }
+
+  head(key: string): Promise<(ObjectInfo & { metadata: Record<string, string> }) | undefined> {
+    return this.#send(() => this.#shared.head(key));
+  }
+
+  put(key: string, data: Uint8Array, options?: PutOptions): Promise<PutOutcome> {
+    return this.#send(() => this.#shared.put(key, data, options, this.name));
+  }
+
+  list(prefix: string, options?: ListOptions): Promise<ListPage> {
+    return this.#send(() => this.#shared.list(prefix, options));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#send(() => this.#shared.delete(key, this.name));
+  }
+}
+
+/**
+ * One process's client of an in-memory store (MemoryObjectStore.client):
+ * its own retries and counters over the shared objects, and a process that
+ * can die at a chosen request or at once (crash()): from then on none of its
+ * requests is answered, as after a crash (requests already sent may still
+ * land). release() then fails them, so that a database abandoned on it can
+ * be closed and its memory freed.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryObjectStore({ name: "sim" });
+ * const writer: MemoryClient = store.client({ name: "writer-1", crashAt: 12 });
+ * // open("memory://sim/", { objectStore: writer }) ... its 12th request never answers
+ * console.log(writer.requests, writer.crashed);
+ * ```
+ */
+export interface MemoryClient extends ObjectStore {
+  /** The client's name (as onChange reports it). */
+  readonly name: string;
+  /** Requests sent so far (every attempt counts). */
+  readonly requests: number;
+  /** True once the client's process is dead. */
+  readonly crashed: boolean;
+  /** Every request made through this client so far. */
+  readonly counters: RequestCounters;
+  /** The process dies now: requests in flight and later ones are never answered. */
+  crash(): void;
+  /** After a crash: the requests never answered, and every later one, fail with IO_ERROR. */
+  release(): void;
+}
+
+class Client extends ResilientStore implements MemoryClient {
+  readonly #transport: ClientTransport;
+
+  constructor(location: string, transport: ClientTransport, retry: RetryOptions | undefined) {
+    super(location, transport, retry);
+    this.#transport = transport;
+  }
+
+  get name(): string {
+    return this.#transport.name;
+  }
+
+  get requests(): number {
+    return this.#transport.requests;
+  }
+
+  get crashed(): boolean {
+    return this.#transport.dead;
+  }
+
+  crash(): void {
+    this.#transport.dead = true;
+  }
+
+  release(): void {
+    this.#transport.dead = true;
+    this.#transport.release();
   }
 }
 
@@ -196,12 +395,29 @@ class MemoryTransport implements Transport {
  */
 export class MemoryObjectStore extends ResilientStore {
   readonly #transport: MemoryTransport;
+  readonly #retry: RetryOptions | undefined;
+  #clients = 0;
 
   /** An empty store; `options` set its name, faults, latency and retries. */
   constructor(options: MemoryObjectStoreOptions = {}) {
     const transport = new MemoryTransport(options);
     super(`memory://${options.name ?? "store"}/`, transport, options.retry);
     this.#transport = transport;
+    this.#retry = options.retry;
+  }
+
+  /**
+   * A client of this store for one process of a simulation: the same
+   * objects and faults, its own retries and counters, and a process that can
+   * die (see MemoryClient).
+   */
+  client(options: MemoryClientOptions = {}): MemoryClient {
+    const name = options.name ?? `client-${++this.#clients}`;
+    return new Client(
+      this.location,
+      new ClientTransport(this.#transport, name, options),
+      options.retry ?? this.#retry,
+    );
   }
 
   /** Injects a fault into the next matching requests. */

@@ -12,6 +12,13 @@
 // been replayed by the new writer (a number taken between the listing and
 // the fence is replayed too, and the fence moves on), so nothing it
 // acknowledged is lost, and nothing it writes after the fence is seen.
+//
+// Every WAL object names the epoch of the writer that wrote it (a fence in
+// FENCE_METADATA, writes in WRITER_METADATA). Two writers opening at once
+// may fence the WAL in either order: a writer that meets an object of a
+// newer epoch while it replays or fences is the older one, and is FENCED
+// (without this, the older one fenced past the newer one's fence and wrote
+// on, and the newer one was FENCED by it).
 
 import { corruption, SiltError } from "../errors.ts";
 import { logFileHeader, RECORD_TYPE_BATCH } from "../format/log_format.ts";
@@ -23,6 +30,9 @@ import { listAll, type ObjectStore } from "./object_store.ts";
 /** The metadata name under which a fence records the epoch of the writer that set it. */
 export const FENCE_METADATA = "siltdb-fence-epoch";
 
+/** The metadata name under which a WAL object of writes records the epoch of its writer. */
+export const WRITER_METADATA = "siltdb-writer-epoch";
+
 /**
  * Called for each write batch replayed: its payload at `payload` (length
  * bytes, linear memory, valid during the call) and where it is, for messages.
@@ -33,7 +43,8 @@ export type OnBatch = (payload: number, length: number, where: { object: string;
  * Replays the WAL objects numbered from `from` on, in order; resolves with
  * the number after the last one. A number missing between two present ones
  * is CORRUPTION (an object deleted behind siltdb's back), as is a damaged
- * object.
+ * object. With `writerEpoch` (a writer opening), an object of a newer writer
+ * is FENCED.
  *
  * @example
  * ```ts
@@ -42,7 +53,12 @@ export type OnBatch = (payload: number, length: number, where: { object: string;
  * const next = await replayWalObjects(store, 5, (payload, length) => console.log(length));
  * ```
  */
-export async function replayWalObjects(store: ObjectStore, from: number, onBatch: OnBatch): Promise<number> {
+export async function replayWalObjects(
+  store: ObjectStore,
+  from: number,
+  onBatch: OnBatch,
+  writerEpoch?: number,
+): Promise<number> {
   const numbers: number[] = [];
   for await (const o of listAll(store, WAL_DIR)) {
     const n = numberOfKey(WAL_DIR, o.key);
@@ -54,24 +70,37 @@ export async function replayWalObjects(store: ObjectStore, from: number, onBatch
     if (n !== next) {
       throw corruption(`${store.location}${walKey(next)}`, 0, `WAL object ${next} is missing (${n} follows)`);
     }
-    if (!(await replayWalObject(store, n, onBatch))) {
+    const epoch = await replayWalObject(store, n, onBatch);
+    if (epoch === undefined) {
       throw corruption(`${store.location}${walKey(n)}`, 0, "the WAL object vanished while it was read");
     }
+    if (writerEpoch !== undefined) checkNotNewer(store, n, epoch, writerEpoch);
     next = n + 1;
   }
   return next;
 }
 
-/** Replays WAL object n; false when there is no such object. */
-async function replayWalObject(store: ObjectStore, n: number, onBatch: OnBatch): Promise<boolean> {
+/** Replays WAL object n; resolves with the epoch of its writer (0 if it names none), undefined when there is no such object. */
+async function replayWalObject(store: ObjectStore, n: number, onBatch: OnBatch): Promise<number | undefined> {
   const path = `${store.location}${walKey(n)}`;
   const got = await store.get(walKey(n));
-  if (got === undefined) return false;
+  if (got === undefined) return undefined;
   const replay = replayLog(bytesFile(path, got.data), path, (payload, length, offset) => {
     onBatch(payload, length, { object: path, offset });
   }, RECORD_TYPE_BATCH);
   if (replay.tornBytes > 0) throw corruption(path, replay.validEnd, "the WAL object is cut short");
-  return true;
+  return Number(got.metadata[FENCE_METADATA] ?? got.metadata[WRITER_METADATA] ?? 0) || 0;
+}
+
+/** FENCED when WAL object n was written by a newer writer than this one (epoch). */
+function checkNotNewer(store: ObjectStore, n: number, by: number, epoch: number): void {
+  if (by <= epoch) return;
+  throw new SiltError(
+    "FENCED",
+    `${store.location}: WAL object ${n} was written by a newer writer (epoch ${by}) than this one (epoch ${epoch}), ` +
+      `which opened the store meanwhile; this writer refuses every write from now on`,
+    { file: `${store.location}${walKey(n)}` },
+  );
 }
 
 /**
@@ -94,7 +123,7 @@ export async function fenceWal(store: ObjectStore, from: number, epoch: number, 
       metadata: { [FENCE_METADATA]: String(epoch) },
     });
     if (out.written) return n + 1;
-    await replayWalObject(store, n, onBatch);
+    checkNotNewer(store, n, (await replayWalObject(store, n, onBatch)) ?? 0, epoch);
   }
 }
 
@@ -114,7 +143,7 @@ export async function putWalObject(store: ObjectStore, n: number, records: Uint8
   const data = new Uint8Array(header.length + records.length);
   data.set(header);
   data.set(records, header.length);
-  const out = await store.put(walKey(n), data, { ifNoneMatch: "*" });
+  const out = await store.put(walKey(n), data, { ifNoneMatch: "*", metadata: { [WRITER_METADATA]: String(epoch) } });
   if (!out.written) {
     throw new SiltError(
       "FENCED",
