@@ -284,3 +284,49 @@ test("memory: a scan reads a table ahead (a few GETs for hundreds of blocks); a 
   assert.ok(gets <= 20, `a count and a full scan of ~560 blocks took ${gets} GETs`);
   await reader.close();
 });
+
+// Known bug (found by tests/bucket_process.test.ts): a new writer's open() chases an old writer that
+// keeps writing. fenceWal (src/object_store/wal_objects.ts) tries one WAL number at a time and reads
+// each number it lost (a GET) before trying the next, while the old writer sends its next WAL object
+// as soon as the previous one is stored: the new writer loses every race, and its open() waits until
+// the old writer stops or learns of the new epoch at its next flush (a full memtable: a minute on
+// radosgw with the default 4 MiB). Runs with SILTDB_KNOWN_BUGS=1 until it is fixed.
+const knownBug = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.SILTDB_KNOWN_BUGS
+  ? false
+  : "known bug: a new writer's open() chases an old writer that keeps writing (SILTDB_KNOWN_BUGS=1 runs it)";
+
+test("memory: a new writer's open fences an old writer that keeps writing, before it stops", {
+  skip: knownBug,
+}, async () => {
+  const store = new MemoryObjectStore({ latencyMs: 1 });
+  const t = await memoryTarget(store);
+  const old = await openDb(t, { memtableSize: 64 << 20 }); // no flush: only the WAL can fence it
+  const CAP = 1000; // puts per loop, then the old writer stops by itself
+  let acks = 0;
+  const outcome: string[] = [];
+  const loop = async (j: number) => {
+    for (let n = 0; n < CAP; n++) {
+      try {
+        await old.put(`old-${j}-${n}`, "v".repeat(100));
+      } catch (err) {
+        outcome.push((err as { code?: string }).code ?? String(err));
+        return;
+      }
+      acks++;
+    }
+    outcome.push("stopped by itself");
+  };
+  const loops = Promise.all([0, 1, 2, 3].map(loop));
+  while (acks < 50) await new Promise((ok) => setTimeout(ok, 1));
+  const fresh = await openDb(t, { memtableSize: 64 << 20 });
+  await loops;
+  assert.deepEqual(
+    [...new Set(outcome)],
+    ["FENCED"],
+    `the old writer wrote ${acks} puts; the new writer's open resolved only after it stopped`,
+  );
+  assert.equal(await fresh.count({ prefix: "old-" }), acks, "every acknowledged write of the old writer is there");
+  await fresh.close();
+  await old.close().catch(() => {});
+});
