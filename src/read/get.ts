@@ -9,7 +9,7 @@
 // lookup, when the memtables or the version changed (three identity checks).
 
 import type { MemtableHandle } from "../memtable.ts";
-import type { BlockProvider } from "../table/block_provider.ts";
+import type { BlockProvider, LookupHolds } from "../table/block_provider.ts";
 import type { Levels } from "../version/version.ts";
 import { Lookup, resultBlockOffset, resultBlockSize, resultFile, resultValue, resultValueLength } from "../wasm/abi.ts";
 import type { ReadState } from "../wasm/read_state.ts";
@@ -80,16 +80,27 @@ export class PointReader {
    * the key where it is and the sequence pinned until this settles. On
    * Found, the value is in the result area until the next core call.
    */
-  async lookupAsync(keyPtr: number, keyLen: number, sequence: number, refresh: () => void): Promise<Lookup> {
-    // Each answer lets the lookup go further; other readers may evict a block
-    // between an answer and the retry, so a request may come again, but not forever.
-    for (let steps = 0; steps < 256; steps++) {
-      refresh();
-      const status = this.#rs.lookup(keyPtr, keyLen, sequence, 0);
-      if (status === Lookup.Found || status === Lookup.Absent || status === Lookup.Deleted) return status;
-      await this.#provider.answerLookupAsync(status, resultFile(), resultBlockOffset(), resultBlockSize());
+  async lookupAsync<T>(
+    keyPtr: number,
+    keyLen: number,
+    sequence: number,
+    refresh: () => void,
+    take: (status: Lookup) => T,
+  ): Promise<T> {
+    // Each answer lets the lookup go further: what it read stays open and pinned until it ends.
+    const holds: LookupHolds = { tables: [], blocks: [] };
+    try {
+      for (let steps = 0; steps < 1024; steps++) {
+        refresh();
+        const status = this.#rs.lookup(keyPtr, keyLen, sequence, 0);
+        // The result area is shared: it is read in this step, before another lookup runs.
+        if (status === Lookup.Found || status === Lookup.Absent || status === Lookup.Deleted) return take(status);
+        await this.#provider.answerLookupAsync(status, resultFile(), resultBlockOffset(), resultBlockSize(), holds);
+      }
+      throw new Error("siltdb internal error: a lookup made no progress in 1024 reads");
+    } finally {
+      this.#provider.release(holds);
     }
-    throw new Error("siltdb internal error: a lookup made no progress in 256 reads");
   }
 
   /** Looks the key up: Found (its value in the result area), Deleted or Absent. Opens tables and reads blocks as the core asks. */

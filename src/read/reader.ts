@@ -178,14 +178,16 @@ export class Reader<V = unknown> {
       for (let restarts = 0;; restarts++) {
         const unpin = this.#pin(sequence);
         try {
-          const status = await this.#point.lookupAsync(ptr, len, sequence, () => this.#refresh());
+          const found = await this.#point.lookupAsync(ptr, len, sequence, () => this.#refresh(), (status) => {
+            if (status !== Lookup.Found) return decode ? undefined : false;
+            return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
+          });
           life.checkOpen();
           if (restart && this.#lostView(sequence) && restarts < MAX_RESTARTS) {
             sequence = this.#ctx.visibleSequence();
             continue;
           }
-          if (status !== Lookup.Found) return decode ? undefined : false;
-          return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
+          return found;
         } finally {
           unpin();
         }

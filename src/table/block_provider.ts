@@ -16,6 +16,20 @@ import { provideCachedBlock, provideTable, sourceNeed } from "../wasm/run_source
 import type { TableCache } from "./table_cache.ts";
 
 /**
+ * What an asynchronous lookup holds while it runs: tables kept open and
+ * cache entries pinned (BlockProvider.release lets go).
+ *
+ * @example
+ * ```ts
+ * const holds: LookupHolds = { tables: [], blocks: [] };
+ * ```
+ */
+export interface LookupHolds {
+  tables: number[];
+  blocks: number[];
+}
+
+/**
  * Tables and blocks for the core, from one table cache and one block cache
  * (those of a read state).
  *
@@ -65,13 +79,27 @@ export class BlockProvider {
 
   /**
    * answerLookup, reading what is needed asynchronously (a table in a bucket).
-   * Read the result area before this: it awaits, and other lookups run meanwhile.
+   * Read the result area before this: it awaits, and other lookups run
+   * meanwhile. What it opens or reads stays (the table open, the block
+   * pinned in the cache) until `holds` is released: a lookup that starts
+   * over after each answer finds everything it read so far, however small
+   * the caches.
    */
-  async answerLookupAsync(status: Lookup, file: number, offset: number, size: number): Promise<void> {
+  async answerLookupAsync(status: Lookup, file: number, offset: number, size: number, holds: LookupHolds): Promise<void> {
     const table = await this.tables.getAsync(file);
+    if (!holds.tables.includes(file)) {
+      this.tables.pin(file);
+      holds.tables.push(file);
+    }
     if (status === Lookup.NeedTable) return;
     if (status === Lookup.NeedBlock) {
-      this.cache.insert(file, offset, await table.readBlockAsync({ offset, size }));
+      const block = await table.readBlockAsync({ offset, size });
+      let used = false;
+      holds.blocks.push(this.cache.pinned(file, offset, () => {
+        used = true;
+        return block;
+      }));
+      if (!used) freeBuffer(block.ptr); // another lookup cached it meanwhile
       return;
     }
     if (status === Lookup.CorruptIndex) {
@@ -79,6 +107,12 @@ export class BlockProvider {
     }
     if (status === Lookup.CorruptBlock) throw corruption(table.path, offset, "malformed data block");
     throw new Error(`siltdb internal error: unknown lookup status ${status}`);
+  }
+
+  /** Lets go of what a lookup held (see answerLookupAsync). */
+  release(holds: LookupHolds): void {
+    for (const n of holds.tables.splice(0)) this.tables.unpin(n);
+    for (const entry of holds.blocks.splice(0)) this.cache.unpin(entry);
   }
 
   /** Answers a run source that stopped because it needs its file's table or a block of it. */

@@ -32,6 +32,8 @@ export class TableCache {
   // Map iteration order is the order of use: least recent first.
   #tables = new Map<number, TableReader>();
   #opening = new Map<number, Promise<TableReader>>();
+  /** Tables an asynchronous lookup in flight holds open (never closed to make room). */
+  #pinned = new Map<number, number>();
   readonly #registry: ReadState;
 
   /** Tables are registered with `readState` while open. */
@@ -64,6 +66,18 @@ export class TableCache {
     return this.files.pathOf(n);
   }
 
+  /** Keeps table n open (it is open now) until unpin(n), whatever the capacity. */
+  pin(n: number): void {
+    this.#pinned.set(n, (this.#pinned.get(n) ?? 0) + 1);
+  }
+
+  /** Undoes one pin(n). */
+  unpin(n: number): void {
+    const pins = (this.#pinned.get(n) ?? 0) - 1;
+    if (pins > 0) this.#pinned.set(n, pins);
+    else this.#pinned.delete(n);
+  }
+
   /** Closes a file's table (it was deleted). */
   evict(n: number): void {
     const table = this.#tables.get(n);
@@ -94,7 +108,7 @@ export class TableCache {
     this.#registry.addTable(table.handle);
     for (const [old, t] of this.#tables) {
       if (this.#tables.size <= this.#capacity) break;
-      this.#close(old, t);
+      if (old !== n && !this.#pinned.has(old)) this.#close(old, t);
     }
     return table;
   }

@@ -62,6 +62,11 @@ export class BlockCache {
     return entry;
   }
 
+  /** Lets go of an entry pinned by pinned() or lookupPinned() (freed if it was dropped meanwhile). */
+  unpin(entry: number): void {
+    core.bcUnpin(this.ptr, entry);
+  }
+
   /** Caches a checked block (the cache owns it from then on). */
   insert(file: number, offset: number, block: LoadedBlock): void {
     core.bcInsert(this.ptr, file, offset, block.ptr, block.size);
