@@ -10,9 +10,10 @@
 // referenced), so they stay consistent while the reader moves on.
 
 import { keepAlive } from "./_runtime.ts";
-import { corruption } from "./errors.ts";
+import { corruption, SiltError } from "./errors.ts";
 import { batchHeader } from "./format/batch_format.ts";
 import { type MemtableHandle, retireMemtable } from "./memtable.ts";
+import { manifestKey } from "./object_store/bucket_layout.ts";
 import { latestManifest } from "./object_store/bucket_manifest.ts";
 import type { ObjectStore } from "./object_store/object_store.ts";
 import { type OnBatch, replayWalObjects } from "./object_store/wal_objects.ts";
@@ -69,6 +70,20 @@ export class BucketFollower {
    * released; new writes still arrive through the WAL objects.
    */
   oldestSnapshot: () => number = () => Infinity;
+  /**
+   * Called when snapshots held the view back so long (past gcMinAge) that
+   * the WAL objects after it were collected: they must be released (their
+   * reads then fail with RELEASED) for the view to move on.
+   */
+  releaseSnapshots: () => void = () => {};
+  /**
+   * The grace period to plan with when the manifest records none (this
+   * database's gcMinAge). Snapshots may hold the view back for half the
+   * writer's grace period: once the state it shows was replaced that long
+   * ago (by the store's clock, as the collector sees it), what it reads may
+   * soon be collected, so they are released.
+   */
+  gracePeriod = Infinity;
 
   constructor(
     store: ObjectStore,
@@ -102,8 +117,22 @@ export class BucketFollower {
   }
 
   async #refresh(): Promise<void> {
-    const newest = await latestManifest(this.#store, this.#manifestNumber);
+    if (await this.#follow()) return;
+    this.releaseSnapshots();
+    await this.#follow();
+  }
+
+  /** One refresh; false when snapshots hold the view back and what follows it was collected. */
+  async #follow(): Promise<boolean> {
+    const found = await latestManifest(this.#store, this.#manifestNumber);
+    const newest = found !== undefined && found.number > this.#manifestNumber ? found : undefined;
     const latest = newest !== undefined && newest.horizon <= this.oldestSnapshot() ? newest : undefined;
+    const heldBack = newest !== undefined && latest === undefined;
+    if (heldBack) {
+      const replaced = await this.#store.head(manifestKey(this.#manifestNumber + 1));
+      const limit = (newest.gracePeriod || this.gracePeriod) / 2;
+      if (replaced === undefined || Date.now() - replaced.lastModified >= limit) return false;
+    }
     let target = this.mem.mt;
     let from = this.#nextWal;
     let last = this.sequence;
@@ -125,10 +154,13 @@ export class BucketFollower {
       next = await replayWalObjects(this.#store, from, apply);
     } catch (err) {
       if (fresh) target.free();
+      // Held back by a snapshot past gcMinAge: the WAL objects after its view, below the newest WAL
+      // start, may be collected; the view can only move on without it.
+      if (heldBack && err instanceof SiltError && err.code === "CORRUPTION" && from < newest.walStart) return false;
       throw err;
     }
     // Install: the version first, then the memtable, in one synchronous step.
-    if (latest !== undefined && latest.number > this.#manifestNumber) {
+    if (latest !== undefined) {
       this.#versions.installBucketState(latest);
       this.#manifestNumber = latest.number;
     }
@@ -139,6 +171,10 @@ export class BucketFollower {
       retireMemtable(old);
     }
     this.#nextWal = next;
-    this.sequence = Math.max(this.sequence, last, this.#versions.current.largestSequence);
+    // Every write up to the horizon is in the tables or the WAL objects replayed (the writer made it
+    // visible only once stored, before this manifest): reads start there at least, since a
+    // compaction may have dropped what an older sequence would see (a tombstone with what it hid).
+    this.sequence = Math.max(this.sequence, last, this.#versions.current.largestSequence, this.#versions.horizon);
+    return true;
   }
 }

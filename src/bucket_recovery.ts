@@ -82,8 +82,9 @@ export async function recoverBucket(store: ObjectStore, o: ResolvedOptions): Pro
         memtable,
         memtableLog: state.walStart,
         // Not the manifest's last sequence: it may count writes whose WAL objects are not stored
-        // yet, and a reader's view must not grow under a snapshot when they arrive.
-        lastSequence: Math.max(lastSequence, versions.current.largestSequence),
+        // yet, and a reader's view must not grow under a snapshot when they arrive. The horizon is
+        // safe: every write up to it was stored before this manifest (src/bucket_follower.ts).
+        lastSequence: Math.max(lastSequence, versions.current.largestSequence, state.horizon),
         nextWal,
         epoch: 0,
         manifest: undefined,
@@ -94,7 +95,7 @@ export async function recoverBucket(store: ObjectStore, o: ResolvedOptions): Pro
         file: store.location,
       });
     }
-    const manifest = await BucketManifest.claim(store, "writer", o.createIfMissing);
+    const manifest = await BucketManifest.claim(store, "writer", o.createIfMissing, o.gcMinAge);
     const state = manifest.state;
     // The replayed batches follow one another; the manifest's last sequence may be past some of
     // them (a flush records the last sequence handed out, unflushed writes included).

@@ -240,6 +240,8 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
         memtableSize: o.memtableSize,
         epoch: found.epoch,
         onTrap: (err) => life.onTrap(err, "a write"),
+        checkEpoch: () =>
+          Date.now() - found.manifest!.verifiedAt >= o.gcMinAge / 2 ? found.versions.refreshBucket() : undefined,
       }, found),
     release: () => {},
     idle: () => collector.idle(),
@@ -382,7 +384,11 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
   // reader moves to a compacted state only when its snapshots can see it.
   versions.oldestSnapshot = () => reader.oldestSnapshot(visibleSequence());
   // Reads in flight do not hold a reader back: they restart at a newer sequence (src/read/reader.ts).
-  if (follower) follower.oldestSnapshot = () => reader.oldestHeldSnapshot(Infinity);
+  if (follower) {
+    follower.oldestSnapshot = () => reader.oldestHeldSnapshot(Infinity);
+    follower.releaseSnapshots = () => reader.releaseSnapshots();
+    follower.gracePeriod = o.gcMinAge;
+  }
   versions.onVersionReleased = () => {
     if (life.state === "open") scheduler.removeObsoleteFiles();
   };
@@ -405,7 +411,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     }),
     versions,
     visibleSequence,
-    refresh: () => follower?.refresh() ?? scheduler.refreshRemote(),
+    refresh: () => follower?.refresh() ?? scheduler.refreshBucket(),
     stats: () =>
       collectStats({
         options: o,

@@ -285,20 +285,10 @@ test("memory: a scan reads a table ahead (a few GETs for hundreds of blocks); a 
   await reader.close();
 });
 
-// Known bug (found by tests/bucket_process.test.ts): a new writer's open() chases an old writer that
-// keeps writing. fenceWal (src/object_store/wal_objects.ts) tries one WAL number at a time and reads
-// each number it lost (a GET) before trying the next, while the old writer sends its next WAL object
-// as soon as the previous one is stored: the new writer loses every race, and its open() waits until
-// the old writer stops or learns of the new epoch at its next flush (a full memtable: a minute on
-// radosgw with the default 4 MiB). Runs with SILTDB_KNOWN_BUGS=1 until it is fixed.
-const knownBug = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-    ?.SILTDB_KNOWN_BUGS
-  ? false
-  : "known bug: a new writer's open() chases an old writer that keeps writing (SILTDB_KNOWN_BUGS=1 runs it)";
-
-test("memory: a new writer's open fences an old writer that keeps writing, before it stops", {
-  skip: knownBug,
-}, async () => {
+// Found by tests/bucket_process.test.ts: a new writer's open() chased an old writer that kept writing
+// (its fence lost every race for the next WAL number). Every writer of a bucket now looks at the
+// manifest each refreshInterval, so the old one learns of the new epoch and stops within that time.
+test("memory: a new writer's open fences an old writer that keeps writing, before it stops", async () => {
   const store = new MemoryObjectStore({ latencyMs: 1 });
   const t = await memoryTarget(store);
   const old = await openDb(t, { memtableSize: 64 << 20 }); // no flush: only the WAL can fence it

@@ -13,8 +13,8 @@
 // 2. Two writers in two runtimes: the second opens while the first writes;
 //    the first gets FENCED and refuses later writes and a flush; the store
 //    holds exactly what each acknowledged, nothing the fenced one tried.
-//    (Its variant with an old writer that never flushes is a known bug,
-//    skipped unless SILTDB_KNOWN_BUGS=1: see there.)
+//    Also with an old writer that never flushes (it learns of the new
+//    epoch from the manifest it looks at every refreshInterval).
 // 3. A reader (refreshInterval 200 ms) in one runtime follows a writer in
 //    another: the lag from each acknowledgment to the reader seeing it is
 //    measured and bounded generously (refreshInterval + 2 s).
@@ -284,19 +284,14 @@ test(
   },
 );
 
-// The older writer's memtable is small: it flushes all the time and learns of the fence from the
-// manifest or from its next WAL object. The second case (a known bug, run with SILTDB_KNOWN_BUGS=1):
-// a memtable that never fills, so only the WAL can fence it — the newer writer's open() chases the
-// older writer's WAL objects for as long as it writes (fenceWal in src/object_store/wal_objects.ts
-// reads each number it lost before trying the next; the older writer sends its next object at once):
-// a minute on radosgw. Here the older writer stops after 6,000 puts; it must be fenced before that.
-const knownBug = env.SILTDB_KNOWN_BUGS
-  ? false
-  : "known bug: a new writer's open() chases an old writer that keeps writing (SILTDB_KNOWN_BUGS=1 runs it)";
+// The older writer's memtable is small (it flushes all the time and learns of the fence from the
+// manifest or from its next WAL object), or so large that it never fills: then it learns of the new
+// epoch from the manifest it looks at every refreshInterval (a new writer's open() once chased such a
+// writer's WAL objects for a minute). It stops after 1,500 puts; it must be fenced before that.
 for (
   const { memtable, max, when } of [
     { memtable: 16384, max: Infinity, when: skip },
-    { memtable: 4 << 20, max: 1500, when: skip || knownBug },
+    { memtable: 4 << 20, max: 1500, when: skip },
   ]
 ) {
   test(
@@ -452,6 +447,7 @@ test(
       objectStore: options,
       ...utf8,
       compaction: "remote",
+      gcMinAge: 0, // the grace period every collector keeps to (collectGarbage below uses 0)
       memtableSize: 4096,
       l0SlowdownTrigger: 500,
       l0StopTrigger: 1000,

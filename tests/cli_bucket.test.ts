@@ -171,6 +171,7 @@ test(
       keyEncoding: "utf8",
       valueEncoding: "utf8",
       compaction: "remote",
+      gcMinAge: 0, // the store's grace period: siltdb gc --min-age 0 may then delete at once
       memtableSize: 4096,
     });
     for (let i = 0; i < 400; i++) await writer.put(`k${String(i % 150).padStart(4, "0")}`, `v${i}-${"z".repeat(40)}`);

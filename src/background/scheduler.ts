@@ -139,8 +139,10 @@ export class Scheduler {
   constructor(ctx: SchedulerContext) {
     this.#ctx = ctx;
     const o = ctx.options;
-    if (this.remote && !o.readOnly) {
-      this.#watch = setInterval(() => void this.refreshRemote().catch(() => {}), o.refreshInterval || 1000);
+    // A writer of a bucket looks at the manifest every refreshInterval: a newer writer fences it within
+    // that time (it stops writing, and the new one's open goes on), and a remote compactor's work lands.
+    if (ctx.versions.inBucket && !o.readOnly) {
+      this.#watch = setInterval(() => void this.refreshBucket().catch(() => {}), o.refreshInterval || 1000);
       keepAlive(this.#watch, false);
     }
   }
@@ -151,12 +153,13 @@ export class Scheduler {
   }
 
   /**
-   * Installs what the compactor process committed (the newest manifest),
-   * so that writers waiting on L0 may go on and obsolete tables are
-   * collected. FENCED becomes the background error; other failures are
-   * retried by the next refresh.
+   * A writer of a bucket: installs the newest manifest (what a compactor
+   * process committed, so that writes waiting on L0 go on and obsolete
+   * tables are collected), and finds out whether a newer writer claimed the
+   * store: FENCED becomes the background error. Other failures are retried
+   * by the next refresh.
    */
-  async refreshRemote(): Promise<void> {
+  async refreshBucket(): Promise<void> {
     if (this.#closed || !this.#ctx.versions.inBucket) return;
     try {
       await this.#ctx.versions.refreshBucket();
@@ -247,6 +250,16 @@ export class Scheduler {
       }
       this.#protected.clear();
     }
+    if (versions.inBucket) {
+      // A commit whose answer was lost may have landed: plan from the newest manifest, not from before it.
+      try {
+        await versions.refreshBucket();
+      } catch (err) {
+        if (this.#error?.code !== "FENCED") this.#error = undefined;
+        this.fail(err, "reading the manifest");
+        throw this.#error;
+      }
+    }
     this.#error = undefined;
     this.removeObsoleteFiles();
   }
@@ -319,7 +332,7 @@ export class Scheduler {
 
   #notify(): void {
     for (const resolve of this.#waiters.splice(0)) resolve();
-    if (this.#watch !== undefined) {
+    if (this.#watch !== undefined && this.remote) {
       // Writes may wait on L0 for the compactor's work: its refresh must keep the process alive then.
       keepAlive(this.#watch, this.#ctx.versions.current.levels[0].length >= this.#ctx.options.l0SlowdownTrigger);
     }

@@ -13,7 +13,9 @@
 //
 //   sst/<n>.sst     live as above, or younger than the grace period: kept
 //   wal/<n>         numbered below the WAL start of every manifest not retired,
-//                   and older than the grace period: deleted
+//                   and older than the grace period: deleted — except fences
+//                   (a header alone), which stay: a fenced writer that wakes
+//                   up after any time must find its next number taken
 //   manifest/<n>    retired and not among the newest few: deleted
 //
 // Sweeps run in the background, one at a time and at most once per
@@ -21,6 +23,7 @@
 // that should be read but cannot be (another collector deleted it) stops the
 // sweep: nothing is deleted on a guess.
 
+import { LOG_HEADER_SIZE } from "../format/log_format.ts";
 import { MANIFEST_DIR, numberOfKey, TABLE_DIR, WAL_DIR } from "./bucket_layout.ts";
 import { type BucketState, mayBeInFlight, readManifest } from "./bucket_manifest.ts";
 import { listAll, type ObjectStore } from "./object_store.ts";
@@ -124,7 +127,7 @@ export class BucketCollector {
    * still uses.
    */
   async sweep(live: LiveObjects = { tables: new Set(), keep: new Set(), logNumber: Infinity }): Promise<SweepReport> {
-    const oldEnough = this.#now() - this.#minAge;
+    const now = this.#now();
     const report: SweepReport = { deleted: { tables: 0, wal: 0, manifests: 0 }, waiting: 0 };
     // Tables and WAL objects are listed before the manifests: one committed meanwhile is named by a manifest listed.
     const tableObjects: { key: string; n: number; lastModified: number }[] = [];
@@ -132,10 +135,10 @@ export class BucketCollector {
       const n = numberOfKey(TABLE_DIR, o.key);
       if (n !== undefined) tableObjects.push({ key: o.key, n, lastModified: o.lastModified });
     }
-    const walObjects: { key: string; n: number; lastModified: number }[] = [];
+    const walObjects: { key: string; n: number; lastModified: number; size: number }[] = [];
     for await (const o of listAll(this.#store, WAL_DIR)) {
       const n = numberOfKey(WAL_DIR, o.key);
-      if (n !== undefined) walObjects.push({ key: o.key, n, lastModified: o.lastModified });
+      if (n !== undefined) walObjects.push({ key: o.key, n, lastModified: o.lastModified, size: o.size });
     }
     const manifests: { key: string; n: number; lastModified: number }[] = [];
     for await (const o of listAll(this.#store, MANIFEST_DIR)) {
@@ -144,13 +147,16 @@ export class BucketCollector {
     }
     if (manifests.length === 0) return report; // no database here: nothing is obsolete
     manifests.sort((a, b) => a.n - b.n);
+    let newest: BucketState | undefined;
+    await this.#needsOf(manifests[manifests.length - 1].n, (s) => newest = s);
+    // Never sooner than the writer's own grace period (it is in the manifest): readers plan with it.
+    const oldEnough = now - Math.max(this.#minAge, newest?.gracePeriod ?? 0);
     // A manifest is retired once its successor is older than the grace period.
     const retired = (i: number) => i + 1 < manifests.length && manifests[i + 1].lastModified <= oldEnough;
     const tables = new Set([...live.tables, ...live.keep]);
     let walFloor = live.logNumber;
-    let newest: BucketState | undefined;
     for (let i = manifests.length - 1; i >= 0 && !retired(i); i--) {
-      const needs = await this.#needsOf(manifests[i].n, i === manifests.length - 1 ? (s) => newest = s : undefined);
+      const needs = await this.#needsOf(manifests[i].n);
       for (const t of needs.tables) tables.add(t);
       walFloor = Math.min(walFloor, needs.walStart);
     }
@@ -162,7 +168,8 @@ export class BucketCollector {
       else doomed.push({ key: o.key, kind: "tables", table: o.n });
     }
     for (const o of walObjects) {
-      if (o.n >= walFloor) continue;
+      // Fences (a header and nothing else) stay: a fenced writer that wakes up must still find its next number taken.
+      if (o.n >= walFloor || o.size <= LOG_HEADER_SIZE) continue;
       if (o.lastModified > oldEnough) report.waiting++;
       else doomed.push({ key: o.key, kind: "wal" });
     }

@@ -70,6 +70,8 @@ export interface BucketState {
   writerSnapshot: number;
   /** The largest oldest-snapshot sequence a compaction of these tables used. */
   horizon: number;
+  /** The writer's gcMinAge (ms; 0: not recorded): no collector deletes sooner, readers plan with it. */
+  gracePeriod: number;
 }
 
 /** Who holds a manifest: the writer or the compactor. */
@@ -93,6 +95,7 @@ function emptyState(): BucketState {
     compactorLimit: 0,
     writerSnapshot: 0,
     horizon: 0,
+    gracePeriod: 0,
   };
 }
 
@@ -120,6 +123,7 @@ export function encodeManifest(state: BucketState): Uint8Array {
     compactorLimit: state.compactorLimit,
     writerSnapshot: state.writerSnapshot,
     horizon: state.horizon,
+    gracePeriod: state.gracePeriod,
     added: state.levels.flatMap((files, level) => files.map((file) => ({ level, file }))),
   });
   const header = logFileHeader();
@@ -174,6 +178,7 @@ export function decodeManifest(path: string, number: number, data: Uint8Array): 
   state.compactorLimit = edit.compactorLimit ?? 0;
   state.writerSnapshot = edit.writerSnapshot ?? 0;
   state.horizon = edit.horizon ?? 0;
+  state.gracePeriod = edit.gracePeriod ?? 0;
   return state;
 }
 
@@ -243,6 +248,7 @@ function applyEdit(base: BucketState, edit: VersionEdit): BucketState {
     compactorLimit: Math.max(base.compactorLimit, edit.compactorLimit ?? 0),
     writerSnapshot: edit.writerSnapshot ?? base.writerSnapshot,
     horizon: Math.max(base.horizon, edit.horizon ?? 0),
+    gracePeriod: edit.gracePeriod ?? base.gracePeriod,
   };
 }
 
@@ -325,6 +331,12 @@ export class BucketManifest {
   /** Numbers taken and not released: their tables may be uploaded and not yet committed. */
   readonly #taken = new Set<number>();
   #fenced: SiltError | undefined;
+  /**
+   * When (this process's clock, ms) the last claim, commit or refresh that
+   * found this holder's epoch current was sent: no newer holder had claimed
+   * the store before then.
+   */
+  verifiedAt: number;
 
   private constructor(store: ObjectStore, role: ManifestRole, state: BucketState, range: NumberRange) {
     this.store = store;
@@ -332,6 +344,7 @@ export class BucketManifest {
     this.state = state;
     this.epoch = role === "writer" ? state.writerEpoch : state.compactorEpoch;
     this.#ranges = [range];
+    this.verifiedAt = Date.now();
   }
 
   /**
@@ -339,7 +352,12 @@ export class BucketManifest {
    * and a fresh range of file numbers. With `create`, an empty bucket gets
    * its first manifest; without, it is NOT_FOUND.
    */
-  static async claim(store: ObjectStore, role: ManifestRole, create: boolean): Promise<BucketManifest> {
+  static async claim(
+    store: ObjectStore,
+    role: ManifestRole,
+    create: boolean,
+    gracePeriod?: number,
+  ): Promise<BucketManifest> {
     await checkCreateOnly(store);
     for (;;) {
       const latest = await latestManifest(store);
@@ -351,6 +369,7 @@ export class BucketManifest {
       const range = { next: base.nextFileNumber, end: base.nextFileNumber + FILE_NUMBER_RANGE };
       next.nextFileNumber = range.end;
       if (role === "writer") {
+        if (gracePeriod !== undefined) next.gracePeriod = gracePeriod;
         next.writerEpoch = base.writerEpoch + 1;
         next.writerFloor = range.next;
         next.writerLimit = range.end;
@@ -419,6 +438,7 @@ export class BucketManifest {
    */
   async commit(edit: VersionEdit): Promise<BucketState> {
     if (this.#fenced) throw this.#fenced;
+    const sent = Date.now();
     let base = this.state;
     for (;;) {
       const epoch = this.role === "writer" ? base.writerEpoch : base.compactorEpoch;
@@ -450,6 +470,7 @@ export class BucketManifest {
       if (out.written) {
         if (reserve !== undefined) this.#ranges.push(reserve);
         this.state = next;
+        this.verifiedAt = Math.max(this.verifiedAt, sent);
         return next;
       }
       // The winner of number next.number, or a newer one. A listing may not show it yet (S3 lists
@@ -471,11 +492,13 @@ export class BucketManifest {
   /** Reads the newest manifest into `state`; FENCED when a newer holder of this role has claimed the store. */
   async refresh(): Promise<BucketState> {
     if (this.#fenced) throw this.#fenced;
+    const sent = Date.now();
     const newer = await latestManifest(this.store, this.state.number);
     if (newer !== undefined) {
       if ((this.role === "writer" ? newer.writerEpoch : newer.compactorEpoch) !== this.epoch) throw this.#fence(newer);
       this.state = newer;
     }
+    this.verifiedAt = Math.max(this.verifiedAt, sent);
     return this.state;
   }
 

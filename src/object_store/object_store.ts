@@ -159,16 +159,18 @@ export interface ObjectStore {
 export const PUT_ID_METADATA = "siltdb-put-id";
 
 /**
- * Every object whose key starts with prefix, in key order, page after page.
+ * Every object whose key starts with prefix (and, given `from`, comes after
+ * it), in key order, page after page.
  *
  * @example
  * ```ts
  * declare const store: ObjectStore;
  * for await (const o of listAll(store, "manifest/")) console.log(o.key, o.size);
+ * for await (const o of listAll(store, "wal/", "wal/00000000000000000041")) console.log(o.key); // from 42 on
  * ```
  */
-export async function* listAll(store: ObjectStore, prefix: string): AsyncGenerator<ObjectInfo> {
-  let after: string | undefined;
+export async function* listAll(store: ObjectStore, prefix: string, from?: string): AsyncGenerator<ObjectInfo> {
+  let after: string | undefined = from;
   for (;;) {
     const page = await store.list(prefix, { after });
     yield* page.objects;

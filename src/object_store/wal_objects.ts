@@ -60,7 +60,7 @@ export async function replayWalObjects(
   writerEpoch?: number,
 ): Promise<number> {
   const numbers: number[] = [];
-  for await (const o of listAll(store, WAL_DIR)) {
+  for await (const o of listAll(store, WAL_DIR, from > 0 ? walKey(from - 1) : undefined)) {
     const n = numberOfKey(WAL_DIR, o.key);
     if (n !== undefined && n >= from) numbers.push(n);
   }

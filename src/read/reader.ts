@@ -310,6 +310,11 @@ export class Reader<V = unknown> {
   }
 
   /** Releases every open scan and live snapshot (at close). */
+  /** Releases every live snapshot (a reader of a bucket held back by them past gcMinAge lets them go). */
+  releaseSnapshots(): void {
+    for (const release of [...this.#snapshots.keys()]) release();
+  }
+
   releaseAll(): void {
     for (const release of [...this.#scans]) release();
     for (const release of [...this.#snapshots.keys()]) release();

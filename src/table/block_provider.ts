@@ -85,7 +85,13 @@ export class BlockProvider {
    * over after each answer finds everything it read so far, however small
    * the caches.
    */
-  async answerLookupAsync(status: Lookup, file: number, offset: number, size: number, holds: LookupHolds): Promise<void> {
+  async answerLookupAsync(
+    status: Lookup,
+    file: number,
+    offset: number,
+    size: number,
+    holds: LookupHolds,
+  ): Promise<void> {
     const table = await this.tables.getAsync(file);
     if (!holds.tables.includes(file)) {
       this.tables.pin(file);

@@ -19,6 +19,7 @@
 //  11  horizon           varint   (a bucket: the largest oldest-snapshot any compaction used)
 //  12  writer limit      varint   (a bucket: the end of the writer's numbers; its floor up to here is in flight)
 //  13  compactor limit   varint   (a bucket: the same for the compactor)
+//  14  grace period      varint   (a bucket: the writer's gcMinAge, ms: every collector waits at least this)
 
 import { corruption } from "../errors.ts";
 import type { TableSummary } from "../format/table_format.ts";
@@ -51,6 +52,8 @@ export interface VersionEdit {
   writerLimit?: number;
   /** A store in a bucket: the end (exclusive) of the numbers the compactor reserved. */
   compactorLimit?: number;
+  /** A store in a bucket: the writer's gcMinAge (milliseconds); every collector and reader keeps to at least this. */
+  gracePeriod?: number;
 }
 
 const TAG_LOG = 1;
@@ -66,6 +69,7 @@ const TAG_WRITER_SNAPSHOT = 10;
 const TAG_HORIZON = 11;
 const TAG_WRITER_LIMIT = 12;
 const TAG_COMPACTOR_LIMIT = 13;
+const TAG_GRACE_PERIOD = 14;
 
 class Writer {
   bytes: number[] = [];
@@ -115,6 +119,7 @@ export function encodeEdit(edit: VersionEdit): Uint8Array {
   if (edit.horizon !== undefined) (w.varint(TAG_HORIZON), w.varint(edit.horizon));
   if (edit.writerLimit !== undefined) (w.varint(TAG_WRITER_LIMIT), w.varint(edit.writerLimit));
   if (edit.compactorLimit !== undefined) (w.varint(TAG_COMPACTOR_LIMIT), w.varint(edit.compactorLimit));
+  if (edit.gracePeriod !== undefined) (w.varint(TAG_GRACE_PERIOD), w.varint(edit.gracePeriod));
   return Uint8Array.from(w.bytes);
 }
 
@@ -204,6 +209,9 @@ export function decodeEdit(bytes: Uint8Array, file: string, offset: number): Ver
         break;
       case TAG_COMPACTOR_LIMIT:
         edit.compactorLimit = varint();
+        break;
+      case TAG_GRACE_PERIOD:
+        edit.gracePeriod = varint();
         break;
       default:
         throw bad(`unknown tag ${tag}`);

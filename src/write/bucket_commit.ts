@@ -45,6 +45,13 @@ export interface BucketCommitContext {
   /** The writer's epoch (for messages). */
   epoch: number;
   onTrap(err: unknown): void;
+  /**
+   * Before each WAL object: rejects with FENCED if a newer writer has
+   * claimed the store since this one last looked (done only when that look
+   * is getting old: a fence is never collected sooner than gcMinAge after it
+   * was made, so a writer that looked within gcMinAge / 2 meets it).
+   */
+  checkEpoch?(): Promise<void> | undefined;
 }
 
 /** The state recovery hands over. */
@@ -194,6 +201,14 @@ export class BucketCommitPipeline implements WritePipeline {
         const last = this.lastSequence;
         this.#group.clear(4 * GROUP_BYTES);
         const n = this.logNumber;
+        try {
+          await this.#ctx.checkEpoch?.();
+        } catch (err) {
+          for (const w of waiters) w.reject(err);
+          this.#failPending(err);
+          this.#ctx.scheduler.fail(err, "checking the writer's epoch");
+          return;
+        }
         this.#inFlight = true;
         try {
           this.#bytesWritten += await putWalObject(this.#ctx.store, n, records, this.#ctx.epoch);

@@ -40,7 +40,7 @@ export type { BucketReport } from "./bucket_world.ts";
  * last less than the rest); set
  * this to false to let them live on.
  */
-export const RETIRE_STALE_WRITERS = true;
+export const RETIRE_STALE_WRITERS = false;
 export { Violation } from "./bucket_world.ts";
 
 /**

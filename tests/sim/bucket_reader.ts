@@ -9,20 +9,19 @@ import { codeOf, EPOCH, View, type World } from "./bucket_world.ts";
 import { Base } from "./bucket_actor.ts";
 
 /**
- * A reader's snapshot is a sequence number only: after refresh() it reads
- * the new version, where the writer's compactions dropped what it showed
- * (the regression test "a reader's snapshot keeps its view across
- * refreshes", todo). Until that is fixed, readers release their snapshots
- * before they refresh; set this to true to check them across refreshes.
+ * Whether readers keep their snapshots across refresh() (they do: a reader
+ * does not move to a state compacted past its snapshots; the regression test
+ * "a reader's snapshot keeps its view across refreshes"). False releases
+ * them before each refresh.
  */
-export const READER_SNAPSHOTS_SURVIVE_REFRESH = false;
+export const READER_SNAPSHOTS_SURVIVE_REFRESH = true;
 
 /** A reader (readOnly, refreshInterval 0): opens on the newest state, reads, refreshes, keeps snapshots. */
 export class ReaderActor extends Base {
   readonly kind = "reader";
   readonly keys: string[];
   view: View | undefined;
-  #snapshots: { snap: ReturnType<Db<string, string>["snapshot"]>; view: View }[] = [];
+  #snapshots: { snap: ReturnType<Db<string, string>["snapshot"]>; view: View; createdAt: number }[] = [];
 
   constructor(world: World, keys: string[], safe = false) {
     super(world, "reader", safe);
@@ -101,6 +100,18 @@ export class ReaderActor extends Base {
     if (this.#snapshots.length > 0 && w.chance(0.6)) {
       const i = w.int(0, this.#snapshots.length - 1);
       const s = this.#snapshots[i];
+      if (!s.snap.live) {
+        // A reader lets go of its snapshots (all at once) when they held its view back for half the
+        // grace period after it was replaced (src/bucket_follower.ts): the oldest is at least that old.
+        const released = this.#snapshots.filter((x) => !x.snap.live);
+        // (A snapshot shows the reader's view as it was, which may be older than the snapshot.)
+        const age = w.clock.now - Math.min(...released.map((x) => Math.min(x.createdAt, x.view.loadedAt)));
+        if (age < w.config.gcMinAge / 2 - w.config.listLagMs) {
+          w.fail(`${this.name}: snapshots ${Math.round(age)} ms old were released (gcMinAge ${w.config.gcMinAge} ms)`);
+        }
+        this.#snapshots = this.#snapshots.filter((x) => x.snap.live);
+        return;
+      }
       if (w.chance(0.3)) {
         s.snap.release();
         this.#snapshots.splice(i, 1);
@@ -112,7 +123,11 @@ export class ReaderActor extends Base {
       s.view.scanned(out.value, r);
       return;
     }
-    this.#snapshots.push({ snap: this.db!.snapshot(), view: this.view!.fork(`${this.name}'s snapshot`) });
+    this.#snapshots.push({
+      snap: this.db!.snapshot(),
+      view: this.view!.fork(`${this.name}'s snapshot`),
+      createdAt: w.clock.now,
+    });
     w.step(`${this.name}: snapshot, positions from ${this.view!.lo}`);
   }
 }

@@ -21,14 +21,6 @@ export interface WriteRecord {
   how?: string;
 }
 
-/**
- * A compaction planned on the version before a manifest commit that landed
- * but could not be confirmed is refused ("the edit is void"), and writes
- * stop until resume() (the regression test of seed 40008432, todo): taken,
- * until that is fixed, as a failure the store's faults explain.
- */
-const VOID_EDIT = /the edit is void/;
-
 /** Whether a failed write may be in the store: never if it was refused before its upload. */
 function classify(err: unknown): "maybe" | "refused" {
   if (err instanceof SiltError) {
@@ -219,7 +211,7 @@ export class WriterActor extends Base {
       return;
     }
     const message = (err as Error)?.message ?? "";
-    if (storeFailure(err) || (codeOf(err) === "IO_ERROR" && (/dead/.test(message) || VOID_EDIT.test(message)))) {
+    if (storeFailure(err) || (codeOf(err) === "IO_ERROR" && /dead/.test(message))) {
       this.#failed = true;
       return;
     }
