@@ -25,7 +25,7 @@ import { logFileHeader, RECORD_TYPE_BATCH } from "../format/log_format.ts";
 import { bytesFile } from "../storage/bytes_file.ts";
 import { replayLog } from "../wal/log_reader.ts";
 import { numberOfKey, WAL_DIR, walKey } from "./bucket_layout.ts";
-import { listAll, type ObjectStore } from "./object_store.ts";
+import { listAll, type ObjectStore, type StoredObject } from "./object_store.ts";
 
 /** The metadata name under which a fence records the epoch of the writer that set it. */
 export const FENCE_METADATA = "siltdb-fence-epoch";
@@ -65,12 +65,24 @@ export async function replayWalObjects(
     if (n !== undefined && n >= from) numbers.push(n);
   }
   numbers.sort((a, b) => a - b);
+  // The objects are fetched a few at a time ahead of the one replayed (replays apply in order).
+  const fetches = new Map<number, Promise<StoredObject | undefined>>();
+  const fetch = (i: number) => {
+    if (i >= numbers.length || fetches.has(i)) return;
+    const got = store.get(walKey(numbers[i]));
+    got.catch(() => {}); // awaited in its turn; not a rejection nobody handles if the replay stops before
+    fetches.set(i, got);
+  };
   let next = from;
-  for (const n of numbers) {
+  for (let i = 0; i < numbers.length; i++) {
+    const n = numbers[i];
+    for (let ahead = i; ahead < i + PARALLEL_GETS; ahead++) fetch(ahead);
+    const got = await fetches.get(i)!;
+    fetches.delete(i);
     if (n !== next) {
       throw corruption(`${store.location}${walKey(next)}`, 0, `WAL object ${next} is missing (${n} follows)`);
     }
-    const epoch = await replayWalObject(store, n, onBatch);
+    const epoch = replayStored(store, n, got, onBatch);
     if (epoch === undefined) {
       throw corruption(`${store.location}${walKey(n)}`, 0, "the WAL object vanished while it was read");
     }
@@ -80,10 +92,22 @@ export async function replayWalObjects(
   return next;
 }
 
+/** WAL objects fetched at once while replaying. */
+const PARALLEL_GETS = 8;
+
 /** Replays WAL object n; resolves with the epoch of its writer (0 if it names none), undefined when there is no such object. */
 async function replayWalObject(store: ObjectStore, n: number, onBatch: OnBatch): Promise<number | undefined> {
+  return replayStored(store, n, await store.get(walKey(n)), onBatch);
+}
+
+/** Replays WAL object n as fetched (`got`); the epoch of its writer (0 if it names none), undefined when there is none. */
+function replayStored(
+  store: ObjectStore,
+  n: number,
+  got: StoredObject | undefined,
+  onBatch: OnBatch,
+): number | undefined {
   const path = `${store.location}${walKey(n)}`;
-  const got = await store.get(walKey(n));
   if (got === undefined) return undefined;
   const replay = replayLog(bytesFile(path, got.data), path, (payload, length, offset) => {
     onBatch(payload, length, { object: path, offset });
