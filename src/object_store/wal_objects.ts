@@ -58,13 +58,10 @@ export async function replayWalObjects(
   from: number,
   onBatch: OnBatch,
   writerEpoch?: number,
+  listed?: WalListing,
 ): Promise<number> {
-  const numbers: number[] = [];
-  for await (const o of listAll(store, WAL_DIR, from > 0 ? walKey(from - 1) : undefined)) {
-    const n = numberOfKey(WAL_DIR, o.key);
-    if (n !== undefined && n >= from) numbers.push(n);
-  }
-  numbers.sort((a, b) => a - b);
+  const numbers = (listed !== undefined && listed.from <= from ? listed : await listWalObjects(store, from)).numbers
+    .filter((n) => n >= from);
   // The objects are fetched a few at a time ahead of the one replayed (replays apply in order).
   const fetches = new Map<number, Promise<StoredObject | undefined>>();
   const fetch = (i: number) => {
@@ -90,6 +87,32 @@ export async function replayWalObjects(
     next = n + 1;
   }
   return next;
+}
+
+/** The numbers of the WAL objects from `from` on, as listed at one moment. */
+export interface WalListing {
+  from: number;
+  numbers: number[];
+}
+
+/**
+ * Lists the WAL objects numbered from `from` on (for replayWalObjects, which
+ * can take a listing made earlier, e.g. while the manifest was read).
+ *
+ * @example
+ * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
+ * declare const store: ObjectStore;
+ * const listed = await listWalObjects(store, 12); // { from: 12, numbers: [12, 13, 14] }
+ * ```
+ */
+export async function listWalObjects(store: ObjectStore, from: number): Promise<WalListing> {
+  const numbers: number[] = [];
+  for await (const o of listAll(store, WAL_DIR, from > 0 ? walKey(from - 1) : undefined)) {
+    const n = numberOfKey(WAL_DIR, o.key);
+    if (n !== undefined && n >= from) numbers.push(n);
+  }
+  return { from, numbers: numbers.sort((a, b) => a - b) };
 }
 
 /** WAL objects fetched at once while replaying. */
