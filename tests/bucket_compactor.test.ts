@@ -214,12 +214,13 @@ test("memory: a compactor that dies before its commit loses nothing; its orphans
   await db.refresh();
   const sorted = [...model].sort(([a], [b]) => (a < b ? -1 : 1));
   assert.deepEqual(await db.scan().toArray(), sorted);
-  const report = await collectGarbage(url, { objectStore: store, gcMinAge: 0 });
-  assert.ok(report.deleted.tables > 0, "orphans and merged inputs deleted");
+  await collectGarbage(url, { objectStore: store, gcMinAge: 0 });
+  // (The writer's own collector, with a grace period of 0 too, may have deleted some of them first.)
   const after = (await latestManifest(store))!;
   const listed = new Set(after.levels.flat().map((f) => f.number));
   const remaining = store.keys().filter((k) => k.startsWith("sst/")).map((k) => Number(k.slice(4, 24)));
   assert.deepEqual(remaining.filter((n) => !listed.has(n)), [], "only listed tables remain");
+  assert.ok(remaining.length < tablesBefore, "orphans and merged inputs deleted");
   assert.deepEqual(await db.scan().toArray(), sorted);
   const reader = await open(url, { objectStore: store, ...utf8, readOnly: true, refreshInterval: 0 });
   assert.deepEqual(await reader.scan().toArray(), sorted);
