@@ -5,7 +5,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { open } from "../mod.ts";
+import { open, verifyBucket } from "../mod.ts";
 import { BucketCollector } from "../src/object_store/bucket_collector.ts";
 import { BucketManifest, latestManifest } from "../src/object_store/bucket_manifest.ts";
 import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
@@ -200,5 +200,89 @@ test(
     assert.equal(db.stats().backgroundError, undefined);
     assert.deepEqual(await db.scan().toArray(), [["a", "1"], ["b", "2"], ["c", "3"], ["d", "4"]]);
     await db.close();
+  },
+);
+
+test(
+  "regression (bucket sim with compaction, seed 528412154): a flush whose manifest commit landed unconfirmed is not flushed again by resume() (no duplicate entries)",
+  {},
+  async () => {
+    const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve(), attempts: 3 } });
+    const db = await open("memory://twice/", {
+      objectStore: store,
+      keyEncoding: "utf8",
+      valueEncoding: "utf8",
+      l0CompactionTrigger: 8,
+    });
+    db.on("error", () => {});
+    await db.put("a", "1");
+    await db.flush();
+    const before = (await latestManifest(store))!.number;
+    await db.put("b", "2");
+    await db.put("c", "3");
+    // The flush's manifest commit lands, but its answer is lost and cannot be checked.
+    const next = new RegExp(`^manifest/0*${before + 1}$`);
+    store.injectFault({ op: "put", key: next, kind: "lost" });
+    store.injectFault({ op: "head", key: next, kind: "503", times: 3 });
+    await rejectsWith("IO_ERROR", () => db.flush(), /HEAD manifest/);
+    const landed = (await latestManifest(store))!;
+    assert.equal(landed.number, before + 1, "the flush's commit landed");
+    assert.equal(landed.levels[0].length, 2);
+    await db.resume();
+    assert.deepEqual((await latestManifest(store))!.levels[0].length, 2, "the memtable is in a table once");
+    await db.compact();
+    const report = await verifyBucket("memory://twice/", { objectStore: store });
+    assert.deepEqual(report.problems, [], "the compacted table holds each entry once");
+    assert.equal(db.stats().levels.reduce((n, l) => n + l.entries, 0), 3);
+    assert.deepEqual(await db.scan().toArray(), [["a", "1"], ["b", "2"], ["c", "3"]]);
+    await db.close();
+  },
+);
+
+test(
+  "regression (bucket sim with compaction, seed 101364 of an earlier run): resume() while a WAL upload is in flight freezes the memtable (no internal error), and that upload's write lands",
+  {},
+  async () => {
+    const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve(), attempts: 3 } });
+    const gate = () => {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => resolve = r);
+      return { promise, resolve };
+    };
+    const gates = { "wal/": gate(), "manifest/": gate() };
+    const held = new Set<string>();
+    const gated: ObjectStore = {
+      location: store.location,
+      get: (key, range) => store.get(key, range),
+      head: (key) => store.head(key),
+      list: (prefix, options) => store.list(prefix, options),
+      delete: (key) => store.delete(key),
+      put: async (key, data, options) => {
+        for (const [prefix, gate] of Object.entries(gates)) {
+          if (key.startsWith(prefix) && held.has(prefix)) await gate.promise;
+        }
+        return store.put(key, data, options);
+      },
+    };
+    const db = await open("memory://inflight/", { objectStore: gated, keyEncoding: "utf8", valueEncoding: "utf8" });
+    db.on("error", () => {});
+    await db.put("a", "1");
+    held.add("manifest/");
+    held.add("wal/");
+    const flushing = db.flush(); // its table is stored; its manifest commit waits
+    const writing = db.put("b", "2"); // its WAL object waits: an upload in flight
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    store.injectFault({ op: "put", key: /^manifest\//, kind: "503", times: 3 });
+    gates["manifest/"].resolve();
+    await rejectsWith("IO_ERROR", () => flushing, /PUT manifest/);
+    await db.resume(); // the upload of "b" is still in flight
+    gates["wal/"].resolve();
+    await writing;
+    assert.deepEqual(await db.scan().toArray(), [["a", "1"], ["b", "2"]]);
+    await db.flush();
+    await db.close();
+    const again = await open("memory://inflight/", { objectStore: store, keyEncoding: "utf8", valueEncoding: "utf8" });
+    assert.deepEqual(await again.scan().toArray(), [["a", "1"], ["b", "2"]]);
+    await again.close();
   },
 );

@@ -259,6 +259,7 @@ export class Scheduler {
         this.fail(err, "reading the manifest");
         throw this.#error;
       }
+      this.#dropFlushedImmutables();
     }
     this.#error = undefined;
     this.removeObsoleteFiles();
@@ -352,6 +353,25 @@ export class Scheduler {
       this.#flushing = false;
       this.#notify();
       this.maybeSchedule();
+    }
+  }
+
+  /**
+   * Retires the immutable memtables the manifest already records as flushed:
+   * a flush whose commit landed although its answer was lost (seen once the
+   * manifest is read again) must not be written a second time. A flush
+   * records the next memtable's first log (#flushOldest), and a memtable
+   * holding writes starts at a log before its successor's, so the manifest's
+   * log number reaches the successor's first log only once it was flushed.
+   */
+  #dropFlushedImmutables(): void {
+    const { versions } = this.#ctx;
+    while (this.#immutables.length > 0) {
+      const next = this.#immutables.length >= 2
+        ? this.#immutables[this.#immutables.length - 2].firstLog
+        : this.#ctx.activeLog();
+      if (versions.logNumber < next) return;
+      retireMemtable(this.#immutables.pop()!);
     }
   }
 

@@ -11,9 +11,12 @@
 // this one: FENCED, for good. Any other failure of an upload is the
 // background error (resume() retries); the writes of that group fail.
 //
-// The memtable is frozen only between uploads, so that each WAL object's
-// writes land in one memtable, and a memtable's first WAL object
-// (MemtableHandle.firstLog) tells which objects a flush frees.
+// Each WAL object's writes land in one memtable, and a memtable's first WAL
+// object (MemtableHandle.firstLog) tells which objects a flush frees. The
+// writes of an object are applied only once it is stored, and logNumber
+// moves past it only then: a memtable frozen while an object is in flight
+// (flush() or resume() at that moment) ends before it, and the new one,
+// starting at that object's number, receives its writes.
 
 import type { Scheduler } from "../background/scheduler.ts";
 import { isTrap, SiltError } from "../errors.ts";
@@ -90,7 +93,6 @@ export class BucketCommitPipeline implements WritePipeline {
   #waiters: Waiter[] = [];
   #uploading = false;
   /** True while a WAL object's PUT is out (the memtable must not change then). */
-  #inFlight = false;
   #scheduled = false;
   /** The last upload that failed: it may have landed all the same (its answer lost). */
   #failed: { n: number; records: Uint8Array; last: number } | undefined;
@@ -170,7 +172,6 @@ export class BucketCommitPipeline implements WritePipeline {
 
   /** Makes the active memtable immutable (queued for flushing); the next WAL object's writes go to a new one. */
   freeze(): void {
-    if (this.#inFlight) throw new Error("siltdb internal error: a memtable frozen during an upload");
     const frozen = this.mem;
     this.mem = { mt: new Memtable(), firstLog: this.logNumber, refs: 0, retired: false };
     this.#ctx.scheduler.enqueueFlush(frozen);
@@ -209,7 +210,6 @@ export class BucketCommitPipeline implements WritePipeline {
           this.#ctx.scheduler.fail(err, "checking the writer's epoch");
           return;
         }
-        this.#inFlight = true;
         try {
           this.#bytesWritten += await putWalObject(this.#ctx.store, n, records, this.#ctx.epoch);
         } catch (err) {
@@ -218,8 +218,6 @@ export class BucketCommitPipeline implements WritePipeline {
           this.#failPending(err);
           this.#ctx.scheduler.fail(err, "writing a WAL object");
           return;
-        } finally {
-          this.#inFlight = false;
         }
         this.logNumber = n + 1;
         this.#uploads++;
