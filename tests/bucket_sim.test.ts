@@ -1,7 +1,8 @@
 // The simulation of a store in a bucket (tests/sim/bucket_harness.ts) over
-// many seeds: writers, readers and a collector, each on its own client of
+// many seeds: writers, readers, a collector and (in half the seeds, whose
+// writers leave compaction to them) compactors, each on its own client of
 // one in-memory object store with injected faults, killed at every request
-// position across seeds; two writers racing. What is checked, and the
+// position across seeds; two writers racing, two compactors racing. What is checked, and the
 // defects it found: tests/sim/bucket_harness.ts, tests/bucket_regressions.test.ts.
 //
 //   SEED=n                      replays seed n
@@ -40,6 +41,10 @@ test(`bucket simulation: ${count} seed${count === 1 ? "" : "s"} from ${base} (${
     writerDeletes: 0,
     staleReads: 0,
     retired: 0,
+    remoteSeeds: 0,
+    compactors: 0,
+    compactions: 0,
+    compactorFencings: 0,
   };
   const failures: string[] = [];
   const positions = new Map<number, number>();

@@ -9,11 +9,27 @@
 //   opening (it must be FENCED);
 // - the newest manifest's tables exist, and so do the WAL objects from its
 //   WAL start on (nothing a live manifest needs is deleted);
-// - WAL objects are created in number order.
+// - WAL objects are created in number order;
+// - every manifest, whoever made it (a writer's flush or compaction, a
+//   compactor's compaction rebased on flushes), holds the history: each
+//   version in its tables is a committed write (by its sequence), and its
+//   tables with the WAL objects from its WAL start show every committed
+//   write (no flush lost, no compaction dropping a newest version); a
+//   holder commits only with its own epoch, and names no deleted table;
+// - every object deleted was free to go: no manifest that named it (a
+//   table; a WAL object at or past its WAL start) was the newest, or
+//   replaced less than gcMinAge before; fences are never deleted.
 
-import { numberOfKey, tableKey, WAL_DIR, walKey } from "../../src/object_store/bucket_layout.ts";
+import {
+  MANIFEST_DIR,
+  numberOfKey,
+  TABLE_DIR,
+  tableKey,
+  WAL_DIR,
+  walKey,
+} from "../../src/object_store/bucket_layout.ts";
 import type { WriterActor } from "./bucket_actors.ts";
-import { type Batch, Truth } from "./bucket_truth.ts";
+import { type Batch, EPOCH, type ManifestObject, Truth, type Value } from "./bucket_truth.ts";
 import type { World } from "./bucket_world.ts";
 
 const same = (a: Batch, b: Batch) => JSON.stringify(a) === JSON.stringify(b);
@@ -69,6 +85,8 @@ export function checkWriter(world: World, writer: WriterActor): void {
 export function checkStore(world: World): void {
   const { truth, store } = world;
   for (const a of truth.anomalies) world.fail(a);
+  checkManifests(world);
+  checkDeletes(world);
   const latest = truth.latestManifest();
   if (latest === undefined) return;
   const keys = new Set(store.keys());
@@ -84,6 +102,137 @@ export function checkStore(world: World): void {
       world.fail(
         `WAL object ${w} was deleted, but the newest manifest (${latest.number}) replays from ${latest.state.walStart}`,
       );
+    }
+  }
+}
+
+/** How far checkManifests and checkDeletes have gone, per world. */
+const progress = new WeakMap<World, { manifests: number; deletes: number; tables: Set<number> }>();
+
+function progressOf(world: World) {
+  let p = progress.get(world);
+  if (p === undefined) progress.set(world, p = { manifests: 0, deletes: 0, tables: new Set() });
+  return p;
+}
+
+const at = (t: number) => `t+${((t - EPOCH) / 1000).toFixed(3)}s`;
+
+/** Each table version is a committed write: the entry at its sequence in the history. */
+function checkTableEntries(world: World, n: number, m: ManifestObject): void {
+  const { truth } = world;
+  for (const e of truth.tableEntries(n)) {
+    const p = truth.batchOfSequence(e.seq);
+    const entry = p === undefined ? undefined : truth.batches[p][e.seq - truth.sequences[p]];
+    if (entry === undefined || entry[0] !== e.key || entry[1] !== e.value) {
+      world.fail(
+        `table ${n} (uploaded by ${truth.tables.get(n)?.client}; in manifest ${m.number} by ${m.client}) holds ` +
+          `${JSON.stringify(e.key)} = ${JSON.stringify(e.value)} at sequence ${e.seq}, which is no committed write` +
+          (p === undefined ? "" : ` (batch ${p} holds ${JSON.stringify(entry)} there)`),
+      );
+    }
+  }
+}
+
+/**
+ * Every manifest created since the last call, against the history: its
+ * tables hold committed writes only, and with the WAL objects from its WAL
+ * start they show every committed write.
+ */
+export function checkManifests(world: World): void {
+  const { truth } = world;
+  const done = progressOf(world);
+  for (; done.manifests < truth.manifests.length; done.manifests++) {
+    const m = truth.manifests[done.manifests];
+    const tables = Truth.tablesOf(m.state);
+    const newest = new Map<string, { seq: number; value: Value; table: number }>();
+    for (const n of tables) {
+      if (!truth.tables.has(n)) continue; // an anomaly already
+      if (!done.tables.has(n)) {
+        checkTableEntries(world, n, m);
+        done.tables.add(n);
+      }
+      for (const e of truth.tableEntries(n)) {
+        const seen = newest.get(e.key);
+        if (seen === undefined || e.seq > seen.seq) newest.set(e.key, { seq: e.seq, value: e.value, table: n });
+      }
+    }
+    const from = truth.positionBefore(m.state.walStart);
+    for (const k of truth.keys()) {
+      const t = newest.get(k);
+      const w = truth.lastChangeFrom(k, from);
+      const shown = t === undefined && w === undefined
+        ? null
+        : w === undefined || (t !== undefined && t.seq > w.s)
+        ? t!.value
+        : w.v;
+      const expected = truth.valueAt(k, truth.committed);
+      if (shown !== expected) {
+        world.fail(
+          `manifest ${m.number} (by ${m.client}, WAL from ${m.state.walStart}, tables ${JSON.stringify(tables)}) ` +
+            `with the WAL objects from its WAL start shows ${JSON.stringify(k)} = ${JSON.stringify(shown)}, but ` +
+            `${JSON.stringify(expected)} was committed: its tables' newest version is ${
+              t === undefined ? "none" : `sequence ${t.seq} (table ${t.table})`
+            }, the last write of the key before wal/${m.state.walStart} is ${
+              JSON.stringify(lastBefore(truth, k, from))
+            } (a flush lost, or a compaction dropped a newest version)`,
+        );
+      }
+    }
+  }
+}
+
+/** Key k's last committed change before history position p, with its sequence. */
+function lastBefore(truth: Truth, k: string, p: number): { v: Value; seq: number } | undefined {
+  for (let q = p - 1; q >= 0; q--) {
+    const batch = truth.batches[q];
+    for (let i = batch.length - 1; i >= 0; i--) {
+      if (batch[i][0] === k) return { v: batch[i][1], seq: truth.sequences[q] + i };
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Every delete since the last call was allowed: what it deleted was named by
+ * no manifest (a table by its tables, a WAL object at or past its WAL start,
+ * a manifest by itself) that was the newest then, or replaced less than
+ * gcMinAge before (less is never allowed: every collector waits at least
+ * that); no fence is deleted.
+ */
+export function checkDeletes(world: World): void {
+  const { truth } = world;
+  const done = progressOf(world);
+  const minAge = world.config.gcMinAge;
+  const indexOf = new Map<number, number>(); // manifest number -> its index in truth.manifests
+  truth.manifests.forEach((m, i) => indexOf.set(m.number, i));
+  for (; done.deletes < truth.deleted.length; done.deletes++) {
+    const d = truth.deleted[done.deletes];
+    const table = numberOfKey(TABLE_DIR, d.key);
+    const wal = numberOfKey(WAL_DIR, d.key);
+    const manifest = numberOfKey(MANIFEST_DIR, d.key);
+    if (table === undefined && wal === undefined && manifest === undefined) continue;
+    if (wal !== undefined && truth.wal.find((o) => o.number === wal)?.fenceEpoch !== undefined) {
+      world.fail(`${d.client} deleted wal/${wal} at ${at(d.time)}: a fence (fences are never deleted)`);
+    }
+    for (let i = 0; i < d.manifests; i++) {
+      const m = truth.manifests[i];
+      const names = table !== undefined
+        ? m.state.levels.some((l) => l.some((f) => f.number === table))
+        : wal !== undefined
+        ? m.state.walStart <= wal
+        : m.number === manifest;
+      if (!names) continue;
+      const j = indexOf.get(m.number + 1);
+      const successor = j !== undefined && j < d.manifests ? truth.manifests[j] : undefined;
+      if (successor === undefined || d.time - successor.time < minAge) {
+        world.fail(
+          `${d.client} deleted ${d.key} at ${at(d.time)}, but manifest ${m.number} (by ${m.client}) names it and ${
+            successor === undefined
+              ? "was the newest"
+              : `was replaced only ${d.time - successor.time} ms before (gcMinAge ${minAge} ms)`
+          }`,
+        );
+      }
     }
   }
 }

@@ -2,29 +2,38 @@
 // object store, with exact semantics and the faults the seed injects —
 // latency (and spikes), 500 and 503 answers, puts applied whose answer is
 // lost, listing lag — shared by processes each on its own client: writers
-// (sometimes two at once, racing: the older must be FENCED), readers and a
-// collector (tests/sim/bucket_actors.ts). Every process dies at a request
+// (sometimes two at once, racing: the older must be FENCED), readers, a
+// collector and, in half the seeds, compactors (the writers open with
+// compaction "remote"; two compactors race sometimes, the older must be
+// FENCED) (tests/sim/bucket_actors.ts). Every process dies at a request
 // the seed picks (any position, over many seeds; the request itself landing
 // or not), or at a moment the seed picks, and is replaced.
 //
-// Everything runs on a virtual clock (tests/sim/clock.ts): a seed replays
-// exactly. What the processes show is checked as they go against the
-// ground truth of what the store committed (tests/sim/bucket_truth.ts,
-// tests/sim/bucket_world.ts's View), and at the end (tests/sim/bucket_checks.ts):
-// a writer that opens shows exactly what was committed before its fence;
-// 0 acknowledged writes lost; 0 writes of a fenced writer visible; 0 reads
-// of a state never committed, or older than one shown before; the newest
-// manifest's objects are never deleted, and a read fails on a missing
-// object only once the state it reads is older than gcMinAge.
+// Everything runs on a virtual clock (tests/sim/clock.ts), the engine's own
+// timers included: a seed replays exactly. What the processes show is
+// checked as they go against the ground truth of what the store committed
+// (tests/sim/bucket_truth.ts, tests/sim/bucket_world.ts's View), and at the
+// end (tests/sim/bucket_checks.ts): a writer that opens shows exactly what
+// was committed before its fence; 0 acknowledged writes lost; 0 writes of a
+// fenced writer visible; 0 reads of a state never committed, or older than
+// one shown before; every manifest (a writer's or a compactor's) holds the
+// committed history; no object is deleted while a manifest named it that
+// was the newest or replaced less than gcMinAge before, and a read fails on
+// a missing object only once the state it reads is older than gcMinAge.
 //
-// Four defects of the engine found here are not fixed yet (their tests in
-// tests/bucket_regressions.test.ts are todo); until they are, the
-// simulation steps around each at one named place: RETIRE_STALE_WRITERS
-// (below), READER_SNAPSHOTS_SURVIVE_REFRESH (tests/sim/bucket_reader.ts),
-// the block cache and maxOpenFiles sizes (tests/sim/bucket_world.ts), and
-// VOID_EDIT (tests/sim/bucket_writer.ts).
+// The defects found here are fixed, and the places where the simulation
+// stepped around them are switched off: RETIRE_STALE_WRITERS (below) and
+// READER_SNAPSHOTS_SURVIVE_REFRESH (tests/sim/bucket_reader.ts).
 
-import { type Actor, actorKinds, CollectorActor, keysOf, ReaderActor, WriterActor } from "./bucket_actors.ts";
+import {
+  type Actor,
+  actorKinds,
+  CollectorActor,
+  CompactorActor,
+  keysOf,
+  ReaderActor,
+  WriterActor,
+} from "./bucket_actors.ts";
 import { checkStore, checkWriter } from "./bucket_checks.ts";
 import { byBytes } from "./bucket_truth.ts";
 import { type BucketReport, EPOCH, Violation, World } from "./bucket_world.ts";
@@ -63,6 +72,8 @@ export async function runBucketSeed(
   // open() builds a writer's collector on Date.now (it takes no clock): the clock of the seed, meanwhile.
   const realNow = Date.now;
   Date.now = world.clock.read;
+  // The engine's timers (a writer's refreshInterval, a compactor's pollInterval) run on it as well.
+  const realTimers = world.clock.install();
   try {
     await simulate(world, opCount);
   } catch (err) {
@@ -70,6 +81,7 @@ export async function runBucketSeed(
     world.fail(`unexpected ${(err as Error)?.stack ?? err}`);
   } finally {
     Date.now = realNow;
+    realTimers();
   }
   world.report.requests = world.clients.reduce((n, c) => n + c.requests, 0);
   for (const [client, at] of world.crashAt) {
@@ -78,13 +90,18 @@ export async function runBucketSeed(
     crashPositions?.set(at, (crashPositions.get(at) ?? 0) + 1);
   }
   world.report.deletes = world.truth.deleted.length;
+  world.report.compactions =
+    world.truth.manifests.filter((m) =>
+      m.client?.startsWith("compactor-") && world.truth.manifests.find((x) => x.client === m.client) !== m
+    ).length;
   world.report.writerDeletes = world.truth.deleted.filter((d) => d.client?.startsWith("writer-")).length;
   return world.report;
 }
 
 async function simulate(world: World, opCount: number): Promise<void> {
   const keys = keysOf(world);
-  const kinds = actorKinds(keys);
+  const { remote } = world.config;
+  const kinds = actorKinds(keys, remote);
   const totalWeight = kinds.reduce((n, k) => n + k.weight, 0);
   const actors: Actor[] = [];
   const busy = new Map<Actor, Promise<void>>();
@@ -128,9 +145,29 @@ async function simulate(world: World, opCount: number): Promise<void> {
     checkStore(world);
   };
   const live = (kind?: string) => actors.filter((a) => a.alive && !a.client.crashed && (!kind || a.kind === kind));
+  // Remote writers wait on L0 for a compactor: one is started whenever none has run on its own for compactorRestartMs.
+  let compactorDownSince: number | undefined;
+  const compactorDue = (): boolean => {
+    if (!remote) return false;
+    if (actors.some((a) => a instanceof CompactorActor && a.running)) {
+      compactorDownSince = undefined;
+      return false;
+    }
+    compactorDownSince ??= world.clock.now;
+    return world.clock.now - compactorDownSince >= world.config.compactorRestartMs;
+  };
+  /** Lets the processes run until q settles, the actor's process dies, or a compactor is due. */
+  const wait = (q: Promise<void>, actor: Actor, what = `${actor.name}'s operation`) =>
+    world.run(q, what, () => actor.client.crashed || compactorDue());
 
   for (; world.report.ops < opCount; world.report.ops++) {
     settle();
+    if (compactorDue()) {
+      const compactor = new CompactorActor(world, "run");
+      world.step(`no compactor runs: ${compactor.name} starts`);
+      actors.push(compactor);
+      void launch(compactor, compactor.start());
+    }
     const r = world.int(0, 99);
     if (r < 6) {
       const { attempts } = world.config;
@@ -175,24 +212,42 @@ async function simulate(world: World, opCount: number): Promise<void> {
         actors.push(twin);
         void launch(twin, twin.start());
       }
+      if (kind.kind === "compactor" && world.chance(0.15)) {
+        // Two compactors open at the same moment: the older must be FENCED, the newer go on.
+        const twin = kind.create(world);
+        actors.push(twin);
+        void launch(twin, twin.start());
+      }
     } else {
       actor = world.pick(running);
       const previous = busy.get(actor);
       if (previous !== undefined) {
-        await world.run(previous, `${actor.name}'s operation`, () => actor.client.crashed);
+        await wait(previous, actor);
         continue;
       }
       p = actor.act();
     }
     const q = launch(actor, p);
-    if (world.chance(0.6)) await world.run(q, `${actor.name}'s operation`, () => actor.client.crashed);
+    if (world.chance(0.6)) await wait(q, actor);
     else await world.idle(world.int(0, 30));
   }
 
-  // The end: what runs finishes, the living close, the dead go, every request in flight lands or fails.
+  // The end: what runs finishes (a compactor that cannot die runs meanwhile: writes may wait for it), the
+  // living close (compactors last), the dead go, every request in flight lands or fails.
+  if (remote) {
+    // After the compactors opening now (none may fence it later).
+    for (const [a, q] of [...busy]) {
+      if (a.kind === "compactor") await world.run(q, `${a.name}'s last operation`, () => a.client.crashed);
+    }
+    const last = new CompactorActor(world, "run", true);
+    world.step(`the end: ${last.name} starts`);
+    actors.push(last);
+    void launch(last, last.start());
+  }
   for (const [a, q] of [...busy]) await world.run(q, `${a.name}'s last operation`, () => a.client.crashed);
   settle();
-  for (const a of live()) await world.run(a.close(), `closing ${a.name}`, () => a.client.crashed);
+  const closing = live().sort((a, b) => Number(a.kind === "compactor") - Number(b.kind === "compactor"));
+  for (const a of closing) await world.run(a.close(), `closing ${a.name}`, () => a.client.crashed);
   settle();
   world.store.clearFaults();
   for (const c of world.clients) if (c.crashed) c.release();
@@ -211,8 +266,20 @@ async function simulate(world: World, opCount: number): Promise<void> {
   if (world.truth.positionBefore(fence) !== world.truth.committed) {
     world.fail(`batches were committed past the last writer's fence (wal/${fence})`);
   }
-  const compacted = await world.run(final.db!.compact(), "the last compaction");
-  if ("ok" in compacted && !compacted.ok) world.fail(`the last compaction failed: ${compacted.error}`);
+  if (remote) {
+    // A compactor that cannot die compacts until its policy is content.
+    const flushed = await world.run(final.db!.flush(), "the last flush");
+    if ("ok" in flushed && !flushed.ok) world.fail(`the last flush failed: ${flushed.error}`);
+    const compactor = new CompactorActor(world, "step", true);
+    await world.run(compactor.start(), "the last compactor's open");
+    if (compactor.compactor === undefined) world.fail("the last compactor does not open");
+    const drained = await world.run(compactor.drain(200), "the last compactions");
+    if (!("ok" in drained) || !drained.ok || !drained.value) world.fail("the last compactor does not run out of work");
+    await world.run(compactor.close(), "the last compactor's stop");
+  } else {
+    const compacted = await world.run(final.db!.compact(), "the last compaction");
+    if ("ok" in compacted && !compacted.ok) world.fail(`the last compaction failed: ${compacted.error}`);
+  }
   await world.run(final.db!.close(), "the last writer's close");
   await world.idle(world.config.gcMinAge + 1000);
   const collector = new CollectorActor(world, true);

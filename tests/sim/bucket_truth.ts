@@ -12,12 +12,16 @@
 // reader, a snapshot — must be state(P) for some P; a reader's P never goes
 // back. WAL objects are kept here when the store deletes them.
 //
-// It also records who did what: the writer epoch each client claimed (its
-// first manifest), where it fenced the WAL, which WAL objects it created,
-// and each manifest's tables.
+// It also records who did what: the writer (or compactor) epoch each client
+// claimed (its first manifest), where it fenced the WAL, which WAL objects it
+// created, each manifest's tables, every table uploaded (its bytes, decoded
+// when a manifest names it: tests/sim/bucket_tables.ts), and every object
+// deleted. Each batch's sequence is kept, so that a table's versions map to
+// the history (tests/sim/bucket_checks.ts holds every manifest against it).
 
 import type { ObjectChange } from "../../src/object_store/memory_object_store.ts";
-import { MANIFEST_DIR, numberOfKey, TABLE_DIR, WAL_DIR } from "../../src/object_store/bucket_layout.ts";
+import { MANIFEST_DIR, numberOfKey, TABLE_DIR, tableKey, WAL_DIR } from "../../src/object_store/bucket_layout.ts";
+import { decodeTable, type TableEntry } from "./bucket_tables.ts";
 import { type BucketState, decodeManifest } from "../../src/object_store/bucket_manifest.ts";
 import { FENCE_METADATA } from "../../src/object_store/wal_objects.ts";
 import { RECORD_TYPE_BATCH } from "../../src/format/log_format.ts";
@@ -39,6 +43,8 @@ export interface WalObject {
   /** Index of its first batch in the history. */
   first: number;
   batches: Batch[];
+  /** The sequence of each batch's first entry. */
+  sequences: number[];
   fenceEpoch?: number;
 }
 
@@ -52,12 +58,16 @@ export interface ManifestObject {
 
 const decoder = new TextDecoder();
 
-/** Decodes the batches of a WAL object (the log format; utf8 keys and values). */
-export function decodeWal(key: string, data: Uint8Array): Batch[] {
+/** The clock's reading at the start of every seed (2030-01-01): well after any real clock. */
+export const EPOCH = Date.UTC(2030, 0, 1);
+
+/** Decodes the batches of a WAL object (the log format; utf8 keys and values), and each one's first sequence. */
+export function decodeWal(key: string, data: Uint8Array, sequences: number[] = []): Batch[] {
   const batches: Batch[] = [];
   replayLog(bytesFile(key, data), key, (payload, length) => {
     const mem = bytes();
     const dv = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+    sequences.push(dv.getUint32(payload, true) + dv.getUint32(payload + 4, true) * 2 ** 32);
     const count = dv.getUint32(payload + 8, true);
     let at = payload + 12;
     const end = payload + length;
@@ -92,17 +102,27 @@ export class Truth {
   readonly wal: WalObject[] = [];
   readonly manifests: ManifestObject[] = [];
   readonly batches: Batch[] = [];
-  /** Per key: the history positions (batch index) that changed it, and to what. */
-  readonly #changes = new Map<string, { p: number; v: Value }[]>();
-  /** Per client: the writer epoch it claimed (its first manifest). */
+  /** The sequence of each batch's first entry (its entries follow on). */
+  readonly sequences: number[] = [];
+  /** Per key: the history positions (batch index) that changed it, to what, and the sequence of that entry. */
+  readonly #changes = new Map<string, { p: number; v: Value; s: number }[]>();
+  /** Per writer client: the writer epoch it claimed (its first manifest). */
   readonly epochOf = new Map<string, number>();
+  /** Per compactor client: the compactor epoch it claimed (its first manifest). */
+  readonly compactorEpochOf = new Map<string, number>();
+  /** Every table uploaded: its bytes, and who uploaded it when. */
+  readonly tables = new Map<number, { data: Uint8Array; client: string | undefined; time: number }>();
+  readonly #decoded = new Map<number, TableEntry[]>();
+  /** When each key was first deleted (a delete of a key not there counts too). */
+  readonly deletedAt = new Map<string, number>();
   /** Per client: the number of its fence WAL object. */
   readonly fenceOf = new Map<string, number>();
   /** Per client: the WAL objects it created, in order. */
   readonly walOf = new Map<string, WalObject[]>();
   /** What the store did that must never happen (a WAL object created out of order). */
   readonly anomalies: string[] = [];
-  readonly deleted: { key: string; client: string | undefined; time: number }[] = [];
+  /** Every delete, in order, with how many manifests had been created before it. */
+  readonly deleted: { key: string; client: string | undefined; time: number; manifests: number }[] = [];
   readonly #now: () => number;
   /** Told of each WAL object created (for tracing). */
   onWal: ((o: WalObject) => void) | undefined;
@@ -117,7 +137,15 @@ export class Truth {
   onChange = (change: ObjectChange): void => {
     const time = this.#now();
     if (change.op === "delete") {
-      this.deleted.push({ key: change.key, client: change.client, time });
+      this.deleted.push({ key: change.key, client: change.client, time, manifests: this.manifests.length });
+      if (!this.deletedAt.has(change.key)) this.deletedAt.set(change.key, time);
+      return;
+    }
+    const tableNumber = numberOfKey(TABLE_DIR, change.key);
+    if (tableNumber !== undefined) {
+      if (!this.tables.has(tableNumber)) {
+        this.tables.set(tableNumber, { data: change.data!, client: change.client, time });
+      }
       return;
     }
     const walNumber = numberOfKey(WAL_DIR, change.key);
@@ -131,24 +159,28 @@ export class Truth {
         return;
       }
       const fence = change.metadata?.[FENCE_METADATA];
+      const sequences: number[] = [];
       const object: WalObject = {
         number: walNumber,
         client: change.client,
         time,
         first: this.batches.length,
-        batches: decodeWal(change.key, change.data!),
+        batches: decodeWal(change.key, change.data!, sequences),
+        sequences,
         ...(fence !== undefined ? { fenceEpoch: Number(fence) } : {}),
       };
       this.wal.push(object);
       this.onWal?.(object);
-      for (const batch of object.batches) {
+      for (const [b, batch] of object.batches.entries()) {
         const p = this.batches.length;
         this.batches.push(batch);
-        for (const [k, v] of batch) {
+        this.sequences.push(sequences[b]);
+        for (const [i, [k, v]] of batch.entries()) {
           let list = this.#changes.get(k);
           if (list === undefined) this.#changes.set(k, list = []);
-          if (list.at(-1)?.p === p) list[list.length - 1].v = v;
-          else list.push({ p, v });
+          const s = sequences[b] + i;
+          if (list.at(-1)?.p === p) list[list.length - 1] = { p, v, s };
+          else list.push({ p, v, s });
         }
       }
       if (change.client !== undefined) {
@@ -162,10 +194,32 @@ export class Truth {
     const manifestNumber = numberOfKey(MANIFEST_DIR, change.key);
     if (manifestNumber !== undefined) {
       const state = decodeManifest(change.key, manifestNumber, change.data!);
+      for (const n of Truth.tablesOf(state)) {
+        const gone = this.deletedAt.get(tableKey(n));
+        if (gone !== undefined || !this.tables.has(n)) {
+          this.anomalies.push(
+            `manifest ${manifestNumber} (by ${change.client}) names table ${n}, which ${
+              gone !== undefined ? `was deleted at t+${((gone - EPOCH) / 1000).toFixed(3)}s` : "was never uploaded"
+            }`,
+          );
+        }
+      }
       this.manifests.push({ number: manifestNumber, client: change.client, time, state });
       this.onManifest?.(this.manifests[this.manifests.length - 1]);
-      if (change.client !== undefined && !this.epochOf.has(change.client)) {
-        this.epochOf.set(change.client, state.writerEpoch);
+      const client = change.client;
+      if (client === undefined) return;
+      // A holder commits only while it holds its role: its epoch is the manifest's.
+      const compactor = client.startsWith("compactor-");
+      const epochs = compactor ? this.compactorEpochOf : this.epochOf;
+      const epoch = compactor ? state.compactorEpoch : state.writerEpoch;
+      if (!epochs.has(client)) epochs.set(client, epoch);
+      else if (epochs.get(client) !== epoch) {
+        this.anomalies.push(
+          `${client} (${compactor ? "compactor" : "writer"} epoch ${epochs.get(client)}) committed manifest ` +
+            `${manifestNumber}, which names ${
+              compactor ? "compactor" : "writer"
+            } epoch ${epoch}: a fenced holder committed`,
+        );
       }
     }
   };
@@ -193,6 +247,36 @@ export class Truth {
       p = o.first + o.batches.length;
     }
     return p;
+  }
+
+  /** The entries of table n (uploaded: it is in `tables`). */
+  tableEntries(n: number): TableEntry[] {
+    let entries = this.#decoded.get(n);
+    if (entries === undefined) {
+      const t = this.tables.get(n);
+      if (t === undefined) throw new Error(`table ${n} was never uploaded`);
+      this.#decoded.set(n, entries = decodeTable(n, t.data));
+    }
+    return entries;
+  }
+
+  /** The history position of the batch holding sequence s, if one does. */
+  batchOfSequence(s: number): number | undefined {
+    let lo = 0;
+    let hi = this.sequences.length; // first batch starting past s
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sequences[mid] <= s) lo = mid + 1;
+      else hi = mid;
+    }
+    const p = lo - 1;
+    return p >= 0 && s < this.sequences[p] + this.batches[p].length ? p : undefined;
+  }
+
+  /** Key k's last change at a history position from p on (the newest committed version past p), if any. */
+  lastChangeFrom(k: string, p: number): { p: number; v: Value; s: number } | undefined {
+    const last = this.#changes.get(k)?.at(-1);
+    return last !== undefined && last.p >= p ? last : undefined;
   }
 
   /** The value of key k in state(P). */

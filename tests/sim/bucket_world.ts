@@ -9,7 +9,7 @@ import type { MemoryClient } from "../../src/object_store/memory_object_store.ts
 import { SiltError } from "../../mod.ts";
 import { rng } from "../_harness.ts";
 import { Clock, Hang } from "./clock.ts";
-import { type ScanRange, Truth, type Value } from "./bucket_truth.ts";
+import { EPOCH, type ScanRange, Truth, type Value } from "./bucket_truth.ts";
 
 /** The figures of one seed. */
 export interface BucketReport {
@@ -40,6 +40,14 @@ export interface BucketReport {
   staleReads: number;
   /** Fenced writers stopped before a collector could free the WAL number they would write next (see RETIRE_STALE_WRITERS). */
   retired: number;
+  /** Seeds whose writers open with compaction "remote" (1 or 0 for one seed). */
+  remoteSeeds: number;
+  /** Compactor processes that opened (claimed the compactor role). */
+  compactors: number;
+  /** Manifests the compactors committed (compactions and trivial moves; their claims not counted). */
+  compactions: number;
+  /** Compactors that got FENCED (by a newer one). */
+  compactorFencings: number;
 }
 
 /** A check failed: the message says what, where and how to replay. */
@@ -53,6 +61,12 @@ export interface BucketConfig {
   listLagMs: number;
   attempts: number;
   engine: Record<string, unknown>;
+  /** Writers open with compaction "remote": compactor processes compact (tests/sim/bucket_compactor_actor.ts). */
+  remote: boolean;
+  /** The compactors' options (their policy and sizes). */
+  compactor: Record<string, unknown>;
+  /** How long writers may go without a compactor running on its own before one is started. */
+  compactorRestartMs: number;
 }
 
 const TRACE_STEPS = Number(
@@ -60,8 +74,7 @@ const TRACE_STEPS = Number(
     ?.SILTDB_BUCKET_TRACE,
 ) || 60;
 
-/** The clock's reading at the start of every seed (2030-01-01): well after any real clock. */
-export const EPOCH = Date.UTC(2030, 0, 1);
+export { EPOCH };
 
 /**
  * One seed's world.
@@ -107,7 +120,13 @@ export class World {
         }`,
       );
     const l0 = this.int(2, 4);
-    const stop = l0 + this.int(2, 6);
+    const remote = this.chance(0.5);
+    // A remote writer's writes wait for a compactor at the stop trigger; some seeds let L0 grow far instead.
+    const stop = remote && this.chance(0.25) ? 1000 : l0 + this.int(2, 6);
+    const policy = this.pick(["leveled", "tiered"] as const);
+    const targetFileSize = this.pick([4096, 8192]);
+    const blockSize = this.pick([256, 1024]);
+    const bloomBitsPerKey = this.pick([0, 10]);
     this.config = {
       gcMinAge: this.pick([30_000, 60_000, 120_000]),
       writerGc: this.chance(0.6),
@@ -116,19 +135,32 @@ export class World {
       engine: {
         keyEncoding: "utf8",
         valueEncoding: "utf8",
-        compaction: this.pick(["leveled", "tiered"]),
-        memtableSize: this.pick([1024, 2048, 4096]),
-        blockSize: this.pick([256, 1024]),
-        targetFileSize: this.pick([4096, 8192]),
+        compaction: remote ? "remote" : policy,
+        // Remote seeds flush more often: a compactor has more to do.
+        memtableSize: this.pick(remote ? [1024, 1024, 2048] : [1024, 2048, 4096]),
+        blockSize,
+        targetFileSize,
         levelBaseBytes: 8192,
         blockCacheSize: this.pick([0, 4096, 65536, 1 << 20]),
         maxOpenFiles: this.pick([1, 2, 16, 100]),
-        bloomBitsPerKey: this.pick([0, 10]),
+        bloomBitsPerKey,
         l0CompactionTrigger: l0,
-        // Equal: a write waits for room rather than being slowed down by a real timer.
+        // Equal: a write waits for room rather than being slowed down.
         l0SlowdownTrigger: stop,
         l0StopTrigger: stop,
+        // How often a writer looks at the manifest (a newer writer fences it; a compactor's work lands).
+        refreshInterval: this.pick([500, 1000, 5000]),
       },
+      remote,
+      compactor: {
+        compaction: this.pick([policy, "leveled", "tiered"]),
+        l0CompactionTrigger: l0,
+        levelBaseBytes: 8192,
+        targetFileSize,
+        blockSize,
+        bloomBitsPerKey,
+      },
+      compactorRestartMs: remote ? this.pick([0, 0, 1000, 10_000, 60_000]) : 0,
     };
     const spikes = this.chance(0.3);
     this.store = new MemoryObjectStore({
@@ -154,6 +186,10 @@ export class World {
       writerDeletes: 0,
       staleReads: 0,
       retired: 0,
+      remoteSeeds: remote ? 1 : 0,
+      compactors: 0,
+      compactions: 0,
+      compactorFencings: 0,
     };
   }
 

@@ -97,7 +97,7 @@ export class WriterActor extends Base {
       const r = w.int(0, 99);
       if (r < 34) return this.#awaitWrite();
       if (r < 44) {
-        const n = w.int(2, 10);
+        const n = w.int(2, w.config.remote ? 30 : 10);
         w.step(`${this.name}: burst of ${n} writes`);
         for (let i = 0; i < n; i++) void this.#write();
         return;
@@ -233,6 +233,12 @@ export class WriterActor extends Base {
     const out = await this.io(
       what === "flush" ? db.flush() : what === "compact" ? db.compact() : db.compactRange(a, b),
     );
+    if (this.world.config.remote && what !== "flush") {
+      // A compactor process compacts: the writer flushes (that may fail as a flush does), then refuses.
+      if (out.ok) this.world.fail(`${this.name}: ${what}() of a writer with compaction "remote" succeeded`);
+      if (codeOf(out.error) !== "UNSUPPORTED") this.#failure(out.error, what);
+      return;
+    }
     if (!out.ok) this.#failure(out.error, what);
   }
 

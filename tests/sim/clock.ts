@@ -6,6 +6,11 @@
 // setImmediate too, so their order is fixed), and moving the clock to it.
 // No computation takes virtual time; nothing depends on the real clock, so
 // a seed replays exactly.
+//
+// install() puts the clock under the engine's own timers too (setTimeout,
+// setInterval and their clear functions, for the time a seed runs): a
+// writer's look at the manifest every refreshInterval, a compactor's
+// pollInterval, a write slowed down by L0 — all move with the virtual time.
 
 /** A timer of the virtual clock. */
 interface Timer {
@@ -13,6 +18,28 @@ interface Timer {
   order: number;
   fire: () => void;
 }
+
+/** What setTimeout and setInterval return while the clock is installed (ref/unref do nothing: the clock decides). */
+export class VirtualTimer {
+  readonly #cancel: () => void;
+  constructor(cancel: () => void) {
+    this.#cancel = cancel;
+  }
+  cancel(): void {
+    this.#cancel();
+  }
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
+  hasRef(): boolean {
+    return false;
+  }
+}
+
+type TimerFunctions = Pick<typeof globalThis, "setTimeout" | "clearTimeout" | "setInterval" | "clearInterval">;
 
 const macrotask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -41,14 +68,63 @@ export class Clock {
   }
 
   /** Resolves after ms of virtual time. */
-  sleep = (ms: number): Promise<void> =>
-    new Promise((resolve) => {
-      const timer = { at: this.now + Math.max(0, ms), order: this.#order++, fire: resolve };
-      // Kept sorted by (at, order); new timers mostly go near the end.
-      let i = this.#timers.length;
-      while (i > 0 && this.#timers[i - 1].at > timer.at) i--;
-      this.#timers.splice(i, 0, timer);
+  sleep = (ms: number): Promise<void> => new Promise((resolve) => void this.#add(ms, resolve));
+
+  #add(ms: number, fire: () => void): Timer {
+    const timer = { at: this.now + Math.max(0, Number(ms) || 0), order: this.#order++, fire };
+    // Kept sorted by (at, order); new timers mostly go near the end.
+    let i = this.#timers.length;
+    while (i > 0 && this.#timers[i - 1].at > timer.at) i--;
+    this.#timers.splice(i, 0, timer);
+    return timer;
+  }
+
+  #remove(timer: Timer): void {
+    const i = this.#timers.indexOf(timer);
+    if (i >= 0) this.#timers.splice(i, 1);
+  }
+
+  /** A timer calling fn after ms of virtual time (and every ms after, with `repeat`). */
+  timer(fn: () => void, ms: number, repeat: boolean): VirtualTimer {
+    let cancelled = false;
+    let current: Timer;
+    const fire = () => {
+      if (cancelled) return;
+      if (repeat) current = this.#add(Math.max(1, Number(ms) || 0), fire);
+      fn();
+    };
+    current = this.#add(repeat ? Math.max(1, Number(ms) || 0) : ms, fire);
+    return new VirtualTimer(() => {
+      cancelled = true;
+      this.#remove(current);
     });
+  }
+
+  /**
+   * Puts setTimeout, setInterval, clearTimeout and clearInterval on this
+   * clock; returns what puts the real ones back. Handles of real timers
+   * made before are still cleared by the real functions.
+   */
+  install(): () => void {
+    const g = globalThis as unknown as Record<keyof TimerFunctions, unknown>;
+    const real: TimerFunctions = {
+      setTimeout: globalThis.setTimeout,
+      clearTimeout: globalThis.clearTimeout,
+      setInterval: globalThis.setInterval,
+      clearInterval: globalThis.clearInterval,
+    };
+    const make = (repeat: boolean) => (fn: unknown, ms?: number, ...args: unknown[]) =>
+      this.timer(() => (fn as (...a: unknown[]) => void)(...args), ms ?? 0, repeat);
+    const clear = (realClear: (h: never) => void) => (h: unknown) => {
+      if (h instanceof VirtualTimer) h.cancel();
+      else if (h !== undefined && h !== null) realClear(h as never);
+    };
+    g.setTimeout = make(false);
+    g.setInterval = make(true);
+    g.clearTimeout = clear(real.clearTimeout);
+    g.clearInterval = clear(real.clearInterval);
+    return () => Object.assign(globalThis, real);
+  }
 
   /** The clock's reading (for the store's lastModified and the collectors). */
   read = (): number => this.now;
