@@ -1,7 +1,6 @@
 // Regression tests of defects the bucket simulation (tests/bucket_sim.test.ts)
 // found in the store in a bucket, each minimal, each checked to fail on the
-// code before its fix. Those marked todo are not fixed yet: they fail, and
-// say where the defect is.
+// code before its fix.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";

@@ -13,7 +13,8 @@
 
 import { test } from "node:test";
 import { currentRuntime } from "./_harness.ts";
-import { type BucketReport, runBucketSeed } from "./sim/bucket_harness.ts";
+import { runBucketSeed } from "./sim/bucket_harness.ts";
+import { zeroReport } from "./sim/bucket_world.ts";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const number = (name: string): number | undefined => {
@@ -27,25 +28,7 @@ const count = replay !== undefined ? 1 : soak ?? number("SILTDB_BUCKET_SEEDS") ?
 const base = replay ?? number("SILTDB_BUCKET_BASE") ?? Math.floor(Math.random() * 1e9);
 
 test(`bucket simulation: ${count} seed${count === 1 ? "" : "s"} from ${base} (${currentRuntime}): crashes at every request, faults, racing writers`, async () => {
-  const totals: Omit<BucketReport, "seed"> = {
-    ops: 0,
-    requests: 0,
-    crashes: 0,
-    crashesAtRequest: 0,
-    races: 0,
-    fencings: 0,
-    faults: 0,
-    acked: 0,
-    reads: 0,
-    deletes: 0,
-    writerDeletes: 0,
-    staleReads: 0,
-    retired: 0,
-    remoteSeeds: 0,
-    compactors: 0,
-    compactions: 0,
-    compactorFencings: 0,
-  };
+  const { seed: _, ...totals } = zeroReport(0);
   const failures: string[] = [];
   const positions = new Map<number, number>();
   const started = performance.now();

@@ -17,10 +17,9 @@
 import { invalidArgument, SiltError } from "../errors.ts";
 import { MANIFEST_DIR, numberOfKey, TABLE_DIR, tableKey, WAL_DIR, walKey } from "../object_store/bucket_layout.ts";
 import { type BucketState, decodeManifest, latestManifest } from "../object_store/bucket_manifest.ts";
-import { listAll, type ObjectInfo, type ObjectStore } from "../object_store/object_store.ts";
+import { isObjectStore, listAll, type ObjectInfo, type ObjectStore } from "../object_store/object_store.ts";
 import { type ObjectStoreOptions, S3ObjectStore } from "../object_store/s3_object_store.ts";
-import { bytesFile } from "../storage/bytes_file.ts";
-import type { Storage } from "../storage/storage.ts";
+import { oneObjectStorage } from "../storage/bytes_file.ts";
 import { Memtable } from "../wasm/memtable.ts";
 import { checkLog, checkTable, type Problem, problemOf } from "./_checks.ts";
 
@@ -114,30 +113,6 @@ export async function verifyBucket(url: string, options: VerifyBucketOptions = {
   else if (url.startsWith("s3://")) store = new S3ObjectStore(url, given);
   else throw invalidArgument(`${JSON.stringify(url)} is not an s3://bucket/prefix URL (or pass an objectStore)`);
   return await new BucketVerifier(store).run();
-}
-
-function isObjectStore(value: unknown): value is ObjectStore {
-  const s = value as Partial<ObjectStore> | undefined;
-  return typeof s?.put === "function" && typeof s.get === "function" && typeof s.list === "function";
-}
-
-/** A Storage holding one downloaded object, so that the checks of files read it. */
-function oneObject(data: Uint8Array): Storage {
-  const refuse = (): never => {
-    throw new SiltError("READ_ONLY", "verifyBucket reads objects only");
-  };
-  return {
-    kind: "object",
-    open: (path) => bytesFile(path, data),
-    readFile: () => data,
-    list: refuse,
-    exists: () => true,
-    mkdir: refuse,
-    rename: refuse,
-    remove: refuse,
-    syncDir: () => Promise.reject(new SiltError("READ_ONLY", "verifyBucket reads objects only")),
-    lock: () => Promise.reject(new SiltError("READ_ONLY", "verifyBucket reads objects only")),
-  };
 }
 
 /** One run of verifyBucket. */
@@ -266,7 +241,7 @@ class BucketVerifier {
     this.#checked.add(key);
     data ??= await this.#download(key);
     if (data === undefined) return; // deleted since the listing: nothing refers to it
-    const c = checkTable(oneObject(data), this.#store.location, key, n);
+    const c = checkTable(oneObjectStorage(data, "verifyBucket"), this.#store.location, key, n);
     const problems = [...c.problems];
     if (sizeMismatch) problems.unshift({ file: key, offset: 0, what: `is ${data.length} bytes, ${sizeMismatch}` });
     this.#objects.push({
@@ -290,7 +265,7 @@ class BucketVerifier {
     }
     const memtable = new Memtable();
     try {
-      const c = checkLog(oneObject(data), this.#store.location, key, memtable, after);
+      const c = checkLog(oneObjectStorage(data, "verifyBucket"), this.#store.location, key, memtable, after);
       const problems = [...c.problems];
       if (c.tornBytes > 0) {
         problems.push({

@@ -3,10 +3,8 @@
 // sequence, so that a manifest's tables can be held against the committed
 // history. Read with the checks verify uses (src/tools/_checks.ts).
 
-import { SiltError } from "../../mod.ts";
 import { KIND_PUT, sequenceOf, userKeyOf } from "../../src/format/internal_key.ts";
-import { bytesFile } from "../../src/storage/bytes_file.ts";
-import type { Storage } from "../../src/storage/storage.ts";
+import { oneObjectStorage } from "../../src/storage/bytes_file.ts";
 import { checkTable } from "../../src/tools/_checks.ts";
 
 /** One version a table holds: its key, sequence, and value (null: a delete). */
@@ -17,25 +15,6 @@ export interface TableEntry {
 }
 
 const decoder = new TextDecoder();
-
-/** A Storage holding one object, read-only. */
-function oneObject(data: Uint8Array): Storage {
-  const refuse = (): never => {
-    throw new SiltError("READ_ONLY", "the simulation's truth reads tables only");
-  };
-  return {
-    kind: "object",
-    open: (path) => bytesFile(path, data),
-    readFile: () => data,
-    list: refuse,
-    exists: () => true,
-    mkdir: refuse,
-    rename: refuse,
-    remove: refuse,
-    syncDir: () => Promise.reject(refuse()),
-    lock: () => Promise.reject(refuse()),
-  };
-}
 
 /**
  * Every entry of table `number` (its object's bytes), in table order;
@@ -49,16 +28,22 @@ function oneObject(data: Uint8Array): Storage {
  */
 export function decodeTable(number: number, data: Uint8Array): TableEntry[] {
   const entries: TableEntry[] = [];
-  const check = checkTable(oneObject(data), "", `sst/${number}.sst`, number, (block) => {
-    for (const { key, value } of block) {
-      const kind = key[key.length - 8];
-      entries.push({
-        key: decoder.decode(userKeyOf(key)),
-        seq: sequenceOf(key),
-        value: kind === KIND_PUT ? decoder.decode(value) : null,
-      });
-    }
-  });
+  const check = checkTable(
+    oneObjectStorage(data, "the simulation's truth"),
+    "",
+    `sst/${number}.sst`,
+    number,
+    (block) => {
+      for (const { key, value } of block) {
+        const kind = key[key.length - 8];
+        entries.push({
+          key: decoder.decode(userKeyOf(key)),
+          seq: sequenceOf(key),
+          value: kind === KIND_PUT ? decoder.decode(value) : null,
+        });
+      }
+    },
+  );
   if (check.problems.length > 0) {
     throw new Error(`table ${number} does not decode: ${check.problems.map((p) => p.what).join("; ")}`);
   }

@@ -50,6 +50,38 @@ export interface BucketReport {
   compactorFencings: number;
 }
 
+/**
+ * A report with every figure 0: a seed's before it runs, or the totals of many.
+ *
+ * @example
+ * ```ts
+ * const totals = zeroReport(0);
+ * totals.ops += 150;
+ * ```
+ */
+export function zeroReport(seed: number): BucketReport {
+  return {
+    seed,
+    ops: 0,
+    requests: 0,
+    crashes: 0,
+    crashesAtRequest: 0,
+    races: 0,
+    fencings: 0,
+    faults: 0,
+    acked: 0,
+    reads: 0,
+    deletes: 0,
+    writerDeletes: 0,
+    staleReads: 0,
+    retired: 0,
+    remoteSeeds: 0,
+    compactors: 0,
+    compactions: 0,
+    compactorFencings: 0,
+  };
+}
+
 /** A check failed: the message says what, where and how to replay. */
 export class Violation extends Error {}
 
@@ -171,26 +203,7 @@ export class World {
       retry: { sleep: this.clock.sleep, random: this.random, attempts: this.config.attempts },
       onChange: this.truth.onChange,
     });
-    this.report = {
-      seed,
-      ops: 0,
-      requests: 0,
-      crashes: 0,
-      crashesAtRequest: 0,
-      races: 0,
-      fencings: 0,
-      faults: 0,
-      acked: 0,
-      reads: 0,
-      deletes: 0,
-      writerDeletes: 0,
-      staleReads: 0,
-      retired: 0,
-      remoteSeeds: remote ? 1 : 0,
-      compactors: 0,
-      compactions: 0,
-      compactorFencings: 0,
-    };
+    this.report = { ...zeroReport(seed), remoteSeeds: remote ? 1 : 0 };
   }
 
   pick<T>(xs: readonly T[]): T {
