@@ -6,7 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { open, verifyBucket } from "../mod.ts";
 import { BucketCollector } from "../src/object_store/bucket_collector.ts";
-import { BucketManifest, latestManifest } from "../src/object_store/bucket_manifest.ts";
+import { BucketManifest, type BucketState, latestManifest, readManifest } from "../src/object_store/bucket_manifest.ts";
 import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
 import type { ObjectStore } from "../src/object_store/object_store.ts";
 import { rejectsWith } from "./_harness.ts";
@@ -202,41 +202,60 @@ test(
   },
 );
 
-test(
-  "regression (bucket sim with compaction, seed 528412154): a flush whose manifest commit landed unconfirmed is not flushed again by resume() (no duplicate entries)",
-  {},
-  async () => {
-    const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve(), attempts: 3 } });
-    const db = await open("memory://twice/", {
-      objectStore: store,
-      keyEncoding: "utf8",
-      valueEncoding: "utf8",
-      l0CompactionTrigger: 8,
-    });
-    db.on("error", () => {});
-    await db.put("a", "1");
-    await db.flush();
-    const before = (await latestManifest(store))!.number;
-    await db.put("b", "2");
-    await db.put("c", "3");
-    // The flush's manifest commit lands, but its answer is lost and cannot be checked.
-    const next = new RegExp(`^manifest/0*${before + 1}$`);
-    store.injectFault({ op: "put", key: next, kind: "lost" });
-    store.injectFault({ op: "head", key: next, kind: "503", times: 3 });
-    await rejectsWith("IO_ERROR", () => db.flush(), /HEAD manifest/);
-    const landed = (await latestManifest(store))!;
-    assert.equal(landed.number, before + 1, "the flush's commit landed");
-    assert.equal(landed.levels[0].length, 2);
-    await db.resume();
-    assert.deepEqual((await latestManifest(store))!.levels[0].length, 2, "the memtable is in a table once");
-    await db.compact();
-    const report = await verifyBucket("memory://twice/", { objectStore: store });
-    assert.deepEqual(report.problems, [], "the compacted table holds each entry once");
-    assert.equal(db.stats().levels.reduce((n, l) => n + l.entries, 0), 3);
-    assert.deepEqual(await db.scan().toArray(), [["a", "1"], ["b", "2"], ["c", "3"]]);
-    await db.close();
-  },
-);
+for (const lag of [0, 60_000]) {
+  test(
+    "regression (bucket sim with compaction, seeds 528412154 and, with listing lag, 80006862): a flush whose manifest " +
+      `commit landed unconfirmed is not flushed again by resume() (no duplicate entries); listing lag ${lag} ms`,
+    {},
+    async () => {
+      let now = 1_000_000;
+      const store = new MemoryObjectStore({
+        retry: { sleep: () => Promise.resolve(), attempts: 3 },
+        listLagMs: lag, // with lag: the landed manifest stays out of listings; only a GET of its number sees it
+        now: () => now,
+      });
+      const db = await open("memory://twice/", {
+        objectStore: store,
+        keyEncoding: "utf8",
+        valueEncoding: "utf8",
+        l0CompactionTrigger: 8,
+      });
+      db.on("error", () => {});
+      await db.put("a", "1");
+      await db.flush();
+      const before = (await readLatest(store)).number;
+      await db.put("b", "2");
+      await db.put("c", "3");
+      // The flush's manifest commit lands, but its answer is lost and cannot be checked.
+      const next = new RegExp(`^manifest/0*${before + 1}$`);
+      store.injectFault({ op: "put", key: next, kind: "lost" });
+      store.injectFault({ op: "head", key: next, kind: "503", times: 3 });
+      await rejectsWith("IO_ERROR", () => db.flush(), /HEAD manifest/);
+      const landed = await readLatest(store);
+      assert.equal(landed.number, before + 1, "the flush's commit landed");
+      assert.equal(landed.levels[0].length, 2);
+      await db.resume();
+      assert.equal((await readLatest(store)).levels[0].length, 2, "the memtable is in a table once");
+      await db.compact();
+      now += lag; // every manifest is listed from now on
+      const report = await verifyBucket("memory://twice/", { objectStore: store });
+      assert.deepEqual(report.problems, [], "the compacted table holds each entry once");
+      assert.equal(db.stats().levels.reduce((n, l) => n + l.entries, 0), 3);
+      assert.deepEqual(await db.scan().toArray(), [["a", "1"], ["b", "2"], ["c", "3"]]);
+      await db.close();
+    },
+  );
+}
+
+/** The newest manifest, found by GETs of the numbers past the newest listed (listings may lag). */
+async function readLatest(store: ObjectStore): Promise<BucketState> {
+  let latest = await latestManifest(store);
+  for (let n = (latest?.number ?? 0) + 1;; n++) {
+    const next = await readManifest(store, n);
+    if (next === undefined) return latest!;
+    latest = next;
+  }
+}
 
 test(
   "regression (bucket sim with compaction, seed 101364 of an earlier run): resume() while a WAL upload is in flight freezes the memtable (no internal error), and that upload's write lands",

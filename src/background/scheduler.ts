@@ -251,9 +251,10 @@ export class Scheduler {
       this.#protected.clear();
     }
     if (versions.inBucket) {
-      // A commit whose answer was lost may have landed: plan from the newest manifest, not from before it.
+      // A commit whose answer was lost may have landed: plan from the newest manifest, not from before it
+      // (read by its number: listings may not show it yet).
       try {
-        await versions.refreshBucket();
+        await versions.refreshBucket({ exact: true });
       } catch (err) {
         if (this.#error?.code !== "FENCED") this.#error = undefined;
         this.fail(err, "reading the manifest");

@@ -489,11 +489,23 @@ export class BucketManifest {
     }
   }
 
-  /** Reads the newest manifest into `state`; FENCED when a newer holder of this role has claimed the store. */
-  async refresh(): Promise<BucketState> {
+  /**
+   * Reads the newest manifest into `state`; FENCED when a newer holder of
+   * this role has claimed the store. `exact`: also GETs the numbers after
+   * the newest one listed (a listing may not show the newest manifests yet;
+   * a GET sees them at once), one request more.
+   */
+  async refresh(options: { exact?: boolean } = {}): Promise<BucketState> {
     if (this.#fenced) throw this.#fenced;
     const sent = Date.now();
-    const newer = await latestManifest(this.store, this.state.number);
+    let newer = await latestManifest(this.store, this.state.number);
+    if (options.exact) {
+      for (let n = (newer ?? this.state).number + 1;; n++) {
+        const next = await readManifest(this.store, n);
+        if (next === undefined) break;
+        newer = next;
+      }
+    }
     if (newer !== undefined) {
       if ((this.role === "writer" ? newer.writerEpoch : newer.compactorEpoch) !== this.epoch) throw this.#fence(newer);
       this.state = newer;

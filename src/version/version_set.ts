@@ -91,8 +91,12 @@ export interface RemoteManifest {
   releaseFileNumbers(numbers: Iterable<number>): void;
   /** Commits the edit on top of the newest manifest; the state it made. */
   commit(edit: VersionEdit): Promise<RemoteManifestState>;
-  /** Reads the newest manifest (FENCED when another holder of this role claimed the store). */
-  refresh(): Promise<RemoteManifestState>;
+  /**
+   * Reads the newest manifest (FENCED when another holder of this role
+   * claimed the store). `exact`: also reads the numbers after the newest
+   * one listed, which a listing may not show yet.
+   */
+  refresh(options?: { exact?: boolean }): Promise<RemoteManifestState>;
 }
 
 /**
@@ -270,7 +274,8 @@ export class VersionSet {
   /**
    * A store in a bucket: installs the newest manifest (another holder's
    * commits, e.g. a remote compactor's). FENCED when a newer writer has
-   * claimed the store.
+   * claimed the store. `exact`: the newest one even if listings do not show
+   * it yet (after a commit of this writer's whose outcome is unknown).
    *
    * @example
    * ```ts
@@ -278,11 +283,11 @@ export class VersionSet {
    * await versions.refreshBucket(); // the compactions a remote compactor committed are now current
    * ```
    */
-  refreshBucket(): Promise<void> {
+  refreshBucket(options: { exact?: boolean } = {}): Promise<void> {
     const bucket = this.#bucket;
     if (bucket === undefined) return Promise.resolve();
     const run = this.#edits.then(async () => {
-      const state = await bucket.refresh();
+      const state = await bucket.refresh(options);
       if (state.number > this.manifestNumber) this.#adopt(state);
     });
     this.#edits = run.then(() => {}, () => {});

@@ -21,7 +21,8 @@ export class ReaderActor extends Base {
   readonly kind = "reader";
   readonly keys: string[];
   view: View | undefined;
-  #snapshots: { snap: ReturnType<Db<string, string>["snapshot"]>; view: View; createdAt: number }[] = [];
+  /** Each with the manifest the reader's state was from when it was taken. */
+  #snapshots: { snap: ReturnType<Db<string, string>["snapshot"]>; view: View; manifest: number }[] = [];
 
   constructor(world: World, keys: string[], safe = false) {
     super(world, "reader", safe);
@@ -102,12 +103,17 @@ export class ReaderActor extends Base {
       const s = this.#snapshots[i];
       if (!s.snap.live) {
         // A reader lets go of its snapshots (all at once) when they held its view back for half the
-        // grace period after it was replaced (src/bucket_follower.ts): the oldest is at least that old.
+        // grace period after the manifest they read was replaced (src/bucket_follower.ts): a snapshot
+        // taken on a view whose manifest was replaced long before may go at once.
         const released = this.#snapshots.filter((x) => !x.snap.live);
-        // (A snapshot shows the reader's view as it was, which may be older than the snapshot.)
-        const age = w.clock.now - Math.min(...released.map((x) => Math.min(x.createdAt, x.view.loadedAt)));
+        const replacedAt = (m: number) => w.truth.manifests.find((x) => x.number === m + 1)?.time ?? Infinity;
+        const oldest = Math.min(...released.map((x) => replacedAt(x.manifest)));
+        const age = w.clock.now - oldest;
         if (age < w.config.gcMinAge / 2 - w.config.listLagMs) {
-          w.fail(`${this.name}: snapshots ${Math.round(age)} ms old were released (gcMinAge ${w.config.gcMinAge} ms)`);
+          w.fail(
+            `${this.name}: snapshots were released, but the manifests they read were replaced only ` +
+              `${oldest === Infinity ? "never" : `${Math.round(age)} ms before`} (gcMinAge ${w.config.gcMinAge} ms)`,
+          );
         }
         this.#snapshots = this.#snapshots.filter((x) => x.snap.live);
         return;
@@ -126,7 +132,7 @@ export class ReaderActor extends Base {
     this.#snapshots.push({
       snap: this.db!.snapshot(),
       view: this.view!.fork(`${this.name}'s snapshot`),
-      createdAt: w.clock.now,
+      manifest: this.db!.stats().bucket!.manifest,
     });
     w.step(`${this.name}: snapshot, positions from ${this.view!.lo}`);
   }
