@@ -16,7 +16,7 @@ import { type MemtableHandle, retireMemtable } from "./memtable.ts";
 import { manifestKey } from "./object_store/bucket_layout.ts";
 import { latestManifest } from "./object_store/bucket_manifest.ts";
 import type { ObjectStore } from "./object_store/object_store.ts";
-import { listWalObjects, type OnBatch, replayWalObjects } from "./object_store/wal_objects.ts";
+import { type OnBatch, probeWalObjects, replayWalObjects } from "./object_store/wal_objects.ts";
 import type { VersionSet } from "./version/version_set.ts";
 import { view } from "./wasm/instance.ts";
 import { Memtable } from "./wasm/memtable.ts";
@@ -124,12 +124,13 @@ export class BucketFollower {
 
   /** One refresh; false when snapshots hold the view back and what follows it was collected. */
   async #follow(): Promise<boolean> {
-    // The manifests and the WAL objects after the view are listed at once. With a new state to
-    // install, the WAL objects are listed again after it was read: its horizon covers every write
-    // stored before it, and the first listing may have been made before some of them.
-    const [found, listed] = await Promise.all([
+    // The manifests are listed while the next WAL objects are fetched by number: with no new state,
+    // new writes are seen in one round trip. With a new state to install (or one held back), the
+    // WAL objects are listed after it was read: its horizon covers every write stored before it,
+    // and the fetch may have been made before some of them.
+    const [found, probed] = await Promise.all([
       latestManifest(this.#store, this.#manifestNumber),
-      listWalObjects(this.#store, this.#nextWal),
+      probeWalObjects(this.#store, this.#nextWal),
     ]);
     const newest = found !== undefined && found.number > this.#manifestNumber ? found : undefined;
     const latest = newest !== undefined && newest.horizon <= this.oldestSnapshot() ? newest : undefined;
@@ -157,7 +158,7 @@ export class BucketFollower {
     };
     let next: number;
     try {
-      next = await replayWalObjects(this.#store, from, apply, undefined, latest === undefined ? listed : undefined);
+      next = await replayWalObjects(this.#store, from, apply, undefined, newest === undefined ? probed : undefined);
     } catch (err) {
       if (fresh) target.free();
       // Held back by a snapshot past gcMinAge: the WAL objects after its view, below the newest WAL

@@ -304,3 +304,29 @@ test(
     await again.close();
   },
 );
+
+test("regression (bucket sim with WAL probes, seed 317784944): readers see every stored WAL object at once, even when listings lag", async () => {
+  let now = 1_000_000;
+  const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() }, listLagMs: 60_000, now: () => now });
+  const options = { objectStore: store, keyEncoding: "utf8", valueEncoding: "utf8" } as const;
+  const writer = await open("memory://lag/", options);
+  await writer.put("a", "1");
+  await writer.flush();
+  now += 60_000; // everything so far is listed
+  await writer.put("b", "2"); // its WAL object is not listed for a minute
+  const reader = await open("memory://lag/", { ...options, readOnly: true, refreshInterval: 0 });
+  assert.deepEqual(await reader.scan().toArray(), [["a", "1"], ["b", "2"]], "a reader opening sees it");
+  await writer.put("c", "3");
+  await reader.refresh();
+  assert.equal(await reader.get("c"), "3", "a refresh sees it");
+  await writer.flush(); // a new manifest (not listed yet) and a new WAL start
+  await writer.put("d", "4");
+  now += 60_000; // the manifest is listed; the WAL object of "d" is not
+  await reader.refresh(); // a new state: the WAL objects from its WAL start, listed and then by number
+  assert.deepEqual(await reader.scan().toArray(), [["a", "1"], ["b", "2"], ["c", "3"], ["d", "4"]]);
+  await writer.put("e", "5");
+  await reader.refresh();
+  assert.equal(await reader.get("e"), "5", "and goes on from there");
+  await reader.close();
+  await writer.close();
+});

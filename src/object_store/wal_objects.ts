@@ -40,11 +40,13 @@ export const WRITER_METADATA = "siltdb-writer-epoch";
 export type OnBatch = (payload: number, length: number, where: { object: string; offset: number }) => void;
 
 /**
- * Replays the WAL objects numbered from `from` on, in order; resolves with
- * the number after the last one. A number missing between two present ones
- * is CORRUPTION (an object deleted behind siltdb's back), as is a damaged
- * object. With `writerEpoch` (a writer opening), an object of a newer writer
- * is FENCED.
+ * Replays the WAL objects numbered from `from` on, in order, up to the
+ * first number missing (listed, then fetched by number past the listing,
+ * which may lag); resolves with the number after the last one. A number
+ * missing between two listed ones is CORRUPTION (an object deleted behind
+ * siltdb's back), as is a damaged object. With `writerEpoch` (a writer opening), an object of a newer writer
+ * is FENCED. `probed` (probeWalObjects from `from`, made earlier): its
+ * objects are replayed first, and the rest listed only if it found no end.
  *
  * @example
  * ```ts
@@ -58,10 +60,18 @@ export async function replayWalObjects(
   from: number,
   onBatch: OnBatch,
   writerEpoch?: number,
-  listed?: WalListing,
+  probed?: WalProbe,
 ): Promise<number> {
-  const numbers = (listed !== undefined && listed.from <= from ? listed : await listWalObjects(store, from)).numbers
-    .filter((n) => n >= from);
+  let next = from;
+  if (probed !== undefined && probed.from === from) {
+    for (const got of probed.objects) {
+      const epoch = replayStored(store, next, got, onBatch)!;
+      if (writerEpoch !== undefined) checkNotNewer(store, next, epoch, writerEpoch);
+      next++;
+    }
+    if (probed.ended) return next;
+  }
+  const numbers = await listWalObjects(store, next);
   // The objects are fetched a few at a time ahead of the one replayed (replays apply in order).
   const fetches = new Map<number, Promise<StoredObject | undefined>>();
   const fetch = (i: number) => {
@@ -70,7 +80,6 @@ export async function replayWalObjects(
     got.catch(() => {}); // awaited in its turn; not a rejection nobody handles if the replay stops before
     fetches.set(i, got);
   };
-  let next = from;
   for (let i = 0; i < numbers.length; i++) {
     const n = numbers[i];
     for (let ahead = i; ahead < i + PARALLEL_GETS; ahead++) fetch(ahead);
@@ -86,33 +95,55 @@ export async function replayWalObjects(
     if (writerEpoch !== undefined) checkNotNewer(store, n, epoch, writerEpoch);
     next = n + 1;
   }
-  return next;
+  // A listing may not show the newest objects yet (S3 lists eventually); a GET sees an object as
+  // soon as it is stored: go on by number up to the first one missing.
+  for (;; next++) {
+    const epoch = replayStored(store, next, await store.get(walKey(next)), onBatch);
+    if (epoch === undefined) return next;
+    if (writerEpoch !== undefined) checkNotNewer(store, next, epoch, writerEpoch);
+  }
 }
 
-/** The numbers of the WAL objects from `from` on, as listed at one moment. */
-export interface WalListing {
-  from: number;
-  numbers: number[];
-}
-
-/**
- * Lists the WAL objects numbered from `from` on (for replayWalObjects, which
- * can take a listing made earlier, e.g. while the manifest was read).
- *
- * @example
- * ```ts
- * import type { ObjectStore } from "./object_store.ts";
- * declare const store: ObjectStore;
- * const listed = await listWalObjects(store, 12); // { from: 12, numbers: [12, 13, 14] }
- * ```
- */
-export async function listWalObjects(store: ObjectStore, from: number): Promise<WalListing> {
+/** The numbers of the WAL objects from `from` on, as listed at one moment, in order. */
+async function listWalObjects(store: ObjectStore, from: number): Promise<number[]> {
   const numbers: number[] = [];
   for await (const o of listAll(store, WAL_DIR, from > 0 ? walKey(from - 1) : undefined)) {
     const n = numberOfKey(WAL_DIR, o.key);
     if (n !== undefined && n >= from) numbers.push(n);
   }
-  return { from, numbers: numbers.sort((a, b) => a - b) };
+  return numbers.sort((a, b) => a - b);
+}
+
+/** The WAL objects from `from` on that probeWalObjects fetched, with or without their end. */
+export interface WalProbe {
+  from: number;
+  /** Objects from, from + 1, … as stored. */
+  objects: StoredObject[];
+  /** True when the number after the last object was missing: there is no object past them. */
+  ended: boolean;
+}
+
+/**
+ * GETs WAL objects `from` and `from + 1` at once, without a listing: how a
+ * reader that knows where the WAL goes on sees new writes in one round trip
+ * (numbers are taken in order, so the first one missing is the end; S3 GETs
+ * see an object as soon as it is stored, where listings may lag). Past two
+ * objects, or the second without the first, replayWalObjects lists the rest.
+ *
+ * @example
+ * ```ts
+ * import type { ObjectStore } from "./object_store.ts";
+ * declare const store: ObjectStore;
+ * const probe = await probeWalObjects(store, 12); // { from: 12, objects: [wal/12], ended: true }
+ * ```
+ */
+export async function probeWalObjects(store: ObjectStore, from: number): Promise<WalProbe> {
+  const [first, second] = await Promise.all([store.get(walKey(from)), store.get(walKey(from + 1))]);
+  // The second without the first: stored between the two GETs, or the first deleted behind siltdb's
+  // back (CORRUPTION): a listing tells which.
+  if (first === undefined) return { from, objects: [], ended: second === undefined };
+  if (second === undefined) return { from, objects: [first], ended: true };
+  return { from, objects: [first, second], ended: false };
 }
 
 /** WAL objects fetched at once while replaying. */
