@@ -103,6 +103,16 @@ export class PointReader {
     }
   }
 
+  /**
+   * Looks the key up with what is in memory only (memtables, open tables,
+   * cached blocks): Found (its value in the result area), Deleted or Absent;
+   * undefined when it needs a table opened or a block read.
+   */
+  lookupInMemory(keyPtr: number, keyLen: number, sequence: number): Lookup | undefined {
+    const status = this.#rs.lookup(keyPtr, keyLen, sequence, 0);
+    return status === Lookup.Found || status === Lookup.Absent || status === Lookup.Deleted ? status : undefined;
+  }
+
   /** Looks the key up: Found (its value in the result area), Deleted or Absent. Opens tables and reads blocks as the core asks. */
   lookup(keyPtr: number, keyLen: number, sequence: number): Lookup {
     let asked = "";

@@ -120,9 +120,8 @@ export class Reader<V = unknown> {
   #decodeValue = (ptr: number, len: number): V => this.#ctx.valueEncoding.decode(ptr, len) as V;
 
   /** get, reading what it needs asynchronously (a store in a bucket; also works on disk). */
-  async getAsync(key: unknown, sequence: number, what = "key"): Promise<V | undefined> {
-    const found = await this.#lookupAsync(key, sequence, what, true);
-    return found as V | undefined;
+  getAsync(key: unknown, sequence: number, what = "key"): Promise<V | undefined> {
+    return this.#lookupAsync(key, sequence, what, true) as Promise<V | undefined>;
   }
 
   /** getMany, asynchronously; every key read at the same sequence. */
@@ -145,8 +144,8 @@ export class Reader<V = unknown> {
   }
 
   /** has, asynchronously. */
-  async hasAsync(key: unknown, sequence: number): Promise<boolean> {
-    return (await this.#lookupAsync(key, sequence, "key", false)) === true;
+  hasAsync(key: unknown, sequence: number): Promise<boolean> {
+    return this.#lookupAsync(key, sequence, "key", false) as Promise<boolean>;
   }
 
   /** count, asynchronously. */
@@ -163,25 +162,50 @@ export class Reader<V = unknown> {
   }
 
   /**
-   * A point lookup that may await reads: the key in a buffer of its own, the
-   * sequence pinned; resolves with the decoded value (decode) or true
-   * (found), or undefined (absent).
+   * A point lookup that may await reads: resolves with the decoded value
+   * (decode) or true (found), or undefined / false (absent). When everything
+   * it needs is in memory (memtables, open tables, cached blocks: a warm
+   * cache) it ends at once, without an await; otherwise it goes on with the
+   * key in a buffer of its own and the sequence pinned while it reads.
    */
-  async #lookupAsync(key: unknown, sequence: number, what: string, decode: boolean, restart = true): Promise<unknown> {
+  #lookupAsync(key: unknown, sequence: number, what: string, decode: boolean, restart = true): Promise<unknown> {
     const life = this.#ctx.life;
     life.checkOpen();
     const k = this.#ctx.keyEncoding.encode(key, what);
     const room = checkedSize(k, this.#ctx.maxKeySize, what, "maxKeySize");
+    const take = (status: Lookup) => {
+      if (status !== Lookup.Found) return decode ? undefined : false;
+      return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
+    };
+    if (!this.#lostView(sequence)) {
+      try {
+        this.#refresh();
+        const ptr = scratch(maxEncodedLength(k));
+        const status = this.#point.lookupInMemory(ptr, writeData(ptr, k), sequence);
+        if (status !== undefined) return Promise.resolve(take(status));
+      } catch (err) {
+        return Promise.reject(life.trapped(err, "a read"));
+      }
+    }
+    return this.#lookupReading(k, room, sequence, take, restart);
+  }
+
+  /** #lookupAsync once it must read a table or a block: awaits them, and restarts if the view was lost. */
+  async #lookupReading(
+    k: Uint8Array | string,
+    room: number,
+    sequence: number,
+    take: (status: Lookup) => unknown,
+    restart: boolean,
+  ): Promise<unknown> {
+    const life = this.#ctx.life;
     const ptr = allocBuffer(Math.max(1, room));
     try {
       const len = writeData(ptr, k);
       for (let restarts = 0;; restarts++) {
         const unpin = this.#pin(sequence);
         try {
-          const found = await this.#point.lookupAsync(ptr, len, sequence, () => this.#refresh(), (status) => {
-            if (status !== Lookup.Found) return decode ? undefined : false;
-            return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
-          });
+          const found = await this.#point.lookupAsync(ptr, len, sequence, () => this.#refresh(), take);
           life.checkOpen();
           if (restart && this.#lostView(sequence) && restarts < MAX_RESTARTS) {
             sequence = this.#ctx.visibleSequence();
