@@ -7,6 +7,11 @@
 //   npm run bench -- --full        1,000,000 keys
 //   npm run bench -- node bun      only these runtimes
 //   SILTDB_BENCH_ENGINES, SILTDB_BENCH_WORKLOADS: see bench/db_bench.ts
+//
+// Other benchmarks have their own commands and are not part of this run:
+// npm run bench:core (the memtable), npm run bench:browser (Chromium, OPFS),
+// npm run bench:bucket (a store in a bucket: in-memory buckets with injected
+// latency and Ceph radosgw, bench/bucket_bench.ts; also `npm run bench -- bucket`).
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +19,13 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const bin = (name) => join(root, "node_modules", ".bin", name);
 const args = process.argv.slice(2);
+if (args[0] === "bucket") {
+  const bucket = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", "bucket_bench.ts")], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  process.exit(bucket.status ?? 1);
+}
 const full = args.includes("--full");
 const wanted = args.filter((a) => !a.startsWith("--"));
 const n = full ? "1000000" : process.env.SILTDB_BENCH_N ?? "200000";
