@@ -149,18 +149,21 @@ export async function openLoop(
 /**
  * The p50 of 20 of each kind of request siltdb makes, on the store alone
  * (under probe/, removed after): a create-only PUT of a small WAL object, a
- * ranged GET of a 4 KiB block, a GET of a table's last 64 KiB, a LIST, a HEAD.
+ * ranged GET of a 4 KiB block, a GET of a table's last 64 KiB, a LIST, a HEAD;
+ * and the p99 of 150 create-only PUTs one after the other (what one writer's
+ * 150 awaited puts would see from the store alone).
  */
 export async function probeRequests(store: ObjectStore): Promise<Record<string, number>> {
-  const p50 = async (request: (i: number) => Promise<unknown>) => {
+  const figures = async (request: (i: number) => Promise<unknown>, count = 20) => {
     const latencies: number[] = [];
-    for (let i = 0; i < 20; i++) {
+    for (let i = 0; i < count; i++) {
       const started = performance.now();
       await request(i);
       latencies.push(performance.now() - started);
     }
-    return latencyFigures(latencies).p50Ms;
+    return latencyFigures(latencies);
   };
+  const p50 = async (request: (i: number) => Promise<unknown>) => (await figures(request)).p50Ms;
   await store.put("probe/table", new Uint8Array(2 << 20).fill(7));
   const latency = {
     put: await p50((i) => store.put(`probe/wal-${i}`, new Uint8Array(140), { ifNoneMatch: "*" })),
@@ -168,8 +171,13 @@ export async function probeRequests(store: ObjectStore): Promise<Record<string, 
     getTail: await p50(() => store.get("probe/table", { suffix: 64 << 10 })),
     list: await p50(() => store.list("probe/")),
     head: await p50(() => store.head("probe/table")),
+    putP99: (await figures((i) => store.put(`probe/put-${i}`, new Uint8Array(140), { ifNoneMatch: "*" }), 150)).p99Ms,
   };
-  const keys = ["probe/table", ...Array.from({ length: 20 }, (_, i) => `probe/wal-${i}`)];
+  const keys = [
+    "probe/table",
+    ...Array.from({ length: 20 }, (_, i) => `probe/wal-${i}`),
+    ...Array.from({ length: 150 }, (_, i) => `probe/put-${i}`),
+  ];
   await Promise.all(keys.map((k) => store.delete(k)));
   return latency;
 }

@@ -41,15 +41,17 @@
 //   fillbatch       N puts in awaited batches of 1,000, random order (loads the store)
 //   flush           the memtable written as a table
 //   compact         db.compact(): every table merged into the last level, in the
-//                   writer (inline for a bucket: GETs of the inputs, PUTs of the
-//                   outputs); MiB/s of table bytes read. The reads below run on this
-//                   settled tree (no compaction under them) on every backend
+//                   writer (inline for a bucket: one GET per input table, one PUT per
+//                   output); MiB/s of table bytes read and written. The reads below run
+//                   on this settled tree (no compaction under them) on every backend
 //   warmup-c64      every key read once by 64 concurrent readers (fills the block cache)
 //   readrandom-warm N awaited gets, every block cached (GETs per read should be 0)
 //   scan-warm       one full scan, every block cached
-//   paired-warm     readrandom-warm and scan-warm alternated ROUNDS times with the same
-//                   store on local disk in the same process: the ratio of the median
-//                   times (the warm-get target; the machine drifts between processes)
+//   paired-warm     the warm-get target: the same gets on the bucket store and on the same
+//                   store on local disk in the same process, interleaved in chunks of
+//                   CHUNK keys (ABBA), ROUNDS times over the N keys: the median over the
+//                   chunks of bucket time ÷ disk time, its quartiles, and the same for
+//                   ROUNDS full scans (the machine drifts between processes and seconds)
 //   reader-lag      a readOnly reader with refreshInterval LAG_MS on the same bucket:
 //                   time from the writer's acknowledged put to the reader's get finding it
 //   open-reader     the requests of opening a reader (readOnly)
@@ -60,8 +62,18 @@
 //                   needs blocks of two tables then never finishes, see docs/benchmarks.md.)
 //   scan-cold       a reader just opened scans the first SCAN_COLD keys
 //
-// Not measured yet: compaction throughput in the remote compactor (the
-// `siltdb compactor` process of issue 18 is being built).
+// The remote compactor (issue 18's `siltdb compactor`), on a third store:
+//
+//   load-remote     a writer opened with compaction "remote" (and a memtable of N/12
+//                   entries, ~1 MiB at 100,000 keys; stall triggers off) loads N keys in random order in batches of 1,000
+//                   and flushes: the tree is L0 tables only
+//   compact-remote  a Compactor (src/remote_compactor.ts) in the same process, its own
+//                   store object, compactOnce() until the policy (leveled, defaults) is
+//                   satisfied: MiB read and written, MiB/s, GETs and PUTs per MiB, the
+//                   share of the time spent waiting on requests and the CPU time.
+//                   Then a reader just opened counts the keys (not timed).
+//                   On "disk" (no bucket) the same runs on an in-memory bucket with no
+//                   latency: the compactor's CPU-bound speed on this machine.
 //
 // Results: progress lines, bench/results/bucket-<runtime>.json, then
 // bench/bucket_report.ts writes the section "In a bucket" of
@@ -73,8 +85,8 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
-import type { Db, ObjectStore, ResilientStore } from "../mod.ts";
-import { open } from "../mod.ts";
+import type { Db, ObjectStore } from "../mod.ts";
+import { Compactor, MemoryObjectStore, open, ResilientStore } from "../mod.ts";
 import type { TestS3 } from "../tests/_s3.ts";
 import {
   backendOf,
@@ -103,7 +115,8 @@ const MISS_CACHE = 64 << 10;
 const SCAN_COLD = Math.min(10_000, N);
 const LAG_MS = 250;
 const LAG_SAMPLES = 20;
-const ROUNDS = 5;
+const ROUNDS = 10;
+const CHUNK = Math.min(5_000, N);
 export const BACKENDS = ["disk", "memory-20ms", "memory-50ms", "ceph"] as const;
 const SELECTED = process.env.SILTDB_BENCH_BACKENDS?.split(",") ?? [...BACKENDS];
 
@@ -199,28 +212,67 @@ async function writes(place: Place, time: Time): Promise<void> {
   await db.close();
 }
 
-/** The same awaited gets and full scan, alternated ROUNDS times between two stores; ms of each round. */
-async function alternate(stores: Kv[], reads: Int32Array): Promise<{ getMs: number[][]; scanMs: number[][] }> {
-  const getMs: number[][] = stores.map(() => []);
-  const scanMs: number[][] = stores.map(() => []);
+/** The q-quantile of xs (nearest rank). */
+function quantile(xs: number[], q: number): number {
+  const sorted = xs.toSorted((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/**
+ * The same awaited gets, in chunks of CHUNK keys, each chunk read from the
+ * two stores one right after the other (the order swapped every chunk, ABBA,
+ * so that neither store always goes first), ROUNDS times over all N keys;
+ * and a full scan of each, alternated the same way each round. Resolves
+ * with the [bucket, disk] ms of each chunk and of each scan.
+ */
+async function alternate(
+  bucket: Kv,
+  disk: Kv,
+  reads: Int32Array,
+): Promise<{ gets: [number, number][]; scans: [number, number][] }> {
+  const gets: [number, number][] = [];
+  const scans: [number, number][] = [];
+  const timeGets = async (db: Kv, from: number, to: number) => {
+    const started = performance.now();
+    for (let i = from; i < to; i++) await db.get(keyOf(reads[i]));
+    return performance.now() - started;
+  };
+  const timeScan = async (db: Kv) => {
+    const started = performance.now();
+    for await (const _ of db.keys({ gte: keyOf(0), lte: keyOf(N - 1) })) { /* count nothing: the time */ }
+    return performance.now() - started;
+  };
+  let turn = 0;
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [s, db] of stores.entries()) {
-      let started = performance.now();
-      for (let i = 0; i < N; i++) await db.get(keyOf(reads[i]));
-      getMs[s].push(performance.now() - started);
-      started = performance.now();
-      for await (const _ of db.keys({ gte: keyOf(0), lte: keyOf(N - 1) })) { /* count nothing: the time */ }
-      scanMs[s].push(performance.now() - started);
+    for (let from = 0; from < N; from += CHUNK) {
+      const to = Math.min(N, from + CHUNK);
+      if (turn++ % 2 === 0) {
+        const b = await timeGets(bucket, from, to);
+        gets.push([b, await timeGets(disk, from, to)]);
+      } else {
+        const d = await timeGets(disk, from, to);
+        gets.push([await timeGets(bucket, from, to), d]);
+      }
+    }
+    if (round % 2 === 0) {
+      const b = await timeScan(bucket);
+      scans.push([b, await timeScan(disk)]);
+    } else {
+      const d = await timeScan(disk);
+      scans.push([await timeScan(bucket), d]);
     }
   }
-  return { getMs, scanMs };
+  return { gets, scans };
 }
 
 /**
  * Warm reads of the bucket store against the same keys on local disk in the
- * same process, alternated (this machine's speed drifts between processes
- * and minutes): a disk store loaded and compacted the same way, every block
- * of both cached; the ratio of the median round times.
+ * same process, interleaved (this machine's speed drifts between processes
+ * and from second to second: another job shares its two cores): a disk
+ * store loaded and compacted the same way, every block of both cached. The
+ * ratio is the median over the chunks of (bucket time ÷ disk time) of the
+ * same keys read back to back, with its quartiles and the ratio of the
+ * totals.
  */
 async function pairedWarm(bucket: Kv, order: Int32Array, reads: Int32Array): Promise<Partial<Figures>> {
   const dir = mkdtempSync(join(os.tmpdir(), "bucket-bench-paired-"));
@@ -234,22 +286,31 @@ async function pairedWarm(bucket: Kv, order: Int32Array, reads: Int32Array): Pro
     await disk.flush();
     await disk.compact();
     for (let i = 0; i < N; i++) await disk.get(keyOf(reads[i]));
-    const { getMs, scanMs } = await alternate([bucket, disk], reads);
+    const { gets, scans } = await alternate(bucket, disk, reads);
     await disk.close();
-    const med = (xs: number[]) => xs.toSorted((a, b) => a - b)[Math.floor(xs.length / 2)];
-    const getRatio = med(getMs[0]) / med(getMs[1]);
-    const scanRatio = med(scanMs[0]) / med(scanMs[1]);
-    console.error(
-      `  ${runtime} paired warm reads, bucket ÷ disk time: get ${getRatio.toFixed(2)}, scan ${scanRatio.toFixed(2)}`,
-    );
-    return {
-      bucketGetMs: getMs[0],
-      diskGetMs: getMs[1],
-      bucketScanMs: scanMs[0],
-      diskScanMs: scanMs[1],
-      getRatio,
-      scanRatio,
+    const ratios = gets.map(([b, d]) => b / d);
+    const scanRatios = scans.map(([b, d]) => b / d);
+    const sum = (xs: number[]) => xs.reduce((n, x) => n + x, 0);
+    const figures = {
+      chunks: gets.length,
+      getRatio: quantile(ratios, 0.5),
+      getRatioP25: quantile(ratios, 0.25),
+      getRatioP75: quantile(ratios, 0.75),
+      getRatioTotal: sum(gets.map(([b]) => b)) / sum(gets.map(([, d]) => d)),
+      bucketGetUs: (1000 * sum(gets.map(([b]) => b))) / (ROUNDS * N),
+      diskGetUs: (1000 * sum(gets.map(([, d]) => d))) / (ROUNDS * N),
+      scanRatio: quantile(scanRatios, 0.5),
+      scanRatioP25: quantile(scanRatios, 0.25),
+      scanRatioP75: quantile(scanRatios, 0.75),
     };
+    console.error(
+      `  ${runtime} interleaved warm reads, bucket ÷ disk time: get ${figures.getRatio.toFixed(2)} (quartiles ${
+        figures.getRatioP25.toFixed(2)
+      }–${figures.getRatioP75.toFixed(2)}; ${figures.bucketGetUs.toFixed(2)} vs ${
+        figures.diskGetUs.toFixed(2)
+      } µs a get), scan ${figures.scanRatio.toFixed(2)}`,
+    );
+    return figures;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -267,14 +328,23 @@ async function loadAndRead(place: Place, time: Time, inBucket: boolean): Promise
     }
   });
   await time("flush", 1, ws, () => writer.flush());
-  const compactionRead = () => writer.stats().compaction.io.reduce((n, l) => n + l.read, 0);
-  const readBefore = compactionRead();
+  // Bytes compactions read, and wrote below L0 (a flush writes to L0).
+  const io = () => {
+    const levels = writer.stats().compaction.io;
+    return {
+      read: levels.reduce((n, l) => n + l.read, 0),
+      written: levels.reduce((n, l) => n + (l.level > 0 ? l.written : 0), 0),
+    };
+  };
+  const ioBefore = io();
   await time("compact", 1, ws, async () => {
     const started = performance.now();
     await writer.compact();
     const ms = performance.now() - started;
-    const mib = (compactionRead() - readBefore) / 2 ** 20;
-    return { ms, mibRead: mib, mibPerSec: mib / (ms / 1000) };
+    const after = io();
+    const mibRead = (after.read - ioBefore.read) / 2 ** 20;
+    const mibWritten = (after.written - ioBefore.written) / 2 ** 20;
+    return { ms, mibRead, mibWritten, mibPerSec: mibRead / (ms / 1000) };
   });
   const reads = permutation(N, 99);
   let found = 0;
@@ -331,6 +401,68 @@ async function loadAndRead(place: Place, time: Time, inBucket: boolean): Promise
   return tables;
 }
 
+/**
+ * The remote compactor: a writer opened with compaction "remote" loads N
+ * keys (flushes leave L0 tables only: it never compacts), then a Compactor
+ * with its own store object compacts until the policy is satisfied.
+ */
+async function remoteCompaction(place: Place, time: Time): Promise<void> {
+  const { db: writer, store: ws } = await openAt(place, {
+    compaction: "remote",
+    // About a dozen L0 tables whatever N (1 MiB memtables at 100,000 keys).
+    memtableSize: Math.max(64 << 10, Math.round((N * 126) / 12)),
+    // No stall: the compactor runs after the load.
+    l0SlowdownTrigger: 10_000,
+    l0StopTrigger: 10_000,
+  });
+  const order = permutation(N, 7);
+  await time("load-remote", N, ws, async () => {
+    for (let i = 0; i < N; i += 1000) {
+      const batch = writer.batch();
+      for (let j = i; j < Math.min(N, i + 1000); j++) batch.put(keyOf(order[j]), values[(j * 7) & 1023]);
+      await batch.write();
+    }
+    await writer.flush();
+  });
+  const l0Before = writer.stats().levels[0].files;
+  const cstore = place.store!();
+  const compactor = await Compactor.open(place.url, { objectStore: cstore as ObjectStore });
+  await time("compact-remote", 1, cstore, async () => {
+    const started = performance.now();
+    const cpu = process.cpuUsage();
+    let rounds = 0;
+    while (await compactor.compactOnce()) rounds++;
+    const ms = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    const s = compactor.stats;
+    const mibRead = s.bytesRead / 2 ** 20;
+    const mibWritten = s.bytesWritten / 2 ** 20;
+    await compactor.stop();
+    await writer.close();
+    // The compacted store holds every key: a reader just opened counts them (its own
+    // requests, after the time taken above).
+    const check = await openAt(place, { readOnly: true, refreshInterval: 0 });
+    let seen = 0;
+    for await (const _ of check.db.keys()) seen++;
+    const tablesAfter = check.db.stats().levels.map((l) => l.files);
+    await check.db.close();
+    if (seen !== N) throw new Error(`after the remote compaction a reader sees ${seen} keys, not ${N}`);
+    console.error(`  ${runtime} remote compaction: ${l0Before} L0 tables, then levels ${tablesAfter.join(", ")}`);
+    return {
+      ms,
+      l0Before,
+      tablesAfter,
+      rounds,
+      compactions: s.compactions,
+      trivialMoves: s.trivialMoves,
+      mibRead,
+      mibWritten,
+      mibPerSec: (mibRead + mibWritten) / (ms / 1000),
+      cpuMs: (used.user + used.system) / 1000,
+    };
+  });
+}
+
 async function runBackend(name: string): Promise<BackendRun> {
   const backend = backendOf(name);
   const loadAtStart = os.loadavg()[0];
@@ -370,6 +502,14 @@ async function runBackend(name: string): Promise<BackendRun> {
     if (requestLatency) console.error(`  ${runtime} ${name} requests, p50 ms: ${JSON.stringify(requestLatency)}`);
     await writes(await backend.place("puts"), time);
     const tables = await loadAndRead(await backend.place("reads"), time, probe !== undefined);
+    // On disk: the compactor on an in-memory bucket with no latency (its speed without waiting).
+    const bucket = probe === undefined ? new MemoryObjectStore({ name: "compact", latencyMs: 0 }) : undefined;
+    await remoteCompaction(
+      bucket
+        ? { url: bucket.location, store: () => new ResilientStore(bucket.location, bucket) }
+        : await backend.place("compact"),
+      time,
+    );
     return {
       backend: name,
       requestMs: backend.requestMs,

@@ -65,6 +65,11 @@ const WRITE_ROWS: Row[] = [
   { label: "put, 64 writers: p50 ms", of: (r) => w(r, "put-c64")?.p50Ms, format: ms },
   { label: "put, 64 writers: p99 ms", of: (r) => w(r, "put-c64")?.p99Ms, format: ms },
   { label: "put, 64 writers: acknowledged puts/s", of: (r) => w(r, "put-c64")?.opsPerSec, format: int },
+  {
+    label: "put, 64 writers: 64 ÷ one PUT's latency, puts/s (their bound)",
+    of: (r) => (64 * 1000) / putLatency(r),
+    format: int,
+  },
   { label: "put, 64 writers: puts per PUT request", of: (r) => 1 / (perOp(r, "put-c64", "puts") ?? NaN), format: dec },
   ...[20, 40].flatMap((k): Row[] => [
     {
@@ -89,13 +94,51 @@ const WRITE_ROWS: Row[] = [
   { label: "flush: ms", of: (r) => w(r, "flush")?.ms, format: ms },
   { label: "compact (whole tree, in the writer): s", of: (r) => (w(r, "compact")?.ms ?? NaN) / 1000, format: dec },
   { label: "compact: MiB of tables read", of: (r) => Number(w(r, "compact")?.mibRead), format: dec },
+  { label: "compact: MiB of tables written", of: (r) => Number(w(r, "compact")?.mibWritten), format: dec },
   { label: "compact: MiB/s read", of: (r) => Number(w(r, "compact")?.mibPerSec), format: dec },
   {
     label: "compact: GETs per MiB read",
     of: (r) => (w(r, "compact")?.requests?.gets ?? NaN) / Number(w(r, "compact")?.mibRead),
-    format: int,
+    format: dec,
   },
 ];
+
+const remote = (r: BackendRun, field: string) => Number(w(r, "compact-remote")?.[field] ?? NaN);
+
+const COMPACTOR_ROWS: Row[] = [
+  { label: 'writer (compaction "remote"): load, puts/s', of: (r) => w(r, "load-remote")?.opsPerSec, format: int },
+  { label: "L0 tables left by the writer", of: (r) => remote(r, "l0Before"), format: int },
+  {
+    label: "compactions (merges + trivial moves)",
+    of: (r) => remote(r, "compactions") + remote(r, "trivialMoves"),
+    format: int,
+  },
+  { label: "MiB of tables read", of: (r) => remote(r, "mibRead"), format: dec },
+  { label: "MiB of tables written", of: (r) => remote(r, "mibWritten"), format: dec },
+  { label: "seconds", of: (r) => remote(r, "ms") / 1000, format: ms },
+  { label: "MiB/s, read + written", of: (r) => remote(r, "mibPerSec"), format: dec },
+  { label: "MiB/s read", of: (r) => remote(r, "mibRead") / (remote(r, "ms") / 1000), format: dec },
+  { label: "MiB/s written", of: (r) => remote(r, "mibWritten") / (remote(r, "ms") / 1000), format: dec },
+  {
+    label: "GETs per MiB read",
+    of: (r) => (w(r, "compact-remote")?.requests?.gets ?? NaN) / remote(r, "mibRead"),
+    format: dec,
+  },
+  {
+    label: "PUTs per MiB written",
+    of: (r) => (w(r, "compact-remote")?.requests?.puts ?? NaN) / remote(r, "mibWritten"),
+    format: dec,
+  },
+  { label: "requests in all (GET, PUT, LIST, HEAD)", of: (r) => sumRequests(w(r, "compact-remote")), format: int },
+  {
+    label: "time waiting on requests ÷ time",
+    of: (r) => (w(r, "compact-remote")?.requests?.waitMs ?? NaN) / remote(r, "ms"),
+    format: dec,
+  },
+  { label: "CPU time ÷ time", of: (r) => remote(r, "cpuMs") / remote(r, "ms"), format: dec },
+];
+
+const paired = (r: BackendRun, field: string) => Number(w(r, "paired-warm")?.[field] ?? NaN);
 
 const REQUEST_ROWS: Row[] = [
   { label: "PUT of a 140-byte object, create-only", of: (r) => r.requestLatency?.put, format: ms },
@@ -103,6 +146,7 @@ const REQUEST_ROWS: Row[] = [
   { label: "GET of the last 64 KiB", of: (r) => r.requestLatency?.getTail, format: ms },
   { label: "LIST", of: (r) => r.requestLatency?.list, format: ms },
   { label: "HEAD", of: (r) => r.requestLatency?.head, format: ms },
+  { label: "PUT of a 140-byte object, create-only: p99 of 150", of: (r) => r.requestLatency?.putP99, format: ms },
 ];
 
 const READ_ROWS: Row[] = [
@@ -110,13 +154,18 @@ const READ_ROWS: Row[] = [
   { label: "readrandom, warm: GETs per read", of: (r) => perOp(r, "readrandom-warm", "gets"), format: dec },
   { label: "full scan, warm: entries/s", of: (r) => w(r, "scan-warm")?.opsPerSec, format: int },
   {
-    label: "warm get, time ÷ local disk (alternated in one process)",
+    label: "warm get, time ÷ local disk: median of the interleaved chunks",
     of: (r) => Number(w(r, "paired-warm")?.getRatio ?? NaN),
     format: dec,
   },
+  { label: "warm get, ÷ local disk: chunks' 1st quartile", of: (r) => paired(r, "getRatioP25"), format: dec },
+  { label: "warm get, ÷ local disk: chunks' 3rd quartile", of: (r) => paired(r, "getRatioP75"), format: dec },
+  { label: "warm get, ÷ local disk: total time ÷ total time", of: (r) => paired(r, "getRatioTotal"), format: dec },
+  { label: "warm get (interleaved): µs per get in the bucket", of: (r) => paired(r, "bucketGetUs"), format: dec },
+  { label: "warm get (interleaved): µs per get on local disk", of: (r) => paired(r, "diskGetUs"), format: dec },
   {
-    label: "warm full scan, time ÷ local disk (alternated)",
-    of: (r) => Number(w(r, "paired-warm")?.scanRatio ?? NaN),
+    label: "warm full scan, time ÷ local disk (interleaved, median)",
+    of: (r) => paired(r, "scanRatio"),
     format: dec,
   },
   { label: "reads to fill the cache, 64 readers: gets/s", of: (r) => w(r, "warmup-c64")?.opsPerSec, format: int },
@@ -239,7 +288,7 @@ const TARGETS: Target[] = [
     format: dec,
   },
   {
-    what: "warm-cache get: time ≤ 1.2× the same store on local disk (alternated in one process)",
+    what: "warm-cache get: time ≤ 1.2× the same store on local disk (interleaved in one process, median)",
     value: (r) => Number(w(r, "paired-warm")?.getRatio ?? NaN),
     limit: () => 1.2,
     atMost: true,
@@ -364,7 +413,9 @@ export function report(runtime: string): void {
     "",
     `### ${results.version}, ${results.cpu}, ${results.date.slice(0, 16).replace("T", " ")} UTC`,
     "",
-    `${results.n.toLocaleString("en-US")} keys; ${results.runs.length} runs of every backend, one after the other ` +
+    `${results.n.toLocaleString("en-US")} keys; ${results.runs.length} run${
+      results.runs.length === 1 ? "" : "s"
+    } of every backend, one after the other ` +
     `(min–max over the runs); the machine's 1-minute load average at the start and end of each run: ${
       range(results.runs.flat().flatMap((r) => r.loadAverage ?? []), dec)
     } (2 cores).`,
@@ -373,7 +424,7 @@ export function report(runtime: string): void {
     "",
     ...targetTable(results),
     "",
-    "Request latency, p50 ms (20 of each on the store alone):",
+    "Request latency, ms (on the store alone: the p50 of 20 of each, and the p99 of 150 PUTs):",
     "",
     ...table(results, REQUEST_ROWS),
     "",
@@ -384,6 +435,10 @@ export function report(runtime: string): void {
     "Reads:",
     "",
     ...table(results, READ_ROWS),
+    "",
+    "The remote compactor (`Compactor`, one process with the writer; on disk: an in-memory bucket with no latency):",
+    "",
+    ...table(results, COMPACTOR_ROWS),
     ...(unavailable.length > 0
       ? ["", `Not run here: ${unavailable.map(([b, why]) => `${b} (${why})`).join("; ")}.`]
       : []),
