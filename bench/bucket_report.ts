@@ -454,9 +454,10 @@ export function report(runtime: string): void {
     ? text.slice(0, start) + section.join("\n") + text.slice(end + "<!-- bucket bench end -->".length)
     : `${text.trimEnd()}\n\n## In a bucket (issue 18)\n\n${section.join("\n")}\n`;
   writeFileSync(docs, next);
-  // The tables as `deno fmt` aligns them (npm test checks the formatting).
+  // The tables and the chart as `deno fmt` writes them (npm test checks the formatting).
   const deno = fileURLToPath(new URL("../node_modules/.bin/deno", import.meta.url));
-  if (existsSync(deno)) spawnSync(deno, ["fmt", "--quiet", fileURLToPath(docs)], { stdio: "inherit" });
+  const chartFile = fileURLToPath(new URL(`./results/${svg}`, import.meta.url));
+  if (existsSync(deno)) spawnSync(deno, ["fmt", "--quiet", fileURLToPath(docs), chartFile], { stdio: "inherit" });
   console.log(`docs/benchmarks.md (In a bucket) and bench/results/${svg} updated`);
 }
 
