@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { open, verifyBucket } from "../mod.ts";
+import { Compactor, open, verifyBucket } from "../mod.ts";
 import { BucketCollector } from "../src/object_store/bucket_collector.ts";
 import { BucketManifest, type BucketState, latestManifest, readManifest } from "../src/object_store/bucket_manifest.ts";
 import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
@@ -328,5 +328,46 @@ test("regression (bucket sim with WAL probes, seed 317784944): readers see every
   await reader.refresh();
   assert.equal(await reader.get("e"), "5", "and goes on from there");
   await reader.close();
+  await writer.close();
+});
+
+test("regression (bucket sim seed 94002917): a tiered merge back into L0 writes one table, so compactions run out of work", async () => {
+  const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() } });
+  const url = "memory://tiered/";
+  const writer = await open(url, {
+    objectStore: store,
+    keyEncoding: "utf8",
+    valueEncoding: "utf8",
+    compaction: "remote",
+    memtableSize: 1 << 20,
+    l0SlowdownTrigger: 1000,
+    l0StopTrigger: 1000,
+  });
+  const model = new Map<string, string>();
+  let n = 0;
+  // Level-0 tables, each newer one under half the one before: no size ratio holds, so the newest are merged
+  // until trigger - 1 runs remain, back into L0 (older L0 tables are left), bigger than targetFileSize.
+  for (const size of [3000, 800, 300, 120, 50, 20, 8]) {
+    for (let i = 0; i < size; i++) {
+      const k = `k${String((n++ * 37) % 3000).padStart(5, "0")}`;
+      await writer.put(k, `v${n}`.padEnd(60, "-"));
+      model.set(k, `v${n}`.padEnd(60, "-"));
+    }
+    await writer.flush();
+  }
+  const compactor = await Compactor.open(url, {
+    objectStore: store,
+    compaction: "tiered",
+    l0CompactionTrigger: 4,
+    targetFileSize: 4096,
+    blockSize: 256,
+  });
+  let rounds = 0;
+  while (rounds < 20 && await compactor.compactOnce() !== undefined) rounds++;
+  assert.ok(rounds < 20, `the compactor still had work after ${rounds} rounds`);
+  await writer.refresh();
+  assert.ok(writer.stats().levels[0].files < 4, "fewer runs than the trigger are left");
+  assert.deepEqual(await writer.scan().toArray(), [...model].sort(([a], [b]) => (a < b ? -1 : 1)));
+  await compactor.stop();
   await writer.close();
 });

@@ -90,6 +90,9 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
   );
   const inputs = job.task.inputs.flatMap((i) => i.files);
   const runs = sortedRunsOf(job.task.inputs);
+  // Every L0 file is a sorted run of its own: a merge back into L0 (tiered, older L0 files left) must
+  // stay one file, or it would leave as many runs as it took and be picked again, for ever.
+  const targetFileSize = job.task.outputLevel === 0 ? Infinity : job.targetFileSize;
   const merge = new CoreCompaction(readState, runs, job.oldestSnapshot, older);
   const outputs: FileMeta[] = [];
   let bytesWritten = 0;
@@ -108,7 +111,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
         beforeRename: env.beforeRename,
       }, async (builder, stage) => {
         for (;;) {
-          const status = merge.run(builder, STAGE_BYTES, job.targetFileSize);
+          const status = merge.run(builder, STAGE_BYTES, targetFileSize);
           if (status === CompactionStatus.Done) done = true;
           if (status === CompactionStatus.Done || status === CompactionStatus.FileFull) return;
           if (status === CompactionStatus.Staged) await stage();

@@ -62,16 +62,25 @@ export class ReaderActor extends Base {
     });
   }
 
+  /**
+   * How old what the reader reads may be: since its view was loaded, or since
+   * the manifest its tables come from was replaced, if earlier (a reader held
+   * back by its snapshots, or refreshing seldom, reads an older state's tables).
+   */
+  #stateSince(loadedAt: number): number {
+    return Math.min(loadedAt, this.world.truth.replacedAt(this.db!.stats().bucket!.manifest));
+  }
+
   async #get(): Promise<void> {
     const k = this.world.pick(this.keys);
     const out = await this.io(this.db!.get(k));
-    if (!out.ok) return this.readFailed(out.error, `get(${k})`, this.view!.loadedAt);
+    if (!out.ok) return this.readFailed(out.error, `get(${k})`, this.#stateSince(this.view!.loadedAt));
     this.view!.got(k, out.value ?? null);
   }
 
   async #scan(r: ScanRange): Promise<void> {
     const out = await this.io(this.db!.scan(r).toArray());
-    if (!out.ok) return this.readFailed(out.error, `scan ${JSON.stringify(r)}`, this.view!.loadedAt);
+    if (!out.ok) return this.readFailed(out.error, `scan ${JSON.stringify(r)}`, this.#stateSince(this.view!.loadedAt));
     this.view!.scanned(out.value, r);
   }
 
@@ -106,8 +115,7 @@ export class ReaderActor extends Base {
         // grace period after the manifest they read was replaced (src/bucket_follower.ts): a snapshot
         // taken on a view whose manifest was replaced long before may go at once.
         const released = this.#snapshots.filter((x) => !x.snap.live);
-        const replacedAt = (m: number) => w.truth.manifests.find((x) => x.number === m + 1)?.time ?? Infinity;
-        const oldest = Math.min(...released.map((x) => replacedAt(x.manifest)));
+        const oldest = Math.min(...released.map((x) => w.truth.replacedAt(x.manifest)));
         const age = w.clock.now - oldest;
         if (age < w.config.gcMinAge / 2 - w.config.listLagMs) {
           w.fail(
@@ -125,7 +133,13 @@ export class ReaderActor extends Base {
       }
       const r = this.range(this.keys);
       const out = await this.io(s.snap.scan(r).toArray());
-      if (!out.ok) return this.readFailed(out.error, `a snapshot's scan ${JSON.stringify(r)}`, s.view.loadedAt);
+      if (!out.ok) {
+        return this.readFailed(
+          out.error,
+          `a snapshot's scan ${JSON.stringify(r)}`,
+          Math.min(s.view.loadedAt, w.truth.replacedAt(s.manifest)),
+        );
+      }
       s.view.scanned(out.value, r);
       return;
     }

@@ -335,6 +335,11 @@ export class Truth {
     return out;
   }
 
+  /** When manifest m was replaced (manifest m + 1 stored), or Infinity while it is the newest. */
+  replacedAt(m: number): number {
+    return this.manifests.find((x) => x.number === m + 1)?.time ?? Infinity;
+  }
+
   /** The newest manifest created, if any. */
   latestManifest(): ManifestObject | undefined {
     let latest: ManifestObject | undefined;
