@@ -13,7 +13,8 @@
 // Merged runs always start at the newest, so the output is newer than every
 // run left out. It goes to the deepest level among the inputs; when the
 // inputs are only L0 files, to the deepest empty level above the first
-// older non-empty level (or back to L0 when older L0 files remain).
+// older non-empty level (or back to L0 when older L0 files remain, as one
+// table: every L0 file is a run; src/compaction/compactor.ts).
 
 import { type Levels, sortedRuns, totalBytes } from "../version/version.ts";
 import type { FileMeta } from "../version/version_edit.ts";
