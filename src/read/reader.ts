@@ -173,21 +173,23 @@ export class Reader<V = unknown> {
     life.checkOpen();
     const k = this.#ctx.keyEncoding.encode(key, what);
     const room = checkedSize(k, this.#ctx.maxKeySize, what, "maxKeySize");
-    const take = (status: Lookup) => {
-      if (status !== Lookup.Found) return decode ? undefined : false;
-      return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
-    };
     if (!this.#lostView(sequence)) {
       try {
         this.#refresh();
         const ptr = scratch(maxEncodedLength(k));
         const status = this.#point.lookupInMemory(ptr, writeData(ptr, k), sequence);
-        if (status !== undefined) return Promise.resolve(take(status));
+        if (status !== undefined) return Promise.resolve(this.#take(status, decode));
       } catch (err) {
         return Promise.reject(life.trapped(err, "a read"));
       }
     }
-    return this.#lookupReading(k, room, sequence, take, restart);
+    return this.#lookupReading(k, room, sequence, (status) => this.#take(status, decode), restart);
+  }
+
+  /** What a point lookup that ended with `status` gives: the decoded value (decode) or true, or undefined / false. */
+  #take(status: Lookup, decode: boolean): unknown {
+    if (status !== Lookup.Found) return decode ? undefined : false;
+    return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
   }
 
   /** #lookupAsync once it must read a table or a block: awaits them, and restarts if the view was lost. */
