@@ -85,3 +85,10 @@ test("src/db.ts is a facade of at most 500 lines; no hand-written file under src
   const long = handWritten.filter((f) => lines(f) > 600).map((f) => `${f.name}: ${lines(f)} lines`);
   assert.deepEqual(long, []);
 });
+
+test("src/object_store/ imports no node:* module itself (a browser build may follow)", () => {
+  const offenders = files
+    .filter((f) => f.name.startsWith("src/object_store/") && /^(?:import|export)\s[^;]*?from\s+"node:/ms.test(f.text))
+    .map((f) => f.name);
+  assert.deepEqual(offenders, []);
+});

@@ -3,7 +3,6 @@
 // variables or explicitly, with the retries and lost-answer resolution of
 // every store (resilient_store.ts) around the S3 protocol (s3_transport.ts).
 
-import process from "node:process";
 import { invalidArgument } from "../errors.ts";
 import { isObjectStore, type ObjectStore } from "./object_store.ts";
 import { ResilientStore, type RetryOptions } from "./resilient_store.ts";
@@ -49,9 +48,18 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   return { bucket: m[1], prefix: path === "" ? "" : `${path}/` };
 }
 
+/** The process's environment variables (Node, Bun, Deno; none where there is no process, as in a browser). */
+function environment(): Record<string, string | undefined> {
+  const g = globalThis as {
+    process?: { env?: Record<string, string | undefined> };
+    Deno?: { env: { toObject(): Record<string, string> } };
+  };
+  return g.process?.env ?? g.Deno?.env.toObject() ?? {};
+}
+
 /** The S3 configuration: the options given, then the AWS environment variables. */
 export function s3ConfigOf(options: ObjectStoreOptions = {}): S3Config {
-  const env = process.env;
+  const env = environment();
   const accessKeyId = options.accessKeyId ?? env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = options.secretAccessKey ?? env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
