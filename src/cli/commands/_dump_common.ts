@@ -11,7 +11,7 @@ import { LOG_HEADER_SIZE } from "../../format/log_format.ts";
 import type { Storage, StorageFile } from "../../storage/storage.ts";
 import type { FileMeta } from "../../version/version_edit.ts";
 import { type RecordHandler, replayLog } from "../../wal/log_reader.ts";
-import { jsonField, showBytes } from "../display.ts";
+import { formatBytes, formatCount, formatTable, jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
 
 /**
@@ -208,4 +208,57 @@ export function fileJson(f: FileMeta, hex: boolean): Record<string, unknown> {
     smallest: internalKeyJson(f.smallest, hex),
     largest: internalKeyJson(f.largest, hex),
   };
+}
+
+/**
+ * The line of a manifest edit that adds a table: its level, number, size,
+ * entries and key range.
+ *
+ * @example
+ * ```ts
+ * import type { FileMeta } from "../../version/version_edit.ts";
+ * declare const file: FileMeta;
+ * console.log(addedFileLine(0, file, false)); // "  + L0 #7  1.2 KiB  40 entries  a @3 put .. z @9 put"
+ * ```
+ */
+export function addedFileLine(level: number, file: FileMeta, hex: boolean): string {
+  return `  + L${level} #${file.number}  ${formatBytes(file.size)}  ${formatCount(file.entries)} entries  ${
+    fileRange(file, hex)
+  }`;
+}
+
+/**
+ * The tables of a manifest's levels as lines: a table of every file (when
+ * there is one), then each non-empty level's file count and bytes.
+ *
+ * @example
+ * ```ts
+ * import type { FileMeta } from "../../version/version_edit.ts";
+ * declare const levels: FileMeta[][];
+ * console.log(levelLines(levels, false).join("\n")); // ... "L0: 2 files, 8.1 KiB   L1: 1 file, 40 KiB"
+ * ```
+ */
+export function levelLines(levels: readonly (readonly FileMeta[])[], hex: boolean): string[] {
+  const lines: string[] = [];
+  const rows = levels.flatMap((files, level) =>
+    files.map((f) => [
+      `L${level}`,
+      String(f.number),
+      formatBytes(f.size),
+      formatCount(f.entries),
+      `${f.smallestSequence}..${f.largestSequence}`,
+      fileRange(f, hex),
+    ])
+  );
+  if (rows.length > 0) {
+    lines.push(formatTable(["level", "file", "size", "entries", "sequences", "keys"], rows).trimEnd());
+  }
+  const totals = levels.map((files, level) => [level, files] as const).filter(([, files]) => files.length > 0)
+    .map(([level, files]) =>
+      `L${level}: ${files.length} ${files.length === 1 ? "file" : "files"}, ${
+        formatBytes(files.reduce((n, f) => n + f.size, 0))
+      }`
+    );
+  lines.push(totals.length > 0 ? totals.join("   ") : "no table files");
+  return lines;
 }

@@ -15,12 +15,13 @@ import { VersionSet } from "../../version/version_set.ts";
 import { intFlag, type ParsedArgs, UsageError } from "../args.ts";
 import { BUCKET_HELP, bucketStore, isBucketUrl } from "../bucket.ts";
 import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
-import { formatBytes, formatCount, formatTable } from "../display.ts";
+import { formatBytes } from "../display.ts";
 import { stdout } from "../io.ts";
 import {
+  addedFileLine,
   describeTail,
   fileJson,
-  fileRange,
+  levelLines,
   type LogTail,
   replayForDump,
   requirePath,
@@ -120,13 +121,7 @@ function humanManifest(d: ManifestDump, hex: boolean): string {
       edit.lastSequence !== undefined ? `last sequence ${edit.lastSequence}` : "",
     ].filter((s) => s !== "");
     lines.push(`edit @${offset}${fields.length > 0 ? `  ${fields.join("  ")}` : ""}`);
-    for (const { level, file } of edit.added ?? []) {
-      lines.push(
-        `  + L${level} #${file.number}  ${formatBytes(file.size)}  ${formatCount(file.entries)} entries  ${
-          fileRange(file, hex)
-        }`,
-      );
-    }
+    for (const { level, file } of edit.added ?? []) lines.push(addedFileLine(level, file, hex));
     for (const { level, number } of edit.deleted ?? []) lines.push(`  - L${level} #${number}`);
   }
   lines.push("", `edits: ${d.edits.length}   tail: ${describeTail(d.tail)}`);
@@ -136,26 +131,7 @@ function humanManifest(d: ManifestDump, hex: boolean): string {
       "",
       `levels (log number ${s.logNumber}, next file number ${s.nextFileNumber}, last sequence ${s.lastSequence})`,
     );
-    const rows = s.levels.flatMap((files, level) =>
-      files.map((
-        f,
-      ) => [
-        `L${level}`,
-        String(f.number),
-        formatBytes(f.size),
-        formatCount(f.entries),
-        `${f.smallestSequence}..${f.largestSequence}`,
-        fileRange(f, hex),
-      ])
-    );
-    lines.push(formatTable(["level", "file", "size", "entries", "sequences", "keys"], rows).trimEnd());
-    const totals = s.levels.map((files, level) => [level, files] as const).filter(([, files]) => files.length > 0)
-      .map(([level, files]) =>
-        `L${level}: ${files.length} ${files.length === 1 ? "file" : "files"}, ${
-          formatBytes(files.reduce((n, f) => n + f.size, 0))
-        }`
-      );
-    lines.push(totals.length > 0 ? totals.join("   ") : "no table files");
+    lines.push(...levelLines(s.levels, hex));
   }
   if (d.problem !== undefined) lines.push("", `problem: ${d.problem}`);
   return `${lines.join("\n")}\n`;

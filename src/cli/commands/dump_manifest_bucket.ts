@@ -9,8 +9,8 @@ import { MANIFEST_DIR, manifestKey, numberOfKey } from "../../object_store/bucke
 import { type BucketState, decodeManifest, readManifest } from "../../object_store/bucket_manifest.ts";
 import { listAll, type ObjectStore } from "../../object_store/object_store.ts";
 import type { FileMeta } from "../../version/version_edit.ts";
-import { formatBytes, formatCount, formatTable } from "../display.ts";
-import { fileJson, fileRange } from "./_dump_common.ts";
+import { formatBytes, formatCount } from "../display.ts";
+import { addedFileLine, fileJson, levelLines } from "./_dump_common.ts";
 
 /** The counters of a manifest an edit may change. */
 const FIELDS = ["walStart", "nextFileNumber", "lastSequence", "writerEpoch", "compactorEpoch"] as const;
@@ -139,37 +139,11 @@ export function humanBucketManifest(d: BucketManifestDump, hex: boolean): string
   } else {
     const fields = c.fields.map((x) => `${FIELD_NAMES[x.field]} ${formatCount(x.from)} -> ${formatCount(x.to)}`);
     lines.push(`edit since manifest ${c.since}${fields.length > 0 ? `  ${fields.join("  ")}` : ""}`);
-    for (const { level, file } of c.added) {
-      lines.push(
-        `  + L${level} #${file.number}  ${formatBytes(file.size)}  ${formatCount(file.entries)} entries  ${
-          fileRange(file, hex)
-        }`,
-      );
-    }
+    for (const { level, file } of c.added) lines.push(addedFileLine(level, file, hex));
     for (const { level, number } of c.deleted) lines.push(`  - L${level} #${number}`);
     if (c.added.length + c.deleted.length + c.fields.length === 0) lines.push("  (nothing changed)");
   }
-  lines.push("", "levels");
-  const rows = s.levels.flatMap((files, level) =>
-    files.map((f) => [
-      `L${level}`,
-      String(f.number),
-      formatBytes(f.size),
-      formatCount(f.entries),
-      `${f.smallestSequence}..${f.largestSequence}`,
-      fileRange(f, hex),
-    ])
-  );
-  if (rows.length > 0) {
-    lines.push(formatTable(["level", "file", "size", "entries", "sequences", "keys"], rows).trimEnd());
-  }
-  const totals = s.levels.map((files, level) => [level, files] as const).filter(([, files]) => files.length > 0)
-    .map(([level, files]) =>
-      `L${level}: ${files.length} ${files.length === 1 ? "file" : "files"}, ${
-        formatBytes(files.reduce((n, f) => n + f.size, 0))
-      }`
-    );
-  lines.push(totals.length > 0 ? totals.join("   ") : "no table files");
+  lines.push("", "levels", ...levelLines(s.levels, hex));
   return `${lines.join("\n")}\n`;
 }
 
