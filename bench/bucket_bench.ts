@@ -79,15 +79,15 @@
 // bench/bucket_report.ts writes the section "In a bucket" of
 // docs/benchmarks.md and bench/results/bucket-<runtime>.svg.
 
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
 import type { Db, ObjectStore } from "../mod.ts";
 import { Compactor, MemoryObjectStore, open, ResilientStore } from "../mod.ts";
-import type { TestS3 } from "../tests/_s3.ts";
+import { serveCluster } from "../tests/_s3.ts";
 import {
   backendOf,
   closedLoop,
@@ -541,22 +541,9 @@ function childCommand(backend: string): [string, string[]] {
 /** An S3 server: the one named in SILTDB_TEST_S3_*, or a throw-away Ceph cluster and how to stop it. */
 async function s3Server(): Promise<{ env: Record<string, string>; stop(): void } | string> {
   if (process.env.SILTDB_TEST_S3_ENDPOINT) return { env: {}, stop() {} };
-  const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-  // The helper stops the cluster (by the process ids it started) on SIGTERM, or once this process is gone.
-  const helper = spawn("node", [join(root, "scripts", "ceph_cluster.mjs"), "serve", String(process.pid)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
   try {
-    const line = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      helper.stdout!.on("data", (chunk: Uint8Array) => {
-        out += new TextDecoder().decode(chunk);
-        if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
-      });
-      helper.on("exit", (code) => reject(new Error(`the Ceph cluster did not start (exit ${code})`)));
-    });
-    helper.stdout!.destroy();
-    const s3 = JSON.parse(line) as TestS3;
+    // The helper stops the cluster (by the process ids it started) on SIGTERM, or once this process is gone.
+    const { s3, helper } = await serveCluster();
     return {
       env: {
         SILTDB_TEST_S3_ENDPOINT: s3.endpoint,
@@ -567,7 +554,6 @@ async function s3Server(): Promise<{ env: Record<string, string>; stop(): void }
       stop: () => void helper.kill("SIGTERM"),
     };
   } catch (err) {
-    helper.kill("SIGTERM");
     return String((err as Error).message);
   }
 }

@@ -5,7 +5,7 @@
 // the tests skip, saying why — except with CI set, where they fail: in CI
 // the object-storage suite must run.
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import process from "node:process";
@@ -44,20 +44,44 @@ async function find(): Promise<TestS3 | string> {
   }
   // A cluster for this process alone: a Node helper starts it and stops it
   // once this process is gone (test runners may end without exit handlers).
+  const { s3, helper } = await serveCluster();
+  // From now on the helper must not keep this process alive.
+  helper.unref();
+  return s3;
+}
+
+/**
+ * Starts a throw-away Ceph cluster through a helper process
+ * (scripts/ceph_cluster.mjs serve) that stops it, by the process ids it
+ * started, on SIGTERM or once this process is gone; resolves with the
+ * cluster's endpoint and keys, and the helper. Rejects (the helper gone)
+ * when the cluster does not start.
+ *
+ * @example
+ * ```ts
+ * const { s3, helper } = await serveCluster();
+ * console.log(s3.endpoint);
+ * helper.kill("SIGTERM"); // the cluster stops
+ * ```
+ */
+export async function serveCluster(): Promise<{ s3: TestS3; helper: ChildProcess }> {
   const script = join(dirname(fileURLToPath(import.meta.url)), "..", "scripts", "ceph_cluster.mjs");
   const helper = spawn("node", [script, "serve", String(process.pid)], { stdio: ["ignore", "pipe", "inherit"] });
-  const line = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    helper.stdout!.on("data", (chunk: Uint8Array) => {
-      out += new TextDecoder().decode(chunk);
-      if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      helper.stdout!.on("data", (chunk: Uint8Array) => {
+        out += new TextDecoder().decode(chunk);
+        if (out.includes("\n")) resolve(out.slice(0, out.indexOf("\n")));
+      });
+      helper.on("exit", (code) => reject(new Error(`the Ceph cluster did not start (exit ${code})`)));
     });
-    helper.on("exit", (code) => reject(new Error(`the Ceph cluster did not start (exit ${code})`)));
-  });
-  // From now on the helper must not keep this process alive.
-  helper.stdout!.destroy();
-  helper.unref();
-  return JSON.parse(line) as TestS3;
+    helper.stdout!.destroy();
+    return { s3: JSON.parse(line) as TestS3, helper };
+  } catch (err) {
+    helper.kill("SIGTERM");
+    throw err;
+  }
 }
 
 /**
