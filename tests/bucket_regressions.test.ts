@@ -11,6 +11,16 @@ import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
 import type { ObjectStore } from "../src/object_store/object_store.ts";
 import { rejectsWith } from "./_harness.ts";
 
+/** One sweep of `collector` against `manifest`, as `siltdb gc` or a writer's own collector makes it. */
+async function sweep(collector: BucketCollector, manifest: BucketState): Promise<void> {
+  collector.collect({
+    tables: new Set(manifest.levels.flat().map((f) => f.number)),
+    keep: new Set(),
+    logNumber: manifest.walStart,
+  });
+  await collector.idle();
+}
+
 test("regression (bucket sim seed 7): a commit that loses its manifest number to a writer not yet listed is FENCED, not CORRUPTION", async () => {
   // Listing lag: a new manifest stays out of listings for a while (S3 lists eventually; GETs are exact).
   let now = 1_000_000;
@@ -37,23 +47,13 @@ test("regression (bucket sim seed 18): a collector keeps what a manifest replace
   // A collector (as `siltdb gc` or the writer's own would) sweeps against the newest manifest, a moment later.
   const latest = (await latestManifest(store))!;
   const collector = new BucketCollector(store, { minAgeMs: 60_000, intervalMs: 0, now: () => now });
-  collector.collect({
-    tables: new Set(latest.levels.flat().map((f) => f.number)),
-    keep: new Set(),
-    logNumber: latest.walStart,
-  });
-  await collector.idle();
+  await sweep(collector, latest);
   // The reader opened on the manifest before, a moment ago: what it names is still there.
   assert.equal(await reader.get("a"), "1");
   await reader.refresh();
   assert.equal(await reader.get("b"), "2");
   now += 60_000; // once the replaced manifest is gcMinAge old, its objects go
-  collector.collect({
-    tables: new Set(latest.levels.flat().map((f) => f.number)),
-    keep: new Set(),
-    logNumber: latest.walStart,
-  });
-  await collector.idle();
+  await sweep(collector, latest);
   assert.ok(collector.deleted > 0, "the objects of the replaced manifest are deleted after gcMinAge");
   await reader.close();
   await writer.close();
@@ -157,12 +157,7 @@ test(
     now += 120_000;
     const latest = (await latestManifest(store))!;
     const collector = new BucketCollector(store, { minAgeMs: 60_000, intervalMs: 0, now: () => now });
-    collector.collect({
-      tables: new Set(latest.levels.flat().map((f) => f.number)),
-      keep: new Set(),
-      logNumber: latest.walStart,
-    });
-    await collector.idle();
+    await sweep(collector, latest);
     await rejectsWith("FENCED", () => old.put("late", "x"));
     await old.close().catch(() => {});
     await current.close();
