@@ -22,8 +22,15 @@
 
 import type { CompactionEvent } from "./events.ts";
 import { invalidArgument, SiltError } from "./errors.ts";
-import { type CompactionJob, runCompaction } from "./compaction/compactor.ts";
-import { olderRuns, outputNumbersFor, pickTask, type PlanOptions, recordTask } from "./compaction/plan.ts";
+import { runCompaction } from "./compaction/compactor.ts";
+import {
+  compactionJob,
+  compactionStart,
+  outputNumbersFor,
+  pickTask,
+  type PlanOptions,
+  recordTask,
+} from "./compaction/plan.ts";
 import { tableKey } from "./object_store/bucket_layout.ts";
 import { BucketManifest } from "./object_store/bucket_manifest.ts";
 import type { ObjectStore } from "./object_store/object_store.ts";
@@ -288,19 +295,8 @@ export class Compactor {
     const task = pickTask(state.levels, this.#plan, this.#pointers);
     if (task === undefined) return undefined;
     const started = performance.now();
-    const deleted = task.inputs.flatMap((i) => i.files.map((f) => ({ level: i.level, number: f.number })));
+    const { deleted, event } = compactionStart(task);
     const inputBytes = totalBytes(task.inputs.flatMap((i) => i.files));
-    const event: CompactionEvent = {
-      durationMs: 0,
-      fromLevel: Math.min(...task.inputs.map((i) => i.level)),
-      toLevel: task.outputLevel,
-      inputFiles: deleted.length,
-      outputFiles: 1,
-      bytesRead: 0,
-      bytesWritten: 0,
-      entriesDropped: 0,
-      trivialMove: task.trivialMove,
-    };
     if (task.trivialMove) {
       if (!await this.#commit({ deleted, added: [{ level: task.outputLevel, file: task.inputs[0].files[0] }] }, [])) {
         return undefined;
@@ -313,15 +309,7 @@ export class Compactor {
       );
       try {
         // Every version the writer's snapshots read is kept (0 when it never said: keep them all).
-        const job: CompactionJob = {
-          task,
-          oldestSnapshot: state.writerSnapshot,
-          older: olderRuns(state.levels, task),
-          fileNumbers: numbers,
-          blockSize: this.#plan.blockSize,
-          bloomBitsPerKey: this.#plan.bloomBitsPerKey,
-          targetFileSize: this.#plan.targetFileSize,
-        };
+        const job = compactionJob(task, state.levels, state.writerSnapshot, numbers, this.#plan);
         const result = await runCompaction({ files: this.#files }, job);
         const added = result.outputs.map((file) => ({ level: task.outputLevel, file }));
         if (!await this.#commit({ deleted, added, horizon: job.oldestSnapshot }, result.outputs.map((f) => f.number))) {

@@ -31,9 +31,9 @@ import type { FileMeta, VersionEdit } from "../version/version_edit.ts";
 import { NUM_LEVELS, totalBytes } from "../version/version.ts";
 import type { VersionSet } from "../version/version_set.ts";
 import type { BlockCache } from "../wasm/block_cache.ts";
-import type { CompactionExecutor, CompactionJob } from "../compaction/compactor.ts";
+import type { CompactionExecutor } from "../compaction/compactor.ts";
 import { compactEverything, compactKeyRange } from "../compaction/manual.ts";
-import { olderRuns, outputNumbersFor, pickTask, recordTask } from "../compaction/plan.ts";
+import { compactionJob, compactionStart, outputNumbersFor, pickTask, recordTask } from "../compaction/plan.ts";
 import type { CompactionTask } from "../compaction/task.ts";
 import { writeLevel0Table } from "./flush.ts";
 import type { LiveFiles } from "./obsolete_files.ts";
@@ -467,23 +467,11 @@ export class Scheduler {
   async #execute(task: CompactionTask): Promise<void> {
     const { versions, options } = this.#ctx;
     const started = performance.now();
-    const deleted = task.inputs.flatMap((i) => i.files.map((f) => ({ level: i.level, number: f.number })));
-    const event: CompactionEvent = {
-      durationMs: 0,
-      fromLevel: Math.min(...task.inputs.map((i) => i.level)),
-      toLevel: task.outputLevel,
-      inputFiles: deleted.length,
-      outputFiles: 0,
-      bytesRead: 0,
-      bytesWritten: 0,
-      entriesDropped: 0,
-      trivialMove: task.trivialMove,
-    };
+    const { deleted, event } = compactionStart(task);
     if (task.trivialMove) {
       const file = task.inputs[0].files[0];
       await versions.logAndApply({ deleted, added: [{ level: task.outputLevel, file }] });
       this.stats.trivialMoves++;
-      event.outputFiles = 1;
     } else {
       const inputBytes = totalBytes(task.inputs.flatMap((i) => i.files));
       const fileNumbers = Array.from(
@@ -492,15 +480,7 @@ export class Scheduler {
       );
       for (const n of fileNumbers) this.pending.add(n);
       try {
-        const job: CompactionJob = {
-          task,
-          oldestSnapshot: this.#ctx.oldestSnapshot(),
-          older: olderRuns(versions.current.levels, task),
-          fileNumbers,
-          blockSize: options.blockSize,
-          bloomBitsPerKey: options.bloomBitsPerKey,
-          targetFileSize: options.targetFileSize,
-        };
+        const job = compactionJob(task, versions.current.levels, this.#ctx.oldestSnapshot(), fileNumbers, options);
         const result = await this.#ctx.executor.run(job);
         const outputs = result.outputs.map((file) => ({ level: task.outputLevel, file }));
         // In a bucket the horizon tells readers which of their snapshots may move to the result.

@@ -4,9 +4,11 @@
 // reserve). The scheduler of a database (src/background/scheduler.ts) and the
 // compactor of a store in a bucket (src/remote_compactor.ts) both plan here.
 
+import type { CompactionEvent } from "../events.ts";
 import { type Levels, sortedRuns, totalBytes, userKeyRange } from "../version/version.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 import { LEVELED_DEFAULTS, pickLeveled } from "./leveled.ts";
+import type { CompactionJob } from "./compactor.ts";
 import type { CompactionTask } from "./task.ts";
 import { pickTiered, TIERED_DEFAULTS } from "./tiered.ts";
 
@@ -96,4 +98,65 @@ export function olderRuns(levels: Levels, task: CompactionTask): FileMeta[][] {
  */
 export function outputNumbersFor(task: CompactionTask, targetFileSize: number): number {
   return Math.ceil(totalBytes(task.inputs.flatMap((i) => i.files)) / targetFileSize) + 4;
+}
+
+/**
+ * What every compaction starts from, whoever runs it (the scheduler, or a
+ * compactor process): the inputs its edit deletes, and its event, whose
+ * outputs and figures are filled in as it ends.
+ *
+ * @example
+ * ```ts
+ * import type { CompactionTask } from "./task.ts";
+ * declare const task: CompactionTask;
+ * const { deleted, event } = compactionStart(task);
+ * console.log(deleted.length === event.inputFiles); // true
+ * ```
+ */
+export function compactionStart(
+  task: CompactionTask,
+): { deleted: { level: number; number: number }[]; event: CompactionEvent } {
+  const deleted = task.inputs.flatMap((i) => i.files.map((f) => ({ level: i.level, number: f.number })));
+  const event: CompactionEvent = {
+    durationMs: 0,
+    fromLevel: Math.min(...task.inputs.map((i) => i.level)),
+    toLevel: task.outputLevel,
+    inputFiles: deleted.length,
+    outputFiles: task.trivialMove ? 1 : 0,
+    bytesRead: 0,
+    bytesWritten: 0,
+    entriesDropped: 0,
+    trivialMove: task.trivialMove,
+  };
+  return { deleted, event };
+}
+
+/**
+ * The job of a task that merges: its inputs over `levels`, keeping every
+ * version `oldestSnapshot` sees, into tables numbered from `fileNumbers`.
+ *
+ * @example
+ * ```ts
+ * import type { Levels } from "../version/version.ts";
+ * import type { CompactionTask } from "./task.ts";
+ * declare const task: CompactionTask, levels: Levels;
+ * const job = compactionJob(task, levels, 0, [12, 13], { blockSize: 4096, bloomBitsPerKey: 10, targetFileSize: 2 << 20 });
+ * ```
+ */
+export function compactionJob(
+  task: CompactionTask,
+  levels: Levels,
+  oldestSnapshot: number,
+  fileNumbers: number[],
+  o: { blockSize: number; bloomBitsPerKey: number; targetFileSize: number },
+): CompactionJob {
+  return {
+    task,
+    oldestSnapshot,
+    older: olderRuns(levels, task),
+    fileNumbers,
+    blockSize: o.blockSize,
+    bloomBitsPerKey: o.bloomBitsPerKey,
+    targetFileSize: o.targetFileSize,
+  };
 }
