@@ -62,13 +62,16 @@ export async function replayWalObjects(
   writerEpoch?: number,
   probed?: WalProbe,
 ): Promise<number> {
+  // Replays object n as fetched; false when there is no such object. A newer writer's object is FENCED.
+  const replay = (n: number, got: StoredObject | undefined): boolean => {
+    const epoch = replayStored(store, n, got, onBatch);
+    if (epoch === undefined) return false;
+    if (writerEpoch !== undefined) checkNotNewer(store, n, epoch, writerEpoch);
+    return true;
+  };
   let next = from;
   if (probed !== undefined && probed.from === from) {
-    for (const got of probed.objects) {
-      const epoch = replayStored(store, next, got, onBatch)!;
-      if (writerEpoch !== undefined) checkNotNewer(store, next, epoch, writerEpoch);
-      next++;
-    }
+    for (const got of probed.objects) replay(next++, got);
     if (probed.ended) return next;
   }
   const numbers = await listWalObjects(store, next);
@@ -88,20 +91,15 @@ export async function replayWalObjects(
     if (n !== next) {
       throw corruption(`${store.location}${walKey(next)}`, 0, `WAL object ${next} is missing (${n} follows)`);
     }
-    const epoch = replayStored(store, n, got, onBatch);
-    if (epoch === undefined) {
+    if (!replay(n, got)) {
       throw corruption(`${store.location}${walKey(n)}`, 0, "the WAL object vanished while it was read");
     }
-    if (writerEpoch !== undefined) checkNotNewer(store, n, epoch, writerEpoch);
     next = n + 1;
   }
   // A listing may not show the newest objects yet (S3 lists eventually); a GET sees an object as
   // soon as it is stored: go on by number up to the first one missing.
-  for (;; next++) {
-    const epoch = replayStored(store, next, await store.get(walKey(next)), onBatch);
-    if (epoch === undefined) return next;
-    if (writerEpoch !== undefined) checkNotNewer(store, next, epoch, writerEpoch);
-  }
+  while (replay(next, await store.get(walKey(next)))) next++;
+  return next;
 }
 
 /** The numbers of the WAL objects from `from` on, as listed at one moment, in order. */
