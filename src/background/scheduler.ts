@@ -368,12 +368,15 @@ export class Scheduler {
   #dropFlushedImmutables(): void {
     const { versions } = this.#ctx;
     while (this.#immutables.length > 0) {
-      const next = this.#immutables.length >= 2
-        ? this.#immutables[this.#immutables.length - 2].firstLog
-        : this.#ctx.activeLog();
-      if (versions.logNumber < next) return;
+      if (versions.logNumber < this.#logAfterOldest()) return;
       retireMemtable(this.#immutables.pop()!);
     }
+  }
+
+  /** The first log of the memtable after the oldest immutable one (the next immutable, or the active memtable). */
+  #logAfterOldest(): number {
+    const n = this.#immutables.length;
+    return n >= 2 ? this.#immutables[n - 2].firstLog : this.#ctx.activeLog();
   }
 
   /** Writes the oldest immutable memtable to an L0 table and records it with the log it frees. */
@@ -392,10 +395,8 @@ export class Scheduler {
         });
       }
       // Logs older than the next memtable's first log now hold nothing unflushed.
-      const next = this.#immutables.length >= 2
-        ? this.#immutables[this.#immutables.length - 2].firstLog
-        : this.#ctx.activeLog();
-      await this.#logAndApply({ added, logNumber: next, lastSequence: this.#ctx.lastSequence() }, [number]);
+      const logNumber = this.#logAfterOldest();
+      await this.#logAndApply({ added, logNumber, lastSequence: this.#ctx.lastSequence() }, [number]);
     } finally {
       this.pending.delete(number);
       versions.releaseFileNumbers([number]);
