@@ -171,10 +171,11 @@ export const WORKER_SOURCE: string = ${JSON.stringify(code)};
   log(`worker: ${code.length} bytes of code`);
 }
 
-/** The package's entry points (dist/<name>.js); level.ts joins once it exists. */
+/** The package's entry points (dist/<name>.js); level.ts and kv.ts join once they exist. */
 function entryPoints() {
   const entries = { mod: "mod.ts", cli: "src/cli/main.ts" };
   if (existsSync(join(root, "level.ts"))) entries.level = "level.ts";
+  if (existsSync(join(root, "kv.ts"))) entries.kv = "kv.ts";
   return entries;
 }
 

@@ -41,7 +41,7 @@ function machineNode() {
 
 const nodeArgs = ["--import", "tsx", "--test", "--test-reporter=spec", ...files];
 const machine = machineNode();
-const entryPoints = ["mod.ts", "level.ts", "browser.ts"].filter((f) => existsSync(join(root, f)));
+const entryPoints = ["mod.ts", "level.ts", "browser.ts", "kv.ts"].filter((f) => existsSync(join(root, f)));
 /** Written by scripts/build.mjs, not by hand (tests/architecture.test.ts skips the same three). */
 const GENERATED = new Set(["src/wasm/_core_wasm.ts", "src/wasm/_core_abi.ts", "src/_worker_source.ts"]);
 
@@ -69,6 +69,7 @@ const runtimes = {
     // level.ts is left out: SiltLevel extends abstract-level's AbstractLevel,
     // a type of another package that `deno doc --lint` counts as private.
     [bin("deno"), ["doc", "--lint", "mod.ts"]],
+    [bin("deno"), ["doc", "--lint", "kv.ts"]],
     [bin("deno"), ["lint"]],
     [bin("deno"), ["fmt", "--check"]],
   ],

@@ -209,6 +209,7 @@ test("npm run pack: a package with no install scripts, a LICENSE, types, every e
   assert.deepEqual(Object.keys(manifest.exports).filter((k) => k !== "./package.json").sort(), [
     ".",
     "./browser",
+    "./kv",
     "./level",
   ]);
   assert.deepEqual(Object.keys(manifest.bin), ["siltdb"]);
@@ -243,7 +244,7 @@ test("npm run pack: a package with no install scripts, a LICENSE, types, every e
   const copies = files.map((f) => [f, readFileSync(join(extracted, f), "latin1").split(wasm).length - 1] as const)
     .filter(([, n]) => n > 0);
   assert.deepEqual(copies, [["dist/core_wasm.js", 1]], `the WASM is in one file once: ${JSON.stringify(copies)}`);
-  for (const entry of ["dist/mod.js", "dist/cli.js", "dist/level.js"]) {
+  for (const entry of ["dist/mod.js", "dist/cli.js", "dist/level.js", "dist/kv.js"]) {
     assert.match(
       readFileSync(join(extracted, entry), "utf8"),
       /from "\.\/chunk-[\w-]+\.js"/,

@@ -31,8 +31,11 @@
 
 import { ByteReader, ByteWriter, compareBytes } from "./_bytes.ts";
 
-/** One part of a key: Deno KV's `KvKeyPart`. */
-export type KvKeyPart = Uint8Array | string | number | bigint | boolean;
+/**
+ * One part of a key: Deno KV's `KvKeyPart` (a symbol only as the last part of
+ * a set's key: `kv.commitVersionstamp()`).
+ */
+export type KvKeyPart = Uint8Array | string | number | bigint | boolean | symbol;
 /** A key: Deno KV's `KvKey`, a tuple of parts. */
 export type KvKey = readonly KvKeyPart[];
 
