@@ -9,7 +9,8 @@ import { KvU64 } from "./kv_u64.ts";
 type ViewConstructor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView;
 
 /**
- * The value of bytes in the clone format.
+ * The value of bytes in the clone format; a Promise when it holds a
+ * CryptoKey (crypto.subtle.importKey is asynchronous).
  *
  * @example
  * ```ts
@@ -19,22 +20,45 @@ type ViewConstructor = new (buffer: ArrayBuffer, byteOffset: number, length: num
  * ```
  */
 export function decodeClone(bytes: Uint8Array): unknown {
+  const first = read(bytes, undefined);
+  if (first.keys.length === 0) return first.value;
+  // CryptoKeys: import them, then read again with them in their places.
+  return Promise.all(first.keys.map(importKey)).then((keys) =>
+    read(bytes, new Map(first.keys.map((k, i) => [k.id, keys[i]]))).value
+  );
+}
+
+/** A stored CryptoKey, before its import. */
+type StoredKey = { id: number; fields: unknown };
+
+function read(bytes: Uint8Array, keys: Map<number, CryptoKey> | undefined): { value: unknown; keys: StoredKey[] } {
   const r = new ByteReader(bytes, "a stored value");
   const version = r.u8();
   if (version !== CLONE_VERSION) {
     throw r.corrupt(`clone format version ${version} is not one this siltdb reads (${CLONE_VERSION})`);
   }
-  const value = new CloneReader(r).value();
+  const reader = new CloneReader(r, keys);
+  const value = reader.value();
   if (!r.done) throw r.corrupt("bytes follow the value");
-  return value;
+  return { value, keys: reader.storedKeys };
+}
+
+async function importKey({ fields }: StoredKey): Promise<CryptoKey> {
+  const [type, extractable, usages, algorithm, jwk] = fields as [string, boolean, KeyUsage[], Algorithm, JsonWebKey];
+  const key = await crypto.subtle.importKey("jwk", jwk, algorithm, extractable, usages);
+  if (key.type !== type) throw new TypeError(`a stored ${type} CryptoKey imports as a ${key.type} key`);
+  return key;
 }
 
 class CloneReader {
   readonly r: ByteReader;
   readonly objects: unknown[] = [];
+  readonly keys: Map<number, CryptoKey> | undefined;
+  readonly storedKeys: StoredKey[] = [];
 
-  constructor(r: ByteReader) {
+  constructor(r: ByteReader, keys?: Map<number, CryptoKey>) {
     this.r = r;
+    this.keys = keys;
   }
 
   /** Numbers an object as the writer did: in the order first met. */
@@ -108,6 +132,8 @@ class CloneReader {
       case Tag.blob:
       case Tag.file:
         return this.blob(tag);
+      case Tag.cryptoKey:
+        return this.cryptoKey();
       case Tag.domException: {
         const name = this.string();
         return this.keep(new (globalOf<typeof DOMException>("DOMException"))(this.string(), name));
@@ -224,6 +250,16 @@ class CloneReader {
     else delete (err as { stack?: string }).stack;
     if (fields & ErrorField.cause) define("cause", this.value());
     return err;
+  }
+
+  cryptoKey(): unknown {
+    const id = this.objects.push(undefined) - 1;
+    const body = new CloneReader(new ByteReader(this.r.bytes(this.r.varint()), "a stored CryptoKey"));
+    const fields = body.value();
+    if (!Array.isArray(fields) || fields.length !== 5) throw this.r.corrupt("a stored CryptoKey is malformed");
+    const key = this.keys?.get(id);
+    if (key === undefined) this.storedKeys.push({ id, fields });
+    return (this.objects[id] = key ?? {});
   }
 
   blob(tag: number): Blob {

@@ -35,6 +35,10 @@
 //     Blob 1A      type string, varint size, bytes
 //     File 1B      name string, type string, float64 lastModified, varint size, bytes
 //     DOMException 1C  name string, message string
+//     CryptoKey 1D varint n, then n bytes: a clone-format value (its own
+//                  numbering, no version byte) [type, extractable, usages,
+//                  algorithm, jwk]: the key as crypto.subtle.exportKey("jwk")
+//                  gives it (so only extractable keys can be stored)
 //
 // Objects (everything but primitives) are numbered 0, 1, 2... in the order
 // they are first written (a container before what it holds); a later
@@ -55,8 +59,8 @@ const brand = (v: object): string => Object.prototype.toString.call(v).slice(8, 
 
 /**
  * The bytes of a value in the clone format; a Promise only when the value
- * holds a Blob or File (their bytes are read asynchronously). Throws a
- * DataCloneError for a value that cannot be stored.
+ * holds a Blob, File or CryptoKey (their bytes are read asynchronously).
+ * Throws a DataCloneError for a value that cannot be stored.
  *
  * @example
  * ```ts
@@ -69,21 +73,24 @@ export function encodeClone(value: unknown): Uint8Array | Promise<Uint8Array> {
   writer.w.u8(CLONE_VERSION);
   writer.value(value);
   const bytes = writer.w.finish();
-  return writer.blobs.length === 0 ? bytes : withBlobs(bytes, writer.blobs);
+  return writer.later.length === 0 ? bytes : withLater(bytes, writer.later);
 }
 
-/** Splices the bytes of each Blob in at its offset. */
-async function withBlobs(bytes: Uint8Array, blobs: { at: number; blob: Blob }[]): Promise<Uint8Array> {
-  const contents = await Promise.all(blobs.map(({ blob }) => blob.arrayBuffer()));
-  const out = new Uint8Array(bytes.length + contents.reduce((n, c) => n + c.byteLength, 0));
+/** Bytes that go in at an offset once a promise settles (a Blob's contents, an exported CryptoKey). */
+type Later = { at: number; bytes: Promise<Uint8Array> };
+
+/** Splices each Later's bytes in at its offset. */
+async function withLater(bytes: Uint8Array, later: Later[]): Promise<Uint8Array> {
+  const parts = await Promise.all(later.map((l) => l.bytes));
+  const out = new Uint8Array(bytes.length + parts.reduce((n, c) => n + c.byteLength, 0));
   let from = 0;
   let to = 0;
-  blobs.forEach(({ at }, i) => {
+  later.forEach(({ at }, i) => {
     out.set(bytes.subarray(from, at), to);
     to += at - from;
     from = at;
-    out.set(new Uint8Array(contents[i]), to);
-    to += contents[i].byteLength;
+    out.set(parts[i], to);
+    to += parts[i].byteLength;
   });
   out.set(bytes.subarray(from), to);
   return out;
@@ -101,7 +108,7 @@ class CloneWriter {
   readonly w = new ByteWriter(128);
   readonly ids = new Map<object, number>();
   readonly path: (string | number)[] = [];
-  readonly blobs: { at: number; blob: Blob }[] = [];
+  readonly later: Later[] = [];
 
   value(v: unknown): void {
     switch (typeof v) {
@@ -199,6 +206,7 @@ class CloneWriter {
       return this.string(o.message);
     }
     if (o instanceof Error) return this.error(o);
+    if (typeof CryptoKey === "function" && o instanceof CryptoKey) return this.cryptoKey(o);
     if (this.wrapper(o)) return;
     const proto = Object.getPrototypeOf(o);
     if (proto !== null && proto !== Object.prototype && isBuiltIn(proto)) {
@@ -287,7 +295,7 @@ class CloneWriter {
     this.w.u8(Tag.blob);
     this.string(b.type);
     this.w.varint(b.size);
-    this.blobs.push({ at: this.w.length, blob: b });
+    this.later.push({ at: this.w.length, bytes: b.arrayBuffer().then((a) => new Uint8Array(a)) });
   }
 
   file(f: File): void {
@@ -296,7 +304,24 @@ class CloneWriter {
     this.string(f.type);
     this.w.f64(f.lastModified);
     this.w.varint(f.size);
-    this.blobs.push({ at: this.w.length, blob: f });
+    this.later.push({ at: this.w.length, bytes: f.arrayBuffer().then((a) => new Uint8Array(a)) });
+  }
+
+  cryptoKey(key: CryptoKey): void {
+    if (!key.extractable) {
+      throw notCloneable("a non-extractable CryptoKey (siltdb/kv stores keys as exportKey gives them)", this.path);
+    }
+    this.w.u8(Tag.cryptoKey);
+    const { type, extractable, usages, algorithm } = key;
+    const body = crypto.subtle.exportKey("jwk", key).then((jwk) => {
+      const inner = new CloneWriter();
+      inner.value([type, extractable, [...usages], algorithm, jwk]);
+      const w = new ByteWriter(inner.w.length + 8);
+      w.varint(inner.w.length);
+      w.bytes(inner.w.finish());
+      return w.finish();
+    });
+    this.later.push({ at: this.w.length, bytes: body });
   }
 
   error(e: Error): void {

@@ -36,6 +36,7 @@ export const Tag = {
   blob: 0x1a,
   file: 0x1b,
   domException: 0x1c,
+  cryptoKey: 0x1d,
 } as const;
 
 /** The view kinds of Tag.view, by constructor name; the index is stored. */

@@ -140,7 +140,7 @@ export class Kv {
   async get<T = unknown>(key: KvKey, _options?: { consistency?: KvConsistencyLevel }): Promise<KvEntryMaybe<T>> {
     const store = this.#live("get");
     const bytes = readKey(key);
-    return entryOf<T>(key, await store.read(bytes, Date.now()));
+    return await entryOf<T>(key, await store.read(bytes, Date.now()));
   }
 
   /**
@@ -165,7 +165,9 @@ export class Kv {
     if (keys.length > MAX_READ_RANGES) throw new TypeError(`Too many ranges (max ${MAX_READ_RANGES})`);
     const bytes = keys.map((k) => readKey(k as KvKey));
     const entries = await store.readMany(bytes, Date.now());
-    return entries.map((e, i) => entryOf(keys[i] as KvKey, e)) as { [K in keyof T]: KvEntryMaybe<T[K]> };
+    return await Promise.all(entries.map((e, i) => entryOf(keys[i] as KvKey, e))) as {
+      [K in keyof T]: KvEntryMaybe<T[K]>;
+    };
   }
 
   /**
@@ -294,7 +296,7 @@ export class Kv {
   ): ReadableStream<{ [K in keyof T]: KvEntryMaybe<T[K]> }> {
     const store = this.#live("watch");
     const read = (bytes: Uint8Array[]) =>
-      store.readMany(bytes, Date.now()).then((all) => all.map((e, i) => entryOf(keys[i] as KvKey, e)));
+      store.readMany(bytes, Date.now()).then((all) => Promise.all(all.map((e, i) => entryOf(keys[i] as KvKey, e))));
     return watchKeys(store, keys as readonly KvKey[], read, options?.raw ?? false, this.#onClose) as ReadableStream<
       { [K in keyof T]: KvEntryMaybe<T[K]> }
     >;
@@ -362,7 +364,8 @@ function readKey(key: KvKey): Uint8Array {
   return bytes;
 }
 
-function entryOf<T>(key: KvKey, e: LiveEntry | undefined): KvEntryMaybe<T> {
+/** The entry get() gives for a key: the live entry decoded, or the absent entry of the key as given. */
+async function entryOf<T>(key: KvKey, e: LiveEntry | undefined): Promise<KvEntryMaybe<T>> {
   if (e === undefined) return { key, value: null, versionstamp: null };
-  return { key: decodeKey(e.key), value: decodeValue(e.stored) as T, versionstamp: e.versionstamp };
+  return { key: decodeKey(e.key), value: await decodeValue(e.stored) as T, versionstamp: e.versionstamp };
 }

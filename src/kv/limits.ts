@@ -83,7 +83,11 @@ export function checkValueSize(bytes: number, what = "Value"): void {
 export function expireAtOf(expireIn: unknown, now: number): number | undefined {
   if (expireIn === undefined) return undefined;
   checkExpireIn(expireIn);
-  if (now + (expireIn as number) > MAX_EXPIRE_AT_MS) throw new TypeError("expireIn is too large");
+  if (now + (expireIn as number) > MAX_EXPIRE_AT_MS) {
+    throw new TypeError(
+      `expireIn is too large: ${expireIn} (the entry would expire after the last date JavaScript represents)`,
+    );
+  }
   return now + (expireIn as number);
 }
 
@@ -98,7 +102,7 @@ export function expireAtOf(expireIn: unknown, now: number): number | undefined {
 export function checkExpireIn(expireIn: unknown): void {
   if (expireIn === undefined) return;
   if (typeof expireIn !== "number" || !Number.isSafeInteger(expireIn) || expireIn < 0) {
-    throw new TypeError(`expireIn must be a non-negative integer, got ${String(expireIn)}`);
+    throw new TypeError(`expireIn must be a non-negative integer: received ${String(expireIn)}`);
   }
 }
 
@@ -144,13 +148,13 @@ export function checkBackoffSchedule(schedule: unknown): void {
  *
  * @example
  * ```ts
- * checkCount(2.3, "Limit"); // Error: Limit must be a positive integer, got 2.3
+ * checkCount(2.3, "Limit"); // TypeError: Limit must be a positive integer: received 2.3
  * ```
  */
 export function checkCount(value: unknown, name: "Limit" | "batchSize"): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer, got ${String(value)}`);
+    throw new TypeError(`${name} must be a positive integer: received ${String(value)}`);
   }
   return value;
 }

@@ -111,10 +111,10 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
       const { start, end } = readRange(this.#raw, plan.reverse, this.#cursorForRead());
       const batch = await plan.read(start, end, plan.reverse, plan.batchSize);
       if (batch.length < plan.batchSize) this.#lastBatch = true;
-      this.#buffered = batch.map((e) => ({
+      this.#buffered = await Promise.all(batch.map(async (e) => ({
         key: e.key,
-        entry: { key: decodeKey(e.key), value: decodeValue(e.stored) as T, versionstamp: e.versionstamp },
-      }));
+        entry: { key: decodeKey(e.key), value: await decodeValue(e.stored) as T, versionstamp: e.versionstamp },
+      })));
     }
     const next = this.#buffered.shift();
     if (next === undefined) {

@@ -140,7 +140,7 @@ class Dispatcher {
     const handler = this.#handlers[this.#turn++ % this.#handlers.length];
     let ok = false;
     try {
-      await handler(decodeValue(message.payload));
+      await handler(await decodeValue(message.payload));
       ok = true;
     } catch (err) {
       console.error("siltdb/kv: a queue handler threw; the message will be retried on its backoff schedule", err);

@@ -64,7 +64,7 @@ export function encodeValue(value: unknown): EncodedValue | Promise<EncodedValue
 }
 
 /**
- * The value of a payload.
+ * The value of a payload (a Promise when it holds a CryptoKey: see decodeClone).
  *
  * @example
  * ```ts
