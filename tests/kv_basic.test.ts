@@ -78,7 +78,7 @@ test("values of every storable type come back equal (a Uint8Array as bytes, a Kv
       await kv.set(["v"], value);
       assert.deepStrictEqual((await kv.get(["v"])).value, value);
     }
-    const sparse = [1, , 3]; // deno-lint-ignore no-sparse-arrays
+    const sparse = [1, , 3];
     await kv.set(["sparse"], sparse);
     assert.equal(Object.hasOwn((await kv.get<unknown[]>(["sparse"])).value!, 1), false);
   });

@@ -143,7 +143,7 @@ const roundTrip = (value: unknown) => {
 };
 
 test("values of every type Deno KV stores round-trip", () => {
-  const sparse = [1, , 3]; // deno-lint-ignore no-sparse-arrays
+  const sparse = [1, , 3];
   const withProps = Object.assign([1, 2], { tag: "x" });
   const buffer = new ArrayBuffer(8);
   const cases: unknown[] = [

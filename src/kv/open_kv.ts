@@ -12,7 +12,9 @@
 //
 // Paths are resolved against the working directory; handles of the same
 // directory in one process share one store. Another process cannot open a
-// directory a process has open (siltdb's one-writer lock: LOCKED).
+// directory a process has open (siltdb's one-writer lock: LOCKED). With an
+// `fs` or `objectStore` option (or an s3:// URL) the path is siltdb's to
+// interpret and each openKv() opens a store of its own.
 
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
@@ -48,11 +50,11 @@ export type KvOpenOptions = StoreOptions;
  * ```
  */
 export async function openKv(path?: string, options: KvOpenOptions = {}): Promise<Kv> {
-  return kvOn(await KvStore.acquire(locate(path), options));
+  return kvOn(await KvStore.acquire(locate(path, options), options));
 }
 
 /** Where a path's store is (the TypeErrors are Deno KV's). */
-function locate(path: string | undefined): StoreLocation {
+function locate(path: string | undefined, options: KvOpenOptions): StoreLocation {
   if (path === undefined) path = DEFAULT_KV_PATH;
   if (typeof path !== "string") throw new TypeError(`openKv() takes a path string, got ${typeof path}`);
   if (path === "") throw new TypeError("Filename cannot be empty");
@@ -61,7 +63,9 @@ function locate(path: string | undefined): StoreLocation {
   if (/^https?:\/\//i.test(path)) {
     throw new TypeError(`openKv(${JSON.stringify(path)}): siltdb/kv has no KV Connect client for remote databases`);
   }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return { kind: "path", path };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path) || options.fs !== undefined || options.objectStore !== undefined) {
+    return { kind: "private", path };
+  }
   const full = resolve(path);
   const sidecar = full + FILE_SIDECAR_SUFFIX;
   if (isDirectory(sidecar)) return { kind: "path", path: sidecar };

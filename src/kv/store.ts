@@ -18,8 +18,12 @@ import { sweepExpired } from "./expiry.ts";
 import { type LiveEntry, liveEntry } from "./entry.ts";
 import { FORMAT_KEY, KV_FORMAT } from "./layout.ts";
 
-/** Where a store lives: a siltdb location (a directory or an s3:// URL), or a private in-memory store. */
-export type StoreLocation = { kind: "memory" } | { kind: "path"; path: string };
+/**
+ * Where a store lives: a directory shared by the handles of this process
+ * ("path"), a location siltdb opens for this handle alone ("private": a
+ * bucket, a custom file system), or a private in-memory store.
+ */
+export type StoreLocation = { kind: "memory" } | { kind: "path" | "private"; path: string };
 
 /** siltdb's open options a Kv may pass on (siltdb/kv chooses the encodings). */
 export type StoreOptions = Omit<OpenOptions, "keyEncoding" | "valueEncoding">;
@@ -72,8 +76,9 @@ export class KvStore implements StoreParts {
    * ```
    */
   static async acquire(location: StoreLocation, options: StoreOptions): Promise<KvStore> {
-    if (location.kind === "memory") {
-      const store = await KvStore.#open("memory", { ...options, fs: new MemoryStorage() }, undefined);
+    if (location.kind !== "path") {
+      const [path, fs] = location.kind === "memory" ? ["memory", new MemoryStorage()] : [location.path, options.fs];
+      const store = await KvStore.#open(path, { ...options, fs }, undefined);
       store.#refs = 1;
       return store;
     }
