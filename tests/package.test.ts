@@ -354,6 +354,40 @@ await db.close();
   },
 );
 
+test(
+  "installed from the tarball, siltdb/kv works in Node, Bun and Deno (and type-checks in Deno)",
+  { skip: inNode },
+  () => {
+    const dir = installed();
+    const app = (path: string, ts: boolean) =>
+      `import { KvU64, openKv } from "siltdb/kv";
+const kv = await openKv(${JSON.stringify(path)});
+await kv.set(["users", "alice"], { age: 31, since: new Date(0) });
+await kv.atomic().sum(["count"], 1n).check({ key: ["users", "bob"], versionstamp: null }).set(["users", "bob"], { age: 27 }).commit();
+const users = [];
+for await (const { key, value } of kv.list${ts ? "<{ age: number }>" : ""}({ prefix: ["users"] })) {
+  users.push([key[1], value.age]);
+}
+const count = (await kv.get(["count"])).value;
+console.log(JSON.stringify({ users, count: count instanceof KvU64 ? String(count) : null }));
+await kv.close();
+`;
+    const expected = JSON.stringify({ users: [["alice", 31], ["bob", 27]], count: "1" });
+    const runs: [string, string, string[]][] = [
+      ["node", "node", ["kv_node.mjs"]],
+      ["bun", bin("bun"), ["kv_bun.ts"]],
+      ["deno", bin("deno"), ["run", "-A", "--cached-only", "kv_deno.ts"]],
+    ];
+    for (const [runtime, cmd, args] of runs) {
+      const file = args.at(-1)!;
+      writeFileSync(join(dir, file), app(`./kv-${runtime}`, file.endsWith(".ts")));
+      const ran = run(cmd, args, dir, `siltdb/kv in ${runtime}`);
+      assert.equal(ran.stdout.trim().split("\n").at(-1), expected, `siltdb/kv in ${runtime}`);
+    }
+    run(bin("deno"), ["check", "kv_deno.ts"], dir, "deno check of siltdb/kv");
+  },
+);
+
 for (const [i, b] of BUNDLERS.entries()) {
   test(`a program using the installed package, built with ${b.name}, compacts in the worker`, { skip: inNode }, (t) => {
     const dir = installed();
