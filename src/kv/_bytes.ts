@@ -82,6 +82,30 @@ export class ByteWriter {
     this.length += encoder.encodeInto(s, this.#buf.subarray(this.length)).written;
   }
 
+  /**
+   * Appends a well-formed string as a varint of its UTF-8 byte length, then
+   * the bytes (ASCII is copied directly; the rest goes through TextEncoder).
+   */
+  utf8Prefixed(s: string): void {
+    if (s.length <= 42) {
+      // At most 126 bytes: the length takes one byte, set once known.
+      this.#room(1 + s.length * 3);
+      const at = this.length++;
+      let i = 0;
+      for (; i < s.length; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        this.#buf[this.length++] = c;
+      }
+      if (i < s.length) this.length += encoder.encodeInto(s.slice(i), this.#buf.subarray(this.length)).written;
+      this.#buf[at] = this.length - at - 1;
+      return;
+    }
+    const bytes = encoder.encode(s);
+    this.varint(bytes.length);
+    this.bytes(bytes);
+  }
+
   /** Appends a string's UTF-16 code units, little-endian (any string, lone surrogates too). */
   utf16(s: string): void {
     this.#room(s.length * 2);

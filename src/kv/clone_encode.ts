@@ -53,7 +53,6 @@ import { ByteWriter } from "./_bytes.ts";
 import { CLONE_VERSION, ERROR_KINDS, ErrorField, Tag, VIEW_KINDS } from "./clone_tags.ts";
 import { KvU64 } from "./kv_u64.ts";
 
-const encoder = new TextEncoder();
 const isWellFormed = (s: string): boolean => (s as unknown as { isWellFormed(): boolean }).isWellFormed();
 const brand = (v: object): string => Object.prototype.toString.call(v).slice(8, -1);
 
@@ -71,7 +70,12 @@ const brand = (v: object): string => Object.prototype.toString.call(v).slice(8, 
 export function encodeClone(value: unknown): Uint8Array | Promise<Uint8Array> {
   const writer = new CloneWriter();
   writer.w.u8(CLONE_VERSION);
-  writer.value(value);
+  try {
+    writer.value(value);
+  } catch (err) {
+    if (err instanceof Uncloneable) throw notCloneable(err.what, err.path);
+    throw err;
+  }
   const bytes = writer.w.finish();
   return writer.later.length === 0 ? bytes : withLater(bytes, writer.later);
 }
@@ -96,6 +100,17 @@ async function withLater(bytes: Uint8Array, later: Later[]): Promise<Uint8Array>
   return out;
 }
 
+/** Thrown inside the writer for a part that cannot be stored; collects the path on its way out. */
+class Uncloneable extends Error {
+  readonly what: string;
+  readonly path: (string | number)[] = [];
+
+  constructor(what: string) {
+    super(what);
+    this.what = what;
+  }
+}
+
 function notCloneable(what: string, path: readonly (string | number)[]): Error {
   const where = path.length === 0
     ? ""
@@ -107,7 +122,6 @@ function notCloneable(what: string, path: readonly (string | number)[]): Error {
 class CloneWriter {
   readonly w = new ByteWriter(128);
   readonly ids = new Map<object, number>();
-  readonly path: (string | number)[] = [];
   readonly later: Later[] = [];
 
   value(v: unknown): void {
@@ -127,9 +141,9 @@ class CloneWriter {
         if (v === null) return this.w.u8(Tag.null);
         return this.object(v);
       case "function":
-        throw notCloneable(`a function${v.name ? ` (${v.name})` : ""}`, this.path);
+        throw new Uncloneable(`a function${v.name ? ` (${v.name})` : ""}`);
       default:
-        throw notCloneable(`a ${typeof v}`, this.path);
+        throw new Uncloneable(`a ${typeof v}`);
     }
   }
 
@@ -155,10 +169,8 @@ class CloneWriter {
 
   string(s: string): void {
     if (isWellFormed(s)) {
-      const bytes = encoder.encode(s);
       this.w.u8(Tag.utf8);
-      this.w.varint(bytes.length);
-      this.w.bytes(bytes);
+      this.w.utf8Prefixed(s);
     } else {
       this.w.u8(Tag.utf16);
       this.w.varint(s.length);
@@ -166,11 +178,14 @@ class CloneWriter {
     }
   }
 
-  /** A property value, with its name on the path (for errors). */
+  /** A property value; an error inside it learns the property's name (for its path). */
   child(name: string | number, v: unknown): void {
-    this.path.push(name);
-    this.value(v);
-    this.path.pop();
+    try {
+      this.value(v);
+    } catch (err) {
+      if (err instanceof Uncloneable) err.path.unshift(name);
+      throw err;
+    }
   }
 
   object(o: object): void {
@@ -181,6 +196,8 @@ class CloneWriter {
     }
     this.ids.set(o, this.ids.size);
     if (Array.isArray(o)) return this.array(o);
+    const proto = Object.getPrototypeOf(o);
+    if (proto === Object.prototype || proto === null) return this.properties(Tag.object, o, Object.keys(o));
     if (o instanceof KvU64) {
       this.w.u8(Tag.kvU64);
       return this.w.u64(o.value);
@@ -208,10 +225,7 @@ class CloneWriter {
     if (o instanceof Error) return this.error(o);
     if (typeof CryptoKey === "function" && o instanceof CryptoKey) return this.cryptoKey(o);
     if (this.wrapper(o)) return;
-    const proto = Object.getPrototypeOf(o);
-    if (proto !== null && proto !== Object.prototype && isBuiltIn(proto)) {
-      throw notCloneable(`a ${brand(o)}`, this.path);
-    }
+    if (isBuiltIn(proto)) throw new Uncloneable(`a ${brand(o)}`);
     this.properties(Tag.object, o, Object.keys(o));
   }
 
@@ -268,7 +282,7 @@ class CloneWriter {
 
   arrayBuffer(b: ArrayBuffer): void {
     const ab = b as ArrayBuffer & { detached?: boolean; resizable?: boolean; maxByteLength?: number };
-    if (ab.detached) throw notCloneable("a detached ArrayBuffer", this.path);
+    if (ab.detached) throw new Uncloneable("a detached ArrayBuffer");
     if (ab.resizable) {
       this.w.u8(Tag.resizableArrayBuffer);
       this.w.varint(ab.byteLength);
@@ -282,8 +296,8 @@ class CloneWriter {
 
   view(v: ArrayBufferView): void {
     const kind = VIEW_KINDS.indexOf(brand(v) as typeof VIEW_KINDS[number]);
-    if (kind < 0) throw notCloneable(`a ${brand(v)}`, this.path);
-    if (!(v.buffer instanceof ArrayBuffer)) throw notCloneable("a view of a SharedArrayBuffer", this.path);
+    if (kind < 0) throw new Uncloneable(`a ${brand(v)}`);
+    if (!(v.buffer instanceof ArrayBuffer)) throw new Uncloneable("a view of a SharedArrayBuffer");
     this.w.u8(Tag.view);
     this.w.u8(kind);
     this.child("buffer", v.buffer);
@@ -309,7 +323,7 @@ class CloneWriter {
 
   cryptoKey(key: CryptoKey): void {
     if (!key.extractable) {
-      throw notCloneable("a non-extractable CryptoKey (siltdb/kv stores keys as exportKey gives them)", this.path);
+      throw new Uncloneable("a non-extractable CryptoKey (siltdb/kv stores keys as exportKey gives them)");
     }
     this.w.u8(Tag.cryptoKey);
     const { type, extractable, usages, algorithm } = key;
