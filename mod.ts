@@ -26,6 +26,7 @@ export { CLEAR_BATCH_BYTES, type ClearOptions } from "./src/write/writer.ts";
 export type { CompactionEvent, DbEvent, DbEventMap, FlushEvent, StallEvent, StallReason } from "./src/events.ts";
 export type { BucketStats, DbStats } from "./src/stats.ts";
 export { Reads } from "./src/read/reads.ts";
+export type { Entry } from "./src/read/reader.ts";
 export { VERSION } from "./src/package_version.ts";
 export type { EncodingName } from "./src/encoding.ts";
 export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/errors.ts";

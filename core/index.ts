@@ -8,7 +8,8 @@
 //
 // Result area (RESULT, 32 bytes; offsets exported as RESULT_* below):
 //   +0 u32 value pointer   +4 u32 value length      (mtGet, dbGet)
-//   +8 f64 block offset    +16 f64 block size       (dbGet)
+//   +8 f64 sequence of the version found            (dbGet: Found, Deleted)
+//   +8 f64 block offset    +16 f64 block size       (dbGet: NeedBlock)
 //   +24 u32 file number                             (dbGet)
 //
 // Statuses, flags, offsets and on-disk constants that TypeScript needs are
@@ -23,7 +24,7 @@ import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, PROPERTIES_VERSION, TABLE_FORMAT_VERSI
 import { blockEntryCount, blockVerify, decodeHandle } from "./table_reader";
 import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biNew, biNext, biValue, biValueLength } from "./block_reader";
 import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits, bcInsert, bcLookup, bcMisses, bcPin, bcUnpin } from "./block_cache";
-import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
+import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_SEQUENCE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
 import { FILE_SIZE, MAX_MEMTABLES, rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
 import { blockChecksum, xxh64 } from "./xxhash64";
 import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
@@ -258,6 +259,7 @@ export const LOOKUP_CORRUPT_BLOCK: i32 = CORRUPT_BLOCK;
 // Offsets in the result area.
 export const RESULT_VALUE: u32 = <u32>OUT_VALUE;
 export const RESULT_VALUE_LENGTH: u32 = <u32>OUT_VALUE_LENGTH;
+export const RESULT_SEQUENCE: u32 = <u32>OUT_SEQUENCE;
 export const RESULT_BLOCK_OFFSET: u32 = <u32>OUT_BLOCK_OFFSET;
 export const RESULT_BLOCK_SIZE: u32 = <u32>OUT_BLOCK_SIZE;
 export const RESULT_FILE: u32 = <u32>OUT_FILE;

@@ -10,6 +10,7 @@
 //
 // Result (out, 32 bytes):
 //   +0 u32 value address   +4 u32 value length          (FOUND)
+//   +8 f64 sequence of the version found                 (FOUND, DELETED)
 //   +8 f64 block offset    +16 f64 block size           (NEED_BLOCK; offset also for CORRUPT_BLOCK)
 //   +24 u32 file number                                  (NEED_TABLE, NEED_BLOCK, CORRUPT_*)
 
@@ -24,6 +25,7 @@ import { mtFind, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
 // Offsets in the result area (exported by index.ts as RESULT_*).
 export const OUT_VALUE: usize = 0;
 export const OUT_VALUE_LENGTH: usize = 4;
+export const OUT_SEQUENCE: usize = 8;
 export const OUT_BLOCK_OFFSET: usize = 8;
 export const OUT_BLOCK_SIZE: usize = 16;
 export const OUT_FILE: usize = 24;
@@ -65,6 +67,7 @@ export function pointGet(rs: usize, key: usize, keyLen: u32, sequence: f64, out:
   } else {
     const node = newestInMemtables(rs, key, keyLen, bound);
     if (node != 0) {
+      store<f64>(out + OUT_SEQUENCE, <f64>(nodeTrailer(node) >> 8));
       if ((nodeTrailer(node) & 0xff) == 0) return DELETED;
       store<u32>(out + OUT_VALUE, <u32>nodeValue(node));
       store<u32>(out + OUT_VALUE_LENGTH, nodeValueLen(node));

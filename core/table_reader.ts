@@ -41,13 +41,15 @@ export function decodeHandle(p: usize, len: u32, out: usize): bool {
 
 /**
  * The newest version of userKey at or below the trailer bound in a data
- * block: 1 found (value address and length at out +0/+4), 2 deleted,
+ * block: 1 found (value address and length at out +0/+4), 2 deleted (the
+ * version's sequence at out +8 for both),
  * 0 absent, -1 malformed block.
  */
 export function blockGet(block: usize, len: u32, userKey: usize, userKeyLen: u32, bound: u64, out: usize): i32 {
   if (!biInit(probe, block, len)) return -1;
   if (!biSeek(probe, userKey, userKeyLen, bound)) return biCorrupted(probe) ? -1 : 0;
   if (compareBytes(biKey(probe), biKeyLength(probe) - 8, userKey, userKeyLen) != 0) return 0;
+  store<f64>(out, <f64>(biTrailer(probe) >> 8), 8); // the version's sequence (point_get.ts: OUT_SEQUENCE)
   if ((biTrailer(probe) & 0xff) == 0) return 2;
   store<u32>(out, <u32>biValue(probe));
   store<u32>(out, biValueLength(probe), 4);

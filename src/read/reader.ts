@@ -20,8 +20,7 @@ import { TableCache } from "../table/table_cache.ts";
 import type { TableFiles } from "../table/table_files.ts";
 import type { VersionSet } from "../version/version_set.ts";
 import { allocBuffer, freeBuffer, maxEncodedLength, scratch, writeData } from "../wasm/instance.ts";
-import { resultValue, resultValueLength } from "../wasm/abi.ts";
-import { Lookup } from "../wasm/abi.ts";
+import { Lookup, resultSequence, resultValue, resultValueLength } from "../wasm/abi.ts";
 import { ReadState } from "../wasm/read_state.ts";
 import { PointReader } from "./get.ts";
 import { RANGE_OPTIONS } from "./range.ts";
@@ -51,6 +50,27 @@ export interface ReaderContext {
 
 /** How often an asynchronous point read restarts when a compacted state lands under it. */
 const MAX_RESTARTS = 8;
+
+/** What a point lookup gives back: the value, whether there is one, or the value with its version. */
+type Want = "value" | "found" | "entry";
+
+/**
+ * A value with its version: the sequence number of the write that produced
+ * it; both undefined when the key is absent.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * await db.put("k", "v");
+ * const { value, version } = await db.getEntry("k"); // "v", e.g. 1
+ * await db.close();
+ * ```
+ */
+export interface Entry<V> {
+  value: V | undefined;
+  version: number | undefined;
+}
 
 /**
  * Reads of one database at a given sequence.
@@ -119,9 +139,30 @@ export class Reader<V = unknown> {
 
   #decodeValue = (ptr: number, len: number): V => this.#ctx.valueEncoding.decode(ptr, len) as V;
 
+  /** The value of key as of sequence with its version (the sequence of the write that produced it). */
+  getEntry(key: unknown, sequence: number): Entry<V> {
+    const life = this.#ctx.life;
+    life.checkOpen();
+    if (!this.synchronous) throw this.#notSynchronous("getEntry");
+    const k = this.#ctx.keyEncoding.encode(key, "key");
+    checkedSize(k, this.#ctx.maxKeySize, "key", "maxKeySize");
+    try {
+      this.#refresh();
+      const ptr = scratch(maxEncodedLength(k));
+      return this.#take(this.#point.lookup(ptr, writeData(ptr, k), sequence), "entry") as Entry<V>;
+    } catch (err) {
+      throw life.trapped(err, "a read");
+    }
+  }
+
+  /** getEntry, reading what it needs asynchronously (a store in a bucket; also works on disk). */
+  getEntryAsync(key: unknown, sequence: number): Promise<Entry<V>> {
+    return this.#lookupAsync(key, sequence, "key", "entry") as Promise<Entry<V>>;
+  }
+
   /** get, reading what it needs asynchronously (a store in a bucket; also works on disk). */
   getAsync(key: unknown, sequence: number, what = "key"): Promise<V | undefined> {
-    return this.#lookupAsync(key, sequence, what, true) as Promise<V | undefined>;
+    return this.#lookupAsync(key, sequence, what, "value") as Promise<V | undefined>;
   }
 
   /** getMany, asynchronously; every key read at the same sequence. */
@@ -133,7 +174,7 @@ export class Reader<V = unknown> {
       try {
         const values: (V | undefined)[] = new Array(keys.length);
         for (let i = 0; i < keys.length; i++) {
-          values[i] = await this.#lookupAsync(keys[i], sequence, `getMany keys[${i}]`, true, false) as V | undefined;
+          values[i] = await this.#lookupAsync(keys[i], sequence, `getMany keys[${i}]`, "value", false) as V | undefined;
         }
         if (!this.#lostView(sequence) || restarts === MAX_RESTARTS) return values;
         sequence = this.#ctx.visibleSequence(); // every key again, at one newer sequence
@@ -145,7 +186,7 @@ export class Reader<V = unknown> {
 
   /** has, asynchronously. */
   hasAsync(key: unknown, sequence: number): Promise<boolean> {
-    return this.#lookupAsync(key, sequence, "key", false) as Promise<boolean>;
+    return this.#lookupAsync(key, sequence, "key", "found") as Promise<boolean>;
   }
 
   /** count, asynchronously. */
@@ -162,13 +203,13 @@ export class Reader<V = unknown> {
   }
 
   /**
-   * A point lookup that may await reads: resolves with the decoded value
-   * (decode) or true (found), or undefined / false (absent). When everything
+   * A point lookup that may await reads: resolves with what `want` asks for
+   * (#take). When everything
    * it needs is in memory (memtables, open tables, cached blocks: a warm
    * cache) it ends at once, without an await; otherwise it goes on with the
    * key in a buffer of its own and the sequence pinned while it reads.
    */
-  #lookupAsync(key: unknown, sequence: number, what: string, decode: boolean, restart = true): Promise<unknown> {
+  #lookupAsync(key: unknown, sequence: number, what: string, want: Want, restart = true): Promise<unknown> {
     const life = this.#ctx.life;
     life.checkOpen();
     const k = this.#ctx.keyEncoding.encode(key, what);
@@ -178,18 +219,25 @@ export class Reader<V = unknown> {
         this.#refresh();
         const ptr = scratch(maxEncodedLength(k));
         const status = this.#point.lookupInMemory(ptr, writeData(ptr, k), sequence);
-        if (status !== undefined) return Promise.resolve(this.#take(status, decode));
+        if (status !== undefined) return Promise.resolve(this.#take(status, want));
       } catch (err) {
         return Promise.reject(life.trapped(err, "a read"));
       }
     }
-    return this.#lookupReading(k, room, sequence, (status) => this.#take(status, decode), restart);
+    return this.#lookupReading(k, room, sequence, (status) => this.#take(status, want), restart);
   }
 
-  /** What a point lookup that ended with `status` gives: the decoded value (decode) or true, or undefined / false. */
-  #take(status: Lookup, decode: boolean): unknown {
-    if (status !== Lookup.Found) return decode ? undefined : false;
-    return decode ? this.#decodeValue(resultValue(), resultValueLength()) : true;
+  /**
+   * What a point lookup that ended with `status` gives: the decoded value or
+   * undefined ("value"), whether it was found ("found"), or the entry: the
+   * value with its version, both undefined when absent ("entry").
+   */
+  #take(status: Lookup, want: Want): unknown {
+    const found = status === Lookup.Found;
+    if (want === "found") return found;
+    const value = found ? this.#decodeValue(resultValue(), resultValueLength()) : undefined;
+    if (want === "value") return value;
+    return { value, version: found ? resultSequence() : undefined };
   }
 
   /** #lookupAsync once it must read a table or a block: awaits them, and restarts if the view was lost. */

@@ -5,7 +5,7 @@
 // snapshot's own for a Snapshot.
 
 import { checkCallOptions } from "../options.ts";
-import type { Reader } from "./reader.ts";
+import type { Entry, Reader } from "./reader.ts";
 import type { RangeOptions } from "./range.ts";
 import type { ScanOptions } from "./scan_options.ts";
 import { Scan, ScanIterator, ScanIteratorSync, ScanSync } from "./scan_iterator.ts";
@@ -101,6 +101,52 @@ export class Reads<K, V> {
       if (reader.synchronous) return this.getSync(key, options);
       if (options !== undefined) checkCallOptions(options, "get", []);
       return reader.getAsync(key, this.#at.sequence());
+    });
+  }
+
+  /**
+   * The value of key with its version: the sequence number of the write that
+   * produced it (it changes with every write of the key, and only then; a
+   * flush or a compaction keeps it). Both are undefined when the key is
+   * absent. Synchronous (not in a bucket: use getEntry).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const first = db.getEntrySync("user:1"); // { value: "alice", version: n }
+   * await db.put("user:1", "alicia");
+   * console.log(db.getEntrySync("user:1").version! > first.version!); // true
+   * console.log(db.getEntrySync("user:2")); // { value: undefined, version: undefined }
+   * await db.close();
+   * ```
+   */
+  getEntrySync(key: K | string | Uint8Array, options?: Record<string, never>): Entry<V> {
+    if (options !== undefined) checkCallOptions(options, "getEntry", []);
+    return this.#at.reader().getEntry(key, this.#at.sequence());
+  }
+
+  /**
+   * The value of key with its version (see getEntrySync): both undefined
+   * when the key is absent.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.put("user:1", "alice");
+   * const { value, version } = await db.getEntry("user:1");
+   * console.log(value, typeof version); // alice number
+   * await db.close();
+   * ```
+   */
+  getEntry(key: K | string | Uint8Array, options?: Record<string, never>): Promise<Entry<V>> {
+    return promised(() => {
+      const reader = this.#at.reader();
+      if (reader.synchronous) return this.getEntrySync(key, options);
+      if (options !== undefined) checkCallOptions(options, "getEntry", []);
+      return reader.getEntryAsync(key, this.#at.sequence());
     });
   }
 

@@ -177,6 +177,20 @@ export function resultValueLength(): number {
 }
 
 /**
+ * The sequence of the version the last Found (or Deleted) lookup met: the
+ * write that produced it, its version.
+ *
+ * @example
+ * ```ts
+ * declare const status: Lookup;
+ * if (status === Lookup.Found) console.log(`version ${resultSequence()}`);
+ * ```
+ */
+export function resultSequence(): number {
+  return view().getFloat64(RESULT + abi.RESULT_SEQUENCE, true);
+}
+
+/**
  * The file a lookup's request or damage report names.
  *
  * @example
