@@ -90,8 +90,10 @@ export class TransactionalDb<K, V> extends Reads<K, V> {
 
   /**
    * transaction() for a synchronous body (reads with getSync, hasSync,
-   * scanSync...): the body and its validation run with nothing in between,
-   * so it commits at the first try unless writes were waiting for room.
+   * scanSync...; not in a bucket): it begins after every write before it
+   * is applied, and the body and its validation run with nothing in
+   * between, so it commits at the first try (unless writes were waiting
+   * for room, or the log for its previous one to sync: then it may retry).
    * Resolves once the commit is written (durable with `sync: true`).
    *
    * @example
@@ -112,8 +114,8 @@ export class TransactionalDb<K, V> extends Reads<K, V> {
   }
 
   /**
-   * The committed writes from sequence `since` on (default: from the next
-   * write), in sequence order, then live as they commit: an async iterable
+   * The committed writes from sequence `since` on (default: from the write
+   * after those visible at this call), in sequence order, then live as they commit: an async iterable
    * that ends when you break out of it, its `signal` aborts (ABORTED) or the
    * database closes (CLOSED). It is served from the memtables: changes older
    * than the oldest memtable (flushed to tables, or before the store was

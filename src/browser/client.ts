@@ -24,7 +24,7 @@ import {
   type ScanShape,
   unpackColumn,
 } from "./protocol.ts";
-import type { AsyncBatch, AsyncDb, AsyncScan, AsyncSnapshot } from "./types.ts";
+import type { AsyncDb, AsyncScan, AsyncSnapshot } from "./types.ts";
 
 // As in src/_dispose.ts, which this module does not import: the page loads no engine code.
 const ASYNC_DISPOSE: typeof Symbol.asyncDispose =
@@ -215,6 +215,7 @@ export class BrowserScan<T> implements AsyncScan<T> {
     }
   }
 
+  /** The scan itself (`for await`). */
   [Symbol.asyncIterator](): this {
     return this;
   }

@@ -15,8 +15,9 @@
 // When the feed's next sequence is older than the oldest memtable's first,
 // that history is gone: OUT_OF_RANGE.
 
-import { type Encoding } from "../encoding.ts";
-import { SiltError } from "../errors.ts";
+import { describe, type Encoding } from "../encoding.ts";
+import { invalidArgument, SiltError } from "../errors.ts";
+import { checkCallOptions } from "../options.ts";
 import { type BatchEntryAt, forEachBatchEntry } from "../format/batch_format.ts";
 import { KIND_PUT } from "../format/internal_key.ts";
 import { forEachRecordPayload } from "../format/log_format.ts";
@@ -41,9 +42,13 @@ import type { MemtableHandle } from "../memtable.ts";
  * ```
  */
 export interface Change<K = Uint8Array, V = Uint8Array> {
+  /** The write's sequence number (a batch's entries have consecutive ones). */
   sequence: number;
+  /** A put or a delete. */
   type: "put" | "del";
+  /** The key written. */
   key: K;
+  /** The value put; undefined for a delete. */
   value: V | undefined;
 }
 
@@ -129,7 +134,10 @@ export class ChangeHub {
   publish(records?: Uint8Array): void {
     if (this.#subscribers.size === 0) return;
     if (records === undefined) {
-      for (const s of this.#subscribers) this.#resync(s);
+      for (const s of this.#subscribers) {
+        this.#resync(s);
+        s.wake?.();
+      }
       return;
     }
     const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
@@ -156,15 +164,24 @@ export class ChangeHub {
     for (const s of this.#subscribers) s.wake?.();
   }
 
-  /** The feed of changes from options.since on. */
-  async *feed<K, V>(options: ChangesOptions | undefined): AsyncGenerator<Change<K, V>> {
-    const src = this.#src;
-    src.checkOpen();
-    const signal = options?.signal;
-    let next = options?.since ?? src.visibleSequence() + 1;
-    if (!Number.isSafeInteger(next) || next < 0) {
-      throw new SiltError("INVALID_ARGUMENT", `changes option since must be a non-negative integer, got ${next}`);
+  /**
+   * The feed of changes from options.since on (by default, from the write
+   * after the last visible one at this call). Options are checked now; the
+   * feed subscribes when it is first read.
+   */
+  feed<K, V>(options: ChangesOptions | undefined): AsyncGenerator<Change<K, V>> {
+    this.#src.checkOpen();
+    checkCallOptions(options, "changes", ["since", "signal"]);
+    const since = options?.since ?? this.#src.visibleSequence() + 1;
+    if (!Number.isSafeInteger(since) || since < 0) {
+      throw invalidArgument(`changes option since must be a non-negative integer, got ${describe(since)}`);
     }
+    return this.#follow(since, options?.signal);
+  }
+
+  async *#follow<K, V>(since: number, signal: AbortSignal | undefined): AsyncGenerator<Change<K, V>> {
+    const src = this.#src;
+    let next = since;
     const sub: Subscriber = { queue: [], next, resync: true, wake: undefined };
     this.#subscribers.add(sub);
     if (this.#subscribers.size === 1) this.onActive?.(true);

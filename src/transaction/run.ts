@@ -94,7 +94,9 @@ export class TransactionRunner {
     const o: TransactionOptions = checkCallOptions(options, call, TRANSACTION_OPTIONS) ?? {};
     const isolation = o.isolation ?? "serializable";
     if (isolation !== "serializable" && isolation !== "snapshot") {
-      throw invalidArgument(`${call} option isolation must be "serializable" or "snapshot", got ${describe(isolation)}`);
+      throw invalidArgument(
+        `${call} option isolation must be "serializable" or "snapshot", got ${describe(isolation)}`,
+      );
     }
     const retries = o.retries ?? DEFAULT_RETRIES;
     if (!Number.isSafeInteger(retries) || retries < 0) {
@@ -104,6 +106,7 @@ export class TransactionRunner {
     const writeOptions: WriteOptions | undefined = o.sync === undefined ? undefined : { sync: o.sync };
     for (let attempt = 0;; attempt++) {
       if (signal?.aborted) throw aborted(call, signal);
+      if (synchronous) this.#ctx.writer.applyPending();
       const tx = this.#begin<K, V>(isolation);
       try {
         let result: T;

@@ -54,7 +54,11 @@ export class ScanMerge<K, V> {
   /** The last key the scan reached (binary string). */
   #last: string | undefined;
 
-  constructor(options: Record<string, unknown>, ctx: { keyEncoding: Encoding<unknown>; maxKeySize: number }, writes: WriteSet<K, V>) {
+  constructor(
+    options: Record<string, unknown>,
+    ctx: { keyEncoding: Encoding<unknown>; maxKeySize: number },
+    writes: WriteSet<K, V>,
+  ) {
     const range = resolveRange(options, ctx.keyEncoding, ctx.maxKeySize, "scan");
     const lower = range.lower && asBinary(boundBytes(range.lower));
     const upper = range.upper && asBinary(boundBytes(range.upper));

@@ -186,7 +186,13 @@ export class BucketCommitPipeline implements WritePipeline {
   /** Makes the active memtable immutable (queued for flushing); the next WAL object's writes go to a new one. */
   freeze(): void {
     const frozen = this.mem;
-    this.mem = { mt: new Memtable(), firstLog: this.logNumber, firstSequence: this.visibleSequence + 1, refs: 0, retired: false };
+    this.mem = {
+      mt: new Memtable(),
+      firstLog: this.logNumber,
+      firstSequence: this.visibleSequence + 1,
+      refs: 0,
+      retired: false,
+    };
     this.#ctx.scheduler.enqueueFlush(frozen);
   }
 

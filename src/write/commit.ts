@@ -107,6 +107,8 @@ export interface WritePipeline {
   close(): Promise<void>;
   /** After a trap: lets the log go without waiting, touching nothing more. */
   abandon(): void;
+  /** Writes and applies the pending group now if the log can take it (a log file only); throws if not. */
+  writePending?(): void;
   /** Records stamped but not yet applied (sequences after visibleSequence), back to back. */
   unappliedRecords(): Uint8Array[];
   /**
@@ -315,7 +317,13 @@ export class CommitPipeline implements WritePipeline {
     this.#watch(wal);
     this.logNumber = number;
     const frozen = this.mem;
-    this.mem = { mt: new Memtable(), firstLog: number, firstSequence: this.visibleSequence + 1, refs: 0, retired: false };
+    this.mem = {
+      mt: new Memtable(),
+      firstLog: number,
+      firstSequence: this.visibleSequence + 1,
+      refs: 0,
+      retired: false,
+    };
     this.#ctx.scheduler.enqueueFlush(frozen);
   }
 

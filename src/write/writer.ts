@@ -199,6 +199,21 @@ export class Writer {
   }
 
   /**
+   * Applies the writes stamped but not yet applied, now, when the log can
+   * take them (a log file: its pending group is written synchronously), so
+   * that a synchronous transaction begun next reads every write before it.
+   */
+  applyPending(): void {
+    const pipeline = this.#ctx.pipeline;
+    if (pipeline === undefined || pipeline.lastSequence === pipeline.visibleSequence) return;
+    try {
+      pipeline.writePending?.();
+    } catch {
+      // the log is not ready (or failed: the background error reports it); a conflict may then retry
+    }
+  }
+
+  /**
    * Commits encoded entries as one atomic write if `condition()` holds at
    * the moment the write is stamped (after any wait for room): resolves with
    * the sequence of its first entry (with no entry, the last sequence), or
@@ -263,7 +278,12 @@ export class Writer {
         if (newest === undefined || newest.sequence <= reg.readPoint) return seen[i];
         return newest.deleted ? null : newest.sequence;
       };
-      return await this.commitEntriesIf(entries, count, options, () => checks.every((c, i) => current(i) === c.version));
+      return await this.commitEntriesIf(
+        entries,
+        count,
+        options,
+        () => checks.every((c, i) => current(i) === c.version),
+      );
     } finally {
       unpin();
       this.conflicts.release(reg);
