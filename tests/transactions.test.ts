@@ -112,6 +112,7 @@ test("transaction: a body that throws writes nothing; an aborted signal gives AB
     await rejectsWith("ABORTED", () =>
       db.transaction(async (tx) => {
         tx.put("a", 1);
+        await Promise.resolve();
         controller.abort();
       }, { signal: controller.signal }));
     assert.equal(await db.get("a"), undefined);
