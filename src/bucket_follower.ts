@@ -84,6 +84,8 @@ export class BucketFollower {
    * soon be collected, so they are released.
    */
   gracePeriod = Infinity;
+  /** Called when a refresh moved the reader on (new writes, or a new memtable). */
+  onAdvance: () => void = () => {};
 
   constructor(
     store: ObjectStore,
@@ -181,7 +183,9 @@ export class BucketFollower {
     // Every write up to the horizon is in the tables or the WAL objects replayed (the writer made it
     // visible only once stored, before this manifest): reads start there at least, since a
     // compaction may have dropped what an older sequence would see (a tombstone with what it hid).
+    const before = this.sequence;
     this.sequence = Math.max(this.sequence, last, this.#versions.current.largestSequence, this.#versions.horizon);
+    if (this.sequence !== before || fresh) this.onAdvance();
     return true;
   }
 }

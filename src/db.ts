@@ -24,7 +24,7 @@ import type { ResolvedOptions, WriteOptions } from "./options.ts";
 import { approximateSize } from "./read/approximate_size.ts";
 import type { RangeOptions } from "./read/range.ts";
 import type { Reader } from "./read/reader.ts";
-import { Reads } from "./read/reads.ts";
+import { TransactionalDb, type TransactionalParts } from "./db_transactions.ts";
 import { Snapshot } from "./read/snapshot.ts";
 import type { DbStats } from "./stats.ts";
 import type { VersionSet } from "./version/version_set.ts";
@@ -32,7 +32,7 @@ import { type BatchOperation, WriteBatch } from "./write/write_batch.ts";
 import type { ClearOptions, KeySource, Writer } from "./write/writer.ts";
 
 /** @internal The parts of an open database (src/open.ts builds them). */
-export interface DbParts {
+export interface DbParts extends TransactionalParts {
   path: string;
   options: ResolvedOptions;
   life: Lifecycle;
@@ -61,7 +61,7 @@ export interface DbParts {
  * await db.close();
  * ```
  */
-export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
+export class Db<K = Uint8Array, V = Uint8Array> extends TransactionalDb<K, V> {
   /** The directory. */
   readonly path: string;
   readonly #parts: DbParts;
@@ -72,7 +72,7 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
 
   /** @internal Use {@linkcode open}. */
   constructor(parts: DbParts) {
-    super({ reader: () => parts.reader as Reader<V>, sequence: parts.visibleSequence });
+    super({ reader: () => parts.reader as Reader<V>, sequence: parts.visibleSequence }, parts);
     this.path = parts.path;
     this.#parts = parts;
   }
@@ -208,7 +208,7 @@ export class Db<K = Uint8Array, V = Uint8Array> extends Reads<K, V> {
     }
     try {
       writer.checkWritable();
-      return new WriteBatch<K, V>(writer.batchTarget).add(operations).write(options);
+      return new WriteBatch<K, V>(writer.batchTarget).add(operations).write(options).then(() => {});
     } catch (err) {
       return Promise.reject(err);
     }

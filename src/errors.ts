@@ -41,7 +41,9 @@ export type SiltErrorCode =
   | "INTERNAL"
   | "ABORTED"
   | "FENCED"
-  | "UNSUPPORTED";
+  | "UNSUPPORTED"
+  | "CONFLICT"
+  | "OUT_OF_RANGE";
 
 /** Where a problem was found on disk. */
 export interface SiltErrorLocation {

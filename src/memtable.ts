@@ -21,6 +21,12 @@ export interface MemtableHandle {
   mt: Memtable;
   /** Smallest log file holding its data. */
   firstLog: number;
+  /**
+   * The first sequence it may hold: every write from it on is in this
+   * memtable or a newer one (unknown for a memtable replayed from logs:
+   * its smallest entry's).
+   */
+  firstSequence?: number;
   /** Readers (scans) using it. */
   refs: number;
   /** Flushed: freed when the last reader goes. */

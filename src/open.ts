@@ -40,6 +40,8 @@ import { LOCK_FILE } from "./version/file_names.ts";
 import { Admission } from "./write/admission.ts";
 import { CommitPipeline, type WritePipeline } from "./write/commit.ts";
 import { Writer } from "./write/writer.ts";
+import { ChangeHub } from "./changes/change_feed.ts";
+import { TransactionRunner } from "./transaction/run.ts";
 
 /** Value type produced by an encoding name. */
 export type Decoded<E> = E extends "utf8" ? string : E extends "json" ? unknown : Uint8Array;
@@ -307,6 +309,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
       await scheduler.close();
       await pipeline?.close();
       follower?.close();
+      changes.closeAll();
       await versions.close();
       await backing.idle?.();
     },
@@ -315,6 +318,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
       void scheduler.close().catch(() => {});
       pipeline?.abandon();
       follower?.close();
+      changes.closeAll();
     },
     release: (afterTrap) => {
       reader.releaseAll();
@@ -379,12 +383,25 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     scheduler,
     admission,
     pipeline,
+    versionOf: (key, sequence) => reader.getEntryAsync(key, sequence).then((e) => e.version),
+    pin: (sequence) => reader.trackSnapshot(sequence, () => {}),
   });
   // In a bucket, the writer records what its snapshots read (a remote compaction keeps it), and a
   // reader moves to a compacted state only when its snapshots can see it.
   versions.oldestSnapshot = () => reader.oldestSnapshot(visibleSequence());
   // Reads in flight do not hold a reader back: they restart at a newer sequence (src/read/reader.ts).
+  const changes = new ChangeHub({
+    keyEncoding: o.keyEncoding,
+    valueEncoding: o.valueEncoding,
+    checkOpen: () => life.checkOpen(),
+    visibleSequence,
+    memtables: () => [...scheduler.immutables].reverse().concat(activeMemtable()),
+  });
+  changes.onActive = (active) => {
+    if (pipeline) pipeline.onApplied = active ? (records) => changes.publish(records) : undefined;
+  };
   if (follower) {
+    follower.onAdvance = () => changes.publish();
     follower.oldestSnapshot = () => reader.oldestHeldSnapshot(Infinity);
     follower.releaseSnapshots = () => reader.releaseSnapshots();
     follower.gracePeriod = o.gcMinAge;
@@ -401,6 +418,15 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     events,
     reader,
     writer,
+    changes,
+    transactions: new TransactionRunner({
+      keyEncoding: o.keyEncoding,
+      valueEncoding: o.valueEncoding,
+      maxKeySize: o.maxKeySize,
+      maxValueSize: o.maxValueSize,
+      reader,
+      writer,
+    }),
     maintenance: new Maintenance({
       path,
       keyEncoding: o.keyEncoding,

@@ -8,7 +8,12 @@ import { SiltError } from "../errors.ts";
 import type { RangeOptions } from "../read/range.ts";
 import type { ScanOptions } from "../read/scan_options.ts";
 import type { WriteOptions } from "../options.ts";
-import type { BatchOperation } from "../write/write_batch.ts";
+import type { BatchOperation, BatchResult } from "../write/write_batch.ts";
+import type { Entry } from "../read/reader.ts";
+import type { Change, ChangesOptions } from "../changes/change_feed.ts";
+import { BrowserBatch } from "./batch.ts";
+
+export { BrowserBatch };
 import type { ClearOptions } from "../write/writer.ts";
 import {
   type Chunk,
@@ -19,7 +24,7 @@ import {
   type ScanShape,
   unpackColumn,
 } from "./protocol.ts";
-import type { AsyncBatch, AsyncDb, AsyncScan, AsyncSnapshot } from "./types.ts";
+import type { AsyncDb, AsyncScan, AsyncSnapshot } from "./types.ts";
 
 // As in src/_dispose.ts, which this module does not import: the page loads no engine code.
 const ASYNC_DISPOSE: typeof Symbol.asyncDispose =
@@ -210,6 +215,7 @@ export class BrowserScan<T> implements AsyncScan<T> {
     }
   }
 
+  /** The scan itself (`for await`). */
   [Symbol.asyncIterator](): this {
     return this;
   }
@@ -217,79 +223,6 @@ export class BrowserScan<T> implements AsyncScan<T> {
 
 function aborted(signal: AbortSignal): SiltError {
   return new SiltError("ABORTED", "the scan was aborted", {}, (signal as { reason?: unknown }).reason);
-}
-
-/**
- * A batch collected on the main thread and sent whole by write().
- *
- * @example
- * ```ts
- * import { open } from "siltdb/browser";
- * const db = await open("notes", { keyEncoding: "utf8", valueEncoding: "json" });
- * const batch = db.batch().put("note:2", { title: "bye" }).delete("note:1"); // collected on the main thread
- * console.log(batch.length); // 2
- * await batch.write({ sync: true }); // one message; the worker applies both atomically
- * await db.close();
- * ```
- */
-export class BrowserBatch<K, V> implements AsyncBatch<K, V> {
-  readonly #write: (ops: BatchOperation<K, V>[], options?: WriteOptions) => Promise<void>;
-  #ops: BatchOperation<K, V>[] = [];
-  #written = false;
-
-  /** @internal */
-  constructor(write: (ops: BatchOperation<K, V>[], options?: WriteOptions) => Promise<void>) {
-    this.#write = write;
-  }
-
-  #check(): void {
-    if (this.#written) throw new SiltError("CLOSED", "this batch was already written");
-  }
-
-  /** Operations in the batch. */
-  get length(): number {
-    return this.#ops.length;
-  }
-
-  /** Adds a put (checked by the worker, at write()). */
-  put(key: K | string | Uint8Array, value: V | string | Uint8Array): this {
-    this.#check();
-    this.#ops.push({ type: "put", key, value });
-    return this;
-  }
-
-  /** Adds a delete (checked by the worker, at write()). */
-  delete(key: K | string | Uint8Array): this {
-    this.#check();
-    this.#ops.push({ type: "del", key });
-    return this;
-  }
-
-  /** Adds operations in the form of abstract-level. */
-  add(operations: readonly BatchOperation<K, V>[]): this {
-    this.#check();
-    if (!Array.isArray(operations)) {
-      throw new SiltError("INVALID_ARGUMENT", "batch add() takes an array of operations");
-    }
-    this.#ops.push(...operations);
-    return this;
-  }
-
-  /** Empties the batch. */
-  clear(): this {
-    this.#check();
-    this.#ops = [];
-    return this;
-  }
-
-  /** Writes every operation atomically; the batch cannot be used again. */
-  write(options?: WriteOptions): Promise<void> {
-    if (this.#written) return Promise.reject(new SiltError("CLOSED", "this batch was already written"));
-    this.#written = true;
-    const ops = this.#ops;
-    this.#ops = [];
-    return this.#write(ops, options);
-  }
 }
 
 /** A worker call: an operation name and its arguments, answered by the worker. */
@@ -332,6 +265,11 @@ export abstract class BrowserReader<K, V> {
   /** The value of key, or undefined. */
   get(key: K | string | Uint8Array): Promise<V | undefined> {
     return this.#read("get", [key]) as Promise<V | undefined>;
+  }
+
+  /** The value of key with its version (both undefined when absent). */
+  getEntry(key: K | string | Uint8Array): Promise<Entry<V>> {
+    return this.#read("getEntry", [key]) as Promise<Entry<V>>;
   }
 
   /** The values of keys (undefined where absent). */
@@ -503,7 +441,9 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> extends BrowserReader<K, 
         throw new SiltError("INVALID_ARGUMENT", "batch() takes options only with an array of operations");
       }
       if (this.#status !== "open") throw new SiltError("CLOSED", `the database ${this.name} is ${this.#status}`);
-      return new BrowserBatch<K, V>((ops, o) => this.#call("batch", [ops, o]) as Promise<void>);
+      return new BrowserBatch<K, V>((ops, checks, o) =>
+        this.#call("batchChecked", [ops, checks, o]) as Promise<BatchResult>
+      );
     }
     return this.#call("batch", [operations, options]) as Promise<void>;
   }
@@ -531,6 +471,35 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> extends BrowserReader<K, 
     // Its failure (none expected on an open database) shows on the first read.
     this.#conn.call("snapshot", [id]).catch(() => {});
     return snap;
+  }
+
+  /** The committed writes from `since` on, then live (one message per change; see Db.changes). */
+  async *changes(options?: ChangesOptions): AsyncGenerator<Change<K, V>> {
+    const signal = options?.signal;
+    const id = this.#conn.nextId();
+    await this.#call("changes", [id, options?.since]);
+    let ended = false;
+    const end = () => {
+      if (!ended) this.#conn.call("changesClose", [id]).catch(() => {});
+      ended = true;
+    };
+    signal?.addEventListener("abort", end, { once: true });
+    try {
+      for (;;) {
+        if (signal?.aborted) {
+          throw new SiltError("ABORTED", "the change feed was aborted", {}, (signal as { reason?: unknown }).reason);
+        }
+        const next = await this.#call("changesNext", [id]) as Change<K, V> | undefined;
+        if (next === undefined) {
+          if (signal?.aborted) continue;
+          return;
+        }
+        yield next;
+      }
+    } finally {
+      signal?.removeEventListener("abort", end);
+      end();
+    }
   }
 
   /** Writes the memtable to a table file. */

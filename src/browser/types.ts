@@ -7,7 +7,9 @@ import type { DbStats } from "../stats.ts";
 import type { RangeOptions } from "../read/range.ts";
 import type { ScanOptions } from "../read/scan_options.ts";
 import type { OpenOptions, WriteOptions } from "../options.ts";
-import type { BatchOperation } from "../write/write_batch.ts";
+import type { BatchOperation, BatchResult } from "../write/write_batch.ts";
+import type { Entry } from "../read/reader.ts";
+import type { Change, ChangesOptions } from "../changes/change_feed.ts";
 
 /**
  * Options of siltdb/browser's `open()`: siltdb's open options except `fs`
@@ -41,16 +43,20 @@ export interface AsyncBatch<K, V> {
   delete(key: K | string | Uint8Array): this;
   /** Adds operations in the form of abstract-level. */
   add(operations: readonly BatchOperation<K, V>[]): this;
+  /** Makes the batch conditional: key must still be at version (null: absent). */
+  check(key: K | string | Uint8Array, version: number | null): this;
   /** Empties the batch. */
   clear(): this;
-  /** Writes every operation atomically. */
-  write(options?: WriteOptions): Promise<void>;
+  /** Writes every operation atomically: `{ ok: true, sequence }`, or `{ ok: false }` when a check failed. */
+  write(options?: WriteOptions): Promise<BatchResult>;
 }
 
 /** A consistent read-only view of the database as of its creation. */
 export interface AsyncSnapshot<K, V> {
   /** The value of key as of the snapshot. */
   get(key: K | string | Uint8Array): Promise<V | undefined>;
+  /** The value of key with its version, as of the snapshot. */
+  getEntry(key: K | string | Uint8Array): Promise<Entry<V>>;
   /** The values of keys as of the snapshot. */
   getMany(keys: readonly (K | string | Uint8Array)[]): Promise<(V | undefined)[]>;
   /** Whether key exists as of the snapshot. */
@@ -79,6 +85,10 @@ export interface AsyncDb<K = Uint8Array, V = Uint8Array> {
   put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: WriteOptions): Promise<void>;
   /** The value of key, or undefined. */
   get(key: K | string | Uint8Array): Promise<V | undefined>;
+  /** The value of key with its version (the sequence of the write that produced it); both undefined when absent. */
+  getEntry(key: K | string | Uint8Array): Promise<Entry<V>>;
+  /** The committed writes from `since` on, then live as they commit. */
+  changes(options?: ChangesOptions): AsyncIterableIterator<Change<K, V>>;
   /** The values of keys (undefined where absent). */
   getMany(keys: readonly (K | string | Uint8Array)[]): Promise<(V | undefined)[]>;
   /** Whether key exists. */

@@ -22,6 +22,7 @@ import {
 const DB_CALLS = new Set([
   "put",
   "get",
+  "getEntry",
   "getMany",
   "has",
   "delete",
@@ -39,7 +40,7 @@ const DB_CALLS = new Set([
 ]);
 
 /** Snapshot methods a client may call by name ("snapshot." + name). */
-const SNAPSHOT_CALLS = new Set(["get", "getMany", "has", "count"]);
+const SNAPSHOT_CALLS = new Set(["get", "getEntry", "getMany", "has", "count"]);
 
 type SyncScan = IterableIterator<unknown> & { return?(): IteratorResult<unknown> };
 
@@ -58,6 +59,7 @@ export function serve(port: PortLike, env: WorkerEnv = {}): void {
   let opening = false;
   const snapshots = new Map<number, Snapshot<unknown, unknown>>();
   const scans = new Map<number, { iter: SyncScan; shape: ScanShape }>();
+  const feeds = new Map<number, { feed: AsyncGenerator<unknown>; stop: AbortController }>();
 
   const reply = (id: number, value: unknown, transfer: unknown[] = []): void => {
     const message: Response = { id, ok: true, value };
@@ -151,6 +153,33 @@ export function serve(port: PortLike, env: WorkerEnv = {}): void {
       return [outgoing(value, transfer), transfer];
     }
     switch (op) {
+      case "batchChecked": {
+        const [ops, checks, options] = args as [never[], { key: unknown; version: number | null }[], never];
+        const batch = need().batch().add(ops);
+        for (const c of checks ?? []) batch.check(c.key, c.version);
+        return [await batch.write(options), transfer];
+      }
+      case "changes": {
+        const stop = new AbortController();
+        feeds.set(args[0] as number, { feed: need().changes({ since: args[1] as number, signal: stop.signal }), stop });
+        return [undefined, transfer];
+      }
+      case "changesNext": {
+        const open = feeds.get(args[0] as number);
+        if (open === undefined) return [undefined, transfer];
+        try {
+          const next = await open.feed.next();
+          return next.done ? [undefined, transfer] : [outgoing(next.value, transfer), transfer];
+        } catch (err) {
+          if (open.stop.signal.aborted) return [undefined, transfer]; // closed by the client
+          throw err;
+        }
+      }
+      case "changesClose": {
+        feeds.get(args[0] as number)?.stop.abort();
+        feeds.delete(args[0] as number);
+        return [undefined, transfer];
+      }
       case "scan": {
         // args: [scan id, shape, options, snapshot id or undefined]
         const [id, shape, options, snap] = args as [number, ScanShape, unknown, number | undefined];

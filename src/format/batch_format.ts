@@ -147,3 +147,57 @@ export function batchHeader(
   if (sequence <= last) return `write batch sequence ${sequence} does not follow ${last}`;
   return { sequence, count };
 }
+
+/** Where one entry of a batch lies in its buffer (see forEachBatchEntry). */
+export interface BatchEntryAt {
+  /** KIND_PUT or KIND_DELETE. */
+  kind: number;
+  /** Its sequence: the batch's sequence plus its index. */
+  sequence: number;
+  keyStart: number;
+  keyEnd: number;
+  /** A delete: both equal keyEnd. */
+  valueStart: number;
+  valueEnd: number;
+}
+
+/**
+ * Visits every entry of the batch payload at `payload` of mem (dv a
+ * DataView of the same buffer), in order, numbered from its stamped
+ * sequence (or from `sequence`, for a payload not stamped yet). The entry
+ * object is reused: copy what you keep. The payload must be well formed
+ * (one the engine encoded).
+ *
+ * @example
+ * ```ts
+ * import { bytes, view } from "../wasm/instance.ts";
+ * declare const payload: number; // a sealed batch payload in linear memory
+ * forEachBatchEntry(bytes(), view(), payload, (e) => console.log(e.sequence, e.keyEnd - e.keyStart));
+ * ```
+ */
+export function forEachBatchEntry(
+  mem: Uint8Array,
+  dv: DataView,
+  payload: number,
+  visit: (entry: BatchEntryAt) => void,
+  sequence = dv.getUint32(payload, true) + dv.getUint32(payload + 4, true) * 2 ** 32,
+): void {
+  const count = dv.getUint32(payload + 8, true);
+  const entry: BatchEntryAt = { kind: 0, sequence, keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0 };
+  let at = payload + BATCH_HEADER_SIZE;
+  for (let i = 0; i < count; i++) {
+    entry.kind = mem[at];
+    entry.sequence = sequence + i;
+    entry.keyStart = at + ENTRY_OVERHEAD;
+    entry.keyEnd = entry.keyStart + dv.getUint32(at + 1, true);
+    at = entry.keyEnd;
+    if (entry.kind === KIND_PUT) {
+      entry.valueStart = at + VALUE_LENGTH_SIZE;
+      entry.valueEnd = entry.valueStart + dv.getUint32(at, true);
+      at = entry.valueEnd;
+    } else {
+      entry.valueStart = entry.valueEnd = at;
+    }
+    visit(entry);
+  }
+}

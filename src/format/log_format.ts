@@ -136,3 +136,24 @@ export function logFileHeader(): Uint8Array {
   new DataView(header.buffer).setUint32(8, LOG_VERSION, true);
   return header;
 }
+
+/**
+ * Visits the payload of every record of `records` (whole records one after
+ * another, as a pending group holds them before they are written), giving
+ * each payload's offset in `records` and its length.
+ *
+ * @example
+ * ```ts
+ * declare const group: Uint8Array; // sealed records, back to back
+ * let payloads = 0;
+ * forEachRecordPayload(group, () => payloads++);
+ * ```
+ */
+export function forEachRecordPayload(records: Uint8Array, visit: (payload: number, length: number) => void): void {
+  const dv = new DataView(records.buffer, records.byteOffset, records.byteLength);
+  for (let at = 0; at + RECORD_OVERHEAD <= records.length;) {
+    const length = dv.getUint32(at + 4, true);
+    visit(at + RECORD_HEADER_SIZE, length);
+    at += RECORD_OVERHEAD + length;
+  }
+}

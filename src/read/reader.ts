@@ -68,7 +68,9 @@ type Want = "value" | "found" | "entry";
  * ```
  */
 export interface Entry<V> {
+  /** The value, or undefined when the key is absent. */
   value: V | undefined;
+  /** The sequence number of the write that produced the value (`db.sequence` then), or undefined when absent. */
   version: number | undefined;
 }
 

@@ -81,6 +81,16 @@ export class Memtable {
     }
   }
 
+  /** The smallest sequence of its entries (Infinity when empty). */
+  minSequence(): number {
+    let min = Infinity;
+    for (let node = core.mtFirst(this.ptr); node !== 0; node = core.mtNextNode(node)) {
+      const s = core.nodeSequence(node);
+      if (s < min) min = s;
+    }
+    return min;
+  }
+
   /** Frees the memtable's memory. Idempotent. */
   free(): void {
     if (this.#freed) return;

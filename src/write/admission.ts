@@ -33,7 +33,10 @@ export interface QueuedWrite {
   payload: Uint8Array;
   count: number;
   sync: boolean;
-  resolve: () => void;
+  /** A conditional write: committed only if this holds when its turn comes. */
+  condition?: () => boolean;
+  /** With the sequence of its first entry; undefined when its condition failed. */
+  resolve: (sequence: number | undefined) => void;
   reject: (err: unknown) => void;
 }
 
@@ -61,7 +64,7 @@ const yieldToEventLoop = (): Promise<void> =>
  * ```ts
  * declare const admission: Admission, payload: Uint8Array, count: number, sync: boolean;
  * declare const commit: () => Promise<void>; // commits the encoded record
- * function write(): Promise<void> {
+ * function write(): Promise<unknown> {
  *   if (admission.mustWait()) return admission.enqueue(payload, count, sync);
  *   return admission.pace(commit(), count);
  * }
@@ -89,19 +92,19 @@ export class Admission {
   }
 
   /** Queues a write until there is room. */
-  enqueue(payload: Uint8Array, count: number, sync: boolean): Promise<void> {
+  enqueue(payload: Uint8Array, count: number, sync: boolean, condition?: () => boolean): Promise<number | undefined> {
     const reason: StallReason = this.#queue.length > 0
       ? this.#queue[this.#queue.length - 1].reason
       : this.#state.memtableBlocked()
       ? "memtable"
       : "l0-stop";
     return new Promise((resolve, reject) =>
-      this.#queue.push({ since: performance.now(), reason, payload, count, sync, resolve, reject })
+      this.#queue.push({ since: performance.now(), reason, payload, count, sync, condition, resolve, reject })
     );
   }
 
   /** Hands queued writes, in order, to `commit` while there is room (or fails them all). */
-  drain(commit: (w: QueuedWrite) => Promise<void>, failure: unknown): void {
+  drain(commit: (w: QueuedWrite) => Promise<number | undefined>, failure: unknown): void {
     if (failure !== undefined) {
       for (const w of this.#queue.splice(0)) w.reject(failure);
       return;

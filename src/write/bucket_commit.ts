@@ -96,6 +96,8 @@ export class BucketCommitPipeline implements WritePipeline {
   #scheduled = false;
   /** The last upload that failed: it may have landed all the same (its answer lost). */
   #failed: { n: number; records: Uint8Array; last: number } | undefined;
+  /** The records of the upload under way. */
+  #inFlight: Uint8Array | undefined;
   #idle: (() => void)[] = [];
 
   constructor(ctx: BucketCommitContext, start: BucketCommitStart) {
@@ -125,6 +127,17 @@ export class BucketCommitPipeline implements WritePipeline {
 
   reserve(size: number): number {
     return this.#group.reserve(size);
+  }
+
+  onApplied: ((records: Uint8Array) => void) | undefined;
+
+  /** A failed upload's records (they may have landed), the one under way, the pending group. */
+  unappliedRecords(): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    if (this.#failed !== undefined) out.push(this.#failed.records);
+    if (this.#inFlight !== undefined) out.push(this.#inFlight);
+    if (this.#group.length > 0) out.push(this.#group.view());
+    return out;
   }
 
   commit(record: number, payloadLength: number, count: number, _sync: boolean): Promise<void> {
@@ -173,7 +186,13 @@ export class BucketCommitPipeline implements WritePipeline {
   /** Makes the active memtable immutable (queued for flushing); the next WAL object's writes go to a new one. */
   freeze(): void {
     const frozen = this.mem;
-    this.mem = { mt: new Memtable(), firstLog: this.logNumber, refs: 0, retired: false };
+    this.mem = {
+      mt: new Memtable(),
+      firstLog: this.logNumber,
+      firstSequence: this.visibleSequence + 1,
+      refs: 0,
+      retired: false,
+    };
     this.#ctx.scheduler.enqueueFlush(frozen);
   }
 
@@ -197,6 +216,7 @@ export class BucketCommitPipeline implements WritePipeline {
       if (this.#failed !== undefined && !(await this.#settleFailed(this.#failed))) return;
       while (this.#group.length > 0 && this.#ctx.scheduler.error === undefined) {
         const records = this.#group.view().slice(); // out of linear memory: it may grow during the upload
+        this.#inFlight = records;
         const waiters = this.#waiters;
         this.#waiters = [];
         const last = this.lastSequence;
@@ -213,12 +233,14 @@ export class BucketCommitPipeline implements WritePipeline {
         try {
           this.#bytesWritten += await putWalObject(this.#ctx.store, n, records, this.#ctx.epoch);
         } catch (err) {
+          this.#inFlight = undefined;
           if (!(err instanceof SiltError && err.code === "FENCED")) this.#failed = { n, records, last };
           for (const w of waiters) w.reject(err);
           this.#failPending(err);
           this.#ctx.scheduler.fail(err, "writing a WAL object");
           return;
         }
+        this.#inFlight = undefined;
         this.logNumber = n + 1;
         this.#uploads++;
         try {
@@ -284,6 +306,7 @@ export class BucketCommitPipeline implements WritePipeline {
     } finally {
       freeBuffer(ptr);
     }
+    this.onApplied?.(records);
   }
 
   /** The writes gathered after a failed upload fail too: writes are refused from now on. */

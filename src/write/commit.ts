@@ -33,6 +33,7 @@ import { MAX_SEQUENCE } from "../format/internal_key.ts";
 import { RECORD_OVERHEAD } from "../format/log_format.ts";
 import type { MemtableHandle } from "../memtable.ts";
 
+import { bytes } from "../wasm/instance.ts";
 import { Memtable } from "../wasm/memtable.ts";
 import { applyBatchRecords, commitBatchRecord, stampBatchRecord } from "../wasm/records.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
@@ -106,6 +107,15 @@ export interface WritePipeline {
   close(): Promise<void>;
   /** After a trap: lets the log go without waiting, touching nothing more. */
   abandon(): void;
+  /** Writes and applies the pending group now if the log can take it (a log file only); throws if not. */
+  writePending?(): void;
+  /** Records stamped but not yet applied (sequences after visibleSequence), back to back. */
+  unappliedRecords(): Uint8Array[];
+  /**
+   * Hears of every record applied to the memtable, right after (a view of
+   * records back to back, valid only during the call; it must not throw).
+   */
+  onApplied: ((records: Uint8Array) => void) | undefined;
 }
 
 /** The state recovery hands over. */
@@ -149,6 +159,7 @@ export class CommitPipeline implements WritePipeline {
   #waitingForLog = false;
   #closed = false;
   #untrack: () => void;
+  onApplied: ((records: Uint8Array) => void) | undefined;
 
   constructor(ctx: CommitContext, start: CommitStart) {
     this.#ctx = ctx;
@@ -192,6 +203,11 @@ export class CommitPipeline implements WritePipeline {
     return this.mem.mt.bytesUsed >= this.#ctx.memtableSize;
   }
 
+  /** The pending group, unless buffered writes applied it already. */
+  unappliedRecords(): Uint8Array[] {
+    return this.#ctx.bufferWrites || this.#group.length === 0 ? [] : [this.#group.view()];
+  }
+
   /**
    * Address where a record of up to `size` bytes can be encoded, at the end
    * of the pending group. May grow linear memory: take views afterwards.
@@ -221,7 +237,10 @@ export class CommitPipeline implements WritePipeline {
       : stampBatchRecord(record, payloadLength, sequence);
     if (sealed !== count) throw new Error("siltdb internal error: the core rejected a write batch it was given");
     this.lastSequence += count;
-    if (buffered) this.visibleSequence = this.lastSequence;
+    if (buffered) {
+      this.visibleSequence = this.lastSequence;
+      this.onApplied?.(bytes().subarray(record, record + RECORD_OVERHEAD + payloadLength));
+    }
     this.#group.added(RECORD_OVERHEAD + payloadLength);
     this.userBytes += payloadLength;
     if (buffered && !sync) {
@@ -298,7 +317,13 @@ export class CommitPipeline implements WritePipeline {
     this.#watch(wal);
     this.logNumber = number;
     const frozen = this.mem;
-    this.mem = { mt: new Memtable(), firstLog: number, refs: 0, retired: false };
+    this.mem = {
+      mt: new Memtable(),
+      firstLog: number,
+      firstSequence: this.visibleSequence + 1,
+      refs: 0,
+      retired: false,
+    };
     this.#ctx.scheduler.enqueueFlush(frozen);
   }
 
@@ -360,6 +385,7 @@ export class CommitPipeline implements WritePipeline {
         return;
       }
       this.visibleSequence = this.lastSequence;
+      this.onApplied?.(group.view());
     }
     group.clear(4 * GROUP_BYTES); // a huge record grew the buffer: give the memory back
     const syncs: Waiter[] = [];

@@ -16,7 +16,41 @@ export interface BatchTarget {
   readonly maxValueSize: number;
   /** Commits encoded entries as one atomic write (count 0: nothing to apply, but sync still syncs). */
   commitEntries(entries: Uint8Array, count: number, options: WriteOptions | undefined): Promise<void>;
+  /**
+   * Commits them if every check holds when the write is stamped: the
+   * sequence of the first entry (with none, the last sequence), or
+   * undefined when a check failed (nothing written).
+   */
+  commitChecked(
+    entries: Uint8Array,
+    count: number,
+    options: WriteOptions | undefined,
+    checks: readonly BatchCheck[],
+  ): Promise<number | undefined>;
 }
+
+/** A condition of a batch: key must still be at version (null: absent). */
+export interface BatchCheck {
+  key: unknown;
+  version: number | null;
+}
+
+/**
+ * What `batch.write()` resolves with: `ok` and the sequence number of the
+ * batch's first write (its entries have consecutive sequences; an empty
+ * batch gives the last sequence), or `ok: false` when a `check` failed and
+ * nothing was written.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+ * const result: BatchResult = await db.batch().put("a", "1").write();
+ * if (result.ok) console.log(result.sequence === (await db.getEntry("a")).version); // true
+ * await db.close();
+ * ```
+ */
+export type BatchResult = { ok: true; sequence: number } | { ok: false };
 
 /**
  * One operation of `db.batch(ops)`, in the form of abstract-level: a put, or
@@ -45,6 +79,7 @@ export type BatchOperation<K = Uint8Array, V = Uint8Array> =
 export class WriteBatch<K = Uint8Array, V = Uint8Array> {
   #target: BatchTarget;
   #entries = new BatchEntries(256);
+  #checks: BatchCheck[] = [];
   #written = false;
 
   /** @internal Batches come from `db.batch()`. */
@@ -181,6 +216,35 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
   }
 
   /**
+   * Makes the batch conditional: it commits only if `key` is still at
+   * `version` (the `version` of `db.getEntry(key)`; `null`: the key must be
+   * absent) when the batch is written, checked atomically with the write.
+   * Otherwise `write()` resolves `{ ok: false }` and writes nothing. A
+   * version is a sequence number: a non-negative safe integer.
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "json" });
+   * const { value, version } = await db.getEntry("counter");
+   * const next = ((value as number | undefined) ?? 0) + 1;
+   * const result = await db.batch().check("counter", version ?? null).put("counter", next).write();
+   * console.log(result.ok); // false only if another write changed "counter" in between
+   * await db.close();
+   * ```
+   */
+  check(key: K | string | Uint8Array, version: number | null): this {
+    this.#checkOpen();
+    const t = this.#target;
+    checkedSize(t.keyEncoding.encode(key, "check key"), t.maxKeySize, "check key", "maxKeySize");
+    if (version !== null && !(Number.isSafeInteger(version) && version >= 0)) {
+      throw invalidArgument(`check version must be a non-negative safe integer or null, got ${describe(version)}`);
+    }
+    this.#checks.push({ key, version });
+    return this;
+  }
+
+  /**
    * Removes every operation.
    *
    * @example
@@ -197,13 +261,16 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
   clear(): this {
     this.#checkOpen();
     this.#entries.truncate(0, 0);
+    this.#checks = [];
     return this;
   }
 
   /**
    * Commits every operation atomically (one WAL record). A batch can be
    * written once. With `sync: true`, resolves once the batch and every write
-   * before it are durable (an empty batch then just syncs the log).
+   * before it are durable (an empty batch then just syncs the log). Resolves
+   * `{ ok: true, sequence }` (see {@linkcode BatchResult}), or `{ ok: false }`
+   * when a `check` failed.
    *
    * @example
    * ```ts
@@ -215,10 +282,12 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    * await db.close();
    * ```
    */
-  write(options?: WriteOptions): Promise<void> {
+  write(options?: WriteOptions): Promise<BatchResult> {
     if (this.#written) return Promise.reject(new SiltError("CLOSED", "this batch was already written"));
     this.#written = true;
-    return this.#target.commitEntries(this.#entries.bytes(), this.#entries.count, options);
+    return this.#target.commitChecked(this.#entries.bytes(), this.#entries.count, options, this.#checks).then((
+      sequence,
+    ) => sequence === undefined ? { ok: false } : { ok: true, sequence });
   }
 
   #checkOpen(): void {

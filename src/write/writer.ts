@@ -24,7 +24,8 @@ import type { Scheduler } from "../background/scheduler.ts";
 import { bytes, view } from "../wasm/instance.ts";
 import type { Admission, QueuedWrite } from "./admission.ts";
 import type { WritePipeline } from "./commit.ts";
-import { BatchEntries, type BatchTarget } from "./write_batch.ts";
+import { binaryString, ConflictTracker, type Registration } from "./conflicts.ts";
+import { type BatchCheck, BatchEntries, type BatchTarget } from "./write_batch.ts";
 
 /**
  * clear() deletes a range in one atomic batch up to this many bytes of
@@ -98,6 +99,10 @@ export interface WriterContext {
   admission: Admission;
   /** The commit pipeline; undefined when the database is read-only. */
   pipeline: WritePipeline | undefined;
+  /** The version of key (a user key) as of a visible sequence; undefined when absent. */
+  versionOf(key: unknown, sequence: number): Promise<number | undefined>;
+  /** Keeps what reads at sequence see until the returned function is called (as a snapshot does). */
+  pin(sequence: number): () => void;
 }
 
 /**
@@ -116,6 +121,8 @@ export class Writer {
   readonly #ctx: WriterContext;
   /** What WriteBatch objects commit through. */
   readonly batchTarget: BatchTarget;
+  /** The newest writes of each key while conditional writes are open (conflicts.ts). */
+  readonly conflicts: ConflictTracker = new ConflictTracker();
 
   constructor(ctx: WriterContext) {
     this.#ctx = ctx;
@@ -125,6 +132,7 @@ export class Writer {
       maxKeySize: ctx.maxKeySize,
       maxValueSize: ctx.maxValueSize,
       commitEntries: (entries, count, options) => this.commitEntries(entries, count, options),
+      commitChecked: (entries, count, options, checks) => this.commitChecked(entries, count, options, checks),
     };
   }
 
@@ -174,6 +182,111 @@ export class Writer {
       return this.#commitRecord(record, payloadLength, count, sync);
     } catch (err) {
       return Promise.reject(this.#ctx.life.trapped(err, "a batch"));
+    }
+  }
+
+  /**
+   * Opens a registration of conditional writes at the visible sequence:
+   * until it is released, every write stamped after it is recorded in
+   * `conflicts` (conflicts.ts). The database must be writable.
+   */
+  registerConflicts(): Registration {
+    this.checkWritable();
+    const pipeline = this.#ctx.pipeline!;
+    return this.conflicts.register(pipeline.visibleSequence, () => {
+      for (const records of pipeline.unappliedRecords()) this.conflicts.recordRecords(records);
+    });
+  }
+
+  /**
+   * Applies the writes stamped but not yet applied, now, when the log can
+   * take them (a log file: its pending group is written synchronously), so
+   * that a synchronous transaction begun next reads every write before it.
+   */
+  applyPending(): void {
+    const pipeline = this.#ctx.pipeline;
+    if (pipeline === undefined || pipeline.lastSequence === pipeline.visibleSequence) return;
+    try {
+      pipeline.writePending?.();
+    } catch {
+      // the log is not ready (or failed: the background error reports it); a conflict may then retry
+    }
+  }
+
+  /**
+   * Commits encoded entries as one atomic write if `condition()` holds at
+   * the moment the write is stamped (after any wait for room): resolves with
+   * the sequence of its first entry (with no entry, the last sequence), or
+   * undefined, writing nothing, when the condition failed.
+   */
+  commitEntriesIf(
+    entries: Uint8Array,
+    count: number,
+    options: WriteOptions | undefined,
+    condition: () => boolean,
+  ): Promise<number | undefined> {
+    try {
+      this.checkWritable();
+      const sync = resolveSync(options, this.#ctx.sync, "write");
+      const { admission } = this.#ctx;
+      const pipeline = this.#ctx.pipeline!;
+      if (admission.mustWait()) {
+        const payload = new Uint8Array(BATCH_HEADER_SIZE + entries.length);
+        payload.set(entries, BATCH_HEADER_SIZE);
+        setBatchCount(new DataView(payload.buffer), 0, count);
+        return admission.enqueue(payload, count, sync, condition);
+      }
+      if (!condition()) return Promise.resolve(undefined);
+      if (count === 0) {
+        const last = pipeline.lastSequence;
+        return sync ? pipeline.syncLog().then(() => last) : Promise.resolve(last);
+      }
+      const payloadLength = BATCH_HEADER_SIZE + entries.length;
+      const record = pipeline.reserve(RECORD_OVERHEAD + payloadLength);
+      const payload = record + RECORD_HEADER_SIZE;
+      bytes().set(entries, payload + BATCH_HEADER_SIZE);
+      setBatchCount(view(), payload, count);
+      const sequence = pipeline.lastSequence + 1;
+      return this.#commitRecord(record, payloadLength, count, sync).then(() => sequence);
+    } catch (err) {
+      return Promise.reject(this.#ctx.life.trapped(err, "a batch"));
+    }
+  }
+
+  /**
+   * Commits encoded entries as one atomic write if every checked key is
+   * still at its version (null: absent) when the write is stamped; resolves
+   * with the sequence of the first entry, or undefined (nothing written).
+   */
+  async commitChecked(
+    entries: Uint8Array,
+    count: number,
+    options: WriteOptions | undefined,
+    checks: readonly BatchCheck[],
+  ): Promise<number | undefined> {
+    if (checks.length === 0) return this.commitEntriesIf(entries, count, options, () => true);
+    const reg = this.registerConflicts();
+    const unpin = this.#ctx.pin(reg.readPoint);
+    try {
+      const keys = checks.map((c) =>
+        binaryString(storedKey(this.#ctx.keyEncoding, c.key, "check key", this.#ctx.maxKeySize))
+      );
+      const seen: (number | null)[] = [];
+      for (const c of checks) seen.push((await this.#ctx.versionOf(c.key, reg.readPoint)) ?? null);
+      const current = (i: number): number | null => {
+        const newest = this.conflicts.newest(keys[i]);
+        if (newest === undefined || newest.sequence <= reg.readPoint) return seen[i];
+        return newest.deleted ? null : newest.sequence;
+      };
+      return await this.commitEntriesIf(
+        entries,
+        count,
+        options,
+        () => checks.every((c, i) => current(i) === c.version),
+      );
+    } finally {
+      unpin();
+      this.conflicts.release(reg);
     }
   }
 
@@ -258,18 +371,29 @@ export class Writer {
   #commitRecord(record: number, payloadLength: number, count: number, sync: boolean): Promise<void> {
     const { admission, pipeline } = this.#ctx;
     const payload = record + RECORD_HEADER_SIZE;
-    if (admission.mustWait()) return admission.enqueue(bytes().slice(payload, payload + payloadLength), count, sync);
+    if (admission.mustWait()) {
+      return admission.enqueue(bytes().slice(payload, payload + payloadLength), count, sync).then(() => {});
+    }
+    if (this.conflicts.active) this.conflicts.recordBatch(bytes(), view(), payload, pipeline!.lastSequence + 1);
     return admission.pace(pipeline!.commit(record, payloadLength, count, sync), count);
   }
 
-  /** Commits a queued write, now that there is room. */
-  #commitQueued(w: QueuedWrite): Promise<void> {
+  /**
+   * Commits a queued write, now that there is room (a conditional one only
+   * if its condition still holds: else it resolves undefined).
+   */
+  #commitQueued(w: QueuedWrite): Promise<number | undefined> {
     try {
       this.checkWritable();
+      if (w.condition !== undefined && !w.condition()) return Promise.resolve(undefined);
       const pipeline = this.#ctx.pipeline!;
+      const sequence = pipeline.lastSequence + 1;
+      if (w.count === 0) return w.sync ? pipeline.syncLog().then(() => sequence - 1) : Promise.resolve(sequence - 1);
       const record = pipeline.reserve(RECORD_OVERHEAD + w.payload.length);
-      bytes().set(w.payload, record + RECORD_HEADER_SIZE);
-      return pipeline.commit(record, w.payload.length, w.count, w.sync);
+      const payload = record + RECORD_HEADER_SIZE;
+      bytes().set(w.payload, payload);
+      if (this.conflicts.active) this.conflicts.recordBatch(bytes(), view(), payload, sequence);
+      return pipeline.commit(record, w.payload.length, w.count, w.sync).then(() => sequence);
     } catch (err) {
       throw this.#ctx.life.trapped(err, "a write");
     }

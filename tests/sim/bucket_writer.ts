@@ -143,7 +143,7 @@ export class WriterActor extends Base {
         if (chained) {
           const batch = db.batch();
           for (const [k, v] of changes) v === null ? batch.delete(k) : batch.put(k, v);
-          return batch.write();
+          return batch.write().then(() => {});
         }
         return db.batch(
           changes.map(([key, value]) =>

@@ -156,7 +156,7 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     if (chance(0.5)) {
       const batch = db.batch();
       for (const [k, v] of changes) v === null ? batch.delete(k) : batch.put(k, v);
-      return track(w, batch.write({ sync }));
+      return track(w, batch.write({ sync }).then(() => {}));
     }
     return track(
       w,
