@@ -249,6 +249,15 @@ test("Blob, File and DOMException values round-trip (asynchronously for Blob and
   assert.deepEqual([ex.name, ex.message], ["DataCloneError", "oops"]);
 });
 
+test("an own property named __proto__ reads back as a property, not as the prototype", () => {
+  const value = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}');
+  const back = roundTrip(value) as Record<string, unknown>;
+  assert.equal(Object.getPrototypeOf(back), Object.prototype);
+  assert.deepEqual(Object.keys(back), ["__proto__", "a"]);
+  assert.deepEqual(Object.getOwnPropertyDescriptor(back, "__proto__")?.value, { polluted: true });
+  assert.equal((back as { polluted?: boolean }).polluted, undefined);
+});
+
 test("class instances read back as plain objects of their own enumerable properties", () => {
   class Point {
     x = 1;

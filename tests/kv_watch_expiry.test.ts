@@ -80,7 +80,7 @@ test("a watch ends when its handle closes; at most 10 keys", async () => {
   });
   const seen: unknown[] = [];
   const ended = (async () => {
-    for await (const entries of kv.watch([["a"]])) seen.push(entries);
+    for await (const entries of kv.watch([["a"]]) as unknown as AsyncIterable<unknown>) seen.push(entries);
   })();
   await sleep(20);
   await kv.close();

@@ -168,7 +168,11 @@ class CloneReader {
   properties<T extends object>(o: T, count: number): T {
     for (let i = 0; i < count; i++) {
       const key = this.string();
-      (o as Record<string, unknown>)[key] = this.value();
+      const value = this.value();
+      // An own "__proto__" property stays a property (an assignment would set the prototype).
+      if (key === "__proto__") {
+        Object.defineProperty(o, key, { value, writable: true, enumerable: true, configurable: true });
+      } else (o as Record<string, unknown>)[key] = value;
     }
     return o;
   }

@@ -14,8 +14,10 @@
 // are consecutive; its versionstamp is the sequence of its first entry
 // (layout.ts), which a key ending in commitVersionstamp() needs before the
 // write, and each user entry stores its index among its operation's entries.
-// After each write the pipeline checks one entry's version against what it
-// expected, and fails loudly (INTERNAL) if they differ.
+// The batch is conditional (siltdb's batch().check) on every key the group
+// read from the store still having the version read: were anything else to
+// write the store, the group would be evaluated again. After the write the
+// sequence siltdb reports must be the one expected (INTERNAL otherwise).
 
 import type { Db } from "../db.ts";
 import { SiltError } from "../errors.ts";
@@ -92,6 +94,7 @@ interface Pending {
 
 const MAX_GROUP_OPERATIONS = 256;
 const MAX_GROUP_BYTES = 8 * 1024 * 1024;
+const MAX_GROUP_ATTEMPTS = 5;
 
 /**
  * Runs a store's commits, one group (one siltdb batch) at a time.
@@ -129,10 +132,13 @@ export class CommitPipeline {
     });
   }
 
-  /** Lets the commits already submitted finish; refuses new ones. */
-  async close(): Promise<void> {
+  /**
+   * Refuses new commits; resolves once those already submitted are done
+   * (undefined when none is under way: nothing to wait for).
+   */
+  close(): Promise<void> | undefined {
     this.#closed = true;
-    await this.#running;
+    return this.#running;
   }
 
   async #drain(): Promise<void> {
@@ -151,15 +157,38 @@ export class CommitPipeline {
   }
 
   async #group(group: Pending[]): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      const plan = await this.#plan(group);
+      let written: boolean | undefined;
+      try {
+        written = plan.entries.length === 0 || await this.#write(plan.entries, plan.first, plan.guards);
+      } catch (err) {
+        this.#sequence = this.#db.sequence;
+        for (const r of plan.results) if (r.outcome?.ok) [r.outcome, r.error] = [undefined, err];
+      }
+      if (written === false && attempt < MAX_GROUP_ATTEMPTS) continue; // a write came between: evaluate again
+      if (written === false) {
+        const err = new SiltError("INTERNAL", "siltdb/kv: the store kept changing under its commit pipeline");
+        for (const r of plan.results) if (r.outcome?.ok) [r.outcome, r.error] = [undefined, err];
+      }
+      for (const r of plan.results) r.outcome ? r.p.resolve(r.outcome) : r.p.reject(r.error);
+      if (written && plan.entries.length > 0) this.#onCommitted(plan.committed);
+      return;
+    }
+  }
+
+  /** Evaluates a group's operations in order: what each gives, and the batch that writes them. */
+  async #plan(group: Pending[]) {
     const now = Date.now();
     const first = this.#sequence + 1;
     const state = new Map<string, KeyState>();
+    const guards = new Map<string, { key: Uint8Array; version: number | null }>();
     const entries: { key: Uint8Array; value: Uint8Array | null }[] = [];
     const results: { p: Pending; outcome?: CommitOutcome; error?: unknown }[] = [];
     const committed: Committed = { keys: [], enqueued: false, nextExpiry: undefined };
     for (const p of group) {
       try {
-        const own = await this.#evaluate(p.request, state, now, first + entries.length);
+        const own = await this.#evaluate(p.request, state, guards, now, first + entries.length);
         if (own === undefined) {
           results.push({ p, outcome: { ok: false } });
           continue;
@@ -175,38 +204,51 @@ export class CommitPipeline {
         results.push({ p, error: err });
       }
     }
-    try {
-      if (entries.length > 0) await this.#write(entries, first);
-    } catch (err) {
-      for (const r of results) if (r.outcome?.ok) [r.outcome, r.error] = [undefined, err];
-    }
-    for (const r of results) r.outcome ? r.p.resolve(r.outcome) : r.p.reject(r.error);
-    if (entries.length > 0) this.#onCommitted(committed);
+    return { first, entries, guards: [...guards.values()], results, committed };
   }
 
-  async #write(entries: { key: Uint8Array; value: Uint8Array | null }[], first: number): Promise<void> {
+  /**
+   * Writes a group's batch, conditional on every key read from the store
+   * being as read (it is: the pipeline is the only writer; the check makes
+   * sure). False when a check failed (nothing written).
+   */
+  async #write(
+    entries: { key: Uint8Array; value: Uint8Array | null }[],
+    first: number,
+    guards: { key: Uint8Array; version: number | null }[],
+  ): Promise<boolean> {
     const batch = this.#db.batch();
+    for (const g of guards) batch.check(g.key, g.version);
     for (const e of entries) e.value === null ? batch.delete(e.key) : batch.put(e.key, e.value);
-    await batch.write({ sync: this.#sync });
-    this.#sequence += entries.length;
-    const i = entries.findLastIndex((e) => e.value !== null);
-    if (i < 0) return;
-    const { version } = await this.#db.getEntry(entries[i].key);
-    if (version !== first + i) {
-      this.#sequence = this.#db.stats().sequence;
+    const result = await batch.write({ sync: this.#sync });
+    if (!result.ok) {
+      this.#sequence = this.#db.sequence;
+      return false;
+    }
+    this.#sequence = result.sequence + entries.length - 1;
+    if (result.sequence !== first) {
       throw new SiltError(
         "INTERNAL",
-        `siltdb/kv expected its entry to get sequence ${
-          first + i
-        }, siltdb gave ${version}: versionstamps of this commit are wrong; please report it`,
+        `siltdb/kv expected its batch to get sequence ${first}, siltdb gave ${result.sequence}: the versionstamps of this group are wrong; please report it`,
       );
     }
+    return true;
   }
 
   /** The entries of one operation, or undefined when a check fails. */
-  async #evaluate(request: CommitRequest, group: Map<string, KeyState>, now: number, first: number) {
-    const read = async (key: Uint8Array, hex: string, evenExpired = false): Promise<KeyState> =>
-      group.has(hex) ? group.get(hex) : await this.#read(key, evenExpired ? -Infinity : now);
+  async #evaluate(
+    request: CommitRequest,
+    group: Map<string, KeyState>,
+    guards: Map<string, { key: Uint8Array; version: number | null }>,
+    now: number,
+    first: number,
+  ) {
+    const read = async (key: Uint8Array, hex: string, evenExpired = false): Promise<KeyState> => {
+      if (group.has(hex)) return group.get(hex);
+      const { value, version } = await this.#db.getEntry(key);
+      guards.set(hex, { key, version: version ?? null });
+      return liveEntry(key, value, version, evenExpired ? -Infinity : now);
+    };
     for (const check of request.checks) {
       const current = await read(check.key, toHex(check.key), check.evenExpired);
       if ((current?.versionstamp ?? null) !== check.versionstamp) return undefined;
@@ -246,12 +288,6 @@ export class CommitPipeline {
     for (const r of request.raw ?? []) entries.push(r);
     if (entries.length === 0) entries.push({ key: CLOCK_KEY, value: new Uint8Array() });
     return { entries, states, userKeys, expiries: expiries.map((e) => e.at) };
-  }
-
-  /** The entry of key in the store, as of now (an entry expired by then is absent). */
-  async #read(key: Uint8Array, now: number): Promise<KeyState> {
-    const { value, version } = await this.#db.getEntry(key);
-    return liveEntry(key, value, version, now);
   }
 }
 

@@ -25,6 +25,8 @@ import { decodeMessage, encodeMessage, type QueueMessage, rescheduled } from "./
 import { decodeValue } from "./value_codec.ts";
 
 type Handler = (value: unknown) => Promise<void> | void;
+/** A listenQueue call: its handler, and the outcome commits of the deliveries it finished, under way. */
+type Listener = { handler: Handler; finishing: Set<Promise<void>> };
 
 const MAX_IN_FLIGHT = 100;
 const IDLE_MS = 60 * 60 * 1000;
@@ -34,7 +36,8 @@ const dispatchers = new WeakMap<StoreParts, Dispatcher>();
 /**
  * Listens with handler until the handle closes: `onClose` gets the hook
  * that stops it; the promise resolves once the handle's close (`closed()`)
- * has settled.
+ * has settled and the outcome of every delivery its handler finished is
+ * committed (as Deno's: deliveries still in the handler are not waited for).
  *
  * @example
  * ```ts
@@ -55,12 +58,13 @@ export function listenQueue(
   if (typeof handler !== "function") return Promise.reject(new TypeError("listenQueue() takes a handler function"));
   let dispatcher = dispatchers.get(store);
   if (dispatcher === undefined) dispatchers.set(store, dispatcher = new Dispatcher(store));
-  const remove = dispatcher.add(handler);
+  const listener: Listener = { handler, finishing: new Set() };
+  dispatcher.add(listener);
   return new Promise((resolve) => {
     const hook = () => {
       onClose.delete(hook);
-      remove();
-      (closed() ?? Promise.resolve()).then(() => resolve(), () => resolve());
+      dispatcher!.remove(listener);
+      Promise.allSettled([closed(), ...listener.finishing]).then(() => resolve());
     };
     onClose.add(hook);
   });
@@ -69,7 +73,7 @@ export function listenQueue(
 /** Hands a store's due messages to its handlers. */
 class Dispatcher {
   readonly #store: StoreParts;
-  readonly #handlers: Handler[] = [];
+  readonly #listeners: Listener[] = [];
   readonly #inFlight = new Set<string>();
   #turn = 0;
   #pumping = false;
@@ -86,15 +90,17 @@ class Dispatcher {
     });
   }
 
-  /** Adds a handler; returns what removes it. */
-  add(handler: Handler): () => void {
-    this.#handlers.push(handler);
+  /** Starts handing messages to a listener too. */
+  add(listener: Listener): void {
+    this.#listeners.push(listener);
     this.#kick();
-    return () => {
-      const i = this.#handlers.indexOf(handler);
-      if (i >= 0) this.#handlers.splice(i, 1);
-      if (this.#handlers.length === 0) this.#cancelTimer?.();
-    };
+  }
+
+  /** Stops handing messages to a listener. */
+  remove(listener: Listener): void {
+    const i = this.#listeners.indexOf(listener);
+    if (i >= 0) this.#listeners.splice(i, 1);
+    if (this.#listeners.length === 0) this.#cancelTimer?.();
   }
 
   #kick(): void {
@@ -109,7 +115,7 @@ class Dispatcher {
   async #pump(): Promise<void> {
     do {
       this.#again = false;
-      if (this.#stopped || this.#handlers.length === 0) return;
+      if (this.#stopped || this.#listeners.length === 0) return;
       const now = Date.now();
       let next = now + IDLE_MS;
       try {
@@ -130,32 +136,33 @@ class Dispatcher {
         console.error("siltdb/kv: reading the queue failed; trying again in a second", err);
         next = Date.now() + 1000;
       }
-      if (this.#stopped || this.#handlers.length === 0) return;
+      if (this.#stopped || this.#listeners.length === 0) return;
       this.#cancelTimer?.();
       this.#cancelTimer = setTimer(() => this.#kick(), next - Date.now(), true);
     } while (this.#again);
   }
 
   async #deliver(key: Uint8Array, hex: string, message: QueueMessage): Promise<void> {
-    const handler = this.#handlers[this.#turn++ % this.#handlers.length];
+    const listener = this.#listeners[this.#turn++ % this.#listeners.length];
     let ok = false;
     try {
-      await handler(await decodeValue(message.payload));
+      await listener.handler(await decodeValue(message.payload));
       ok = true;
     } catch (err) {
       console.error("siltdb/kv: a queue handler threw; the message will be retried on its backoff schedule", err);
     }
     if (this.#stopped) return; // still stored: delivered again after the next open
-    try {
-      await this.#store.commits.commit(outcome(key, message, ok));
-    } catch (err) {
-      if (!this.#stopped) {
-        console.error("siltdb/kv: recording a queue delivery failed; it will be delivered again", err);
-      }
-    } finally {
-      this.#inFlight.delete(hex);
-      this.#kick();
-    }
+    const finish = this.#store.commits.commit(outcome(key, message, ok)).then(
+      () => {},
+      (err) => {
+        if (!this.#stopped) console.error("siltdb/kv: recording a queue delivery failed; it comes again", err);
+      },
+    );
+    listener.finishing.add(finish);
+    await finish;
+    listener.finishing.delete(finish);
+    this.#inFlight.delete(hex);
+    this.#kick();
   }
 }
 

@@ -103,7 +103,7 @@ export class KvStore implements StoreParts {
     const db = await open(path, { ...options, sync, keyEncoding: "binary", valueEncoding: "binary" });
     try {
       await checkFormat(db, path);
-      return new KvStore(db, db.stats().sequence, key, sync);
+      return new KvStore(db, db.sequence, key, sync);
     } catch (err) {
       await db.close();
       throw err;
@@ -125,7 +125,9 @@ export class KvStore implements StoreParts {
     if (this.#key !== undefined) opened.delete(this.#key);
     for (const closer of this.closers) closer();
     const key = this.#key;
-    this.#closed = this.commits.close().then(() => this.db.close()).finally(() => {
+    // With no commit under way the close starts now (the files close sooner).
+    const running = this.commits.close();
+    this.#closed = (running ? running.then(() => this.db.close()) : this.db.close()).finally(() => {
       if (key !== undefined && closing.get(key) === this.#closed) closing.delete(key);
     });
     this.#closed.catch(() => {});
