@@ -56,7 +56,13 @@ export class KvStore implements StoreParts {
     this.db = db;
     this.#key = key;
     this.commits = new CommitPipeline(db, sequence, sync, (c) => {
-      for (const listener of this.listeners) listener(c);
+      for (const listener of this.listeners) {
+        try {
+          listener(c);
+        } catch (err) {
+          console.error("siltdb/kv: a commit listener failed", err);
+        }
+      }
     });
     sweepExpired(this);
   }
@@ -133,11 +139,6 @@ export class KvStore implements StoreParts {
     this.#closed.catch(() => {});
     if (key !== undefined) closing.set(key, this.#closed);
     return this.#closed;
-  }
-
-  /** True once the last handle let go. */
-  get closing(): boolean {
-    return this.#closed !== undefined;
   }
 
   /**
