@@ -89,6 +89,26 @@ test("the cursor is Deno KV's: URL-safe base64 of the last key without the selec
   });
 });
 
+test("a list ends when an entry's key is the selector's common prefix (its cursor is empty), in both directions", {
+  timeout: 10_000,
+}, async () => {
+  await withKv(async (kv) => {
+    await kv.set([new Uint8Array([0])], "bytes");
+    await kv.set(["a"], "a");
+    for (const reverse of [false, true]) {
+      for (const batchSize of [1, 2]) {
+        const it = kv.list({ start: [new Uint8Array([0])], end: [new Uint8Array([0]), 0] }, { reverse, batchSize });
+        assert.deepEqual(await keysOf(it), [[new Uint8Array([0])]]);
+        const range = kv.list({ start: ["a"], end: ["a", 1] }, { reverse, batchSize });
+        assert.deepEqual(await keysOf(range), [["a"]]);
+      }
+    }
+    const one = kv.list({ start: ["a"], end: ["a", 1] }, { limit: 1 });
+    await collect(one);
+    assert.equal(one.cursor, "", "the key equal to the common prefix has the empty cursor (as in Deno KV)");
+  });
+});
+
 test("bad selectors, options and cursors are TypeErrors with Deno KV's words", async () => {
   await withKv(async (kv) => {
     await eightKeys(kv);

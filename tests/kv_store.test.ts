@@ -12,10 +12,10 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { FILE_SIDECAR_SUFFIX, openKv } from "../kv.ts";
-import { MemoryStorage, open, SiltError } from "../mod.ts";
+import { MemoryObjectStore, MemoryStorage, open, SiltError } from "../mod.ts";
 import { currentRuntime, rejectsWith, runtimeCommand, tempDir } from "./_harness.ts";
 import { dumpLines, kvDataSet } from "./fixtures/kv_data_set.ts";
-import { withDir } from "./_kv.ts";
+import { collect, withDir } from "./_kv.ts";
 
 const child = new URL("./fixtures/kv_child.ts", import.meta.url).pathname;
 
@@ -137,6 +137,24 @@ test("an empty directory becomes a store; a plain directory in the way of a file
     await kv.close();
     assert.ok(!existsSync(`${path}${FILE_SIDECAR_SUFFIX}`));
   });
+});
+
+test("a store in a bucket works the same (reads there are asynchronous) and keeps its data across reopen", async () => {
+  const objectStore = new MemoryObjectStore();
+  let kv = await openKv("memory://bucket/kv/", { objectStore });
+  const { versionstamp } = await kv.atomic().set(["a", 1], "one").set(["a", 2], "two").sum(["n"], 5n).commit() as {
+    versionstamp: string;
+  };
+  assert.deepEqual((await collect(kv.list({ prefix: ["a"] }, { reverse: true }))).map((e) => [e.key, e.value]), [
+    [["a", 2], "two"],
+    [["a", 1], "one"],
+  ]);
+  assert.equal((await kv.atomic().check({ key: ["a", 1], versionstamp }).delete(["a", 1]).commit()).ok, true);
+  await kv.close();
+  kv = await openKv("memory://bucket/kv/", { objectStore });
+  assert.deepEqual((await kv.getMany([["a", 1], ["a", 2]])).map((e) => e.value), [null, "two"]);
+  assert.equal(String((await kv.get(["n"])).value), "5");
+  await kv.close();
 });
 
 const others = (["node", "deno", "bun"] as const).filter((r) => r !== currentRuntime);

@@ -3,7 +3,7 @@
 // writes made between batches), stops at its limit, and after each entry
 // knows the cursor that resumes after it.
 
-import { encodeCursor, type RawSelector, rawSelector, readRange, type SelectorKeys } from "./selector.ts";
+import { cursorKey, encodeCursor, type RawSelector, rawSelector, readRange, type SelectorKeys } from "./selector.ts";
 import { decodeKey, type KvKey } from "./key_codec.ts";
 import { decodeValue } from "./value_codec.ts";
 import type { LiveEntry } from "./entry.ts";
@@ -108,7 +108,8 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
     }
     if (this.#buffered.length === 0 && !this.#lastBatch) {
       this.#raw ??= rawSelector(plan.selector);
-      const { start, end } = readRange(this.#raw, plan.reverse, this.#cursorForRead());
+      const boundary = this.#lastKey ?? (this.#cursor === undefined ? undefined : cursorKey(this.#raw, this.#cursor));
+      const { start, end } = readRange(this.#raw, plan.reverse, boundary);
       const batch = await plan.read(start, end, plan.reverse, plan.batchSize);
       if (batch.length < plan.batchSize) this.#lastBatch = true;
       this.#buffered = await Promise.all(batch.map(async (e) => ({
@@ -124,11 +125,6 @@ export class KvListIterator<T = unknown> implements AsyncIterableIterator<KvEntr
     this.#lastKey = next.key;
     this.#count++;
     return { done: false, value: next.entry };
-  }
-
-  /** The cursor the next batch starts from (the given one, then the last entry's). */
-  #cursorForRead(): string | undefined {
-    return this.#lastKey !== undefined ? encodeCursor(this.#raw!, this.#lastKey) : this.#cursor;
   }
 
   /**

@@ -7,7 +7,9 @@
 // prefix, or the common prefix of start and end); a list given a cursor goes
 // on after that key (before it, in reverse). A cursor that points outside its
 // selector's range is refused, so a list never leaves its range (and never
-// reaches siltdb/kv's own keys, all past 0xFF).
+// reaches siltdb/kv's own keys, all past 0xFF). A list goes on from the key
+// of its last entry itself, not from its cursor text: a key equal to the
+// common prefix has the empty cursor, which as an option means "no cursor".
 
 import { base64url, compareBytes, concat, fromBase64url, startsWith } from "./_bytes.ts";
 import { encodeKey, type KvKey } from "./key_codec.ts";
@@ -123,35 +125,51 @@ export function encodeCursor(s: RawSelector, key: Uint8Array): string {
 }
 
 /**
- * The range to read: the selector's, or with a cursor, the part of it after
- * the cursor's key (before it, in reverse). TypeErrors for a cursor that is
- * not one, or that points outside the selector's range; and for bounds
- * longer than Deno KV reads.
+ * The key a cursor stands for: the selector's common prefix, then the
+ * cursor's bytes. TypeErrors for a cursor that is not one ("invalid
+ * cursor"), or whose key lies outside the selector's range ("cursor out of
+ * bounds").
  *
  * @example
  * ```ts
  * const s = rawSelector({ prefix: ["a"] });
- * readRange(s, false, "AmIA"); // { start: ["a", "b"] + 0x00, end: ["a"] + 0xFF }
+ * cursorKey(s, "AmIA"); // the bytes of ["a", "b"]
+ * ```
+ */
+export function cursorKey(s: RawSelector, cursor: string): Uint8Array {
+  const tail = typeof cursor === "string" ? fromBase64url(cursor) : undefined;
+  if (tail === undefined) throw new TypeError("invalid cursor");
+  const key = concat(commonPrefix(s), tail);
+  const range = rangeOf(s);
+  if (compareBytes(key, range.start) < 0 || compareBytes(key, range.end) > 0) {
+    throw new TypeError("cursor out of bounds");
+  }
+  return key;
+}
+
+/**
+ * The range to read: the selector's, or the part of it after `boundary`
+ * (before it, in reverse): the key of the last entry returned, or of a
+ * cursor. TypeErrors for bounds longer than Deno KV reads.
+ *
+ * @example
+ * ```ts
+ * import { encodeKey } from "./key_codec.ts";
+ * const s = rawSelector({ prefix: ["a"] });
+ * readRange(s, false, encodeKey(["a", "b"])); // { start: ["a", "b"] + 0x00, end: ["a"] + 0xFF }
  * ```
  */
 export function readRange(
   s: RawSelector,
   reverse: boolean,
-  cursor: string | undefined,
+  boundary: Uint8Array | undefined,
 ): { start: Uint8Array; end: Uint8Array } {
   const range = rangeOf(s);
-  checkReadKey(range.start);
-  checkReadKey(range.end);
-  if (cursor === undefined || cursor === "") return range;
-  const tail = typeof cursor === "string" ? fromBase64url(cursor) : undefined;
-  if (tail === undefined) throw new TypeError("invalid cursor");
-  const key = concat(commonPrefix(s), tail);
-  const out = reverse
-    ? { start: range.start, end: key }
-    : { start: concat(key, new Uint8Array([0x00])), end: range.end };
-  if (compareBytes(out.start, range.start) < 0 || compareBytes(out.end, range.end) > 0) {
-    throw new TypeError("cursor out of bounds");
-  }
+  const out = boundary === undefined
+    ? range
+    : reverse
+    ? { start: range.start, end: boundary }
+    : { start: concat(boundary, new Uint8Array([0x00])), end: range.end };
   checkReadKey(out.start);
   checkReadKey(out.end);
   return out;

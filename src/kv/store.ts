@@ -51,10 +51,13 @@ export class KvStore implements StoreParts {
   #refs = 0;
   #key: string | undefined;
   #closed: Promise<void> | undefined;
+  /** Reads can be synchronous (a store on disk; not in a bucket). */
+  readonly #synchronous: boolean;
 
   private constructor(db: Db, sequence: number, key: string | undefined, sync: boolean) {
     this.db = db;
     this.#key = key;
+    this.#synchronous = readsSynchronously(db);
     this.commits = new CommitPipeline(db, sequence, sync, (c) => {
       for (const listener of this.listeners) {
         try {
@@ -190,17 +193,37 @@ export class KvStore implements StoreParts {
     const out: LiveEntry[] = [];
     if (compareBytes(start, end) >= 0) return out;
     const snap = this.db.snapshot();
+    const range = { gte: start, lt: end, reverse };
+    const take = (key: Uint8Array, value: Uint8Array, version: number | undefined): boolean => {
+      const entry = liveEntry(key, value, version, now);
+      if (entry !== undefined) out.push(entry);
+      return out.length < limit;
+    };
     try {
-      for await (const [key, value] of snap.scan({ gte: start, lt: end, reverse })) {
-        const { version } = await snap.getEntry(key);
-        const entry = liveEntry(key, value, version, now);
-        if (entry !== undefined) out.push(entry);
-        if (out.length >= limit) break;
+      // A scan gives no versions: each entry's comes from a point read at the same snapshot,
+      // synchronous on disk (no promise per entry), asynchronous in a bucket.
+      if (this.#synchronous) {
+        for (const [key, value] of snap.scanSync(range)) if (!take(key, value, snap.getEntrySync(key).version)) break;
+      } else {
+        for await (const [key, value] of snap.scan(range)) {
+          if (!take(key, value, (await snap.getEntry(key)).version)) break;
+        }
       }
     } finally {
       snap.release();
     }
     return out;
+  }
+}
+
+/** True when the store answers synchronous reads (on disk); false in a bucket (UNSUPPORTED). */
+function readsSynchronously(db: Db): boolean {
+  try {
+    db.getEntrySync(FORMAT_KEY);
+    return true;
+  } catch (err) {
+    if (err instanceof SiltError && err.code === "UNSUPPORTED") return false;
+    throw err;
   }
 }
 
