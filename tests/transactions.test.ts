@@ -309,3 +309,31 @@ test("transactions in a bucket: conflicts are found while the writes they race a
     await db.close();
   }
 });
+
+test("regression: compare-and-set loops of conditional batches make progress while the log rotates (no livelock)", {
+  timeout: 120_000,
+}, async () => {
+  // Old code: a check failed on a write stamped but not yet applied, and a loop retrying at once ran on
+  // microtasks only, so the I/O that would apply that write never ran (a tiny memtable: the log rotates
+  // and the next group waits for the previous log's sync).
+  await withDb(async (db) => {
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    try {
+      let done = 0;
+      const loop = async () => {
+        while (done < 2000) {
+          const { value, version } = await db.getEntry("counter");
+          const next = ((value as number | undefined) ?? 0) + 1;
+          const r = await db.batch().check("counter", version ?? null).put("counter", next).put(`c:${next}`, 1).write();
+          if (r.ok) done++;
+        }
+      };
+      await Promise.all([loop(), loop(), loop()]);
+      assert.equal(await db.get("counter"), await db.count({ prefix: "c:" }));
+      assert.ok(ticks > 0, "timers ran while the loops did");
+    } finally {
+      clearInterval(timer);
+    }
+  }, { memtableSize: 8192, targetFileSize: 16384 });
+});

@@ -8,7 +8,7 @@ import { invalidArgument, SiltError } from "../errors.ts";
 import { checkCallOptions, type WriteOptions } from "../options.ts";
 import type { Reader } from "../read/reader.ts";
 import { Snapshot } from "../read/snapshot.ts";
-import type { Writer } from "../write/writer.ts";
+import { SETTLE_ROUNDS, type Writer } from "../write/writer.ts";
 import { type Isolation, Transaction, type TransactionContext } from "./transaction.ts";
 
 /**
@@ -104,9 +104,14 @@ export class TransactionRunner {
     }
     const signal = o.signal;
     const writeOptions: WriteOptions | undefined = o.sync === undefined ? undefined : { sync: o.sync };
+    const writer = this.#ctx.writer;
     for (let attempt = 0;; attempt++) {
       if (signal?.aborted) throw aborted(call, signal);
-      if (synchronous) this.#ctx.writer.applyPending();
+      // Begin (synchronously after) once what was written before is applied: read it, do not conflict on it.
+      for (let round = 0, pending = writer.whenApplied(); pending !== undefined && round < SETTLE_ROUNDS; round++) {
+        await pending;
+        pending = writer.whenApplied();
+      }
       const tx = this.#begin<K, V>(isolation);
       try {
         let result: T;
