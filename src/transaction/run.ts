@@ -112,7 +112,7 @@ export class TransactionRunner {
         await pending;
         pending = writer.whenApplied();
       }
-      const tx = this.#begin<K, V>(isolation);
+      const tx = this.#begin<K, V>(isolation, writeOptions);
       try {
         let result: T;
         if (synchronous) {
@@ -144,11 +144,11 @@ export class TransactionRunner {
     }
   }
 
-  #begin<K, V>(isolation: Isolation): Transaction<K, V> {
+  #begin<K, V>(isolation: Isolation, writeOptions: WriteOptions | undefined): Transaction<K, V> {
     const reg = this.#ctx.writer.registerConflicts();
     try {
       const snapshot = new Snapshot<K, V>(this.#ctx.reader as Reader<V>, reg.readPoint);
-      return new Transaction<K, V>(this.#txContext, snapshot, reg, isolation);
+      return new Transaction<K, V>(this.#txContext, snapshot, reg, isolation, writeOptions);
     } catch (err) {
       this.#ctx.writer.conflicts.release(reg);
       throw err;
