@@ -90,10 +90,9 @@ export class TransactionalDb<K, V> extends Reads<K, V> {
 
   /**
    * transaction() for a synchronous body (reads with getSync, hasSync,
-   * scanSync...; not in a bucket): it begins after every write before it
-   * is applied, and the body and its validation run with nothing in
-   * between, so it commits at the first try (unless writes were waiting
-   * for room, or the log for its previous one to sync: then it may retry).
+   * scanSync...; not in a bucket): the body and its validation run with
+   * nothing in between, so it commits at the first try (unless writes were
+   * waiting for room: then it may retry).
    * Resolves once the commit is written (durable with `sync: true`).
    *
    * @example

@@ -27,6 +27,10 @@
  *   opened it; this writer refuses every write from then on (reopen to go on).
  * - `UNSUPPORTED`: the store (or the call on it) lacks something siltdb needs,
  *   such as conditional writes in a bucket; the message names it.
+ * - `CONFLICT`: a transaction's commit kept conflicting with other writes
+ *   after its retries; nothing of it was written.
+ * - `OUT_OF_RANGE`: a change feed asked for changes older than the database
+ *   still keeps (they were flushed to tables, or came before its last open).
  */
 export type SiltErrorCode =
   | "INVALID_ARGUMENT"

@@ -304,12 +304,15 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
   const visibleSequence = (): number => pipeline?.visibleSequence ?? follower?.sequence ?? backing.lastSequence;
   const life: Lifecycle = new Lifecycle(path, {
     close: async () => {
-      admission.rejectAll(new SiltError("CLOSED", `${path} closed before the write could be applied`));
-      await pipeline?.drain().catch(() => {});
-      await scheduler.close();
-      await pipeline?.close();
-      follower?.close();
-      changes.closeAll();
+      try {
+        admission.rejectAll(new SiltError("CLOSED", `${path} closed before the write could be applied`));
+        await pipeline?.drain().catch(() => {});
+        await scheduler.close();
+        await pipeline?.close();
+        follower?.close();
+      } finally {
+        changes.closeAll(); // a close that failed ends the feeds too: nothing more will be applied
+      }
       await versions.close();
       await backing.idle?.();
     },

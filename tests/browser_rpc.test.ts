@@ -306,3 +306,29 @@ test("browser rpc: in a worker, open gives the engine's Db (sync reads) and clos
   await again.close();
   assert.ok(fake.names().includes("siltdb-direct"), "the OPFS directory is siltdb-<name>");
 });
+
+test("browser rpc: getEntry, conditional batches and the change feed cross to the worker", async () => {
+  const fake = new OpfsFake();
+  const { db } = await connect<string, string>(fake, "versions", utf8);
+  const since = 1;
+  const feed = db.changes({ since });
+  assert.deepEqual(await db.batch().check("a", null).put("a", "1").write(), { ok: true, sequence: 1 });
+  assert.deepEqual(await db.batch().check("a", null).put("a", "2").write(), { ok: false });
+  const entry = await db.getEntry("a");
+  assert.deepEqual(entry, { value: "1", version: 1 });
+  const snap = db.snapshot();
+  await db.batch().check("a", entry.version!).put("a", "3").delete("b").write();
+  assert.deepEqual(await snap.getEntry("a"), { value: "1", version: 1 });
+  snap.release();
+  const got = [];
+  for await (const c of feed) {
+    got.push([c.sequence, c.type, c.key, c.value]);
+    if (got.length === 3) break;
+  }
+  assert.deepEqual(got, [[1, "put", "a", "1"], [2, "put", "a", "3"], [3, "del", "b", undefined]]);
+  const controller = new AbortController();
+  const waiting = db.changes({ signal: controller.signal })[Symbol.asyncIterator]().next();
+  setTimeout(() => controller.abort(), 10);
+  await assert.rejects(waiting, (err: unknown) => err instanceof SiltError && err.code === "ABORTED");
+  await db.close();
+});

@@ -7,7 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Change, type Db, MemoryObjectStore, open, SiltError } from "../mod.ts";
+import { type Change, type Db, MemoryObjectStore, MemoryStorage, open, SiltError } from "../mod.ts";
 import { fcRuns, rejectsWith, tempDir } from "./_harness.ts";
 
 type Write = [key: string, value: string | undefined];
@@ -119,6 +119,29 @@ test("changes: a signal ends a waiting feed with ABORTED, close() with CLOSED", 
     if (db.status === "open") await db.close();
     cleanup();
   }
+});
+
+test("changes: a close() that fails still ends every feed with CLOSED (found by the simulation)", async () => {
+  // close() stopped at its first failure (here the log's, after a simulated
+  // crash took the lock) before it woke the feeds: a consumer waiting for the
+  // next change waited for ever.
+  const fs = new MemoryStorage();
+  const db = await open("/db", { fs, keyEncoding: "utf8", valueEncoding: "utf8" });
+  const ended = (async () => {
+    try {
+      for await (const _ of db.changes()) { /* waits for the next change */ }
+      return "no error";
+    } catch (err) {
+      return (err as SiltError).code;
+    }
+  })();
+  await db.put("a", "1");
+  fs.crash({ unsynced: "keep" });
+  await assert.rejects(db.close(), (err: unknown) => err instanceof SiltError);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hang = new Promise((resolve) => timer = setTimeout(() => resolve("still waiting after 2 s"), 2000));
+  assert.equal(await Promise.race([ended, hang]), "CLOSED");
+  clearTimeout(timer);
 });
 
 test("changes: a consumer far behind catches up from the memtables, in order, nothing lost", async () => {

@@ -8,7 +8,7 @@ import { invalidArgument, SiltError } from "../errors.ts";
 import { checkCallOptions, type WriteOptions } from "../options.ts";
 import type { Reader } from "../read/reader.ts";
 import { Snapshot } from "../read/snapshot.ts";
-import type { Writer } from "../write/writer.ts";
+import { SETTLE_ROUNDS, type Writer } from "../write/writer.ts";
 import { type Isolation, Transaction, type TransactionContext } from "./transaction.ts";
 
 /**
@@ -104,10 +104,15 @@ export class TransactionRunner {
     }
     const signal = o.signal;
     const writeOptions: WriteOptions | undefined = o.sync === undefined ? undefined : { sync: o.sync };
+    const writer = this.#ctx.writer;
     for (let attempt = 0;; attempt++) {
       if (signal?.aborted) throw aborted(call, signal);
-      if (synchronous) this.#ctx.writer.applyPending();
-      const tx = this.#begin<K, V>(isolation);
+      // Begin (synchronously after) once what was written before is applied: read it, do not conflict on it.
+      for (let round = 0, pending = writer.whenApplied(); pending !== undefined && round < SETTLE_ROUNDS; round++) {
+        await pending;
+        pending = writer.whenApplied();
+      }
+      const tx = this.#begin<K, V>(isolation, writeOptions);
       try {
         let result: T;
         if (synchronous) {
@@ -139,11 +144,11 @@ export class TransactionRunner {
     }
   }
 
-  #begin<K, V>(isolation: Isolation): Transaction<K, V> {
+  #begin<K, V>(isolation: Isolation, writeOptions: WriteOptions | undefined): Transaction<K, V> {
     const reg = this.#ctx.writer.registerConflicts();
     try {
       const snapshot = new Snapshot<K, V>(this.#ctx.reader as Reader<V>, reg.readPoint);
-      return new Transaction<K, V>(this.#txContext, snapshot, reg, isolation);
+      return new Transaction<K, V>(this.#txContext, snapshot, reg, isolation, writeOptions);
     } catch (err) {
       this.#ctx.writer.conflicts.release(reg);
       throw err;

@@ -67,16 +67,24 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
   readonly #writes: WriteSet<K, V>;
   readonly #readKeys = new Set<string>();
   readonly #readRanges: ReadRange[] = [];
+  readonly #defaults: WriteOptions | undefined;
   #state: "open" | "committing" | "done" = "open";
   #committed: Promise<number> | undefined;
 
-  /** @internal Transactions come from `db.transaction()`. */
-  constructor(ctx: TransactionContext, snapshot: Snapshot<K, V>, registration: Registration, isolation: Isolation) {
+  /** @internal Transactions come from `db.transaction()` (`defaults`: its write options). */
+  constructor(
+    ctx: TransactionContext,
+    snapshot: Snapshot<K, V>,
+    registration: Registration,
+    isolation: Isolation,
+    defaults?: WriteOptions,
+  ) {
     this.#ctx = ctx;
     this.#snap = snapshot;
     this.#reg = registration;
     this.#isolation = isolation;
     this.#writes = new WriteSet(ctx);
+    this.#defaults = defaults;
   }
 
   /**
@@ -183,9 +191,9 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
     try {
       const own = this.#own(key);
       if (own !== undefined) return Promise.resolve({ value: own.value, version: undefined });
-      return this.#snap.getEntry(key);
+      return this.#snap.getEntry(key).catch((err) => Promise.reject(this.#closedUnder(err)));
     } catch (err) {
-      return Promise.reject(err);
+      return Promise.reject(this.#closedUnder(err));
     }
   }
 
@@ -203,7 +211,11 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
   getEntrySync(key: K | string | Uint8Array): Entry<V> {
     const own = this.#own(key);
     if (own !== undefined) return { value: own.value, version: undefined };
-    return this.#snap.getEntrySync(key);
+    try {
+      return this.#snap.getEntrySync(key);
+    } catch (err) {
+      throw this.#closedUnder(err);
+    }
   }
 
   /**
@@ -287,6 +299,8 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
         if (merge.full) return;
       }
       merge.finished = true;
+    } catch (err) {
+      throw this.#closedUnder(err);
     } finally {
       source.close();
       this.#recordScan(merge);
@@ -322,6 +336,8 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
         if (merge.full) return;
       }
       merge.finished = true;
+    } catch (err) {
+      throw this.#closedUnder(err);
     } finally {
       source.close();
       this.#recordScan(merge);
@@ -353,7 +369,9 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
    * Commits now instead of when the body returns, and resolves with the
    * sequence of its first write (no write: the sequence it read at). Throws
    * CONFLICT when the validation fails (the body then runs again, up to
-   * `retries`). After it, the transaction takes no more writes.
+   * `retries`). After it, the transaction takes no more writes. `options`
+   * default to the transaction's; one run with `sync: true` commits synced
+   * whatever `options` say.
    *
    * @example
    * ```ts
@@ -384,7 +402,8 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
     this.#ctx.conflicts.release(this.#reg);
   }
 
-  async #commit(options: WriteOptions | undefined): Promise<number> {
+  async #commit(given: WriteOptions | undefined): Promise<number> {
+    const options = this.#defaults?.sync === true ? { ...given, sync: true } : given ?? this.#defaults;
     if (this.#writes.size === 0) return this.#reg.readPoint;
     const entries = this.#writes.entries();
     const sequence = await this.#ctx.commitIf(entries.bytes(), entries.count, options, () => this.#valid());
@@ -415,6 +434,13 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
 
   #checkReadable(): void {
     if (this.#state === "done") throw new SiltError("CLOSED", "the transaction has ended");
+    if (!this.#snap.live) throw new SiltError("CLOSED", "the database closed during the transaction");
+  }
+
+  /** A read failed: RELEASED while the transaction is still going means the database closed its snapshot. */
+  #closedUnder(err: unknown): unknown {
+    if (!(err instanceof SiltError) || err.code !== "RELEASED" || this.#state === "done") return err;
+    return new SiltError("CLOSED", "the database closed during the transaction", {}, err);
   }
 
   /** Its own pending write of key, if any; records the read (serializable). */

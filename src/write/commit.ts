@@ -107,8 +107,6 @@ export interface WritePipeline {
   close(): Promise<void>;
   /** After a trap: lets the log go without waiting, touching nothing more. */
   abandon(): void;
-  /** Writes and applies the pending group now if the log can take it (a log file only); throws if not. */
-  writePending?(): void;
   /** Records stamped but not yet applied (sequences after visibleSequence), back to back. */
   unappliedRecords(): Uint8Array[];
   /**

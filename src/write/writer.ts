@@ -27,6 +27,20 @@ import type { WritePipeline } from "./commit.ts";
 import { binaryString, ConflictTracker, type Registration } from "./conflicts.ts";
 import { type BatchCheck, BatchEntries, type BatchTarget } from "./write_batch.ts";
 
+const noop = (): void => {};
+
+/**
+ * A conditional write waits at most this many times for the writes stamped
+ * before it to be applied (more may keep arriving); after that it begins
+ * anyway, and a conflict with them is possible (never a wrong answer).
+ *
+ * @example
+ * ```ts
+ * console.log(SETTLE_ROUNDS); // 64
+ * ```
+ */
+export const SETTLE_ROUNDS = 64;
+
 /**
  * clear() deletes a range in one atomic batch up to this many bytes of
  * encoded deletes (key bytes + 5 per key: about 400,000 keys of 16 bytes),
@@ -123,6 +137,8 @@ export class Writer {
   readonly batchTarget: BatchTarget;
   /** The newest writes of each key while conditional writes are open (conflicts.ts). */
   readonly conflicts: ConflictTracker = new ConflictTracker();
+  /** The last write stamped: it settles once it and every write before it are applied. */
+  #lastWrite: Promise<unknown> | undefined;
 
   constructor(ctx: WriterContext) {
     this.#ctx = ctx;
@@ -199,18 +215,14 @@ export class Writer {
   }
 
   /**
-   * Applies the writes stamped but not yet applied, now, when the log can
-   * take them (a log file: its pending group is written synchronously), so
-   * that a synchronous transaction begun next reads every write before it.
+   * Resolves once every write stamped so far is applied (visible to reads),
+   * or at once (undefined) when none waits. Settles (never rejects) when a
+   * write before it failed.
    */
-  applyPending(): void {
+  whenApplied(): Promise<void> | undefined {
     const pipeline = this.#ctx.pipeline;
-    if (pipeline === undefined || pipeline.lastSequence === pipeline.visibleSequence) return;
-    try {
-      pipeline.writePending?.();
-    } catch {
-      // the log is not ready (or failed: the background error reports it); a conflict may then retry
-    }
+    if (pipeline === undefined || pipeline.lastSequence === pipeline.visibleSequence) return undefined;
+    return this.#lastWrite?.then(noop, noop);
   }
 
   /**
@@ -265,6 +277,11 @@ export class Writer {
     checks: readonly BatchCheck[],
   ): Promise<number | undefined> {
     if (checks.length === 0) return this.commitEntriesIf(entries, count, options, () => true);
+    // Register (synchronously after) once what was written before is applied: read it, do not fail on it.
+    for (let round = 0, pending = this.whenApplied(); pending !== undefined && round < SETTLE_ROUNDS; round++) {
+      await pending;
+      pending = this.whenApplied();
+    }
     const reg = this.registerConflicts();
     const unpin = this.#ctx.pin(reg.readPoint);
     try {
@@ -375,7 +392,9 @@ export class Writer {
       return admission.enqueue(bytes().slice(payload, payload + payloadLength), count, sync).then(() => {});
     }
     if (this.conflicts.active) this.conflicts.recordBatch(bytes(), view(), payload, pipeline!.lastSequence + 1);
-    return admission.pace(pipeline!.commit(record, payloadLength, count, sync), count);
+    const done = pipeline!.commit(record, payloadLength, count, sync);
+    this.#lastWrite = done;
+    return admission.pace(done, count);
   }
 
   /**
@@ -393,7 +412,9 @@ export class Writer {
       const payload = record + RECORD_HEADER_SIZE;
       bytes().set(w.payload, payload);
       if (this.conflicts.active) this.conflicts.recordBatch(bytes(), view(), payload, sequence);
-      return pipeline.commit(record, w.payload.length, w.count, w.sync).then(() => sequence);
+      const done = pipeline.commit(record, w.payload.length, w.count, w.sync);
+      this.#lastWrite = done;
+      return done.then(() => sequence);
     } catch (err) {
       throw this.#ctx.life.trapped(err, "a write");
     }

@@ -1,28 +1,37 @@
 // The deterministic simulation (as SlateDB's DST): one seed picks a
 // configuration (policy, memtable and block sizes, triggers, bufferWrites)
 // and a workload of puts, deletes, batches (some synced, some in concurrent
-// bursts), reads, scans, snapshots, flushes, compactions, clean reopens,
-// crashes (at any moment, bursts in flight, background work running) and
-// injected faults: any single storage call failing (EIO, ENOSPC, partial
-// appends) and full disks. It runs on MemoryStorage, whose crash drops
-// unsynced bytes and directory entries, keeps torn prefixes, leaves zeros.
+// bursts), transactions and conditional batches (tests/sim/tx_workload.ts,
+// alone or in the bursts), reads, scans, snapshots, change feeds, flushes,
+// compactions, clean reopens, crashes (at any moment, bursts in flight,
+// background work running) and injected faults: any single storage call
+// failing (EIO, ENOSPC, partial appends) and full disks. It runs on
+// MemoryStorage, whose crash drops unsynced bytes and directory entries,
+// keeps torn prefixes, leaves zeros.
 //
-// After every crash or fault the store is recovered (resume(), a reopen, or
-// a crash and reopen) and its whole contents are checked against the model
+// Every process of the store has a change feed recording what it applies
+// (tests/sim/feeds.ts), matched to the model's writes: that gives the model
+// the order the store stamped them in, and checks the feed. After every
+// crash or fault the store is recovered (resume(), a reopen, or a crash and
+// reopen) and its whole contents are checked against the model
 // (tests/sim/model.ts): every synced write there, every acknowledged write
 // there unless the crash may drop it, no value never written, no deleted
-// value back, batches whole; and the store always opens. Between recoveries
-// every read and scan must equal the model exactly.
+// value back, batches and transactions whole, and the invariants of the
+// transactional keys; and the store always opens. Between recoveries every
+// read and scan must equal the model exactly.
 //
 // Everything that varies comes from the seed (no timers race real I/O:
-// MemoryStorage answers at once), so a failing seed replays exactly.
+// MemoryStorage answers at once; Math.random, which a transaction's retry
+// pause uses, is seeded too), so a failing seed replays.
 
 import { type Db, type FaultOp, MemoryStorage, open, SiltError, type UnsyncedFate } from "../../mod.ts";
 import { compareBytes, rng, utf8 } from "../_harness.ts";
+import { Probe, Recorder } from "./feeds.ts";
 import { History, type Value, type Write } from "./model.ts";
+import { type TxCounts, TxWorkload } from "./tx_workload.ts";
 
 /** What one seed did. */
-export interface SeedReport {
+export interface SeedReport extends TxCounts {
   seed: number;
   ops: number;
   crashes: number;
@@ -33,25 +42,38 @@ export interface SeedReport {
   /** Acknowledged writes whose presence a check covered. */
   ackedChecked: number;
   reads: number;
+  /** Changes the recorders matched to the model, and probes checked. */
+  changes: number;
+  probes: number;
 }
 
 const HANG_MS = 20_000;
 
 class SimFailure extends Error {}
 
-/** Rejects if p takes longer than HANG_MS: a hang is a failure. */
-function timed<T>(p: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) =>
-    timer = setTimeout(() => reject(new SimFailure(`${what} hangs`)), HANG_MS)
-  );
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+/** Rejects if p takes longer than HANG_MS: a hang is a failure (`onHang` makes the error). */
+function timedBy(onHang: (what: string) => Error): <T>(p: Promise<T>, what: string) => Promise<T> {
+  return <T>(p: Promise<T>, what: string) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => timer = setTimeout(() => reject(onHang(what)), HANG_MS));
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  };
 }
 
 const byBytes = (a: string, b: string) => compareBytes(utf8(a), utf8(b));
 
 /** Runs one seed; throws a SimFailure (or the unexpected error) on any violation. */
 export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> {
+  const realRandom = Math.random;
+  Math.random = rng(seed ^ 0x2545f491); // the engine's own randomness (a retry's pause), from the seed
+  try {
+    return await simulate(seed, opCount);
+  } finally {
+    Math.random = realRandom;
+  }
+}
+
+async function simulate(seed: number, opCount: number): Promise<SeedReport> {
   const random = rng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const chance = (p: number) => random() < p;
@@ -66,6 +88,15 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     recoveries: 0,
     ackedChecked: 0,
     reads: 0,
+    changes: 0,
+    probes: 0,
+    txCommitted: 0,
+    txConflicted: 0,
+    txRetried: 0,
+    txThrown: 0,
+    txAborted: 0,
+    casOk: 0,
+    casFailed: 0,
   };
 
   const l0CompactionTrigger = pick([2, 3, 4]);
@@ -100,12 +131,27 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     if (trace.length > 40) trace.shift();
   };
   const context = () => `seed ${seed} (replay: SEED=${seed} npm test) op ${report.ops} [${JSON.stringify(options)}]`;
+  let failure: SimFailure | undefined; // the first, even if found in a callback nobody awaits any more
   const fail = (what: string): never => {
-    throw new SimFailure(`${context()}: ${what}\n  last steps:\n    ${trace.join("\n    ")}`);
+    failure ??= new SimFailure(`${context()}: ${what}\n  last steps:\n    ${trace.join("\n    ")}`);
+    throw failure;
   };
+  const timed = timedBy((what) => {
+    try {
+      return fail(`${what} (no end in ${HANG_MS / 1000} s)`);
+    } catch (err) {
+      return err as Error;
+    }
+  });
 
   let db: Db<string, string> = await open("/db", { fs, ...options });
   let history = new History(new Map(), bufferWrites);
+  let recorder = new Recorder(db, history);
+  let probes: Probe[] = [];
+  let processStart = 1;
+  let historyStart = 1; // the first sequence a write of this history can have
+  let flushed = false; // a flush finished in this process (a probe may then find its changes gone)
+  db.on("flush", () => flushed = true);
   let inFlight: Promise<unknown>[] = [];
   let snapshots: { snap: ReturnType<Db<string, string>["snapshot"]>; state: Map<string, string> }[] = [];
   let failed = false; // an operation failed (a fault hit): recover before going on
@@ -119,16 +165,34 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     return fail(`a write failed with ${e.code}: ${e.message}`);
   };
 
-  const track = (w: Write, p: Promise<void>): Promise<void> => {
+  const workload = new TxWorkload({
+    db: () => db,
+    history: () => history,
+    random,
+    tag: () => `s${seed}t${valueCounter++}`,
+    step,
+    rejected: (h, w, err) => {
+      const status = classify(err);
+      if (w !== undefined) h.settle(w, status);
+      if (h === history) failed = true;
+    },
+  });
+
+  const track = (w: Write, p: Promise<unknown>): Promise<void> => {
     // The history the write was issued in: a write still in flight at a crash
     // belongs to the crashed process, and its late settling must not touch
     // the history of the next one (it once marked the new history durable up
     // to an index it did not have: "no prefix matches", seed 129328998).
     const h = history;
-    const settled = p.then(() => h.settle(w, "acked"), (err) => {
+    const settled = p.then((r) => {
+      const result = r as { sequence?: number } | undefined;
+      if (result?.sequence !== undefined) w.returned = result.sequence;
+      h.settle(w, "acked");
+    }, (err) => {
       h.settle(w, classify(err));
       if (h === history) failed = true;
     });
+    settled.catch(() => {}); // a failure is kept in `failure`, even once nobody awaits it
     inFlight.push(settled);
     return settled;
   };
@@ -140,23 +204,21 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     if (kind < 6) {
       const k = pick(keys);
       const v = newValue();
-      const w = history.issue([[k, v]], sync);
-      return track(w, db.put(k, v, { sync }));
+      return track(history.issue([[k, v]], sync, true, "put"), db.put(k, v, { sync }));
     }
     if (kind < 8) {
       const k = pick(keys);
-      const w = history.issue([[k, null]], sync);
-      return track(w, db.delete(k, { sync }));
+      return track(history.issue([[k, null]], sync, true, "delete"), db.delete(k, { sync }));
     }
     const changes: [string, Value][] = Array.from(
       { length: int(1, 6) },
       () => [pick(keys), chance(0.3) ? null : newValue()],
     );
-    const w = history.issue(changes, sync);
+    const w = history.issue(changes, sync, true, "batch");
     if (chance(0.5)) {
       const batch = db.batch();
       for (const [k, v] of changes) v === null ? batch.delete(k) : batch.put(k, v);
-      return track(w, batch.write({ sync }).then(() => {}));
+      return track(w, batch.write({ sync }));
     }
     return track(
       w,
@@ -169,6 +231,14 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     );
   };
 
+  /** A transaction or a checked batch, tracked as in flight until it settles. */
+  const issueTransactional = (): Promise<void> => {
+    const p = workload.issue();
+    p.catch(() => {}); // a failure is kept in `failure`, even once nobody awaits p
+    inFlight.push(p);
+    return p;
+  };
+
   const quiesce = async () => {
     await timed(Promise.all(inFlight), "writes");
     inFlight = [];
@@ -176,14 +246,24 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
 
   const contents = (d: Db<string, string>) => new Map(d.scanSync().toArray());
 
-  /** Compares the live store with the model's exact state (nothing in doubt). */
-  const checkExact = (what: string) => {
-    const expected = history.current();
-    const actual = contents(db);
-    const m = history.check(actual, history.issued);
-    if (m !== undefined || actual.size !== expected.size) {
-      fail(`${what}: the store does not match the model: ${m ?? `${actual.size} entries, expected ${expected.size}`}`);
+  /** Waits for the recorder to report what is visible, and matches it to the model (nothing in flight). */
+  const drain = async () => {
+    const upTo = db.sequence;
+    await timed(recorder.until(upTo), "the change feed");
+    const m = recorder.match(upTo) ?? workload.verify(history) ?? workload.replay(history);
+    if (m !== undefined) fail(m);
+    const missing = history.unreported();
+    if (missing.length > 0) {
+      fail(`acknowledged write #${missing[0].index} (${missing[0].label}) never appeared on the change feed`);
     }
+  };
+
+  /** Compares the live store with the model's exact state (nothing in doubt). */
+  const checkExact = async (what: string) => {
+    await drain();
+    const actual = contents(db);
+    const m = history.check(actual, Infinity, "live") ?? workload.exact(history, actual);
+    if (m !== undefined) fail(`${what}: the store does not match the model: ${m}`);
   };
 
   const acked = () => history.writes.filter((w) => w.status === "acked").length;
@@ -204,18 +284,55 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     }
   };
 
-  /** After a crash of the given kind: reopen, check against the model, start a new baseline. */
-  const afterCrash = async (kind: "process" | "machine") => {
-    const old = db;
-    await timed(old.close().catch(() => {}), "closing a crashed store"); // frees its memory; it touches no file
+  /** The recorder and the running probes report everything up to `visible`. */
+  const catchUp = async (visible: number) => {
+    await timed(recorder.until(visible), "the change feed");
+    for (const p of probes) if (!p.aborted && !p.stopped) await timed(p.until(visible), "a probe");
+  };
+
+  /** The end of a process: its recorder and probes report up to `visible`, then end with CLOSED. */
+  const endProcess = async (visible: number) => {
+    await catchUp(visible);
+    const m = recorder.match(visible) ?? workload.verify(history);
+    if (m !== undefined) fail(m);
+    await timed(db.close().catch(() => {}), "closing a crashed store"); // frees its memory; it touches no file
+    await timed(recorder.until(Infinity), "the end of the change feed after close");
+    const end = recorder.checkEnd();
+    if (end !== undefined) fail(end);
+    for (const p of probes) {
+      await timed(p.until(Infinity), "the end of a probe after close");
+      const pm = p.check(recorder, visible, flushed);
+      if (pm !== undefined) fail(pm);
+      report.probes++;
+    }
+    report.changes += recorder.reported;
+  };
+
+  /** A new process: a new history from what the store holds, its recorder, no probes. */
+  const startProcess = (actual: Map<string, string>) => {
+    workload.forget(history);
+    history = new History(actual, bufferWrites);
+    recorder = new Recorder(db, history);
+    processStart = historyStart = db.sequence + 1;
+    probes = [];
+    flushed = false;
+    db.on("flush", () => flushed = true);
+  };
+
+  /** After a crash of the given kind (`visible`: the sequence visible then): reopen, check against the model. */
+  const afterCrash = async (kind: "process" | "machine", visible: number) => {
+    const h = history;
+    h.crash(visible);
+    await endProcess(visible);
     await reopen();
     fs.clearFaults(); // the check's own reads must not fail
     fs.capacity = Infinity;
     const actual = contents(db);
-    const m = history.check(actual, history.lowerBound(kind));
-    if (m !== undefined) fail(`after a ${kind} crash: ${m}`);
+    const lower = h.lowerBound(kind, visible);
+    const m = h.check(actual, lower, "crash") ?? workload.afterCrash(h, actual, lower);
+    if (m !== undefined) fail(`after a ${kind} crash: ${m}\n  the model's last writes:\n    ${h.describe()}`);
     report.ackedChecked += acked();
-    history = new History(actual, bufferWrites);
+    startProcess(actual);
     snapshots = [];
     inFlight = [];
     failed = false;
@@ -223,19 +340,21 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
 
   /** A clean close (if it finishes, every write issued before it is durable), then a reopen as after a crash of the process. */
   const closeAndReopen = async () => {
-    const before = history.issued;
-    if (await timed(db.close().then(() => true, () => false), "close")) history.markDurable(before);
-    await afterCrash("process"); // a failed close leaves what the OS had
+    const visible = db.sequence;
+    await catchUp(visible);
+    if (await timed(db.close().then(() => true, () => false), "close")) history.markDurable(Infinity);
+    await afterCrash("process", visible); // a failed close leaves what the OS had
   };
 
   const crash = async () => {
     const fate = pick<UnsyncedFate>(["drop", "keep", "keep", "prefix", "zeros", "sectors"]);
     report.crashes++;
+    const visible = db.sequence;
     fs.crash({ unsynced: fate, random });
     fs.clearFaults();
     fs.capacity = Infinity;
-    step(`crash (${fate}); files after it: ${fs.list("/db").join(" ")}`);
-    await afterCrash(fate === "keep" ? "process" : "machine");
+    step(`crash (${fate}) at sequence ${visible}; files after it: ${fs.list("/db").join(" ")}`);
+    await afterCrash(fate === "keep" ? "process" : "machine", visible);
   };
 
   /** A fault hit (or storage filled up): recover by resume(), a clean reopen, or a crash. */
@@ -243,10 +362,10 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     report.recoveries++;
     await timed(Promise.allSettled(inFlight), "writes");
     inFlight = [];
-    // While writes are stopped, reads go on and see every acknowledged write.
-    const lastAcked = history.writes.findLastIndex((w) => w.status === "acked") + 1;
+    // While writes are stopped, reads go on and see every applied write.
+    await drain();
     try {
-      const m = history.check(contents(db), lastAcked);
+      const m = history.check(contents(db), Infinity, "live");
       if (m !== undefined) fail(`reads after a failure: ${m}`);
     } catch (err) {
       if (err instanceof SimFailure) throw err;
@@ -261,13 +380,19 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
       try {
         const hadError = db.stats().backgroundError !== undefined;
         await timed(db.resume(), "resume");
+        await drain();
         const actual = contents(db);
-        const m = history.check(actual, lastAcked);
+        const m = history.check(actual, Infinity, "live") ?? workload.exact(history, actual);
         if (m !== undefined) fail(`after resume(): ${m}`);
         report.ackedChecked += acked();
         // After an error, resume() flushed every memtable: what the store holds now is durable,
         // and settles the writes in doubt. (Without an error it does nothing.)
-        if (hadError) history = new History(actual, bufferWrites);
+        if (hadError) {
+          workload.forget(history);
+          history = new History(actual, bufferWrites);
+          recorder.rebase(history);
+          historyStart = db.sequence + 1;
+        }
         failed = false;
         return;
       } catch (err) {
@@ -275,18 +400,101 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
         // resume() may fail (a fault we cleared raced it): fall back to a reopen
       }
     }
+    step("close and reopen");
     await closeAndReopen();
   };
 
+  /** Reads (get, getEntry, scan, snapshots) once everything settled: they must equal the model. */
+  const read = async (what: "get" | "scan" | "snapshot") => {
+    await quiesce();
+    if (failed || !history.settled) return;
+    await drain();
+    const current = history.current();
+    report.reads++;
+    if (what === "get") {
+      const k = pick(keys.concat(workload.accounts, workload.counters, workload.uniques));
+      const got = chance(0.5) ? db.getEntrySync(k) : await db.getEntry(k);
+      if (got.value !== current.get(k)) fail(`get(${k}) = ${got.value}, expected ${current.get(k)}`);
+      // The version: the sequence the feed reported for the key's last write (or one before this history).
+      const version = history.currentVersions().get(k);
+      const ok = got.value === undefined
+        ? got.version === undefined
+        : version !== undefined
+        ? got.version === version
+        : got.version !== undefined && got.version >= 1 && got.version < historyStart;
+      if (!ok) fail(`getEntry(${k}) has version ${got.version}; the feed says ${version ?? `before ${historyStart}`}`);
+    } else if (what === "scan") {
+      const expected = [...current].sort(([a], [b]) => byBytes(a, b));
+      const lo = chance(0.5) ? pick(keys) : undefined;
+      const hi = chance(0.5) ? pick(keys) : undefined;
+      const reverse = chance(0.4);
+      let want = expected.filter(([k]) =>
+        (lo === undefined || byBytes(k, lo) >= 0) && (hi === undefined || byBytes(k, hi) < 0)
+      );
+      if (reverse) want = want.reverse();
+      const limit = chance(0.3) ? int(0, 5) : undefined;
+      if (limit !== undefined) want = want.slice(0, limit);
+      const got = db.scanSync({
+        ...(lo !== undefined ? { gte: lo } : {}),
+        ...(hi !== undefined ? { lt: hi } : {}),
+        reverse,
+        ...(limit !== undefined ? { limit } : {}),
+      }).toArray();
+      if (JSON.stringify(got) !== JSON.stringify(want)) {
+        fail(
+          `scan ${lo}..${hi} reverse ${reverse} limit ${limit}: ${JSON.stringify(got)}, expected ${
+            JSON.stringify(want)
+          }`,
+        );
+      }
+    } else if (snapshots.length > 0 && chance(0.5)) {
+      const { snap, state } = pick(snapshots);
+      if (snap.live) {
+        const got = new Map(snap.scanSync().toArray());
+        if (JSON.stringify([...got].sort()) !== JSON.stringify([...state].sort())) {
+          fail("a snapshot does not show its moment");
+        }
+        if (chance(0.3)) snap.release();
+      }
+    } else snapshots.push({ snap: db.snapshot(), state: current });
+  };
+
+  /** Opens a probe at a sequence of the model's choosing, or aborts or stops one. */
+  const probe = () => {
+    const live = probes.filter((p) => !p.ended && !p.aborted && !p.stopped);
+    if (live.length >= 3 || (live.length > 0 && chance(0.4))) {
+      const p = pick(live);
+      step(`probe from ${p.since}: ${chance(0.5) ? "abort" : "stop"}`);
+      return chance(0.5) ? p.abort() : p.stopNow();
+    }
+    const visible = db.sequence;
+    const since = pick([
+      undefined,
+      Math.max(1, processStart - int(1, 3)),
+      int(processStart, Math.max(processStart, visible)),
+      visible + int(1, 3),
+    ]);
+    step(`probe from ${since ?? "the next write"} (visible ${visible}, process from ${processStart})`);
+    probes.push(new Probe(db, since, processStart));
+  };
+
+  // The transactional keys' first state: a synced batch before any fault.
+  const setup = workload.setup();
+  const first = db.batch();
+  for (const [k, v] of setup) first.put(k, v!);
+  await timed(track(history.issue(setup, true, true, "setup"), first.write({ sync: true })), "setup");
+
   for (; report.ops < opCount; report.ops++) {
+    if (failure) throw failure;
     const op = int(0, 99);
     try {
-      if (op < 35) {
+      if (op < 28) {
         await timed(issueWrite(), "a write");
-      } else if (op < 45) {
-        // A burst of concurrent writes (one group, or queued behind a full memtable).
+      } else if (op < 38) {
+        // A burst of concurrent writes, transactions and checked batches (one group, or queued behind a full memtable).
         const n = int(2, 12);
-        for (let i = 0; i < n; i++) void issueWrite();
+        const mix = pick([0, 0.3, 0.6, 1]);
+        for (let i = 0; i < n; i++) void (chance(mix) ? issueTransactional() : issueWrite());
         if (chance(0.15)) {
           for (let t = int(0, 20); t > 0; t--) {
             await (chance(0.5) ? Promise.resolve() : new Promise((r) => setTimeout(r, 0)));
@@ -295,59 +503,19 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
           continue;
         }
         await quiesce();
-      } else if (op < 55) {
-        await quiesce();
-        if (!failed && history.settled) {
-          const k = pick(keys);
-          report.reads++;
-          const got = db.getSync(k);
-          if (got !== history.current().get(k)) fail(`get(${k}) = ${got}, expected ${history.current().get(k)}`);
-        }
-      } else if (op < 62) {
-        await quiesce();
-        if (!failed && history.settled) {
-          const expected = [...history.current()].sort(([a], [b]) => byBytes(a, b));
-          const lo = chance(0.5) ? pick(keys) : undefined;
-          const hi = chance(0.5) ? pick(keys) : undefined;
-          const reverse = chance(0.4);
-          let want = expected.filter(([k]) =>
-            (lo === undefined || byBytes(k, lo) >= 0) && (hi === undefined || byBytes(k, hi) < 0)
-          );
-          if (reverse) want = want.reverse();
-          const limit = chance(0.3) ? int(0, 5) : undefined;
-          if (limit !== undefined) want = want.slice(0, limit);
-          report.reads++;
-          const got = db.scanSync({
-            ...(lo !== undefined ? { gte: lo } : {}),
-            ...(hi !== undefined ? { lt: hi } : {}),
-            reverse,
-            ...(limit !== undefined ? { limit } : {}),
-          }).toArray();
-          if (JSON.stringify(got) !== JSON.stringify(want)) {
-            fail(
-              `scan ${lo}..${hi} reverse ${reverse} limit ${limit}: ${JSON.stringify(got)}, expected ${
-                JSON.stringify(want)
-              }`,
-            );
-          }
-        }
-      } else if (op < 66) {
-        await quiesce();
-        if (!failed && history.settled) {
-          if (snapshots.length > 0 && chance(0.5)) {
-            const { snap, state } = pick(snapshots);
-            if (snap.live) {
-              const got = new Map(snap.scanSync().toArray());
-              if (JSON.stringify([...got].sort()) !== JSON.stringify([...state].sort())) {
-                fail("a snapshot does not show its moment");
-              }
-              if (chance(0.3)) snap.release();
-            }
-          } else snapshots.push({ snap: db.snapshot(), state: history.current() });
-        }
+      } else if (op < 46) {
+        await timed(issueTransactional(), "a transaction");
+      } else if (op < 54) {
+        await read("get");
+      } else if (op < 60) {
+        await read("scan");
+      } else if (op < 64) {
+        await read("snapshot");
+      } else if (op < 67) {
+        probe();
       } else if (op < 74) {
         const h = history;
-        const before = h.issued;
+        const before = db.sequence;
         const what = pick(["flush", "flush", "compact", "compactRange"] as const);
         const range = [pick(keys), pick(keys)].sort(byBytes);
         step(what);
@@ -405,10 +573,12 @@ export async function runSeed(seed: number, opCount = 150): Promise<SeedReport> 
     }
   }
   await quiesce();
+  if (failure) throw failure;
   fs.clearFaults();
   fs.capacity = Infinity;
-  if (!failed && db.stats().backgroundError === undefined) checkExact("at the end");
+  if (!failed && db.stats().backgroundError === undefined) await checkExact("at the end");
   await closeAndReopen();
-  await db.close();
+  await endProcess(db.sequence);
+  Object.assign(report, workload.counts);
   return report;
 }
