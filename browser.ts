@@ -31,6 +31,9 @@
  */
 
 export { inWorker, open, openInWorker } from "./src/browser/open.ts";
+export { type BrowserKvOptions, openKv } from "./src/browser/kv.ts";
+export type { Kv } from "./src/kv/kv.ts";
+export { KvU64 } from "./src/kv/kv_u64.ts";
 export { BrowserBatch, BrowserDb, BrowserScan, BrowserSnapshot } from "./src/browser/client.ts";
 export type { AsyncBatch, AsyncDb, AsyncScan, AsyncSnapshot, BrowserOpenOptions } from "./src/browser/types.ts";
 export type { Db } from "./src/db.ts";

@@ -236,6 +236,39 @@ test("browser: model sequences in a dedicated worker (the real Db on OPFS) and t
   });
 });
 
+test(
+  "browser: siltdb/kv (openKv) in a dedicated worker on OPFS: writes, atomics, expiry, watch, and data across a browser restart",
+  {
+    skip: skipReason,
+  },
+  async () => {
+    await withBrowser(async (env) => {
+      let page = await env.harnessPage("kv");
+      type Answer = { ok: boolean; result?: unknown; error?: unknown };
+      const written = await call<Answer>(page, "kvInWorker", "write", "kv1");
+      assert.ok(written.ok, `the kv worker failed: ${JSON.stringify(written.error)}`);
+      assert.deepEqual(written.result, {
+        ok: true,
+        stale: false,
+        versionstamp: true,
+        list: [[["users", "alice"], "object"], [["users", "bob"], "Bobby"]],
+        tmp: null,
+        hits: "5",
+      });
+      const watched = await call<Answer>(page, "kvInWorker", "watch", "kv2");
+      assert.deepEqual(watched, { ok: true, result: [null, "x"] });
+      assert.deepEqual(await call(page, "kvOnMainThread"), { named: "UNSUPPORTED", value: 1 });
+      await env.restart();
+      page = await env.harnessPage("kv after restart");
+      const read = await call<Answer>(page, "kvInWorker", "read", "kv1");
+      assert.deepEqual(read, {
+        ok: true,
+        result: { bob: "Bobby", alice: { name: "Alice", born: 0, tags: ["a"] }, hits: true },
+      });
+    });
+  },
+);
+
 test("browser: reloads (and a killed browser) in the middle of sync writes keep every acknowledged write", {
   skip: skipReason,
 }, async () => {

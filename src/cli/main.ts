@@ -22,6 +22,7 @@ import { compactor } from "./commands/compactor.ts";
 import { demo } from "./commands/demo.ts";
 import { dumpManifest, dumpSst, dumpWal } from "./commands/dump.ts";
 import { del, get, put } from "./commands/kv.ts";
+import { kv } from "./commands/deno_kv.ts";
 import { gc } from "./commands/gc.ts";
 import { exportCommand, load } from "./commands/load_export.ts";
 import { repair } from "./commands/repair.ts";
@@ -37,6 +38,7 @@ const COMMANDS: Command[] = [
   put,
   del,
   scan,
+  kv,
   stats,
   compact,
   verify,

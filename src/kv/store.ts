@@ -23,7 +23,10 @@ import { FORMAT_KEY, KV_FORMAT } from "./layout.ts";
  * ("path"), a location siltdb opens for this handle alone ("private": a
  * bucket, a custom file system), or a private in-memory store.
  */
-export type StoreLocation = { kind: "memory" } | { kind: "path" | "private"; path: string };
+export type StoreLocation =
+  | { kind: "memory" }
+  | { kind: "path" | "private"; path: string }
+  | { kind: "db"; db: Db };
 
 /** siltdb's open options a Kv may pass on (siltdb/kv chooses the encodings). */
 export type StoreOptions = Omit<OpenOptions, "keyEncoding" | "valueEncoding">;
@@ -85,6 +88,12 @@ export class KvStore implements StoreParts {
    * ```
    */
   static async acquire(location: StoreLocation, options: StoreOptions): Promise<KvStore> {
+    if (location.kind === "db") {
+      // A database opened elsewhere (siltdb/browser's openInWorker, binary encodings): this handle's alone.
+      const store = await KvStore.#adopt(location.db, options.sync ?? true, undefined);
+      store.#refs = 1;
+      return store;
+    }
     if (location.kind !== "path") {
       const [path, fs] = location.kind === "memory" ? ["memory", new MemoryStorage()] : [location.path, options.fs];
       const store = await KvStore.#open(path, { ...options, fs }, undefined);
@@ -110,8 +119,13 @@ export class KvStore implements StoreParts {
   static async #open(path: string, options: StoreOptions, key: string | undefined): Promise<KvStore> {
     const sync = options.sync ?? true;
     const db = await open(path, { ...options, sync, keyEncoding: "binary", valueEncoding: "binary" });
+    return KvStore.#adopt(db, sync, key);
+  }
+
+  /** A store on an open database (closed here if it is not one siltdb/kv can use). */
+  static async #adopt(db: Db, sync: boolean, key: string | undefined): Promise<KvStore> {
     try {
-      await checkFormat(db, path);
+      await checkFormat(db, db.path);
       return new KvStore(db, db.sequence, key, sync);
     } catch (err) {
       await db.close();

@@ -55,7 +55,43 @@ function modelInWorker(name, seed, steps, options = {}) {
   });
 }
 
+/** Runs one operation of kv_worker.js (siltdb/kv on OPFS) in a new dedicated worker. */
+function kvInWorker(op, name) {
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL("./kv_worker.js", import.meta.url), { type: "module" });
+    const done = (answer) => {
+      worker.terminate();
+      resolve(answer);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      done({ ok: false, error: { name: "WorkerError", message: event.message || "the kv worker failed to load" } });
+    };
+    worker.onmessage = (event) => {
+      if (event.data.ready) worker.postMessage({ op, name });
+      else done(event.data);
+    };
+  });
+}
+
 globalThis.harness = {
+  kvInWorker,
+  /** siltdb/kv's openKv on the main thread: UNSUPPORTED for a name, works for ":memory:". */
+  kvOnMainThread: async () => {
+    const { openKv } = await import("/dist/browser.js");
+    let named;
+    try {
+      await openKv("main");
+      named = "opened";
+    } catch (err) {
+      named = err.code;
+    }
+    const memory = await openKv(":memory:");
+    await memory.set(["a"], 1);
+    const value = (await memory.get(["a"])).value;
+    memory.close();
+    return { named, value };
+  },
   /** Opens (or fails to open) a database from the main thread. */
   openDb,
   /** Starts an open without waiting for it (e.g. { wait: true } while another tab holds the lock). */
