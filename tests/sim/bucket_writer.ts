@@ -86,7 +86,7 @@ export class WriterActor extends Base {
         );
       }
       w.report.reads++;
-      this.history = new History(new Map(scan.value));
+      this.history = new History(new Map(scan.value), false, true);
     });
   }
 

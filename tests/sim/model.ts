@@ -79,15 +79,19 @@ export class History {
   /** The visible sequence when the process crashed: writes issued later are never there. */
   crashedAt: number | undefined;
   readonly #byValue = new Map<string, Write>();
+  /** Writes take their place in call order (no change feed reports them): the bucket simulation's writers. */
+  readonly #callOrder: boolean;
 
-  constructor(baseline: Map<string, string>, buffered = false) {
+  constructor(baseline: Map<string, string>, buffered = false, callOrder = false) {
     this.baseline = new Map(baseline);
     this.buffered = buffered;
+    this.#callOrder = callOrder;
   }
 
   /** Records a write as issued (ordered: stamped now, in call order). */
   issue(changes: [string, Value][], sync: boolean, ordered = true, label = "write"): Write {
     const w: Write = { index: this.writes.length, changes, sync, status: "inFlight", ordered, label };
+    if (this.#callOrder) w.sequence = w.index; // its place, not the store's sequence
     if (this.crashedAt !== undefined) w.never = "issued after its process crashed";
     this.writes.push(w);
     for (const [, v] of changes) if (v !== null) this.#byValue.set(v, w);
