@@ -121,6 +121,9 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
     { length: int(6, 30) },
     (_, i) => `k${i.toString(36)}${i % 7 === 3 ? "/" + "x".repeat(i) : ""}`,
   );
+  // Registers: plain writes set them, and so do transactions and checked batches (tests/sim/tx_workload.ts).
+  const registers = Array.from({ length: int(1, 3) }, (_, i) => `reg/${i}`);
+  keys.push(...registers);
   let valueCounter = 0;
   const newValue = () => `s${seed}v${valueCounter++}${"_".repeat(int(0, 3) === 0 ? int(20, 120) : int(0, 8))}`;
 
@@ -167,6 +170,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
 
   const workload = new TxWorkload({
     db: () => db,
+    registers,
     history: () => history,
     random,
     tag: () => `s${seed}t${valueCounter++}`,

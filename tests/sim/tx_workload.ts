@@ -11,6 +11,13 @@
 //   slot/*    inserts bounded by a count of the range (serializable): at most LIMIT
 //   duty/a,b  going off duty only while both are on (serializable): never both off
 //   audit     read-only transactions: their snapshot shows the total
+//   reg/i     registers, which plain writes set too: a transaction or a
+//             checked batch sets one from what it read, racing them
+//
+// And for every transaction or checked batch the feed reports applied: no
+// other write of what it depended on (the keys it wrote, and with
+// serializable isolation the keys and ranges it read; for a checked batch,
+// its key) was applied between the version it read and its own.
 //
 // Transactions run with either isolation (those whose invariant needs it,
 // serializable), synced or not, async bodies (with pauses between reads, so
@@ -31,6 +38,8 @@ import type { History, Mismatch, Value, Write } from "./model.ts";
 /** What the workload needs from the simulation. */
 export interface TxHost {
   db(): Db<string, string>;
+  /** The registers: keys plain writes set too. */
+  registers: readonly string[];
   history(): History;
   random(): number;
   tag(): string;
@@ -64,6 +73,20 @@ interface Justification {
   issuedBefore: number;
   /** A check for absence with nothing read first: a value the key had before this history justifies it too. */
   orBaseline?: boolean;
+  /** A check for absence: only a write that left a value (not a delete) can have failed it. */
+  absent?: boolean;
+}
+
+/** A write committed on what it read: no other write of `keys`/`prefixes` after `after` may come before it. */
+interface Commit {
+  what: string;
+  history: History;
+  w: Write;
+  keys: Set<string>;
+  prefixes: string[];
+  after: number;
+  /** A check for absence: only a value left after `after` (not a delete) had to fail it. */
+  absent?: boolean;
 }
 
 /** A getEntry to compare with the feed: the version is the sequence of the write that left the value. */
@@ -95,6 +118,7 @@ export class TxWorkload {
   };
   #justifications: Justification[] = [];
   #entryReads: EntryRead[] = [];
+  #commits: Commit[] = [];
   /** Set by a body that saw what must not be: thrown at the next check. */
   #violation: string | undefined;
 
@@ -131,11 +155,13 @@ export class TxWorkload {
   /** Starts one transaction or checked batch; resolves once it settled (never rejects). */
   issue(): Promise<void> {
     const kind = this.#int(0, 99);
-    if (kind < 12) return this.#casIncrement();
-    if (kind < 18) return this.#casInsert();
+    if (kind < 10) return this.#casIncrement();
+    if (kind < 15) return this.#casInsert();
+    if (kind < 22) return this.#casSet();
     const synchronous = this.#chance(0.25);
-    if (kind < 42) return this.#transaction("transfer", synchronous, (rec) => this.#transfer(rec));
-    if (kind < 58) return this.#transaction("inc", synchronous, () => this.#increment());
+    if (kind < 30) return this.#transaction("set", synchronous, () => this.#set());
+    if (kind < 46) return this.#transaction("transfer", synchronous, (rec) => this.#transfer(rec));
+    if (kind < 60) return this.#transaction("inc", synchronous, () => this.#increment());
     if (kind < 70) return this.#transaction("insert", synchronous, () => this.#insert());
     if (kind < 78) return this.#transaction("bounded", synchronous, () => this.#bounded(), true);
     if (kind < 88) return this.#transaction("duty", synchronous, () => this.#duty(), true);
@@ -168,6 +194,12 @@ export class TxWorkload {
     const k = this.#pick(this.counters);
     const n = parse((yield { get: k }) as Got);
     return new Map([[k, `${n + 1}:${this.#host.tag()}`]]);
+  }
+
+  *#set(): Body {
+    const k = this.#pick(this.#host.registers);
+    const before = (yield { get: k }) as Got;
+    return new Map([[k, `r:${this.#host.tag()}:${before?.length ?? 0}`]]);
   }
 
   *#insert(): Body {
@@ -231,7 +263,18 @@ export class TxWorkload {
     const finish = (tx: Tx, writes: Map<string, string>, a: Attempt): void => {
       for (const [k, v] of writes) tx.put(k, v);
       if (throwIt) throw new BodyError(`${label} throws on purpose`);
-      if (writes.size > 0) a.write = h.issue([...writes], sync, false, label);
+      if (writes.size > 0) {
+        a.write = h.issue([...writes], sync, false, label);
+        const serializable = isolation === "serializable";
+        this.#commits.push({
+          what: `${label} (${isolation}, read at ${a.reads.readSequence})`,
+          history: h,
+          w: a.write,
+          keys: new Set([...writes.keys(), ...(serializable ? a.reads.keys : [])]),
+          prefixes: serializable ? a.reads.prefixes : [],
+          after: a.reads.readSequence,
+        });
+      }
       if (abortIt) controller.abort(new Error("the simulation aborts it"));
     };
     host.step(`${label} ${isolation}${sync ? " sync" : ""}${synchronous ? " (sync body)" : ""}`);
@@ -286,6 +329,12 @@ export class TxWorkload {
     return this.#checked("cas-inc", k, (e) => `${parse(e.value) + 1}:${this.#host.tag()}`, true);
   }
 
+  /** getEntry, then a register set checked against the version read (plain writes race it). */
+  #casSet(): Promise<void> {
+    const k = this.#pick(this.#host.registers);
+    return this.#checked("cas-set", k, (e) => `r:${this.#host.tag()}:${e.value?.length ?? 0}`, true);
+  }
+
   /** A batch checked for absence: an insert that fails if the key has a value. */
   #casInsert(): Promise<void> {
     const k = this.#pick(this.uniques);
@@ -313,6 +362,15 @@ export class TxWorkload {
       }
       const value = next(entry);
       w = h.issue([[key, value]], sync, false, label);
+      this.#commits.push({
+        what: `${label} of ${key} checked at version ${entry.version ?? "null"}`,
+        history: h,
+        w,
+        keys: new Set([key]),
+        prefixes: [],
+        after: readFirst ? entry.version ?? at : 0,
+        absent: entry.version === undefined,
+      });
       const result = await db.batch().check(key, entry.version ?? null).put(key, value).write({ sync });
       if (result.ok) {
         this.counts.casOk++;
@@ -330,6 +388,7 @@ export class TxWorkload {
           after: readFirst ? entry.version ?? at : 0,
           issuedBefore: h.issued,
           orBaseline: !readFirst,
+          absent: entry.version === undefined,
         });
       }
     } catch (err) {
@@ -365,7 +424,7 @@ export class TxWorkload {
         h.writes.slice(0, j.issuedBefore).some((o) =>
           // (A write issued after its process crashed is never in the store, but was perhaps stamped.)
           o !== j.self && o.status !== "refused" && !o.never?.startsWith("passed over") &&
-          o.changes.some(([k]) => touches(k)) &&
+          [...new Map(o.changes)].some(([k, v]) => touches(k) && (!j.absent || v !== null)) &&
           (o.sequence === undefined || [...o.versions!].some(([k, s]) => touches(k) && s > j.after))
         );
       if (!justified) {
@@ -384,6 +443,25 @@ export class TxWorkload {
       }
     }
     this.#entryReads = this.#entryReads.filter((r) => r.history !== h);
+    for (const c of this.#commits) {
+      if (c.history !== h || c.w.sequence === undefined) continue;
+      const at = c.w.sequence;
+      const touches = (k: string) => c.keys.has(k) || c.prefixes.some((p) => k.startsWith(p));
+      const before = h.writes.filter((o) =>
+        o !== c.w && o.versions !== undefined && [...o.versions].some(([k, s]) => touches(k) && s > c.after && s < at)
+      );
+      // For a check for absence, only the last of them counts, and only if it left a value.
+      const last = before.sort((a, b) => a.sequence! - b.sequence!).at(-1);
+      const between = c.absent ? (last && new Map(last.changes).get([...c.keys][0]) !== null ? last : undefined) : last;
+      if (between !== undefined) {
+        return `${c.what} committed at ${at} over #${between.index} (${between.label}) at ${between.sequence}, ` +
+          `which wrote what it depended on after ${c.after}`;
+      }
+      if (c.after === 0 && c.w.label === "cas-insert" && h.baseline.has([...c.keys][0])) {
+        return `${c.what} committed at ${at}, but the key had a value before`;
+      }
+    }
+    this.#commits = this.#commits.filter((c) => c.history !== h || c.w.sequence === undefined);
     return undefined;
   }
 
@@ -391,6 +469,7 @@ export class TxWorkload {
   forget(h: History): void {
     this.#justifications = this.#justifications.filter((j) => j.history !== h);
     this.#entryReads = this.#entryReads.filter((r) => r.history !== h);
+    this.#commits = this.#commits.filter((c) => c.history !== h);
   }
 
   /** The invariants of one state of the store (what it holds, or a state the model reached). */
