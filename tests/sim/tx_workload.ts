@@ -247,11 +247,11 @@ export class TxWorkload {
     const h = host.history();
     const isolation = serializableOnly || this.#chance(0.5) ? "serializable" : "snapshot";
     const sync = this.#chance(0.2);
-    const retries = this.#pick([0, 1, 2, 3, 5, undefined]);
+    const retries = this.#chance(0.1) ? undefined : this.#pick([0, 1, 2, 3]); // undefined: the default, 10
     const throwIt = this.#chance(0.08);
     const abortIt = !throwIt && this.#chance(0.05);
     const explicit = !synchronous && !abortIt && this.#chance(0.3);
-    const pauses = this.#int(0, 3);
+    const pauses = this.#int(0, 3) + (this.#chance(0.1) ? 100 : 0); // 100: a macrotask too, before the first read
     const controller = new AbortController();
     let attempt: Attempt | undefined;
     const conflicted = (a: Attempt | undefined, retry: boolean) => {
@@ -578,6 +578,7 @@ class Reads {
   readonly serializable: boolean;
   readonly #tx: Tx;
   readonly #pauses: number;
+  #macrotask = 0;
 
   constructor(tx: Tx, serializable: boolean, pauses: number) {
     this.#tx = tx;
@@ -623,7 +624,7 @@ class Reads {
 
   /** Microtasks, and now and then a macrotask: other bodies and the log's groups go on in between. */
   async #pause(): Promise<void> {
-    for (let i = this.#pauses; i > 0; i--) await Promise.resolve();
-    if (this.#pauses >= 3) await new Promise((r) => setTimeout(r, 0));
+    for (let i = this.#pauses % 100; i > 0; i--) await Promise.resolve();
+    if (this.#pauses >= 100 && this.#macrotask++ === 0) await new Promise((r) => setTimeout(r, 0));
   }
 }
