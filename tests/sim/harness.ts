@@ -468,8 +468,9 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
     const live = probes.filter((p) => !p.ended && !p.aborted && !p.stopped);
     if (live.length >= 3 || (live.length > 0 && chance(0.4))) {
       const p = pick(live);
-      step(`probe from ${p.since}: ${chance(0.5) ? "abort" : "stop"}`);
-      return chance(0.5) ? p.abort() : p.stopNow();
+      const abort = chance(0.5);
+      step(`probe from ${p.since}: ${abort ? "abort" : "stop"} (it has ${p.changes.length} changes)`);
+      return abort ? p.abort() : p.stopNow();
     }
     const visible = db.sequence;
     const since = pick([
