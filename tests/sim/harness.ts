@@ -254,7 +254,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
   const drain = async () => {
     const upTo = db.sequence;
     await timed(recorder.until(upTo), "the change feed");
-    const m = recorder.match(upTo) ?? workload.verify(history) ?? workload.replay(history);
+    const m = recorder.match(upTo) ?? workload.checks.verify(history) ?? workload.checks.replay(history);
     if (m !== undefined) fail(m);
     const missing = history.unreported();
     if (missing.length > 0) {
@@ -266,7 +266,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
   const checkExact = async (what: string) => {
     await drain();
     const actual = contents(db);
-    const m = history.check(actual, Infinity, "live") ?? workload.exact(history, actual);
+    const m = history.check(actual, Infinity, "live") ?? workload.checks.exact(history, actual);
     if (m !== undefined) fail(`${what}: the store does not match the model: ${m}`);
   };
 
@@ -297,7 +297,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
   /** The end of a process: its recorder and probes report up to `visible`, then end with CLOSED. */
   const endProcess = async (visible: number) => {
     await catchUp(visible);
-    const m = recorder.match(visible) ?? workload.verify(history);
+    const m = recorder.match(visible) ?? workload.checks.verify(history);
     if (m !== undefined) fail(m);
     await timed(db.close().catch(() => {}), "closing a crashed store"); // frees its memory; it touches no file
     await timed(recorder.until(Infinity), "the end of the change feed after close");
@@ -314,7 +314,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
 
   /** A new process: a new history from what the store holds, its recorder, no probes. */
   const startProcess = (actual: Map<string, string>) => {
-    workload.forget(history);
+    workload.checks.forget(history);
     history = new History(actual, bufferWrites);
     recorder = new Recorder(db, history);
     processStart = historyStart = db.sequence + 1;
@@ -333,7 +333,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
     fs.capacity = Infinity;
     const actual = contents(db);
     const lower = h.lowerBound(kind, visible);
-    const m = h.check(actual, lower, "crash") ?? workload.afterCrash(h, actual, lower);
+    const m = h.check(actual, lower, "crash") ?? workload.checks.afterCrash(h, actual, lower);
     if (m !== undefined) fail(`after a ${kind} crash: ${m}\n  the model's last writes:\n    ${h.describe()}`);
     report.ackedChecked += acked();
     startProcess(actual);
@@ -386,13 +386,13 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
         await timed(db.resume(), "resume");
         await drain();
         const actual = contents(db);
-        const m = history.check(actual, Infinity, "live") ?? workload.exact(history, actual);
+        const m = history.check(actual, Infinity, "live") ?? workload.checks.exact(history, actual);
         if (m !== undefined) fail(`after resume(): ${m}`);
         report.ackedChecked += acked();
         // After an error, resume() flushed every memtable: what the store holds now is durable,
         // and settles the writes in doubt. (Without an error it does nothing.)
         if (hadError) {
-          workload.forget(history);
+          workload.checks.forget(history);
           history = new History(actual, bufferWrites);
           recorder.rebase(history);
           historyStart = db.sequence + 1;
