@@ -144,6 +144,40 @@ test("changes: a close() that fails still ends every feed with CLOSED (found by 
   clearTimeout(timer);
 });
 
+test("changes: a close or an abort while the consumer is still taking a batch ends the feed (found by the simulation)", async () => {
+  // The feed looked for a close or an abort only before handing out a batch
+  // of changes, then waited for the next wake-up: one that came while the
+  // consumer was still taking the batch was missed, and the feed waited for ever.
+  for (const how of ["close", "abort"] as const) {
+    const { dir, cleanup } = tempDir();
+    const db = await open(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    try {
+      for (let i = 0; i < 5; i++) await db.put(`k${i}`, "v");
+      const controller = new AbortController();
+      const feed = db.changes({ since: 1, signal: controller.signal });
+      assert.equal((await feed.next()).value?.sequence, 1); // the feed is in the middle of the batch 1-5
+      if (how === "close") await db.close();
+      else controller.abort();
+      const rest = (async () => {
+        for (;;) {
+          try {
+            if ((await feed.next()).done) return "done";
+          } catch (err) {
+            return (err as SiltError).code;
+          }
+        }
+      })();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const hang = new Promise((resolve) => timer = setTimeout(() => resolve("still waiting after 2 s"), 2000));
+      assert.equal(await Promise.race([rest, hang]), how === "close" ? "CLOSED" : "ABORTED");
+      clearTimeout(timer);
+    } finally {
+      if (db.status === "open") await db.close();
+      cleanup();
+    }
+  }
+});
+
 test("changes: a consumer far behind catches up from the memtables, in order, nothing lost", async () => {
   const { dir, cleanup } = tempDir();
   const db = await open(dir, { memtableSize: 64 << 20 });

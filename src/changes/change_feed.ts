@@ -187,8 +187,14 @@ export class ChangeHub {
     if (this.#subscribers.size === 1) this.onActive?.(true);
     try {
       for (;;) {
+        // Looked at before every wait too: a close or an abort while the
+        // consumer was taking the last batch woke nobody.
         src.checkOpen();
         if (signal?.aborted) throw new SiltError("ABORTED", "the change feed was aborted", {}, signal.reason);
+        if (sub.queue.length === 0 && !sub.resync) {
+          await this.#wait(sub, signal);
+          continue;
+        }
         let batch: RawChange[];
         if (sub.resync) {
           sub.resync = false;
@@ -204,7 +210,6 @@ export class ChangeHub {
           sub.next = next;
           yield this.#decode<K, V>(c);
         }
-        if (sub.queue.length === 0 && !sub.resync) await this.#wait(sub, signal);
       }
     } finally {
       this.#subscribers.delete(sub);

@@ -121,6 +121,9 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
     { length: int(6, 30) },
     (_, i) => `k${i.toString(36)}${i % 7 === 3 ? "/" + "x".repeat(i) : ""}`,
   );
+  // Registers: plain writes set them, and so do transactions and checked batches (tests/sim/tx_workload.ts).
+  const registers = Array.from({ length: int(1, 3) }, (_, i) => `reg/${i}`);
+  keys.push(...registers);
   let valueCounter = 0;
   const newValue = () => `s${seed}v${valueCounter++}${"_".repeat(int(0, 3) === 0 ? int(20, 120) : int(0, 8))}`;
 
@@ -167,6 +170,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
 
   const workload = new TxWorkload({
     db: () => db,
+    registers,
     history: () => history,
     random,
     tag: () => `s${seed}t${valueCounter++}`,
@@ -250,7 +254,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
   const drain = async () => {
     const upTo = db.sequence;
     await timed(recorder.until(upTo), "the change feed");
-    const m = recorder.match(upTo) ?? workload.verify(history) ?? workload.replay(history);
+    const m = recorder.match(upTo) ?? workload.checks.verify(history) ?? workload.checks.replay(history);
     if (m !== undefined) fail(m);
     const missing = history.unreported();
     if (missing.length > 0) {
@@ -262,7 +266,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
   const checkExact = async (what: string) => {
     await drain();
     const actual = contents(db);
-    const m = history.check(actual, Infinity, "live") ?? workload.exact(history, actual);
+    const m = history.check(actual, Infinity, "live") ?? workload.checks.exact(history, actual);
     if (m !== undefined) fail(`${what}: the store does not match the model: ${m}`);
   };
 
@@ -293,7 +297,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
   /** The end of a process: its recorder and probes report up to `visible`, then end with CLOSED. */
   const endProcess = async (visible: number) => {
     await catchUp(visible);
-    const m = recorder.match(visible) ?? workload.verify(history);
+    const m = recorder.match(visible) ?? workload.checks.verify(history);
     if (m !== undefined) fail(m);
     await timed(db.close().catch(() => {}), "closing a crashed store"); // frees its memory; it touches no file
     await timed(recorder.until(Infinity), "the end of the change feed after close");
@@ -310,7 +314,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
 
   /** A new process: a new history from what the store holds, its recorder, no probes. */
   const startProcess = (actual: Map<string, string>) => {
-    workload.forget(history);
+    workload.checks.forget(history);
     history = new History(actual, bufferWrites);
     recorder = new Recorder(db, history);
     processStart = historyStart = db.sequence + 1;
@@ -329,7 +333,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
     fs.capacity = Infinity;
     const actual = contents(db);
     const lower = h.lowerBound(kind, visible);
-    const m = h.check(actual, lower, "crash") ?? workload.afterCrash(h, actual, lower);
+    const m = h.check(actual, lower, "crash") ?? workload.checks.afterCrash(h, actual, lower);
     if (m !== undefined) fail(`after a ${kind} crash: ${m}\n  the model's last writes:\n    ${h.describe()}`);
     report.ackedChecked += acked();
     startProcess(actual);
@@ -382,13 +386,13 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
         await timed(db.resume(), "resume");
         await drain();
         const actual = contents(db);
-        const m = history.check(actual, Infinity, "live") ?? workload.exact(history, actual);
+        const m = history.check(actual, Infinity, "live") ?? workload.checks.exact(history, actual);
         if (m !== undefined) fail(`after resume(): ${m}`);
         report.ackedChecked += acked();
         // After an error, resume() flushed every memtable: what the store holds now is durable,
         // and settles the writes in doubt. (Without an error it does nothing.)
         if (hadError) {
-          workload.forget(history);
+          workload.checks.forget(history);
           history = new History(actual, bufferWrites);
           recorder.rebase(history);
           historyStart = db.sequence + 1;
@@ -464,8 +468,9 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
     const live = probes.filter((p) => !p.ended && !p.aborted && !p.stopped);
     if (live.length >= 3 || (live.length > 0 && chance(0.4))) {
       const p = pick(live);
-      step(`probe from ${p.since}: ${chance(0.5) ? "abort" : "stop"}`);
-      return chance(0.5) ? p.abort() : p.stopNow();
+      const abort = chance(0.5);
+      step(`probe from ${p.since}: ${abort ? "abort" : "stop"} (it has ${p.changes.length} changes)`);
+      return abort ? p.abort() : p.stopNow();
     }
     const visible = db.sequence;
     const since = pick([

@@ -11,6 +11,13 @@
 //   slot/*    inserts bounded by a count of the range (serializable): at most LIMIT
 //   duty/a,b  going off duty only while both are on (serializable): never both off
 //   audit     read-only transactions: their snapshot shows the total
+//   reg/i     registers, which plain writes set too: a transaction or a
+//             checked batch sets one from what it read, racing them
+//
+// And for every transaction or checked batch the feed reports applied: no
+// other write of what it depended on (the keys it wrote, and with
+// serializable isolation the keys and ranges it read; for a checked batch,
+// its key) was applied between the version it read and its own.
 //
 // Transactions run with either isolation (those whose invariant needs it,
 // serializable), synced or not, async bodies (with pauses between reads, so
@@ -21,16 +28,21 @@
 // The model (tests/sim/model.ts) gets each attempt's writes when its body
 // ends, as a write whose moment the store picks (the change feed places
 // it): acknowledged when the transaction resolves, refused when the attempt
-// conflicted, aborted or threw. A conflict, and a check that failed, must be
-// justified: some other write of a key the attempt depended on was stamped
-// after its read point (checked once the feed has reported the writes).
+// conflicted, aborted or threw. What the checks need (tests/sim/tx_checks.ts)
+// is recorded as it goes: what each attempt and checked batch read and
+// wrote, each conflict and failed check (it must be justified: some other
+// write of a key it depended on was stamped after what it read), and each
+// getEntry.
 
 import { type Db, SiltError, type Transaction } from "../../mod.ts";
-import type { History, Mismatch, Value, Write } from "./model.ts";
+import type { History, Value, Write } from "./model.ts";
+import { parse, TxChecks } from "./tx_checks.ts";
 
 /** What the workload needs from the simulation. */
 export interface TxHost {
   db(): Db<string, string>;
+  /** The registers: keys plain writes set too. */
+  registers: readonly string[];
   history(): History;
   random(): number;
   tag(): string;
@@ -53,29 +65,7 @@ export interface TxCounts {
 /** Thrown by a body on purpose: the transaction must write nothing. */
 class BodyError extends Error {}
 
-/** A doubt to settle once the feed has placed the writes: was this conflict (or failed check) justified? */
-interface Justification {
-  what: string;
-  history: History;
-  self: Write | undefined;
-  keys: Set<string>;
-  prefixes: string[];
-  after: number;
-  issuedBefore: number;
-  /** A check for absence with nothing read first: a value the key had before this history justifies it too. */
-  orBaseline?: boolean;
-}
-
-/** A getEntry to compare with the feed: the version is the sequence of the write that left the value. */
-interface EntryRead {
-  history: History;
-  key: string;
-  value: string | undefined;
-  version: number | undefined;
-}
-
 const ACCOUNT_START = 100;
-const parse = (v: string | undefined): number => v === undefined ? 0 : Number(v.slice(0, v.indexOf(":")));
 
 export class TxWorkload {
   readonly #host: TxHost;
@@ -93,10 +83,8 @@ export class TxWorkload {
     casOk: 0,
     casFailed: 0,
   };
-  #justifications: Justification[] = [];
-  #entryReads: EntryRead[] = [];
-  /** Set by a body that saw what must not be: thrown at the next check. */
-  #violation: string | undefined;
+  /** What the checks need to know, and the checks (tests/sim/tx_checks.ts). */
+  readonly checks: TxChecks;
 
   constructor(host: TxHost) {
     this.#host = host;
@@ -106,6 +94,7 @@ export class TxWorkload {
     this.uniques = Array.from({ length: int(2, 6) }, (_, i) => `uniq/${i}`);
     this.slotLimit = int(2, 5);
     this.total = this.accounts.length * ACCOUNT_START;
+    this.checks = new TxChecks(this);
   }
 
   /** The first write of a seed (a synced batch): every account, both on duty. */
@@ -131,11 +120,13 @@ export class TxWorkload {
   /** Starts one transaction or checked batch; resolves once it settled (never rejects). */
   issue(): Promise<void> {
     const kind = this.#int(0, 99);
-    if (kind < 12) return this.#casIncrement();
-    if (kind < 18) return this.#casInsert();
+    if (kind < 10) return this.#casIncrement();
+    if (kind < 15) return this.#casInsert();
+    if (kind < 22) return this.#casSet();
     const synchronous = this.#chance(0.25);
-    if (kind < 42) return this.#transaction("transfer", synchronous, (rec) => this.#transfer(rec));
-    if (kind < 58) return this.#transaction("inc", synchronous, () => this.#increment());
+    if (kind < 30) return this.#transaction("set", synchronous, () => this.#set());
+    if (kind < 46) return this.#transaction("transfer", synchronous, (rec) => this.#transfer(rec));
+    if (kind < 60) return this.#transaction("inc", synchronous, () => this.#increment());
     if (kind < 70) return this.#transaction("insert", synchronous, () => this.#insert());
     if (kind < 78) return this.#transaction("bounded", synchronous, () => this.#bounded(), true);
     if (kind < 88) return this.#transaction("duty", synchronous, () => this.#duty(), true);
@@ -170,6 +161,12 @@ export class TxWorkload {
     return new Map([[k, `${n + 1}:${this.#host.tag()}`]]);
   }
 
+  *#set(): Body {
+    const k = this.#pick(this.#host.registers);
+    const before = (yield { get: k }) as Got;
+    return new Map([[k, `r:${this.#host.tag()}:${before?.length ?? 0}`]]);
+  }
+
   *#insert(): Body {
     const k = this.#pick(this.uniques);
     if (((yield { get: k }) as Got) !== undefined) return new Map();
@@ -196,7 +193,8 @@ export class TxWorkload {
     const entries = (yield { scan: "acct/" }) as Entries;
     const sum = entries.reduce((s, [, v]) => s + parse(v), 0);
     if (sum !== this.total || entries.length !== this.accounts.length) {
-      this.#violation ??= `an audit transaction (at sequence ${rec.readSequence}) sees ${entries.length} accounts ` +
+      this.checks.violation ??=
+        `an audit transaction (at sequence ${rec.readSequence}) sees ${entries.length} accounts ` +
         `holding ${sum}, not ${this.total}: ${JSON.stringify(entries)}`;
     }
     return new Map();
@@ -215,11 +213,11 @@ export class TxWorkload {
     const h = host.history();
     const isolation = serializableOnly || this.#chance(0.5) ? "serializable" : "snapshot";
     const sync = this.#chance(0.2);
-    const retries = this.#pick([0, 1, 2, 3, 5, undefined]);
+    const retries = this.#chance(0.1) ? undefined : this.#pick([0, 1, 2, 3]); // undefined: the default, 10
     const throwIt = this.#chance(0.08);
     const abortIt = !throwIt && this.#chance(0.05);
     const explicit = !synchronous && !abortIt && this.#chance(0.3);
-    const pauses = this.#int(0, 3);
+    const pauses = this.#int(0, 3) + (this.#chance(0.1) ? 100 : 0); // 100: a macrotask too, before the first read
     const controller = new AbortController();
     let attempt: Attempt | undefined;
     const conflicted = (a: Attempt | undefined, retry: boolean) => {
@@ -231,7 +229,18 @@ export class TxWorkload {
     const finish = (tx: Tx, writes: Map<string, string>, a: Attempt): void => {
       for (const [k, v] of writes) tx.put(k, v);
       if (throwIt) throw new BodyError(`${label} throws on purpose`);
-      if (writes.size > 0) a.write = h.issue([...writes], sync, false, label);
+      if (writes.size > 0) {
+        a.write = h.issue([...writes], sync, false, label);
+        const serializable = isolation === "serializable";
+        this.checks.commits.push({
+          what: `${label} (${isolation}, read at ${a.reads.readSequence})`,
+          history: h,
+          w: a.write,
+          keys: new Set([...writes.keys(), ...(serializable ? a.reads.keys : [])]),
+          prefixes: serializable ? a.reads.prefixes : [],
+          after: a.reads.readSequence,
+        });
+      }
       if (abortIt) controller.abort(new Error("the simulation aborts it"));
     };
     host.step(`${label} ${isolation}${sync ? " sync" : ""}${synchronous ? " (sync body)" : ""}`);
@@ -286,6 +295,12 @@ export class TxWorkload {
     return this.#checked("cas-inc", k, (e) => `${parse(e.value) + 1}:${this.#host.tag()}`, true);
   }
 
+  /** getEntry, then a register set checked against the version read (plain writes race it). */
+  #casSet(): Promise<void> {
+    const k = this.#pick(this.#host.registers);
+    return this.#checked("cas-set", k, (e) => `r:${this.#host.tag()}:${e.value?.length ?? 0}`, true);
+  }
+
   /** A batch checked for absence: an insert that fails if the key has a value. */
   #casInsert(): Promise<void> {
     const k = this.#pick(this.uniques);
@@ -309,10 +324,19 @@ export class TxWorkload {
       let entry: { value: string | undefined; version: number | undefined } = { value: undefined, version: undefined };
       if (readFirst) {
         entry = this.#chance(0.5) ? db.getEntrySync(key) : await db.getEntry(key);
-        this.#entryReads.push({ history: h, key, ...entry });
+        this.checks.entryReads.push({ history: h, key, ...entry });
       }
       const value = next(entry);
       w = h.issue([[key, value]], sync, false, label);
+      this.checks.commits.push({
+        what: `${label} of ${key} checked at version ${entry.version ?? "null"}`,
+        history: h,
+        w,
+        keys: new Set([key]),
+        prefixes: [],
+        after: readFirst ? entry.version ?? at : 0,
+        absent: entry.version === undefined,
+      });
       const result = await db.batch().check(key, entry.version ?? null).put(key, value).write({ sync });
       if (result.ok) {
         this.counts.casOk++;
@@ -321,7 +345,7 @@ export class TxWorkload {
       } else {
         this.counts.casFailed++;
         h.settle(w, "refused");
-        this.#justifications.push({
+        this.checks.justifications.push({
           what: `${label} of ${key} checked at version ${entry.version ?? "null"} that failed`,
           history: h,
           self: w,
@@ -330,6 +354,7 @@ export class TxWorkload {
           after: readFirst ? entry.version ?? at : 0,
           issuedBefore: h.issued,
           orBaseline: !readFirst,
+          absent: entry.version === undefined,
         });
       }
     } catch (err) {
@@ -340,7 +365,7 @@ export class TxWorkload {
   #justify(what: string, h: History, a: Attempt, isolation: string): void {
     const keys = new Set(isolation === "snapshot" ? [] : a.reads.keys);
     for (const [k] of a.write!.changes) keys.add(k);
-    this.#justifications.push({
+    this.checks.justifications.push({
       what,
       history: h,
       self: a.write,
@@ -349,130 +374,6 @@ export class TxWorkload {
       after: a.reads.readSequence,
       issuedBefore: h.issued,
     });
-  }
-
-  /**
-   * Once the feed placed the writes of `h` (every one issued so far applied
-   * or never to be): conflicts and failed checks justified, getEntry
-   * versions right, and no transaction saw what must not be.
-   */
-  verify(h: History): Mismatch {
-    if (this.#violation !== undefined) return this.#violation;
-    for (const j of this.#justifications) {
-      if (j.history !== h) continue;
-      const touches = (k: string) => j.keys.has(k) || j.prefixes.some((p) => k.startsWith(p));
-      const justified = (j.orBaseline && [...j.keys].some((k) => h.baseline.has(k))) ||
-        h.writes.slice(0, j.issuedBefore).some((o) =>
-          // (A write issued after its process crashed is never in the store, but was perhaps stamped.)
-          o !== j.self && o.status !== "refused" && !o.never?.startsWith("passed over") &&
-          o.changes.some(([k]) => touches(k)) &&
-          (o.sequence === undefined || [...o.versions!].some(([k, s]) => touches(k) && s > j.after))
-        );
-      if (!justified) {
-        return `${j.what}: no other write of ${[...j.keys, ...j.prefixes.map((p) => p + "*")].join(", ")} ` +
-          `was stamped after sequence ${j.after}`;
-      }
-    }
-    this.#justifications = this.#justifications.filter((j) => j.history !== h);
-    for (const r of this.#entryReads) {
-      if (r.history !== h || r.version === undefined) continue;
-      const w = h.writes.find((o) => o.versions?.get(r.key) === r.version);
-      if (w === undefined) continue; // written before this history
-      const value = new Map(w.changes).get(r.key) ?? undefined;
-      if (value !== (r.value ?? null) && !(value === null && r.value === undefined)) {
-        return `getEntry(${r.key}) gave ${r.value} at version ${r.version}, which wrote ${value}`;
-      }
-    }
-    this.#entryReads = this.#entryReads.filter((r) => r.history !== h);
-    return undefined;
-  }
-
-  /** A new history (after a crash, a reopen or a resume): doubts about the old one can no longer be settled. */
-  forget(h: History): void {
-    this.#justifications = this.#justifications.filter((j) => j.history !== h);
-    this.#entryReads = this.#entryReads.filter((r) => r.history !== h);
-  }
-
-  /** The invariants of one state of the store (what it holds, or a state the model reached). */
-  invariants(state: Map<string, string>): Mismatch {
-    const balances = this.accounts.map((k) => state.get(k));
-    if (balances.some((v) => v === undefined)) return `an account is missing: ${JSON.stringify(balances)}`;
-    const sum = balances.reduce((s, v) => s + parse(v), 0);
-    if (sum !== this.total || balances.some((v) => parse(v) < 0)) {
-      return `the accounts hold ${sum}, not ${this.total}: ${JSON.stringify(balances)}`;
-    }
-    if (state.get("duty/a")?.startsWith("off") && state.get("duty/b")?.startsWith("off")) {
-      return "both duty/a and duty/b are off duty (write skew)";
-    }
-    const slots = [...state.keys()].filter((k) => k.startsWith("slot/")).length;
-    if (slots > this.slotLimit) return `${slots} slots, more than ${this.slotLimit} (a phantom)`;
-    return undefined;
-  }
-
-  /**
-   * The applied writes of h in sequence order, replayed from its baseline:
-   * each increment wrote one more than the value before it, each insert
-   * found its key absent, and every state along the way keeps the invariants.
-   */
-  replay(h: History): Mismatch {
-    const state = new Map(h.baseline);
-    for (const w of h.layout().applied) {
-      for (const [k, v] of w.changes) {
-        if (v === null) continue;
-        if (k.startsWith("ctr/") && parse(v) !== parse(state.get(k)) + 1) {
-          return `#${w.index} (${w.label}) at ${w.sequence} sets ${k} to ${parse(v)} after ${
-            parse(state.get(k))
-          } (a lost update)`;
-        }
-        if (k.startsWith("uniq/") && state.has(k)) {
-          return `#${w.index} (${w.label}) at ${w.sequence} overwrites the unique ${k}=${state.get(k)} with ${v}`;
-        }
-      }
-      for (const [k, v] of w.changes) v === null ? state.delete(k) : state.set(k, v);
-      const m = this.invariants(state);
-      if (m !== undefined) return `after #${w.index} (${w.label}) at ${w.sequence}: ${m}`;
-    }
-    return undefined;
-  }
-
-  /**
-   * After a crash: each counter holds at least its increments that had to
-   * survive and at most every increment that may have; each unique key, if
-   * it was set before, still holds that value.
-   */
-  afterCrash(h: History, actual: Map<string, string>, lower: number): Mismatch {
-    for (const k of this.counters) {
-      const base = parse(h.baseline.get(k));
-      const incs = h.writes.filter((w) =>
-        w.changes.some(([c]) => c === k) && w.status !== "refused" && w.never === undefined
-      );
-      const must = incs.filter((w) => w.status === "acked" && w.sequence !== undefined && w.sequence <= lower).length;
-      const got = parse(actual.get(k));
-      if (got < base + must || got > base + incs.length) {
-        return `${k} is ${got}: from ${base}, ${must} increments had to survive and ${incs.length} could`;
-      }
-    }
-    for (const k of this.uniques) {
-      if (h.baseline.has(k) && actual.get(k) !== h.baseline.get(k)) {
-        return `the unique ${k} was ${h.baseline.get(k)}, now ${actual.get(k)}`;
-      }
-    }
-    return this.invariants(actual);
-  }
-
-  /**
-   * A live store: each counter is its baseline plus its applied increments
-   * (once everything settled with no failure: its acknowledged ones).
-   */
-  exact(h: History, actual: Map<string, string>): Mismatch {
-    for (const k of this.counters) {
-      const applied = h.writes.filter((w) => w.sequence !== undefined && w.changes.some(([c]) => c === k)).length;
-      const want = parse(h.baseline.get(k)) + applied;
-      if (parse(actual.get(k)) !== want) {
-        return `${k} is ${parse(actual.get(k))}, expected ${want} (${applied} increments applied)`;
-      }
-    }
-    return this.invariants(actual);
   }
 }
 
@@ -499,6 +400,7 @@ class Reads {
   readonly serializable: boolean;
   readonly #tx: Tx;
   readonly #pauses: number;
+  #macrotask = 0;
 
   constructor(tx: Tx, serializable: boolean, pauses: number) {
     this.#tx = tx;
@@ -544,7 +446,7 @@ class Reads {
 
   /** Microtasks, and now and then a macrotask: other bodies and the log's groups go on in between. */
   async #pause(): Promise<void> {
-    for (let i = this.#pauses; i > 0; i--) await Promise.resolve();
-    if (this.#pauses >= 3) await new Promise((r) => setTimeout(r, 0));
+    for (let i = this.#pauses % 100; i > 0; i--) await Promise.resolve();
+    if (this.#pauses >= 100 && this.#macrotask++ === 0) await new Promise((r) => setTimeout(r, 0));
   }
 }
