@@ -88,16 +88,14 @@ export class ScanMerge<K, V> {
     return this.#emitted >= this.#limit;
   }
 
-  /** What to give out for the snapshot's next entry: own puts before it, then it (or its own replacement). */
+  /** What to give out for the snapshot's next entry: own puts before it, then it (or its own replacement); stops once full. */
   *push(entry: [K, V]): Generator<[K, V]> {
     const name = asBinary(this.#keyEncoding.encode(entry[0], "key"));
-    while (this.#next < this.#own.length && this.#before(this.#own[this.#next], name)) {
+    while (!this.full && this.#next < this.#own.length && this.#before(this.#own[this.#next], name)) {
       const out = this.#ownEntry(this.#own[this.#next++]);
-      if (out !== undefined) {
-        yield this.#counted(out);
-        if (this.full) return;
-      }
+      if (out !== undefined) yield this.#counted(out);
     }
+    if (this.full) return;
     this.#last = name;
     if (this.#next < this.#own.length && this.#own[this.#next] === name) {
       const out = this.#ownEntry(this.#own[this.#next++]);
@@ -107,15 +105,13 @@ export class ScanMerge<K, V> {
     yield this.#counted(entry);
   }
 
-  /** The transaction's writes after the snapshot's last entry. */
+  /** The transaction's writes after the snapshot's last entry (up to the limit); then the scan is finished. */
   *rest(): Generator<[K, V]> {
-    while (this.#next < this.#own.length) {
+    while (!this.full && this.#next < this.#own.length) {
       const out = this.#ownEntry(this.#own[this.#next++]);
-      if (out !== undefined) {
-        yield this.#counted(out);
-        if (this.full) return;
-      }
+      if (out !== undefined) yield this.#counted(out);
     }
+    if (!this.full) this.finished = true;
   }
 
   /** The range the scan read: the whole range, or up to the last key it reached. */

@@ -289,16 +289,10 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
     const source = this.#snap.scan(merge.snapshotOptions);
     try {
       for await (const entry of source) {
-        for (const out of merge.push(entry)) {
-          yield out;
-          if (merge.full) return;
-        }
-      }
-      for (const out of merge.rest()) {
-        yield out;
+        yield* merge.push(entry);
         if (merge.full) return;
       }
-      merge.finished = true;
+      yield* merge.rest();
     } catch (err) {
       throw this.#closedUnder(err);
     } finally {
@@ -326,16 +320,10 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
     const source = this.#snap.scanSync(merge.snapshotOptions);
     try {
       for (const entry of source) {
-        for (const out of merge.push(entry)) {
-          yield out;
-          if (merge.full) return;
-        }
-      }
-      for (const out of merge.rest()) {
-        yield out;
+        yield* merge.push(entry);
         if (merge.full) return;
       }
-      merge.finished = true;
+      yield* merge.rest();
     } catch (err) {
       throw this.#closedUnder(err);
     } finally {
