@@ -206,7 +206,10 @@ test("list gives what a sorted model gives, for any selector, limit, batch size 
           const got = await keysOf(it);
           assert.deepEqual(got, limit === undefined ? expected : expected.slice(0, limit));
           if (limit !== undefined && got.length === limit) {
-            expected = expected.slice(limit);
+            // A last key equal to the selector's common prefix has the empty cursor, which as an option means
+            // "no cursor" in Deno KV too: that list starts over (fast-check seed -152981671).
+            const all = expected;
+            expected = it.cursor === "" ? all : all.slice(limit);
             assert.deepEqual(await keysOf(kv.list(sel, { cursor: it.cursor, reverse, batchSize })), expected);
           }
         } finally {
