@@ -119,7 +119,10 @@ export class TransactionalDb<K, V> extends Reads<K, V> {
    * database closes (CLOSED). It is served from the memtables: changes older
    * than the oldest memtable (flushed to tables, or before the store was
    * last opened) are gone, and a feed asking for them fails with
-   * OUT_OF_RANGE.
+   * OUT_OF_RANGE. A write is reported once it is applied (visible to
+   * reads): unless `bufferWrites` holds it back, it is then in the OS, so a
+   * crash of the process keeps every change reported; a crash of the
+   * machine may drop those not yet synced, as it drops the writes.
    *
    * @example
    * ```ts
