@@ -11,7 +11,9 @@
 // Other benchmarks have their own commands and are not part of this run:
 // npm run bench:core (the memtable), npm run bench:browser (Chromium, OPFS),
 // npm run bench:bucket (a store in a bucket: in-memory buckets with injected
-// latency and Ceph radosgw, bench/bucket_bench.ts; also `npm run bench -- bucket`).
+// latency and Ceph radosgw, bench/bucket_bench.ts; also `npm run bench -- bucket`),
+// npm run bench:txn (transactions vs lmdb and node:sqlite, bench/txn_bench.ts),
+// npm run bench:kv (siltdb/kv vs Deno KV and @deno/kv, bench/kv_bench.ts).
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
