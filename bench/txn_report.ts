@@ -111,7 +111,7 @@ function loadLine(r: Results): string {
   return `Load (1-minute average, \`uptime\`, 2 cores): ${starts.map(dec2).join(", ")} at the start of rounds ` +
     `${
       r.rounds.map((x) => x.round).join(", ")
-    } (each round waits up to the limit for it to fall below ${r.quietLoad}; ` +
+    } (each round first waits, up to \`SILTDB_BENCH_MAX_WAIT\` (300 s by default), for it to fall below ${r.quietLoad}; ` +
     `waited ${waited.map((s) => `${s} s`).join(", ")}); ${
       rangeText(during, dec2)
     } before and after each engine's child.`;
@@ -258,7 +258,7 @@ function txnSection(r: Results, file: string, svg: string): string[] {
     "Engines: siltdb's `db.transaction` (serializable, the default, and snapshot isolation), `db.transactionSync` " +
     "(a synchronous body reading with `getSync`), and a compare-and-set of `getEntry` + " +
     "`batch().check().put().write()`; lmdb-js `transaction` and `transactionSync` (reads and `putSync` in the " +
-    "callback: the asynchronous `put` there measured 5× slower); node:sqlite `BEGIN IMMEDIATE`, two `SELECT`s, two " +
+    "callback; `put` there measured the same); node:sqlite `BEGIN IMMEDIATE`, two `SELECT`s, two " +
     "`UPDATE`s, `COMMIT` (prepared statements); classic-level has no transactions: its two `get`s and a batch, " +
     "not isolated, are shown as a floor. Durability as shipped and in one class (a commit survives a crash of the " +
     "process, not of the machine): siltdb hands the commit to the OS, lmdb is opened with `noSync`, SQLite runs in " +
