@@ -322,6 +322,26 @@ test(
   },
 );
 
+/**
+ * Runs the program app(dataPath, typescript) of siltdb/<entry> from the installed package in Node
+ * (as .mjs), Bun and Deno (as .ts), each on its own data, checks that each prints `expected` last,
+ * and type-checks the Deno one.
+ */
+function runEverywhere(dir: string, entry: string, app: (data: string, ts: boolean) => string, expected: string): void {
+  const runs: [string, string, string[]][] = [
+    ["node", "node", [`${entry}_node.mjs`]],
+    ["bun", bin("bun"), [`${entry}_bun.ts`]],
+    ["deno", bin("deno"), ["run", "-A", "--cached-only", `${entry}_deno.ts`]],
+  ];
+  for (const [runtime, cmd, args] of runs) {
+    const file = args.at(-1)!;
+    writeFileSync(join(dir, file), app(`./${entry}-${runtime}`, file.endsWith(".ts")));
+    const ran = run(cmd, args, dir, `siltdb/${entry} in ${runtime}`);
+    assert.equal(ran.stdout.trim().split("\n").at(-1), expected, `siltdb/${entry} in ${runtime}`);
+  }
+  run(bin("deno"), ["check", `${entry}_deno.ts`], dir, `deno check of siltdb/${entry}`);
+}
+
 test(
   "installed from the tarball, siltdb/level works in Node, Bun and Deno (and type-checks in Deno)",
   { skip: inNode },
@@ -339,18 +359,7 @@ console.log(JSON.stringify(entries));
 await db.close();
 `;
     const expected = JSON.stringify([["user:1", { name: "alice" }], ["user:2", { name: "bob" }]]);
-    const runs: [string, string, string[]][] = [
-      ["node", "node", ["level_node.mjs"]],
-      ["bun", bin("bun"), ["level_bun.ts"]],
-      ["deno", bin("deno"), ["run", "-A", "--cached-only", "level_deno.ts"]],
-    ];
-    for (const [runtime, cmd, args] of runs) {
-      const file = args.at(-1)!;
-      writeFileSync(join(dir, file), app(`./level-${runtime}`, file.endsWith(".ts")));
-      const ran = run(cmd, args, dir, `siltdb/level in ${runtime}`);
-      assert.equal(ran.stdout.trim().split("\n").at(-1), expected, `siltdb/level in ${runtime}`);
-    }
-    run(bin("deno"), ["check", "level_deno.ts"], dir, "deno check of siltdb/level");
+    runEverywhere(dir, "level", app, expected);
   },
 );
 
@@ -373,18 +382,7 @@ console.log(JSON.stringify({ users, count: count instanceof KvU64 ? String(count
 await kv.close();
 `;
     const expected = JSON.stringify({ users: [["alice", 31], ["bob", 27]], count: "1" });
-    const runs: [string, string, string[]][] = [
-      ["node", "node", ["kv_node.mjs"]],
-      ["bun", bin("bun"), ["kv_bun.ts"]],
-      ["deno", bin("deno"), ["run", "-A", "--cached-only", "kv_deno.ts"]],
-    ];
-    for (const [runtime, cmd, args] of runs) {
-      const file = args.at(-1)!;
-      writeFileSync(join(dir, file), app(`./kv-${runtime}`, file.endsWith(".ts")));
-      const ran = run(cmd, args, dir, `siltdb/kv in ${runtime}`);
-      assert.equal(ran.stdout.trim().split("\n").at(-1), expected, `siltdb/kv in ${runtime}`);
-    }
-    run(bin("deno"), ["check", "kv_deno.ts"], dir, "deno check of siltdb/kv");
+    runEverywhere(dir, "kv", app, expected);
   },
 );
 
