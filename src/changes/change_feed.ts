@@ -125,11 +125,6 @@ export class ChangeHub {
     this.#src = source;
   }
 
-  /** True while a feed is open (the pipeline then hands over what it applies). */
-  get active(): boolean {
-    return this.#subscribers.size > 0;
-  }
-
   /** Records just applied (back to back), or none: something moved on, catch up from memtables. */
   publish(records?: Uint8Array): void {
     if (this.#subscribers.size === 0) return;
