@@ -144,6 +144,31 @@ export function span(values: number[]): [number, number] {
 }
 
 /**
+ * The child's side of runChild: when this process was started with
+ * `--engine <name>`, runs that engine and prints its result (or, when it
+ * cannot run, `{ error }` with exit code 2) as the last stdout line, and
+ * resolves true; otherwise resolves false (this is the parent).
+ *
+ * @example
+ * ```ts
+ * declare function runEngine(name: string): Promise<unknown>;
+ * if (!(await runAsChild(runEngine))) console.log("the parent: start the children");
+ * ```
+ */
+export async function runAsChild(run: (engine: string) => Promise<unknown>): Promise<boolean> {
+  const engineArg = process.argv.indexOf("--engine");
+  if (engineArg < 0) return false;
+  // Progress goes to stderr as it happens; the result (or why the engine cannot run) is the last stdout line.
+  try {
+    console.log(JSON.stringify(await run(process.argv[engineArg + 1])));
+  } catch (err) {
+    console.log(JSON.stringify({ error: String((err as Error)?.message ?? err).split("\n")[0] }));
+    process.exitCode = 2;
+  }
+  return true;
+}
+
+/**
  * Runs one child process and returns the JSON object on the last line of
  * its stdout (its progress goes to stderr), or why it could not run.
  */

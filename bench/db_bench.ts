@@ -33,6 +33,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
+import { runAsChild } from "./_runs.ts";
 import { keyOf, permutation, scrambledZipfian, uniform, zipfianRank } from "./_shared.ts";
 import { type Awaitable, defaultEngines, type Engine, ENGINES, runtime, runtimeVersion } from "./engines.ts";
 
@@ -235,17 +236,7 @@ function childCommand(engine: string): [string, string[]] {
 }
 
 async function main(): Promise<void> {
-  const engineArg = process.argv.indexOf("--engine");
-  if (engineArg >= 0) {
-    // Progress goes to stderr as it happens; the result (or why the engine cannot run) is the last stdout line.
-    try {
-      console.log(JSON.stringify(await runEngine(process.argv[engineArg + 1])));
-    } catch (err) {
-      console.log(JSON.stringify({ error: String((err as Error)?.message ?? err).split("\n")[0] }));
-      process.exitCode = 2;
-    }
-    return;
-  }
+  if (await runAsChild(runEngine)) return;
   const version = runtimeVersion();
   const cpu = `${os.cpus()[0]?.model} (${os.cpus().length} cores), ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
   console.log(`db_bench: ${N.toLocaleString("en-US")} keys, ${version}, ${cpu}`);

@@ -54,6 +54,7 @@ import {
   loadNow,
   machine,
   type Measured,
+  runAsChild,
   runChild,
   runtime,
   runtimeVersion,
@@ -279,16 +280,7 @@ const RUNTIMES: Record<string, { cmd: string; args: (script: string) => string[]
 };
 
 async function main(): Promise<void> {
-  const engineArg = process.argv.indexOf("--engine");
-  if (engineArg >= 0) {
-    try {
-      console.log(JSON.stringify(await runEngine(process.argv[engineArg + 1])));
-    } catch (err) {
-      console.log(JSON.stringify({ error: String((err as Error)?.message ?? err).split("\n")[0] }));
-      process.exitCode = 2;
-    }
-    return;
-  }
+  if (await runAsChild(runEngine)) return;
   const wanted = process.env.SILTDB_KV_ENGINES?.split(",") ?? DEFAULT_ENGINES;
   const script = fileURLToPath(import.meta.url);
   const versions: Record<string, string | undefined> = {};

@@ -56,6 +56,7 @@ import {
   loadNow,
   machine,
   type Measured,
+  runAsChild,
   runChild,
   runtime,
   runtimeVersion,
@@ -412,16 +413,7 @@ function childCommand(engine: string): [string, string[]] {
 }
 
 async function main(): Promise<void> {
-  const engineArg = process.argv.indexOf("--engine");
-  if (engineArg >= 0) {
-    try {
-      console.log(JSON.stringify(await runEngine(process.argv[engineArg + 1])));
-    } catch (err) {
-      console.log(JSON.stringify({ error: String((err as Error)?.message ?? err).split("\n")[0] }));
-      process.exitCode = 2;
-    }
-    return;
-  }
+  if (await runAsChild(runEngine)) return;
   const names = process.env.SILTDB_TXN_ENGINES?.split(",") ?? Object.keys(ENGINES);
   const version = runtimeVersion();
   const cpu = machine();
