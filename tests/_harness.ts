@@ -1,5 +1,6 @@
 // Shared helpers for the test suite (runs unchanged in Node, Deno and Bun).
 
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -113,3 +114,35 @@ export const TINY = {
   l0SlowdownTrigger: 4,
   l0StopTrigger: 6,
 } as const;
+
+/**
+ * Runs a child writer and SIGKILLs it once `ack` has counted `after` of its
+ * stdout lines (ack: true for a line that acknowledges a write); resolves
+ * once it is dead, rejects (with its stderr) if it exits any other way.
+ */
+export function killAfterAcks(
+  runtime: Runtime,
+  script: string,
+  args: string[],
+  ack: (line: string) => boolean,
+  after: number,
+): Promise<void> {
+  const [cmd, argv] = runtimeCommand(runtime, script, args);
+  return new Promise((resolve, reject) => {
+    const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
+    let count = 0;
+    let buffered = "";
+    let stderr = "";
+    proc.stderr.on("data", (d) => stderr += d);
+    proc.stdout.on("data", (d) => {
+      buffered += d;
+      const lines = buffered.split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) if (ack(line) && ++count === after) proc.kill("SIGKILL");
+    });
+    proc.on("exit", (code, signal) => {
+      if (signal === "SIGKILL") resolve();
+      else reject(new Error(`the ${runtime} writer exited with ${code}: ${stderr}`));
+    });
+  });
+}

@@ -8,9 +8,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { open } from "../mod.ts";
-import { currentRuntime, rng, runtimeCommand, RUNTIMES, tempDir } from "./_harness.ts";
+import { currentRuntime, killAfterAcks, rng, RUNTIMES, tempDir } from "./_harness.ts";
 
 const child = new URL("./fixtures/child.ts", import.meta.url).pathname;
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
@@ -23,33 +22,17 @@ interface Acks {
 }
 
 /** Starts a writer, kills it after `after` acknowledgments, returns what it acknowledged. */
-function killAfter(runtime: (typeof RUNTIMES)[number], dir: string, round: number, after: number): Promise<Acks> {
-  const [cmd, argv] = runtimeCommand(runtime, child, ["kill-writer", dir, String(round)]);
-  return new Promise((resolve, reject) => {
-    const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
-    const acks: Acks = { puts: [], dels: [], batches: [] };
-    let count = 0;
-    let buffered = "";
-    let stderr = "";
-    proc.stderr.on("data", (d) => stderr += d);
-    proc.stdout.on("data", (d) => {
-      buffered += d;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const [, kind, ...rest] = line.split(" ");
-        if (kind === "put") acks.puts.push(rest[0]);
-        else if (kind === "del") acks.dels.push(rest[0]);
-        else if (kind === "batch") acks.batches.push(rest);
-        else continue;
-        if (++count === after) proc.kill("SIGKILL");
-      }
-    });
-    proc.on("exit", (code, signal) => {
-      if (signal === "SIGKILL") resolve(acks);
-      else reject(new Error(`the ${runtime} writer exited with ${code}: ${stderr}`));
-    });
-  });
+async function killAfter(runtime: (typeof RUNTIMES)[number], dir: string, round: number, after: number): Promise<Acks> {
+  const acks: Acks = { puts: [], dels: [], batches: [] };
+  await killAfterAcks(runtime, child, ["kill-writer", dir, String(round)], (line) => {
+    const [, kind, ...rest] = line.split(" ");
+    if (kind === "put") acks.puts.push(rest[0]);
+    else if (kind === "del") acks.dels.push(rest[0]);
+    else if (kind === "batch") acks.batches.push(rest);
+    else return false;
+    return true;
+  }, after);
+  return acks;
 }
 
 test(`SIGKILL of writers in every runtime, reopened in ${currentRuntime}: no acknowledged write lost (${KILLS} kills)`, async () => {

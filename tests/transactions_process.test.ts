@@ -8,41 +8,24 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { open } from "../mod.ts";
-import { currentRuntime, rng, runtimeCommand, RUNTIMES, tempDir } from "./_harness.ts";
+import { currentRuntime, killAfterAcks, rng, RUNTIMES, tempDir } from "./_harness.ts";
 
 const child = new URL("./fixtures/child.ts", import.meta.url).pathname;
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const KILLS = Number(env.SILTDB_KILLS) > 0 ? Number(env.SILTDB_KILLS) : 3;
 
 /** Starts a transaction writer, kills it after `after` commits; what it acknowledged. */
-function killAfter(runtime: (typeof RUNTIMES)[number], dir: string, round: number, after: number) {
-  const [cmd, argv] = runtimeCommand(runtime, child, ["tx-writer", dir, String(round)]);
-  return new Promise<{ markers: string[]; counter: number }>((resolve, reject) => {
-    const proc = spawn(cmd, argv, { stdio: ["ignore", "pipe", "pipe"] });
-    const acks = { markers: [] as string[], counter: 0 };
-    let buffered = "";
-    let stderr = "";
-    let count = 0;
-    proc.stderr.on("data", (d) => stderr += d);
-    proc.stdout.on("data", (d) => {
-      buffered += d;
-      const lines = buffered.split("\n");
-      buffered = lines.pop()!;
-      for (const line of lines) {
-        const [kind, what] = line.split(" ");
-        if (kind === "T") acks.markers.push(what);
-        else if (kind === "C") acks.counter = Math.max(acks.counter, Number(what));
-        else continue;
-        if (++count === after) proc.kill("SIGKILL");
-      }
-    });
-    proc.on("exit", (code, signal) => {
-      if (signal === "SIGKILL") resolve(acks);
-      else reject(new Error(`the ${runtime} transaction writer exited with ${code}: ${stderr}`));
-    });
-  });
+async function killAfter(runtime: (typeof RUNTIMES)[number], dir: string, round: number, after: number) {
+  const acks = { markers: [] as string[], counter: 0 };
+  await killAfterAcks(runtime, child, ["tx-writer", dir, String(round)], (line) => {
+    const [kind, what] = line.split(" ");
+    if (kind === "T") acks.markers.push(what);
+    else if (kind === "C") acks.counter = Math.max(acks.counter, Number(what));
+    else return false;
+    return true;
+  }, after);
+  return acks;
 }
 
 test(`SIGKILL of transaction writers in every runtime, reopened in ${currentRuntime}: totals whole, nothing acknowledged lost (${KILLS} kills)`, async () => {
