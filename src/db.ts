@@ -24,7 +24,7 @@ import type { ResolvedOptions, WriteOptions } from "./options.ts";
 import { approximateSize } from "./read/approximate_size.ts";
 import type { RangeOptions } from "./read/range.ts";
 import type { Reader } from "./read/reader.ts";
-import { TransactionalDb, type TransactionalParts } from "./db_transactions.ts";
+import { BackupDb, type BackupParts } from "./db_backups.ts";
 import { Snapshot } from "./read/snapshot.ts";
 import type { DbStats } from "./stats.ts";
 import type { VersionSet } from "./version/version_set.ts";
@@ -32,7 +32,7 @@ import { type BatchOperation, WriteBatch } from "./write/write_batch.ts";
 import type { ClearOptions, KeySource, Writer } from "./write/writer.ts";
 
 /** @internal The parts of an open database (src/open.ts builds them). */
-export interface DbParts extends TransactionalParts {
+export interface DbParts extends BackupParts {
   path: string;
   options: ResolvedOptions;
   life: Lifecycle;
@@ -61,7 +61,7 @@ export interface DbParts extends TransactionalParts {
  * await db.close();
  * ```
  */
-export class Db<K = Uint8Array, V = Uint8Array> extends TransactionalDb<K, V> {
+export class Db<K = Uint8Array, V = Uint8Array> extends BackupDb<K, V> {
   /** The directory. */
   readonly path: string;
   readonly #parts: DbParts;

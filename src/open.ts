@@ -42,6 +42,7 @@ import { CommitPipeline, type WritePipeline } from "./write/commit.ts";
 import { Writer } from "./write/writer.ts";
 import { ChangeHub } from "./changes/change_feed.ts";
 import { TransactionRunner } from "./transaction/run.ts";
+import { LiveStore } from "./backup/live.ts";
 
 /** Value type produced by an encoding name. */
 export type Decoded<E> = E extends "utf8" ? string : E extends "json" ? unknown : Uint8Array;
@@ -440,6 +441,17 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     }),
     versions,
     visibleSequence,
+    live: new LiveStore({
+      path,
+      fs: o.fs,
+      versions,
+      scheduler,
+      pipeline,
+      bufferWrites: o.bufferWrites,
+      readOnly: o.readOnly,
+      visibleSequence,
+      checkOpen: () => life.checkOpen(),
+    }),
     refresh: () => follower?.refresh() ?? scheduler.refreshBucket(),
     stats: () =>
       collectStats({

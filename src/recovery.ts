@@ -27,7 +27,7 @@ import { view } from "./wasm/instance.ts";
 import { Memtable } from "./wasm/memtable.ts";
 import type { ResolvedOptions } from "./options.ts";
 import { joinPath } from "./storage/storage.ts";
-import { CURRENT_FILE, logFileName, parseFileName, tableFileName } from "./version/file_names.ts";
+import { CURRENT_FILE, INCOMPLETE_FILE, logFileName, parseFileName, tableFileName } from "./version/file_names.ts";
 import type { FileMeta } from "./version/version_edit.ts";
 import { VersionSet } from "./version/version_set.ts";
 import { LogWriter } from "./wal/log_writer.ts";
@@ -114,6 +114,10 @@ export function checkNoLostDatabase(dir: string, names: string[], o: ResolvedOpt
 export async function recover(dir: string, names: string[], o: ResolvedOptions): Promise<Recovered> {
   const fs = o.fs;
   const writable = !o.readOnly;
+  if (names.includes(INCOMPLETE_FILE)) {
+    // A checkpoint or restore that did not finish (src/backup/): it may miss files.
+    throw corruption(joinPath(dir, INCOMPLETE_FILE), 0, "an unfinished checkpoint or restore: remove it and redo it");
+  }
   const versions = hasDatabase(names) ? VersionSet.recover(dir, fs) : VersionSet.empty(dir, fs);
   const parsed = names.map(parseFileName).filter((p) => p !== undefined);
   // Never hand out a number a file in the directory already has.

@@ -276,6 +276,30 @@ export class Scheduler {
     if (this.#error) throw this.#error;
   }
 
+  /**
+   * Resolves when no flush or compaction is queued or running (and the
+   * policy picks none); rejects with the background error, CLOSED when the
+   * scheduler closes, ABORTED when `signal` aborts (db.waitForCompactions).
+   */
+  async settle(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      if (this.#error) throw this.#error;
+      if (this.#closed) throw new SiltError("CLOSED", `${this.#ctx.dir} closed while waiting for compactions`);
+      if (signal?.aborted) {
+        throw new SiltError("ABORTED", "waitForCompactions was aborted", {}, (signal as { reason?: unknown }).reason);
+      }
+      this.maybeSchedule();
+      if (!this.busy && this.#immutables.length === 0 && this.pick() === undefined) return;
+      let onAbort: (() => void) | undefined;
+      await new Promise<void>((resolve) => {
+        this.#waiters.push(resolve);
+        onAbort = resolve;
+        signal?.addEventListener("abort", onAbort, { once: true });
+      });
+      signal?.removeEventListener("abort", onAbort!);
+    }
+  }
+
   /** Resolves when neither lane runs. */
   async idle(): Promise<void> {
     while (this.#flushing || this.#compacting) await this.#changed();
@@ -306,6 +330,7 @@ export class Scheduler {
   /** Stops scheduling, waits for running jobs, closes the executor. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const resolve of this.#waiters.splice(0)) resolve(); // settle() learns of it
     if (this.#watch !== undefined) clearInterval(this.#watch);
     await this.idle();
     await this.#ctx.executor.close();

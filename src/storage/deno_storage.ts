@@ -159,6 +159,14 @@ export class DenoStorage implements Storage {
     }
   }
 
+  link(from: string, to: string): void {
+    try {
+      this.#deno.linkSync(from, to);
+    } catch (err) {
+      throw ioError(`link to ${to}:`, from, err);
+    }
+  }
+
   remove(path: string): void {
     try {
       this.#deno.removeSync(path);

@@ -62,8 +62,15 @@ export function guardStorage(fs: Storage, lock: StorageLock): Storage {
     },
     close: () => file.close(),
   });
+  const link = fs.link?.bind(fs);
   return {
     kind: fs.kind,
+    ...(link && {
+      link(from: string, to: string) {
+        check(from);
+        link(from, to);
+      },
+    }),
     open(path: string, options?: OpenFileOptions): StorageFile {
       check(path);
       return guardFile(fs.open(path, options));

@@ -27,7 +27,7 @@ import {
 } from "./storage.ts";
 
 /** An operation a fault can be injected into. */
-export type FaultOp = "open" | "read" | "append" | "sync" | "rename" | "remove" | "syncDir" | "list";
+export type FaultOp = "open" | "read" | "append" | "sync" | "rename" | "remove" | "syncDir" | "list" | "link";
 
 /** A fault to inject: the next matching operations fail. */
 export interface Fault {
@@ -338,6 +338,24 @@ export class MemoryStorage implements Storage {
       throw ioError(`rename to ${t}:`, f, Object.assign(new Error("no such file"), { code: "ENOENT" }));
     }
     this.#files.delete(f);
+    this.#files.set(t, node);
+  }
+
+  /** A hard link: both names share the file's bytes (durable once the directory of `to` is synced). */
+  link(from: string, to: string): void {
+    const f = posix.normalize(from);
+    const t = posix.normalize(to);
+    this.fault("link", f);
+    const node = this.#files.get(f);
+    if (node === undefined) {
+      throw ioError(`link to ${t}:`, f, Object.assign(new Error("no such file"), { code: "ENOENT" }));
+    }
+    if (this.#files.has(t)) {
+      throw ioError(`link to ${t}:`, f, Object.assign(new Error("file exists"), { code: "EEXIST" }));
+    }
+    if (!this.#dirs.has(posix.dirname(t))) {
+      throw ioError(`link to ${t}:`, f, Object.assign(new Error("no such directory"), { code: "ENOENT" }));
+    }
     this.#files.set(t, node);
   }
 

@@ -138,6 +138,14 @@ export class NodeStorage implements Storage {
     }
   }
 
+  link(from: string, to: string): void {
+    try {
+      fs.linkSync(from, to);
+    } catch (err) {
+      throw ioError(`link to ${to}:`, from, err);
+    }
+  }
+
   remove(path: string): void {
     try {
       fs.rmSync(path, { force: true });

@@ -119,6 +119,12 @@ export interface Storage {
   rename(from: string, to: string): void;
   /** Removes a file; no error if it does not exist. */
   remove(path: string): void;
+  /**
+   * Optional: makes `to` a hard link to the file `from` (`to` must not
+   * exist; both in one file system). Checkpoints link tables where they can
+   * and copy them when this is absent or throws (EXDEV, EPERM, OPFS).
+   */
+  link?(from: string, to: string): void;
   /** Makes the directory's entries (creations, renames, removals) durable. */
   syncDir(dir: string): Promise<void>;
   /**

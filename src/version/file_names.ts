@@ -38,6 +38,20 @@ export const LOCK_FILE = "LOCK";
  */
 export const CURRENT_FILE = "CURRENT";
 
+/**
+ * Name of the mark of a directory being built by a checkpoint or a restore
+ * (src/backup/): written and synced first, removed last. A directory holding
+ * it is refused by open (CORRUPTION): it may miss files.
+ *
+ * @example
+ * ```ts
+ * import { joinPath, type Storage } from "../storage/storage.ts";
+ * declare const fs: Storage;
+ * const partial = fs.exists(joinPath("/checkpoint", INCOMPLETE_FILE)); // true: not a store (yet)
+ * ```
+ */
+export const INCOMPLETE_FILE = "INCOMPLETE";
+
 const pad = (n: number) => String(n).padStart(6, "0");
 
 /**

@@ -34,8 +34,17 @@ import { compareInLevel, type Levels, NUM_LEVELS, Version } from "./version.ts";
 import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
 import { sealRecord } from "../wasm/records.ts";
 
-/** Seals a version edit as a manifest record (log framing, type 2). */
-function sealEdit(edit: VersionEdit): Uint8Array {
+/**
+ * Seals a version edit as a manifest record (log framing, type 2).
+ *
+ * @example
+ * ```ts
+ * import { logFileHeader } from "../format/log_format.ts";
+ * // A whole manifest holding one snapshot edit (as checkpoints write it):
+ * const bytes = [logFileHeader(), sealEdit({ logNumber: 5, nextFileNumber: 9, lastSequence: 42, added: [] })];
+ * ```
+ */
+export function sealEdit(edit: VersionEdit): Uint8Array {
   const payload = encodeEdit(edit);
   const size = RECORD_OVERHEAD + payload.length;
   const ptr = allocBuffer(size);
