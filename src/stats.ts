@@ -72,6 +72,8 @@ export interface DbStats {
     trivialMoves: number;
     ms: number;
     entriesDropped: number;
+    /** True while a flush or compaction runs or waits (what db.waitForCompactions() waits for). */
+    pending: boolean;
     /** Bytes read from and written to each level by flushes and compactions. */
     io: { level: number; read: number; written: number }[];
   };
@@ -199,6 +201,7 @@ export function collectStats(ctx: StatsContext): DbStats {
       trivialMoves: bg.trivialMoves,
       ms: bg.ms,
       entriesDropped: bg.entriesDropped,
+      pending: scheduler.pendingWork,
       io: bg.io.map((x) => ({ ...x })),
     },
     writeAmplification: userBytes > 0

@@ -181,6 +181,11 @@ export class Scheduler {
     return this.#flushing || this.#compacting;
   }
 
+  /** True while a flush or compaction runs, a memtable waits for its flush, or the policy picks a compaction. */
+  get pendingWork(): boolean {
+    return this.busy || this.#immutables.length > 0 || (!this.#ctx.options.readOnly && this.pick() !== undefined);
+  }
+
   /** Memtables waiting to be flushed, newest first (readers search them after the active one). */
   get immutables(): readonly MemtableHandle[] {
     return this.#immutables;
@@ -289,7 +294,7 @@ export class Scheduler {
         throw new SiltError("ABORTED", "waitForCompactions was aborted", {}, (signal as { reason?: unknown }).reason);
       }
       this.maybeSchedule();
-      if (!this.busy && this.#immutables.length === 0 && this.pick() === undefined) return;
+      if (!this.pendingWork) return;
       let onAbort: (() => void) | undefined;
       await new Promise<void>((resolve) => {
         this.#waiters.push(resolve);

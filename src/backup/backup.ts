@@ -116,6 +116,7 @@ export async function writeBackup(state: CapturedState, backupDir: string, fs: S
   const prefix = `${backupIdName(id)}-`;
   const files: BackupFile[] = [];
   let tablesCopied = 0;
+  let tables = 0;
   for (const file of state.version.files()) {
     const name = tableFileName(file.number);
     const data = state.fs.readFile(joinPath(state.dir, name));
@@ -127,6 +128,7 @@ export async function writeBackup(state: CapturedState, backupDir: string, fs: S
       tablesCopied++;
     }
     files.push({ name, path: `${SHARED_DIR}/${sharedName}`, size: data.length, checksum });
+    tables++;
   }
   const addPrivate = (name: string, data: Uint8Array) =>
     files.push({ name, path: `${PRIVATE_DIR}/${prefix}${name}`, size: data.length, checksum: fileChecksum(data) });
@@ -150,5 +152,5 @@ export async function writeBackup(state: CapturedState, backupDir: string, fs: S
     backupIdName(id),
     (f) => f.append(encodeBackupMeta(meta)),
   );
-  return { id, sequence: state.sequence, time, bytes, tablesCopied, tablesShared: files.length - tablesCopied };
+  return { id, sequence: state.sequence, time, bytes, tablesCopied, tablesShared: tables - tablesCopied };
 }
