@@ -27,8 +27,9 @@ import { manifestFiles } from "./checkpoint.ts";
 
 /** What a backup wrote. */
 export interface BackupResult extends BackupInfo {
-  /** Tables copied into shared/ by this backup, and tables found there already. */
+  /** Tables copied into shared/ by this backup. */
   tablesCopied: number;
+  /** Tables found in shared/ already (put there by an earlier backup). */
   tablesShared: number;
 }
 

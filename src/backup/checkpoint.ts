@@ -27,8 +27,9 @@ export interface CheckpointInfo {
   dir: string;
   /** The checkpoint holds every write up to this sequence, and none after it. */
   sequence: number;
-  /** Tables hard-linked, tables copied. */
+  /** Tables hard-linked. */
   linked: number;
+  /** Tables copied (no hard link possible). */
   copied: number;
 }
 

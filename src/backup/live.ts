@@ -30,7 +30,7 @@ export interface LiveStoreParts {
  * ```ts
  * declare const parts: LiveStoreParts; // wired by src/open.ts
  * const live = new LiveStore(parts);
- * const state = await live.capture();
+ * const state = await live.capture("a checkpoint");
  * state.release();
  * await live.settle();
  * ```

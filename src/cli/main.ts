@@ -16,6 +16,7 @@ import { VERSION } from "../package_version.ts";
 import { parseArgs, UsageError } from "./args.ts";
 import { BUCKET_COMMANDS } from "./bucket.ts";
 import { type Command, EXIT_PROBLEM, EXIT_USAGE } from "./command.ts";
+import { backup, backups, checkpoint, restore } from "./commands/backup.ts";
 import { bench } from "./commands/bench.ts";
 import { compact } from "./commands/compact.ts";
 import { compactor } from "./commands/compactor.ts";
@@ -43,6 +44,10 @@ const COMMANDS: Command[] = [
   compact,
   verify,
   repair,
+  checkpoint,
+  backup,
+  restore,
+  backups,
   dumpWal,
   dumpSst,
   dumpManifest,

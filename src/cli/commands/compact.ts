@@ -14,7 +14,7 @@ function shape(db: Store): string {
 }
 
 /**
- * `siltdb compact <dir> [--start K --end K]`.
+ * `siltdb compact <dir> [--start K --end K] [--wait]`.
  *
  * @example
  * ```ts
@@ -25,7 +25,7 @@ function shape(db: Store): string {
 export const compact: Command = {
   name: "compact",
   summary: "compact the whole store, or a key range",
-  usage: "siltdb compact <dir> [--start K --end K] [--hex]",
+  usage: "siltdb compact <dir> [--start K --end K] [--hex] [--wait]",
   help: `Flushes the memtable and compacts every level (or only the tables that
 overlap [--start, --end]), dropping overwritten and deleted entries; prints
 the levels before and after and the time taken.
@@ -33,10 +33,12 @@ the levels before and after and the time taken.
 options:
   --start K, --end K   compact only this key range (both needed)
   --hex                K is given in hex
+  --wait               then wait until no flush or compaction is pending
+                       (db.waitForCompactions()): the levels shown are settled
 
 example:
   siltdb compact ./data --start user: --end user;`,
-  args: { flags: { start: "string", end: "string", hex: "boolean" }, positionals: [1, 1] },
+  args: { flags: { start: "string", end: "string", hex: "boolean", wait: "boolean" }, positionals: [1, 1] },
   async run(args: ParsedArgs): Promise<number> {
     const { start, end } = args.flags as { start?: string; end?: string };
     if ((start === undefined) !== (end === undefined)) throw new UsageError("--start and --end go together");
@@ -52,6 +54,7 @@ example:
       } else {
         await db.compact();
       }
+      if (args.flags.wait === true) await db.waitForCompactions();
       const ms = performance.now() - started;
       await stdout.write(`before: ${before}\nafter:  ${shape(db)}\ncompacted in ${(ms / 1000).toFixed(2)} s\n`);
     } finally {
