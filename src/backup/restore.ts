@@ -32,6 +32,8 @@ import { Target } from "./target.ts";
 export interface BackupOptions {
   /** The storage of the backup directory (and of the restored store). Default: the runtime's file system. */
   fs?: Storage;
+  /** restoreBackup: the storage of the restored store, when not `fs` (in a browser: another OPFS directory). */
+  targetFs?: Storage;
 }
 
 function storageOf(options: BackupOptions | undefined): Storage {
@@ -124,7 +126,7 @@ export async function restoreBackup(
     return data;
   };
   for (const f of meta.files) read(f);
-  const target = await Target.begin(fs, targetDir, "restore");
+  const target = await Target.begin(options?.targetFs ?? fs, targetDir, "restore");
   try {
     // CURRENT after the rest (the mark makes the order safe; this keeps a readable order).
     const files = [...meta.files].sort((a, b) => Number(a.name === "CURRENT") - Number(b.name === "CURRENT"));

@@ -3,6 +3,9 @@
 // (worker_server.ts) on a MessagePort; scans arrive in chunks, and the next
 // chunk is asked for while the current one is read.
 
+import type { BackupResult } from "../backup/backup.ts";
+import type { BackupInfo } from "../backup/backup_format.ts";
+import type { CheckpointInfo } from "../backup/checkpoint.ts";
 import type { DbStats } from "../stats.ts";
 import { SiltError } from "../errors.ts";
 import type { RangeOptions } from "../read/range.ts";
@@ -530,6 +533,31 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> extends BrowserReader<K, 
   /** Metrics in the Prometheus text format. */
   metrics(): Promise<string> {
     return this.#call("metrics", []) as Promise<string>;
+  }
+
+  /** Resolves once no flush or compaction is pending or running (see Db.waitForCompactions). */
+  waitForCompactions(): Promise<void> {
+    return this.#call("waitForCompactions", []) as Promise<void>;
+  }
+
+  /** Copies the database, as of now, into a new database `name` (open it with open(name)); see Db.checkpoint. */
+  checkpoint(name: string): Promise<CheckpointInfo> {
+    return this.#call("checkpoint", [name]) as Promise<CheckpointInfo>;
+  }
+
+  /** Adds an incremental backup to the backup directory `backupName` (OPFS "siltdb-backup-<name>"). */
+  backup(backupName: string): Promise<BackupResult> {
+    return this.#call("backup", [backupName]) as Promise<BackupResult>;
+  }
+
+  /** The backups of backup directory `backupName`, oldest first. */
+  listBackups(backupName: string): Promise<BackupInfo[]> {
+    return this.#call("listBackups", [backupName]) as Promise<BackupInfo[]>;
+  }
+
+  /** Restores backup `id` (undefined: the latest) of `backupName` into a new database `name`. */
+  restoreBackup(backupName: string, id: number | undefined, name: string): Promise<BackupInfo> {
+    return this.#call("restoreBackup", [backupName, id, name]) as Promise<BackupInfo>;
   }
 
   /** Closes the database, then ends the worker. A second close fails with `CLOSED`. */

@@ -48,6 +48,64 @@ async function takeLock(locks: OpfsLockManager, name: string, wait: boolean): Pr
   });
 }
 
+/** The OPFS root and the Web Locks of `env`, or of the browser. */
+function resolveEnv(env: WorkerEnv): { locks: OpfsLockManager | null; getRoot: () => Promise<OpfsRootHandle> } {
+  const nav = navigatorLike();
+  const locks = env.locks === undefined ? nav?.locks ?? null : env.locks;
+  const getRoot = env.root ?? (() => {
+    const getDirectory = nav?.storage?.getDirectory;
+    if (typeof getDirectory !== "function") {
+      throw new SiltError(
+        "IO_ERROR",
+        "the Origin Private File System is not available here (navigator.storage.getDirectory is missing)",
+      );
+    }
+    return getDirectory.call(nav!.storage);
+  });
+  return { locks, getRoot };
+}
+
+/**
+ * Runs `work` on an OpfsStorage of the OPFS directory `siltdb-<name>` (a
+ * database) or `siltdb-backup-<name>` (a backup directory), holding its
+ * Web Lock meanwhile (LOCKED when another tab or worker holds it): the
+ * target of a checkpoint or a restore, or a backup directory. The path of
+ * the database in it is `/<name>`; of the backups, `/`.
+ *
+ * @example
+ * ```ts ignore
+ * declare const db: Db<unknown, unknown>;
+ * await withOpfsDirectory("notes-copy", "database", {}, (fs) => db.checkpoint("/notes-copy", { fs }));
+ * ```
+ */
+export async function withOpfsDirectory<T>(
+  name: string,
+  kind: "database" | "backup",
+  env: WorkerEnv,
+  work: (fs: OpfsStorage) => Promise<T>,
+): Promise<T> {
+  checkName(name);
+  const { locks, getRoot } = resolveEnv(env);
+  const id = kind === "database" ? name : `backup-${name}`;
+  const release = locks === null ? () => {} : await takeLock(locks, id, false);
+  if (release === null) throw new SiltError("LOCKED", `another tab or worker has ${kind} ${name} open`);
+  let storage: OpfsStorage | undefined;
+  try {
+    const root = await getRoot();
+    let dir: OpfsDirectoryHandle;
+    try {
+      dir = await root.getDirectoryHandle(`siltdb-${id}`, { create: true });
+    } catch (err) {
+      throw new SiltError("IO_ERROR", `opening the OPFS directory siltdb-${id} failed`, {}, err);
+    }
+    storage = await OpfsStorage.create(dir, { locks: null });
+    return await work(storage);
+  } finally {
+    await storage?.close().catch(() => {});
+    release();
+  }
+}
+
 /**
  * Opens database `name` in this dedicated worker: OPFS directory
  * "siltdb-<name>", Web Lock "siltdb:<name>" (LOCKED when another tab or
@@ -68,18 +126,7 @@ export async function openInWorker(
 ): Promise<Db<unknown, unknown>> {
   checkName(name);
   const { wait, rest } = splitOptions(options);
-  const nav = navigatorLike();
-  const locks = env.locks === undefined ? nav?.locks ?? null : env.locks;
-  const getRoot = env.root ?? (() => {
-    const getDirectory = nav?.storage?.getDirectory;
-    if (typeof getDirectory !== "function") {
-      throw new SiltError(
-        "IO_ERROR",
-        "the Origin Private File System is not available here (navigator.storage.getDirectory is missing)",
-      );
-    }
-    return getDirectory.call(nav!.storage);
-  });
+  const { locks, getRoot } = resolveEnv(env);
   const release = locks === null ? () => {} : await takeLock(locks, name, wait);
   if (release === null) {
     throw new SiltError(

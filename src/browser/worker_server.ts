@@ -5,7 +5,8 @@
 import type { Db } from "../db.ts";
 import { SiltError } from "../errors.ts";
 import type { Snapshot } from "../read/snapshot.ts";
-import { openInWorker, type WorkerEnv } from "./in_worker.ts";
+import { openInWorker, withOpfsDirectory, type WorkerEnv } from "./in_worker.ts";
+import { listBackups, restoreBackup } from "../backup/restore.ts";
 import {
   type Chunk,
   errorToData,
@@ -37,7 +38,11 @@ const DB_CALLS = new Set([
   "resume",
   "stats",
   "metrics",
+  "waitForCompactions",
 ]);
+
+/** The path of the backups in a backup directory's OPFS storage. */
+const BACKUPS = "/backups";
 
 /** Snapshot methods a client may call by name ("snapshot." + name). */
 const SNAPSHOT_CALLS = new Set(["get", "getEntry", "getMany", "has", "count"]);
@@ -193,6 +198,37 @@ export function serve(port: PortLike, env: WorkerEnv = {}): void {
         scans.delete(args[0] as number);
         scan?.iter.return?.();
         return [undefined, transfer];
+      }
+      // Copies go to other OPFS directories: a database ("siltdb-<name>") or a backup directory.
+      case "checkpoint": {
+        const [name] = args as [string];
+        const d = need();
+        return [await withOpfsDirectory(name, "database", env, (fs) => d.checkpoint(`/${name}`, { fs })), transfer];
+      }
+      case "backup": {
+        const d = need();
+        return [await withOpfsDirectory(args[0] as string, "backup", env, (fs) => d.backup(BACKUPS, { fs })), transfer];
+      }
+      case "listBackups":
+        return [
+          await withOpfsDirectory(args[0] as string, "backup", env, (fs) => listBackups(BACKUPS, { fs })),
+          transfer,
+        ];
+      case "restoreBackup": {
+        const [from, id, name] = args as [string, number | undefined, string];
+        const restored = await withOpfsDirectory(
+          from,
+          "backup",
+          env,
+          (fs) =>
+            withOpfsDirectory(
+              name,
+              "database",
+              env,
+              (targetFs) => restoreBackup(BACKUPS, id, `/${name}`, { fs, targetFs }),
+            ),
+        );
+        return [restored, transfer];
       }
       case "snapshot":
         snapshots.set(args[0] as number, need().snapshot());
