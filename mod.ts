@@ -33,7 +33,7 @@ export { SiltError, type SiltErrorCode, type SiltErrorLocation } from "./src/err
 export type { RangeOptions } from "./src/read/range.ts";
 export type { ScanOptions } from "./src/read/scan_options.ts";
 export { Scan, ScanIterator, ScanIteratorSync, ScanSync } from "./src/read/scan_iterator.ts";
-export type { OpenOptions, WriteOptions } from "./src/options.ts";
+export type { CloneSource, OpenOptions, WriteOptions } from "./src/options.ts";
 export { Snapshot } from "./src/read/snapshot.ts";
 export { type BatchOperation, type BatchResult, WriteBatch } from "./src/write/write_batch.ts";
 export { type Isolation, Transaction } from "./src/transaction/transaction.ts";
@@ -104,4 +104,6 @@ export {
 } from "./src/object_store/resilient_store.ts";
 export { Compactor, type CompactorOptions, type CompactorStats, runCompactor } from "./src/remote_compactor.ts";
 export { collectGarbage, type GarbageOptions } from "./src/bucket_gc.ts";
+export { type CheckpointOptions, deleteCheckpoint, listCheckpoints } from "./src/bucket_checkpoints.ts";
+export type { BucketCheckpoint } from "./src/object_store/bucket_checkpoints.ts";
 export type { SweepReport } from "./src/object_store/bucket_collector.ts";

@@ -16,7 +16,8 @@
 
 import { corruption, SiltError } from "./errors.ts";
 import { batchHeader } from "./format/batch_format.ts";
-import { BucketManifest, latestManifest } from "./object_store/bucket_manifest.ts";
+import { BucketManifest, latestManifest, readManifest } from "./object_store/bucket_manifest.ts";
+import { readCheckpoint } from "./object_store/bucket_checkpoints.ts";
 import type { ObjectStore } from "./object_store/object_store.ts";
 import { fenceWal, type OnBatch, replayWalObjects } from "./object_store/wal_objects.ts";
 import type { ResolvedOptions } from "./options.ts";
@@ -70,6 +71,15 @@ export async function recoverBucket(store: ObjectStore, o: ResolvedOptions): Pro
       }
       lastSequence = header.sequence + header.count - 1;
     };
+    if (o.checkpoint !== undefined) {
+      // A checkpoint: exactly its manifest's tables (no WAL objects), at its sequence.
+      const cp = await readCheckpoint(store, o.checkpoint);
+      const state = await readManifest(store, cp.manifest);
+      if (state === undefined) throw corruption(store.location, 0, `checkpoint ${cp.id} pins a missing manifest`);
+      const versions = VersionSet.ofBucketState(store.location, state);
+      const sequence = Math.max(cp.sequence, versions.current.largestSequence);
+      return { versions, memtable, memtableLog: 0, lastSequence: sequence, nextWal: 0, epoch: 0, manifest: undefined };
+    }
     if (o.readOnly) {
       const state = await latestManifest(store);
       if (state === undefined) {

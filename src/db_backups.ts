@@ -61,8 +61,13 @@ export class BackupDb<K, V> extends TransactionalDb<K, V> {
    * copied), the unflushed log tail copied, a new MANIFEST and CURRENT
    * written; everything synced before it resolves. The copy opens as a
    * database of its own. A crash midway leaves a directory that open()
-   * refuses (CORRUPTION, INCOMPLETE), never a partial store. Not yet for a
-   * store in a bucket (UNSUPPORTED).
+   * refuses (CORRUPTION, INCOMPLETE), never a partial store.
+   *
+   * A store in a bucket (the writer), called without arguments: flushes,
+   * then records a checkpoint in the bucket that pins the manifest holding
+   * the flush, so the collector keeps its tables until
+   * {@linkcode deleteCheckpoint}; open it with `open(url, { readOnly: true,
+   * checkpoint: id })`, or clone it with `open(otherUrl, { cloneFrom })`.
    *
    * @example
    * ```ts
@@ -76,8 +81,15 @@ export class BackupDb<K, V> extends TransactionalDb<K, V> {
    * await db.close();
    * ```
    */
-  async checkpoint(dir: string, options?: CopyOptions): Promise<CheckpointInfo> {
+  async checkpoint(dir?: string, options?: CopyOptions): Promise<CheckpointInfo> {
     this.#live.checkOpen();
+    if (this.#live.inBucket) {
+      if (dir !== undefined || options !== undefined) {
+        throw invalidArgument("checkpoint(): a store in a bucket checkpoints in its bucket; call it without arguments");
+      }
+      return await this.#live.bucketCheckpoint();
+    }
+    if (dir === undefined) throw invalidArgument("checkpoint(): the directory of the copy is missing");
     const fs = targetStorage(options, this.#live.fs);
     checkEmptyTarget(fs, dir, "checkpoint");
     const state = await this.#live.capture("a checkpoint");

@@ -23,7 +23,8 @@ import { recoverBucket } from "./bucket_recovery.ts";
 import { type LiveFiles, removeObsoleteFiles } from "./background/obsolete_files.ts";
 import type { CompactionExecutor } from "./compaction/compactor.ts";
 import { BucketCollector } from "./object_store/bucket_collector.ts";
-import { isObjectStore } from "./object_store/object_store.ts";
+import { isObjectStore, type ObjectStore } from "./object_store/object_store.ts";
+import { cloneCheckpoint } from "./object_store/bucket_clone.ts";
 import { storeAt } from "./object_store/s3_object_store.ts";
 import { DiskCache, withDiskCache } from "./object_store/disk_cache.ts";
 import type { TableCache } from "./table/table_cache.ts";
@@ -138,6 +139,9 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
     throw invalidArgument(`compaction "remote" is for a store in a bucket; ${path} is a directory`);
   }
   if (o.cacheDir !== undefined) throw invalidArgument("option cacheDir is for a store in a bucket, not a directory");
+  if (o.checkpoint !== undefined || o.cloneFrom !== undefined) {
+    throw invalidArgument(`options checkpoint and cloneFrom are for a store in a bucket; ${path} is a directory`);
+  }
   const fs = o.fs;
   if (!fs.exists(path)) {
     if (!o.createIfMissing || o.readOnly) {
@@ -204,6 +208,7 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
 async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> {
   if (o.bufferWrites) throw invalidArgument("bufferWrites is not available for a store in a bucket");
   const store = withDiskCache(storeAt(path, o.objectStore), o);
+  if (o.cloneFrom) await cloneCheckpoint(cloneSource(path, o), o.cloneFrom.checkpoint, store);
   const found = await recoverBucket(store, o);
   const files = tableFiles({ store });
   const opened: { tables?: TableCache; events?: EventHub } = {}; // what the collector and the follower report to
@@ -211,7 +216,8 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
     minAgeMs: o.gcMinAge,
     onTableDeleted: (n) => opened.tables?.evict(n),
   });
-  const follower = o.readOnly
+  // A checkpoint's state does not move: no follower.
+  const follower = o.readOnly && o.checkpoint === undefined
     ? new BucketFollower(
       store,
       found.versions,
@@ -247,6 +253,7 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
           Date.now() - found.manifest!.verifiedAt >= o.gcMinAge / 2 ? found.versions.refreshBucket() : undefined,
       }, found),
     release: () => {},
+    objectStore: store,
     idle: () => collector.idle(),
     stats: () => ({
       location: store.location,
@@ -259,6 +266,13 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
   opened.tables = parts.reader.tables;
   opened.events = parts.events;
   return parts;
+}
+
+/** The store `cloneFrom` names: its URL (default: the one opened) and its settings (default: this store's). */
+function cloneSource(path: string, o: ResolvedOptions): ObjectStore {
+  const from = o.cloneFrom!;
+  const settings = from.objectStore ?? (isObjectStore(o.objectStore) ? undefined : o.objectStore);
+  return storeAt(from.url ?? path, settings);
 }
 
 /** What the parts of a database stand on: a directory, or a bucket. */
@@ -277,6 +291,8 @@ interface Backing {
   release(): void;
   /** A reader of a bucket: its view, following the writer. */
   follower?: BucketFollower;
+  /** A store in a bucket: its object store (checkpoints). */
+  objectStore?: ObjectStore;
   /** A store in a bucket: its figures for db.stats(). */
   stats?(): BucketStats;
   /** Resolves when the backing's own background work (a bucket's collector sweep) is done; close() waits. */
@@ -415,6 +431,14 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
   };
   // Recovered tables may need compacting.
   if (!o.readOnly) scheduler.maybeSchedule();
+  const maintenance = new Maintenance({
+    path,
+    keyEncoding: o.keyEncoding,
+    maxKeySize: o.maxKeySize,
+    writer,
+    pipeline,
+    scheduler,
+  });
   return {
     path,
     options: o,
@@ -431,19 +455,15 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
       reader,
       writer,
     }),
-    maintenance: new Maintenance({
-      path,
-      keyEncoding: o.keyEncoding,
-      maxKeySize: o.maxKeySize,
-      writer,
-      pipeline,
-      scheduler,
-    }),
+    maintenance,
     versions,
     visibleSequence,
     live: new LiveStore({
       path,
       fs: o.fs,
+      objectStore: backing.objectStore,
+      gcMinAge: o.gcMinAge,
+      flush: () => maintenance.flush(),
       versions,
       scheduler,
       pipeline,

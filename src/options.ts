@@ -164,6 +164,27 @@ export interface OpenOptions {
   cacheDir?: string;
   /** The bound of cacheDir in bytes (least recently used pieces go first; 1 MiB to 1 PiB). Default 1 GiB. */
   cacheSize?: number;
+  /**
+   * A store in a bucket opened readOnly: open exactly the state of this
+   * checkpoint (an id from `db.checkpoint()`), which does not move.
+   */
+  checkpoint?: string;
+  /**
+   * A store in a bucket that holds no database yet: create it as a copy of
+   * a checkpoint of another store (its tables are copied into this one).
+   * A store that holds a database already opens as it is.
+   */
+  cloneFrom?: CloneSource;
+}
+
+/** Where {@linkcode OpenOptions.cloneFrom} clones from. */
+export interface CloneSource {
+  /** The source store's s3:// URL (default: the one opened). */
+  url?: string;
+  /** The source's ObjectStore or S3 settings (default: the `objectStore` option's settings). */
+  objectStore?: ObjectStoreOptions | ObjectStore;
+  /** The checkpoint id. */
+  checkpoint: string;
 }
 
 /** Options of a write (put, delete, batch write). */
@@ -201,6 +222,8 @@ export interface ResolvedOptions {
   refreshInterval: number;
   cacheDir: string | undefined;
   cacheSize: number;
+  checkpoint: string | undefined;
+  cloneFrom: CloneSource | undefined;
 }
 
 /**
@@ -239,6 +262,8 @@ export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
   "refreshInterval",
   "cacheDir",
   "cacheSize",
+  "checkpoint",
+  "cloneFrom",
 ];
 
 const KNOWN = new Set<string>(OPEN_OPTION_NAMES);
@@ -363,6 +388,32 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     refreshInterval: integer(o, "refreshInterval", 1000, 0, 2 ** 31 - 1),
     cacheDir: cacheDirOption(o),
     cacheSize: integer(o, "cacheSize", 1024 * MiB, MiB, 2 ** 50),
+    ...checkpointOptions(o),
+  };
+}
+
+/** The checkpoint and cloneFrom options (a store in a bucket), checked. */
+function checkpointOptions(
+  o: Record<string, unknown>,
+): { checkpoint: string | undefined; cloneFrom: CloneSource | undefined } {
+  const { checkpoint, cloneFrom } = o as { checkpoint?: unknown; cloneFrom?: Record<string, unknown> };
+  if (checkpoint !== undefined && (typeof checkpoint !== "string" || o.readOnly !== true)) {
+    throw invalidArgument("option checkpoint must be a checkpoint id (a string) and needs readOnly: true");
+  }
+  if (cloneFrom === undefined) return { checkpoint, cloneFrom: undefined };
+  if (typeof cloneFrom !== "object" || cloneFrom === null || typeof cloneFrom.checkpoint !== "string") {
+    throw invalidArgument(
+      `option cloneFrom must be { url?, objectStore?, checkpoint: string }, got ${describe(cloneFrom)}`,
+    );
+  }
+  if (o.readOnly === true) throw invalidArgument("option cloneFrom creates a store: it cannot be readOnly");
+  if (cloneFrom.url !== undefined && typeof cloneFrom.url !== "string") {
+    throw invalidArgument("option cloneFrom.url must be a string");
+  }
+  const objectStore = objectStoreOption(cloneFrom.objectStore);
+  return {
+    checkpoint,
+    cloneFrom: { url: cloneFrom.url as string | undefined, objectStore, checkpoint: cloneFrom.checkpoint },
   };
 }
 

@@ -23,14 +23,18 @@ import { Target } from "./target.ts";
 
 /** What a checkpoint made. */
 export interface CheckpointInfo {
-  /** The directory of the checkpoint. */
+  /** The directory of the checkpoint (a store in a bucket: its location). */
   dir: string;
   /** The checkpoint holds every write up to this sequence, and none after it. */
   sequence: number;
-  /** Tables hard-linked. */
+  /** Tables hard-linked (in a bucket: the tables the checkpoint pins). */
   linked: number;
   /** Tables copied (no hard link possible). */
   copied: number;
+  /** A store in a bucket: the checkpoint's id (`open(url, { readOnly: true, checkpoint: id })`). */
+  id?: string;
+  /** A store in a bucket: the manifest it pins. */
+  manifest?: number;
 }
 
 /**

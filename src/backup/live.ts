@@ -8,11 +8,20 @@ import type { Storage } from "../storage/storage.ts";
 import type { VersionSet } from "../version/version_set.ts";
 import { CommitPipeline, type WritePipeline } from "../write/commit.ts";
 import { type CapturedState, captureState } from "./capture.ts";
+import type { CheckpointInfo } from "./checkpoint.ts";
+import type { ObjectStore } from "../object_store/object_store.ts";
+import { createCheckpoint } from "../object_store/bucket_checkpoints.ts";
 
 /** The parts of an open database checkpoints and backups use. */
 export interface LiveStoreParts {
   path: string;
   fs: Storage;
+  /** A store in a bucket: its objects (checkpoints are objects there). */
+  objectStore: ObjectStore | undefined;
+  /** The grace period of the bucket's collector. */
+  gcMinAge: number;
+  /** db.flush(). */
+  flush(): Promise<void>;
   versions: VersionSet;
   scheduler: Scheduler;
   /** Undefined when read-only. */
@@ -80,6 +89,40 @@ export class LiveStore {
       drain: pipeline ? () => pipeline.drain() : undefined,
       writePending,
     });
+  }
+
+  /** True for a store in a bucket. */
+  get inBucket(): boolean {
+    return this.#parts.objectStore !== undefined;
+  }
+
+  /**
+   * A store in a bucket: flushes, then stores a checkpoint pinning the
+   * manifest that holds the flush (object_store/bucket_checkpoints.ts).
+   * The writer only: a reader's view also holds WAL objects.
+   */
+  async bucketCheckpoint(): Promise<CheckpointInfo> {
+    const { objectStore, readOnly, path, versions, gcMinAge } = this.#parts;
+    this.#parts.checkOpen();
+    if (readOnly || objectStore === undefined) {
+      throw new SiltError("UNSUPPORTED", `${path}: checkpoints of a store in a bucket are taken by its writer`);
+    }
+    await this.#parts.flush();
+    const readAt = Date.now();
+    const version = versions.current.ref();
+    try {
+      const sequence = version.largestSequence;
+      const cp = await createCheckpoint(objectStore, {
+        manifest: versions.manifestNumber,
+        sequence,
+        readAt,
+        gracePeriod: gcMinAge,
+      });
+      const tables = [...version.files()].length;
+      return { dir: objectStore.location, sequence, linked: tables, copied: 0, id: cp.id, manifest: cp.manifest };
+    } finally {
+      version.unref();
+    }
   }
 
   /** Resolves once no flush or compaction is pending or running (read-only: at once). */

@@ -18,6 +18,9 @@
 //                   up after any time must find its next number taken
 //   manifest/<n>    retired and not among the newest few: deleted
 //
+// A checkpoint (checkpoint/<id>, bucket_checkpoints.ts) pins its manifest:
+// that manifest and every table it lists stay while the checkpoint exists.
+//
 // Sweeps run in the background, one at a time and at most once per
 // interval; a deletion that fails is retried by the next sweep. A manifest
 // that should be read but cannot be (another collector deleted it) stops the
@@ -27,6 +30,7 @@ import { LOG_HEADER_SIZE } from "../format/log_format.ts";
 import { MANIFEST_DIR, numberOfKey, TABLE_DIR, WAL_DIR } from "./bucket_layout.ts";
 import { type BucketState, mayBeInFlight, readManifest } from "./bucket_manifest.ts";
 import { listAll, type ObjectStore } from "./object_store.ts";
+import { checkpointsOf } from "./bucket_checkpoints.ts";
 
 /** What is live, as the scheduler sees it (src/background/obsolete_files.ts's LiveFiles). */
 export interface LiveObjects {
@@ -160,6 +164,13 @@ export class BucketCollector {
       for (const t of needs.tables) tables.add(t);
       walFloor = Math.min(walFloor, needs.walStart);
     }
+    const pinned = new Set<number>();
+    for (const cp of await checkpointsOf(this.#store)) {
+      const state = await readManifest(this.#store, cp.manifest);
+      if (state === undefined) continue; // a checkpoint whose creation failed its check: it pins nothing
+      pinned.add(cp.manifest);
+      for (const files of state.levels) for (const f of files) tables.add(f.number);
+    }
     for (const n of this.#needs.keys()) if (n < manifests[0].n) this.#needs.delete(n);
     const doomed: { key: string; kind: "tables" | "wal" | "manifests"; table?: number }[] = [];
     for (const o of tableObjects) {
@@ -174,7 +185,9 @@ export class BucketCollector {
       else doomed.push({ key: o.key, kind: "wal" });
     }
     manifests.forEach((m, i) => {
-      if (retired(i) && i < manifests.length - KEEP_MANIFESTS) doomed.push({ key: m.key, kind: "manifests" });
+      if (retired(i) && i < manifests.length - KEEP_MANIFESTS && !pinned.has(m.n)) {
+        doomed.push({ key: m.key, kind: "manifests" });
+      }
     });
     for (const { key, kind, table } of doomed) {
       await this.#store.delete(key);
