@@ -16,6 +16,7 @@
 
 import { invalidArgument, SiltError } from "../errors.ts";
 import { MANIFEST_DIR, numberOfKey, TABLE_DIR, tableKey, WAL_DIR, walKey } from "../object_store/bucket_layout.ts";
+import { CHECKPOINT_DIR } from "../object_store/bucket_checkpoints.ts";
 import { type BucketState, decodeManifest, latestManifest } from "../object_store/bucket_manifest.ts";
 import { isObjectStore, listAll, type ObjectInfo, type ObjectStore } from "../object_store/object_store.ts";
 import { type ObjectStoreOptions, S3ObjectStore } from "../object_store/s3_object_store.ts";
@@ -318,8 +319,9 @@ class BucketVerifier {
 function whyOrphan(key: string, state: BucketState | undefined, newest: number): string {
   if (numberOfKey(MANIFEST_DIR, key) !== undefined) return `an older manifest (the newest is ${newest})`;
   if (numberOfKey(TABLE_DIR, key) !== undefined) {
-    return `a table manifest ${newest} does not list (obsolete, or an upload not committed yet)`;
+    return `a table manifest ${newest} does not list (obsolete, pinned by a checkpoint, or an upload not committed yet)`;
   }
+  if (key.startsWith(CHECKPOINT_DIR)) return "a checkpoint (it pins its manifest and that manifest's tables)";
   if (numberOfKey(WAL_DIR, key) !== undefined && state !== undefined) {
     return `a WAL object before the WAL start ${state.walStart} (its writes are in tables)`;
   }
