@@ -3,7 +3,7 @@
 // scheduler). Db (db.ts) inherits them; each delegates in a few lines.
 
 import type { BackupResult } from "./backup/backup.ts";
-import { writeBackup } from "./backup/backup.ts";
+import { oneAtATime, writeBackup } from "./backup/backup.ts";
 import { type CheckpointInfo, writeCheckpoint } from "./backup/checkpoint.ts";
 import type { LiveStore } from "./backup/live.ts";
 import { checkEmptyTarget } from "./backup/target.ts";
@@ -121,12 +121,14 @@ export class BackupDb<K, V> extends TransactionalDb<K, V> {
     this.#live.checkOpen();
     const fs = targetStorage(options, this.#live.fs);
     checkBackupDir(fs, backupDir, true);
-    const state = await this.#live.capture("a backup");
-    try {
-      return await writeBackup(state, backupDir, fs);
-    } finally {
-      state.release();
-    }
+    return await oneAtATime(backupDir, async () => {
+      const state = await this.#live.capture("a backup");
+      try {
+        return await writeBackup(state, backupDir, fs);
+      } finally {
+        state.release();
+      }
+    });
   }
 
   /**

@@ -258,3 +258,17 @@ test("a fault or crash at any storage call of a restore: the target is whole or 
     }
   }
 });
+
+test("regression (checkpoint sim): two backups into one directory at once take two ids and both restore", async () => {
+  const fs = new MemoryStorage();
+  const db = await open("/db", { fs, ...TINY, ...textDb });
+  for (let i = 0; i < 50; i++) await db.put(`k${i}`, `v${i}`);
+  const [a, b] = await Promise.all([db.backup("/bk", { fs }), db.backup("/bk", { fs })]);
+  assert.notEqual(a.id, b.id);
+  const expected = await contents(db);
+  await db.close();
+  for (const id of [a.id, b.id]) {
+    await restoreBackup("/bk", id, `/r${id}`, { fs });
+    assert.deepEqual(await contentsAt(fs, `/r${id}`), expected);
+  }
+});

@@ -97,6 +97,30 @@ export function idsInUse(fs: Storage, backupDir: string): number[] {
   return ids;
 }
 
+/** Backups under way in this process, by backup directory: one at a time per directory (ids and files). */
+const running = new Map<string, Promise<unknown>>();
+
+/**
+ * Runs `work` when no other backup of this process writes into
+ * `backupDir`: two at once would take the same id. (Backups of two
+ * processes into one directory at once are not supported.)
+ *
+ * @example
+ * ```ts
+ * const result = await oneAtATime("/backups", () => Promise.resolve(42));
+ * ```
+ */
+export function oneAtATime<T>(backupDir: string, work: () => Promise<T>): Promise<T> {
+  const before = running.get(backupDir) ?? Promise.resolve();
+  const mine = before.then(work, work);
+  const settled = mine.then(() => {}, () => {});
+  running.set(backupDir, settled);
+  void settled.then(() => {
+    if (running.get(backupDir) === settled) running.delete(backupDir);
+  });
+  return mine;
+}
+
 /**
  * Writes backup of the captured state into `backupDir` (see the header).
  *
