@@ -32,6 +32,15 @@ const FATES: UnsyncedFate[] = ["drop", "prefix", "zeros", "sectors", "keep"];
 
 /** Runs one seed; throws an Error naming the seed on any violation. */
 export async function runCheckpointSeed(seed: number): Promise<CheckpointSeedReport> {
+  try {
+    return await simulate(seed);
+  } catch (err) {
+    if (err instanceof Error && err.message.startsWith("checkpoint sim seed")) throw err;
+    throw new Error(`checkpoint sim seed ${seed} (SEED=${seed}): ${err}`, { cause: err });
+  }
+}
+
+async function simulate(seed: number): Promise<CheckpointSeedReport> {
   const random = rng(seed);
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
