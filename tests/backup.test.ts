@@ -272,3 +272,11 @@ test("regression (checkpoint sim): two backups into one directory at once take t
     assert.deepEqual(await contentsAt(fs, `/r${id}`), expected);
   }
 });
+
+test("purgeOldBackups and listBackups on an empty backup directory", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/empty");
+  assert.deepEqual(await listBackups("/empty", { fs }), []);
+  assert.deepEqual(await purgeOldBackups("/empty", 1, { fs }), []);
+  await rejectsWith("NOT_FOUND", () => restoreBackup("/empty", undefined, "/r", { fs }), /holds no backup/);
+});

@@ -62,6 +62,21 @@ test("checkpoint() on the real file system links tables, and the copy verifies",
   }
 });
 
+test("checkpoint() into another storage copies the tables", async () => {
+  const fs = new MemoryStorage();
+  const other = new MemoryStorage();
+  const db = await open("/db", { fs, ...TINY, ...textDb });
+  for (let i = 0; i < 100; i++) await db.put(`k${i}`, `v${i}`);
+  const info = await db.checkpoint("/elsewhere", { fs: other });
+  assert.equal(info.linked, 0);
+  assert.ok(info.copied > 0);
+  const expected = await contents(db);
+  await db.close();
+  const copy = await open("/elsewhere", { fs: other, ...textDb });
+  assert.deepEqual(await contents(copy), expected);
+  await copy.close();
+});
+
 test("checkpoint() refuses a directory that is not empty, or a file, and changes nothing", async () => {
   const fs = new MemoryStorage();
   const db = await open("/db", { fs, ...textDb });

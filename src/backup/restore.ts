@@ -165,7 +165,7 @@ export async function purgeOldBackups(backupDir: string, keep: number, options?:
   if (old.length > 0) await fs.syncDir(metaDir);
   const kept = metas.slice(old.length);
   const listed = new Set(kept.flatMap((m) => m.files.map((f) => f.path)));
-  for (const name of fs.list(metaDir)) {
+  for (const name of fs.exists(metaDir) ? fs.list(metaDir) : []) {
     if (parseBackupId(name) === undefined) fs.remove(joinPath(metaDir, name)); // a metadata file never renamed
   }
   for (const folder of [SHARED_DIR, PRIVATE_DIR]) {
