@@ -79,6 +79,16 @@ test("siltdb checkpoint/restore refuse bad targets and ids with one line, exit 1
   assert.match(file.stderr, /not a directory/);
 });
 
+test("siltdb help lists checkpoint, backup, restore and backups; each has its help", async () => {
+  const help = await runCli(["--help"]);
+  for (const name of ["checkpoint", "backup", "restore", "backups"]) {
+    assert.match(help.stdout, new RegExp(`\\n  ${name} `), `help lists ${name}`);
+    const one = await runCli(["help", name]);
+    assert.equal(one.code, 0);
+    assert.match(one.stdout, new RegExp(`siltdb ${name} <`));
+  }
+});
+
 test("siltdb compact --wait", async () => {
   const dir = join(work, "db3");
   await fill(dir, 300, "a");
