@@ -192,6 +192,10 @@ test("a fault or a crash at any storage call of a checkpoint: the source keeps i
         await copy.close();
       } catch (err) {
         assert.ok(!completed, `call ${at}: a completed checkpoint must open (${err})`);
+        if (mem.exists("/cp/INCOMPLETE")) {
+          const report = await verify("/cp", { fs: mem });
+          assert.ok(report.problems.some((p) => p.file === "INCOMPLETE"), `call ${at}: verify names INCOMPLETE`);
+        }
         assert.ok(err instanceof SiltError, `call ${at}: ${err}`);
         assert.ok(["CORRUPTION", "NOT_FOUND"].includes(err.code), `call ${at}: ${err.code} ${err.message}`);
       }

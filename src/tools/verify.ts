@@ -10,7 +10,7 @@ import { SiltError } from "../errors.ts";
 import { Memtable } from "../wasm/memtable.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
-import { LOCK_FILE, manifestFileName, parseFileName, tableFileName } from "../version/file_names.ts";
+import { INCOMPLETE_FILE, LOCK_FILE, manifestFileName, parseFileName, tableFileName } from "../version/file_names.ts";
 import { VersionSet } from "../version/version_set.ts";
 import { checkCurrent, checkLog, checkManifest, checkTable, type Problem, problemOf } from "./_checks.ts";
 
@@ -102,6 +102,9 @@ function verifyFiles(fs: Storage, dir: string): VerifyReport {
   const tornTails: VerifyReport["tornTails"] = [];
   const parsed = names.map((name) => ({ name, p: parseFileName(name) })).filter((x) => x.p !== undefined);
   const sizes = new Map<string, number>();
+  if (names.includes(INCOMPLETE_FILE)) {
+    problems.push({ file: INCOMPLETE_FILE, offset: 0, what: "an unfinished checkpoint or restore: open refuses it" });
+  }
 
   // Tables.
   for (const { name, p } of parsed.filter((x) => x.p!.kind === "table")) {
