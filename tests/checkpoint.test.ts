@@ -77,6 +77,31 @@ test("checkpoint() into another storage copies the tables", async () => {
   await copy.close();
 });
 
+test("checkpoint() keeps the tables it copies while a compaction replaces and deletes them", async () => {
+  const fs = new MemoryStorage();
+  const other = new MemoryStorage();
+  const db = await open("/db", {
+    fs,
+    ...TINY,
+    l0CompactionTrigger: 8,
+    l0SlowdownTrigger: 16,
+    l0StopTrigger: 24,
+    ...textDb,
+  });
+  for (let i = 0; i < 400; i++) await db.put(`k${i % 97}`, `v${i}`);
+  await db.flush();
+  const tables = fs.list("/db").filter((n) => n.endsWith(".sst"));
+  assert.ok(tables.length > 3, `${tables.length} tables`);
+  const expected = await contents(db);
+  const [info] = await Promise.all([db.checkpoint("/cp", { fs: other }), db.compact()]);
+  assert.ok(tables.some((n) => !fs.exists(`/db/${n}`)), "the compaction deleted tables the checkpoint copied");
+  assert.equal(info.copied, tables.length);
+  await db.close();
+  const copy = await open("/cp", { fs: other, ...textDb });
+  assert.deepEqual(await contents(copy), expected);
+  await copy.close();
+});
+
 test("checkpoint() refuses a directory that is not empty, or a file, and changes nothing", async () => {
   const fs = new MemoryStorage();
   const db = await open("/db", { fs, ...textDb });

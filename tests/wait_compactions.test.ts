@@ -45,3 +45,18 @@ test("waitForCompactions() of a read-only store resolves at once", async () => {
   assert.equal(reader.stats().compaction.pending, false);
   await reader.close();
 });
+
+test("waitForCompactions() rejects with the background error that stops work", async () => {
+  const fs = new MemoryStorage();
+  const db = await open("/db", { fs, ...small, keyEncoding: "utf8", valueEncoding: "utf8" });
+  for (let i = 0; i < 500; i++) await db.put(`key${i}`, "v".repeat(50));
+  fs.injectFault({ op: "append", path: /\.sst\.tmp$/, times: 1000 }); // every table write fails
+  for (let i = 0; i < 2000; i++) void db.put(`more${i}`, "v".repeat(50)).catch(() => {});
+  await Promise.resolve();
+  assert.equal(db.stats().compaction.pending, true, "a flush waits");
+  await rejectsWith("IO_ERROR", () => db.waitForCompactions());
+  fs.clearFaults();
+  await db.resume();
+  await db.waitForCompactions();
+  await db.close();
+});
