@@ -16,6 +16,8 @@ import {
   SiltError,
 } from "../mod.ts";
 import { rejectsWith } from "./_harness.ts";
+import { BucketManifest } from "../src/object_store/bucket_manifest.ts";
+import { checkpointsOf, createCheckpoint } from "../src/object_store/bucket_checkpoints.ts";
 
 const noWait = { sleep: () => Promise.resolve() };
 const utf8 = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
@@ -169,4 +171,23 @@ test("bucket: a process killed at any request of a checkpoint leaves the store w
       assert.ok(at < 500);
     }
   }
+});
+
+test("bucket: a checkpoint of a manifest replaced more than half the grace period ago is refused and removed", async () => {
+  let now = Date.UTC(2030, 0, 1);
+  const store = new MemoryObjectStore({ retry: noWait, now: () => now });
+  await BucketManifest.claim(store, "writer", true); // manifest 1
+  now += 1000;
+  await BucketManifest.claim(store, "writer", false); // manifest 2 replaces it
+  now += 10_000; // a fifth of the grace period: still safe
+  const ok = await createCheckpoint(store, { manifest: 1, sequence: 0, gracePeriod: 60_000 });
+  assert.equal((await checkpointsOf(store)).length, 1);
+  now += 30_000; // 40 s after manifest 2: a sweep may have retired manifest 1
+  await rejectsWith(
+    "IO_ERROR",
+    () => createCheckpoint(store, { manifest: 1, sequence: 0, gracePeriod: 60_000 }),
+    /replaced/,
+  );
+  assert.deepEqual((await checkpointsOf(store)).map((c) => c.id), [ok.id], "the refused checkpoint was removed");
+  await createCheckpoint(store, { manifest: 2, sequence: 0, gracePeriod: 60_000 }); // the newest: fine
 });

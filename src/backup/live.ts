@@ -108,14 +108,12 @@ export class LiveStore {
       throw new SiltError("UNSUPPORTED", `${path}: checkpoints of a store in a bucket are taken by its writer`);
     }
     await this.#parts.flush();
-    const readAt = Date.now();
     const version = versions.current.ref();
     try {
       const sequence = version.largestSequence;
       const cp = await createCheckpoint(objectStore, {
         manifest: versions.manifestNumber,
         sequence,
-        readAt,
         gracePeriod: gcMinAge,
       });
       const tables = [...version.files()].length;

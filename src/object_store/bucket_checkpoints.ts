@@ -17,9 +17,14 @@
 // Creation races with collection only through time: the manifest a
 // checkpoint pins is the writer's newest one, and a sweep deletes a
 // manifest's tables only once its successor is older than the grace
-// period. So the creator checks that it took less than half the grace
-// period from reading that manifest to storing the checkpoint, and deletes
-// the checkpoint and fails otherwise.
+// period. A sweep that listed the checkpoints before this one was stored
+// could take its manifest for retired only if the successor was by then
+// older than the grace period. So once the checkpoint is stored, the creator
+// compares (on the store's own clock: lastModified of both objects) the
+// time its successor was stored, if there is one, with the checkpoint's: a
+// successor stored more than half the grace period earlier makes it delete
+// the checkpoint and fail (the caller tries again). With gcMinAge 0 nothing
+// is protected anyway, and no check is made.
 
 import { SiltError } from "../errors.ts";
 import { manifestKey } from "./bucket_layout.ts";
@@ -84,28 +89,20 @@ function decode(location: string, key: string, data: Uint8Array): BucketCheckpoi
 }
 
 /**
- * Stores a checkpoint pinning manifest `manifest` (read as the newest at
- * `readAt`, milliseconds since 1970); see the header for the time check.
+ * Stores a checkpoint pinning manifest `manifest` (the writer's newest); see
+ * the header for the check that no sweep may have taken it for retired.
  *
  * @example
  * ```ts
  * import type { ObjectStore } from "./object_store.ts";
  * declare const store: ObjectStore;
- * const readAt = Date.now();
- * const cp = await createCheckpoint(store, { manifest: 42, sequence: 1200, readAt, gracePeriod: 300_000 });
+ * const cp = await createCheckpoint(store, { manifest: 42, sequence: 1200, gracePeriod: 300_000 });
  * ```
  */
 export async function createCheckpoint(
   store: ObjectStore,
-  at: { manifest: number; sequence: number; readAt: number; gracePeriod: number },
+  at: { manifest: number; sequence: number; gracePeriod: number },
 ): Promise<BucketCheckpoint> {
-  const successor = await store.head(manifestKey(at.manifest + 1));
-  if (at.gracePeriod > 0 && successor !== undefined && successor.lastModified < Date.now() - at.gracePeriod / 2) {
-    throw new SiltError(
-      "IO_ERROR",
-      `${store.location}: manifest ${at.manifest} was replaced a while ago; refresh and take the checkpoint again`,
-    );
-  }
   const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"));
   const time = Date.now();
   const cp = {
@@ -114,14 +111,18 @@ export async function createCheckpoint(
     sequence: at.sequence,
     time,
   };
-  const out = await store.put(checkpointKey(cp.id), encode(cp), { ifNoneMatch: "*" });
+  const key = checkpointKey(cp.id);
+  const out = await store.put(key, encode(cp), { ifNoneMatch: "*" });
   if (!out.written) throw new SiltError("IO_ERROR", `${store.location}: checkpoint ${cp.id} exists already`);
-  const late = at.gracePeriod > 0 && Date.now() - at.readAt >= at.gracePeriod / 2;
-  if (late || (await readManifest(store, at.manifest)) === undefined) {
-    await store.delete(checkpointKey(cp.id)).catch(() => {});
+  // Times of the store's own clock: when the checkpoint was stored, and when the manifest was replaced.
+  const stored = (await store.head(key))?.lastModified ?? Infinity;
+  const successor = at.gracePeriod > 0 ? await store.head(manifestKey(at.manifest + 1)) : undefined;
+  const replacedLongAgo = successor !== undefined && successor.lastModified <= stored - at.gracePeriod / 2;
+  if (replacedLongAgo || (await readManifest(store, at.manifest)) === undefined) {
+    await store.delete(key).catch(() => {});
     throw new SiltError(
       "IO_ERROR",
-      `${store.location}: the checkpoint of manifest ${at.manifest} took longer than half the grace period (gcMinAge); try again`,
+      `${store.location}: manifest ${at.manifest} was replaced too long before its checkpoint was stored; try again`,
     );
   }
   return cp;
