@@ -104,7 +104,7 @@ export async function createCheckpoint(
   at: { manifest: number; sequence: number; gracePeriod: number },
 ): Promise<BucketCheckpoint> {
   const random = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"));
-  const time = Date.now();
+  const time = Math.floor(Date.now()); // whole milliseconds (a virtual clock may give fractions)
   const cp = {
     id: `${String(time).padStart(15, "0")}-${random.join("")}`,
     manifest: at.manifest,

@@ -1,13 +1,15 @@
 // The kinds of process of the bucket simulation, each on its own client of
 // the shared in-memory store (its own retries; its process dies at the
 // request the seed picked): writers (tests/sim/bucket_writer.ts), readers
-// (tests/sim/bucket_reader.ts), a collector (tests/sim/bucket_collector_actor.ts)
+// (tests/sim/bucket_reader.ts), a collector (tests/sim/bucket_collector_actor.ts),
+// a taker of checkpoints (tests/sim/bucket_checkpoint_actor.ts)
 // and, in the seeds whose writers open with compaction "remote", compactors
 // (tests/sim/bucket_compactor_actor.ts), all built on tests/sim/bucket_actor.ts.
 // actorKinds() is the list the harness draws from: another kind of process
 // joins the simulation by one more entry there.
 
 import type { ActorKind } from "./bucket_actor.ts";
+import { CheckpointActor } from "./bucket_checkpoint_actor.ts";
 import { CollectorActor } from "./bucket_collector_actor.ts";
 import { CompactorActor } from "./bucket_compactor_actor.ts";
 import { ReaderActor } from "./bucket_reader.ts";
@@ -31,7 +33,7 @@ export { WriterActor, type WriteRecord } from "./bucket_writer.ts";
  * @example
  * ```ts
  * const kinds = actorKinds(["a", "b"], true);
- * console.log(kinds.map((k) => k.kind)); // writer, reader, collector, compactor
+ * console.log(kinds.map((k) => k.kind)); // writer, reader, collector, checkpointer, compactor
  * ```
  */
 export function actorKinds(keys: string[], remote = false): ActorKind[] {
@@ -39,6 +41,7 @@ export function actorKinds(keys: string[], remote = false): ActorKind[] {
     { kind: "writer", max: 2, weight: 50, spawn: 0.04, create: (world) => new WriterActor(world, keys) },
     { kind: "reader", max: 2, weight: 30, spawn: 0.1, create: (world) => new ReaderActor(world, keys) },
     { kind: "collector", max: 1, weight: 8, spawn: 1, create: (world) => new CollectorActor(world) },
+    { kind: "checkpointer", max: 1, weight: 6, spawn: 0.2, create: (world) => new CheckpointActor(world) },
   ];
   if (remote) {
     kinds.push({ kind: "compactor", max: 2, weight: 10, spawn: 0.15, create: (world) => new CompactorActor(world) });
