@@ -24,6 +24,7 @@ import {
 } from "./backup_format.ts";
 import type { CapturedState } from "./capture.ts";
 import { manifestFiles } from "./checkpoint.ts";
+import { mkdirDurably } from "./target.ts";
 
 /** What a backup wrote. */
 export interface BackupResult extends BackupInfo {
@@ -46,9 +47,7 @@ export interface BackupResult extends BackupInfo {
  */
 export async function prepareBackupDir(fs: Storage, backupDir: string): Promise<void> {
   checkBackupDir(fs, backupDir, true);
-  const created = !fs.exists(joinPath(backupDir, META_DIR));
-  for (const d of [SHARED_DIR, PRIVATE_DIR, META_DIR]) fs.mkdir(joinPath(backupDir, d));
-  if (created) await fs.syncDir(backupDir);
+  for (const d of [SHARED_DIR, PRIVATE_DIR, META_DIR]) await mkdirDurably(fs, joinPath(backupDir, d));
 }
 
 /**

@@ -41,6 +41,27 @@ export function checkEmptyTarget(fs: Storage, dir: string, what: string): void {
 }
 
 /**
+ * Creates `dir` and its missing parents, and syncs the parent of each one
+ * created, so that the new directories survive a crash of the machine.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "../storage/memory_storage.ts";
+ * await mkdirDurably(new MemoryStorage(), "/backups/2024/06");
+ * ```
+ */
+export async function mkdirDurably(fs: Storage, dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let d = dir; !fs.exists(d); d = dirName(d)) {
+    missing.push(d);
+    if (dirName(d) === d) break;
+  }
+  if (missing.length === 0) return;
+  fs.mkdir(dir);
+  for (const d of missing) await fs.syncDir(dirName(d));
+}
+
+/**
  * A directory being built (see the header): files go in with write() and
  * link(); finish() makes it a store; abort() removes what was written.
  *
@@ -65,9 +86,7 @@ export class Target {
   /** Checks the target, creates it and its INCOMPLETE mark (durably). */
   static async begin(fs: Storage, dir: string, what: string): Promise<Target> {
     checkEmptyTarget(fs, dir, what);
-    const created = !fs.exists(dir);
-    fs.mkdir(dir);
-    if (created) await fs.syncDir(dirName(dir)).catch(() => {}); // a parent we cannot sync is not the target's
+    await mkdirDurably(fs, dir);
     const mark = fs.open(joinPath(dir, INCOMPLETE_FILE), { create: true, exclusive: true });
     try {
       await mark.append(new TextEncoder().encode(`siltdb: ${what} under way\n`));
