@@ -41,6 +41,8 @@ test("browser rpc: checkpoint into a new database, backups into a backup directo
   assert.equal(restored.sequence, 300);
   await rejectsWith("INVALID_ARGUMENT", () => db.checkpoint("notes-copy"), /not empty/);
   await rejectsWith("NOT_FOUND", () => db.restoreBackup("nightly", 5, "other"), /no backup 5/);
+  assert.deepEqual(await db.purgeOldBackups("nightly", 1), [1]);
+  assert.deepEqual((await db.listBackups("nightly")).map((b) => b.id), [2]);
   await db.close();
 
   for (const name of ["notes-copy", "notes-restored"]) {

@@ -560,6 +560,11 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> extends BrowserReader<K, 
     return this.#call("restoreBackup", [backupName, id, name]) as Promise<BackupInfo>;
   }
 
+  /** Keeps the newest `keep` backups of `backupName`, deletes the others; resolves with their ids. */
+  purgeOldBackups(backupName: string, keep: number): Promise<number[]> {
+    return this.#call("purgeOldBackups", [backupName, keep]) as Promise<number[]>;
+  }
+
   /** Closes the database, then ends the worker. A second close fails with `CLOSED`. */
   async close(): Promise<void> {
     if (this.#status !== "open") throw new SiltError("CLOSED", `the database ${this.name} is already ${this.#status}`);

@@ -6,7 +6,7 @@ import type { Db } from "../db.ts";
 import { SiltError } from "../errors.ts";
 import type { Snapshot } from "../read/snapshot.ts";
 import { openInWorker, withOpfsDirectory, type WorkerEnv } from "./in_worker.ts";
-import { listBackups, restoreBackup } from "../backup/restore.ts";
+import { listBackups, purgeOldBackups, restoreBackup } from "../backup/restore.ts";
 import {
   type Chunk,
   errorToData,
@@ -214,6 +214,10 @@ export function serve(port: PortLike, env: WorkerEnv = {}): void {
           await withOpfsDirectory(args[0] as string, "backup", env, (fs) => listBackups(BACKUPS, { fs })),
           transfer,
         ];
+      case "purgeOldBackups": {
+        const [name, keep] = args as [string, number];
+        return [await withOpfsDirectory(name, "backup", env, (fs) => purgeOldBackups(BACKUPS, keep, { fs })), transfer];
+      }
       case "restoreBackup": {
         const [from, id, name] = args as [string, number | undefined, string];
         const restored = await withOpfsDirectory(
