@@ -138,59 +138,65 @@ test("checkpoint() of a read-only store and of a store with bufferWrites", async
   }
 });
 
-test("checkpoints taken at random moments of a random workload hold exactly the state at their sequence", async () => {
-  const op = fc.oneof(
-    fc.record({ t: fc.constant("put" as const), k: fc.integer({ min: 0, max: 40 }), v: fc.string({ maxLength: 30 }) }),
-    fc.record({ t: fc.constant("del" as const), k: fc.integer({ min: 0, max: 40 }) }),
-    fc.record({ t: fc.constant("batch" as const), ks: fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 5 }) }),
-    fc.record({ t: fc.constant("checkpoint" as const), awaitIt: fc.boolean() }),
-    fc.record({ t: fc.constant("flush" as const) }),
-  );
-  let checked = 0;
-  await fc.assert(
-    fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 60 }), async (ops) => {
-      const fs = new MemoryStorage();
-      const db = await open("/db", { fs, ...TINY, ...textDb });
-      const model: Model = new Map();
-      const states = new Map<number, [string, string][]>([[0, []]]);
-      const checkpoints: Promise<{ dir: string; sequence: number }>[] = [];
-      let n = 0;
-      for (const o of ops) {
-        if (o.t === "put") {
-          await db.put(`k${o.k}`, o.v);
-          model.set(`k${o.k}`, o.v);
-        } else if (o.t === "del") {
-          await db.delete(`k${o.k}`);
-          model.delete(`k${o.k}`);
-        } else if (o.t === "batch") {
-          const b = db.batch();
-          o.ks.forEach((k, i) => i % 3 === 2 ? b.delete(`k${k}`) : b.put(`k${k}`, `b${i}`));
-          await b.write();
-          o.ks.forEach((k, i) => i % 3 === 2 ? model.delete(`k${k}`) : model.set(`k${k}`, `b${i}`));
-        } else if (o.t === "flush") {
-          await db.flush();
-        } else {
-          const p = db.checkpoint(`/cp${n++}`);
-          checkpoints.push(p);
-          if (o.awaitIt) await p; // else writes go on while it runs
+for (const bufferWrites of [false, true]) {
+  test(`checkpoints taken at random moments of a random workload hold exactly the state at their sequence${bufferWrites ? " (bufferWrites)" : ""}`, async () => {
+    const op = fc.oneof(
+      fc.record({
+        t: fc.constant("put" as const),
+        k: fc.integer({ min: 0, max: 40 }),
+        v: fc.string({ maxLength: 30 }),
+      }),
+      fc.record({ t: fc.constant("del" as const), k: fc.integer({ min: 0, max: 40 }) }),
+      fc.record({ t: fc.constant("batch" as const), ks: fc.array(fc.integer({ min: 0, max: 40 }), { maxLength: 5 }) }),
+      fc.record({ t: fc.constant("checkpoint" as const), awaitIt: fc.boolean() }),
+      fc.record({ t: fc.constant("flush" as const) }),
+    );
+    let checked = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 60 }), async (ops) => {
+        const fs = new MemoryStorage();
+        const db = await open("/db", { fs, ...TINY, ...textDb, bufferWrites });
+        const model: Model = new Map();
+        const states = new Map<number, [string, string][]>([[0, []]]);
+        const checkpoints: Promise<{ dir: string; sequence: number }>[] = [];
+        let n = 0;
+        for (const o of ops) {
+          if (o.t === "put") {
+            await db.put(`k${o.k}`, o.v);
+            model.set(`k${o.k}`, o.v);
+          } else if (o.t === "del") {
+            await db.delete(`k${o.k}`);
+            model.delete(`k${o.k}`);
+          } else if (o.t === "batch") {
+            const b = db.batch();
+            o.ks.forEach((k, i) => i % 3 === 2 ? b.delete(`k${k}`) : b.put(`k${k}`, `b${i}`));
+            await b.write();
+            o.ks.forEach((k, i) => i % 3 === 2 ? model.delete(`k${k}`) : model.set(`k${k}`, `b${i}`));
+          } else if (o.t === "flush") {
+            await db.flush();
+          } else {
+            const p = db.checkpoint(`/cp${n++}`);
+            checkpoints.push(p);
+            if (o.awaitIt) await p; // else writes go on while it runs
+          }
+          states.set(db.sequence, sorted(model));
         }
-        states.set(db.sequence, sorted(model));
-      }
-      const done = await Promise.all(checkpoints);
-      await db.close();
-      checked += done.length;
-      for (const { dir, sequence } of done) {
-        const copy = await open(dir, { fs, ...textDb, readOnly: true });
-        const expected = states.get(sequence);
-        assert.ok(expected !== undefined, `checkpoint ${dir} at sequence ${sequence}, between two writes`);
-        assert.deepEqual(await contents(copy), expected, `checkpoint ${dir} at ${sequence}`);
-        await copy.close();
-      }
-    }),
-    { numRuns: fcRuns(40) },
-  );
-  assert.ok(checked > 20, `${checked} checkpoints checked`);
-});
+        const done = await Promise.all(checkpoints);
+        await db.close();
+        checked += done.length;
+        for (const { dir, sequence } of done) {
+          const copy = await open(dir, { fs, ...textDb, readOnly: true });
+          const expected = states.get(sequence);
+          assert.ok(expected !== undefined, `checkpoint ${dir} at sequence ${sequence}, between two writes`);
+          assert.deepEqual(await contents(copy), expected, `checkpoint ${dir} at ${sequence}`);
+          await copy.close();
+        }
+      }),
+      { numRuns: fcRuns(40) },
+    );
+    assert.ok(checked > 20, `${checked} checkpoints checked`);
+  });
+}
 
 test("a fault or a crash at any storage call of a checkpoint: the source keeps its data, the target is whole or refused", async () => {
   for (const crash of [false, true]) {

@@ -61,8 +61,12 @@ export interface CaptureSource {
   visibleSequence(): number;
   /** Resolves once every acknowledged write is in the log (undefined: read-only, nothing to write). */
   drain?(): Promise<void>;
-  /** With bufferWrites: hands the pending group to the log now; false when the log is not ready. */
-  writePending?(): boolean;
+  /**
+   * With bufferWrites: hands the pending group to the log now, or returns
+   * what to wait for when the log is not ready yet (a new log waits for the
+   * previous one's sync).
+   */
+  writePending?(): Promise<void> | undefined;
   /** Throws when the database cannot be read (closed). */
   checkOpen(): void;
 }
@@ -86,10 +90,12 @@ export async function captureState(source: CaptureSource): Promise<CapturedState
     source.checkOpen();
     await source.drain?.();
     source.checkOpen();
-    if (source.writePending && !source.writePending()) {
+    const wait = source.writePending?.();
+    if (wait !== undefined) {
       if (attempt > 100) {
         throw new SiltError("IO_ERROR", `${source.dir}: the log did not become ready for a checkpoint`);
       }
+      await wait;
       continue;
     }
     return captureNow(source);

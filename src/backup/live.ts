@@ -75,9 +75,9 @@ export class LiveStore {
     const writePending = bufferWrites && pipeline instanceof CommitPipeline
       ? () => {
         if (pipeline.wal.failure) throw pipeline.wal.failure;
-        if (!pipeline.wal.ready) return false;
+        if (!pipeline.wal.ready) return pipeline.wal.whenReady();
         pipeline.writePending();
-        return true;
+        return undefined;
       }
       : undefined;
     return captureState({
