@@ -116,6 +116,13 @@ test("checkpoint() refuses a directory that is not empty, or a file, and changes
   await rejectsWith("INVALID_ARGUMENT", () => db.checkpoint(""), /non-empty string/);
   fs.mkdir("/empty");
   await db.checkpoint("/empty"); // an empty directory is fine
+  const both = await Promise.allSettled([db.checkpoint("/twice"), db.checkpoint("/twice")]);
+  assert.equal(both.filter((r) => r.status === "fulfilled").length, 1, "one of two checkpoints into one directory");
+  const refused = both.find((r) => r.status === "rejected") as PromiseRejectedResult;
+  assert.equal(refused.reason.code, "INVALID_ARGUMENT", String(refused.reason));
+  const twice = await open("/twice", { fs, ...textDb, readOnly: true });
+  assert.equal(await twice.get("a"), "1");
+  await twice.close();
   await db.close();
   await rejectsWith("CLOSED", () => db.checkpoint("/other"));
 });

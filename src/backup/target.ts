@@ -87,7 +87,15 @@ export class Target {
   static async begin(fs: Storage, dir: string, what: string): Promise<Target> {
     checkEmptyTarget(fs, dir, what);
     await mkdirDurably(fs, dir);
-    const mark = fs.open(joinPath(dir, INCOMPLETE_FILE), { create: true, exclusive: true });
+    let mark;
+    try {
+      mark = fs.open(joinPath(dir, INCOMPLETE_FILE), { create: true, exclusive: true });
+    } catch (err) {
+      if (fs.exists(joinPath(dir, INCOMPLETE_FILE))) {
+        throw invalidArgument(`${what}: ${dir} is being written by another checkpoint or restore`);
+      }
+      throw err;
+    }
     try {
       await mark.append(new TextEncoder().encode(`siltdb: ${what} under way\n`));
       await mark.sync();
