@@ -117,6 +117,8 @@ export interface AsyncDb<K = Uint8Array, V = Uint8Array> {
   flush(): Promise<void>;
   /** Compacts every level. */
   compact(): Promise<void>;
+  /** Resolves once no flush or compaction is pending or running. */
+  waitForCompactions(): Promise<void>;
   /** Compacts the tables overlapping [start, end]. */
   compactRange(start: K | string | Uint8Array, end: K | string | Uint8Array): Promise<void>;
   /** Clears a background error and lets writes go on. */
