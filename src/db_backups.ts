@@ -18,13 +18,28 @@ export interface BackupParts extends TransactionalParts {
   live: LiveStore;
 }
 
-/** Options of {@linkcode BackupDb.checkpoint} and {@linkcode BackupDb.backup}. */
+/**
+ * Options of {@linkcode BackupDb.checkpoint} and {@linkcode BackupDb.backup}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "siltdb";
+ * const options: CopyOptions = { fs: new MemoryStorage() }; // copy into another storage
+ * ```
+ */
 export interface CopyOptions {
   /** The storage of the target (default: the database's own). Tables are linked only within one storage. */
   fs?: Storage;
 }
 
-/** Options of {@linkcode BackupDb.waitForCompactions}. */
+/**
+ * Options of {@linkcode BackupDb.waitForCompactions}.
+ *
+ * @example
+ * ```ts
+ * const options: WaitOptions = { signal: AbortSignal.timeout(60_000) }; // ABORTED after a minute
+ * ```
+ */
 export interface WaitOptions {
   /** Aborting rejects the wait with ABORTED. */
   signal?: AbortSignal;

@@ -177,7 +177,14 @@ export interface OpenOptions {
   cloneFrom?: CloneSource;
 }
 
-/** Where {@linkcode OpenOptions.cloneFrom} clones from. */
+/**
+ * Where {@linkcode OpenOptions.cloneFrom} clones from.
+ *
+ * @example
+ * ```ts
+ * const from: CloneSource = { url: "s3://my-bucket/app/db", checkpoint: "001733500000000-0a1b2c3d" };
+ * ```
+ */
 export interface CloneSource {
   /** The source store's s3:// URL (default: the one opened). */
   url?: string;

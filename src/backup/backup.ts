@@ -26,7 +26,15 @@ import type { CapturedState } from "./capture.ts";
 import { manifestFiles } from "./checkpoint.ts";
 import { mkdirDurably } from "./target.ts";
 
-/** What a backup wrote. */
+/**
+ * What a backup wrote.
+ *
+ * @example
+ * ```ts
+ * declare const result: BackupResult;
+ * console.log(`backup ${result.id}: ${result.tablesCopied} tables copied, ${result.tablesShared} already there`);
+ * ```
+ */
 export interface BackupResult extends BackupInfo {
   /** Tables copied into shared/ by this backup. */
   tablesCopied: number;

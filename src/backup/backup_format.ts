@@ -47,7 +47,15 @@ export interface BackupFile {
   checksum: string;
 }
 
-/** What {@linkcode listBackups} reports of a backup. */
+/**
+ * What `listBackups` reports of a backup.
+ *
+ * @example
+ * ```ts
+ * declare const info: BackupInfo;
+ * console.log(info.id, info.sequence, new Date(info.time).toISOString(), info.bytes);
+ * ```
+ */
 export interface BackupInfo {
   /** 1, 2, ...: newer backups have larger ids. */
   id: number;

@@ -21,7 +21,15 @@ import { sealEdit } from "../version/version_set.ts";
 import type { CapturedState } from "./capture.ts";
 import { Target } from "./target.ts";
 
-/** What a checkpoint made. */
+/**
+ * What a checkpoint made.
+ *
+ * @example
+ * ```ts
+ * declare const info: CheckpointInfo;
+ * console.log(`${info.dir} at sequence ${info.sequence}: ${info.linked} linked, ${info.copied} copied`);
+ * ```
+ */
 export interface CheckpointInfo {
   /** The directory of the checkpoint (a store in a bucket: its location). */
   dir: string;

@@ -28,7 +28,15 @@ import {
 import { corruption } from "../errors.ts";
 import { Target } from "./target.ts";
 
-/** Options of the backup functions. */
+/**
+ * Options of the backup functions.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "siltdb";
+ * const options: BackupOptions = { fs: new MemoryStorage() };
+ * ```
+ */
 export interface BackupOptions {
   /** The storage of the backup directory (and of the restored store). Default: the runtime's file system. */
   fs?: Storage;

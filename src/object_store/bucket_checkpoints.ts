@@ -34,7 +34,15 @@ import { listAll, type ObjectStore } from "./object_store.ts";
 /** Where checkpoints are (on disk: do not change). */
 export const CHECKPOINT_DIR = "checkpoint/";
 
-/** A checkpoint of a store in a bucket. */
+/**
+ * A checkpoint of a store in a bucket.
+ *
+ * @example
+ * ```ts
+ * declare const cp: BucketCheckpoint;
+ * console.log(`${cp.id} pins manifest ${cp.manifest} (sequence ${cp.sequence})`);
+ * ```
+ */
 export interface BucketCheckpoint {
   /** Its id (see `open(url, { readOnly: true, checkpoint: id })`). */
   id: string;
