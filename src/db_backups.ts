@@ -61,6 +61,8 @@ export interface WaitOptions {
  */
 export class BackupDb<K, V> extends TransactionalDb<K, V> {
   readonly #live: LiveStore;
+  /** The checksums of this store's tables, by number, as backups summed them (numbers are never reused). */
+  readonly #checksums = new Map<number, string>();
 
   /** @internal */
   constructor(at: ReadAt<V>, parts: BackupParts) {
@@ -139,7 +141,7 @@ export class BackupDb<K, V> extends TransactionalDb<K, V> {
     return await oneAtATime(backupDir, async () => {
       const state = await this.#live.capture("a backup");
       try {
-        return await writeBackup(state, backupDir, fs);
+        return await writeBackup(state, backupDir, fs, this.#checksums);
       } finally {
         state.release();
       }

@@ -130,6 +130,8 @@ export function oneAtATime<T>(backupDir: string, work: () => Promise<T>): Promis
 
 /**
  * Writes backup of the captured state into `backupDir` (see the header).
+ * `checksums`: the checksums of this open store's tables summed by earlier
+ * backups (by table number), filled in as tables are summed.
  *
  * @example
  * ```ts
@@ -139,7 +141,12 @@ export function oneAtATime<T>(backupDir: string, work: () => Promise<T>): Promis
  * const { id, tablesCopied } = await writeBackup(state, "/backups", fs);
  * ```
  */
-export async function writeBackup(state: CapturedState, backupDir: string, fs: Storage): Promise<BackupResult> {
+export async function writeBackup(
+  state: CapturedState,
+  backupDir: string,
+  fs: Storage,
+  checksums?: Map<number, string>,
+): Promise<BackupResult> {
   await prepareBackupDir(fs, backupDir);
   const sharedDir = joinPath(backupDir, SHARED_DIR);
   const privateDir = joinPath(backupDir, PRIVATE_DIR);
@@ -151,15 +158,24 @@ export async function writeBackup(state: CapturedState, backupDir: string, fs: S
   let tables = 0;
   for (const file of state.version.files()) {
     const name = tableFileName(file.number);
-    const data = state.fs.readFile(joinPath(state.dir, name));
-    const checksum = fileChecksum(data);
-    const sharedName = sharedTableName(file.number, data.length, checksum);
+    // A table this store already summed (its numbers are never reused while it is open) is not read again
+    // when shared/ holds it; any other is read, summed and, if shared/ lacks it, copied.
+    let checksum = checksums?.get(file.number);
+    let data: Uint8Array | undefined;
+    if (checksum === undefined || !shared.has(sharedTableName(file.number, file.size, checksum))) {
+      data = state.fs.readFile(joinPath(state.dir, name));
+      checksum = fileChecksum(data);
+      checksums?.set(file.number, checksum);
+    }
+    const size = data?.length ?? file.size;
+    const sharedName = sharedTableName(file.number, size, checksum);
     if (!shared.has(sharedName)) {
-      await writeFileAtomically(fs, sharedDir, sharedName, (f) => f.append(data), { syncDir: false });
+      const bytes = data!;
+      await writeFileAtomically(fs, sharedDir, sharedName, (f) => f.append(bytes), { syncDir: false });
       shared.add(sharedName);
       tablesCopied++;
     }
-    files.push({ name, path: `${SHARED_DIR}/${sharedName}`, size: data.length, checksum });
+    files.push({ name, path: `${SHARED_DIR}/${sharedName}`, size, checksum });
     tables++;
   }
   const addPrivate = (name: string, data: Uint8Array) =>
