@@ -1,6 +1,9 @@
 // What checkpoints, backups and waitForCompactions need of an open
 // database, wired once by src/open.ts (assemble) and used by
-// src/db_backups.ts: a capture source over its directory, and the scheduler.
+// src/db_backups.ts: a capture source over its directory (capture.ts), the
+// scheduler (settle), and, for a store in a bucket, its object store (a
+// checkpoint there is an object pinning a manifest:
+// object_store/bucket_checkpoints.ts).
 
 import type { Scheduler } from "../background/scheduler.ts";
 import { SiltError } from "../errors.ts";

@@ -11,7 +11,7 @@
 // unfinished backups (private files without metadata, temp files).
 
 import { defaultStorage } from "../storage/default_storage.ts";
-import { invalidArgument, SiltError } from "../errors.ts";
+import { corruption, invalidArgument, SiltError } from "../errors.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { checkBackupDir } from "./backup.ts";
 import {
@@ -25,7 +25,6 @@ import {
   PRIVATE_DIR,
   SHARED_DIR,
 } from "./backup_format.ts";
-import { corruption } from "../errors.ts";
 import { Target } from "./target.ts";
 
 /**
