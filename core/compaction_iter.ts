@@ -16,14 +16,26 @@
 //       u32 smallest user key ptr, u32 len, u32 largest user key ptr, u32 len (sorted by key)
 //   +16 u64 oldest snapshot sequence   +24 u64 sequence of the last kept/seen entry of the current key
 //   +32 u64 entries read   +40 u64 entries dropped   +48 u32 status   +52 u32 1 once started
+//   +56 f64 now (epoch ms; ciSetNow)   +64 u64 expired entries turned into tombstones or dropped
+//   +72 u64 compaction filter: it sees the newest version of a key only above this sequence
+//       (the newest live snapshot's), NO_SEQUENCE = no filter   +80 u64 entries the filter
+//       dropped or changed   +88 u32 1 while an entry waits for the filter's decision
+//
+// Expiring puts (core/expiry.ts) past now become tombstones, then follow the
+// tombstone rule. With a compaction filter (ciSetFilter), ciRun stops with
+// CI_FILTER at the newest version of each key that no snapshot reads (a put
+// or a live expiring put); TypeScript calls the filter and answers with
+// ciDecide: keep it, drop it (it becomes a tombstone, as RocksDB's kRemove),
+// or replace its value.
 
 import { bufAppend, bufData, bufFree, bufLength, bufNew, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
 import { child, miAdvance, miFirst, miFree, miSettle, miTop } from "./merge_iter";
 import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 import { tbAdd, tbFileSize, tbStagedLength } from "./table_builder";
+import { expired, KIND_PUT_EXPIRING } from "./expiry";
 
-const CI_SIZE: usize = 56;
+const CI_SIZE: usize = 96;
 const NO_SEQUENCE: u64 = 0xffffffffffffffff;
 
 export const CI_DONE: u32 = 1; // every input entry was handled
@@ -31,6 +43,7 @@ export const CI_NEED: u32 = 2; // a source needs a block (see the merge's need c
 export const CI_CORRUPT: u32 = 3;
 export const CI_STAGED: u32 = 4; // the builder's staging buffer is full: write it, then call again
 export const CI_FILE_FULL: u32 = 5; // the output reached its target size: finish it, start another, call again
+export const CI_FILTER: u32 = 6; // an entry waits for the compaction filter: ciDecide, then call again
 
 /** A compaction over merge m (owned), keeping what snapshots at or above `oldest` can see. */
 export function ciNew(m: usize, oldest: u64, deeper: usize): usize {
@@ -41,8 +54,21 @@ export function ciNew(m: usize, oldest: u64, deeper: usize): usize {
   store<u32>(ci, <u32>deeper, 12);
   store<u64>(ci, oldest, 16);
   store<u64>(ci, NO_SEQUENCE, 24);
+  store<u64>(ci, NO_SEQUENCE, 72);
   return ci;
 }
+
+/** Sets the time (epoch ms) expiring puts are judged at; call before the first run. */
+export function ciSetNow(ci: usize, now: f64): void { store<f64>(ci, now, 56); }
+/** Turns the compaction filter on for newest versions above sequence `above` (the newest live snapshot, or 0). */
+export function ciSetFilter(ci: usize, above: u64): void { store<u64>(ci, above, 72); }
+/** Expired entries turned into tombstones or dropped so far. */
+export function ciExpired(ci: usize): f64 { return <f64>load<u64>(ci, 64); }
+/** Entries the filter dropped or changed so far. */
+export function ciFiltered(ci: usize): f64 { return <f64>load<u64>(ci, 80); }
+
+// @ts-ignore: decorator
+@inline function bump(ci: usize, offset: usize): void { store<u64>(ci + offset, load<u64>(ci + offset) + 1); }
 
 /** Frees the compaction state, its merge, sources and the deeper ranges. */
 export function ciFree(ci: usize): void {
@@ -120,16 +146,72 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
       store<u32>(ci, 1, 8);
       store<u64>(ci, NO_SEQUENCE, 24);
     }
+    const newest = load<u64>(ci, 24) == NO_SEQUENCE;
+    let kind = <u8>(trailer & 0xff);
     let drop = false;
     if (load<u64>(ci, 24) <= oldest) {
       drop = true; // a newer version of this key is visible to every snapshot
-    } else if ((trailer & 0xff) == 0 && sequence <= oldest && !inDeeperLevel(ci, key, keyLen)) {
-      drop = true; // a tombstone with nothing older left to hide
+    } else {
+      if (kind == KIND_PUT_EXPIRING && expired(srcValue(s), srcValueLength(s), load<f64>(ci, 56))) {
+        kind = 0; // every reader sees an expired put as a tombstone: it becomes one
+        bump(ci, 64);
+      }
+      if (kind == 0 && sequence <= oldest && !inDeeperLevel(ci, key, keyLen)) {
+        drop = true; // a tombstone with nothing older left to hide
+      }
     }
     store<u64>(ci, sequence, 24);
-    store<u64>(ci, load<u64>(ci, 32) + 1, 32);
-    if (drop) store<u64>(ci, load<u64>(ci, 40) + 1, 40);
-    else tbAdd(tb, key, keyLen, trailer, srcValue(s), srcValueLength(s));
+    bump(ci, 32);
+    if (drop) {
+      bump(ci, 40);
+    } else if (kind == 0 && <u8>(trailer & 0xff) == KIND_PUT_EXPIRING) {
+      tbAdd(tb, key, keyLen, trailer & ~(<u64>0xff), 0, 0);
+    } else if (newest && (kind == 1 || kind == KIND_PUT_EXPIRING) && sequence > load<u64>(ci, 72)) {
+      store<u32>(ci, 1, 88);
+      return CI_FILTER; // the entry stays on top of the merge until ciDecide
+    } else {
+      tbAdd(tb, key, keyLen, trailer, srcValue(s), srcValueLength(s));
+    }
     miAdvance(m);
   }
+}
+
+/** The entry waiting for the filter: +0 u32 key, +4 u32 key length, +8 u32 value, +12 u32 value length, +16 f64 sequence, +24 u32 kind. */
+export function ciPending(ci: usize, out: usize): bool {
+  if (!load<u32>(ci, 88)) return false;
+  const s = child(<usize>load<u32>(ci), <u32>miTop(<usize>load<u32>(ci)));
+  store<u32>(out, <u32>srcUserKey(s));
+  store<u32>(out, srcUserKeyLength(s), 4);
+  store<u32>(out, <u32>srcValue(s), 8);
+  store<u32>(out, srcValueLength(s), 12);
+  store<f64>(out, <f64>(srcTrailer(s) >> 8), 16);
+  store<u32>(out, <u32>(srcTrailer(s) & 0xff), 24);
+  return true;
+}
+
+/**
+ * The filter's decision on the pending entry: 0 keep, 1 drop (it becomes a
+ * tombstone, dropped where a tombstone would be), 2 replace the stored value
+ * by (value, valueLen) (an expiring put's includes its expiry prefix). Then
+ * the compaction goes on with the next entry (call ciRun).
+ */
+export function ciDecide(ci: usize, tb: usize, decision: u32, value: usize, valueLen: u32): void {
+  if (!load<u32>(ci, 88)) return;
+  store<u32>(ci, 0, 88);
+  const m = <usize>load<u32>(ci);
+  const s = child(m, <u32>miTop(m));
+  const key = srcUserKey(s);
+  const keyLen = srcUserKeyLength(s);
+  const trailer = srcTrailer(s);
+  if (decision == 0) {
+    tbAdd(tb, key, keyLen, trailer, srcValue(s), srcValueLength(s));
+  } else if (decision == 2) {
+    bump(ci, 80);
+    tbAdd(tb, key, keyLen, trailer, value, valueLen);
+  } else {
+    bump(ci, 80);
+    if ((trailer >> 8) <= load<u64>(ci, 16) && !inDeeperLevel(ci, key, keyLen)) bump(ci, 40);
+    else tbAdd(tb, key, keyLen, trailer & ~(<u64>0xff), 0, 0);
+  }
+  miAdvance(m);
 }

@@ -9,6 +9,7 @@
 import { Maintenance } from "./maintenance.ts";
 import { Scheduler } from "./background/scheduler.ts";
 import { InlineExecutor } from "./compaction/inline_executor.ts";
+import { loadCompactionFilter } from "./compaction/filter.ts";
 import { WorkerExecutor } from "./compaction/worker_executor.ts";
 import { Db, type DbParts } from "./db.ts";
 import { describe, type EncodingName } from "./encoding.ts";
@@ -111,6 +112,7 @@ export async function open(path: string, options?: OpenOptions): Promise<Db<unkn
     throw invalidArgument(`path must be a non-empty string, got ${typeof path === "string" ? '""' : describe(path)}`);
   }
   const o = resolveOptions(options);
+  if (o.compactionFilter !== undefined) await loadCompactionFilter(o.compactionFilter); // refuses a bad URL now
   try {
     return new Db(await (inBucket(path, o) ? openInBucket(path, o) : openDirectory(path, o)));
   } catch (err) {
@@ -349,6 +351,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     immutables: () => scheduler.immutables,
     visibleSequence,
   });
+  reader.readState.clock = o.clock;
   const scheduler: Scheduler = new Scheduler({
     dir: path,
     options: o,
@@ -358,6 +361,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     executor: backing.executor(events),
     deleteObsolete: (live) => backing.deleteObsolete(live),
     oldestSnapshot: () => reader.oldestSnapshot(visibleSequence()),
+    newestSnapshot: () => reader.newestSnapshot(),
     lastSequence: () => pipeline?.lastSequence ?? 0,
     activeLog: () => pipeline!.mem.firstLog,
     changed: () => writer.drainQueue(),
@@ -382,6 +386,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     maxKeySize: o.maxKeySize,
     maxValueSize: o.maxValueSize,
     sync: o.sync,
+    clock: o.clock,
     life,
     scheduler,
     admission,

@@ -67,6 +67,8 @@ export interface CompactorOptions {
   bloomBitsPerKey?: number;
   /** Milliseconds between looks at the manifest when there is nothing to do (0 to 600,000). Default 1000. */
   pollInterval?: number;
+  /** As open()'s: the clock expiring puts are judged by (epoch ms; for tests). Default Date.now. */
+  clock?: () => number;
   /** Called after each compaction the compactor committed. Must not throw. */
   onCompaction?: (event: CompactionEvent) => void;
   /** Called when a round failed and will be retried after pollInterval (the store was down, say). */
@@ -106,6 +108,7 @@ export interface CompactorStats {
 
 const COMPACTOR_OPTIONS = [
   "objectStore",
+  "clock",
   "compaction",
   "l0CompactionTrigger",
   "levelBaseBytes",
@@ -137,7 +140,7 @@ export class Compactor {
   readonly stats: CompactorStats;
   readonly #manifest: BucketManifest;
   readonly #files: TableFiles;
-  readonly #plan: PlanOptions & { blockSize: number; bloomBitsPerKey: number };
+  readonly #plan: PlanOptions & { blockSize: number; bloomBitsPerKey: number; clock: () => number };
   readonly #pollInterval: number;
   readonly #onCompaction: (event: CompactionEvent) => void;
   readonly #onRetry: (err: SiltError) => void;
@@ -156,6 +159,7 @@ export class Compactor {
         targetFileSize: options.targetFileSize,
         blockSize: options.blockSize,
         bloomBitsPerKey: options.bloomBitsPerKey,
+        clock: options.clock,
       } satisfies OpenOptions,
     );
     this.#manifest = manifest;

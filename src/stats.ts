@@ -72,6 +72,14 @@ export interface DbStats {
     trivialMoves: number;
     ms: number;
     entriesDropped: number;
+    /**
+     * Expired entries (puts with a ttl or expireAt) that compactions turned
+     * into tombstones or dropped, since this process opened the database
+     * (RocksDB's statistics are per process too).
+     */
+    entriesExpired: number;
+    /** Entries the compactionFilter dropped or changed, since open. */
+    entriesFiltered: number;
     /** Bytes read from and written to each level by flushes and compactions. */
     io: { level: number; read: number; written: number }[];
   };
@@ -199,6 +207,8 @@ export function collectStats(ctx: StatsContext): DbStats {
       trivialMoves: bg.trivialMoves,
       ms: bg.ms,
       entriesDropped: bg.entriesDropped,
+      entriesExpired: bg.entriesExpired,
+      entriesFiltered: bg.entriesFiltered,
       io: bg.io.map((x) => ({ ...x })),
     },
     writeAmplification: userBytes > 0

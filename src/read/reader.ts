@@ -368,6 +368,14 @@ export class Reader<V = unknown> {
     return oldest;
   }
 
+  /** The newest sequence a live snapshot or a read in flight reads at, or 0 when none. */
+  newestSnapshot(): number {
+    let newest = 0;
+    for (const s of this.#snapshots.values()) if (s > newest) newest = s;
+    for (const s of this.#pins.values()) if (s > newest) newest = s;
+    return newest;
+  }
+
   /** The sequence of the oldest live snapshot (reads in flight not counted), or `fallback`. */
   oldestHeldSnapshot(fallback: number): number {
     let oldest = fallback;

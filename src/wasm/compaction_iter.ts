@@ -5,7 +5,7 @@
 // has staged enough bytes to write, filled an output, or is done.
 
 import { type CompactionStatus, FILE_RECORD_SIZE } from "./abi.ts";
-import { bytes, core, view, words } from "./instance.ts";
+import { bytes, core, RESULT, view, words } from "./instance.ts";
 import { type FileBounds, packedSize, packFiles, type ReadState } from "./read_state.ts";
 import type { TableBuilder } from "./table_builder.ts";
 
@@ -67,12 +67,15 @@ export class CoreCompaction {
    * @param runs the input runs, newest first
    * @param oldestSnapshot the sequence of the oldest live snapshot (or the last sequence)
    * @param deeper user-key ranges of the runs below the output that may hold the same keys (tombstones stay for them)
+   * @param expiry now: the time (epoch ms) expiring puts are judged at; filterAbove: with a compaction
+   *   filter, the newest live snapshot's sequence (0: none): newest versions above it stop at status Filter
    */
   constructor(
     readState: ReadState,
     runs: readonly (readonly FileBounds[])[],
     oldestSnapshot: number,
     deeper: readonly (readonly KeyRange[])[],
+    expiry: { now: number; filterAbove?: number } = { now: Date.now() },
   ) {
     const sources = runs.map((files) => {
       const ptr = core.bufferAlloc(packedSize(files));
@@ -83,6 +86,48 @@ export class CoreCompaction {
     sources.forEach((s, i) => words()[(children >>> 2) + i] = s);
     this.#ci = core.ciCreate(children, sources.length, oldestSnapshot, packRanges(deeper));
     core.bufferFree(children);
+    core.ciSetNow(this.#ci, expiry.now);
+    if (expiry.filterAbove !== undefined) core.ciFilterAbove(this.#ci, expiry.filterAbove);
+  }
+
+  /** The entry waiting for the filter (status Filter): copies of its key and stored value, its sequence and kind. */
+  pendingEntry(): { key: Uint8Array; value: Uint8Array; sequence: number; kind: number } {
+    if (!core.ciPendingEntry(this.#ci)) {
+      throw new Error("siltdb internal error: no entry waits for the compaction filter");
+    }
+    const r = RESULT;
+    const dv = view();
+    const mem = bytes();
+    const key = dv.getUint32(r, true);
+    const value = dv.getUint32(r + 8, true);
+    return {
+      key: mem.slice(key, key + dv.getUint32(r + 4, true)),
+      value: mem.slice(value, value + dv.getUint32(r + 12, true)),
+      sequence: dv.getFloat64(r + 16, true),
+      kind: dv.getUint32(r + 24, true),
+    };
+  }
+
+  /** The filter's decision on the pending entry: keep, drop (a tombstone), or this stored value. */
+  decide(builder: TableBuilder, decision: "keep" | "drop" | Uint8Array): void {
+    if (typeof decision === "string") {
+      core.ciDecide(this.#ci, builder.ptr, decision === "keep" ? 0 : 1, 0, 0);
+      return;
+    }
+    const ptr = core.bufferAlloc(decision.length);
+    bytes().set(decision, ptr);
+    core.ciDecide(this.#ci, builder.ptr, 2, ptr, decision.length);
+    core.bufferFree(ptr);
+  }
+
+  /** Expired entries turned into tombstones or dropped so far. */
+  get entriesExpired(): number {
+    return core.ciExpired(this.#ci);
+  }
+
+  /** Entries the compaction filter dropped or changed so far. */
+  get entriesFiltered(): number {
+    return core.ciFiltered(this.#ci);
   }
 
   /** Merges into builder until it stages maxStaged bytes, an output reaches targetSize, a source needs something, or the end. */

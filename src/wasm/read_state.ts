@@ -104,6 +104,8 @@ export class ReadState {
   readonly ptr: number;
   /** Its block cache. */
   readonly cache: BlockCache;
+  /** The time (epoch ms) reads judge expiring puts at, read once per lookup or scan (the database's clock option). */
+  clock: () => number = Date.now;
   #freed = false;
 
   constructor(cacheCapacity: number) {
@@ -148,7 +150,7 @@ export class ReadState {
    * Lookup for the outcomes and abi.ts for the result decoders.
    */
   lookup(keyPtr: number, keyLen: number, sequence: number, resume: 0 | 1): Lookup {
-    return core.dbGet(this.ptr, keyPtr, keyLen, sequence, resume) as Lookup;
+    return core.dbGet(this.ptr, keyPtr, keyLen, sequence, resume, this.clock()) as Lookup;
   }
 
   /** Bloom filter counters: lookups that consulted a filter, and those it answered. */

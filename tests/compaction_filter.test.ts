@@ -1,0 +1,193 @@
+// The compactionFilter option: a module URL whose default export decides
+// keep / drop / new value for the newest version of each key during
+// compaction (inline and in the compaction worker), never for a version a
+// snapshot reads; a module that cannot be loaded is refused at open; a
+// filter that throws stops the compaction (outputs discarded, data
+// untouched) and becomes the background error.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { MemoryStorage, open } from "../mod.ts";
+import { rejectsWith, tempDir, TINY } from "./_harness.ts";
+
+const FILTER = `
+export const seen = [];
+const text = (b) => new TextDecoder().decode(b);
+export default function filter(key, value, ctx) {
+  const k = text(key);
+  seen.push({ key: k, value: text(value), ...ctx });
+  if (k === "boom") throw new Error("kaboom");
+  if (k.startsWith("tmp:")) return "drop";
+  if (k.startsWith("up:")) return { value: new TextEncoder().encode(text(value).toUpperCase()) };
+  if (k.startsWith("bad:")) return 42;
+  return "keep";
+}
+`;
+
+const OPTIONS = { ...TINY, keyEncoding: "utf8", valueEncoding: "utf8" } as const;
+
+/** Writes the filter module (and a module without a default function) to a temporary directory. */
+function modules(): { filter: URL; noExport: URL; missing: URL; cleanup: () => void } {
+  const { dir, cleanup } = tempDir("siltdb-filter-");
+  writeFileSync(join(dir, "filter.mjs"), FILTER);
+  writeFileSync(join(dir, "no_export.mjs"), "export const filter = 1;\n");
+  return {
+    filter: pathToFileURL(join(dir, "filter.mjs")),
+    noExport: pathToFileURL(join(dir, "no_export.mjs")),
+    missing: pathToFileURL(join(dir, "missing.mjs")),
+    cleanup,
+  };
+}
+
+type Seen = { key: string; value: string; level: number; sequence: number; expireAt?: number };
+
+test("keep, drop and a new value, inline: the filter sees the newest version of each key with its level, sequence and expiry", async () => {
+  const m = modules();
+  let now = 1_000;
+  try {
+    const seen = (await import(m.filter.href)).seen as Seen[];
+    const db = await open("/db", { ...OPTIONS, fs: new MemoryStorage(), compactionFilter: m.filter, clock: () => now });
+    await db.put("keep:1", "a");
+    await db.put("tmp:1", "old");
+    await db.put("tmp:1", "b");
+    await db.put("up:1", "c", { ttl: 500 });
+    await db.put("up:2", "d");
+    await db.flush();
+    seen.length = 0;
+    await db.compact();
+    assert.deepEqual(await db.scan().toArray(), [["keep:1", "a"], ["up:1", "C"], ["up:2", "D"]]);
+    const byKey = new Map(seen.map((s) => [s.key, s]));
+    assert.deepEqual(
+      [...byKey.keys()].sort(),
+      ["keep:1", "tmp:1", "up:1", "up:2"],
+      "the newest version of each key, once",
+    );
+    assert.equal(byKey.get("tmp:1")!.value, "b");
+    assert.equal(byKey.get("up:1")!.expireAt, 1_500);
+    assert.equal(byKey.get("up:2")!.expireAt, undefined);
+    assert.equal(byKey.get("keep:1")!.level, 1);
+    assert.equal(byKey.get("keep:1")!.sequence, (await db.getEntry("keep:1")).version);
+    assert.equal(db.stats().compaction.entriesFiltered, 3);
+    // A new value keeps its expiry.
+    now = 1_500;
+    assert.equal(await db.get("up:1"), undefined);
+    await db.close();
+  } finally {
+    m.cleanup();
+  }
+});
+
+test("a version a snapshot reads is not filtered; a dropped newer version hides the older one kept for the snapshot", async () => {
+  const m = modules();
+  try {
+    const db = await open("/db", { ...OPTIONS, fs: new MemoryStorage(), compactionFilter: m.filter });
+    await db.put("tmp:a", "v1");
+    const snap = db.snapshot();
+    await db.flush();
+    await db.compact();
+    assert.equal(await db.get("tmp:a"), "v1", "protected by the snapshot: kept");
+    await db.put("tmp:a", "v2");
+    await db.flush();
+    await db.compact();
+    assert.equal(await db.get("tmp:a"), undefined, "v2 dropped by the filter: a tombstone hides v1");
+    assert.equal(await snap.get("tmp:a"), "v1", "the snapshot still reads what it read");
+    snap.release();
+    await db.compact();
+    assert.equal(await db.get("tmp:a"), undefined);
+    assert.deepEqual(await db.keys().toArray(), []);
+    await db.close();
+  } finally {
+    m.cleanup();
+  }
+});
+
+test("on disk the filter runs in the compaction worker", async () => {
+  const m = modules();
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = await open(dir, { ...OPTIONS, compactionFilter: m.filter.href });
+    for (let i = 0; i < 40; i++) await db.put(`tmp:${i}`, "x".repeat(40));
+    for (let i = 0; i < 10; i++) await db.put(`up:${i}`, "low");
+    await db.flush();
+    await db.compact();
+    assert.equal(db.stats().compaction.mode, "worker");
+    assert.deepEqual(await db.keys().toArray(), Array.from({ length: 10 }, (_, i) => `up:${i}`));
+    assert.deepEqual(new Set(await db.values().toArray()), new Set(["LOW"]));
+    // Every compaction filters again (automatic ones too): each up: key once or more, each tmp: key once.
+    assert.ok(db.stats().compaction.entriesFiltered >= 50, `${db.stats().compaction.entriesFiltered} filtered`);
+    await db.close();
+  } finally {
+    cleanup();
+    m.cleanup();
+  }
+});
+
+test("a module that cannot be loaded, or has no default function, is refused at open with INVALID_ARGUMENT naming it", async () => {
+  const m = modules();
+  try {
+    const fs = new MemoryStorage();
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => open("/db", { fs, compactionFilter: m.missing }),
+      /missing\.mjs.*could not be loaded/,
+    );
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => open("/db", { fs, compactionFilter: m.noExport }),
+      /no_export\.mjs.*default export/,
+    );
+    await rejectsWith(
+      "INVALID_ARGUMENT",
+      () => open("/db", { fs, compactionFilter: "./filter.mjs" }),
+      /compactionFilter.*absolute/,
+    );
+    await rejectsWith("INVALID_ARGUMENT", () => open("/db", { fs, compactionFilter: 7 as never }), /compactionFilter/);
+    assert.deepEqual(fs.list("/").filter((n) => n === "db"), [], "nothing created");
+  } finally {
+    m.cleanup();
+  }
+});
+
+for (
+  const [name, key, message] of [["throws", "boom", /filter\.mjs threw at key "boom": kaboom/], [
+    "returns a bad decision",
+    "bad:1",
+    /filter\.mjs returned number for key "bad:1"/,
+  ]] as const
+) {
+  test(`a filter that ${name}: the compaction stops, its outputs are discarded, writes stop with the error, data untouched`, async () => {
+    const m = modules();
+    const { dir, cleanup } = tempDir();
+    try {
+      const db = await open(dir, {
+        ...OPTIONS,
+        compactionFilter: m.filter,
+        l0CompactionTrigger: 100,
+        l0SlowdownTrigger: 200,
+        l0StopTrigger: 300,
+      });
+      await db.put("a", "1");
+      await db.put(key, "2");
+      await db.put("tmp:z", "3");
+      await db.flush();
+      const files = () => db.stats().levels.reduce((n, l) => n + l.files, 0);
+      const before = files();
+      const err = await rejectsWith("ABORTED", () => db.compact(), message);
+      assert.match(err.message, /outputs were discarded/);
+      assert.equal(files(), before, "no output installed");
+      assert.match(db.stats().backgroundError ?? "", message);
+      await rejectsWith("IO_ERROR", () => db.put("c", "4"), message);
+      assert.deepEqual(await db.keys().toArray(), ["a", key, "tmp:z"], "data untouched");
+      await db.close();
+      const plain = await open(dir, OPTIONS);
+      assert.deepEqual(await plain.keys().toArray(), ["a", key, "tmp:z"]);
+      await plain.close();
+    } finally {
+      cleanup();
+      m.cleanup();
+    }
+  });
+}
