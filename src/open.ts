@@ -432,6 +432,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
       valueEncoding: o.valueEncoding,
       maxKeySize: o.maxKeySize,
       maxValueSize: o.maxValueSize,
+      clock: o.clock,
       reader,
       writer,
     }),

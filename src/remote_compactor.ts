@@ -96,6 +96,8 @@ export interface CompactorStats {
   bytesWritten: number;
   /** Entries dropped (overwritten, deleted, or tombstones no longer needed). */
   entriesDropped: number;
+  /** Expired entries (puts with a ttl) turned into tombstones or dropped, judged by the compactor's clock. */
+  entriesExpired: number;
   /** Edits dropped because their inputs were gone when they were committed. */
   conflicts: number;
   /** Rounds that failed and were retried. */
@@ -176,6 +178,7 @@ export class Compactor {
       bytesRead: 0,
       bytesWritten: 0,
       entriesDropped: 0,
+      entriesExpired: 0,
       conflicts: 0,
       retries: 0,
       ms: 0,
@@ -323,6 +326,7 @@ export class Compactor {
         this.stats.bytesRead += inputBytes;
         this.stats.bytesWritten += result.bytesWritten;
         this.stats.entriesDropped += result.entriesDropped;
+        this.stats.entriesExpired += result.entriesExpired;
         event.outputFiles = result.outputs.length;
         event.bytesRead = inputBytes;
         event.bytesWritten = result.bytesWritten;

@@ -8,7 +8,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Db, MemoryStorage, open, type Snapshot } from "../mod.ts";
+import { Compactor, type Db, MemoryStorage, open, type Snapshot } from "../mod.ts";
+import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
+import { BrowserDb } from "../src/browser/client.ts";
+import { serve } from "../src/browser/worker_server.ts";
+import type { PortLike } from "../src/browser/protocol.ts";
+import { OpfsFake } from "./_opfs_fake.ts";
 import { compareBytes, fcRuns, rejectsWith, tempDir, TINY, utf8 } from "./_harness.ts";
 
 type Cell = { v: string; exp?: number };
@@ -286,4 +291,81 @@ test("on disk, the compaction worker drops expired entries by the time of the jo
   } finally {
     cleanup();
   }
+});
+
+test("in a bucket (in-memory object store): expiry on reads, in the writer's compactions and in a remote compactor's", async () => {
+  let now = 50_000;
+  const clock = () => now;
+  const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() } });
+  const url = "memory://ttl/";
+  const db = await open(url, { objectStore: store, ...OPTIONS, clock, gcMinAge: 0 }) as Db<string, string>;
+  for (let i = 0; i < 20; i++) await db.put(`e${i}`, "x".repeat(50), { ttl: 100 });
+  await db.put("keep", "1");
+  await db.flush();
+  now += 100;
+  assert.deepEqual(await db.keys().toArray(), ["keep"]);
+  await db.compact();
+  assert.equal(db.stats().compaction.entriesExpired, 20);
+  assert.deepEqual(await db.keys().toArray(), ["keep"]);
+  await db.close();
+
+  const remote = await open(url, { objectStore: store, ...OPTIONS, clock, compaction: "remote", gcMinAge: 0 }) as Db<
+    string,
+    string
+  >;
+  for (let i = 0; i < 20; i++) await remote.put(`r${i}`, "y".repeat(50), { expireAt: now + 10 });
+  await remote.flush();
+  const compactor = await Compactor.open(url, { objectStore: store, clock, l0CompactionTrigger: 2 });
+  now += 10;
+  while (await compactor.compactOnce());
+  assert.equal(compactor.stats.entriesExpired, 20);
+  await remote.refresh();
+  assert.deepEqual(await remote.keys().toArray(), ["keep"]);
+  await compactor.stop();
+  await remote.close();
+});
+
+test("browser RPC: put and batch put options pass through to the worker", async () => {
+  const fake = new OpfsFake();
+  const channel = new MessageChannel();
+  serve(channel.port2 as unknown as PortLike, { root: () => Promise.resolve(fake.root), locks: fake.locks });
+  const db = new BrowserDb<string, string>("ttl", channel.port1 as unknown as PortLike, () => {});
+  await db.connect({ keyEncoding: "utf8", valueEncoding: "utf8" });
+  await db.put("gone", "1", { expireAt: Date.now() - 1 });
+  await db.put("stays", "2", { ttl: 3_600_000 });
+  await db.batch().put("gone2", "3", { expireAt: new Date(Date.now() - 1) }).put("stays2", "4", { ttl: 3_600_000 })
+    .write();
+  assert.deepEqual(await db.keys().toArray(), ["stays", "stays2"]);
+  assert.equal(await db.get("gone"), undefined);
+  await rejectsWith("INVALID_ARGUMENT", () => db.put("k", "v", { ttl: -1 }), /ttl/);
+  await rejectsWith("INVALID_ARGUMENT", () => db.batch().put("k", "v", { ttl: 0 }).write(), /ttl/);
+  assert.equal(await db.get("k"), undefined);
+  await db.close();
+  channel.port1.close();
+});
+
+test("transactions: tx.put with ttl / expireAt, and reads of expired keys inside a transaction", async () => {
+  let now = 7_000;
+  const db = await open("/db", { ...OPTIONS, fs: new MemoryStorage(), clock: () => now });
+  await db.put("old", "1", { ttl: 10 });
+  await db.transaction((tx) => {
+    tx.put("a", "x", { ttl: 100 });
+    tx.put("b", "y", { expireAt: now - 1 }); // already expired: recorded as the delete it reads as
+    assert.equal(tx.getSync("a"), "x");
+    assert.equal(tx.getSync("b"), undefined);
+    assert.throws(() => tx.put("c", "z", { ttl: 0 }), /transaction put option ttl/);
+  });
+  assert.deepEqual(await db.keys().toArray(), ["a", "old"]);
+  now += 10;
+  await db.transaction(async (tx) => {
+    assert.equal(await tx.get("old"), undefined);
+    const seen: string[] = [];
+    for await (const [k] of tx.scan()) seen.push(k);
+    assert.deepEqual(seen, ["a"]);
+    assert.equal(await tx.count(), 1);
+    assert.deepEqual(await tx.getMany(["a", "old"]), ["x", undefined]);
+  });
+  now += 90;
+  assert.deepEqual(await db.keys().toArray(), []);
+  await db.close();
 });

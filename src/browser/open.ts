@@ -87,6 +87,12 @@ export async function open<O extends BrowserOpenOptions = Record<never, never>>(
       'siltdb/browser opens databases in a browser (a page or a dedicated worker); in Deno, Node and Bun use "siltdb"',
     );
   }
+  if ((options as { clock?: unknown } | undefined)?.clock !== undefined) {
+    throw new SiltError(
+      "INVALID_ARGUMENT",
+      "the clock option is a function, which cannot cross to the database worker: use it with openInWorker()",
+    );
+  }
   return await openFromMainThread(name, options);
 }
 

@@ -60,7 +60,13 @@ export type BatchResult = { ok: true; sequence: number } | { ok: false };
  * a delete (`type: "del"`, or `"delete"`).
  */
 export type BatchOperation<K = Uint8Array, V = Uint8Array> =
-  | { type: "put"; key: K | string | Uint8Array; value: V | string | Uint8Array }
+  | {
+    type: "put";
+    key: K | string | Uint8Array;
+    value: V | string | Uint8Array;
+    ttl?: number;
+    expireAt?: Date | number;
+  }
   | { type: "del" | "delete"; key: K | string | Uint8Array };
 
 /**
@@ -203,14 +209,18 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
         }
         const o = op as Record<string, unknown>;
         for (const name of Object.keys(o)) {
-          const known = o.type === "put" ? ["type", "key", "value"] : ["type", "key"];
+          const known = o.type === "put" ? ["type", "key", "value", "ttl", "expireAt"] : ["type", "key"];
           if (!known.includes(name)) {
             throw invalidArgument(`batch operation ${i} has an unknown property ${JSON.stringify(name)}`);
           }
         }
         try {
-          if (o.type === "put") this.put(o.key as K, o.value as V);
-          else if (o.type === "del" || o.type === "delete") this.delete(o.key as K);
+          if (o.type === "put") {
+            const expiry = o.ttl === undefined && o.expireAt === undefined
+              ? undefined
+              : { ttl: o.ttl as number | undefined, expireAt: o.expireAt as number | Date | undefined };
+            this.put(o.key as K, o.value as V, expiry);
+          } else if (o.type === "del" || o.type === "delete") this.delete(o.key as K);
           else throw invalidArgument(`type must be "put" or "del", got ${JSON.stringify(o.type) ?? describe(o.type)}`);
         } catch (err) {
           if (err instanceof SiltError) throw invalidArgument(`batch operation ${i}: ${err.message}`);
