@@ -14,6 +14,7 @@ import { BrowserDb } from "../src/browser/client.ts";
 import { serve } from "../src/browser/worker_server.ts";
 import type { PortLike } from "../src/browser/protocol.ts";
 import { OpfsFake } from "./_opfs_fake.ts";
+import { SiltLevel } from "../level.ts";
 import { compareBytes, fcRuns, rejectsWith, tempDir, TINY, utf8 } from "./_harness.ts";
 
 type Cell = { v: string; exp?: number };
@@ -196,6 +197,7 @@ test("an expired newest version hides the older ones on every read path and thro
   await db.compact();
   await gone("compacted");
   assert.equal(db.stats().compaction.entriesExpired - before, 2, "two expired entries dropped");
+  assert.match(db.metrics(), new RegExp(`^siltdb_compaction_expired_entries_total ${before + 2}$`, "m"));
   await db.close();
   const again = await open("/db", { ...OPTIONS, fs, clock: () => now });
   assert.equal(await again.get("k"), undefined);
@@ -368,4 +370,21 @@ test("transactions: tx.put with ttl / expireAt, and reads of expired keys inside
   now += 90;
   assert.deepEqual(await db.keys().toArray(), []);
   await db.close();
+});
+
+test("the abstract-level adapter reads an expired key as deleted (get, getMany, iterators, keys)", async () => {
+  let now = 3_000;
+  const level = new SiltLevel<string, string>("/db", { fs: new MemoryStorage(), clock: () => now });
+  await level.open();
+  await level.put("a", "1");
+  await level.siltdb!.put("a", "2", { ttl: 10 });
+  await level.siltdb!.put("b", "3", { ttl: 10 });
+  await level.put("c", "4");
+  assert.equal(await level.get("a"), "2");
+  now += 10;
+  assert.equal(await level.get("a"), undefined);
+  assert.deepEqual(await level.getMany(["a", "b", "c"]), [undefined, undefined, "4"]);
+  assert.deepEqual(await level.keys().all(), ["c"]);
+  assert.deepEqual(await level.iterator({ reverse: true }).all(), [["c", "4"]]);
+  await level.close();
 });
