@@ -31,13 +31,19 @@ export function visibleKind(kind: u8, value: usize, valueLen: u32, now: f64): u8
   return expired(value, valueLen, now) ? 0 : 1;
 }
 
+/** A point lookup found an expiring version and was given no time (now NaN): resolveFound with the time. */
+export const FOUND_EXPIRING: i32 = 7;
+
 /**
  * A point lookup found a version (result area: +0 value, +4 length, +28
  * kind; see point_get.ts): an expired one reads as deleted (2), a live
- * expiring one as found (1) with the prefix skipped.
+ * expiring one as found (1) with the prefix skipped. With now NaN (the
+ * caller reads its clock only when it must), an expiring one is
+ * FOUND_EXPIRING, the result area left as it is.
  */
 export function resolveFound(out: usize, now: f64): i32 {
   if (load<u32>(out, 28) != <u32>KIND_PUT_EXPIRING) return 1;
+  if (isNaN(now)) return FOUND_EXPIRING;
   const value = <usize>load<u32>(out);
   const valueLen = load<u32>(out, 4);
   if (expired(value, valueLen, now)) return 2;

@@ -32,7 +32,7 @@ import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITE
 import { child, miNeedChild, miNew } from "./merge_iter";
 import { CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
 import { CI_FILTER, ciDecide, ciExpired, ciFiltered, ciPending, ciSetFilter, ciSetNow } from "./compaction_iter";
-import { EXPIRY_PREFIX, KIND_PUT_EXPIRING } from "./expiry";
+import { EXPIRY_PREFIX, FOUND_EXPIRING, KIND_PUT_EXPIRING, resolveFound } from "./expiry";
 import { CORRUPT, EXHAUSTED, memSourceNew, NEED_BLOCK as SOURCE_NEEDS_BLOCK, NEED_INDEX, READY, runBlockOffset, runBlockSize, runFileNumber, runProvideCached, runProvideTable, runSourceNew, runSourceOfLevel, srcState } from "./sources";
 import {
   mtBytesUsed, mtCount, mtFind, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
@@ -222,7 +222,8 @@ export { rsNew, rsFree, rsCache, rsSetMemtables, rsSetVersion, rsVersion, rsAddT
 export { bcLookup, bcInsert, bcBlock, bcBlockSize, bcPin, bcUnpin, bcForgetFile, bcClear, bcHits, bcMisses, bcBytes, bcBlocks };
 
 /**
- * The whole point lookup (point_get.ts): 1 found (value at RESULT +0/+4),
+ * The whole point lookup (point_get.ts) as of now (epoch ms; expiring puts,
+ * core/expiry.ts; NaN: see dbResolveExpiring): 1 found (value at RESULT +0/+4),
  * 2 deleted, 0 absent, 3 needs table RESULT+24, 4 needs block (file +24,
  * offset +8, size +16), 5/6 malformed index/data block. resume: go on
  * where the previous call stopped (after providing the table or block).
@@ -230,6 +231,13 @@ export { bcLookup, bcInsert, bcBlock, bcBlockSize, bcPin, bcUnpin, bcForgetFile,
 export function dbGet(rs: usize, key: usize, keyLen: u32, sequence: f64, resume: bool, now: f64): i32 {
   return pointGet(rs, key, keyLen, sequence, RESULT, resume, now);
 }
+
+/**
+ * After dbGet returned 7 (an expiring version, now given as NaN): resolves
+ * it at now (epoch ms): 1 found (value at RESULT, the expiry prefix
+ * skipped) or 2 deleted (expired). Reads of unexpiring data never need the clock.
+ */
+export function dbResolveExpiring(now: f64): i32 { return resolveFound(RESULT, now); }
 
 // ---- compaction ------------------------------------------------------------------
 
@@ -268,6 +276,7 @@ export const LOOKUP_NEED_TABLE: i32 = NEED_TABLE;
 export const LOOKUP_NEED_BLOCK: i32 = NEED_BLOCK;
 export const LOOKUP_CORRUPT_INDEX: i32 = CORRUPT_INDEX;
 export const LOOKUP_CORRUPT_BLOCK: i32 = CORRUPT_BLOCK;
+export const LOOKUP_FOUND_EXPIRING: i32 = FOUND_EXPIRING;
 
 // Offsets in the result area.
 export const RESULT_VALUE: u32 = <u32>OUT_VALUE;
