@@ -8,7 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { Compactor, type Db, MemoryStorage, open, type Snapshot } from "../mod.ts";
+import { Compactor, type Db, MemoryStorage, open, repair, type Snapshot, verify } from "../mod.ts";
 import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
 import { BrowserDb } from "../src/browser/client.ts";
 import { serve } from "../src/browser/worker_server.ts";
@@ -387,4 +387,26 @@ test("the abstract-level adapter reads an expired key as deleted (get, getMany, 
   assert.deepEqual(await level.keys().all(), ["c"]);
   assert.deepEqual(await level.iterator({ reverse: true }).all(), [["c", "4"]]);
   await level.close();
+});
+
+test("verify and repair understand expiring puts: a clean store verifies, repair keeps them (and they still expire)", async () => {
+  const { dir, cleanup } = tempDir();
+  let now = 9_000;
+  try {
+    const db = await open(dir, { ...OPTIONS, clock: () => now });
+    for (let i = 0; i < 30; i++) await db.put(`k${i}`, "v".repeat(20), { ttl: i < 15 ? 50 : 10 ** 9 });
+    await db.flush();
+    for (let i = 30; i < 40; i++) await db.put(`k${i}`, "w", { expireAt: 9_050 }); // still in the log
+    await db.close();
+    const report = await verify(dir);
+    assert.ok(report.ok, JSON.stringify(report.files.filter((f) => f.problems > 0)));
+    await repair(dir);
+    const again = await open(dir, { ...OPTIONS, clock: () => now });
+    assert.equal(await again.count(), 40);
+    now = 9_050;
+    assert.equal(await again.count(), 15);
+    await again.close();
+  } finally {
+    cleanup();
+  }
 });

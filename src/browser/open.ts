@@ -93,7 +93,12 @@ export async function open<O extends BrowserOpenOptions = Record<never, never>>(
       "the clock option is a function, which cannot cross to the database worker: use it with openInWorker()",
     );
   }
-  return await openFromMainThread(name, options);
+  const filter = (options as { compactionFilter?: unknown } | undefined)?.compactionFilter;
+  // A URL object does not cross to the worker (structured clone): its text does.
+  return await openFromMainThread(
+    name,
+    filter instanceof URL ? { ...options, compactionFilter: filter.href } : options,
+  );
 }
 
 /**
