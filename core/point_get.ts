@@ -13,8 +13,9 @@
 //   +8 f64 sequence of the version found                 (FOUND, DELETED)
 //   +8 f64 block offset    +16 f64 block size           (NEED_BLOCK; offset also for CORRUPT_BLOCK)
 //   +24 u32 file number                                  (NEED_TABLE, NEED_BLOCK, CORRUPT_*)
-//   +28 u32 kind of the version found (scratch: FOUND is resolved against
-//       now by core/expiry.ts before it is returned)
+//   +28 u32 kind of the version found (scratch: an expiring put found is
+//       resolved against now by core/expiry.ts, resolveFound: FOUND with
+//       its prefix skipped, or DELETED; with now NaN it is FOUND_EXPIRING)
 
 import { bcBlock, bcBlockSize, bcLookup } from "./block_cache";
 import { bloomMayMatch } from "./bloom";
@@ -57,7 +58,8 @@ let keyHashed = false;
 
 /**
  * The newest version of the key at or below sequence: FOUND (value in out),
- * DELETED, ABSENT, or NEED_TABLE / NEED_BLOCK / CORRUPT_* (see above).
+ * DELETED, ABSENT, or NEED_TABLE / NEED_BLOCK / CORRUPT_* (see above); an
+ * expiring put is judged at now (epoch ms; NaN: FOUND_EXPIRING, see +28).
  * With resume, goes on at the file where the previous call stopped (same
  * key, sequence and read state).
  */
