@@ -410,3 +410,23 @@ test("verify and repair understand expiring puts: a clean store verifies, repair
     cleanup();
   }
 });
+
+test("the change feed reports a put with a ttl as a put of the user's value, live and when caught up from the memtable", async () => {
+  const db = await open("/db", { ...OPTIONS, memtableSize: 1 << 20, fs: new MemoryStorage() });
+  const controller = new AbortController();
+  const live = db.changes({ signal: controller.signal })[Symbol.asyncIterator]();
+  await db.put("a", "1", { ttl: 60_000 });
+  await db.batch().put("b", "2", { expireAt: Date.now() + 60_000 }).delete("c").write();
+  const seen = [];
+  for (let i = 0; i < 3; i++) seen.push((await live.next()).value);
+  const shape = (c: { type: string; key: unknown; value: unknown }) => [c.type, c.key, c.value];
+  assert.deepEqual(seen.map(shape), [["put", "a", "1"], ["put", "b", "2"], ["del", "c", undefined]]);
+  const stop = new AbortController();
+  const caughtUp = db.changes({ since: 1, signal: stop.signal })[Symbol.asyncIterator]();
+  const again = [];
+  for (let i = 0; i < 3; i++) again.push((await caughtUp.next()).value);
+  assert.deepEqual(again.map(shape), seen.map(shape));
+  controller.abort();
+  stop.abort();
+  await db.close();
+});
