@@ -19,14 +19,18 @@
 //   +56 f64 now (epoch ms; ciSetNow)   +64 u64 expired entries turned into tombstones or dropped
 //   +72 u64 compaction filter: it sees the newest version of a key only above this sequence
 //       (the newest live snapshot's), NO_SEQUENCE = no filter   +80 u64 entries the filter
-//       dropped or changed   +88 u32 1 while an entry waits for the filter's decision
+//       dropped or changed   +88 u32 1 while a batch waits for the filter's decisions
+//   +92 u32 the filter's queue (core/filter_queue.ts), 0 without a filter
 //
 // Expiring puts (core/expiry.ts) past now become tombstones, then follow the
-// tombstone rule. With a compaction filter (ciSetFilter), ciRun stops with
-// CI_FILTER at the newest version of each key that no snapshot reads (a put
-// or a live expiring put); TypeScript calls the filter and answers with
-// ciDecide: keep it, drop it (it becomes a tombstone, as RocksDB's kRemove),
-// or replace its value.
+// tombstone rule. With a compaction filter (ciSetFilter), the entries kept
+// wait in the queue; the candidates among them are the newest version of
+// each key that no snapshot reads (a put or a live expiring put). ciRun
+// stops with CI_FILTER when the queue holds a batch (or before an output
+// cut, or at the end); TypeScript reads the candidates (ciFilterCandidates),
+// calls the filter for each and answers with ciDecide: keep, drop (the
+// entry becomes a tombstone, as RocksDB's kRemove) or a new value; the
+// queue then goes to the builder in order.
 
 import { bufAppend, bufData, bufFree, bufLength, bufNew, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
@@ -34,6 +38,7 @@ import { child, miAdvance, miFirst, miFree, miSettle, miTop } from "./merge_iter
 import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 import { tbAdd, tbFileSize, tbStagedLength } from "./table_builder";
 import { expired, KIND_PUT_EXPIRING } from "./expiry";
+import { FQ_MAX_CANDIDATES, fqBytes, fqCandidates, fqClear, fqEnd, fqFirst, fqFree, fqKey, fqKeyLen, fqNew, fqNext, fqNumber, fqPrepare, fqPush, fqRecords, fqTrailer, fqValue, fqValueLen } from "./filter_queue";
 
 const CI_SIZE: usize = 96;
 const NO_SEQUENCE: u64 = 0xffffffffffffffff;
@@ -43,7 +48,7 @@ export const CI_NEED: u32 = 2; // a source needs a block (see the merge's need c
 export const CI_CORRUPT: u32 = 3;
 export const CI_STAGED: u32 = 4; // the builder's staging buffer is full: write it, then call again
 export const CI_FILE_FULL: u32 = 5; // the output reached its target size: finish it, start another, call again
-export const CI_FILTER: u32 = 6; // an entry waits for the compaction filter: ciDecide, then call again
+export const CI_FILTER: u32 = 6; // a batch waits for the compaction filter: ciFilterCandidates, ciDecide, then call again
 
 /** A compaction over merge m (owned), keeping what snapshots at or above `oldest` can see. */
 export function ciNew(m: usize, oldest: u64, deeper: usize): usize {
@@ -61,7 +66,10 @@ export function ciNew(m: usize, oldest: u64, deeper: usize): usize {
 /** Sets the time (epoch ms) expiring puts are judged at; call before the first run. */
 export function ciSetNow(ci: usize, now: f64): void { store<f64>(ci, now, 56); }
 /** Turns the compaction filter on for newest versions above sequence `above` (the newest live snapshot, or 0). */
-export function ciSetFilter(ci: usize, above: u64): void { store<u64>(ci, above, 72); }
+export function ciSetFilter(ci: usize, above: u64): void {
+  store<u64>(ci, above, 72);
+  if (load<u32>(ci, 92) == 0) store<u32>(ci, <u32>fqNew(), 92);
+}
 /** Expired entries turned into tombstones or dropped so far. */
 export function ciExpired(ci: usize): f64 { return <f64>load<u64>(ci, 64); }
 /** Entries the filter dropped or changed so far. */
@@ -76,6 +84,8 @@ export function ciFree(ci: usize): void {
   bufFree(<usize>load<u32>(ci, 4));
   const deeper = <usize>load<u32>(ci, 12);
   if (deeper != 0) heap.free(deeper);
+  const fq = <usize>load<u32>(ci, 92);
+  if (fq != 0) fqFree(fq);
   heap.free(ci);
 }
 
@@ -125,12 +135,14 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
   }
   const current = <usize>load<u32>(ci, 4);
   const oldest = load<u64>(ci, 16);
+  const fq = <usize>load<u32>(ci, 92);
+  if (load<u32>(ci, 88)) return CI_FILTER; // decisions still to come
   while (true) {
     const settled = miSettle(m);
     if (settled == 1) return CI_NEED;
     if (settled == 2) return CI_CORRUPT;
     const top = miTop(m);
-    if (top < 0) return CI_DONE;
+    if (top < 0) return fq != 0 && fqRecords(fq) > 0 ? filterStop(ci, fq) : CI_DONE;
     const s = child(m, <u32>top);
     const key = srcUserKey(s);
     const keyLen = srcUserKeyLength(s);
@@ -138,6 +150,11 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
     const sequence = trailer >> 8;
     const newKey = !load<u32>(ci, 8) || compareBytes(key, keyLen, bufData(current), bufLength(current)) != 0;
     if (newKey) {
+      // The queue goes to the builder before a cut could be due, and once it holds a batch.
+      if (fq != 0 && fqRecords(fq) > 0 && (fqCandidates(fq) >= FQ_MAX_CANDIDATES ||
+        tbFileSize(tb) + <f64>fqBytes(fq) >= targetSize || tbStagedLength(tb) + fqBytes(fq) >= maxStaged)) {
+        return filterStop(ci, fq);
+      }
       // Cut outputs only between user keys.
       if (tbFileSize(tb) >= targetSize) return CI_FILE_FULL;
       if (tbStagedLength(tb) >= maxStaged) return CI_STAGED;
@@ -165,10 +182,11 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
     if (drop) {
       bump(ci, 40);
     } else if (kind == 0 && <u8>(trailer & 0xff) == KIND_PUT_EXPIRING) {
-      tbAdd(tb, key, keyLen, trailer & ~(<u64>0xff), 0, 0);
-    } else if (newest && (kind == 1 || kind == KIND_PUT_EXPIRING) && sequence > load<u64>(ci, 72)) {
-      store<u32>(ci, 1, 88);
-      return CI_FILTER; // the entry stays on top of the merge until ciDecide
+      if (fq != 0) fqPush(fq, key, keyLen, trailer & ~(<u64>0xff), 0, 0, false);
+      else tbAdd(tb, key, keyLen, trailer & ~(<u64>0xff), 0, 0);
+    } else if (fq != 0) {
+      const candidate = newest && (kind == 1 || kind == KIND_PUT_EXPIRING) && sequence > load<u64>(ci, 72);
+      fqPush(fq, key, keyLen, trailer, srcValue(s), srcValueLength(s), candidate);
     } else {
       tbAdd(tb, key, keyLen, trailer, srcValue(s), srcValueLength(s));
     }
@@ -176,42 +194,56 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
   }
 }
 
-/** The entry waiting for the filter: +0 u32 key, +4 u32 key length, +8 u32 value, +12 u32 value length, +16 f64 sequence, +24 u32 kind. */
-export function ciPending(ci: usize, out: usize): bool {
-  if (!load<u32>(ci, 88)) return false;
-  const s = child(<usize>load<u32>(ci), <u32>miTop(<usize>load<u32>(ci)));
-  store<u32>(out, <u32>srcUserKey(s));
-  store<u32>(out, srcUserKeyLength(s), 4);
-  store<u32>(out, <u32>srcValue(s), 8);
-  store<u32>(out, srcValueLength(s), 12);
-  store<f64>(out, <f64>(srcTrailer(s) >> 8), 16);
-  store<u32>(out, <u32>(srcTrailer(s) & 0xff), 24);
-  return true;
+/** Stops for the filter's decisions on the queued batch. */
+function filterStop(ci: usize, fq: usize): u32 {
+  fqPrepare(fq);
+  store<u32>(ci, 1, 88);
+  return CI_FILTER;
+}
+
+/** The candidates of the batch waiting for the filter (layout: filter_queue.ts), or 0; their number in count. */
+export function ciFilterCandidates(ci: usize, count: usize): usize {
+  const fq = <usize>load<u32>(ci, 92);
+  if (fq == 0 || !load<u32>(ci, 88)) {
+    store<u32>(count, 0);
+    return 0;
+  }
+  store<u32>(count, fqCandidates(fq));
+  return fqPrepare(fq);
 }
 
 /**
- * The filter's decision on the pending entry: 0 keep, 1 drop (it becomes a
- * tombstone, dropped where a tombstone would be), 2 replace the stored value
- * by (value, valueLen) (an expiring put's includes its expiry prefix). Then
- * the compaction goes on with the next entry (call ciRun).
+ * The filter's decisions on the waiting batch (12 bytes per candidate, in
+ * order: u32 0 keep / 1 drop / 2 replace, u32 new value, u32 its length;
+ * an expiring put's new value includes its expiry prefix). A drop makes the
+ * entry a tombstone, dropped where a tombstone would be. Then every queued
+ * entry goes to builder tb in order, and the compaction goes on (ciRun).
  */
-export function ciDecide(ci: usize, tb: usize, decision: u32, value: usize, valueLen: u32): void {
-  if (!load<u32>(ci, 88)) return;
+export function ciDecide(ci: usize, tb: usize, decisions: usize): void {
+  const fq = <usize>load<u32>(ci, 92);
+  if (fq == 0 || !load<u32>(ci, 88)) return;
   store<u32>(ci, 0, 88);
-  const m = <usize>load<u32>(ci);
-  const s = child(m, <u32>miTop(m));
-  const key = srcUserKey(s);
-  const keyLen = srcUserKeyLength(s);
-  const trailer = srcTrailer(s);
-  if (decision == 0) {
-    tbAdd(tb, key, keyLen, trailer, srcValue(s), srcValueLength(s));
-  } else if (decision == 2) {
+  const oldest = load<u64>(ci, 16);
+  const end = fqEnd(fq);
+  for (let p = fqFirst(fq); p < end; p = fqNext(p)) {
+    const key = fqKey(p);
+    const keyLen = fqKeyLen(p);
+    const trailer = fqTrailer(p);
+    const number = fqNumber(p);
+    const decision = number == 0 ? 0 : load<u32>(decisions + <usize>(number - 1) * 12);
+    if (decision == 0) {
+      tbAdd(tb, key, keyLen, trailer, fqValue(p), fqValueLen(p));
+      continue;
+    }
     bump(ci, 80);
-    tbAdd(tb, key, keyLen, trailer, value, valueLen);
-  } else {
-    bump(ci, 80);
-    if ((trailer >> 8) <= load<u64>(ci, 16) && !inDeeperLevel(ci, key, keyLen)) bump(ci, 40);
-    else tbAdd(tb, key, keyLen, trailer & ~(<u64>0xff), 0, 0);
+    const d = decisions + <usize>(number - 1) * 12;
+    if (decision == 2) {
+      tbAdd(tb, key, keyLen, trailer, <usize>load<u32>(d, 4), load<u32>(d, 8));
+    } else if ((trailer >> 8) <= oldest && !inDeeperLevel(ci, key, keyLen)) {
+      bump(ci, 40);
+    } else {
+      tbAdd(tb, key, keyLen, trailer & ~(<u64>0xff), 0, 0);
+    }
   }
-  miAdvance(m);
+  fqClear(fq);
 }

@@ -31,7 +31,8 @@ import { blockChecksum, xxh64 } from "./xxhash64";
 import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterSetNow, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
 import { CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
-import { CI_FILTER, ciDecide, ciExpired, ciFiltered, ciPending, ciSetFilter, ciSetNow } from "./compaction_iter";
+import { CI_FILTER, ciDecide, ciExpired, ciFiltered, ciFilterCandidates, ciSetFilter, ciSetNow } from "./compaction_iter";
+import { FQ_CANDIDATE } from "./filter_queue";
 import { EXPIRY_PREFIX, FOUND_EXPIRING, KIND_PUT_EXPIRING, resolveFound } from "./expiry";
 import { CORRUPT, EXHAUSTED, memSourceNew, NEED_BLOCK as SOURCE_NEEDS_BLOCK, NEED_INDEX, READY, runBlockOffset, runBlockSize, runFileNumber, runProvideCached, runProvideTable, runSourceNew, runSourceOfLevel, srcState } from "./sources";
 import {
@@ -248,8 +249,12 @@ export { ciSetNow, ciExpired, ciFiltered, ciDecide };
 /** Turns the compaction filter on for newest versions above sequence `above` (the newest live snapshot's, or 0). */
 export function ciFilterAbove(ci: usize, above: f64): void { ciSetFilter(ci, <u64>above); }
 
-/** The entry waiting for the compaction filter, in the result area (layout: compaction_iter.ts ciPending); false if none. */
-export function ciPendingEntry(ci: usize): bool { return ciPending(ci, RESULT); }
+/**
+ * The candidates of the batch waiting for the compaction filter (status
+ * COMPACTION_FILTER): their address (FILTER_CANDIDATE_SIZE bytes each,
+ * layout in filter_queue.ts), their number at RESULT +0.
+ */
+export function ciFilterBatch(ci: usize): usize { return ciFilterCandidates(ci, RESULT); }
 
 /**
  * A compaction (compaction_iter.ts) over a merge of the n run sources at
@@ -311,6 +316,7 @@ export const COMPACTION_CORRUPT: u32 = CI_CORRUPT;
 export const COMPACTION_STAGED: u32 = CI_STAGED;
 export const COMPACTION_FILE_FULL: u32 = CI_FILE_FULL;
 export const COMPACTION_FILTER: u32 = CI_FILTER;
+export const FILTER_CANDIDATE_SIZE: u32 = <u32>FQ_CANDIDATE;
 
 // Read state limits and packed layouts (read_state.ts).
 export const READ_STATE_MAX_MEMTABLES: u32 = MAX_MEMTABLES;

@@ -191,3 +191,36 @@ for (
     }
   });
 }
+
+test("batches of many candidates across output cuts: the store equals the model with the filter applied", async () => {
+  const m = modules();
+  try {
+    const db = await open("/db", { ...OPTIONS, fs: new MemoryStorage(), compactionFilter: m.filter });
+    const model = new Map<string, string>();
+    let x = 12345;
+    const next = (n: number) => (x = (x * 48271) % 2147483647) % n;
+    for (let i = 0; i < 3000; i++) {
+      const k = `${["tmp:", "up:", "keep:"][next(3)]}${String(next(700)).padStart(4, "0")}`;
+      if (next(10) === 0) {
+        await db.delete(k);
+        model.delete(k);
+      } else {
+        const v = `v${i}-${"x".repeat(next(60))}`;
+        await db.put(k, v);
+        model.set(k, v);
+      }
+    }
+    await db.flush();
+    await db.compact();
+    const expected = [...model]
+      .filter(([k]) => !k.startsWith("tmp:"))
+      .map(([k, v]) => [k, k.startsWith("up:") ? v.toUpperCase() : v])
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    assert.deepEqual(await db.scan().toArray(), expected);
+    assert.ok(db.stats().levels.some((l) => l.files > 1), "the compaction cut several outputs");
+    assert.ok(db.stats().compaction.entriesFiltered > 256, "more than one batch");
+    await db.close();
+  } finally {
+    m.cleanup();
+  }
+});

@@ -23,7 +23,7 @@ import { CompactionStatus } from "../wasm/abi.ts";
 import { CoreCompaction } from "../wasm/compaction_iter.ts";
 import { ReadState } from "../wasm/read_state.ts";
 import type { CompactionTask } from "./task.ts";
-import { filterEntry, loadCompactionFilter } from "./filter.ts";
+import { filterBatch, loadCompactionFilter } from "./filter.ts";
 
 /** Everything a compaction needs besides the files themselves. */
 export interface CompactionJob {
@@ -133,7 +133,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
           if (status === CompactionStatus.Staged) await stage();
           else if (status === CompactionStatus.Need) await provider.answerSourceAsync(merge.stoppedSource());
           else if (status === CompactionStatus.Corrupt) throw provider.sourceCorruption(merge.stoppedSource());
-          else if (status === CompactionStatus.Filter) filterEntry(merge, builder, filter!, url!, job.task.outputLevel);
+          else if (status === CompactionStatus.Filter) filterBatch(merge, builder, filter!, url!, job.task.outputLevel);
         }
       });
       if (meta !== undefined) {

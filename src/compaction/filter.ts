@@ -3,9 +3,10 @@
 // during compaction what becomes of the newest version of each key that no
 // snapshot reads. It is imported where the compaction runs: at open (to
 // refuse a URL that does not load), and in the compaction worker (the job
-// carries the URL; each runtime caches the module). The core stops at each
-// such entry (core/compaction_iter.ts, CI_FILTER); filterEntry() reads it,
-// calls the filter and gives the core its decision.
+// carries the URL; each runtime caches the module). The core queues the
+// entries it keeps and stops once per batch of candidates
+// (core/compaction_iter.ts and filter_queue.ts, CI_FILTER); filterBatch()
+// reads them, calls the filter for each and gives the core its decisions.
 //
 // Which versions it sees: only a put (or a live expiring put) that is the
 // newest version of its key and newer than every live snapshot, so a
@@ -108,64 +109,70 @@ async function importFilter(url: string): Promise<CompactionFilter> {
 }
 
 /**
- * Decides the entry the compaction stopped at (status Filter): calls the
- * filter and hands its decision to the core. A throw or a bad decision
- * becomes a SiltError (ABORTED: the compaction stops) naming the filter.
+ * Decides the batch the compaction stopped at (status Filter): calls the
+ * filter for each candidate and hands the core its decisions. A throw or a
+ * bad decision becomes a SiltError (ABORTED: the compaction stops) naming
+ * the filter and the key.
  *
  * @example
  * ```ts
  * import type { CoreCompaction } from "../wasm/compaction_iter.ts";
  * import type { TableBuilder } from "../wasm/table_builder.ts";
  * declare const merge: CoreCompaction, builder: TableBuilder, filter: CompactionFilter;
- * filterEntry(merge, builder, filter, "file:///srv/app/filter.js", 1);
+ * filterBatch(merge, builder, filter, "file:///srv/app/filter.js", 1);
  * ```
  */
-export function filterEntry(
+export function filterBatch(
   merge: CoreCompaction,
   builder: TableBuilder,
   filter: CompactionFilter,
   url: string,
   level: number,
 ): void {
-  const e = merge.pendingEntry();
+  const decisions = merge.filterCandidates().map((e) => decideOne(e, filter, url, level));
+  merge.decide(builder, decisions);
+}
+
+const keyText = (key: Uint8Array) => JSON.stringify(new TextDecoder().decode(key));
+
+function decideOne(
+  e: { key: Uint8Array; value: Uint8Array; sequence: number; kind: number },
+  filter: CompactionFilter,
+  url: string,
+  level: number,
+): "keep" | "drop" | Uint8Array {
   const expiring = e.kind === KIND_PUT_EXPIRING;
-  const prefix = expiring ? e.value.subarray(0, EXPIRY_PREFIX_SIZE) : undefined;
   const value = expiring ? e.value.subarray(EXPIRY_PREFIX_SIZE) : e.value;
-  const expireAt = prefix === undefined
-    ? undefined
-    : new DataView(prefix.buffer, prefix.byteOffset, 8).getUint32(0, true) +
-      new DataView(prefix.buffer, prefix.byteOffset, 8).getUint32(4, true) * 2 ** 32;
+  const prefix = new DataView(e.value.buffer, e.value.byteOffset, e.value.byteLength);
+  const expireAt = expiring ? prefix.getUint32(0, true) + prefix.getUint32(4, true) * 2 ** 32 : undefined;
   let decision: unknown;
   try {
     decision = filter(e.key, value, { level, sequence: e.sequence, expireAt });
   } catch (err) {
     throw new SiltError(
       "ABORTED",
-      `compactionFilter ${url} threw at key ${JSON.stringify(new TextDecoder().decode(e.key))}: ${
+      `compactionFilter ${url} threw at key ${keyText(e.key)}: ${
         err instanceof Error ? err.message : String(err)
       } (the compaction's outputs were discarded)`,
       {},
       err,
     );
   }
-  if (decision === "keep") return merge.decide(builder, "keep");
-  if (decision === "drop") return merge.decide(builder, "drop");
+  if (decision === "keep" || decision === "drop") return decision;
   const replaced = (decision as { value?: unknown } | null)?.value;
   if (typeof decision === "object" && replaced instanceof Uint8Array) {
-    let stored = replaced;
-    if (prefix !== undefined) {
-      stored = new Uint8Array(EXPIRY_PREFIX_SIZE + replaced.length);
-      stored.set(prefix);
-      stored.set(replaced, EXPIRY_PREFIX_SIZE);
-    }
-    return merge.decide(builder, stored);
+    if (!expiring) return replaced;
+    const stored = new Uint8Array(EXPIRY_PREFIX_SIZE + replaced.length);
+    stored.set(e.value.subarray(0, EXPIRY_PREFIX_SIZE));
+    stored.set(replaced, EXPIRY_PREFIX_SIZE);
+    return stored;
   }
   throw new SiltError(
     "ABORTED",
     `compactionFilter ${url} returned ${
       typeof decision === "string" ? JSON.stringify(decision) : typeof decision
     } for key ${
-      JSON.stringify(new TextDecoder().decode(e.key))
+      keyText(e.key)
     }: it must return "keep", "drop" or { value: Uint8Array } (the compaction's outputs were discarded)`,
   );
 }

@@ -5,6 +5,7 @@
 // has staged enough bytes to write, filled an output, or is done.
 
 import { type CompactionStatus, FILE_RECORD_SIZE } from "./abi.ts";
+import { FILTER_CANDIDATE_SIZE } from "./_core_abi.ts";
 import { bytes, core, RESULT, view, words } from "./instance.ts";
 import { type FileBounds, packedSize, packFiles, type ReadState } from "./read_state.ts";
 import type { TableBuilder } from "./table_builder.ts";
@@ -90,33 +91,45 @@ export class CoreCompaction {
     if (expiry.filterAbove !== undefined) core.ciFilterAbove(this.#ci, expiry.filterAbove);
   }
 
-  /** The entry waiting for the filter (status Filter): copies of its key and stored value, its sequence and kind. */
-  pendingEntry(): { key: Uint8Array; value: Uint8Array; sequence: number; kind: number } {
-    if (!core.ciPendingEntry(this.#ci)) {
-      throw new Error("siltdb internal error: no entry waits for the compaction filter");
-    }
-    const r = RESULT;
+  /** The candidates of the batch waiting for the filter (status Filter): copies of their keys and stored values, sequences and kinds. */
+  filterCandidates(): { key: Uint8Array; value: Uint8Array; sequence: number; kind: number }[] {
+    const at = core.ciFilterBatch(this.#ci);
     const dv = view();
     const mem = bytes();
-    const key = dv.getUint32(r, true);
-    const value = dv.getUint32(r + 8, true);
-    return {
-      key: mem.slice(key, key + dv.getUint32(r + 4, true)),
-      value: mem.slice(value, value + dv.getUint32(r + 12, true)),
-      sequence: dv.getFloat64(r + 16, true),
-      kind: dv.getUint32(r + 24, true),
-    };
+    const count = dv.getUint32(RESULT, true);
+    const out = [];
+    for (let i = 0; i < count; i++) {
+      const c = at + i * FILTER_CANDIDATE_SIZE;
+      const key = dv.getUint32(c, true);
+      const value = dv.getUint32(c + 8, true);
+      out.push({
+        key: mem.slice(key, key + dv.getUint32(c + 4, true)),
+        value: mem.slice(value, value + dv.getUint32(c + 12, true)),
+        sequence: dv.getFloat64(c + 16, true),
+        kind: dv.getUint32(c + 24, true),
+      });
+    }
+    return out;
   }
 
-  /** The filter's decision on the pending entry: keep, drop (a tombstone), or this stored value. */
-  decide(builder: TableBuilder, decision: "keep" | "drop" | Uint8Array): void {
-    if (typeof decision === "string") {
-      core.ciDecide(this.#ci, builder.ptr, decision === "keep" ? 0 : 1, 0, 0);
-      return;
-    }
-    const ptr = core.bufferAlloc(decision.length);
-    bytes().set(decision, ptr);
-    core.ciDecide(this.#ci, builder.ptr, 2, ptr, decision.length);
+  /** The filter's decisions on the waiting batch, one per candidate in order: keep, drop (a tombstone), or this stored value. */
+  decide(builder: TableBuilder, decisions: readonly ("keep" | "drop" | Uint8Array)[]): void {
+    const extra = decisions.reduce((n, d) => n + (typeof d === "string" ? 0 : d.length), 0);
+    const ptr = core.bufferAlloc(decisions.length * 12 + extra + 1);
+    const dv = view();
+    const mem = bytes();
+    let value = ptr + decisions.length * 12;
+    decisions.forEach((d, i) => {
+      const at = ptr + i * 12;
+      dv.setUint32(at, d === "keep" ? 0 : d === "drop" ? 1 : 2, true);
+      if (typeof d !== "string") {
+        mem.set(d, value);
+        dv.setUint32(at + 4, value, true);
+        dv.setUint32(at + 8, d.length, true);
+        value += d.length;
+      }
+    });
+    core.ciDecide(this.#ci, builder.ptr, ptr);
     core.bufferFree(ptr);
   }
 
