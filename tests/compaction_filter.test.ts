@@ -11,7 +11,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { MemoryStorage, open } from "../mod.ts";
-import { rejectsWith, tempDir, TINY } from "./_harness.ts";
+import fc from "fast-check";
+import { fcRuns, rejectsWith, tempDir, TINY } from "./_harness.ts";
 
 const FILTER = `
 export const seen = [];
@@ -220,6 +221,93 @@ test("batches of many candidates across output cuts: the store equals the model 
     assert.ok(db.stats().levels.some((l) => l.files > 1), "the compaction cut several outputs");
     assert.ok(db.stats().compaction.entriesFiltered > 256, "more than one batch");
     await db.close();
+  } finally {
+    m.cleanup();
+  }
+});
+
+test("filter model: reads show each key's last write, filtered or not, never an older one; snapshots never change", async () => {
+  const m = modules();
+  type Op =
+    | { t: "put"; k: string; v: string }
+    | { t: "del"; k: string }
+    | { t: "snapshot" }
+    | { t: "release"; i: number }
+    | { t: "flush" }
+    | { t: "compact" }
+    | { t: "check" };
+  const key = fc.tuple(fc.constantFrom("tmp:", "up:", "keep:"), fc.constantFrom("a", "b", "c", "d")).map(([p, k]) =>
+    p + k
+  );
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc.record({ t: fc.constant("put" as const), k: key, v: fc.stringMatching(/^[a-z]{1,30}$/) }),
+    },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("del" as const), k: key }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("snapshot" as const) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("release" as const), i: fc.nat(3) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("flush" as const) }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("compact" as const) }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("check" as const) }) },
+  );
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 60, size: "max" }), async (ops) => {
+        const db = await open("/db", { ...OPTIONS, fs: new MemoryStorage(), compactionFilter: m.filter });
+        const model = new Map<string, string>();
+        const snaps: { snap: ReturnType<typeof db.snapshot>; seen: [string, string][] }[] = [];
+        const check = async () => {
+          const got = new Map(await db.scan().toArray());
+          for (const k of new Set([...got.keys(), ...model.keys()])) {
+            const want = model.get(k);
+            const a = got.get(k);
+            const allowed = want === undefined
+              ? [undefined]
+              : k.startsWith("tmp:")
+              ? [want, undefined]
+              : k.startsWith("up:")
+              ? [want, want.toUpperCase()]
+              : [want];
+            assert.ok(allowed.includes(a), `${k}: read ${a}, allowed ${JSON.stringify(allowed)}`);
+          }
+          return [...got];
+        };
+        try {
+          for (const o of ops) {
+            if (o.t === "put") {
+              await db.put(o.k, o.v);
+              model.set(o.k, o.v);
+            } else if (o.t === "del") {
+              await db.delete(o.k);
+              model.delete(o.k);
+            } else if (o.t === "snapshot") {
+              const snap = db.snapshot();
+              snaps.push({ snap, seen: await snap.scan().toArray() });
+            } else if (o.t === "release" && snaps.length > 0) {
+              snaps.splice(o.i % snaps.length, 1)[0].snap.release();
+            } else if (o.t === "flush") await db.flush();
+            else if (o.t === "compact") await db.compact();
+            else await check();
+            for (const s of snaps) assert.deepEqual(await s.snap.scan().toArray(), s.seen, "a snapshot changed");
+          }
+          await db.compact();
+          await check();
+          for (const s of snaps.splice(0)) {
+            assert.deepEqual(await s.snap.scan().toArray(), s.seen);
+            s.snap.release();
+          }
+          await db.compact();
+          const final = await check();
+          assert.ok(final.every(([k]) => !k.startsWith("tmp:")), "with no snapshot left, every tmp: key was dropped");
+          assert.ok(final.every(([k, v]) => !k.startsWith("up:") || v === v.toUpperCase()));
+        } finally {
+          for (const s of snaps) s.snap.release();
+          await db.close();
+        }
+      }),
+      { numRuns: fcRuns(40) },
+    );
   } finally {
     m.cleanup();
   }
