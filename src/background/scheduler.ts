@@ -75,7 +75,7 @@ export interface SchedulerContext {
   blocks: BlockCache;
   /** Sequence of the oldest live snapshot, or the last visible sequence when there is none. */
   oldestSnapshot(): number;
-  /** Sequence of the newest live snapshot or read in flight, or 0 when there is none (the compaction filter's bound). */
+  /** Sequence of the newest live snapshot (or transaction), or 0 when there is none (the compaction filter's bound). */
   newestSnapshot(): number;
   /** The last sequence handed out (recorded by flush edits). */
   lastSequence(): number;
@@ -489,7 +489,7 @@ export class Scheduler {
       );
       for (const n of fileNumbers) this.pending.add(n);
       try {
-        const job = compactionJob(
+        let job = compactionJob(
           task,
           versions.current.levels,
           this.#ctx.oldestSnapshot(),
@@ -497,7 +497,17 @@ export class Scheduler {
           options,
           this.#ctx.newestSnapshot(),
         );
-        const result = await this.#ctx.executor.run(job);
+        let result = await this.#ctx.executor.run(job);
+        if (result.entriesFiltered > 0 && this.#ctx.newestSnapshot() > (job.newestSnapshot ?? 0)) {
+          // A snapshot taken while the filter ran may read what it changed: these outputs are left to
+          // the deleter (no version lists them) and the task runs again without the filter.
+          for (const f of result.outputs) this.pending.delete(f.number);
+          const again = fileNumbers.map(() => versions.newFileNumber());
+          for (const n of again) this.pending.add(n);
+          fileNumbers.push(...again);
+          job = { ...job, fileNumbers: again, compactionFilter: undefined };
+          result = await this.#ctx.executor.run(job);
+        }
         const outputs = result.outputs.map((file) => ({ level: task.outputLevel, file }));
         // In a bucket the horizon tells readers which of their snapshots may move to the result.
         const horizon = versions.inBucket ? job.oldestSnapshot : undefined;

@@ -9,8 +9,10 @@
 // reads them, calls the filter for each and gives the core its decisions.
 //
 // Which versions it sees: only a put (or a live expiring put) that is the
-// newest version of its key and newer than every live snapshot, so a
-// snapshot always reads what it read when it was taken. (RocksDB used to
+// newest version of its key and newer than every live snapshot when the
+// job is made, so a snapshot keeps reading what it read when it was taken;
+// a snapshot taken while the compaction runs makes the scheduler run it
+// again without the filter (src/background/scheduler.ts). (RocksDB used to
 // skip versions a snapshot can see in the same way; since 6.0 it filters
 // them too and snapshots may change.) "drop" turns the version into a
 // tombstone, as RocksDB's kRemove: older versions kept for snapshots stay
