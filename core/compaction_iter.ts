@@ -142,7 +142,7 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
     if (settled == 1) return CI_NEED;
     if (settled == 2) return CI_CORRUPT;
     const top = miTop(m);
-    if (top < 0) return fq != 0 && fqRecords(fq) > 0 ? filterStop(ci, fq) : CI_DONE;
+    if (top < 0) return fq != 0 && fqRecords(fq) > 0 ? filterStop(ci) : CI_DONE;
     const s = child(m, <u32>top);
     const key = srcUserKey(s);
     const keyLen = srcUserKeyLength(s);
@@ -153,7 +153,7 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
       // The queue goes to the builder before a cut could be due, and once it holds a batch.
       if (fq != 0 && fqRecords(fq) > 0 && (fqCandidates(fq) >= FQ_MAX_CANDIDATES ||
         tbFileSize(tb) + <f64>fqBytes(fq) >= targetSize || tbStagedLength(tb) + fqBytes(fq) >= maxStaged)) {
-        return filterStop(ci, fq);
+        return filterStop(ci);
       }
       // Cut outputs only between user keys.
       if (tbFileSize(tb) >= targetSize) return CI_FILE_FULL;
@@ -195,8 +195,7 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
 }
 
 /** Stops for the filter's decisions on the queued batch. */
-function filterStop(ci: usize, fq: usize): u32 {
-  fqPrepare(fq);
+function filterStop(ci: usize): u32 {
   store<u32>(ci, 1, 88);
   return CI_FILTER;
 }
