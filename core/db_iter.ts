@@ -15,6 +15,8 @@
 //   +40  u32  saved user key (buffer)   +44 u32 saved value (buffer, reverse only)
 //   +48  u32  output arena (buffer)     +52 u32 status of the last fill (below)
 //   +56  u32  reverse: value arena (buffer)
+//   +64  f64  now, epoch ms (iterSetNow): expiring puts (core/expiry.ts)
+//             at or past it read as tombstones
 //
 // iterFill writes each visible entry as four u32 values (key pointer, key
 // length, value pointer, value length). Keys are copied into the output
@@ -27,6 +29,7 @@
 import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
 import { KIND_PUT } from "./write_batch";
+import { EXPIRY_PREFIX, KIND_PUT_EXPIRING, visibleKind } from "./expiry";
 import { child, miAdvance, miFirst, miFree, miLast, miSeekGE, miSeekLT, miSettle, miTop } from "./merge_iter";
 import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 
@@ -42,7 +45,7 @@ export const STATUS_DONE: u32 = 1;
 export const STATUS_NEED: u32 = 2;
 export const STATUS_CORRUPT: u32 = 3;
 
-const ITER_SIZE: usize = 64;
+const ITER_SIZE: usize = 72;
 const MAX_TRAILER: u64 = 0xffffffffffffffff;
 const NONE: u32 = 0xff;
 const ARENA_INITIAL: u32 = 4 << 10;
@@ -70,8 +73,12 @@ export function iterNew(
   store<u32>(it, <u32>bufNew(ARENA_INITIAL), 48);
   store<u32>(it, STATUS_MORE, 52);
   store<u32>(it, <u32>bufNew(ARENA_INITIAL), 56);
+  store<f64>(it, 0, 64);
   return it;
 }
+
+/** Sets the time (epoch ms) the iterator reads expiring puts at; call before the first fill. */
+export function iterSetNow(it: usize, now: f64): void { store<f64>(it, now, 64); }
 
 /** Frees the iterator, its merge and sources. */
 export function iterFree(it: usize): void {
@@ -202,9 +209,11 @@ function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize):
       }
     }
     const excluded = (flags & (ITER_HAS_LOWER | ITER_LOWER_INCLUSIVE)) == ITER_HAS_LOWER && compareLower(it, key, keyLen) == 0;
-    if (!excluded && <u8>(trailer & 0xff) == KIND_PUT) {
+    const kind = <u8>(trailer & 0xff);
+    if (!excluded && (kind == KIND_PUT || visibleKind(kind, srcValue(s), srcValueLength(s), load<f64>(it, 64)) == KIND_PUT)) {
       if (!arenaRoom(arena, keyLen, count)) return count;
-      emit(out, count++, toArena(arena, key, keyLen), keyLen, srcValue(s), srcValueLength(s));
+      const skip: u32 = kind == KIND_PUT_EXPIRING ? EXPIRY_PREFIX : 0;
+      emit(out, count++, toArena(arena, key, keyLen), keyLen, srcValue(s) + skip, srcValueLength(s) - skip);
     }
     bufSetLength(saved, 0);
     bufAppend(saved, key, keyLen);
@@ -265,9 +274,12 @@ function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize):
     // Versions come oldest first: the last one at or below the snapshot wins.
     const trailer = srcTrailer(s);
     if (trailer <= bound) {
-      store<u32>(it, <u32>(trailer & 0xff), 12);
+      const kind = <u8>(trailer & 0xff);
+      const visible = visibleKind(kind, srcValue(s), srcValueLength(s), load<f64>(it, 64));
+      const skip: u32 = kind == KIND_PUT_EXPIRING ? EXPIRY_PREFIX : 0;
+      store<u32>(it, <u32>visible, 12);
       bufSetLength(savedValue, 0);
-      if (<u8>(trailer & 0xff) == KIND_PUT) bufAppend(savedValue, srcValue(s), srcValueLength(s));
+      if (visible == KIND_PUT) bufAppend(savedValue, srcValue(s) + skip, srcValueLength(s) - skip);
     }
     miAdvance(m);
   }

@@ -11,6 +11,7 @@
 //   +8 f64 sequence of the version found            (dbGet: Found, Deleted)
 //   +8 f64 block offset    +16 f64 block size       (dbGet: NeedBlock)
 //   +24 u32 file number                             (dbGet)
+//   +28 u32 kind of the version found               (dbGet: scratch)
 //
 // Statuses, flags, offsets and on-disk constants that TypeScript needs are
 // exported as WebAssembly globals (the end of this file). scripts/build.mjs
@@ -27,9 +28,12 @@ import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits,
 import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_SEQUENCE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
 import { FILE_SIZE, MAX_MEMTABLES, rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
 import { blockChecksum, xxh64 } from "./xxhash64";
-import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
+import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterSetNow, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
 import { CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
+import { CI_FILTER, ciDecide, ciExpired, ciFiltered, ciFilterCandidates, ciSetFilter, ciSetNow } from "./compaction_iter";
+import { FQ_CANDIDATE } from "./filter_queue";
+import { EXPIRY_PREFIX, FOUND_EXPIRING, KIND_PUT_EXPIRING, resolveFound } from "./expiry";
 import { CORRUPT, EXHAUSTED, memSourceNew, NEED_BLOCK as SOURCE_NEEDS_BLOCK, NEED_INDEX, READY, runBlockOffset, runBlockSize, runFileNumber, runProvideCached, runProvideTable, runSourceNew, runSourceOfLevel, srcState } from "./sources";
 import {
   mtBytesUsed, mtCount, mtFind, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
@@ -152,6 +156,8 @@ export function recordPayloadVerify(record: usize, payloadLen: usize): bool { re
 
 export { memSourceNew, runSourceNew, runSourceOfLevel, srcState, runFileNumber, runBlockOffset, runBlockSize, runProvideTable, runProvideCached };
 export { iterFill, iterFree, iterStatus };
+/** Sets the time (epoch ms) a scan reads expiring puts at (core/expiry.ts); before its first fill. */
+export { iterSetNow };
 
 /**
  * Creates a visible-entry iterator (db_iter.ts) over a merge of the n sources
@@ -217,18 +223,38 @@ export { rsNew, rsFree, rsCache, rsSetMemtables, rsSetVersion, rsVersion, rsAddT
 export { bcLookup, bcInsert, bcBlock, bcBlockSize, bcPin, bcUnpin, bcForgetFile, bcClear, bcHits, bcMisses, bcBytes, bcBlocks };
 
 /**
- * The whole point lookup (point_get.ts): 1 found (value at RESULT +0/+4),
+ * The whole point lookup (point_get.ts) as of now (epoch ms; expiring puts,
+ * core/expiry.ts; NaN: see dbResolveExpiring): 1 found (value at RESULT +0/+4),
  * 2 deleted, 0 absent, 3 needs table RESULT+24, 4 needs block (file +24,
  * offset +8, size +16), 5/6 malformed index/data block. resume: go on
  * where the previous call stopped (after providing the table or block).
  */
-export function dbGet(rs: usize, key: usize, keyLen: u32, sequence: f64, resume: bool): i32 {
-  return pointGet(rs, key, keyLen, sequence, RESULT, resume);
+export function dbGet(rs: usize, key: usize, keyLen: u32, sequence: f64, resume: bool, now: f64): i32 {
+  return pointGet(rs, key, keyLen, sequence, RESULT, resume, now);
 }
+
+/**
+ * After dbGet returned 7 (an expiring version, now given as NaN): resolves
+ * it at now (epoch ms): 1 found (value at RESULT, the expiry prefix
+ * skipped) or 2 deleted (expired). Reads of unexpiring data never need the clock.
+ */
+export function dbResolveExpiring(now: f64): i32 { return resolveFound(RESULT, now); }
 
 // ---- compaction ------------------------------------------------------------------
 
 export { ciRun, ciFree, ciRead, ciDropped };
+// Expiry and the compaction filter (compaction_iter.ts, expiry.ts).
+export { ciSetNow, ciExpired, ciFiltered, ciDecide };
+
+/** Turns the compaction filter on for newest versions above sequence `above` (the newest live snapshot's, or 0). */
+export function ciFilterAbove(ci: usize, above: f64): void { ciSetFilter(ci, <u64>above); }
+
+/**
+ * The candidates of the batch waiting for the compaction filter (status
+ * COMPACTION_FILTER): their address (FILTER_CANDIDATE_SIZE bytes each,
+ * layout in filter_queue.ts), their number at RESULT +0.
+ */
+export function ciFilterBatch(ci: usize): usize { return ciFilterCandidates(ci, RESULT); }
 
 /**
  * A compaction (compaction_iter.ts) over a merge of the n run sources at
@@ -255,6 +281,7 @@ export const LOOKUP_NEED_TABLE: i32 = NEED_TABLE;
 export const LOOKUP_NEED_BLOCK: i32 = NEED_BLOCK;
 export const LOOKUP_CORRUPT_INDEX: i32 = CORRUPT_INDEX;
 export const LOOKUP_CORRUPT_BLOCK: i32 = CORRUPT_BLOCK;
+export const LOOKUP_FOUND_EXPIRING: i32 = FOUND_EXPIRING;
 
 // Offsets in the result area.
 export const RESULT_VALUE: u32 = <u32>OUT_VALUE;
@@ -288,6 +315,8 @@ export const COMPACTION_NEED: u32 = CI_NEED;
 export const COMPACTION_CORRUPT: u32 = CI_CORRUPT;
 export const COMPACTION_STAGED: u32 = CI_STAGED;
 export const COMPACTION_FILE_FULL: u32 = CI_FILE_FULL;
+export const COMPACTION_FILTER: u32 = CI_FILTER;
+export const FILTER_CANDIDATE_SIZE: u32 = <u32>FQ_CANDIDATE;
 
 // Read state limits and packed layouts (read_state.ts).
 export const READ_STATE_MAX_MEMTABLES: u32 = MAX_MEMTABLES;
@@ -301,6 +330,8 @@ export const LOG_RECORD_TYPE_BATCH: u32 = RECORD_TYPE_BATCH;
 export const BATCH_HEADER_SIZE: u32 = <u32>BATCH_HEADER;
 export const ENTRY_KIND_DELETE: u32 = KIND_DELETE;
 export const ENTRY_KIND_PUT: u32 = KIND_PUT;
+export const ENTRY_KIND_PUT_EXPIRING: u32 = KIND_PUT_EXPIRING;
+export const ENTRY_EXPIRY_PREFIX: u32 = EXPIRY_PREFIX;
 export const TABLE_FOOTER_SIZE: u32 = <u32>FOOTER_SIZE;
 export const TABLE_VERSION: u32 = TABLE_FORMAT_VERSION;
 export const TABLE_MAGIC_LOW: u32 = <u32>(TABLE_MAGIC & 0xffffffff);

@@ -13,6 +13,9 @@
 //   +8 f64 sequence of the version found                 (FOUND, DELETED)
 //   +8 f64 block offset    +16 f64 block size           (NEED_BLOCK; offset also for CORRUPT_BLOCK)
 //   +24 u32 file number                                  (NEED_TABLE, NEED_BLOCK, CORRUPT_*)
+//   +28 u32 kind of the version found (scratch: an expiring put found is
+//       resolved against now by core/expiry.ts, resolveFound: FOUND with
+//       its prefix skipped, or DELETED; with now NaN it is FOUND_EXPIRING)
 
 import { bcBlock, bcBlockSize, bcLookup } from "./block_cache";
 import { bloomMayMatch } from "./bloom";
@@ -21,6 +24,7 @@ import { hashKey } from "./hash_index";
 import { FILE_SIZE, rsCache, rsTable, tableFilter, tableFilterLength, tableIndex, tableIndexLength, versionFileCount, versionFiles, versionLevels } from "./read_state";
 import { blockGet, indexSeek } from "./table_reader";
 import { mtFind, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
+import { resolveFound } from "./expiry";
 
 // Offsets in the result area (exported by index.ts as RESULT_*).
 export const OUT_VALUE: usize = 0;
@@ -29,6 +33,7 @@ export const OUT_SEQUENCE: usize = 8;
 export const OUT_BLOCK_OFFSET: usize = 8;
 export const OUT_BLOCK_SIZE: usize = 16;
 export const OUT_FILE: usize = 24;
+export const OUT_KIND: usize = 28;
 
 export const ABSENT: i32 = 0;
 export const FOUND: i32 = 1;
@@ -53,11 +58,12 @@ let keyHashed = false;
 
 /**
  * The newest version of the key at or below sequence: FOUND (value in out),
- * DELETED, ABSENT, or NEED_TABLE / NEED_BLOCK / CORRUPT_* (see above).
+ * DELETED, ABSENT, or NEED_TABLE / NEED_BLOCK / CORRUPT_* (see above); an
+ * expiring put is judged at now (epoch ms; NaN: FOUND_EXPIRING, see +28).
  * With resume, goes on at the file where the previous call stopped (same
  * key, sequence and read state).
  */
-export function pointGet(rs: usize, key: usize, keyLen: u32, sequence: f64, out: usize, resume: bool): i32 {
+export function pointGet(rs: usize, key: usize, keyLen: u32, sequence: f64, out: usize, resume: bool, now: f64): i32 {
   const bound = (<u64>sequence << 8) | 0xff;
   let fromLevel: u32 = 0;
   let fromFile: u32 = 0;
@@ -71,7 +77,8 @@ export function pointGet(rs: usize, key: usize, keyLen: u32, sequence: f64, out:
       if ((nodeTrailer(node) & 0xff) == 0) return DELETED;
       store<u32>(out + OUT_VALUE, <u32>nodeValue(node));
       store<u32>(out + OUT_VALUE_LENGTH, nodeValueLen(node));
-      return FOUND;
+      store<u32>(out + OUT_KIND, <u32>(nodeTrailer(node) & 0xff));
+      return resolveFound(out, now);
     }
   }
   const version = <usize>load<u32>(rs, 52);
@@ -88,7 +95,7 @@ export function pointGet(rs: usize, key: usize, keyLen: u32, sequence: f64, out:
         if (compareToBound(key, keyLen, <usize>load<u32>(f, 4), load<u32>(f, 8)) < 0) continue;
         if (compareToBound(key, keyLen, <usize>load<u32>(f, 12), load<u32>(f, 16)) > 0) continue;
         const status = tableGet(rs, fileNumber(f), key, keyLen, bound, out);
-        if (status != ABSENT) return stopAt(rs, status, level, i);
+        if (status != ABSENT) return stopAt(rs, status == FOUND ? resolveFound(out, now) : status, level, i);
       }
       continue;
     }
@@ -105,7 +112,7 @@ export function pointGet(rs: usize, key: usize, keyLen: u32, sequence: f64, out:
     const f = files + <usize>lo * FILE_SIZE;
     if (compareToBound(key, keyLen, <usize>load<u32>(f, 4), load<u32>(f, 8)) < 0) continue;
     const status = tableGet(rs, fileNumber(f), key, keyLen, bound, out);
-    if (status != ABSENT) return stopAt(rs, status, level, lo);
+    if (status != ABSENT) return stopAt(rs, status == FOUND ? resolveFound(out, now) : status, level, lo);
   }
   return ABSENT;
 }

@@ -53,6 +53,7 @@ export function blockGet(block: usize, len: u32, userKey: usize, userKeyLen: u32
   if ((biTrailer(probe) & 0xff) == 0) return 2;
   store<u32>(out, <u32>biValue(probe));
   store<u32>(out, biValueLength(probe), 4);
+  store<u32>(out, <u32>(biTrailer(probe) & 0xff), 28); // its kind (point_get.ts: OUT_KIND)
   return 1;
 }
 

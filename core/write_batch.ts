@@ -22,15 +22,19 @@
 //   +0   u64  sequence number of the first entry (entry i gets sequence + i)
 //   +8   u32  entry count
 //   +12  entries, each:
-//          u8   kind (0 = delete, 1 = put)
+//          u8   kind (0 = delete, 1 = put, 3 = expiring put)
 //          u32  key length
 //          key bytes
 //          put only: u32 value length, value bytes
+//          expiring put: u32 value length (8 + n), value bytes:
+//            +0 u64 expiry time, epoch milliseconds   +8 the user's n bytes
+//            (core/expiry.ts; stored so in memtables and tables, kind 3)
 //
 // All integers little-endian. Do not change: these bytes are on disk.
 
 import { crc32cExtend, maskCrc } from "./crc32c";
 import { mtInsert } from "./skiplist";
+import { EXPIRY_PREFIX, KIND_PUT_EXPIRING } from "./expiry";
 
 export const RECORD_HEADER: usize = 13;
 /** The byte after the payload: never zero, no single bit flip makes it zero. */
@@ -55,16 +59,16 @@ export function batchValidate(payload: usize, len: usize): i32 {
   for (let i: u32 = 0; i < count; i++) {
     if (p + 5 > end) return -1;
     const kind = load<u8>(p);
-    if (kind != KIND_PUT && kind != KIND_DELETE) return -1;
+    if (kind != KIND_PUT && kind != KIND_DELETE && kind != KIND_PUT_EXPIRING) return -1;
     const keyLen = <usize>load<u32>(p, 1);
     p += 5;
     if (keyLen > end - p) return -1;
     p += keyLen;
-    if (kind == KIND_PUT) {
+    if (kind != KIND_DELETE) {
       if (p + 4 > end) return -1;
       const valueLen = <usize>load<u32>(p);
       p += 4;
-      if (valueLen > end - p) return -1;
+      if (valueLen > end - p || (kind == KIND_PUT_EXPIRING && valueLen < <usize>EXPIRY_PREFIX)) return -1;
       p += valueLen;
     }
   }
@@ -93,7 +97,7 @@ function insertAll(mt: usize, payload: usize, count: i32): void {
     p = key + <usize>keyLen;
     let value: usize = 0;
     let valueLen: u32 = 0;
-    if (kind == KIND_PUT) {
+    if (kind != KIND_DELETE) {
       valueLen = load<u32>(p);
       value = p + 4;
       p = value + <usize>valueLen;

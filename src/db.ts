@@ -20,7 +20,7 @@ import { invalidArgument } from "./errors.ts";
 import type { DbEvent, DbEventMap, EventHub } from "./events.ts";
 import type { Lifecycle } from "./lifecycle.ts";
 import { formatMetrics } from "./metrics.ts";
-import type { ResolvedOptions, WriteOptions } from "./options.ts";
+import type { ExpiryOptions, ResolvedOptions, WriteOptions } from "./options.ts";
 import { approximateSize } from "./read/approximate_size.ts";
 import type { RangeOptions } from "./read/range.ts";
 import type { Reader } from "./read/reader.ts";
@@ -133,7 +133,8 @@ export class Db<K = Uint8Array, V = Uint8Array> extends BackupDb<K, V> {
   /**
    * Sets key to value. Resolves once the write is in the operating system
    * (it survives a crash of the process); with `sync: true`, once it is
-   * durable (it survives a crash of the machine).
+   * durable (it survives a crash of the machine). With `ttl` (ms) or
+   * `expireAt`, the key reads as deleted once that time has passed.
    *
    * @example
    * ```ts
@@ -141,11 +142,16 @@ export class Db<K = Uint8Array, V = Uint8Array> extends BackupDb<K, V> {
    * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
    * await db.put("user:1", "alice");               // survives a crash of the process
    * await db.put("user:2", "bob", { sync: true }); // durable: survives a crash of the machine
+   * await db.put("session:9", "t", { ttl: 60_000 }); // gone in a minute
    * console.log(await db.get("user:2"));           // "bob"
    * await db.close();
    * ```
    */
-  put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: WriteOptions): Promise<void> {
+  put(
+    key: K | string | Uint8Array,
+    value: V | string | Uint8Array,
+    options?: WriteOptions & ExpiryOptions,
+  ): Promise<void> {
     return this.#parts.writer.put(key, value, options);
   }
 

@@ -35,6 +35,7 @@ interface Family {
  * `wal_syncs_total`, `stall_seconds_total`, `slowdowns_total`,
  * `compactions_total`, `compaction_seconds_total`,
  * `compaction_trivial_moves_total`, `compaction_dropped_entries_total`,
+ * `compaction_expired_entries_total`, `compaction_filtered_entries_total`,
  * `compaction_info{policy,mode}`, `write_amplification`,
  * `space_amplification`, `read_amplification`, `sorted_runs`, `snapshots`,
  * `scans`, `core_memory_bytes`, `background_error`; for a store in a
@@ -215,6 +216,18 @@ export function formatMetrics(stats: DbStats): string {
       type: "counter",
       help: "Entries compactions dropped (versions and tombstones no snapshot can see).",
       samples: one(stats.compaction.entriesDropped),
+    },
+    {
+      name: "compaction_expired_entries_total",
+      type: "counter",
+      help: "Expired entries (puts with a ttl) compactions turned into tombstones or dropped.",
+      samples: one(stats.compaction.entriesExpired),
+    },
+    {
+      name: "compaction_filtered_entries_total",
+      type: "counter",
+      help: "Entries the compaction filter dropped or changed.",
+      samples: one(stats.compaction.entriesFiltered),
     },
     {
       name: "compaction_info",

@@ -9,6 +9,7 @@
 import { Maintenance } from "./maintenance.ts";
 import { Scheduler } from "./background/scheduler.ts";
 import { InlineExecutor } from "./compaction/inline_executor.ts";
+import { loadCompactionFilter } from "./compaction/filter.ts";
 import { WorkerExecutor } from "./compaction/worker_executor.ts";
 import { Db, type DbParts } from "./db.ts";
 import { describe, type EncodingName } from "./encoding.ts";
@@ -113,6 +114,7 @@ export async function open(path: string, options?: OpenOptions): Promise<Db<unkn
     throw invalidArgument(`path must be a non-empty string, got ${typeof path === "string" ? '""' : describe(path)}`);
   }
   const o = resolveOptions(options);
+  if (o.compactionFilter !== undefined) await loadCompactionFilter(o.compactionFilter); // refuses a bad URL now
   try {
     return new Db(await (inBucket(path, o) ? openInBucket(path, o) : openDirectory(path, o)));
   } catch (err) {
@@ -366,6 +368,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     immutables: () => scheduler.immutables,
     visibleSequence,
   });
+  reader.readState.clock = o.clock;
   const scheduler: Scheduler = new Scheduler({
     dir: path,
     options: o,
@@ -375,6 +378,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     executor: backing.executor(events),
     deleteObsolete: (live) => backing.deleteObsolete(live),
     oldestSnapshot: () => reader.oldestSnapshot(visibleSequence()),
+    newestSnapshot: () => reader.newestSnapshot(),
     lastSequence: () => pipeline?.lastSequence ?? 0,
     activeLog: () => pipeline!.mem.firstLog,
     changed: () => writer.drainQueue(),
@@ -399,6 +403,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
     maxKeySize: o.maxKeySize,
     maxValueSize: o.maxValueSize,
     sync: o.sync,
+    clock: o.clock,
     life,
     scheduler,
     admission,
@@ -452,6 +457,7 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
       valueEncoding: o.valueEncoding,
       maxKeySize: o.maxKeySize,
       maxValueSize: o.maxValueSize,
+      clock: o.clock,
       reader,
       writer,
     }),

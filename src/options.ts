@@ -175,6 +175,23 @@ export interface OpenOptions {
    * A store that holds a database already opens as it is.
    */
   cloneFrom?: CloneSource;
+  /**
+   * The clock expiring puts (`{ ttl }`, `{ expireAt }`) are judged by:
+   * epoch milliseconds. Default Date.now. For tests and simulations (a fake
+   * clock that only moves forward); reads and compactions read it once per
+   * call, compactions when they are planned. Moving it back does not revive
+   * what a compaction already dropped.
+   */
+  clock?: () => number;
+  /**
+   * A compaction filter (RocksDB's CompactionFilter): the URL (string or
+   * URL, absolute, e.g. `new URL("./filter.js", import.meta.url)`) of a
+   * module whose default export decides, for the newest version of each key
+   * during compaction, "keep", "drop" or `{ value }` (the type
+   * CompactionFilter). Loaded at open (INVALID_ARGUMENT names a
+   * URL that does not load or has no such export) and in the compaction worker.
+   */
+  compactionFilter?: string | URL;
 }
 
 /**
@@ -192,6 +209,28 @@ export interface CloneSource {
   objectStore?: ObjectStoreOptions | ObjectStore;
   /** The checkpoint id. */
   checkpoint: string;
+}
+
+/**
+ * When a put expires: after `ttl` milliseconds, or at `expireAt` (one of
+ * the two). An expired key reads as deleted everywhere (get, scans, counts,
+ * snapshots, transactions) and compactions drop it.
+ *
+ * @example
+ * ```ts
+ * import { open } from "siltdb";
+ * const db = await open("./data");
+ * const ttl: ExpiryOptions = { ttl: 60_000 }; // a minute from now
+ * await db.put("session:1", "token", ttl);
+ * await db.batch().put("session:2", "token", { expireAt: new Date("2030-01-01") }).write();
+ * await db.close();
+ * ```
+ */
+export interface ExpiryOptions {
+  /** Milliseconds from now (by the database's clock) until the key expires: a finite number > 0. */
+  ttl?: number;
+  /** When the key expires: a Date, or epoch milliseconds (a finite number >= 0; a past time writes an expired put). */
+  expireAt?: Date | number;
 }
 
 /** Options of a write (put, delete, batch write). */
@@ -231,6 +270,9 @@ export interface ResolvedOptions {
   cacheSize: number;
   checkpoint: string | undefined;
   cloneFrom: CloneSource | undefined;
+  clock: () => number;
+  /** The compaction filter module's URL (checked to parse; loaded at open). */
+  compactionFilter: string | undefined;
 }
 
 /**
@@ -271,6 +313,8 @@ export const OPEN_OPTION_NAMES: readonly (keyof OpenOptions)[] = [
   "cacheSize",
   "checkpoint",
   "cloneFrom",
+  "clock",
+  "compactionFilter",
 ];
 
 const KNOWN = new Set<string>(OPEN_OPTION_NAMES);
@@ -396,6 +440,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     cacheDir: cacheDirOption(o),
     cacheSize: integer(o, "cacheSize", 1024 * MiB, MiB, 2 ** 50),
     ...checkpointOptions(o),
+    clock: clockOption(o.clock),
+    compactionFilter: filterUrlOption(o.compactionFilter),
   };
 }
 
@@ -422,6 +468,31 @@ function checkpointOptions(
     checkpoint,
     cloneFrom: { url: cloneFrom.url as string | undefined, objectStore, checkpoint: cloneFrom.checkpoint },
   };
+}
+
+function clockOption(value: unknown): () => number {
+  if (value === undefined) return Date.now;
+  if (typeof value !== "function") {
+    throw invalidArgument(`option clock must be a function returning epoch milliseconds, got ${describe(value)}`);
+  }
+  return value as () => number;
+}
+
+function filterUrlOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (value instanceof URL) return value.href;
+  if (typeof value === "string") {
+    try {
+      return new URL(value).href;
+    } catch {
+      // not an absolute URL
+    }
+  }
+  throw invalidArgument(
+    `option compactionFilter must be an absolute module URL (a string or URL), got ${
+      typeof value === "string" ? JSON.stringify(value) : describe(value)
+    }`,
+  );
 }
 
 /**

@@ -67,6 +67,8 @@ export interface CompactorOptions {
   bloomBitsPerKey?: number;
   /** Milliseconds between looks at the manifest when there is nothing to do (0 to 600,000). Default 1000. */
   pollInterval?: number;
+  /** As open()'s: the clock expiring puts are judged by (epoch ms; for tests). Default Date.now. */
+  clock?: () => number;
   /** Called after each compaction the compactor committed. Must not throw. */
   onCompaction?: (event: CompactionEvent) => void;
   /** Called when a round failed and will be retried after pollInterval (the store was down, say). */
@@ -94,6 +96,8 @@ export interface CompactorStats {
   bytesWritten: number;
   /** Entries dropped (overwritten, deleted, or tombstones no longer needed). */
   entriesDropped: number;
+  /** Expired entries (puts with a ttl) turned into tombstones or dropped, judged by the compactor's clock. */
+  entriesExpired: number;
   /** Edits dropped because their inputs were gone when they were committed. */
   conflicts: number;
   /** Rounds that failed and were retried. */
@@ -106,6 +110,7 @@ export interface CompactorStats {
 
 const COMPACTOR_OPTIONS = [
   "objectStore",
+  "clock",
   "compaction",
   "l0CompactionTrigger",
   "levelBaseBytes",
@@ -137,7 +142,7 @@ export class Compactor {
   readonly stats: CompactorStats;
   readonly #manifest: BucketManifest;
   readonly #files: TableFiles;
-  readonly #plan: PlanOptions & { blockSize: number; bloomBitsPerKey: number };
+  readonly #plan: PlanOptions & { blockSize: number; bloomBitsPerKey: number; clock: () => number };
   readonly #pollInterval: number;
   readonly #onCompaction: (event: CompactionEvent) => void;
   readonly #onRetry: (err: SiltError) => void;
@@ -156,6 +161,7 @@ export class Compactor {
         targetFileSize: options.targetFileSize,
         blockSize: options.blockSize,
         bloomBitsPerKey: options.bloomBitsPerKey,
+        clock: options.clock,
       } satisfies OpenOptions,
     );
     this.#manifest = manifest;
@@ -172,6 +178,7 @@ export class Compactor {
       bytesRead: 0,
       bytesWritten: 0,
       entriesDropped: 0,
+      entriesExpired: 0,
       conflicts: 0,
       retries: 0,
       ms: 0,
@@ -319,6 +326,7 @@ export class Compactor {
         this.stats.bytesRead += inputBytes;
         this.stats.bytesWritten += result.bytesWritten;
         this.stats.entriesDropped += result.entriesDropped;
+        this.stats.entriesExpired += result.entriesExpired;
         event.outputFiles = result.outputs.length;
         event.bytesRead = inputBytes;
         event.bytesWritten = result.bytesWritten;

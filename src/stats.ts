@@ -74,6 +74,14 @@ export interface DbStats {
     entriesDropped: number;
     /** True while a flush or compaction runs or waits (what db.waitForCompactions() waits for). */
     pending: boolean;
+    /**
+     * Expired entries (puts with a ttl or expireAt) that compactions turned
+     * into tombstones or dropped, since this process opened the database
+     * (RocksDB's statistics are per process too).
+     */
+    entriesExpired: number;
+    /** Entries the compactionFilter dropped or changed, since open. */
+    entriesFiltered: number;
     /** Bytes read from and written to each level by flushes and compactions. */
     io: { level: number; read: number; written: number }[];
   };
@@ -202,6 +210,8 @@ export function collectStats(ctx: StatsContext): DbStats {
       ms: bg.ms,
       entriesDropped: bg.entriesDropped,
       pending: scheduler.pendingWork,
+      entriesExpired: bg.entriesExpired,
+      entriesFiltered: bg.entriesFiltered,
       io: bg.io.map((x) => ({ ...x })),
     },
     writeAmplification: userBytes > 0

@@ -53,6 +53,7 @@ test("when no worker can start, the job runs inline and one warning says so", as
     blockSize: 4096,
     bloomBitsPerKey: 10,
     targetFileSize: 1 << 20,
+    now: 0,
   };
   for (let i = 0; i < 2; i++) {
     const result = await executor.run(job);

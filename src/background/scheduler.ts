@@ -59,6 +59,10 @@ export interface BackgroundStats {
   trivialMoves: number;
   ms: number;
   entriesDropped: number;
+  /** Expired entries compactions turned into tombstones or dropped (this process). */
+  entriesExpired: number;
+  /** Entries the compaction filter dropped or changed (this process). */
+  entriesFiltered: number;
   io: LevelIo[];
 }
 
@@ -71,6 +75,8 @@ export interface SchedulerContext {
   blocks: BlockCache;
   /** Sequence of the oldest live snapshot, or the last visible sequence when there is none. */
   oldestSnapshot(): number;
+  /** Sequence of the newest live snapshot (or transaction), or 0 when there is none (the compaction filter's bound). */
+  newestSnapshot(): number;
   /** The last sequence handed out (recorded by flush edits). */
   lastSequence(): number;
   /** First log of the active memtable: the oldest log needed once every immutable memtable is flushed. */
@@ -125,6 +131,8 @@ export class Scheduler {
     trivialMoves: 0,
     ms: 0,
     entriesDropped: 0,
+    entriesExpired: 0,
+    entriesFiltered: 0,
     io: Array.from({ length: NUM_LEVELS }, (_, level) => ({ level, read: 0, written: 0 })),
   };
   #pointers: (Uint8Array | undefined)[] = [];
@@ -511,8 +519,25 @@ export class Scheduler {
       );
       for (const n of fileNumbers) this.pending.add(n);
       try {
-        const job = compactionJob(task, versions.current.levels, this.#ctx.oldestSnapshot(), fileNumbers, options);
-        const result = await this.#ctx.executor.run(job);
+        let job = compactionJob(
+          task,
+          versions.current.levels,
+          this.#ctx.oldestSnapshot(),
+          fileNumbers,
+          options,
+          this.#ctx.newestSnapshot(),
+        );
+        let result = await this.#ctx.executor.run(job);
+        if (result.entriesFiltered > 0 && this.#ctx.newestSnapshot() > (job.newestSnapshot ?? 0)) {
+          // A snapshot taken while the filter ran may read what it changed: these outputs are left to
+          // the deleter (no version lists them) and the task runs again without the filter.
+          for (const f of result.outputs) this.pending.delete(f.number);
+          const again = fileNumbers.map(() => versions.newFileNumber());
+          for (const n of again) this.pending.add(n);
+          fileNumbers.push(...again);
+          job = { ...job, fileNumbers: again, compactionFilter: undefined };
+          result = await this.#ctx.executor.run(job);
+        }
         const outputs = result.outputs.map((file) => ({ level: task.outputLevel, file }));
         // In a bucket the horizon tells readers which of their snapshots may move to the result.
         const horizon = versions.inBucket ? job.oldestSnapshot : undefined;
@@ -520,6 +545,8 @@ export class Scheduler {
         for (const input of task.inputs) this.stats.io[input.level].read += totalBytes(input.files);
         this.stats.io[task.outputLevel].written += result.bytesWritten;
         this.stats.entriesDropped += result.entriesDropped;
+        this.stats.entriesExpired += result.entriesExpired;
+        this.stats.entriesFiltered += result.entriesFiltered;
         this.stats.count++;
         event.outputFiles = result.outputs.length;
         event.bytesRead = inputBytes;

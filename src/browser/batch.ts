@@ -2,7 +2,7 @@
 // and sent whole to the database worker by write().
 
 import { SiltError } from "../errors.ts";
-import type { WriteOptions } from "../options.ts";
+import type { ExpiryOptions, WriteOptions } from "../options.ts";
 import type { BatchCheck, BatchOperation, BatchResult } from "../write/write_batch.ts";
 import type { AsyncBatch } from "./types.ts";
 
@@ -41,10 +41,10 @@ export class BrowserBatch<K, V> implements AsyncBatch<K, V> {
     return this.#ops.length;
   }
 
-  /** Adds a put (checked by the worker, at write()). */
-  put(key: K | string | Uint8Array, value: V | string | Uint8Array): this {
+  /** Adds a put, expiring with `ttl` / `expireAt` (checked by the worker, at write()). */
+  put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: ExpiryOptions): this {
     this.#check();
-    this.#ops.push({ type: "put", key, value });
+    this.#ops.push(options === undefined ? { type: "put", key, value } : { type: "put", key, value, ...options });
     return this;
   }
 

@@ -10,7 +10,7 @@ import type { DbStats } from "../stats.ts";
 import { SiltError } from "../errors.ts";
 import type { RangeOptions } from "../read/range.ts";
 import type { ScanOptions } from "../read/scan_options.ts";
-import type { WriteOptions } from "../options.ts";
+import type { ExpiryOptions, WriteOptions } from "../options.ts";
 import type { BatchOperation, BatchResult } from "../write/write_batch.ts";
 import type { Entry } from "../read/reader.ts";
 import type { Change, ChangesOptions } from "../changes/change_feed.ts";
@@ -425,7 +425,11 @@ export class BrowserDb<K = Uint8Array, V = Uint8Array> extends BrowserReader<K, 
   }
 
   /** Sets key to value. */
-  put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: WriteOptions): Promise<void> {
+  put(
+    key: K | string | Uint8Array,
+    value: V | string | Uint8Array,
+    options?: WriteOptions & ExpiryOptions,
+  ): Promise<void> {
     return this.#call("put", options === undefined ? [key, value] : [key, value, options]) as Promise<void>;
   }
 

@@ -87,7 +87,18 @@ export async function open<O extends BrowserOpenOptions = Record<never, never>>(
       'siltdb/browser opens databases in a browser (a page or a dedicated worker); in Deno, Node and Bun use "siltdb"',
     );
   }
-  return await openFromMainThread(name, options);
+  if ((options as { clock?: unknown } | undefined)?.clock !== undefined) {
+    throw new SiltError(
+      "INVALID_ARGUMENT",
+      "the clock option is a function, which cannot cross to the database worker: use it with openInWorker()",
+    );
+  }
+  const filter = (options as { compactionFilter?: unknown } | undefined)?.compactionFilter;
+  // A URL object does not cross to the worker (structured clone): its text does.
+  return await openFromMainThread(
+    name,
+    filter instanceof URL ? { ...options, compactionFilter: filter.href } : options,
+  );
 }
 
 /**

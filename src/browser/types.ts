@@ -6,7 +6,7 @@ import type { ClearOptions } from "../write/writer.ts";
 import type { DbStats } from "../stats.ts";
 import type { RangeOptions } from "../read/range.ts";
 import type { ScanOptions } from "../read/scan_options.ts";
-import type { OpenOptions, WriteOptions } from "../options.ts";
+import type { ExpiryOptions, OpenOptions, WriteOptions } from "../options.ts";
 import type { BatchOperation, BatchResult } from "../write/write_batch.ts";
 import type { Entry } from "../read/reader.ts";
 import type { Change, ChangesOptions } from "../changes/change_feed.ts";
@@ -37,8 +37,8 @@ export interface AsyncScan<T> extends AsyncIterableIterator<T> {
 export interface AsyncBatch<K, V> {
   /** Operations in the batch. */
   readonly length: number;
-  /** Adds a put. */
-  put(key: K | string | Uint8Array, value: V | string | Uint8Array): this;
+  /** Adds a put, expiring with `ttl` (ms) or at `expireAt` when given. */
+  put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: ExpiryOptions): this;
   /** Adds a delete. */
   delete(key: K | string | Uint8Array): this;
   /** Adds operations in the form of abstract-level. */
@@ -82,7 +82,11 @@ export interface AsyncDb<K = Uint8Array, V = Uint8Array> {
   /** "open", "closing" or "closed". */
   readonly status: "open" | "closing" | "closed";
   /** Sets key to value. */
-  put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: WriteOptions): Promise<void>;
+  put(
+    key: K | string | Uint8Array,
+    value: V | string | Uint8Array,
+    options?: WriteOptions & ExpiryOptions,
+  ): Promise<void>;
   /** The value of key, or undefined. */
   get(key: K | string | Uint8Array): Promise<V | undefined>;
   /** The value of key with its version (the sequence of the write that produced it); both undefined when absent. */

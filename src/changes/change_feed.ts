@@ -19,7 +19,7 @@ import { describe, type Encoding } from "../encoding.ts";
 import { invalidArgument, SiltError } from "../errors.ts";
 import { checkCallOptions } from "../options.ts";
 import { type BatchEntryAt, forEachBatchEntry } from "../format/batch_format.ts";
-import { KIND_PUT } from "../format/internal_key.ts";
+import { EXPIRY_PREFIX_SIZE, KIND_PUT, KIND_PUT_EXPIRING } from "../format/internal_key.ts";
 import { forEachRecordPayload } from "../format/log_format.ts";
 import type { MemtableHandle } from "../memtable.ts";
 
@@ -140,7 +140,7 @@ export class ChangeHub {
     const visit = (e: BatchEntryAt) =>
       changes.push({
         sequence: e.sequence,
-        kind: e.kind,
+        kind: e.kind === KIND_PUT_EXPIRING ? KIND_PUT : e.kind, // a put with a ttl is a put (its expiry is no change)
         key: records.slice(e.keyStart, e.keyEnd),
         value: records.slice(e.valueStart, e.valueEnd),
       });
@@ -235,7 +235,10 @@ export class ChangeHub {
     const out: RawChange[] = [];
     for (const m of memtables) {
       for (const e of m.mt.entries()) {
-        if (e.sequence >= next && e.sequence <= visible) out.push(e);
+        if (e.sequence < next || e.sequence > visible) continue;
+        out.push(
+          e.kind === KIND_PUT_EXPIRING ? { ...e, kind: KIND_PUT, value: e.value.subarray(EXPIRY_PREFIX_SIZE) } : e,
+        );
       }
     }
     return out.sort((a, b) => a.sequence - b.sequence);

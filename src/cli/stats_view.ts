@@ -88,7 +88,10 @@ export function formatStats(s: DbStats, bucket?: BucketView): string {
       ]),
     `compaction     ${s.compaction.policy} (${s.compaction.mode}): ${formatCount(s.compaction.count)} compactions, ` +
     `${formatCount(s.compaction.trivialMoves)} trivial moves, ${(s.compaction.ms / 1000).toFixed(2)} s, ` +
-    `${formatCount(s.compaction.entriesDropped)} entries dropped; ${formatCount(s.flushes)} flushes`,
+    `${formatCount(s.compaction.entriesDropped)} entries dropped (${
+      formatCount(s.compaction.entriesExpired)
+    } expired, ` +
+    `${formatCount(s.compaction.entriesFiltered)} filtered); ${formatCount(s.flushes)} flushes`,
     `stalls         ${(s.stallMs / 1000).toFixed(2)} s waiting, ${formatCount(s.slowdowns)} slowdowns`,
     `memory         ${formatBytes(s.coreMemory)} of core memory; ${s.snapshots} snapshots, ${s.scans} scans open`,
   ];

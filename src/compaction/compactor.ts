@@ -23,6 +23,7 @@ import { CompactionStatus } from "../wasm/abi.ts";
 import { CoreCompaction } from "../wasm/compaction_iter.ts";
 import { ReadState } from "../wasm/read_state.ts";
 import type { CompactionTask } from "./task.ts";
+import { filterBatch, loadCompactionFilter } from "./filter.ts";
 
 /** Everything a compaction needs besides the files themselves. */
 export interface CompactionJob {
@@ -36,6 +37,12 @@ export interface CompactionJob {
   blockSize: number;
   bloomBitsPerKey: number;
   targetFileSize: number;
+  /** The time (epoch ms) expiring puts are judged at: the database's clock, read when the job was made. */
+  now: number;
+  /** The compaction filter module's URL (open option compactionFilter), if any. */
+  compactionFilter?: string;
+  /** With a filter: the newest live snapshot's sequence (0: none); the filter sees only newer versions. */
+  newestSnapshot?: number;
 }
 
 /** What a compaction produced. */
@@ -45,6 +52,10 @@ export interface CompactionResult {
   bytesWritten: number;
   entriesRead: number;
   entriesDropped: number;
+  /** Expired entries it turned into tombstones or dropped. */
+  entriesExpired: number;
+  /** Entries the compaction filter dropped or changed. */
+  entriesFiltered: number;
 }
 
 /** Runs a compaction job somewhere: this thread (inline_executor.ts) or a worker (worker_executor.ts). */
@@ -93,7 +104,12 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
   // Every L0 file is a sorted run of its own: a merge back into L0 (tiered, older L0 files left) must
   // stay one file, or it would leave as many runs as it took and be picked again, for ever.
   const targetFileSize = job.task.outputLevel === 0 ? Infinity : job.targetFileSize;
-  const merge = new CoreCompaction(readState, runs, job.oldestSnapshot, older);
+  const url = job.compactionFilter;
+  const filter = url === undefined ? undefined : await loadCompactionFilter(url);
+  const merge = new CoreCompaction(readState, runs, job.oldestSnapshot, older, {
+    now: job.now,
+    filterAbove: url === undefined ? undefined : job.newestSnapshot ?? 0,
+  });
   const outputs: FileMeta[] = [];
   let bytesWritten = 0;
   let done = false;
@@ -117,6 +133,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
           if (status === CompactionStatus.Staged) await stage();
           else if (status === CompactionStatus.Need) await provider.answerSourceAsync(merge.stoppedSource());
           else if (status === CompactionStatus.Corrupt) throw provider.sourceCorruption(merge.stoppedSource());
+          else if (status === CompactionStatus.Filter) filterBatch(merge, builder, filter!, url!, job.task.outputLevel);
         }
       });
       if (meta !== undefined) {
@@ -132,6 +149,8 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
       bytesWritten,
       entriesRead: merge.entriesRead,
       entriesDropped: merge.entriesDropped,
+      entriesExpired: merge.entriesExpired,
+      entriesFiltered: merge.entriesFiltered,
     };
   } catch (err) {
     const target = env.files.target;

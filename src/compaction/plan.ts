@@ -133,7 +133,10 @@ export function compactionStart(
 
 /**
  * The job of a task that merges: its inputs over `levels`, keeping every
- * version `oldestSnapshot` sees, into tables numbered from `fileNumbers`.
+ * version `oldestSnapshot` sees, into tables numbered from `fileNumbers`;
+ * expiring puts judged at the clock's time now (read here, never in the
+ * worker), the compaction filter (if any) kept off versions at or below
+ * `newestSnapshot` (0: no snapshot).
  *
  * @example
  * ```ts
@@ -148,11 +151,21 @@ export function compactionJob(
   levels: Levels,
   oldestSnapshot: number,
   fileNumbers: number[],
-  o: { blockSize: number; bloomBitsPerKey: number; targetFileSize: number },
+  o: {
+    blockSize: number;
+    bloomBitsPerKey: number;
+    targetFileSize: number;
+    clock?: () => number;
+    compactionFilter?: string;
+  },
+  newestSnapshot = 0,
 ): CompactionJob {
   return {
     task,
     oldestSnapshot,
+    now: (o.clock ?? Date.now)(),
+    compactionFilter: o.compactionFilter,
+    newestSnapshot,
     older: olderRuns(levels, task),
     fileNumbers,
     blockSize: o.blockSize,

@@ -10,15 +10,17 @@
 //             stamped by the core at commit
 //   +8   u32  entry count
 //   +12  entries, each:
-//          u8   kind (0 = delete, 1 = put; src/format/internal_key.ts)
+//          u8   kind (0 = delete, 1 = put, 3 = expiring put; src/format/internal_key.ts)
 //          u32  key length
 //          key bytes
 //          put only: u32 value length, value bytes
+//          expiring put: u32 value length (8 + n), then the value bytes:
+//            u64 expiry time (epoch ms), the user's n bytes
 //
 // All integers little-endian.
 
 import { encodeUtf8Into } from "../_utf8.ts";
-import { KIND_PUT, MAX_SEQUENCE } from "./internal_key.ts";
+import { EXPIRY_PREFIX_SIZE, KIND_PUT, KIND_PUT_EXPIRING, MAX_SEQUENCE } from "./internal_key.ts";
 
 /**
  * Bytes in a write batch header (u64 sequence + u32 count).
@@ -63,12 +65,14 @@ export const VALUE_LENGTH_SIZE = 4;
  * ```
  */
 export function entryBound(kind: number, keyRoom: number, valueRoom: number): number {
+  if (kind === KIND_PUT_EXPIRING) return ENTRY_OVERHEAD + keyRoom + VALUE_LENGTH_SIZE + EXPIRY_PREFIX_SIZE + valueRoom;
   return ENTRY_OVERHEAD + keyRoom + (kind === KIND_PUT ? VALUE_LENGTH_SIZE + valueRoom : 0);
 }
 
 /**
  * Encodes one entry at `at` of mem (dv a DataView of the same buffer; room
- * for entryBound bytes); strings go in as UTF-8. Returns where it ends.
+ * for entryBound bytes); strings go in as UTF-8. An expiring put gets
+ * `expireAt` (epoch ms) in front of its value. Returns where it ends.
  *
  * @example
  * ```ts
@@ -84,6 +88,7 @@ export function encodeEntry(
   kind: number,
   key: string | Uint8Array,
   value: string | Uint8Array,
+  expireAt = 0,
 ): number {
   mem[at] = kind;
   const keyLength = put(mem, at + ENTRY_OVERHEAD, key);
@@ -91,6 +96,12 @@ export function encodeEntry(
   let end = at + ENTRY_OVERHEAD + keyLength;
   if (kind === KIND_PUT) {
     const valueLength = put(mem, end + VALUE_LENGTH_SIZE, value);
+    dv.setUint32(end, valueLength, true);
+    end += VALUE_LENGTH_SIZE + valueLength;
+  } else if (kind === KIND_PUT_EXPIRING) {
+    dv.setUint32(end + VALUE_LENGTH_SIZE, expireAt % 2 ** 32, true);
+    dv.setUint32(end + VALUE_LENGTH_SIZE + 4, Math.floor(expireAt / 2 ** 32), true);
+    const valueLength = EXPIRY_PREFIX_SIZE + put(mem, end + VALUE_LENGTH_SIZE + EXPIRY_PREFIX_SIZE, value);
     dv.setUint32(end, valueLength, true);
     end += VALUE_LENGTH_SIZE + valueLength;
   }
@@ -150,8 +161,10 @@ export function batchHeader(
 
 /** Where one entry of a batch lies in its buffer (see forEachBatchEntry). */
 export interface BatchEntryAt {
-  /** KIND_PUT or KIND_DELETE. */
+  /** KIND_PUT, KIND_DELETE or KIND_PUT_EXPIRING. */
   kind: number;
+  /** An expiring put's expiry time (epoch ms; its value range excludes it), else 0. */
+  expireAt: number;
   /** Its sequence: the batch's sequence plus its index. */
   sequence: number;
   keyStart: number;
@@ -183,7 +196,7 @@ export function forEachBatchEntry(
   sequence = dv.getUint32(payload, true) + dv.getUint32(payload + 4, true) * 2 ** 32,
 ): void {
   const count = dv.getUint32(payload + 8, true);
-  const entry: BatchEntryAt = { kind: 0, sequence, keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0 };
+  const entry: BatchEntryAt = { kind: 0, expireAt: 0, sequence, keyStart: 0, keyEnd: 0, valueStart: 0, valueEnd: 0 };
   let at = payload + BATCH_HEADER_SIZE;
   for (let i = 0; i < count; i++) {
     entry.kind = mem[at];
@@ -191,10 +204,15 @@ export function forEachBatchEntry(
     entry.keyStart = at + ENTRY_OVERHEAD;
     entry.keyEnd = entry.keyStart + dv.getUint32(at + 1, true);
     at = entry.keyEnd;
-    if (entry.kind === KIND_PUT) {
+    entry.expireAt = 0;
+    if (entry.kind === KIND_PUT || entry.kind === KIND_PUT_EXPIRING) {
       entry.valueStart = at + VALUE_LENGTH_SIZE;
       entry.valueEnd = entry.valueStart + dv.getUint32(at, true);
       at = entry.valueEnd;
+      if (entry.kind === KIND_PUT_EXPIRING) {
+        entry.expireAt = dv.getUint32(entry.valueStart, true) + dv.getUint32(entry.valueStart + 4, true) * 2 ** 32;
+        entry.valueStart += EXPIRY_PREFIX_SIZE;
+      }
     } else {
       entry.valueStart = entry.valueEnd = at;
     }

@@ -23,6 +23,27 @@ export const KIND_DELETE = 0;
  */
 export const KIND_PUT = 1;
 /**
+ * Kind of an entry that sets its key until an expiry time: its value starts
+ * with that time (u64 epoch ms, little-endian; core/expiry.ts), and once it
+ * has passed the entry reads as a tombstone.
+ *
+ * @example
+ * ```ts
+ * const key = internalKey(new TextEncoder().encode("session"), 9, KIND_PUT_EXPIRING); // a put with { ttl }
+ * ```
+ */
+export const KIND_PUT_EXPIRING = 3;
+/**
+ * Bytes of the expiry time in front of an expiring put's value.
+ *
+ * @example
+ * ```ts
+ * declare const stored: Uint8Array; // the value of a KIND_PUT_EXPIRING entry
+ * const userValue = stored.subarray(EXPIRY_PREFIX_SIZE);
+ * ```
+ */
+export const EXPIRY_PREFIX_SIZE = 8;
+/**
  * Largest sequence siltdb assigns (2^53 - 1).
  *
  * @example

@@ -368,6 +368,17 @@ export class Reader<V = unknown> {
     return oldest;
   }
 
+  /**
+   * The newest sequence a live snapshot (or a transaction) reads at, or 0
+   * when none. Reads in flight do not count: one read seeing a value before
+   * or after a compaction filter changed it is either way a read of one moment.
+   */
+  newestSnapshot(): number {
+    let newest = 0;
+    for (const s of this.#snapshots.values()) if (s > newest) newest = s;
+    return newest;
+  }
+
   /** The sequence of the oldest live snapshot (reads in flight not counted), or `fallback`. */
   oldestHeldSnapshot(fallback: number): number {
     let oldest = fallback;

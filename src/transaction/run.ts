@@ -47,6 +47,8 @@ export interface RunnerContext {
   valueEncoding: Encoding<unknown>;
   maxKeySize: number;
   maxValueSize: number;
+  /** The database's clock (epoch ms), for puts with a ttl. */
+  clock: () => number;
   reader: Reader;
   writer: Writer;
 }
@@ -74,6 +76,7 @@ export class TransactionRunner {
       valueEncoding: ctx.valueEncoding,
       maxKeySize: ctx.maxKeySize,
       maxValueSize: ctx.maxValueSize,
+      clock: ctx.clock,
       conflicts: ctx.writer.conflicts,
       commitIf: (entries, count, options, condition) => ctx.writer.commitEntriesIf(entries, count, options, condition),
     };

@@ -13,7 +13,7 @@
 // its reads come from one snapshot.
 
 import { SiltError } from "../errors.ts";
-import { checkCallOptions, type WriteOptions } from "../options.ts";
+import { checkCallOptions, type ExpiryOptions, type WriteOptions } from "../options.ts";
 import type { Entry } from "../read/reader.ts";
 import type { RangeOptions } from "../read/range.ts";
 import type { Snapshot } from "../read/snapshot.ts";
@@ -103,8 +103,10 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
   }
 
   /**
-   * Sets key to value when the transaction commits. Throws INVALID_ARGUMENT
-   * (recording nothing) for a bad key or value.
+   * Sets key to value when the transaction commits, expiring with `ttl` (ms
+   * from now) or at `expireAt` when given. Throws INVALID_ARGUMENT
+   * (recording nothing) for a bad key, value or expiry. The transaction's
+   * own reads see its puts as written until it commits.
    *
    * @example
    * ```ts
@@ -117,9 +119,9 @@ export class Transaction<K = Uint8Array, V = Uint8Array> {
    * await db.close();
    * ```
    */
-  put(key: K | string | Uint8Array, value: V | string | Uint8Array): this {
+  put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: ExpiryOptions): this {
     this.#checkWritable();
-    this.#writes.put(key as K, value as V);
+    this.#writes.put(key as K, value as V, options);
     return this;
   }
 

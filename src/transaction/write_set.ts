@@ -5,7 +5,9 @@
 // batch.
 
 import { checkedSize, type Encoding } from "../encoding.ts";
-import { KIND_DELETE, KIND_PUT } from "../format/internal_key.ts";
+import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING } from "../format/internal_key.ts";
+import { checkCallOptions } from "../options.ts";
+import { expiryOf } from "../write/expiry_options.ts";
 import { binaryString } from "../write/conflicts.ts";
 import { BatchEntries } from "../write/write_batch.ts";
 
@@ -18,6 +20,8 @@ export interface PendingWrite<K, V> {
   value: V | undefined;
   /** The encoded value (a put). */
   encoded: string | Uint8Array;
+  /** A put with a ttl or expireAt: when it expires (epoch ms). */
+  expireAt?: number;
 }
 
 /** What the write set needs to encode and check writes. */
@@ -26,6 +30,8 @@ export interface WriteSetLimits {
   valueEncoding: Encoding<unknown>;
   maxKeySize: number;
   maxValueSize: number;
+  /** The database's clock (epoch ms), for puts with a ttl. Default Date.now. */
+  clock?: () => number;
 }
 
 const encoder = new TextEncoder();
@@ -58,13 +64,24 @@ export class WriteSet<K, V> {
     return this.#writes.size;
   }
 
-  /** Records a put (checked now: a bad key or value throws INVALID_ARGUMENT and records nothing). */
-  put(key: K, value: V): void {
+  /**
+   * Records a put, expiring with options' ttl / expireAt (checked now: a bad
+   * key, value or expiry throws INVALID_ARGUMENT and records nothing). A put
+   * already expired is recorded as the delete it reads as.
+   */
+  put(key: K, value: V, options?: unknown): void {
     const l = this.#limits;
+    const clock = l.clock ?? Date.now;
+    const expireAt = expiryOf(
+      checkCallOptions(options, "transaction put", ["ttl", "expireAt"]),
+      clock,
+      "transaction put",
+    );
     const stored = this.#stored(key);
     const encoded = l.valueEncoding.encode(value, "value");
     checkedSize(encoded, l.maxValueSize, "value", "maxValueSize");
-    this.#set({ key: frozen(key), stored, value: frozen(value), encoded: frozen(encoded) });
+    if (expireAt !== undefined && expireAt <= clock()) return this.delete(key);
+    this.#set({ key: frozen(key), stored, value: frozen(value), encoded: frozen(encoded), expireAt });
   }
 
   /** Records a delete. */
@@ -95,7 +112,8 @@ export class WriteSet<K, V> {
       if (w.value === undefined) batch.add(KIND_DELETE, w.stored, w.stored.length, "", 0);
       else {
         const room = typeof w.encoded === "string" ? 3 * w.encoded.length : w.encoded.length; // UTF-8 takes at most 3 bytes per UTF-16 unit
-        batch.add(KIND_PUT, w.stored, w.stored.length, w.encoded, room);
+        if (w.expireAt === undefined) batch.add(KIND_PUT, w.stored, w.stored.length, w.encoded, room);
+        else batch.add(KIND_PUT_EXPIRING, w.stored, w.stored.length, w.encoded, room, w.expireAt);
       }
     }
     return batch;

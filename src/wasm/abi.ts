@@ -118,6 +118,8 @@ export const CompactionStatus = {
   Staged: abi.COMPACTION_STAGED,
   /** The output reached its target size: finish it, start the next, go on. */
   FileFull: abi.COMPACTION_FILE_FULL,
+  /** An entry waits for the compaction filter's decision (CoreCompaction.pendingEntry, decide). */
+  Filter: abi.COMPACTION_FILTER,
 } as const;
 /** Status of a compaction step. */
 export type CompactionStatus = typeof CompactionStatus[keyof typeof CompactionStatus];

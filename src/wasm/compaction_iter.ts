@@ -5,7 +5,8 @@
 // has staged enough bytes to write, filled an output, or is done.
 
 import { type CompactionStatus, FILE_RECORD_SIZE } from "./abi.ts";
-import { bytes, core, view, words } from "./instance.ts";
+import { FILTER_CANDIDATE_SIZE } from "./_core_abi.ts";
+import { bytes, core, RESULT, view, words } from "./instance.ts";
 import { type FileBounds, packedSize, packFiles, type ReadState } from "./read_state.ts";
 import type { TableBuilder } from "./table_builder.ts";
 
@@ -67,12 +68,15 @@ export class CoreCompaction {
    * @param runs the input runs, newest first
    * @param oldestSnapshot the sequence of the oldest live snapshot (or the last sequence)
    * @param deeper user-key ranges of the runs below the output that may hold the same keys (tombstones stay for them)
+   * @param expiry now: the time (epoch ms) expiring puts are judged at; filterAbove: with a compaction
+   *   filter, the newest live snapshot's sequence (0: none): newest versions above it stop at status Filter
    */
   constructor(
     readState: ReadState,
     runs: readonly (readonly FileBounds[])[],
     oldestSnapshot: number,
     deeper: readonly (readonly KeyRange[])[],
+    expiry: { now: number; filterAbove?: number } = { now: Date.now() },
   ) {
     const sources = runs.map((files) => {
       const ptr = core.bufferAlloc(packedSize(files));
@@ -83,6 +87,60 @@ export class CoreCompaction {
     sources.forEach((s, i) => words()[(children >>> 2) + i] = s);
     this.#ci = core.ciCreate(children, sources.length, oldestSnapshot, packRanges(deeper));
     core.bufferFree(children);
+    core.ciSetNow(this.#ci, expiry.now);
+    if (expiry.filterAbove !== undefined) core.ciFilterAbove(this.#ci, expiry.filterAbove);
+  }
+
+  /** The candidates of the batch waiting for the filter (status Filter): copies of their keys and stored values, sequences and kinds. */
+  filterCandidates(): { key: Uint8Array; value: Uint8Array; sequence: number; kind: number }[] {
+    const at = core.ciFilterBatch(this.#ci);
+    const dv = view();
+    const mem = bytes();
+    const count = dv.getUint32(RESULT, true);
+    const out = [];
+    for (let i = 0; i < count; i++) {
+      const c = at + i * FILTER_CANDIDATE_SIZE;
+      const key = dv.getUint32(c, true);
+      const value = dv.getUint32(c + 8, true);
+      out.push({
+        key: mem.slice(key, key + dv.getUint32(c + 4, true)),
+        value: mem.slice(value, value + dv.getUint32(c + 12, true)),
+        sequence: dv.getFloat64(c + 16, true),
+        kind: dv.getUint32(c + 24, true),
+      });
+    }
+    return out;
+  }
+
+  /** The filter's decisions on the waiting batch, one per candidate in order: keep, drop (a tombstone), or this stored value. */
+  decide(builder: TableBuilder, decisions: readonly ("keep" | "drop" | Uint8Array)[]): void {
+    const extra = decisions.reduce((n, d) => n + (typeof d === "string" ? 0 : d.length), 0);
+    const ptr = core.bufferAlloc(decisions.length * 12 + extra + 1);
+    const dv = view();
+    const mem = bytes();
+    let value = ptr + decisions.length * 12;
+    decisions.forEach((d, i) => {
+      const at = ptr + i * 12;
+      dv.setUint32(at, d === "keep" ? 0 : d === "drop" ? 1 : 2, true);
+      if (typeof d !== "string") {
+        mem.set(d, value);
+        dv.setUint32(at + 4, value, true);
+        dv.setUint32(at + 8, d.length, true);
+        value += d.length;
+      }
+    });
+    core.ciDecide(this.#ci, builder.ptr, ptr);
+    core.bufferFree(ptr);
+  }
+
+  /** Expired entries turned into tombstones or dropped so far. */
+  get entriesExpired(): number {
+    return core.ciExpired(this.#ci);
+  }
+
+  /** Entries the compaction filter dropped or changed so far. */
+  get entriesFiltered(): number {
+    return core.ciFiltered(this.#ci);
   }
 
   /** Merges into builder until it stages maxStaged bytes, an output reaches targetSize, a source needs something, or the end. */

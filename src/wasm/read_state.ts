@@ -6,6 +6,7 @@
 // version's files, a compaction's runs) and the core's side of an open table.
 
 import { FILE_RECORD_SIZE as FILE_RECORD, type Lookup, MAX_MEMTABLES } from "./abi.ts";
+import { LOOKUP_FOUND_EXPIRING } from "./_core_abi.ts";
 import { BlockCache } from "./block_cache.ts";
 import type { LoadedBlock } from "./blocks.ts";
 import { bytes, core, view, words } from "./instance.ts";
@@ -104,6 +105,8 @@ export class ReadState {
   readonly ptr: number;
   /** Its block cache. */
   readonly cache: BlockCache;
+  /** The time (epoch ms) reads judge expiring puts at, read once per lookup or scan (the database's clock option). */
+  clock: () => number = Date.now;
   #freed = false;
 
   constructor(cacheCapacity: number) {
@@ -148,7 +151,9 @@ export class ReadState {
    * Lookup for the outcomes and abi.ts for the result decoders.
    */
   lookup(keyPtr: number, keyLen: number, sequence: number, resume: 0 | 1): Lookup {
-    return core.dbGet(this.ptr, keyPtr, keyLen, sequence, resume) as Lookup;
+    // The clock is read only when an expiring version was found (zero cost for data without a ttl).
+    const status = core.dbGet(this.ptr, keyPtr, keyLen, sequence, resume, NaN);
+    return (status === LOOKUP_FOUND_EXPIRING ? core.dbResolveExpiring(this.clock()) : status) as Lookup;
   }
 
   /** Bloom filter counters: lookups that consulted a filter, and those it answered. */

@@ -79,6 +79,7 @@ export class CoreScan {
       ptr + childBytes + lowerLen,
       upperLen,
     );
+    core.iterSetNow(this.#it, readState.clock());
   }
 
   /**

@@ -5,8 +5,9 @@
 import { checkedSize, describe, type Encoding } from "../encoding.ts";
 import { invalidArgument, SiltError } from "../errors.ts";
 import { encodeEntry, entryBound } from "../format/batch_format.ts";
-import { KIND_DELETE, KIND_PUT } from "../format/internal_key.ts";
-import type { WriteOptions } from "../options.ts";
+import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING } from "../format/internal_key.ts";
+import { checkCallOptions, type ExpiryOptions, type WriteOptions } from "../options.ts";
+import { expiryOf } from "./expiry_options.ts";
 
 /** What a batch needs from its database. */
 export interface BatchTarget {
@@ -14,6 +15,8 @@ export interface BatchTarget {
   readonly valueEncoding: Encoding<unknown>;
   readonly maxKeySize: number;
   readonly maxValueSize: number;
+  /** The database's clock (epoch ms): a put's ttl counts from it. */
+  readonly clock: () => number;
   /** Commits encoded entries as one atomic write (count 0: nothing to apply, but sync still syncs). */
   commitEntries(entries: Uint8Array, count: number, options: WriteOptions | undefined): Promise<void>;
   /**
@@ -57,7 +60,13 @@ export type BatchResult = { ok: true; sequence: number } | { ok: false };
  * a delete (`type: "del"`, or `"delete"`).
  */
 export type BatchOperation<K = Uint8Array, V = Uint8Array> =
-  | { type: "put"; key: K | string | Uint8Array; value: V | string | Uint8Array }
+  | {
+    type: "put";
+    key: K | string | Uint8Array;
+    value: V | string | Uint8Array;
+    ttl?: number;
+    expireAt?: Date | number;
+  }
   | { type: "del" | "delete"; key: K | string | Uint8Array };
 
 /**
@@ -122,7 +131,9 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
   }
 
   /**
-   * Adds a put. Throws INVALID_ARGUMENT (and adds nothing) for a bad key or value.
+   * Adds a put, with an expiry when options give `ttl` (milliseconds from
+   * now) or `expireAt`. Throws INVALID_ARGUMENT (and adds nothing) for a bad
+   * key, value or expiry.
    *
    * @example
    * ```ts
@@ -131,16 +142,20 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
    * const batch = db.batch().put("user:1", "alice").put("user:1", "alicia"); // the later put wins
    * await batch.write();
    * console.log(await db.get("user:1")); // "alicia"
+   * await db.batch().put("session:1", "x", { ttl: 60_000 }).write(); // gone in a minute
    * await db.close();
    * ```
    */
-  put(key: K | string | Uint8Array, value: V | string | Uint8Array): this {
+  put(key: K | string | Uint8Array, value: V | string | Uint8Array, options?: ExpiryOptions): this {
     this.#checkOpen();
     const t = this.#target;
+    const expireAt = expiryOf(checkCallOptions(options, "batch put", ["ttl", "expireAt"]), t.clock, "batch put");
     const k = t.keyEncoding.encode(key, "key");
     const keyRoom = checkedSize(k, t.maxKeySize, "key", "maxKeySize");
     const v = t.valueEncoding.encode(value, "value");
-    this.#entries.add(KIND_PUT, k, keyRoom, v, checkedSize(v, t.maxValueSize, "value", "maxValueSize"));
+    const valueRoom = checkedSize(v, t.maxValueSize, "value", "maxValueSize");
+    if (expireAt === undefined) this.#entries.add(KIND_PUT, k, keyRoom, v, valueRoom);
+    else this.#entries.add(KIND_PUT_EXPIRING, k, keyRoom, v, valueRoom, expireAt);
     return this;
   }
 
@@ -194,14 +209,18 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
         }
         const o = op as Record<string, unknown>;
         for (const name of Object.keys(o)) {
-          const known = o.type === "put" ? ["type", "key", "value"] : ["type", "key"];
+          const known = o.type === "put" ? ["type", "key", "value", "ttl", "expireAt"] : ["type", "key"];
           if (!known.includes(name)) {
             throw invalidArgument(`batch operation ${i} has an unknown property ${JSON.stringify(name)}`);
           }
         }
         try {
-          if (o.type === "put") this.put(o.key as K, o.value as V);
-          else if (o.type === "del" || o.type === "delete") this.delete(o.key as K);
+          if (o.type === "put") {
+            const expiry = o.ttl === undefined && o.expireAt === undefined
+              ? undefined
+              : { ttl: o.ttl as number | undefined, expireAt: o.expireAt as number | Date | undefined };
+            this.put(o.key as K, o.value as V, expiry);
+          } else if (o.type === "del" || o.type === "delete") this.delete(o.key as K);
           else throw invalidArgument(`type must be "put" or "del", got ${JSON.stringify(o.type) ?? describe(o.type)}`);
         } catch (err) {
           if (err instanceof SiltError) throw invalidArgument(`batch operation ${i}: ${err.message}`);
@@ -331,7 +350,14 @@ export class BatchEntries {
   }
 
   /** Appends an entry whose key and value (already checked) take at most keyRoom and valueRoom bytes. */
-  add(kind: number, key: string | Uint8Array, keyRoom: number, value: string | Uint8Array, valueRoom: number): void {
+  add(
+    kind: number,
+    key: string | Uint8Array,
+    keyRoom: number,
+    value: string | Uint8Array,
+    valueRoom: number,
+    expireAt = 0,
+  ): void {
     const need = this.#len + entryBound(kind, keyRoom, valueRoom);
     if (need > this.#buf.length) {
       let cap = this.#buf.length * 2;
@@ -341,7 +367,7 @@ export class BatchEntries {
       this.#buf = grown;
       this.#view = new DataView(grown.buffer);
     }
-    this.#len = encodeEntry(this.#buf, this.#view, this.#len, kind, key, value);
+    this.#len = encodeEntry(this.#buf, this.#view, this.#len, kind, key, value, expireAt);
     this.#count++;
   }
 

@@ -14,10 +14,11 @@
 import { checkedSize, type Encoding, storedKey } from "../encoding.ts";
 import { SiltError } from "../errors.ts";
 import { BATCH_HEADER_SIZE, encodeEntry, entryBound, setBatchCount } from "../format/batch_format.ts";
-import { KIND_DELETE, KIND_PUT } from "../format/internal_key.ts";
+import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING } from "../format/internal_key.ts";
+import { putExpiry } from "./expiry_options.ts";
 import { RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../format/log_format.ts";
 import type { Lifecycle } from "../lifecycle.ts";
-import { checkCallOptions, resolveSync, type WriteOptions } from "../options.ts";
+import { checkCallOptions, type ExpiryOptions, resolveSync, type WriteOptions } from "../options.ts";
 import { resolveLimit } from "../read/scan_options.ts";
 import { RANGE_OPTIONS, type RangeOptions } from "../read/range.ts";
 import type { Scheduler } from "../background/scheduler.ts";
@@ -108,6 +109,8 @@ export interface WriterContext {
   maxValueSize: number;
   /** The default of the sync write option. */
   sync: boolean;
+  /** The database's clock (epoch ms): a put's ttl counts from it. */
+  clock: () => number;
   life: Lifecycle;
   scheduler: Scheduler;
   admission: Admission;
@@ -147,6 +150,7 @@ export class Writer {
       valueEncoding: ctx.valueEncoding,
       maxKeySize: ctx.maxKeySize,
       maxValueSize: ctx.maxValueSize,
+      clock: ctx.clock,
       commitEntries: (entries, count, options) => this.commitEntries(entries, count, options),
       commitChecked: (entries, count, options, checks) => this.commitChecked(entries, count, options, checks),
     };
@@ -161,7 +165,13 @@ export class Writer {
   }
 
   /** Sets key to value; resolves as a write does (see src/db.ts). */
-  put(key: unknown, value: unknown, options: WriteOptions | undefined): Promise<void> {
+  put(key: unknown, value: unknown, options: (WriteOptions & ExpiryOptions) | undefined): Promise<void> {
+    try {
+      const { expireAt, rest } = putExpiry(options, this.#ctx.clock, "put");
+      if (expireAt !== undefined) return this.#write(KIND_PUT_EXPIRING, key, value, rest as WriteOptions, expireAt);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.#write(KIND_PUT, key, value, options);
   }
 
@@ -170,14 +180,14 @@ export class Writer {
     return this.#write(KIND_DELETE, key, undefined, options);
   }
 
-  #write(kind: number, key: unknown, value: unknown, options: WriteOptions | undefined): Promise<void> {
-    const call = kind === KIND_PUT ? "put" : "delete";
+  #write(kind: number, key: unknown, value: unknown, options: WriteOptions | undefined, expireAt = 0): Promise<void> {
+    const call = kind === KIND_DELETE ? "delete" : "put";
     try {
       this.checkWritable();
       const sync = resolveSync(options, this.#ctx.sync, call);
       const k = this.#ctx.keyEncoding.encode(key, "key");
-      const v = kind === KIND_PUT ? this.#ctx.valueEncoding.encode(value, "value") : "";
-      return this.#commitOne(kind, k, v, sync);
+      const v = kind === KIND_DELETE ? "" : this.#ctx.valueEncoding.encode(value, "value");
+      return this.#commitOne(kind, k, v, sync, expireAt);
     } catch (err) {
       return Promise.reject(this.#ctx.life.trapped(err, `a ${call}`));
     }
@@ -369,14 +379,20 @@ export class Writer {
   }
 
   /** Encodes one put or delete as a log record in the pending group, and commits it (or queues it). */
-  #commitOne(kind: number, key: string | Uint8Array, value: string | Uint8Array, sync: boolean): Promise<void> {
+  #commitOne(
+    kind: number,
+    key: string | Uint8Array,
+    value: string | Uint8Array,
+    sync: boolean,
+    expireAt: number,
+  ): Promise<void> {
     const keyRoom = checkedSize(key, this.#ctx.maxKeySize, "key", "maxKeySize");
-    const valueRoom = kind === KIND_PUT ? checkedSize(value, this.#ctx.maxValueSize, "value", "maxValueSize") : 0;
+    const valueRoom = kind === KIND_DELETE ? 0 : checkedSize(value, this.#ctx.maxValueSize, "value", "maxValueSize");
     const pipeline = this.#ctx.pipeline!;
     const record = pipeline.reserve(RECORD_OVERHEAD + BATCH_HEADER_SIZE + entryBound(kind, keyRoom, valueRoom));
     const payload = record + RECORD_HEADER_SIZE;
     const dv = view();
-    const end = encodeEntry(bytes(), dv, payload + BATCH_HEADER_SIZE, kind, key, value);
+    const end = encodeEntry(bytes(), dv, payload + BATCH_HEADER_SIZE, kind, key, value, expireAt);
     setBatchCount(dv, payload, 1);
     return this.#commitRecord(record, end - payload, 1, sync);
   }

@@ -37,6 +37,27 @@
 /** A key's value, or null for absent. */
 export type Value = string | null;
 
+// Expiring puts (tests/sim/harness.ts): the value ends with "~exp" and its
+// expiry time; it reads as absent once the store's clock reaches that time.
+let expiryNow: () => number = () => -Infinity;
+
+/** Sets the clock expiring values are judged by (the store's clock option). */
+export function setExpiryClock(now: () => number): void {
+  expiryNow = now;
+}
+
+/** A value that expires at `at` (put with a ttl ending then). */
+export function expiringValue(value: string, at: number): string {
+  return `${value}~exp${at}`;
+}
+
+/** What a value reads as now: null once it expired. */
+export function visible(v: Value): Value {
+  if (v === null) return null;
+  const i = v.lastIndexOf("~exp");
+  return i >= 0 && Number(v.slice(i + 4)) <= expiryNow() ? null : v;
+}
+
 /** One write (a put, a delete, a batch, a transaction's commit, a checked batch). */
 export interface Write {
   index: number;
@@ -163,6 +184,7 @@ export class History {
       if (w.status !== "acked") continue;
       for (const [k, v] of w.changes) v === null ? state.delete(k) : state.set(k, v);
     }
+    for (const [k, v] of state) if (visible(v) === null) state.delete(k);
     return state;
   }
 
@@ -202,7 +224,7 @@ export class History {
       const expected = new Map(this.baseline);
       for (const w of applied) for (const [k, v] of w.changes) v === null ? expected.delete(k) : expected.set(k, v);
       for (const k of new Set([...actual.keys(), ...expected.keys()])) {
-        const a = actual.get(k) ?? null, e = expected.get(k) ?? null;
+        const a = actual.get(k) ?? null, e = visible(expected.get(k) ?? null);
         if (a !== e) return `key ${JSON.stringify(k)} holds ${JSON.stringify(a)}, expected ${JSON.stringify(e)}`;
       }
       return undefined;
@@ -229,8 +251,8 @@ export class History {
       const keys = new Set<string>([...actual.keys(), ...definite.keys(), ...doubt.keys()]);
       for (const k of keys) {
         const a = actual.get(k) ?? null;
-        if (a === (definite.get(k) ?? null)) continue;
-        if (doubt.get(k)?.has(a)) continue;
+        if (a === visible(definite.get(k) ?? null)) continue;
+        if ([...doubt.get(k) ?? []].some((v) => visible(v) === a)) continue;
         return `key ${JSON.stringify(k)} holds ${JSON.stringify(a)}, expected ${
           JSON.stringify(definite.get(k) ?? null)
         }` + (doubt.has(k) ? ` or one of ${JSON.stringify([...doubt.get(k)!])}` : "");

@@ -6,7 +6,7 @@
 // Byte layouts: docs/format.md (not redrawn here).
 
 import { SiltError } from "../../errors.ts";
-import { KIND_DELETE, KIND_PUT, sequenceOf, userKeyOf } from "../../format/internal_key.ts";
+import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING, sequenceOf, userKeyOf } from "../../format/internal_key.ts";
 import { LOG_HEADER_SIZE } from "../../format/log_format.ts";
 import type { Storage, StorageFile } from "../../storage/storage.ts";
 import type { FileMeta } from "../../version/version_edit.ts";
@@ -28,7 +28,8 @@ export function requirePath(fs: Storage, path: string, what: "file" | "directory
 }
 
 /**
- * The name of an entry kind: "put", "delete", or "kind N" for a byte that is neither.
+ * The name of an entry kind: "put", "delete", "put-ttl" (an expiring put,
+ * whose value starts with its 8-byte expiry time), or "kind N" for another byte.
  *
  * @example
  * ```ts
@@ -37,6 +38,7 @@ export function requirePath(fs: Storage, path: string, what: "file" | "directory
  * ```
  */
 export function kindName(kind: number): string {
+  if (kind === KIND_PUT_EXPIRING) return "put-ttl";
   return kind === KIND_PUT ? "put" : kind === KIND_DELETE ? "delete" : `kind ${kind}`;
 }
 

@@ -110,7 +110,7 @@ function humanWal(dump: WalDump, hex: boolean): string {
       } bytes`,
     );
     for (const e of r.entries) {
-      const value = e.kind === 1 ? `  (value ${formatBytes(e.valueSize)})` : "";
+      const value = e.kind === 1 || e.kind === 3 ? `  (value ${formatBytes(e.valueSize)})` : "";
       lines.push(
         `  ${String(e.sequence).padStart(seqWidth)}  ${kindName(e.kind).padEnd(6)}  ${showBytes(e.key, hex)}${value}`,
       );
