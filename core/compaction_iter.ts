@@ -4,7 +4,10 @@
 // - an older version of a user key, when a newer version of it is visible to
 //   every live snapshot (its sequence is at or below the oldest snapshot);
 // - a tombstone at or below the oldest snapshot, when no level deeper than
-//   the output holds the key (nothing older is left for it to hide).
+//   the output holds the key (nothing older is left for it to hide);
+// - a version covered by a newer range tombstone of the inputs at or below
+//   the oldest snapshot (range_tombstones.ts; TypeScript carries the
+//   tombstones themselves to the outputs).
 //
 // Outputs are cut at a target size, between user keys (all versions of a key
 // stay in one output file). Blocks come from TypeScript through the sources'
@@ -16,14 +19,17 @@
 //       u32 smallest user key ptr, u32 len, u32 largest user key ptr, u32 len (sorted by key)
 //   +16 u64 oldest snapshot sequence   +24 u64 sequence of the last kept/seen entry of the current key
 //   +32 u64 entries read   +40 u64 entries dropped   +48 u32 status   +52 u32 1 once started
+//   +56 u32 range-tombstone fragment list of the inputs (referenced; 0 = none)
 
 import { bufAppend, bufData, bufFree, bufLength, bufNew, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
 import { child, miAdvance, miFirst, miFree, miSettle, miTop } from "./merge_iter";
 import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 import { tbAdd, tbFileSize, tbStagedLength } from "./table_builder";
+import { rtHides, rtUnref } from "./range_tombstones";
 
-const CI_SIZE: usize = 56;
+const CI_SIZE: usize = 64;
+export const CI_TOMBSTONES: usize = 56;
 const NO_SEQUENCE: u64 = 0xffffffffffffffff;
 
 export const CI_DONE: u32 = 1; // every input entry was handled
@@ -50,6 +56,8 @@ export function ciFree(ci: usize): void {
   bufFree(<usize>load<u32>(ci, 4));
   const deeper = <usize>load<u32>(ci, 12);
   if (deeper != 0) heap.free(deeper);
+  const tombstones = <usize>load<u32>(ci, CI_TOMBSTONES);
+  if (tombstones != 0) rtUnref(tombstones);
   heap.free(ci);
 }
 
@@ -125,6 +133,8 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
       drop = true; // a newer version of this key is visible to every snapshot
     } else if ((trailer & 0xff) == 0 && sequence <= oldest && !inDeeperLevel(ci, key, keyLen)) {
       drop = true; // a tombstone with nothing older left to hide
+    } else if (rtHides(<usize>load<u32>(ci, CI_TOMBSTONES), key, keyLen, sequence, oldest)) {
+      drop = true; // a range tombstone every snapshot sees covers it
     }
     store<u64>(ci, sequence, 24);
     store<u64>(ci, load<u64>(ci, 32) + 1, 32);

@@ -15,6 +15,8 @@
 //   +40  u32  saved user key (buffer)   +44 u32 saved value (buffer, reverse only)
 //   +48  u32  output arena (buffer)     +52 u32 status of the last fill (below)
 //   +56  u32  reverse: value arena (buffer)
+//   +60  u32  range-tombstone fragment list (range_tombstones.ts; referenced; 0 = none)
+//   +64  u64  reverse: trailer of the saved key's newest visible version
 //
 // iterFill writes each visible entry as four u32 values (key pointer, key
 // length, value pointer, value length). Keys are copied into the output
@@ -27,6 +29,7 @@
 import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
 import { KIND_PUT } from "./write_batch";
+import { rtHides, rtUnref } from "./range_tombstones";
 import { child, miAdvance, miFirst, miFree, miLast, miSeekGE, miSeekLT, miSettle, miTop } from "./merge_iter";
 import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 
@@ -42,7 +45,8 @@ export const STATUS_DONE: u32 = 1;
 export const STATUS_NEED: u32 = 2;
 export const STATUS_CORRUPT: u32 = 3;
 
-const ITER_SIZE: usize = 64;
+const ITER_SIZE: usize = 72;
+export const ITER_TOMBSTONES: usize = 60;
 const MAX_TRAILER: u64 = 0xffffffffffffffff;
 const NONE: u32 = 0xff;
 const ARENA_INITIAL: u32 = 4 << 10;
@@ -70,6 +74,7 @@ export function iterNew(
   store<u32>(it, <u32>bufNew(ARENA_INITIAL), 48);
   store<u32>(it, STATUS_MORE, 52);
   store<u32>(it, <u32>bufNew(ARENA_INITIAL), 56);
+  store<u32>(it, 0, ITER_TOMBSTONES);
   return it;
 }
 
@@ -81,6 +86,8 @@ export function iterFree(it: usize): void {
   bufFree(<usize>load<u32>(it, 44));
   bufFree(<usize>load<u32>(it, 48));
   bufFree(<usize>load<u32>(it, 56));
+  const tombstones = <usize>load<u32>(it, ITER_TOMBSTONES);
+  if (tombstones != 0) rtUnref(tombstones);
   heap.free(it);
 }
 
@@ -202,7 +209,10 @@ function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize):
       }
     }
     const excluded = (flags & (ITER_HAS_LOWER | ITER_LOWER_INCLUSIVE)) == ITER_HAS_LOWER && compareLower(it, key, keyLen) == 0;
-    if (!excluded && <u8>(trailer & 0xff) == KIND_PUT) {
+    if (
+      !excluded && <u8>(trailer & 0xff) == KIND_PUT &&
+      !rtHides(<usize>load<u32>(it, ITER_TOMBSTONES), key, keyLen, trailer >> 8, bound >> 8)
+    ) {
       if (!arenaRoom(arena, keyLen, count)) return count;
       emit(out, count++, toArena(arena, key, keyLen), keyLen, srcValue(s), srcValueLength(s));
     }
@@ -234,7 +244,10 @@ function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize):
     }
     if (collecting && (top < 0 || compareBytes(key, keyLen, bufData(saved), bufLength(saved)) != 0)) {
       // Every version of the saved key has been seen: emit its newest visible one.
-      if (load<u32>(it, 12) == <u32>KIND_PUT) {
+      if (
+        load<u32>(it, 12) == <u32>KIND_PUT &&
+        !rtHides(<usize>load<u32>(it, ITER_TOMBSTONES), bufData(saved), bufLength(saved), load<u64>(it, 64) >> 8, bound >> 8)
+      ) {
         const values = <usize>load<u32>(it, 56);
         if (!arenaRoom(arena, bufLength(saved), count) || !arenaRoom(values, bufLength(savedValue), count)) return count;
         const k = toArena(arena, bufData(saved), bufLength(saved));
@@ -266,6 +279,7 @@ function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize):
     const trailer = srcTrailer(s);
     if (trailer <= bound) {
       store<u32>(it, <u32>(trailer & 0xff), 12);
+      store<u64>(it, trailer, 64);
       bufSetLength(savedValue, 0);
       if (<u8>(trailer & 0xff) == KIND_PUT) bufAppend(savedValue, srcValue(s), srcValueLength(s));
     }

@@ -10,15 +10,16 @@
 //             stamped by the core at commit
 //   +8   u32  entry count
 //   +12  entries, each:
-//          u8   kind (0 = delete, 1 = put; src/format/internal_key.ts)
+//          u8   kind (0 = delete, 1 = put, 2 = range delete; src/format/internal_key.ts)
 //          u32  key length
-//          key bytes
-//          put only: u32 value length, value bytes
+//          key bytes (a range delete: its start)
+//          put and range delete: u32 value length, value bytes (a range delete:
+//            its end, src/format/range_tombstone_format.ts)
 //
 // All integers little-endian.
 
 import { encodeUtf8Into } from "../_utf8.ts";
-import { KIND_PUT, MAX_SEQUENCE } from "./internal_key.ts";
+import { KIND_DELETE, MAX_SEQUENCE } from "./internal_key.ts";
 
 /**
  * Bytes in a write batch header (u64 sequence + u32 count).
@@ -63,7 +64,7 @@ export const VALUE_LENGTH_SIZE = 4;
  * ```
  */
 export function entryBound(kind: number, keyRoom: number, valueRoom: number): number {
-  return ENTRY_OVERHEAD + keyRoom + (kind === KIND_PUT ? VALUE_LENGTH_SIZE + valueRoom : 0);
+  return ENTRY_OVERHEAD + keyRoom + (kind !== KIND_DELETE ? VALUE_LENGTH_SIZE + valueRoom : 0);
 }
 
 /**
@@ -89,7 +90,7 @@ export function encodeEntry(
   const keyLength = put(mem, at + ENTRY_OVERHEAD, key);
   dv.setUint32(at + 1, keyLength, true);
   let end = at + ENTRY_OVERHEAD + keyLength;
-  if (kind === KIND_PUT) {
+  if (kind !== KIND_DELETE) {
     const valueLength = put(mem, end + VALUE_LENGTH_SIZE, value);
     dv.setUint32(end, valueLength, true);
     end += VALUE_LENGTH_SIZE + valueLength;
@@ -150,7 +151,7 @@ export function batchHeader(
 
 /** Where one entry of a batch lies in its buffer (see forEachBatchEntry). */
 export interface BatchEntryAt {
-  /** KIND_PUT or KIND_DELETE. */
+  /** KIND_PUT, KIND_DELETE or KIND_RANGE_DELETE (value: its end, range_tombstone_format.ts). */
   kind: number;
   /** Its sequence: the batch's sequence plus its index. */
   sequence: number;
@@ -191,7 +192,7 @@ export function forEachBatchEntry(
     entry.keyStart = at + ENTRY_OVERHEAD;
     entry.keyEnd = entry.keyStart + dv.getUint32(at + 1, true);
     at = entry.keyEnd;
-    if (entry.kind === KIND_PUT) {
+    if (entry.kind !== KIND_DELETE) {
       entry.valueStart = at + VALUE_LENGTH_SIZE;
       entry.valueEnd = entry.valueStart + dv.getUint32(at, true);
       at = entry.valueEnd;
