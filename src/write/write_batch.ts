@@ -2,10 +2,12 @@
 // record, all or nothing. The entries are encoded as they are added, in the
 // entry layout of the batch payload (src/format/batch_format.ts, encodeEntry).
 
-import { checkedSize, describe, type Encoding } from "../encoding.ts";
+import { checkedSize, describe, type Encoding, storedKey } from "../encoding.ts";
 import { invalidArgument, SiltError } from "../errors.ts";
 import { encodeEntry, entryBound } from "../format/batch_format.ts";
-import { KIND_DELETE, KIND_PUT } from "../format/internal_key.ts";
+import { KIND_DELETE, KIND_PUT, KIND_RANGE_DELETE } from "../format/internal_key.ts";
+import { rangeDeleteValue } from "../format/range_tombstone_format.ts";
+import { deleteRangeSpan } from "./range_delete.ts";
 import type { WriteOptions } from "../options.ts";
 
 /** What a batch needs from its database. */
@@ -162,6 +164,35 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
     const t = this.#target;
     const k = t.keyEncoding.encode(key, "key");
     this.#entries.add(KIND_DELETE, k, checkedSize(k, t.maxKeySize, "key", "maxKeySize"), "", 0);
+    return this;
+  }
+
+  /**
+   * Adds a range delete (RocksDB's DeleteRange, one range tombstone):
+   * every key from start (inclusive) to end (exclusive) written before it —
+   * by earlier operations of this batch too — is deleted; later operations
+   * of the batch are not. start equal to end adds nothing; start after end,
+   * or a bad key, throws INVALID_ARGUMENT (and adds nothing).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("log:1", "a").put("log:2", "b").write();
+   * await db.batch().deleteRange("log:", "log;").put("log:3", "c").write();
+   * console.log(await db.keys().toArray()); // ["log:3"]
+   * await db.close();
+   * ```
+   */
+  deleteRange(start: K | string | Uint8Array, end: K | string | Uint8Array): this {
+    this.#checkOpen();
+    const t = this.#target;
+    const from = storedKey(t.keyEncoding, start, "deleteRange start", t.maxKeySize);
+    const to = storedKey(t.keyEncoding, end, "deleteRange end", t.maxKeySize);
+    const span = deleteRangeSpan(from, to);
+    if (span === undefined) return this;
+    const value = rangeDeleteValue(span.end);
+    this.#entries.add(KIND_RANGE_DELETE, span.start, span.start.length, value, value.length);
     return this;
   }
 

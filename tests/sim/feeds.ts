@@ -144,7 +144,7 @@ export class Recorder extends Consumer {
         } (${gap}; writes never applied: ${this.#gapAllowance})`;
       }
       this.#gapAllowance -= gap;
-      const w = c.type === "put" ? h.byValue(c.value!) : this.#nextOrderedDelete(c.key);
+      const w = c.type === "put" ? h.byValue(c.value!) : this.#nextOrderedDelete(c.key ?? "");
       if (w === undefined) return `the feed reports a write never made: ${describe(c)}`;
       if (w.status === "refused") {
         return `the feed reports #${w.index} (${w.label}), which the store refused or which conflicted: ${describe(c)}`;
@@ -167,7 +167,7 @@ export class Recorder extends Consumer {
         this.#nextOrdered = w.index + 1;
       }
       const versions = new Map<string, number>();
-      run.forEach((r) => versions.set(r.key, r.sequence));
+      run.forEach((r) => versions.set(r.key ?? "", r.sequence));
       h.assign(w, c.sequence, versions);
       this.#matched += run.length;
       this.#last = c.sequence + run.length - 1;
@@ -197,7 +197,7 @@ export class Recorder extends Consumer {
       return `the entries of ${name} are not at consecutive sequences: ${run.map(describe).join(", ")}`;
     }
     const as = (k: string, v: Value) => `${k}=${v}`;
-    const got = run.map((r) => as(r.key, r.type === "put" ? r.value! : null));
+    const got = run.map((r) => as(r.key ?? "", r.type === "put" ? r.value! : null));
     const want = w.changes.map(([k, v]) => as(k, v));
     // A plain batch keeps its order; a transaction's writes come in the order of its write set.
     if (!w.ordered) {
