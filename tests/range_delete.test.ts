@@ -10,7 +10,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { type Db, MemoryStorage, open, type OpenOptions, type Snapshot } from "../mod.ts";
+import { type Db, MemoryStorage, open, type OpenOptions, repair, type Snapshot, verify } from "../mod.ts";
 import { SiltLevel } from "../level.ts";
 import { compareBytes, fcRuns, rejectsWith, TINY, utf8 } from "./_harness.ts";
 
@@ -374,4 +374,24 @@ test("bad input: start after end, bad keys and options are INVALID_ARGUMENT and 
   assert.equal(db.sequence, seq, "nothing was written");
   assert.equal(await db.get("a"), "1");
   await db.close();
+});
+
+test("verify() finds a store with range tombstones in tables and logs clean; repair() keeps them", async () => {
+  const fs = new MemoryStorage();
+  const db = await utf8Db(fs, TINY);
+  for (let i = 0; i < 300; i++) await db.put(pad(i), `v${i}`);
+  await db.deleteRange(pad(10), pad(120));
+  await db.flush(); // a table with a range-tombstone block
+  await db.clear({ gte: pad(250) }); // an open end, in the log only
+  await db.close();
+  const report = await verify("/db", { fs });
+  assert.deepEqual(report.problems, []);
+  const repaired = await repair("/db", { fs });
+  assert.ok(repaired !== undefined);
+  const again = await utf8Db(fs);
+  assert.equal(await again.count(), 300 - 110 - 50);
+  assert.equal(again.getSync(pad(50)), undefined);
+  assert.equal(again.getSync(pad(260)), undefined);
+  assert.equal(again.getSync(pad(200)), "v200");
+  await again.close();
 });
