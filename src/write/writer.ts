@@ -44,17 +44,18 @@ const noop = (): void => {};
 export const SETTLE_ROUNDS = 64;
 
 /**
- * clear() deletes a range in one atomic batch up to this many bytes of
- * encoded deletes (key bytes + 5 per key: about 400,000 keys of 16 bytes),
- * and in consecutive batches of this size beyond.
+ * clear() with a `limit` deletes its keys one by one, in one atomic batch up
+ * to this many bytes of encoded deletes (key bytes + 5 per key: about
+ * 400,000 keys of 16 bytes), and in consecutive batches of this size beyond
+ * (without a limit, clear() writes one range tombstone).
  *
  * @example
  * ```ts
  * import { CLEAR_BATCH_BYTES, open } from "siltdb";
  * const db = await open("./data");
- * const keyBytes = (await db.keys({ prefix: "tmp:" }).toArray()).reduce((n, k) => n + k.length + 5, 0);
+ * const keyBytes = (await db.keys({ prefix: "tmp:", limit: 1000 }).toArray()).reduce((n, k) => n + k.length + 5, 0);
  * console.log(keyBytes <= CLEAR_BATCH_BYTES ? "one atomic batch" : "several batches");
- * await db.clear({ prefix: "tmp:" });
+ * await db.clear({ prefix: "tmp:", limit: 1000 });
  * await db.close();
  * ```
  */
