@@ -56,7 +56,9 @@ async function deleteRangeCost(dir: string): Promise<void> {
   const bytes = db.stats().wal.bytesWritten - before;
   const gone = db.getSync(key(KEYS >> 1)) === undefined && db.getSync(key(5)) === undefined;
   console.log(
-    `deleteRange over ${KEYS.toLocaleString("en")} keys: ${ms.toFixed(3)} ms, ${bytes} bytes of log (keys gone: ${gone})`,
+    `deleteRange over ${KEYS.toLocaleString("en")} keys: ${
+      ms.toFixed(3)
+    } ms, ${bytes} bytes of log (keys gone: ${gone})`,
   );
   const times: number[] = [];
   for (let i = 0; i < 100; i++) {
@@ -116,7 +118,9 @@ async function getCost(dir: string): Promise<void> {
   const c = median(results.covered);
   const o = median(results.outside);
   console.log(
-    `getSync of ${READ_KEYS.toLocaleString("en")} keys (random order, ${GETS.toLocaleString("en")} per round, ${ROUNDS} rounds, median):`,
+    `getSync of ${READ_KEYS.toLocaleString("en")} keys (random order, ${
+      GETS.toLocaleString("en")
+    } per round, ${ROUNDS} rounds, median):`,
   );
   console.log(`  no tombstones                      ${p.toFixed(0)} ns`);
   console.log(`  covered by ${TOMBSTONES} tombstones           ${c.toFixed(0)} ns   ratio ${(c / p).toFixed(2)}`);
