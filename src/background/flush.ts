@@ -19,7 +19,6 @@ import { boundedTombstones, largestUserKey } from "../read/range_tombstones.ts";
  * ```ts
  * import type { Storage } from "../storage/storage.ts";
  * import type { Memtable } from "../wasm/memtable.ts";
-import { boundedTombstones, largestUserKey } from "../read/range_tombstones.ts";
  * declare const fs: Storage, memtable: Memtable; // an immutable, non-empty memtable
  * const meta = await writeLevel0Table({ fs, dir: "/db" }, 12, memtable, { blockSize: 4096, bloomBitsPerKey: 10 });
  * ```

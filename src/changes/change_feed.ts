@@ -81,6 +81,7 @@ export interface KeyChange<K = Uint8Array, V = Uint8Array> {
 export interface RangeDeleteChange {
   /** The range delete's sequence number. */
   sequence: number;
+  /** A range delete (`deleteRange`, `clear`, `batch().deleteRange`). */
   type: "deleteRange";
   /** First stored key deleted (inclusive). */
   start: Uint8Array;

@@ -67,6 +67,7 @@ function overlaps(r: KeyRange, f: Fragment): boolean {
  *
  * @example
  * ```ts
+ * import type { Fragment } from "../format/range_tombstone_format.ts";
  * declare const kept: Fragment[];
  * const cutter = new OutputTombstones(kept);
  * const first = cutter.next(new TextEncoder().encode("m")); // up to and with "m"

@@ -149,6 +149,7 @@ export function successor(key: Uint8Array): Uint8Array {
  *
  * @example
  * ```ts
+ * import type { Fragment } from "../format/range_tombstone_format.ts";
  * declare const fragments: Fragment[];
  * const k = (s: string) => new TextEncoder().encode(s);
  * const forTable = clip(fragments, k("a"), k("m")); // what a table holding keys from "a" up to "m" keeps

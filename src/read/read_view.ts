@@ -35,7 +35,6 @@ export interface ReadView {
  * import type { MemtableHandle } from "../memtable.ts";
  * import type { VersionSet } from "../version/version_set.ts";
  * import type { ReadState } from "../wasm/read_state.ts";
-import { releaseFragments, retainFragments } from "../wasm/range_tombstones.ts";
  * declare const readState: ReadState, active: MemtableHandle, immutables: MemtableHandle[], versions: VersionSet;
  * const view = acquireView(readState, [active, ...immutables], versions.current);
  * // ... scan ...

@@ -211,8 +211,7 @@ export class TableReader {
    *
    * @example
    * ```ts
-   * import { decodeRangeTombstoneBlock } from "../format/range_tombstone_format.ts";
-import type { ObjectStore } from "../object_store/object_store.ts";
+   * import type { ObjectStore } from "../object_store/object_store.ts";
    * declare const store: ObjectStore;
    * const table = await TableReader.openObject(store, "sst/00000000000000000007.sst", 7);
    * const block = await table.readBlockAsync({ offset: 0, size: 4000 });
@@ -263,8 +262,7 @@ import type { ObjectStore } from "../object_store/object_store.ts";
    *
    * @example
    * ```ts
-   * import { decodeRangeTombstoneBlock } from "../format/range_tombstone_format.ts";
-import type { ObjectStore } from "../object_store/object_store.ts";
+   * import type { ObjectStore } from "../object_store/object_store.ts";
    * declare const store: ObjectStore;
    * const table = await TableReader.downloadObject(store, "sst/00000000000000000007.sst", 7);
    * const block = table.readBlock({ offset: 0, size: 4000 }); // no request

@@ -13,6 +13,7 @@ import { bytes, core, view } from "./instance.ts";
  *
  * @example
  * ```ts
+ * import type { Fragment } from "../format/range_tombstone_format.ts";
  * declare const fragments: Fragment[];
  * const list = packFragments(fragments);
  * // ... hand the reference over: readState.setTombstones(list) ...
