@@ -5,6 +5,7 @@
 // (src/wasm/table_builder.ts).
 
 import { bytes, core } from "./instance.ts";
+import { noteApplied } from "./range_tombstones.ts";
 import { rangeDeleteEnd, type RangeTombstone } from "../format/range_tombstone_format.ts";
 
 /** One entry of a memtable, copied out. */
@@ -64,7 +65,9 @@ export class Memtable {
    * its sequence stamped); entry count, or -1 (nothing applied) if malformed.
    */
   applyBatch(payload: number, length: number): number {
-    return core.batchApplyTo(this.ptr, payload, length);
+    const count = core.batchApplyTo(this.ptr, payload, length);
+    noteApplied();
+    return count;
   }
 
   /** Every entry in internal-key order, copied out (inspection: siltdb dump-wal, tests). */

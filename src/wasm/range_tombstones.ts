@@ -51,6 +51,26 @@ export function packFragments(fragments: readonly Fragment[]): number {
   return ptr;
 }
 
+let applied = 0;
+
+/**
+ * Takes the core's count of range tombstones applied to memtables: every
+ * wrapper of a core call that applies write batches calls it after the call
+ * (records.ts, memtable.ts), so that reads compare a number instead of
+ * asking the core on every lookup.
+ *
+ * @example
+ * ```ts
+ * import type { Memtable } from "./memtable.ts";
+ * declare const memtable: Memtable, payload: number, length: number;
+ * memtable.applyBatch(payload, length); // calls noteApplied() itself
+ * noteApplied();
+ * ```
+ */
+export function noteApplied(): void {
+  applied = core.rtApplied();
+}
+
 /**
  * Range tombstones applied to memtables so far (every database of this
  * module): when it changes, a reader's fragment list may be stale.
@@ -63,7 +83,7 @@ export function packFragments(fragments: readonly Fragment[]): number {
  * ```
  */
 export function rangeTombstonesApplied(): number {
-  return core.rtApplied();
+  return applied;
 }
 
 /**
