@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type Db, MemoryStorage, open, type OpenOptions, repair, type Snapshot, verify } from "../mod.ts";
 import { SiltLevel } from "../level.ts";
+import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
 import { compareBytes, fcRuns, rejectsWith, TINY, utf8 } from "./_harness.ts";
 
 type State = Map<string, string>;
@@ -388,5 +389,39 @@ test("verify() finds a store with range tombstones in tables and logs clean; rep
   assert.equal(again.getSync(pad(50)), undefined);
   assert.equal(again.getSync(pad(260)), undefined);
   assert.equal(again.getSync(pad(200)), "v200");
+  await again.close();
+});
+
+test("in a bucket (in-memory object store): range deletes through WAL objects, flushes, compactions, a reader and a reopen", async () => {
+  const store = new MemoryObjectStore({ retry: { sleep: () => Promise.resolve() } });
+  const options = {
+    objectStore: store,
+    gcMinAge: 0,
+    keyEncoding: "utf8",
+    valueEncoding: "utf8",
+    memtableSize: 4096,
+    compactionMode: "inline",
+  } as const;
+  const db = await open("memory://range", options) as Db<string, string>;
+  for (let i = 0; i < 300; i++) await db.put(pad(i), `v${i}`);
+  await db.flush();
+  await db.deleteRange(pad(20), pad(220));
+  await db.clear({ gte: pad(290) });
+  await db.put(pad(100), "again");
+  const want = [...Array(300).keys()]
+    .filter((i) => i < 20 || (i >= 220 && i < 290) || i === 100)
+    .map((i) => [pad(i), i === 100 ? "again" : `v${i}`]);
+  assert.deepEqual(await db.scan().toArray(), want);
+  const reader = await open("memory://range", { ...options, readOnly: true }) as Db<string, string>;
+  assert.deepEqual(await reader.scan().toArray(), want, "a reader replaying the WAL objects");
+  await reader.close();
+  await db.flush();
+  await db.compact();
+  assert.deepEqual(await db.scan({ reverse: true }).toArray(), [...want].reverse());
+  assert.equal(await db.count(), want.length);
+  await db.close();
+  const again = await open("memory://range", options) as Db<string, string>;
+  assert.deepEqual(await again.scan().toArray(), want);
+  assert.equal(await again.get(pad(50)), undefined);
   await again.close();
 });
