@@ -13,7 +13,8 @@ import fc from "fast-check";
 import { type Db, MemoryStorage, open, type OpenOptions, repair, type Snapshot, verify } from "../mod.ts";
 import { SiltLevel } from "../level.ts";
 import { MemoryObjectStore } from "../src/object_store/memory_object_store.ts";
-import { compareBytes, fcRuns, rejectsWith, TINY, utf8 } from "./_harness.ts";
+import { compareBytes, fcRuns, rejectsWith, replaceFile, TINY, utf8 } from "./_harness.ts";
+import { TableReader } from "../src/table/table_reader.ts";
 
 type State = Map<string, string>;
 const KEYS = ["", "a", "a\0", "ab", "abc", "b", "ba", "bb", "c", "d", "é", "z"];
@@ -423,5 +424,31 @@ test("in a bucket (in-memory object store): range deletes through WAL objects, f
   const again = await open("memory://range", options) as Db<string, string>;
   assert.deepEqual(await again.scan().toArray(), want);
   assert.equal(await again.get(pad(50)), undefined);
+  await again.close();
+});
+
+test("repair() salvaging a table with a damaged data block keeps its range tombstones", async () => {
+  const fs = new MemoryStorage();
+  const db = await utf8Db(fs);
+  for (let i = 0; i < 100; i++) await db.put(pad(i), `old ${i}`);
+  await db.flush();
+  for (let i = 200; i < 300; i++) await db.put(pad(i), `new ${i} ${"x".repeat(60)}`);
+  await db.deleteRange(pad(10), pad(20));
+  await db.flush();
+  await db.close();
+  const withRanges = fs.list("/db").filter((n) => n.endsWith(".sst")).find((n) => {
+    const t = TableReader.open(fs, `/db/${n}`, Number(n.slice(0, -4)));
+    t.close();
+    return t.rangeTombstones.length > 0;
+  });
+  assert.ok(withRanges !== undefined);
+  const image = fs.readFile(`/db/${withRanges}`)!.slice();
+  image[20] ^= 0xff; // the first data block
+  await replaceFile(fs, `/db/${withRanges}`, image);
+  assert.equal((await verify("/db", { fs })).ok, false);
+  await repair("/db", { fs });
+  const again = await utf8Db(fs);
+  assert.equal(await again.get(pad(15)), undefined, "the tombstone still hides the older key");
+  assert.equal(await again.get(pad(5)), "old 5");
   await again.close();
 });

@@ -299,7 +299,7 @@ async function repairLocked(fs: Storage, dir: string, build: TableOptions): Prom
       }
       const number = newNumber();
       created.push(number);
-      const meta = await writeEntries(fs, dir, number, entries, build);
+      const meta = await writeEntries(fs, dir, number, entries, build, c.rangeTombstones);
       placed.push({ level, meta, origin: "salvaged", from: [t.name] });
       lastSequence = Math.max(lastSequence, meta.largestSequence);
     }
