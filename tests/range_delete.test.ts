@@ -367,9 +367,21 @@ test("bad input: start after end, bad keys and options are INVALID_ARGUMENT and 
     () => db.clear({ reverse: 1 } as never),
     /clear option reverse must be a boolean/,
   );
+  await rejectsWith(
+    "INVALID_ARGUMENT",
+    () => db.batch([{ type: "deleteRange", start: "a", end: "b", key: "a" } as never]),
+    /batch operation 0 has an unknown property "key"/,
+  );
+  await rejectsWith(
+    "INVALID_ARGUMENT",
+    () => db.batch([{ type: "put", key: "x", value: "1" }, { type: "deleteRange", start: "b", end: "a" }]),
+    /batch operation 1: deleteRange start must not be after end/,
+  );
   await db.deleteRange("a", "a"); // empty: nothing to delete
   assert.equal(db.sequence, seq, "nothing was written");
   assert.equal(await db.get("a"), "1");
+  await db.batch([{ type: "put", key: "b", value: "2" }, { type: "deleteRange", start: "a", end: "b\0" }]);
+  assert.equal(await db.count(), 0, "a range delete in db.batch(operations)");
   await db.close();
 });
 

@@ -56,11 +56,14 @@ export type BatchResult = { ok: true; sequence: number } | { ok: false };
 
 /**
  * One operation of `db.batch(ops)`, in the form of abstract-level: a put, or
- * a delete (`type: "del"`, or `"delete"`).
+ * a delete (`type: "del"`, or `"delete"`); or a range delete of the keys
+ * from `start` (inclusive) to `end` (exclusive) (`type: "deleteRange"`, as
+ * `batch().deleteRange`).
  */
 export type BatchOperation<K = Uint8Array, V = Uint8Array> =
   | { type: "put"; key: K | string | Uint8Array; value: V | string | Uint8Array }
-  | { type: "del" | "delete"; key: K | string | Uint8Array };
+  | { type: "del" | "delete"; key: K | string | Uint8Array }
+  | { type: "deleteRange"; start: K | string | Uint8Array; end: K | string | Uint8Array };
 
 /**
  * An atomic group of writes: either every operation is applied, or none.
@@ -225,7 +228,11 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
         }
         const o = op as Record<string, unknown>;
         for (const name of Object.keys(o)) {
-          const known = o.type === "put" ? ["type", "key", "value"] : ["type", "key"];
+          const known = o.type === "put"
+            ? ["type", "key", "value"]
+            : o.type === "deleteRange"
+            ? ["type", "start", "end"]
+            : ["type", "key"];
           if (!known.includes(name)) {
             throw invalidArgument(`batch operation ${i} has an unknown property ${JSON.stringify(name)}`);
           }
@@ -233,7 +240,12 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
         try {
           if (o.type === "put") this.put(o.key as K, o.value as V);
           else if (o.type === "del" || o.type === "delete") this.delete(o.key as K);
-          else throw invalidArgument(`type must be "put" or "del", got ${JSON.stringify(o.type) ?? describe(o.type)}`);
+          else if (o.type === "deleteRange") this.deleteRange(o.start as K, o.end as K);
+          else {
+            throw invalidArgument(
+              `type must be "put", "del" or "deleteRange", got ${JSON.stringify(o.type) ?? describe(o.type)}`,
+            );
+          }
         } catch (err) {
           if (err instanceof SiltError) throw invalidArgument(`batch operation ${i}: ${err.message}`);
           throw err;
