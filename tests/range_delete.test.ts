@@ -464,3 +464,26 @@ test("repair() salvaging a table with a damaged data block keeps its range tombs
   assert.equal(await again.get(pad(5)), "old 5");
   await again.close();
 });
+
+test("verify() finds tables clean whose tombstones a compaction cut between outputs, and flushed open ends", async () => {
+  const fs = new MemoryStorage();
+  const db = await utf8Db(fs, TINY);
+  for (let i = 0; i < 400; i++) await db.put(pad(i), `v${i} ${"x".repeat(30)}`);
+  await db.flush();
+  const snap = db.snapshot(); // keeps the tombstones through the compaction (newer than the oldest snapshot)
+  await db.deleteRange(pad(5), pad(395));
+  await db.clear({ gte: pad(398) }); // an open end: the flush bounds it just past the largest key
+  await db.flush();
+  await db.compact();
+  const cut = fs.list("/db").filter((n) => n.endsWith(".sst")).filter((n) => {
+    const t = TableReader.open(fs, `/db/${n}`, Number(n.slice(0, -4)));
+    t.close();
+    return t.rangeTombstones.length > 0;
+  });
+  assert.ok(cut.length >= 2, `the tombstones were cut between ${cut.length} outputs`);
+  assert.deepEqual(await snap.count(), 400);
+  assert.deepEqual(await db.keys().toArray(), [0, 1, 2, 3, 4, 395, 396, 397].map(pad));
+  snap.release();
+  await db.close();
+  assert.deepEqual((await verify("/db", { fs })).problems, []);
+});
