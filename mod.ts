@@ -39,7 +39,7 @@ export { Snapshot } from "./src/read/snapshot.ts";
 export { type BatchOperation, type BatchResult, WriteBatch } from "./src/write/write_batch.ts";
 export { type Isolation, Transaction } from "./src/transaction/transaction.ts";
 export type { TransactionOptions } from "./src/transaction/run.ts";
-export type { Change, ChangesOptions } from "./src/changes/change_feed.ts";
+export type { Change, ChangesOptions, KeyChange, RangeDeleteChange } from "./src/changes/change_feed.ts";
 export { TransactionalDb } from "./src/db_transactions.ts";
 export { BackupDb, type CopyOptions, type WaitOptions } from "./src/db_backups.ts";
 export type { CheckpointInfo } from "./src/backup/checkpoint.ts";

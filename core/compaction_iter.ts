@@ -4,7 +4,10 @@
 // - an older version of a user key, when a newer version of it is visible to
 //   every live snapshot (its sequence is at or below the oldest snapshot);
 // - a tombstone at or below the oldest snapshot, when no level deeper than
-//   the output holds the key (nothing older is left for it to hide).
+//   the output holds the key (nothing older is left for it to hide);
+// - a version covered by a newer range tombstone of the inputs at or below
+//   the oldest snapshot (range_tombstones.ts; TypeScript carries the
+//   tombstones themselves to the outputs).
 //
 // Outputs are cut at a target size, between user keys (all versions of a key
 // stay in one output file). Blocks come from TypeScript through the sources'
@@ -21,6 +24,7 @@
 //       (the newest live snapshot's), NO_SEQUENCE = no filter   +80 u64 entries the filter
 //       dropped or changed   +88 u32 1 while a batch waits for the filter's decisions
 //   +92 u32 the filter's queue (core/filter_queue.ts), 0 without a filter
+//   +96 u32 range-tombstone fragment list of the inputs (referenced; 0 = none)
 //
 // Expiring puts (core/expiry.ts) past now become tombstones, then follow the
 // tombstone rule. With a compaction filter (ciSetFilter), the entries kept
@@ -39,8 +43,10 @@ import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } fr
 import { tbAdd, tbFileSize, tbStagedLength } from "./table_builder";
 import { expired, KIND_PUT_EXPIRING } from "./expiry";
 import { FQ_MAX_CANDIDATES, fqBytes, fqCandidates, fqClear, fqEnd, fqFirst, fqFree, fqKey, fqKeyLen, fqNew, fqNext, fqNumber, fqPrepare, fqPush, fqRecords, fqTrailer, fqValue, fqValueLen } from "./filter_queue";
+import { rtHides, rtUnref } from "./range_tombstones";
 
-const CI_SIZE: usize = 96;
+const CI_SIZE: usize = 104;
+export const CI_TOMBSTONES: usize = 96;
 const NO_SEQUENCE: u64 = 0xffffffffffffffff;
 
 export const CI_DONE: u32 = 1; // every input entry was handled
@@ -86,6 +92,8 @@ export function ciFree(ci: usize): void {
   if (deeper != 0) heap.free(deeper);
   const fq = <usize>load<u32>(ci, 92);
   if (fq != 0) fqFree(fq);
+  const tombstones = <usize>load<u32>(ci, CI_TOMBSTONES);
+  if (tombstones != 0) rtUnref(tombstones);
   heap.free(ci);
 }
 
@@ -175,6 +183,8 @@ export function ciRun(ci: usize, tb: usize, maxStaged: u32, targetSize: f64): u3
       }
       if (kind == 0 && sequence <= oldest && !inDeeperLevel(ci, key, keyLen)) {
         drop = true; // a tombstone with nothing older left to hide
+      } else if (rtHides(<usize>load<u32>(ci, CI_TOMBSTONES), key, keyLen, sequence, oldest)) {
+        drop = true; // a range tombstone every snapshot sees covers it
       }
     }
     store<u64>(ci, sequence, 24);

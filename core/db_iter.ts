@@ -15,7 +15,9 @@
 //   +40  u32  saved user key (buffer)   +44 u32 saved value (buffer, reverse only)
 //   +48  u32  output arena (buffer)     +52 u32 status of the last fill (below)
 //   +56  u32  reverse: value arena (buffer)
-//   +64  f64  now, epoch ms (iterSetNow): expiring puts (core/expiry.ts)
+//   +60  u32  range-tombstone fragment list (range_tombstones.ts; referenced; 0 = none)
+//   +64  u64  reverse: trailer of the saved key's newest visible version
+//   +72  f64  now, epoch ms (iterSetNow): expiring puts (core/expiry.ts)
 //             at or past it read as tombstones
 //
 // iterFill writes each visible entry as four u32 values (key pointer, key
@@ -30,6 +32,7 @@ import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve
 import { compareBytes } from "./coding";
 import { KIND_PUT } from "./write_batch";
 import { EXPIRY_PREFIX, KIND_PUT_EXPIRING, visibleKind } from "./expiry";
+import { rtHides, rtUnref } from "./range_tombstones";
 import { child, miAdvance, miFirst, miFree, miLast, miSeekGE, miSeekLT, miSettle, miTop } from "./merge_iter";
 import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 
@@ -45,7 +48,9 @@ export const STATUS_DONE: u32 = 1;
 export const STATUS_NEED: u32 = 2;
 export const STATUS_CORRUPT: u32 = 3;
 
-const ITER_SIZE: usize = 72;
+const ITER_SIZE: usize = 80;
+export const ITER_TOMBSTONES: usize = 60;
+const ITER_NOW: usize = 72;
 const MAX_TRAILER: u64 = 0xffffffffffffffff;
 const NONE: u32 = 0xff;
 const ARENA_INITIAL: u32 = 4 << 10;
@@ -73,12 +78,13 @@ export function iterNew(
   store<u32>(it, <u32>bufNew(ARENA_INITIAL), 48);
   store<u32>(it, STATUS_MORE, 52);
   store<u32>(it, <u32>bufNew(ARENA_INITIAL), 56);
-  store<f64>(it, 0, 64);
+  store<u32>(it, 0, ITER_TOMBSTONES);
+  store<f64>(it, 0, ITER_NOW);
   return it;
 }
 
 /** Sets the time (epoch ms) the iterator reads expiring puts at; call before the first fill. */
-export function iterSetNow(it: usize, now: f64): void { store<f64>(it, now, 64); }
+export function iterSetNow(it: usize, now: f64): void { store<f64>(it, now, ITER_NOW); }
 
 /** Frees the iterator, its merge and sources. */
 export function iterFree(it: usize): void {
@@ -88,6 +94,8 @@ export function iterFree(it: usize): void {
   bufFree(<usize>load<u32>(it, 44));
   bufFree(<usize>load<u32>(it, 48));
   bufFree(<usize>load<u32>(it, 56));
+  const tombstones = <usize>load<u32>(it, ITER_TOMBSTONES);
+  if (tombstones != 0) rtUnref(tombstones);
   heap.free(it);
 }
 
@@ -210,7 +218,10 @@ function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize):
     }
     const excluded = (flags & (ITER_HAS_LOWER | ITER_LOWER_INCLUSIVE)) == ITER_HAS_LOWER && compareLower(it, key, keyLen) == 0;
     const kind = <u8>(trailer & 0xff);
-    if (!excluded && (kind == KIND_PUT || visibleKind(kind, srcValue(s), srcValueLength(s), load<f64>(it, 64)) == KIND_PUT)) {
+    if (
+      !excluded && (kind == KIND_PUT || visibleKind(kind, srcValue(s), srcValueLength(s), load<f64>(it, ITER_NOW)) == KIND_PUT) &&
+      !rtHides(<usize>load<u32>(it, ITER_TOMBSTONES), key, keyLen, trailer >> 8, bound >> 8)
+    ) {
       if (!arenaRoom(arena, keyLen, count)) return count;
       const skip: u32 = kind == KIND_PUT_EXPIRING ? EXPIRY_PREFIX : 0;
       emit(out, count++, toArena(arena, key, keyLen), keyLen, srcValue(s) + skip, srcValueLength(s) - skip);
@@ -243,7 +254,10 @@ function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize):
     }
     if (collecting && (top < 0 || compareBytes(key, keyLen, bufData(saved), bufLength(saved)) != 0)) {
       // Every version of the saved key has been seen: emit its newest visible one.
-      if (load<u32>(it, 12) == <u32>KIND_PUT) {
+      if (
+        load<u32>(it, 12) == <u32>KIND_PUT &&
+        !rtHides(<usize>load<u32>(it, ITER_TOMBSTONES), bufData(saved), bufLength(saved), load<u64>(it, 64) >> 8, bound >> 8)
+      ) {
         const values = <usize>load<u32>(it, 56);
         if (!arenaRoom(arena, bufLength(saved), count) || !arenaRoom(values, bufLength(savedValue), count)) return count;
         const k = toArena(arena, bufData(saved), bufLength(saved));
@@ -275,9 +289,10 @@ function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize):
     const trailer = srcTrailer(s);
     if (trailer <= bound) {
       const kind = <u8>(trailer & 0xff);
-      const visible = visibleKind(kind, srcValue(s), srcValueLength(s), load<f64>(it, 64));
+      const visible = visibleKind(kind, srcValue(s), srcValueLength(s), load<f64>(it, ITER_NOW));
       const skip: u32 = kind == KIND_PUT_EXPIRING ? EXPIRY_PREFIX : 0;
       store<u32>(it, <u32>visible, 12);
+      store<u64>(it, trailer, 64);
       bufSetLength(savedValue, 0);
       if (visible == KIND_PUT) bufAppend(savedValue, srcValue(s) + skip, srcValueLength(s) - skip);
     }

@@ -21,20 +21,22 @@
 
 import { BATCH_HEADER, KIND_DELETE, KIND_PUT, RECORD_END_MARK, RECORD_HEADER, RECORD_OVERHEAD, RECORD_TYPE_BATCH, batchApply, recordHeaderOk, recordPayloadOk, recordSeal, recordSealAndApply, recordsApply, recordStampAndSeal } from "./write_batch";
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
-import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, PROPERTIES_VERSION, TABLE_FORMAT_VERSION, TABLE_MAGIC, tbAdd, tbAddMemtable, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
+import { bufData, bufLength } from "./buffer";
+import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, PROPERTIES_VERSION, TABLE_FORMAT_VERSION, TABLE_MAGIC, tbAdd, tbAddMemtable, tbAddRangeTombstone, tbRangeTombstones, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
 import { blockEntryCount, blockVerify, decodeHandle } from "./table_reader";
 import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biNew, biNext, biValue, biValueLength } from "./block_reader";
 import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits, bcInsert, bcLookup, bcMisses, bcPin, bcUnpin } from "./block_cache";
 import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_SEQUENCE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
-import { FILE_SIZE, MAX_MEMTABLES, rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
+import { FILE_SIZE, MAX_MEMTABLES, RS_TOMBSTONES, rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
 import { blockChecksum, xxh64 } from "./xxhash64";
-import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterSetNow, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
+import { ITER_TOMBSTONES, ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterSetNow, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
-import { CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
+import { CI_TOMBSTONES, CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
 import { CI_FILTER, ciDecide, ciExpired, ciFiltered, ciFilterCandidates, ciSetFilter, ciSetNow } from "./compaction_iter";
 import { FQ_CANDIDATE } from "./filter_queue";
 import { EXPIRY_PREFIX, FOUND_EXPIRING, KIND_PUT_EXPIRING, resolveFound } from "./expiry";
 import { CORRUPT, EXHAUSTED, memSourceNew, NEED_BLOCK as SOURCE_NEEDS_BLOCK, NEED_INDEX, READY, runBlockOffset, runBlockSize, runFileNumber, runProvideCached, runProvideTable, runSourceNew, runSourceOfLevel, srcState } from "./sources";
+import { FRAGMENT_SIZE, KIND_RANGE_DELETE, rtApplied, rtMemList, rtNewestCovering, rtRef, rtUnref } from "./range_tombstones";
 import {
   mtBytesUsed, mtCount, mtFind, mtFirst, mtFree, mtInsert, mtLast, mtMemoryUsage, mtNew, mtNext, mtPrev, mtSeek,
   nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen,
@@ -230,7 +232,14 @@ export { bcLookup, bcInsert, bcBlock, bcBlockSize, bcPin, bcUnpin, bcForgetFile,
  * where the previous call stopped (after providing the table or block).
  */
 export function dbGet(rs: usize, key: usize, keyLen: u32, sequence: f64, resume: bool, now: f64): i32 {
-  return pointGet(rs, key, keyLen, sequence, RESULT, resume, now);
+  const status = pointGet(rs, key, keyLen, sequence, RESULT, resume, now);
+  const tombstones = <usize>load<u32>(rs, RS_TOMBSTONES);
+  if ((status != FOUND && status != FOUND_EXPIRING) || tombstones == 0) return status;
+  // A range tombstone newer than the version found hides it (range_tombstones.ts).
+  const covering = rtNewestCovering(tombstones, key, keyLen, <u64>sequence);
+  if (covering <= <u64>load<f64>(RESULT + OUT_SEQUENCE)) return status;
+  store<f64>(RESULT + OUT_SEQUENCE, <f64>covering);
+  return DELETED;
 }
 
 /**
@@ -239,6 +248,47 @@ export function dbGet(rs: usize, key: usize, keyLen: u32, sequence: f64, resume:
  * skipped) or 2 deleted (expired). Reads of unexpiring data never need the clock.
  */
 export function dbResolveExpiring(now: f64): i32 { return resolveFound(RESULT, now); }
+
+// ---- range tombstones (range_tombstones.ts) ---------------------------------------
+
+export { rtApplied, rtRef, rtUnref };
+
+/** The range-tombstone skip list of memtable mt (walk it with mtFirst/mtNextNode), or 0. */
+export function mtRangeDeletes(mt: usize): usize { return rtMemList(mt); }
+
+/** Installs a fragment list in a read state (its one reference passes over; 0: none). */
+export function rsSetTombstones(rs: usize, list: usize): void {
+  const previous = <usize>load<u32>(rs, RS_TOMBSTONES);
+  if (previous != 0) rtUnref(previous);
+  store<u32>(rs, <u32>list, RS_TOMBSTONES);
+}
+
+/** The fragment list of a read state (0: none). */
+export function rsTombstones(rs: usize): usize { return <usize>load<u32>(rs, RS_TOMBSTONES); }
+
+/** Gives a scan iterator a fragment list (it takes a reference; 0: none). */
+export function iterSetTombstones(it: usize, list: usize): void {
+  if (list != 0) rtRef(list);
+  store<u32>(it, <u32>list, ITER_TOMBSTONES);
+}
+
+/** Gives a compaction the fragment list of its inputs (it takes a reference; 0: none). */
+export function ciSetTombstones(ci: usize, list: usize): void {
+  if (list != 0) rtRef(list);
+  store<u32>(ci, <u32>list, CI_TOMBSTONES);
+}
+
+/** The newest sequence at or below snapshot of a tombstone of list covering the key (0: none). */
+export function rtCovering(list: usize, key: usize, keyLen: u32, snapshot: f64): f64 {
+  return <f64>rtNewestCovering(list, key, keyLen, <u64>snapshot);
+}
+
+/** Adds a range tombstone [start, end) to a table builder (sorted by start, newest first). */
+export function tbAddRangeDelete(tb: usize, start: usize, startLen: u32, end: usize, endLen: u32, sequence: f64): void {
+  tbAddRangeTombstone(tb, start, startLen, end, endLen, <u64>sequence);
+}
+
+export { tbRangeTombstones };
 
 // ---- compaction ------------------------------------------------------------------
 
@@ -264,6 +314,10 @@ export function ciFilterBatch(ci: usize): usize { return ciFilterCandidates(ci, 
 export function ciCreate(children: usize, n: u32, oldest: f64, deeper: usize): usize {
   return ciNew(miNew(n, children), <u64>oldest, deeper);
 }
+
+/** The last user key the compaction handled (the last key of an output it reported full): its buffer's data. */
+export function ciLastKey(ci: usize): usize { return bufData(<usize>load<u32>(ci, 4)); }
+export function ciLastKeyLength(ci: usize): u32 { return bufLength(<usize>load<u32>(ci, 4)); }
 
 /** The index of the source the compaction stopped on (CI_NEED or CI_CORRUPT). */
 export function ciNeedChild(ci: usize): u32 { return miNeedChild(ciMerge(ci)); }
@@ -332,6 +386,8 @@ export const ENTRY_KIND_DELETE: u32 = KIND_DELETE;
 export const ENTRY_KIND_PUT: u32 = KIND_PUT;
 export const ENTRY_KIND_PUT_EXPIRING: u32 = KIND_PUT_EXPIRING;
 export const ENTRY_EXPIRY_PREFIX: u32 = EXPIRY_PREFIX;
+export const ENTRY_KIND_RANGE_DELETE: u32 = KIND_RANGE_DELETE;
+export const RANGE_FRAGMENT_SIZE: u32 = <u32>FRAGMENT_SIZE;
 export const TABLE_FOOTER_SIZE: u32 = <u32>FOOTER_SIZE;
 export const TABLE_VERSION: u32 = TABLE_FORMAT_VERSION;
 export const TABLE_MAGIC_LOW: u32 = <u32>(TABLE_MAGIC & 0xffffffff);

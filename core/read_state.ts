@@ -11,6 +11,7 @@
 //   +52 u32 packed version (0 = none; the read state owns it)
 //   +56 f64 lookups that consulted a bloom filter   +64 f64 lookups a filter answered "absent"
 //   +72 u32 level and +76 u32 file index where the last lookup stopped for a table or block
+//   +80 u32 range-tombstone fragment list (range_tombstones.ts; referenced; 0 = none)
 //
 // Packed version (one allocation, built by TypeScript; reference counted: the
 // read state holds one reference, each table run source of a scan another):
@@ -30,8 +31,10 @@
 // number, backward-shift deletion, doubling when half full.
 
 import { bcFree, bcNew } from "./block_cache";
+import { rtUnref } from "./range_tombstones";
 
-const RS_SIZE: usize = 80;
+const RS_SIZE: usize = 88;
+export const RS_TOMBSTONES: usize = 80;
 export const MAX_MEMTABLES: u32 = 8;
 export const FILE_SIZE: usize = 20;
 const TABLE_SIZE: usize = 24;
@@ -58,6 +61,8 @@ export function rsFree(rs: usize): void {
   heap.free(<usize>load<u32>(rs, 4));
   const version = <usize>load<u32>(rs, 52);
   if (version != 0) versionUnref(version);
+  const tombstones = <usize>load<u32>(rs, RS_TOMBSTONES);
+  if (tombstones != 0) rtUnref(tombstones);
   heap.free(rs);
 }
 

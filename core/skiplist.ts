@@ -46,13 +46,14 @@
 //   +28  u32  hash index: user key -> data of its newest version (hash_index.ts)
 //   +32  u32  hash index capacity in slots
 //   +36  u32  distinct user keys (filled slots)
+//   +40  u32  range tombstones: a second memtable keyed by start (range_tombstones.ts; 0 = none)
 
 import { arenaAllocate, arenaFree, arenaNew, arenaReserved, arenaUsed } from "./arena";
 import { compareBytes, keyPrefix } from "./coding";
 import { hashKey, INITIAL_CAPACITY, SLOT, tableGrow, tableNew } from "./hash_index";
 
 export const MAX_HEIGHT: u32 = 16;
-const MT_SIZE: usize = 40;
+const MT_SIZE: usize = 44;
 const DATA_HEADER: usize = 20;
 const TOWER_HEADER: usize = 28;
 
@@ -147,19 +148,25 @@ export function mtNew(): usize {
   store<u32>(mt, <u32>tableNew(INITIAL_CAPACITY), 28);
   store<u32>(mt, INITIAL_CAPACITY, 32);
   store<u32>(mt, 0, 36);
+  store<u32>(mt, 0, 40);
   return mt;
 }
 
 /** Frees the memtable and all its entries; cursors on it become invalid. */
 export function mtFree(mt: usize): void {
+  const rangeDeletes = <usize>load<u32>(mt, 40);
+  if (rangeDeletes != 0) mtFree(rangeDeletes);
   arenaFree(dataArena(mt));
   arenaFree(towerArena(mt));
   heap.free(<usize>load<u32>(mt, 28));
   heap.free(mt);
 }
 
-/** Number of entries (versions) in the memtable. */
-export function mtCount(mt: usize): u32 { return load<u32>(mt, 16); }
+/** Number of entries (versions) in the memtable, range tombstones included. */
+export function mtCount(mt: usize): u32 {
+  const rangeDeletes = <usize>load<u32>(mt, 40);
+  return load<u32>(mt, 16) + (rangeDeletes != 0 ? load<u32>(rangeDeletes, 16) : 0);
+}
 
 /** Bytes the memtable reserved from the heap: its memory footprint. */
 export function mtMemoryUsage(mt: usize): u32 {
@@ -167,7 +174,10 @@ export function mtMemoryUsage(mt: usize): u32 {
 }
 
 /** Bytes allocated for towers, keys and values (what fills a memtable). */
-export function mtBytesUsed(mt: usize): u32 { return arenaUsed(dataArena(mt)) + arenaUsed(towerArena(mt)); }
+export function mtBytesUsed(mt: usize): u32 {
+  const rangeDeletes = <usize>load<u32>(mt, 40);
+  return arenaUsed(dataArena(mt)) + arenaUsed(towerArena(mt)) + (rangeDeletes != 0 ? mtBytesUsed(rangeDeletes) : 0);
+}
 
 function randomHeight(mt: usize): u32 {
   let x = load<u32>(mt, 12);

@@ -18,6 +18,17 @@
 //   +16 u64 entries  +24 u64 deletions  +32 u64 data blocks  +40 u64 data bytes (with trailers)
 //   +48 u64 user key bytes  +56 u64 value bytes  +64 u64 smallest sequence  +72 u64 largest sequence
 //   +80 u32 smallest internal key length, key | u32 largest internal key length, key
+//   then (version 2) u64 range-tombstone block offset | u64 its size (0: none) | u64 range tombstones
+//
+// Range-tombstone block (range_tombstones.ts draws it), between the index and
+// the properties block when the table has range tombstones. The table's
+// smallest and largest keys cover them: (first start, (largest sequence << 8)
+// | 2), and (last end, the same trailer), which sorts before every entry of
+// the end key (an end is exclusive) — or, for an end k+"\0", (k, 0): the
+// largest key it covers is k (a flush bounds an open end, and a compaction
+// cuts tombstones between outputs, just past a key). A table of range tombstones alone also
+// holds a point tombstone of its first start at that tombstone's sequence
+// (it hides nothing the range does not), so that every table has an entry.
 //
 // Footer (64 bytes, at the end of the file):
 //   +0 u64 filter offset  +8 u64 filter size (0: no filter)
@@ -29,6 +40,7 @@
 //   +16 last user key  +20 smallest internal key  +24 largest internal key
 //   +28 u32 target block size  +32 u32 bloom bits per key  +36 u32 restart interval
 //   +40 u64 bytes emitted (file offset)  +48.. u64 statistics, in properties order
+//   +136 u32 range tombstones (buffer, 0 = none)  +140 u32 their count
 //   (TB_SIZE leaves room for more statistics)
 
 import { bbAdd, bbCount, bbFinish, bbFinishedLength, bbFree, bbLastKey, bbLastKeyLength, bbNew, bbReset, bbSizeEstimate } from "./block_builder";
@@ -38,6 +50,8 @@ import { compareBytes, putVarint64 } from "./coding";
 import { hashKey } from "./hash_index";
 import { blockChecksum } from "./xxhash64";
 import { mtNext, nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
+import { compareInternal } from "./block_reader";
+import { KIND_RANGE_DELETE, rtBuilderAdd, rtBuilderData, rtBuilderFree, rtBuilderLength } from "./range_tombstones";
 
 const TB_SIZE: usize = 144;
 export const FOOTER_SIZE: usize = 64;
@@ -45,7 +59,9 @@ export const TABLE_FORMAT_VERSION: u32 = 2;
 export const TABLE_MAGIC: u64 = 0x0a545353544c4953; // "SILTSST\n" little-endian
 /** Bytes after every block: u8 type (0 = stored as is) and u32 checksum. */
 export const BLOCK_TRAILER_SIZE: u32 = 5;
-export const PROPERTIES_VERSION: u32 = 1;
+export const PROPERTIES_VERSION: u32 = 2;
+const RANGES: usize = 136;
+const RANGE_COUNT: usize = 140;
 const STAT_ENTRIES: usize = 48;
 const STAT_DELETIONS: usize = 56;
 const STAT_DATA_BLOCKS: usize = 64;
@@ -81,6 +97,7 @@ export function tbFree(tb: usize): void {
   bbFree(field(tb, 0));
   bbFree(field(tb, 4));
   for (let at: usize = 8; at <= 24; at += 4) bufFree(field(tb, at));
+  rtBuilderFree(field(tb, RANGES));
   heap.free(tb);
 }
 
@@ -144,6 +161,69 @@ export function tbAdd(tb: usize, userKey: usize, userKeyLen: u32, trailer: u64, 
 }
 
 /**
+ * Adds a range tombstone [start, end) at sequence; tombstones come sorted by
+ * start, then newest first, each clipped to what the table needs.
+ */
+export function tbAddRangeTombstone(tb: usize, start: usize, startLen: u32, end: usize, endLen: u32, sequence: u64): void {
+  store<u32>(tb + RANGES, <u32>rtBuilderAdd(field(tb, RANGES), start, startLen, end, endLen, sequence));
+  store<u32>(tb, load<u32>(tb, RANGE_COUNT) + 1, RANGE_COUNT);
+  if (sequence < load<u64>(tb, STAT_MIN_SEQ)) store<u64>(tb, sequence, STAT_MIN_SEQ);
+  if (sequence > load<u64>(tb, STAT_MAX_SEQ)) store<u64>(tb, sequence, STAT_MAX_SEQ);
+}
+
+/** Range tombstones added. */
+export function tbRangeTombstones(tb: usize): u32 { return load<u32>(tb, RANGE_COUNT); }
+
+/** A table of range tombstones alone: the point tombstone of the first start, at its sequence. */
+function addFirstStart(tb: usize): void {
+  const p = rtBuilderData(field(tb, RANGES));
+  const startLen = load<u32>(p);
+  const endAt = p + 4 + <usize>startLen;
+  tbAdd(tb, p + 4, startLen, load<u64>(endAt + 4 + <usize>load<u32>(endAt)) << 8, 0, 0);
+}
+
+/** After the last data block: the smallest and largest keys cover the range tombstones. */
+function coverRangeTombstones(tb: usize): void {
+  const ranges = field(tb, RANGES);
+  let p = rtBuilderData(ranges);
+  const end = p + <usize>rtBuilderLength(ranges);
+  const firstStart = p + 4;
+  const firstStartLen = load<u32>(p);
+  const trailer = (load<u64>(tb, STAT_MAX_SEQ) << 8) | <u64>KIND_RANGE_DELETE;
+  const smallest = field(tb, 20);
+  if (compareInternal(bufData(smallest), bufLength(smallest), firstStart, firstStartLen, trailer) > 0) {
+    bufSetLength(smallest, 0);
+    bufAppend(smallest, firstStart, firstStartLen);
+    bufAppendU64(smallest, trailer);
+  }
+  // The last end.
+  let last: usize = 0;
+  let lastLen: u32 = 0;
+  while (p < end) {
+    p += 4 + <usize>load<u32>(p);
+    const len = load<u32>(p);
+    if (last == 0 || compareBytes(p + 4, len, last, lastLen) > 0) {
+      last = p + 4;
+      lastLen = len;
+    }
+    p += 4 + <usize>len + 8;
+  }
+  // An end is exclusive: an end k+"\0" covers k at most (nothing lies between them), so the bound is
+  // (k, trailer 0), after every entry of k; otherwise (end, trailer), before every entry of the end.
+  let lastTrailer = trailer;
+  if (lastLen > 0 && load<u8>(last + <usize>lastLen - 1) == 0) {
+    lastLen--;
+    lastTrailer = 0;
+  }
+  const largest = field(tb, 24);
+  if (compareInternal(bufData(largest), bufLength(largest), last, lastLen, lastTrailer) < 0) {
+    bufSetLength(largest, 0);
+    bufAppend(largest, last, lastLen);
+    bufAppendU64(largest, lastTrailer);
+  }
+}
+
+/**
  * Adds memtable entries from the entry `cursor` on, until the staging buffer
  * holds at least maxStaged bytes; returns the entry to continue from (0 when
  * the memtable is done).
@@ -160,7 +240,10 @@ export function tbAddMemtable(tb: usize, cursor: usize, maxStaged: u32): usize {
 
 /** Writes the last data block, filter, index, properties and footer to the staging buffer. */
 export function tbFinish(tb: usize): void {
+  const ranges = load<u32>(tb, RANGE_COUNT) > 0;
+  if (ranges && load<u64>(tb, STAT_ENTRIES) == 0) addFirstStart(tb);
   flushDataBlock(tb);
+  if (ranges) coverRangeTombstones(tb);
   const stage = field(tb, 8);
   // Filter.
   let filterOffset: u64 = 0;
@@ -179,6 +262,13 @@ export function tbFinish(tb: usize): void {
   const indexBlock = bbFinish(index);
   const indexSize = bbFinishedLength(index);
   const indexOffset = emitBlock(tb, indexBlock, indexSize);
+  // Range tombstones.
+  let rangeOffset: u64 = 0;
+  let rangeSize: u32 = 0;
+  if (load<u32>(tb, RANGE_COUNT) > 0) {
+    rangeSize = rtBuilderLength(field(tb, RANGES));
+    rangeOffset = emitBlock(tb, rtBuilderData(field(tb, RANGES)), rangeSize);
+  }
   // Properties.
   const props = bufNew(256);
   bufAppendU32(props, PROPERTIES_VERSION);
@@ -194,6 +284,9 @@ export function tbFinish(tb: usize): void {
   bufAppend(props, bufData(smallest), bufLength(smallest));
   bufAppendU32(props, bufLength(largest));
   bufAppend(props, bufData(largest), bufLength(largest));
+  bufAppendU64(props, rangeOffset);
+  bufAppendU64(props, <u64>rangeSize);
+  bufAppendU64(props, <u64>load<u32>(tb, RANGE_COUNT));
   const propsSize = bufLength(props);
   const propsOffset = emitBlock(tb, bufData(props), propsSize);
   bufFree(props);

@@ -22,19 +22,22 @@
 //   +0   u64  sequence number of the first entry (entry i gets sequence + i)
 //   +8   u32  entry count
 //   +12  entries, each:
-//          u8   kind (0 = delete, 1 = put, 3 = expiring put)
+//          u8   kind (0 = delete, 1 = put, 2 = range delete, 3 = expiring put)
 //          u32  key length
-//          key bytes
-//          put only: u32 value length, value bytes
-//          expiring put: u32 value length (8 + n), value bytes:
-//            +0 u64 expiry time, epoch milliseconds   +8 the user's n bytes
-//            (core/expiry.ts; stored so in memtables and tables, kind 3)
+//          key bytes (a range delete: its start)
+//          put, range delete and expiring put: u32 value length, value bytes
+//            range delete: u8 1 then the end key, or u8 0 alone: no end
+//              (range_tombstones.ts)
+//            expiring put (8 + n bytes): +0 u64 expiry time, epoch
+//              milliseconds   +8 the user's n bytes (core/expiry.ts; stored
+//              so in memtables and tables, kind 3)
 //
 // All integers little-endian. Do not change: these bytes are on disk.
 
 import { crc32cExtend, maskCrc } from "./crc32c";
 import { mtInsert } from "./skiplist";
 import { EXPIRY_PREFIX, KIND_PUT_EXPIRING } from "./expiry";
+import { KIND_RANGE_DELETE, rtMemAdd } from "./range_tombstones";
 
 export const RECORD_HEADER: usize = 13;
 /** The byte after the payload: never zero, no single bit flip makes it zero. */
@@ -59,7 +62,7 @@ export function batchValidate(payload: usize, len: usize): i32 {
   for (let i: u32 = 0; i < count; i++) {
     if (p + 5 > end) return -1;
     const kind = load<u8>(p);
-    if (kind != KIND_PUT && kind != KIND_DELETE && kind != KIND_PUT_EXPIRING) return -1;
+    if (kind != KIND_PUT && kind != KIND_DELETE && kind != KIND_RANGE_DELETE && kind != KIND_PUT_EXPIRING) return -1;
     const keyLen = <usize>load<u32>(p, 1);
     p += 5;
     if (keyLen > end - p) return -1;
@@ -69,11 +72,17 @@ export function batchValidate(payload: usize, len: usize): i32 {
       const valueLen = <usize>load<u32>(p);
       p += 4;
       if (valueLen > end - p || (kind == KIND_PUT_EXPIRING && valueLen < <usize>EXPIRY_PREFIX)) return -1;
+      if (kind == KIND_RANGE_DELETE && !rangeEndOk(p, valueLen)) return -1;
       p += valueLen;
     }
   }
   if (p != end || count > 0x7fffffff) return -1;
   return <i32>count;
+}
+
+/** A range delete's value: u8 1 and the end key, or u8 0 alone (no end). */
+function rangeEndOk(p: usize, len: usize): bool {
+  return len >= 1 && (load<u8>(p) == 1 || (load<u8>(p) == 0 && len == 1));
 }
 
 /**
@@ -102,7 +111,8 @@ function insertAll(mt: usize, payload: usize, count: i32): void {
       value = p + 4;
       p = value + <usize>valueLen;
     }
-    mtInsert(mt, key, keyLen, (sequence << 8) | <u64>kind, value, valueLen);
+    if (kind == KIND_RANGE_DELETE) rtMemAdd(mt, key, keyLen, (sequence << 8) | <u64>kind, value, valueLen);
+    else mtInsert(mt, key, keyLen, (sequence << 8) | <u64>kind, value, valueLen);
     sequence++;
   }
 }

@@ -225,17 +225,13 @@ export class Db<K = Uint8Array, V = Uint8Array> extends BackupDb<K, V> {
    * scan(); every key without one; `reverse` and `limit` as abstract-level)
    * as of the call. Keys written after the call starts are not deleted.
    *
-   * Atomicity: the deletes are batches of up to {@linkcode CLEAR_BATCH_BYTES}
-   * (8 MiB of keys, about 400,000 keys of 16 bytes), each one atomic (one log
-   * record): a range that fits is deleted in one batch, seen by every reader
-   * all at once, and by a snapshot taken before the call not at all. A larger
-   * range is deleted batch by batch in key order: a reader during the call
-   * may see the first part deleted and not the rest, a crash may leave a
-   * first part deleted, and a key of the range written again while it runs
-   * may be deleted by a later batch; a snapshot taken before the call still
-   * sees all of it. siltdb has no range tombstones: each key costs a delete
-   * in the log and the memtable until compaction drops it. Resolves once
-   * every batch is written (with `sync: true`, durable).
+   * Without `limit`, one range-tombstone record deletes the whole range,
+   * whatever the number of keys in it (RocksDB's DeleteRange): atomic, seen
+   * by every reader all at once and by a snapshot taken before the call not
+   * at all. With `limit`, the first `limit` keys (in `reverse` order) are
+   * deleted one by one, in atomic batches of up to
+   * {@linkcode CLEAR_BATCH_BYTES} of keys. Resolves once written (with
+   * `sync: true`, durable).
    *
    * @example
    * ```ts
@@ -254,8 +250,9 @@ export class Db<K = Uint8Array, V = Uint8Array> extends BackupDb<K, V> {
 
   /**
    * Deletes every key from start (inclusive) to end (exclusive), as
-   * RocksDB's DeleteRange: `clear({ gte: start, lt: end })`, with its
-   * atomicity. Nothing is deleted when start is not before end.
+   * RocksDB's DeleteRange: one range-tombstone record, whatever the number
+   * of keys in the range. start equal to end deletes nothing; start after
+   * end is INVALID_ARGUMENT (nothing written).
    *
    * @example
    * ```ts
@@ -268,7 +265,7 @@ export class Db<K = Uint8Array, V = Uint8Array> extends BackupDb<K, V> {
    * ```
    */
   deleteRange(start: K | string | Uint8Array, end: K | string | Uint8Array, options?: WriteOptions): Promise<void> {
-    return this.#parts.writer.deleteRange(start, end, options, this.#storedKeys);
+    return this.#parts.writer.deleteRange(start, end, options);
   }
 
   /**

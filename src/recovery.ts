@@ -21,6 +21,7 @@
 
 import { removeObsoleteFiles } from "./background/obsolete_files.ts";
 import { writeLevel0Table } from "./background/flush.ts";
+import { largestUserKey } from "./read/range_tombstones.ts";
 import { corruption } from "./errors.ts";
 import { batchHeader } from "./format/batch_format.ts";
 import { view } from "./wasm/instance.ts";
@@ -142,7 +143,8 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
   let log: LogWriter | undefined;
   const flushMemtable = async () => {
     const number = versions.newFileNumber();
-    added.push({ level: 0, file: await writeLevel0Table({ fs, dir }, number, memtable, o) });
+    const largest = largestUserKey([...versions.current.levels, added.map((a) => a.file)], []);
+    added.push({ level: 0, file: await writeLevel0Table({ fs, dir }, number, memtable, o, largest) });
     memtable.free();
     memtable = new Memtable();
   };

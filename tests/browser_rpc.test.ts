@@ -67,7 +67,7 @@ async function connect<K = Uint8Array, V = Uint8Array>(
 const utf8 = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
 const key = (i: number) => `k${String(i).padStart(5, "0")}`;
 
-test("browser rpc: put, get, getMany, has, delete, batches, count, clear, deleteRange (utf8)", async () => {
+test("browser rpc: put, get, getMany, has, delete, batches (range deletes too), count, clear, deleteRange (utf8)", async () => {
   const fake = new OpfsFake();
   const { db } = await connect<string, string>(fake, "basic", utf8);
   assert.equal(db.status, "open");
@@ -92,6 +92,10 @@ test("browser rpc: put, get, getMany, has, delete, batches, count, clear, delete
   await db.clear({ gte: "e" });
   assert.deepEqual(await db.scan().toArray(), [["d", "4"]]);
   assert.deepEqual(await db.values().toArray(), ["4"]);
+  await db.batch().put("p", "1").put("q", "2").deleteRange("p", "q").write();
+  await db.batch([{ type: "deleteRange", start: "a", end: "e" }, { type: "put", key: "r", value: "3" }]);
+  assert.deepEqual(await db.keys().toArray(), ["q", "r"], "range deletes in batches, one record each");
+  await rejectsWith("INVALID_ARGUMENT", () => db.batch().deleteRange("z", "a").write(), /start must not be after end/);
   await db.close();
 });
 

@@ -9,6 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStorage, open, SiltError } from "../mod.ts";
 import { VersionSet } from "../src/version/version_set.ts";
+import { TableReader } from "../src/table/table_reader.ts";
 import { replaceFile } from "./_harness.ts";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
@@ -16,7 +17,7 @@ const ALL = env.SILTDB_FLIP_ALL === "1";
 const utf8 = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
 const tiny = { memtableSize: 2048, blockSize: 256, targetFileSize: 4096, levelBaseBytes: 8192 } as const;
 
-/** A store with tables in L0 and L1, a manifest with many edits, and synced writes only in the log. */
+/** A store with tables in L0 and L1 (one with a range-tombstone block), a manifest with many edits, and synced writes only in the log. */
 async function build(): Promise<{ fs: MemoryStorage; expected: Map<string, string> }> {
   const fs = new MemoryStorage();
   const expected = new Map<string, string>();
@@ -32,6 +33,9 @@ async function build(): Promise<{ fs: MemoryStorage; expected: Map<string, strin
     await db.delete(`key${String(i).padStart(4, "0")}`);
     expected.delete(`key${String(i).padStart(4, "0")}`);
   }
+  // A range tombstone: the next table holds a range-tombstone block.
+  await db.deleteRange("key0100", "key0120");
+  for (const k of [...expected.keys()]) if (k >= "key0100" && k < "key0120") expected.delete(k);
   await db.flush();
   for (let i = 0; i < 25; i++) await put(`log${i}`, `only in the log ${i}`, i === 24);
   fs.crash(); // the last writes are in the log alone
@@ -58,6 +62,12 @@ test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a w
   // temp file is a leftover the next open removes (damaged or not).
   kinds.delete("N.sst.tmp");
   assert.deepEqual([...kinds].sort(), ["CURRENT", "MANIFEST-N", "N.log", "N.sst"]);
+  const withRanges = files.filter((n) => n.endsWith(".sst")).filter((n) => {
+    const t = TableReader.open(fs, `/db/${n}`, Number(n.slice(0, -4)));
+    t.close();
+    return t.properties.rangeTombstones.size > 0;
+  });
+  assert.ok(withRanges.length > 0, "a table with a range-tombstone block is swept");
   const keys = [...expected.keys(), "key0000", "key0003", "absent", "zzz"];
   let cases = 0;
   let detected = 0;

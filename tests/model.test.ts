@@ -262,6 +262,11 @@ async function runOpsOn(ops: Op[], tuning: Tuning, fs: MemoryStorage | undefined
         const doomed = o.t === "clear"
           ? modelScan(current(), o.b).map(([k]) => k)
           : [...current().keys()].filter((k) => byBytes(k, o.lo) >= 0 && byBytes(k, o.hi) < 0);
+        if (o.t === "deleteRange" && byBytes(o.lo, o.hi) > 0) {
+          // start after end: refused, nothing written
+          await assert.rejects(db.deleteRange(o.lo, o.hi, { sync: o.sync }), { code: "INVALID_ARGUMENT" });
+          break;
+        }
         await (o.t === "clear"
           ? db.clear({ ...scanOptions(o.b), sync: o.sync })
           : db.deleteRange(o.lo, o.hi, { sync: o.sync }));

@@ -302,10 +302,11 @@ export class SiltLevel<K = string, V = string> extends AbstractLevel<SiltData, K
   }
 
   /**
-   * Deletes the keys of the range (all of them without range options), as
-   * seen when the call starts (or by `options.snapshot`): `limit` keys at
-   * most, the last ones with `reverse`. Not atomic: it commits batches of
-   * 1000 deletes.
+   * Deletes the keys of the range (all of them without range options):
+   * without `limit` and `snapshot`, with one range tombstone (siltdb's
+   * `clear()`, atomic); else the keys as seen when the call starts (or by
+   * `options.snapshot`), `limit` at most, the last ones with `reverse`, in
+   * batches of 1000 deletes (not atomic).
    *
    * @internal abstract-level's private API.
    */
@@ -313,6 +314,10 @@ export class SiltLevel<K = string, V = string> extends AbstractLevel<SiltData, K
     try {
       const db = this.#open();
       const range = rangeOf(options);
+      if (range.limit === Infinity && options.snapshot === undefined) {
+        await db.clear(scanOptionsOf(range.lower, range.upper, false, Infinity));
+        return;
+      }
       const scan = this.#reader(options).scanSync(scanOptionsOf(range.lower, range.upper, range.reverse, range.limit));
       try {
         for (;;) {

@@ -6,10 +6,14 @@ import type { TableTarget } from "../table/table_files.ts";
 import { STAGE_BYTES, type TableOptions, writeTable } from "../table/table_writer.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 import type { Memtable } from "../wasm/memtable.ts";
+import { boundedTombstones, largestUserKey } from "../read/range_tombstones.ts";
 
 /**
  * Writes every entry of a non-empty memtable (that no one writes to any
  * more) to table `number` at target, durably, and returns its metadata.
+ * Its range tombstones go to the table's range-tombstone block, an open end
+ * bounded just past `largest` (the largest user key the store's tables hold,
+ * src/read/range_tombstones.ts, boundedTombstones) or the memtable's own.
  *
  * @example
  * ```ts
@@ -24,12 +28,18 @@ export async function writeLevel0Table(
   number: number,
   memtable: Memtable,
   options: TableOptions,
+  largest?: Uint8Array,
 ): Promise<FileMeta> {
+  const tombstones = memtable.rangeTombstones();
+  const bounded = tombstones.length === 0
+    ? []
+    : boundedTombstones(tombstones, largestUserKey([], [largest, memtable.lastKey()]));
   const meta = await writeTable(target, number, options, async (builder, stage) => {
     for (let cursor = memtable.first(); cursor !== 0;) {
       cursor = builder.addMemtable(cursor, STAGE_BYTES);
       await stage();
     }
+    builder.addRangeTombstones(bounded);
   });
   if (meta === undefined) throw new Error("siltdb internal error: flush of an empty memtable");
   return meta;

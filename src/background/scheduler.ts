@@ -36,6 +36,7 @@ import { compactEverything, compactKeyRange } from "../compaction/manual.ts";
 import { compactionJob, compactionStart, outputNumbersFor, pickTask, recordTask } from "../compaction/plan.ts";
 import type { CompactionTask } from "../compaction/task.ts";
 import { writeLevel0Table } from "./flush.ts";
+import { largestUserKey } from "../read/range_tombstones.ts";
 import type { LiveFiles } from "./obsolete_files.ts";
 
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
@@ -429,7 +430,13 @@ export class Scheduler {
       if (handle.mt.count > 0) {
         added.push({
           level: 0,
-          file: await writeLevel0Table(this.#ctx.tables.files.target, number, handle.mt, options),
+          file: await writeLevel0Table(
+            this.#ctx.tables.files.target,
+            number,
+            handle.mt,
+            options,
+            largestUserKey(versions.current.levels, []),
+          ),
         });
       }
       // Logs older than the next memtable's first log now hold nothing unflushed.

@@ -55,6 +55,13 @@ export class BrowserBatch<K, V> implements AsyncBatch<K, V> {
     return this;
   }
 
+  /** Adds a range delete of the keys from start (inclusive) to end (exclusive) (checked by the worker, at write()). */
+  deleteRange(start: K | string | Uint8Array, end: K | string | Uint8Array): this {
+    this.#check();
+    this.#ops.push({ type: "deleteRange", start, end });
+    return this;
+  }
+
   /** Adds operations in the form of abstract-level. */
   add(operations: readonly BatchOperation<K, V>[]): this {
     this.#check();

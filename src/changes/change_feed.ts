@@ -19,13 +19,18 @@ import { describe, type Encoding } from "../encoding.ts";
 import { invalidArgument, SiltError } from "../errors.ts";
 import { checkCallOptions } from "../options.ts";
 import { type BatchEntryAt, forEachBatchEntry } from "../format/batch_format.ts";
-import { EXPIRY_PREFIX_SIZE, KIND_PUT, KIND_PUT_EXPIRING } from "../format/internal_key.ts";
+import { EXPIRY_PREFIX_SIZE, KIND_PUT, KIND_PUT_EXPIRING, KIND_RANGE_DELETE } from "../format/internal_key.ts";
+import { rangeDeleteEnd, rangeDeleteValue } from "../format/range_tombstone_format.ts";
 import { forEachRecordPayload } from "../format/log_format.ts";
 import type { MemtableHandle } from "../memtable.ts";
 
 /**
  * One committed write: its sequence (the version `getEntry` gives), its
- * type, key, and value (undefined for a delete).
+ * type, key, and value (undefined for a delete); or a range delete
+ * (`deleteRange`, `clear`): every key from `start` (inclusive) to `end`
+ * (exclusive; undefined: no end) written before it is deleted. A range's
+ * bounds are stored keys (bytes, whatever the key encoding: `clear({ gt: k })`
+ * starts just after k, at k and a zero byte).
  *
  * @example
  * ```ts
@@ -33,15 +38,27 @@ import type { MemtableHandle } from "../memtable.ts";
  * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
  * const since = db.sequence + 1;
  * await db.put("a", "1");
+ * await db.deleteRange("a", "b");
  * for await (const change of db.changes({ since })) {
- *   const c: Change<string, string> = change; // { sequence: since, type: "put", key: "a", value: "1" }
- *   console.log(c.sequence, c.type, c.key, c.value);
- *   break;
+ *   const c: Change<string, string> = change;
+ *   if (c.type === "deleteRange") console.log(c.sequence, c.start, c.end); // since + 1, bytes of "a" and "b"
+ *   else console.log(c.sequence, c.type, c.key, c.value); // since, "put", "a", "1"
+ *   if (c.sequence > since) break;
  * }
  * await db.close();
  * ```
  */
-export interface Change<K = Uint8Array, V = Uint8Array> {
+export type Change<K = Uint8Array, V = Uint8Array> = KeyChange<K, V> | RangeDeleteChange;
+
+/**
+ * A put or a delete of one key, in the change feed.
+ *
+ * @example
+ * ```ts
+ * const c: KeyChange<string, string> = { sequence: 7, type: "put", key: "a", value: "1" };
+ * ```
+ */
+export interface KeyChange<K = Uint8Array, V = Uint8Array> {
   /** The write's sequence number (a batch's entries have consecutive ones). */
   sequence: number;
   /** A put or a delete. */
@@ -50,6 +67,30 @@ export interface Change<K = Uint8Array, V = Uint8Array> {
   key: K;
   /** The value put; undefined for a delete. */
   value: V | undefined;
+}
+
+/**
+ * A range delete in the change feed: the keys in [start, end) written before it are deleted.
+ *
+ * @example
+ * ```ts
+ * const k = (s: string) => new TextEncoder().encode(s);
+ * const c: RangeDeleteChange = { sequence: 8, type: "deleteRange", start: k("a"), end: k("b") };
+ * ```
+ */
+export interface RangeDeleteChange {
+  /** The range delete's sequence number. */
+  sequence: number;
+  /** A range delete (`deleteRange`, `clear`, `batch().deleteRange`). */
+  type: "deleteRange";
+  /** First stored key deleted (inclusive). */
+  start: Uint8Array;
+  /** End of the range (exclusive), a stored key; undefined: every key from start on. */
+  end: Uint8Array | undefined;
+  /** Absent (a range delete has no single key); narrow on `type` first. */
+  key?: undefined;
+  /** Absent. */
+  value?: undefined;
 }
 
 /**
@@ -240,11 +281,18 @@ export class ChangeHub {
           e.kind === KIND_PUT_EXPIRING ? { ...e, kind: KIND_PUT, value: e.value.subarray(EXPIRY_PREFIX_SIZE) } : e,
         );
       }
+      for (const t of m.mt.rangeTombstones()) {
+        if (t.sequence < next || t.sequence > visible) continue;
+        out.push({ sequence: t.sequence, kind: KIND_RANGE_DELETE, key: t.start, value: rangeDeleteValue(t.end) });
+      }
     }
     return out.sort((a, b) => a.sequence - b.sequence);
   }
 
   #decode<K, V>(c: RawChange): Change<K, V> {
+    if (c.kind === KIND_RANGE_DELETE) {
+      return { sequence: c.sequence, type: "deleteRange", start: c.key, end: rangeDeleteEnd(c.value) };
+    }
     const put = c.kind === KIND_PUT;
     return {
       sequence: c.sequence,

@@ -1,5 +1,6 @@
 // Runs one compaction task: merges the input tables through the core's
-// compaction iterator (core/compaction_iter.ts: drop rules, output cuts) and
+// compaction iterator (core/compaction_iter.ts: drop rules, output cuts; the
+// range tombstones: range_tombstones.ts) and
 // writes the outputs through the one table writer (src/table/table_writer.ts),
 // then syncs the directory once. The same code runs on the main thread
 // (inline mode) and in the compaction worker (src/compaction/worker.ts),
@@ -21,6 +22,8 @@ import { sortedRunsOf } from "../version/version.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 import { CompactionStatus } from "../wasm/abi.ts";
 import { CoreCompaction } from "../wasm/compaction_iter.ts";
+import { packFragments, releaseFragments } from "../wasm/range_tombstones.ts";
+import { compactionTombstones, OutputTombstones } from "./range_tombstones.ts";
 import { ReadState } from "../wasm/read_state.ts";
 import type { CompactionTask } from "./task.ts";
 import { filterBatch, loadCompactionFilter } from "./filter.ts";
@@ -110,6 +113,11 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
     now: job.now,
     filterAbove: url === undefined ? undefined : job.newestSnapshot ?? 0,
   });
+  const tombstones = compactionTombstones(inputs, job.oldestSnapshot, older);
+  const list = packFragments(tombstones.all);
+  merge.setTombstones(list);
+  releaseFragments(list);
+  const cutter = new OutputTombstones(tombstones.kept);
   const outputs: FileMeta[] = [];
   let bytesWritten = 0;
   let done = false;
@@ -129,7 +137,10 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
         for (;;) {
           const status = merge.run(builder, STAGE_BYTES, targetFileSize);
           if (status === CompactionStatus.Done) done = true;
-          if (status === CompactionStatus.Done || status === CompactionStatus.FileFull) return;
+          if (status === CompactionStatus.Done || status === CompactionStatus.FileFull) {
+            builder.addRangeTombstones(cutter.next(done ? undefined : merge.lastKey()));
+            return;
+          }
           if (status === CompactionStatus.Staged) await stage();
           else if (status === CompactionStatus.Need) await provider.answerSourceAsync(merge.stoppedSource());
           else if (status === CompactionStatus.Corrupt) throw provider.sourceCorruption(merge.stoppedSource());

@@ -10,17 +10,18 @@
 //             stamped by the core at commit
 //   +8   u32  entry count
 //   +12  entries, each:
-//          u8   kind (0 = delete, 1 = put, 3 = expiring put; src/format/internal_key.ts)
+//          u8   kind (0 = delete, 1 = put, 2 = range delete, 3 = expiring put;
+//               src/format/internal_key.ts)
 //          u32  key length
-//          key bytes
-//          put only: u32 value length, value bytes
-//          expiring put: u32 value length (8 + n), then the value bytes:
-//            u64 expiry time (epoch ms), the user's n bytes
+//          key bytes (a range delete: its start)
+//          put, range delete, expiring put: u32 value length, value bytes
+//            range delete: its end, src/format/range_tombstone_format.ts
+//            expiring put (8 + n bytes): u64 expiry time (epoch ms), the user's n bytes
 //
 // All integers little-endian.
 
 import { encodeUtf8Into } from "../_utf8.ts";
-import { EXPIRY_PREFIX_SIZE, KIND_PUT, KIND_PUT_EXPIRING, MAX_SEQUENCE } from "./internal_key.ts";
+import { EXPIRY_PREFIX_SIZE, KIND_DELETE, KIND_PUT_EXPIRING, MAX_SEQUENCE } from "./internal_key.ts";
 
 /**
  * Bytes in a write batch header (u64 sequence + u32 count).
@@ -66,7 +67,7 @@ export const VALUE_LENGTH_SIZE = 4;
  */
 export function entryBound(kind: number, keyRoom: number, valueRoom: number): number {
   if (kind === KIND_PUT_EXPIRING) return ENTRY_OVERHEAD + keyRoom + VALUE_LENGTH_SIZE + EXPIRY_PREFIX_SIZE + valueRoom;
-  return ENTRY_OVERHEAD + keyRoom + (kind === KIND_PUT ? VALUE_LENGTH_SIZE + valueRoom : 0);
+  return ENTRY_OVERHEAD + keyRoom + (kind !== KIND_DELETE ? VALUE_LENGTH_SIZE + valueRoom : 0);
 }
 
 /**
@@ -94,14 +95,14 @@ export function encodeEntry(
   const keyLength = put(mem, at + ENTRY_OVERHEAD, key);
   dv.setUint32(at + 1, keyLength, true);
   let end = at + ENTRY_OVERHEAD + keyLength;
-  if (kind === KIND_PUT) {
-    const valueLength = put(mem, end + VALUE_LENGTH_SIZE, value);
-    dv.setUint32(end, valueLength, true);
-    end += VALUE_LENGTH_SIZE + valueLength;
-  } else if (kind === KIND_PUT_EXPIRING) {
+  if (kind === KIND_PUT_EXPIRING) {
     dv.setUint32(end + VALUE_LENGTH_SIZE, expireAt % 2 ** 32, true);
     dv.setUint32(end + VALUE_LENGTH_SIZE + 4, Math.floor(expireAt / 2 ** 32), true);
     const valueLength = EXPIRY_PREFIX_SIZE + put(mem, end + VALUE_LENGTH_SIZE + EXPIRY_PREFIX_SIZE, value);
+    dv.setUint32(end, valueLength, true);
+    end += VALUE_LENGTH_SIZE + valueLength;
+  } else if (kind !== KIND_DELETE) {
+    const valueLength = put(mem, end + VALUE_LENGTH_SIZE, value);
     dv.setUint32(end, valueLength, true);
     end += VALUE_LENGTH_SIZE + valueLength;
   }
@@ -161,7 +162,7 @@ export function batchHeader(
 
 /** Where one entry of a batch lies in its buffer (see forEachBatchEntry). */
 export interface BatchEntryAt {
-  /** KIND_PUT, KIND_DELETE or KIND_PUT_EXPIRING. */
+  /** KIND_PUT, KIND_DELETE, KIND_RANGE_DELETE (value: its end, range_tombstone_format.ts) or KIND_PUT_EXPIRING. */
   kind: number;
   /** An expiring put's expiry time (epoch ms; its value range excludes it), else 0. */
   expireAt: number;
@@ -205,7 +206,7 @@ export function forEachBatchEntry(
     entry.keyEnd = entry.keyStart + dv.getUint32(at + 1, true);
     at = entry.keyEnd;
     entry.expireAt = 0;
-    if (entry.kind === KIND_PUT || entry.kind === KIND_PUT_EXPIRING) {
+    if (entry.kind !== KIND_DELETE) {
       entry.valueStart = at + VALUE_LENGTH_SIZE;
       entry.valueEnd = entry.valueStart + dv.getUint32(at, true);
       at = entry.valueEnd;

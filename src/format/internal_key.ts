@@ -23,6 +23,20 @@ export const KIND_DELETE = 0;
  */
 export const KIND_PUT = 1;
 /**
+ * Kind of a batch entry that deletes a range of keys (a range tombstone:
+ * key = start, value = the end, see src/format/range_tombstone_format.ts).
+ * It never appears in a table's data blocks: tables keep range tombstones
+ * in a block of their own.
+ *
+ * @example
+ * ```ts
+ * import { rangeDeleteValue } from "./range_tombstone_format.ts";
+ * const end = rangeDeleteValue(new TextEncoder().encode("b")); // the value of a range delete up to "b"
+ * console.log(KIND_RANGE_DELETE, end); // 2 Uint8Array [1, 98]
+ * ```
+ */
+export const KIND_RANGE_DELETE = 2;
+/**
  * Kind of an entry that sets its key until an expiry time: its value starts
  * with that time (u64 epoch ms, little-endian; core/expiry.ts), and once it
  * has passed the entry reads as a tombstone.

@@ -6,7 +6,8 @@
 //   data blocks, each + 5-byte trailer (u8 type 0 | u32 checksum: low 32 bits of XXH64 of block + type)
 //   filter block + trailer     (absent when bloomBitsPerKey is 0)
 //   index block + trailer
-//   properties block + trailer
+//   range-tombstone block + trailer   (absent when the table has none; range_tombstone_format.ts)
+//   properties block + trailer        (version 2: ends with the range-tombstone block's handle and count)
 //   footer, 64 bytes:
 //     +0 u64 filter offset  +8 u64 filter size  +16 u64 index offset  +24 u64 index size
 //     +32 u64 properties offset  +40 u64 properties size
@@ -68,7 +69,7 @@ export const TABLE_MAGIC: Uint8Array = new Uint8Array([0x53, 0x49, 0x4c, 0x54, 0
  * const known = new DataView(block.buffer).getUint32(0, true) === PROPERTIES_VERSION; // its first u32
  * ```
  */
-export const PROPERTIES_VERSION = 1;
+export const PROPERTIES_VERSION = 2;
 /**
  * Restart interval of data blocks.
  *
@@ -104,6 +105,15 @@ export interface TableSummary {
   smallestSequence: number;
   largestSequence: number;
   entries: number;
+  /** Its range tombstones (fragments sorted by start, newest first; ends bounded), if any. */
+  rangeTombstones?: TableRangeTombstone[];
+}
+
+/** A range tombstone in a table: deletes the keys in [start, end) older than sequence. */
+export interface TableRangeTombstone {
+  start: Uint8Array;
+  end: Uint8Array;
+  sequence: number;
 }
 
 /** The decoded properties block. */
@@ -122,6 +132,10 @@ export interface TableProperties {
   smallest: Uint8Array;
   /** Largest internal key. */
   largest: Uint8Array;
+  /** The range-tombstone block (size 0: none; src/format/range_tombstone_format.ts). */
+  rangeTombstones: BlockHandle;
+  /** Range tombstones (fragments) in it. */
+  rangeTombstoneCount: number;
 }
 
 function u64(dv: DataView, at: number): number {
@@ -205,6 +219,12 @@ export function decodeProperties(bytes: Uint8Array, file: string, offset: number
   };
   const smallest = key();
   const largest = key();
+  if (at + 24 > bytes.length) throw bad("range-tombstone handle past the end");
+  const rangeTombstones = { offset: u64(dv, at), size: u64(dv, at + 8) };
+  const rangeTombstoneCount = u64(dv, at + 16);
+  if ((rangeTombstones.size === 0) !== (rangeTombstoneCount === 0)) {
+    throw bad("range-tombstone handle and count disagree");
+  }
   return {
     restartInterval: dv.getUint32(4, true),
     bloomBitsPerKey: dv.getUint32(8, true),
@@ -218,5 +238,7 @@ export function decodeProperties(bytes: Uint8Array, file: string, offset: number
     largestSequence: u64(dv, 72),
     smallest,
     largest,
+    rangeTombstones,
+    rangeTombstoneCount,
   };
 }

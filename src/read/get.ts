@@ -13,6 +13,9 @@ import type { BlockProvider, LookupHolds } from "../table/block_provider.ts";
 import type { Levels } from "../version/version.ts";
 import { Lookup, resultBlockOffset, resultBlockSize, resultFile, resultValue, resultValueLength } from "../wasm/abi.ts";
 import type { ReadState } from "../wasm/read_state.ts";
+import type { Memtable } from "../wasm/memtable.ts";
+import { packFragments, rangeTombstonesApplied } from "../wasm/range_tombstones.ts";
+import { fragment, tombstonesOf } from "./range_tombstones.ts";
 
 /**
  * Point lookups of one database.
@@ -39,6 +42,8 @@ export class PointReader {
   #active: MemtableHandle | undefined;
   #immutableCount = -1;
   #levels: unknown;
+  #tombstonesApplied = -1;
+  #memtables: Memtable[] = [];
 
   constructor(readState: ReadState, provider: BlockProvider) {
     this.#rs = readState;
@@ -49,17 +54,25 @@ export class PointReader {
    * Brings the read state up to date with the memtables (the active one,
    * then the immutable ones, newest first) and a version's levels. Cheap
    * when nothing changed: a rotation changes the active memtable, a finished
-   * flush the number of immutable ones, an installed version its levels.
+   * flush the number of immutable ones, an installed version its levels, a
+   * range delete the core's count of applied range tombstones (then the
+   * fragment list is rebuilt: src/read/range_tombstones.ts).
    */
   update(active: MemtableHandle, immutables: readonly MemtableHandle[], levels: Levels): void {
-    if (active !== this.#active || immutables.length !== this.#immutableCount) {
-      this.#rs.setMemtables([active.mt, ...immutables.map((h) => h.mt)]);
+    const memtablesChanged = active !== this.#active || immutables.length !== this.#immutableCount;
+    const memtables = memtablesChanged ? [active.mt, ...immutables.map((h) => h.mt)] : this.#memtables;
+    if (memtablesChanged) {
+      this.#memtables = memtables;
+      this.#rs.setMemtables(memtables);
       this.#active = active;
       this.#immutableCount = immutables.length;
     }
-    if (levels !== this.#levels) {
-      this.#rs.setLevels(levels);
+    const applied = rangeTombstonesApplied(); // range tombstones applied to memtables: the list may be stale
+    if (levels !== this.#levels || applied !== this.#tombstonesApplied || memtablesChanged) {
+      if (levels !== this.#levels) this.#rs.setLevels(levels);
       this.#levels = levels;
+      this.#tombstonesApplied = applied;
+      this.#rs.setTombstones(packFragments(fragment(tombstonesOf(memtables, levels))));
     }
   }
 

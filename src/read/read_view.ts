@@ -8,6 +8,7 @@ import { type MemtableHandle, releaseMemtable } from "../memtable.ts";
 import type { Version } from "../version/version.ts";
 import type { Memtable } from "../wasm/memtable.ts";
 import type { ReadState } from "../wasm/read_state.ts";
+import { releaseFragments, retainFragments } from "../wasm/range_tombstones.ts";
 
 /** The memtables (newest first) and the table files of a version that a scan reads. */
 export interface ReadView {
@@ -15,6 +16,8 @@ export interface ReadView {
   readState: ReadState;
   /** The core's packed form of the view's version (core/read_state.ts). */
   packedVersion: number;
+  /** The range-tombstone fragment list of the view (src/read/range_tombstones.ts; referenced; 0: none). */
+  tombstones: number;
   /** The memtables, newest first. */
   memtables: Memtable[];
   /** File count per level of the view's version. */
@@ -41,10 +44,13 @@ export interface ReadView {
 export function acquireView(readState: ReadState, memtables: readonly MemtableHandle[], version: Version): ReadView {
   for (const h of memtables) h.refs++;
   version.ref();
+  const tombstones = readState.tombstones;
+  retainFragments(tombstones);
   let released = false;
   return {
     readState,
     packedVersion: readState.packedVersion,
+    tombstones,
     memtables: memtables.map((h) => h.mt),
     fileCounts: version.levels.map((files) => files.length),
     release: () => {
@@ -52,6 +58,7 @@ export function acquireView(readState: ReadState, memtables: readonly MemtableHa
       released = true;
       for (const h of memtables) releaseMemtable(h);
       version.unref();
+      releaseFragments(tombstones);
     },
   };
 }

@@ -18,7 +18,9 @@ import {
   type Footer,
   FOOTER_SIZE,
   type TableProperties,
+  type TableRangeTombstone,
 } from "../format/table_format.ts";
+import { decodeRangeTombstoneBlock } from "../format/range_tombstone_format.ts";
 import type { ObjectStore } from "../object_store/object_store.ts";
 import { bytesFile } from "../storage/bytes_file.ts";
 import type { Storage, StorageFile } from "../storage/storage.ts";
@@ -92,6 +94,8 @@ export class TableReader {
   readonly size: number;
   readonly footer: Footer;
   readonly properties: TableProperties;
+  /** Its range tombstones (the range-tombstone block, read and checked at open; src/format/range_tombstone_format.ts). */
+  readonly rangeTombstones: TableRangeTombstone[];
   /** Synchronous reads of the file (undefined for a table in a bucket). */
   readonly #readSync: ReadSync | undefined;
   /** Asynchronous reads of `length` bytes at offset. */
@@ -138,6 +142,7 @@ export class TableReader {
     } finally {
       freeBuffer(props.ptr);
     }
+    this.rangeTombstones = this.#readRangeTombstones(meta);
     this.#index = this.#readWith(meta, this.footer.index);
     try {
       this.#filter = this.footer.filter.size > 0 ? this.#readWith(meta, this.footer.filter) : undefined;
@@ -146,6 +151,37 @@ export class TableReader {
       throw err;
     }
     this.handle = newCoreTable(number, this.#index, this.#filter);
+  }
+
+  /** Reads and checks the range-tombstone block, if the table has one. */
+  #readRangeTombstones(meta: ReadSync): TableRangeTombstone[] {
+    const handle = this.properties.rangeTombstones;
+    if (handle.size === 0) return [];
+    if (handle.offset + handle.size > this.footer.properties.offset) {
+      throw corruption(
+        this.path,
+        this.footer.properties.offset,
+        "properties: range-tombstone block handle points past them",
+      );
+    }
+    const block = this.#readWith(meta, handle);
+    try {
+      const list = decodeRangeTombstoneBlock(
+        bytes().slice(block.ptr, block.ptr + block.size),
+        this.path,
+        handle.offset,
+      );
+      if (list.length !== this.properties.rangeTombstoneCount) {
+        throw corruption(
+          this.path,
+          handle.offset,
+          `range-tombstone block holds ${list.length} tombstones, the properties list ${this.properties.rangeTombstoneCount}`,
+        );
+      }
+      return list;
+    } finally {
+      freeBuffer(block.ptr);
+    }
   }
 
   /** Opens and checks a table file; CORRUPTION (file, offset) if it is damaged. */

@@ -40,7 +40,8 @@ export const STAGE_BYTES = 256 << 10;
 /**
  * Gives the builder entries. Calls `stage()` (and awaits it) whenever it may
  * have staged STAGE_BYTES or more: stage() writes them out. Resolves once
- * every entry of the table is added; with none added, no file is made.
+ * every entry of the table is added; with no entry and no range tombstone
+ * added, no file is made.
  */
 export type TableFill = (builder: TableBuilder, stage: () => Promise<void>) => Promise<void>;
 
@@ -79,7 +80,7 @@ export async function writeTable(
         if (builder.stagedLength >= STAGE_BYTES) chunks.push(builder.takeStaged());
         return Promise.resolve();
       });
-      if (builder.entries === 0) return undefined;
+      if (builder.entries === 0 && builder.rangeTombstoneCount === 0) return undefined;
       builder.finish();
       chunks.push(builder.takeStaged());
       const whole = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
@@ -93,7 +94,7 @@ export async function writeTable(
         if (builder.stagedLength >= STAGE_BYTES) await file.append(builder.takeStaged());
       };
       await fill(builder, stage);
-      if (builder.entries === 0) return DISCARD;
+      if (builder.entries === 0 && builder.rangeTombstoneCount === 0) return DISCARD;
       builder.finish();
       await file.append(builder.takeStaged());
       return { number, ...builder.built() };

@@ -5,10 +5,10 @@
 // read.
 
 import { SiltError } from "../errors.ts";
-import { compareInternalKeys, MAX_SEQUENCE, sequenceOf } from "../format/internal_key.ts";
+import { compareInternalKeys, compareUserKeys, MAX_SEQUENCE, sequenceOf, userKeyOf } from "../format/internal_key.ts";
 import { batchHeader } from "../format/batch_format.ts";
 import { RECORD_OVERHEAD, RECORD_TYPE_EDIT } from "../format/log_format.ts";
-import type { BlockHandle, TableProperties } from "../format/table_format.ts";
+import type { BlockHandle, TableProperties, TableRangeTombstone } from "../format/table_format.ts";
 import type { Memtable } from "../wasm/memtable.ts";
 import { joinPath, type Storage } from "../storage/storage.ts";
 import { TableReader } from "../table/table_reader.ts";
@@ -82,6 +82,8 @@ export interface TableCheck {
   entries: number;
   damagedBlocks: DamagedBlock[];
   problems: Problem[];
+  /** Its range tombstones (the range-tombstone block, checked when the table opened). */
+  rangeTombstones: TableRangeTombstone[];
 }
 
 /**
@@ -114,6 +116,7 @@ export function checkTable(
     entries: 0,
     damagedBlocks: [],
     problems: [],
+    rangeTombstones: [],
   };
   let table: TableReader;
   try {
@@ -131,6 +134,7 @@ export function checkTable(
     check.opened = true;
     check.size = table.size;
     check.properties = table.properties;
+    check.rangeTombstones = table.rangeTombstones;
     const { footer, properties } = table;
     const index = indexEntries(table.index.ptr, table.index.size);
     if (index === undefined) {
@@ -206,11 +210,37 @@ export function checkTable(
       if (properties.dataBlocks !== check.blocks) {
         mismatch(`${properties.dataBlocks} data blocks listed, ${check.blocks} found`);
       }
-      if (first && compareInternalKeys(first, properties.smallest) !== 0) {
+      // Range tombstones widen the bounds and the sequence range (core/table_builder.ts).
+      const ranges = table.rangeTombstones;
+      for (const t of ranges) {
+        smallestSequence = Math.min(smallestSequence, t.sequence);
+        largestSequence = Math.max(largestSequence, t.sequence);
+      }
+      const exact = ranges.length === 0;
+      if (
+        first &&
+        (exact
+          ? compareInternalKeys(first, properties.smallest) !== 0
+          : compareInternalKeys(first, properties.smallest) < 0)
+      ) {
         mismatch("smallest key does not match the first entry");
       }
-      if (previous && compareInternalKeys(previous, properties.largest) !== 0) {
+      if (
+        previous &&
+        (exact
+          ? compareInternalKeys(previous, properties.largest) !== 0
+          : compareInternalKeys(previous, properties.largest) > 0)
+      ) {
         mismatch("largest key does not match the last entry");
+      }
+      if (
+        ranges.some((t) =>
+          compareUserKeys(t.start, userKeyOf(properties.smallest)) < 0 ||
+          // An end k+"\0" covers k at most (core/table_builder.ts).
+          compareUserKeys(t.end.at(-1) === 0 ? t.end.subarray(0, -1) : t.end, userKeyOf(properties.largest)) > 0
+        )
+      ) {
+        mismatch("the smallest and largest keys do not cover the range tombstones");
       }
       if (
         check.entries > 0 &&

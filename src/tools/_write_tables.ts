@@ -8,10 +8,13 @@ import type { Storage } from "../storage/storage.ts";
 import { tableFiles } from "../table/table_files.ts";
 import { type TableOptions, writeTable } from "../table/table_writer.ts";
 import type { FileMeta } from "../version/version_edit.ts";
+import type { TableRangeTombstone } from "../format/table_format.ts";
 import type { BlockEntry } from "../wasm/blocks.ts";
 
 /**
- * Writes entries (internal keys, in order; at least one) to table file `number` of dir.
+ * Writes entries (internal keys, in order; at least one) to table file
+ * `number` of dir, with the range tombstones of the table they came from
+ * (its range-tombstone block, when intact).
  *
  * @example
  * ```ts
@@ -27,12 +30,14 @@ export async function writeEntries(
   number: number,
   entries: BlockEntry[],
   o: TableOptions,
+  rangeTombstones: readonly TableRangeTombstone[] = [],
 ): Promise<FileMeta> {
   const meta = await writeTable({ fs, dir }, number, o, async (builder, stage) => {
     for (const { key, value } of entries) {
       builder.addEntry(key, value);
       await stage();
     }
+    builder.addRangeTombstones(rangeTombstones);
   });
   if (meta === undefined) throw new Error("siltdb internal error: a salvaged table without entries");
   return meta;

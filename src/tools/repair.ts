@@ -29,6 +29,7 @@
 import { SiltError } from "../errors.ts";
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import { writeLevel0Table } from "../background/flush.ts";
+import { largestUserKey } from "../read/range_tombstones.ts";
 import { Memtable } from "../wasm/memtable.ts";
 import { resolveOptions } from "../options.ts";
 import { removeQuietly } from "../storage/atomic_file.ts";
@@ -264,6 +265,7 @@ async function repairLocked(fs: Storage, dir: string, build: TableOptions): Prom
             smallestSequence: p.smallestSequence,
             largestSequence: p.largestSequence,
             entries: p.entries,
+            ...(c.rangeTombstones.length > 0 ? { rangeTombstones: c.rangeTombstones } : {}),
           },
         });
         lastSequence = Math.max(lastSequence, p.largestSequence);
@@ -297,7 +299,7 @@ async function repairLocked(fs: Storage, dir: string, build: TableOptions): Prom
       }
       const number = newNumber();
       created.push(number);
-      const meta = await writeEntries(fs, dir, number, entries, build);
+      const meta = await writeEntries(fs, dir, number, entries, build, c.rangeTombstones);
       placed.push({ level, meta, origin: "salvaged", from: [t.name] });
       lastSequence = Math.max(lastSequence, meta.largestSequence);
     }
@@ -326,7 +328,8 @@ async function repairLocked(fs: Storage, dir: string, build: TableOptions): Prom
         if (memtable.count > 0) {
           const number = newNumber();
           created.push(number);
-          const meta = await writeLevel0Table({ fs, dir }, number, memtable, build);
+          const largest = largestUserKey([placed.map((p) => p.meta)], []);
+          const meta = await writeLevel0Table({ fs, dir }, number, memtable, build, largest);
           placed.push({ level: 0, meta, origin: "log", from: [l.name] });
           lastSequence = Math.max(lastSequence, meta.largestSequence);
         }

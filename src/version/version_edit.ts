@@ -20,9 +20,14 @@
 //  12  writer limit      varint   (a bucket: the end of the writer's numbers; its floor up to here is in flight)
 //  13  compactor limit   varint   (a bucket: the same for the compactor)
 //  14  grace period      varint   (a bucket: the writer's gcMinAge, ms: every collector waits at least this)
+//  15  range tombstones  varint file number (a file this edit adds), varint count, count times:
+//                        varint length + start, varint length + end, varint sequence
+//                        (a copy of the file's range-tombstone block, so that reads and
+//                        compactions know every table's tombstones without opening it)
 
 import { corruption } from "../errors.ts";
-import type { TableSummary } from "../format/table_format.ts";
+import type { TableRangeTombstone, TableSummary } from "../format/table_format.ts";
+import { compareUserKeys } from "../format/internal_key.ts";
 
 /** A table file in a version: its number and what the manifest records of it. */
 export interface FileMeta extends TableSummary {
@@ -70,6 +75,7 @@ const TAG_HORIZON = 11;
 const TAG_WRITER_LIMIT = 12;
 const TAG_COMPACTOR_LIMIT = 13;
 const TAG_GRACE_PERIOD = 14;
+const TAG_RANGE_TOMBSTONES = 15;
 
 class Writer {
   bytes: number[] = [];
@@ -110,6 +116,15 @@ export function encodeEdit(edit: VersionEdit): Uint8Array {
     w.varint(file.smallestSequence);
     w.varint(file.largestSequence);
     w.varint(file.entries);
+    if (file.rangeTombstones === undefined || file.rangeTombstones.length === 0) continue;
+    w.varint(TAG_RANGE_TOMBSTONES);
+    w.varint(file.number);
+    w.varint(file.rangeTombstones.length);
+    for (const t of file.rangeTombstones) {
+      w.data(t.start);
+      w.data(t.end);
+      w.varint(t.sequence);
+    }
   }
   if (edit.writerEpoch !== undefined) (w.varint(TAG_WRITER_EPOCH), w.varint(edit.writerEpoch));
   if (edit.compactorEpoch !== undefined) (w.varint(TAG_COMPACTOR_EPOCH), w.varint(edit.compactorEpoch));
@@ -213,6 +228,22 @@ export function decodeEdit(bytes: Uint8Array, file: string, offset: number): Ver
       case TAG_GRACE_PERIOD:
         edit.gracePeriod = varint();
         break;
+      case TAG_RANGE_TOMBSTONES: {
+        const number = varint();
+        const file = edit.added?.findLast((a) => a.file.number === number)?.file;
+        if (file === undefined) throw bad(`range tombstones of file ${number}, which the edit does not add`);
+        const count = varint();
+        const list: TableRangeTombstone[] = [];
+        file.rangeTombstones = list;
+        for (let i = 0; i < count; i++) {
+          const t = { start: data(), end: data(), sequence: varint() };
+          if (compareUserKeys(t.start, t.end) >= 0) {
+            throw bad(`a range tombstone of file ${number} ends before it starts`);
+          }
+          list.push(t);
+        }
+        break;
+      }
       default:
         throw bad(`unknown tag ${tag}`);
     }

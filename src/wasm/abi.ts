@@ -148,6 +148,16 @@ export const MAX_MEMTABLES: number = abi.READ_STATE_MAX_MEMTABLES;
  * ```
  */
 export const FILE_RECORD_SIZE: number = abi.FILE_RECORD_SIZE;
+/**
+ * Bytes of one fragment of a range-tombstone fragment list (core/range_tombstones.ts).
+ *
+ * @example
+ * ```ts
+ * declare const fragmentCount: number;
+ * const headerAndFragments = 8 + fragmentCount * RANGE_FRAGMENT_SIZE; // keys and sequences follow
+ * ```
+ */
+export const RANGE_FRAGMENT_SIZE: number = abi.RANGE_FRAGMENT_SIZE;
 
 const VALUE_WORD = (RESULT + abi.RESULT_VALUE) >>> 2;
 const VALUE_LENGTH_WORD = (RESULT + abi.RESULT_VALUE_LENGTH) >>> 2;

@@ -148,6 +148,21 @@ export class CoreCompaction {
     return core.ciRun(this.#ci, builder.ptr, maxStaged, targetSize) as CompactionStatus;
   }
 
+  /**
+   * Drops what the range tombstones of the inputs hide from every snapshot
+   * (a fragment list, src/wasm/range_tombstones.ts; the compaction takes its
+   * own reference). Before the first run().
+   */
+  setTombstones(list: number): void {
+    core.ciSetTombstones(this.#ci, list);
+  }
+
+  /** The last user key run() handled (after FileFull: the output's last key), a copy. */
+  lastKey(): Uint8Array {
+    const at = core.ciLastKey(this.#ci);
+    return bytes().slice(at, at + core.ciLastKeyLength(this.#ci));
+  }
+
   /** The source the last run() stopped on (status Need or Corrupt). */
   stoppedSource(): number {
     return core.ciChild(this.#ci, core.ciNeedChild(this.#ci));

@@ -5,6 +5,8 @@
 // (src/wasm/table_builder.ts).
 
 import { bytes, core } from "./instance.ts";
+import { noteApplied } from "./range_tombstones.ts";
+import { rangeDeleteEnd, type RangeTombstone } from "../format/range_tombstone_format.ts";
 
 /** One entry of a memtable, copied out. */
 export interface MemtableEntry {
@@ -63,7 +65,9 @@ export class Memtable {
    * its sequence stamped); entry count, or -1 (nothing applied) if malformed.
    */
   applyBatch(payload: number, length: number): number {
-    return core.batchApplyTo(this.ptr, payload, length);
+    const count = core.batchApplyTo(this.ptr, payload, length);
+    noteApplied();
+    return count;
   }
 
   /** Every entry in internal-key order, copied out (inspection: siltdb dump-wal, tests). */
@@ -88,7 +92,34 @@ export class Memtable {
       const s = core.nodeSequence(node);
       if (s < min) min = s;
     }
+    for (const t of this.rangeTombstones()) min = Math.min(min, t.sequence);
     return min;
+  }
+
+  /** The largest user key of its entries (a copy), undefined when it has none. */
+  lastKey(): Uint8Array | undefined {
+    const node = core.mtLast(this.ptr);
+    if (node === 0) return undefined;
+    const kp = core.nodeKeyPtr(node);
+    return bytes().slice(kp, kp + core.nodeKeyLength(node));
+  }
+
+  /** Its range tombstones (core/range_tombstones.ts), copied out, sorted by start, newest first. */
+  rangeTombstones(): RangeTombstone[] {
+    const list = core.mtRangeDeletes(this.ptr);
+    const out: RangeTombstone[] = [];
+    if (list === 0) return out;
+    for (let node = core.mtFirst(list); node !== 0; node = core.mtNextNode(node)) {
+      const kp = core.nodeKeyPtr(node);
+      const vp = core.nodeValuePtr(node);
+      const mem = bytes();
+      out.push({
+        start: mem.slice(kp, kp + core.nodeKeyLength(node)),
+        end: rangeDeleteEnd(mem.subarray(vp, vp + core.nodeValueLength(node))),
+        sequence: core.nodeSequence(node),
+      });
+    }
+    return out;
   }
 
   /** Frees the memtable's memory. Idempotent. */

@@ -135,6 +135,20 @@ export class ReadState {
     return core.rsVersion(this.ptr);
   }
 
+  /**
+   * Installs a range-tombstone fragment list (src/read/range_tombstones.ts;
+   * its one reference passes to the state; 0: none): lookups and new scans
+   * consult it.
+   */
+  setTombstones(list: number): void {
+    core.rsSetTombstones(this.ptr, list);
+  }
+
+  /** The fragment list the state holds (0: none); a scan takes its own reference. */
+  get tombstones(): number {
+    return core.rsTombstones(this.ptr);
+  }
+
   /** Registers an open table (a core table, newCoreTable()). */
   addTable(table: number): void {
     core.rsAddTable(this.ptr, table);

@@ -5,6 +5,7 @@
 
 import { core } from "./instance.ts";
 import type { Memtable } from "./memtable.ts";
+import { noteApplied } from "./range_tombstones.ts";
 
 /**
  * Seals the record at `record` whose payload (payloadLength bytes) is in
@@ -51,7 +52,9 @@ export function stampBatchRecord(record: number, payloadLength: number, sequence
  * ```
  */
 export function commitBatchRecord(memtable: Memtable, record: number, payloadLength: number, sequence: number): number {
-  return core.recordCommit(memtable.ptr, record, payloadLength, sequence);
+  const count = core.recordCommit(memtable.ptr, record, payloadLength, sequence);
+  noteApplied();
+  return count;
 }
 
 /**
@@ -66,7 +69,9 @@ export function commitBatchRecord(memtable: Memtable, record: number, payloadLen
  * ```
  */
 export function applyBatchRecords(memtable: Memtable, ptr: number, length: number): number {
-  return core.recordsApplyTo(memtable.ptr, ptr, length);
+  const records = core.recordsApplyTo(memtable.ptr, ptr, length);
+  noteApplied();
+  return records;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface ScanSpec {
   packedVersion: number;
   /** Memtables, newest first. */
   memtables: readonly Memtable[];
+  /** The range-tombstone fragment list of the view (0: none); the iterator takes its own reference. */
+  tombstones: number;
   /** File count per level of the packed version. */
   fileCounts: readonly number[];
   sequence: number;
@@ -80,6 +82,7 @@ export class CoreScan {
       upperLen,
     );
     core.iterSetNow(this.#it, readState.clock());
+    core.iterSetTombstones(this.#it, spec.tombstones);
   }
 
   /**

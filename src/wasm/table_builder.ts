@@ -2,7 +2,7 @@
 // entries in, table bytes out through a staging buffer. The one path that
 // turns these bytes into a table file is src/table/table_writer.ts.
 
-import { RESTART_INTERVAL, type TableSummary } from "../format/table_format.ts";
+import { RESTART_INTERVAL, type TableRangeTombstone, type TableSummary } from "../format/table_format.ts";
 import { sequenceOf, userKeyOf } from "../format/internal_key.ts";
 import { bytes, core, scratch } from "./instance.ts";
 
@@ -29,6 +29,7 @@ export class TableBuilder {
   /** Address of the core builder (src/wasm/ only). */
   readonly ptr: number;
   #freed = false;
+  #rangeTombstones: TableRangeTombstone[] = [];
 
   constructor(blockSize: number, bloomBitsPerKey: number) {
     this.ptr = core.tbNew(blockSize, RESTART_INTERVAL, bloomBitsPerKey);
@@ -48,6 +49,26 @@ export class TableBuilder {
     mem.set(value, ptr + user.length);
     const kind = internalKey[internalKey.length - 8];
     core.tbAddEntry(this.ptr, ptr, user.length, sequenceOf(internalKey), kind, ptr + user.length, value.length);
+  }
+
+  /**
+   * Adds range tombstones (src/format/range_tombstone_format.ts): sorted by
+   * start, then newest first, after every one added so far; before finish().
+   */
+  addRangeTombstones(tombstones: readonly TableRangeTombstone[]): void {
+    for (const t of tombstones) {
+      const ptr = scratch(t.start.length + t.end.length);
+      const mem = bytes();
+      mem.set(t.start, ptr);
+      mem.set(t.end, ptr + t.start.length);
+      core.tbAddRangeDelete(this.ptr, ptr, t.start.length, ptr + t.start.length, t.end.length, t.sequence);
+      this.#rangeTombstones.push(t);
+    }
+  }
+
+  /** Range tombstones added so far. */
+  get rangeTombstoneCount(): number {
+    return this.#rangeTombstones.length;
   }
 
   /** Entries added so far. */
@@ -86,6 +107,7 @@ export class TableBuilder {
       smallestSequence: core.tbSmallestSequence(tb),
       largestSequence: core.tbLargestSequence(tb),
       entries: core.tbEntries(tb),
+      ...(this.#rangeTombstones.length > 0 ? { rangeTombstones: this.#rangeTombstones } : {}),
     };
   }
 

@@ -13,12 +13,15 @@
 // "was key k written after S?" is one map lookup, and "was anything in
 // [lo, hi) written after S?" one pass over the recorded keys.
 //
+// A range delete (a range tombstone) is recorded as a range: it counts as a
+// write, a delete, of every key in it.
+//
 // Entries no open registration can ask about (sequence <= the oldest read
 // point) are dropped as the map grows, and everything when the last
 // registration closes: with no transaction or conditional batch open,
 // writes cost nothing here.
 
-import { KIND_DELETE } from "../format/internal_key.ts";
+import { KIND_DELETE, KIND_RANGE_DELETE } from "../format/internal_key.ts";
 import { type BatchEntryAt, forEachBatchEntry } from "../format/batch_format.ts";
 import { forEachRecordPayload } from "../format/log_format.ts";
 
@@ -66,6 +69,8 @@ export interface Registration {
  */
 export class ConflictTracker {
   #writes = new Map<string, RecordedWrite>();
+  /** Range deletes recorded: [start, end) as binary strings (end undefined: no end). */
+  #ranges: { start: string; end: string | undefined; sequence: number }[] = [];
   #open = new Set<{ readPoint: number }>();
   #trimAt = 1024;
 
@@ -92,6 +97,7 @@ export class ConflictTracker {
     this.#open.delete(reg as { readPoint: number });
     if (this.#open.size === 0) {
       this.#writes.clear();
+      this.#ranges = [];
       this.#trimAt = 1024;
     }
   }
@@ -104,7 +110,7 @@ export class ConflictTracker {
       known.sequence = sequence;
       known.deleted = deleted;
     }
-    if (this.#writes.size >= this.#trimAt) this.#trim();
+    if (this.#writes.size + this.#ranges.length >= this.#trimAt) this.#trim();
   }
 
   /** Records every entry of sealed records (back to back, as a pending group holds them). */
@@ -115,19 +121,31 @@ export class ConflictTracker {
 
   /** Records every entry of the batch payload at `payload` of mem (numbered from `sequence` when not stamped yet). */
   recordBatch(mem: Uint8Array, dv: DataView, payload: number, sequence?: number): void {
-    const visit = (e: BatchEntryAt) =>
-      this.record(binaryString(mem, e.keyStart, e.keyEnd), e.sequence, e.kind === KIND_DELETE);
+    const visit = (e: BatchEntryAt) => {
+      if (e.kind === KIND_RANGE_DELETE) {
+        const end = mem[e.valueStart] === 1 ? binaryString(mem, e.valueStart + 1, e.valueEnd) : undefined;
+        this.#ranges.push({ start: binaryString(mem, e.keyStart, e.keyEnd), end, sequence: e.sequence });
+      } else {
+        this.record(binaryString(mem, e.keyStart, e.keyEnd), e.sequence, e.kind === KIND_DELETE);
+      }
+    };
     forEachBatchEntry(mem, dv, payload, visit, sequence);
   }
 
-  /** The newest recorded write of key, if any. */
+  /** The newest recorded write of key, if any (a range delete covering it counts). */
   newest(key: string): RecordedWrite | undefined {
-    return this.#writes.get(key);
+    const w = this.#writes.get(key);
+    let range = 0;
+    for (const r of this.#ranges) {
+      if (r.sequence > range && key >= r.start && (r.end === undefined || key < r.end)) range = r.sequence;
+    }
+    if (range > (w?.sequence ?? 0)) return { sequence: range, deleted: true };
+    return w;
   }
 
-  /** True when key was written after `sequence`. */
+  /** True when key was written (or deleted by a range delete) after `sequence`. */
   writtenAfter(key: string, sequence: number): boolean {
-    const w = this.#writes.get(key);
+    const w = this.newest(key);
     return w !== undefined && w.sequence > sequence;
   }
 
@@ -148,7 +166,12 @@ export class ConflictTracker {
       if (upper !== undefined && (upperInclusive ? key > upper : key >= upper)) continue;
       return true;
     }
-    return false;
+    // A range delete meeting the range (an exclusive lower bound may make this one key too eager: a conflict, never a miss).
+    return this.#ranges.some((r) =>
+      r.sequence > sequence &&
+      (lower === undefined || r.end === undefined || r.end > lower) &&
+      (upper === undefined || (upperInclusive ? r.start <= upper : r.start < upper))
+    );
   }
 
   /** Drops what no open registration can ask about. */
@@ -156,6 +179,7 @@ export class ConflictTracker {
     let oldest = Infinity;
     for (const reg of this.#open) oldest = Math.min(oldest, reg.readPoint);
     for (const [key, w] of this.#writes) if (w.sequence <= oldest) this.#writes.delete(key);
+    this.#ranges = this.#ranges.filter((r) => r.sequence > oldest);
     this.#trimAt = Math.max(1024, this.#writes.size * 2);
   }
 }

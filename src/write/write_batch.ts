@@ -2,10 +2,12 @@
 // record, all or nothing. The entries are encoded as they are added, in the
 // entry layout of the batch payload (src/format/batch_format.ts, encodeEntry).
 
-import { checkedSize, describe, type Encoding } from "../encoding.ts";
+import { checkedSize, describe, type Encoding, storedKey } from "../encoding.ts";
 import { invalidArgument, SiltError } from "../errors.ts";
 import { encodeEntry, entryBound } from "../format/batch_format.ts";
-import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING } from "../format/internal_key.ts";
+import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING, KIND_RANGE_DELETE } from "../format/internal_key.ts";
+import { rangeDeleteValue } from "../format/range_tombstone_format.ts";
+import { deleteRangeSpan } from "./range_delete.ts";
 import { checkCallOptions, type ExpiryOptions, type WriteOptions } from "../options.ts";
 import { expiryOf } from "./expiry_options.ts";
 
@@ -57,7 +59,9 @@ export type BatchResult = { ok: true; sequence: number } | { ok: false };
 
 /**
  * One operation of `db.batch(ops)`, in the form of abstract-level: a put, or
- * a delete (`type: "del"`, or `"delete"`).
+ * a delete (`type: "del"`, or `"delete"`); or a range delete of the keys
+ * from `start` (inclusive) to `end` (exclusive) (`type: "deleteRange"`, as
+ * `batch().deleteRange`).
  */
 export type BatchOperation<K = Uint8Array, V = Uint8Array> =
   | {
@@ -67,7 +71,8 @@ export type BatchOperation<K = Uint8Array, V = Uint8Array> =
     ttl?: number;
     expireAt?: Date | number;
   }
-  | { type: "del" | "delete"; key: K | string | Uint8Array };
+  | { type: "del" | "delete"; key: K | string | Uint8Array }
+  | { type: "deleteRange"; start: K | string | Uint8Array; end: K | string | Uint8Array };
 
 /**
  * An atomic group of writes: either every operation is applied, or none.
@@ -181,6 +186,35 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
   }
 
   /**
+   * Adds a range delete (RocksDB's DeleteRange, one range tombstone):
+   * every key from start (inclusive) to end (exclusive) written before it —
+   * by earlier operations of this batch too — is deleted; later operations
+   * of the batch are not. start equal to end adds nothing; start after end,
+   * or a bad key, throws INVALID_ARGUMENT (and adds nothing).
+   *
+   * @example
+   * ```ts
+   * import { open } from "siltdb";
+   * const db = await open("./data", { keyEncoding: "utf8", valueEncoding: "utf8" });
+   * await db.batch().put("log:1", "a").put("log:2", "b").write();
+   * await db.batch().deleteRange("log:", "log;").put("log:3", "c").write();
+   * console.log(await db.keys().toArray()); // ["log:3"]
+   * await db.close();
+   * ```
+   */
+  deleteRange(start: K | string | Uint8Array, end: K | string | Uint8Array): this {
+    this.#checkOpen();
+    const t = this.#target;
+    const from = storedKey(t.keyEncoding, start, "deleteRange start", t.maxKeySize);
+    const to = storedKey(t.keyEncoding, end, "deleteRange end", t.maxKeySize);
+    const span = deleteRangeSpan(from, to);
+    if (span === undefined) return this;
+    const value = rangeDeleteValue(span.end);
+    this.#entries.add(KIND_RANGE_DELETE, span.start, span.start.length, value, value.length);
+    return this;
+  }
+
+  /**
    * Adds operations in the form of abstract-level (`{ type: "put", key,
    * value }`, `{ type: "del", key }`), checking each; on a bad one nothing
    * of the call is added and INVALID_ARGUMENT says which one and why.
@@ -209,7 +243,11 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
         }
         const o = op as Record<string, unknown>;
         for (const name of Object.keys(o)) {
-          const known = o.type === "put" ? ["type", "key", "value", "ttl", "expireAt"] : ["type", "key"];
+          const known = o.type === "put"
+            ? ["type", "key", "value", "ttl", "expireAt"]
+            : o.type === "deleteRange"
+            ? ["type", "start", "end"]
+            : ["type", "key"];
           if (!known.includes(name)) {
             throw invalidArgument(`batch operation ${i} has an unknown property ${JSON.stringify(name)}`);
           }
@@ -221,7 +259,12 @@ export class WriteBatch<K = Uint8Array, V = Uint8Array> {
               : { ttl: o.ttl as number | undefined, expireAt: o.expireAt as number | Date | undefined };
             this.put(o.key as K, o.value as V, expiry);
           } else if (o.type === "del" || o.type === "delete") this.delete(o.key as K);
-          else throw invalidArgument(`type must be "put" or "del", got ${JSON.stringify(o.type) ?? describe(o.type)}`);
+          else if (o.type === "deleteRange") this.deleteRange(o.start as K, o.end as K);
+          else {
+            throw invalidArgument(
+              `type must be "put", "del" or "deleteRange", got ${JSON.stringify(o.type) ?? describe(o.type)}`,
+            );
+          }
         } catch (err) {
           if (err instanceof SiltError) throw invalidArgument(`batch operation ${i}: ${err.message}`);
           throw err;

@@ -1,5 +1,5 @@
 // The write side of one database: put, delete, batches, clear and
-// deleteRange, and the queue of writes waiting for room. A write is checked
+// deleteRange (one range tombstone each: range_delete.ts), and the queue of writes waiting for room. A write is checked
 // first (the database writable, the options, the key and value sizes: bad
 // input never reaches the core), encoded as a log record straight into the
 // pending group in linear memory (the entry layout is src/format/batch_format.ts)
@@ -14,8 +14,10 @@
 import { checkedSize, type Encoding, storedKey } from "../encoding.ts";
 import { SiltError } from "../errors.ts";
 import { BATCH_HEADER_SIZE, encodeEntry, entryBound, setBatchCount } from "../format/batch_format.ts";
-import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING } from "../format/internal_key.ts";
+import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING, KIND_RANGE_DELETE } from "../format/internal_key.ts";
 import { putExpiry } from "./expiry_options.ts";
+import { rangeDeleteValue } from "../format/range_tombstone_format.ts";
+import { clearSpan, deleteRangeSpan, type KeySpan } from "./range_delete.ts";
 import { RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../format/log_format.ts";
 import type { Lifecycle } from "../lifecycle.ts";
 import { checkCallOptions, type ExpiryOptions, resolveSync, type WriteOptions } from "../options.ts";
@@ -43,17 +45,18 @@ const noop = (): void => {};
 export const SETTLE_ROUNDS = 64;
 
 /**
- * clear() deletes a range in one atomic batch up to this many bytes of
- * encoded deletes (key bytes + 5 per key: about 400,000 keys of 16 bytes),
- * and in consecutive batches of this size beyond.
+ * clear() with a `limit` deletes its keys one by one, in one atomic batch up
+ * to this many bytes of encoded deletes (key bytes + 5 per key: about
+ * 400,000 keys of 16 bytes), and in consecutive batches of this size beyond
+ * (without a limit, clear() writes one range tombstone).
  *
  * @example
  * ```ts
  * import { CLEAR_BATCH_BYTES, open } from "siltdb";
  * const db = await open("./data");
- * const keyBytes = (await db.keys({ prefix: "tmp:" }).toArray()).reduce((n, k) => n + k.length + 5, 0);
+ * const keyBytes = (await db.keys({ prefix: "tmp:", limit: 1000 }).toArray()).reduce((n, k) => n + k.length + 5, 0);
  * console.log(keyBytes <= CLEAR_BATCH_BYTES ? "one atomic batch" : "several batches");
- * await db.clear({ prefix: "tmp:" });
+ * await db.clear({ prefix: "tmp:", limit: 1000 });
  * await db.close();
  * ```
  */
@@ -317,32 +320,44 @@ export class Writer {
     }
   }
 
-  /** db.clear(): checks the options, then deletes the keys of the range as of now (`keysOf` lists them). */
+  /**
+   * db.clear(): checks the options, then deletes the range as of now with
+   * one range tombstone; with a `limit`, the first `limit` keys of the
+   * range (in `reverse` order) one by one (`keysOf` lists them).
+   */
   async clear(options: unknown, keysOf: (range: unknown, call: string) => KeySource): Promise<void> {
     this.checkWritable();
     const { sync, ...range } = checkCallOptions(options, "clear", CLEAR_OPTIONS) ?? {};
     const writeOptions: WriteOptions = { sync: resolveSync({ sync }, this.#ctx.sync, "clear") };
-    resolveLimit(range.limit, "clear");
-    await this.deleteKeys(keysOf(range, "clear"), writeOptions);
+    if (resolveLimit(range.limit, "clear") !== Infinity) {
+      await this.deleteKeys(keysOf(range, "clear"), writeOptions);
+      return;
+    }
+    await this.#deleteSpan(clearSpan(range, this.#ctx.keyEncoding, this.#ctx.maxKeySize), writeOptions);
   }
 
-  /** db.deleteRange(): checks the bounds, then deletes the keys from start to end (exclusive) as of now. */
-  async deleteRange(
-    start: unknown,
-    end: unknown,
-    options: WriteOptions | undefined,
-    keysOf: (range: unknown, call: string) => KeySource,
-  ): Promise<void> {
+  /** db.deleteRange(): checks the bounds, then deletes the keys from start to end (exclusive) with one range tombstone. */
+  async deleteRange(start: unknown, end: unknown, options: WriteOptions | undefined): Promise<void> {
     this.checkWritable();
     const writeOptions: WriteOptions = { sync: resolveSync(options, this.#ctx.sync, "deleteRange") };
-    storedKey(this.#ctx.keyEncoding, start, "deleteRange start", this.#ctx.maxKeySize);
-    storedKey(this.#ctx.keyEncoding, end, "deleteRange end", this.#ctx.maxKeySize);
-    await this.deleteKeys(keysOf({ gte: start, lt: end }, "deleteRange"), writeOptions);
+    const from = storedKey(this.#ctx.keyEncoding, start, "deleteRange start", this.#ctx.maxKeySize);
+    const to = storedKey(this.#ctx.keyEncoding, end, "deleteRange end", this.#ctx.maxKeySize);
+    await this.#deleteSpan(deleteRangeSpan(from, to), writeOptions);
+  }
+
+  /** Commits one range-tombstone entry for span (none: an empty write, which still syncs with sync). */
+  #deleteSpan(span: KeySpan | undefined, options: WriteOptions): Promise<void> {
+    const batch = new BatchEntries(64);
+    if (span !== undefined) {
+      const value = rangeDeleteValue(span.end);
+      batch.add(KIND_RANGE_DELETE, span.start, span.start.length, value, value.length);
+    }
+    return this.commitEntries(batch.bytes(), batch.count, options);
   }
 
   /**
    * Deletes the keys `keys` yields, in batches of up to CLEAR_BATCH_BYTES,
-   * each awaited (clear() and deleteRange()); closes the source. With sync,
+   * each awaited (clear() with a limit); closes the source. With sync,
    * the last batch (or, with no key, the log) is synced.
    */
   async deleteKeys(keys: KeySource, options: WriteOptions): Promise<void> {

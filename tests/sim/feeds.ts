@@ -34,7 +34,13 @@ import type { History, Mismatch, Value, Write } from "./model.ts";
 
 type Feed = Change<string, string>;
 
-const describe = (c: Feed) => `${c.sequence} ${c.type} ${c.key}=${c.value}`;
+const text = (b: Uint8Array | undefined) => b === undefined ? "(no end)" : new TextDecoder().decode(b);
+const describe = (c: Feed) =>
+  c.type === "deleteRange"
+    ? `${c.sequence} deleteRange ${text(c.start)}..${text(c.end)}`
+    : `${c.sequence} ${c.type} ${c.key}=${c.value}`;
+/** The label the harness gives a range delete of [lo, hi) (the feed's change names its range). */
+export const rangeLabel = (lo: string, hi: string) => `deleteRange ${lo}..${hi}`;
 
 /** Consumes a feed in the background; `until(s)` waits for it to pass sequence s. */
 class Consumer {
@@ -123,7 +129,7 @@ export class Recorder extends Consumer {
 
   /** The model went on to a new history (after resume()): writes of the old one never applied may leave gaps. */
   rebase(history: History): void {
-    for (const w of this.#history.layout().pending) this.#gapAllowance += w.changes.length;
+    for (const w of this.#history.layout().pending) this.#gapAllowance += w.entries ?? w.changes.length;
     this.#history = history;
     this.#nextOrdered = 0;
   }
@@ -144,15 +150,21 @@ export class Recorder extends Consumer {
         } (${gap}; writes never applied: ${this.#gapAllowance})`;
       }
       this.#gapAllowance -= gap;
-      const w = c.type === "put" ? h.byValue(c.value!) : this.#nextOrderedDelete(c.key);
+      const range = c.type === "deleteRange" ? rangeLabel(text(c.start), text(c.end)) : undefined;
+      const w = c.type === "put"
+        ? h.byValue(c.value!)
+        : range !== undefined
+        ? this.#nextUnreported((o) => o.label === range)
+        : this.#nextOrderedDelete(c.key ?? "");
       if (w === undefined) return `the feed reports a write never made: ${describe(c)}`;
       if (w.status === "refused") {
         return `the feed reports #${w.index} (${w.label}), which the store refused or which conflicted: ${describe(c)}`;
       }
       if (w.never !== undefined) return `the feed reports #${w.index} (${w.label}), ${w.never}: ${describe(c)}`;
       if (w.sequence !== undefined) return `the feed reports #${w.index} (${w.label}) twice: ${describe(c)}`;
-      const run = changes.slice(this.#matched, this.#matched + w.changes.length);
-      const m = this.#compare(w, run, upTo);
+      // A range delete is one change (its label names the range), whatever the keys it deletes.
+      const run = changes.slice(this.#matched, this.#matched + (w.entries ?? w.changes.length));
+      const m = range !== undefined ? undefined : this.#compare(w, run, upTo);
       if (m !== undefined) return m;
       if (w.ordered) {
         // Ordered writes are stamped in call order: one the feed passed over was never stamped.
@@ -167,7 +179,8 @@ export class Recorder extends Consumer {
         this.#nextOrdered = w.index + 1;
       }
       const versions = new Map<string, number>();
-      run.forEach((r) => versions.set(r.key, r.sequence));
+      if (range !== undefined) { for (const [k] of w.changes) versions.set(k, c.sequence); }
+      else run.forEach((r) => versions.set(r.key ?? "", r.sequence));
       h.assign(w, c.sequence, versions);
       this.#matched += run.length;
       this.#last = c.sequence + run.length - 1;
@@ -178,11 +191,16 @@ export class Recorder extends Consumer {
 
   /** A delete comes from the next ordered write not yet reported (transactions and checked batches put first). */
   #nextOrderedDelete(key: string): Write | undefined {
+    return this.#nextUnreported((w) => w.changes[0]?.[0] === key && w.changes[0][1] === null);
+  }
+
+  /** The next ordered write not yet reported, if it is what `fits` wants. */
+  #nextUnreported(fits: (w: Write) => boolean): Write | undefined {
     const h = this.#history;
     for (let i = this.#nextOrdered; i < h.writes.length; i++) {
       const w = h.writes[i];
       if (!w.ordered || w.sequence !== undefined || w.status === "refused" || w.never !== undefined) continue;
-      return w.changes[0]?.[0] === key && w.changes[0][1] === null ? w : undefined;
+      return fits(w) ? w : undefined;
     }
     return undefined;
   }
@@ -197,7 +215,7 @@ export class Recorder extends Consumer {
       return `the entries of ${name} are not at consecutive sequences: ${run.map(describe).join(", ")}`;
     }
     const as = (k: string, v: Value) => `${k}=${v}`;
-    const got = run.map((r) => as(r.key, r.type === "put" ? r.value! : null));
+    const got = run.map((r) => as(r.key ?? "", r.type === "put" ? r.value! : null));
     const want = w.changes.map(([k, v]) => as(k, v));
     // A plain batch keeps its order; a transaction's writes come in the order of its write set.
     if (!w.ordered) {

@@ -1,6 +1,6 @@
 // The deterministic simulation (as SlateDB's DST): one seed picks a
 // configuration (policy, memtable and block sizes, triggers, bufferWrites)
-// and a workload of puts, deletes, batches (some synced, some in concurrent
+// and a workload of puts, deletes, range deletes, batches (some synced, some in concurrent
 // bursts), transactions and conditional batches (tests/sim/tx_workload.ts,
 // alone or in the bursts), reads, scans, snapshots, change feeds, flushes,
 // compactions, clean reopens, crashes (at any moment, bursts in flight,
@@ -26,7 +26,7 @@
 
 import { type Db, type FaultOp, MemoryStorage, open, SiltError, type UnsyncedFate } from "../../mod.ts";
 import { compareBytes, rng, utf8 } from "../_harness.ts";
-import { Probe, Recorder } from "./feeds.ts";
+import { Probe, rangeLabel, Recorder } from "./feeds.ts";
 import { expiringValue, History, setExpiryClock, type Value, visible, type Write } from "./model.ts";
 import { type TxCounts, TxWorkload } from "./tx_workload.ts";
 
@@ -128,6 +128,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
   // Registers: plain writes set them, and so do transactions and checked batches (tests/sim/tx_workload.ts).
   const registers = Array.from({ length: int(1, 3) }, (_, i) => `reg/${i}`);
   keys.push(...registers);
+  const sortedKeys = [...keys].sort((a, b) => compareBytes(utf8(a), utf8(b)));
   let valueCounter = 0;
   const newValue = () => `s${seed}v${valueCounter++}${"_".repeat(int(0, 3) === 0 ? int(20, 120) : int(0, 8))}`;
 
@@ -222,6 +223,17 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
     if (kind < 8) {
       const k = pick(keys);
       return track(history.issue([[k, null]], sync, true, "delete"), db.delete(k, { sync }));
+    }
+    if (kind === 9 && chance(0.4)) {
+      // A range delete (one range tombstone): in the model, a delete of every key of the range.
+      const i = int(0, sortedKeys.length - 2);
+      const j = int(i + 1, sortedKeys.length - 1);
+      const [lo, hi] = [sortedKeys[i], sortedKeys[j]];
+      const doomed = sortedKeys.slice(i, j).map((k): [string, Value] => [k, null]);
+      step(rangeLabel(lo, hi));
+      const w = history.issue(doomed, sync, true, rangeLabel(lo, hi));
+      w.entries = 1;
+      return track(w, chance(0.5) ? db.deleteRange(lo, hi, { sync }) : db.clear({ gte: lo, lt: hi, sync }));
     }
     const changes: [string, Value][] = Array.from(
       { length: int(1, 6) },

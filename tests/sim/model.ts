@@ -72,6 +72,8 @@ export interface Write {
   sequence?: number;
   /** The sequence of each key's last entry, from the feed. */
   versions?: Map<string, number>;
+  /** Sequences it takes when not one per change: a range delete deletes its keys with one entry. */
+  entries?: number;
   /** The first sequence the store said it got (a batch's or a transaction's result). */
   returned?: number;
   /** Why the model knows it was never stamped although not refused: issued after its process crashed, or passed over by the feed. */
@@ -139,7 +141,7 @@ export class History {
 
   #noteDurable(w: Write): void {
     if (w.sync && w.status === "acked" && w.sequence !== undefined) {
-      this.markDurable(w.sequence + w.changes.length - 1);
+      this.markDurable(w.sequence + (w.entries ?? w.changes.length) - 1);
     }
   }
 

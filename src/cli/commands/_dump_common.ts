@@ -6,7 +6,14 @@
 // Byte layouts: docs/format.md (not redrawn here).
 
 import { SiltError } from "../../errors.ts";
-import { KIND_DELETE, KIND_PUT, KIND_PUT_EXPIRING, sequenceOf, userKeyOf } from "../../format/internal_key.ts";
+import {
+  KIND_DELETE,
+  KIND_PUT,
+  KIND_PUT_EXPIRING,
+  KIND_RANGE_DELETE,
+  sequenceOf,
+  userKeyOf,
+} from "../../format/internal_key.ts";
 import { LOG_HEADER_SIZE } from "../../format/log_format.ts";
 import type { Storage, StorageFile } from "../../storage/storage.ts";
 import type { FileMeta } from "../../version/version_edit.ts";
@@ -39,6 +46,7 @@ export function requirePath(fs: Storage, path: string, what: "file" | "directory
  */
 export function kindName(kind: number): string {
   if (kind === KIND_PUT_EXPIRING) return "put-ttl";
+  if (kind === KIND_RANGE_DELETE) return "range-delete";
   return kind === KIND_PUT ? "put" : kind === KIND_DELETE ? "delete" : `kind ${kind}`;
 }
 

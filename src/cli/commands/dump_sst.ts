@@ -13,6 +13,7 @@ import {
   type BlockHandle,
   TABLE_VERSION,
   type TableProperties,
+  type TableRangeTombstone,
 } from "../../format/table_format.ts";
 import { defaultStorage } from "../../storage/default_storage.ts";
 import { blockEntries, indexEntries } from "../../wasm/blocks.ts";
@@ -21,7 +22,7 @@ import { TableReader } from "../../table/table_reader.ts";
 import { parseFileName } from "../../version/file_names.ts";
 import { intFlag, type ParsedArgs } from "../args.ts";
 import { type Command, EXIT_OK, EXIT_PROBLEM } from "../command.ts";
-import { formatBytes, formatCount, formatTable, showBytes } from "../display.ts";
+import { formatBytes, formatCount, formatTable, jsonField, showBytes } from "../display.ts";
 import { stdout } from "../io.ts";
 import { internalKeyJson, kindName, requirePath, showInternalKey, withoutPlace, writeJson } from "./_dump_common.ts";
 import { requireDirectory } from "../bucket.ts";
@@ -62,6 +63,8 @@ interface SstDump {
   /** Distinct user keys (the filter's keys), counted over the blocks read. */
   userKeys: number;
   entries: TableEntry[] | undefined;
+  /** The range tombstones (the range-tombstone block). */
+  rangeTombstones: TableRangeTombstone[];
   /** Damage found past the footer, index and properties: offset and what. */
   problems: { offset: number; error: string }[];
 }
@@ -97,6 +100,7 @@ export function readSst(path: string, options: { entries: number }): SstDump {
       blocks,
       userKeys: 0,
       entries: options.entries > 0 ? [] : undefined,
+      rangeTombstones: table.rangeTombstones,
       problems: [],
     };
     readDataBlocks(table, dump, options.entries);
@@ -189,6 +193,8 @@ function humanSst(d: SstDump, hex: boolean): string {
     ["index block", handleText(d.footer.index)],
     ["properties block", handleText(d.footer.properties)],
   ]));
+  const rt = p.rangeTombstones;
+  lines.push(...pairs([["range-tombstone block", rt.size > 0 ? handleText(rt) : "none"]]));
   lines.push("", "properties");
   lines.push(...pairs([
     [
@@ -245,6 +251,15 @@ function humanSst(d: SstDump, hex: boolean): string {
       ).trimEnd(),
     );
   }
+  if (d.rangeTombstones.length > 0) {
+    lines.push("", `range tombstones (${d.rangeTombstones.length})`);
+    lines.push(
+      formatTable(
+        ["sequence", "start", "end (exclusive)"],
+        d.rangeTombstones.map((t) => [String(t.sequence), showBytes(t.start, hex), showBytes(t.end, hex)]),
+      ).trimEnd(),
+    );
+  }
   lines.push("");
   if (d.problems.length === 0) lines.push("checksums: all blocks intact");
   for (const problem of d.problems) lines.push(`problem: ${d.file} at offset ${problem.offset}: ${problem.error}`);
@@ -269,6 +284,11 @@ function jsonSst(d: SstDump, hex: boolean): unknown {
     })),
     entries: d.entries?.map((e) => ({ block: e.block, ...internalKeyJson(e.key, hex), valueSize: e.valueSize })) ??
       null,
+    rangeTombstones: d.rangeTombstones.map((t) => ({
+      sequence: t.sequence,
+      ...jsonField("start", t.start, hex),
+      ...jsonField("end", t.end, hex),
+    })),
     problems: d.problems,
   };
 }

@@ -7,6 +7,7 @@
 import { view } from "../../wasm/instance.ts";
 import { corruption, SiltError } from "../../errors.ts";
 import { batchHeader } from "../../format/batch_format.ts";
+import { KIND_RANGE_DELETE } from "../../format/internal_key.ts";
 import { LOG_VERSION, RECORD_OVERHEAD, RECORD_TYPE_BATCH } from "../../format/log_format.ts";
 import { Memtable } from "../../wasm/memtable.ts";
 import { defaultStorage } from "../../storage/default_storage.ts";
@@ -22,8 +23,11 @@ import { requireDirectory } from "../bucket.ts";
 interface WalEntry {
   sequence: number;
   kind: number;
+  /** A range delete: its start. */
   key: Uint8Array;
   valueSize: number;
+  /** A range delete: its end (null: no end). */
+  end?: Uint8Array | null;
 }
 
 /** One intact record (a write batch). */
@@ -85,9 +89,12 @@ function decodeBatch(payload: number, length: number, offset: number, path: stri
   const mt = new Memtable();
   try {
     if (mt.applyBatch(payload, length) < 0) throw corruption(path, offset, "malformed write batch");
-    const entries = [...mt.entries()]
-      .sort((a, b) => a.sequence - b.sequence)
+    const entries: WalEntry[] = [...mt.entries()]
       .map((e) => ({ sequence: e.sequence, kind: e.kind, key: e.key, valueSize: e.value.length }));
+    for (const t of mt.rangeTombstones()) {
+      entries.push({ sequence: t.sequence, kind: KIND_RANGE_DELETE, key: t.start, valueSize: 0, end: t.end ?? null });
+    }
+    entries.sort((a, b) => a.sequence - b.sequence);
     return { offset, length, sequence, entries };
   } finally {
     mt.free();
@@ -110,7 +117,11 @@ function humanWal(dump: WalDump, hex: boolean): string {
       } bytes`,
     );
     for (const e of r.entries) {
-      const value = e.kind === 1 || e.kind === 3 ? `  (value ${formatBytes(e.valueSize)})` : "";
+      const value = e.kind === 1 || e.kind === 3
+        ? `  (value ${formatBytes(e.valueSize)})`
+        : e.end !== undefined
+        ? `  to ${e.end === null ? "the end" : showBytes(e.end, hex)} (exclusive)`
+        : "";
       lines.push(
         `  ${String(e.sequence).padStart(seqWidth)}  ${kindName(e.kind).padEnd(6)}  ${showBytes(e.key, hex)}${value}`,
       );
@@ -143,6 +154,7 @@ function jsonWal(dump: WalDump, hex: boolean): unknown {
         kind: kindName(e.kind),
         ...jsonField("key", e.key, hex),
         ...(e.kind === 1 ? { valueSize: e.valueSize } : {}),
+        ...(e.end === null ? { end: null } : e.end !== undefined ? jsonField("end", e.end, hex) : {}),
       })),
     })),
     summary: {
