@@ -12,6 +12,7 @@ import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
 import { TestMemtable as Memtable } from "./_core.ts";
 import { MemoryStorage } from "../src/storage/memory_storage.ts";
 import { writeLevel0Table } from "../src/background/flush.ts";
+import type { TableOptions } from "../src/table/table_writer.ts";
 import { PointReader } from "../src/read/get.ts";
 import { TableCache } from "../src/table/table_cache.ts";
 import { tableFiles } from "../src/table/table_files.ts";
@@ -52,10 +53,15 @@ class Probe {
   }
 }
 
-async function buildTable(mt: Memtable, options = { blockSize: 4096, bloomBitsPerKey: 10 }) {
+async function buildTable(mt: Memtable, options: Partial<TableOptions> = {}) {
   const fs = new MemoryStorage();
   fs.mkdir("/db");
-  const meta = await writeLevel0Table({ fs, dir: "/db" }, 7, mt, options);
+  const meta = await writeLevel0Table({ fs, dir: "/db" }, 7, mt, {
+    blockSize: 4096,
+    bloomBitsPerKey: 10,
+    compression: "lz4",
+    ...options,
+  });
   return { fs, meta, table: TableReader.open(fs, "/db/000007.sst", 7) };
 }
 
@@ -212,17 +218,19 @@ test("a table written by the builder ends with the footer magic and reads back i
   }
 });
 
-test("a table of format version 1 (CRC-32C checksums) is CORRUPTION naming the version", async () => {
-  const mt = new Memtable();
-  mt.add("a", 1, KIND_PUT, "x");
-  const { fs, table } = await buildTable(mt);
-  table.close();
-  mt.free();
-  const image = fs.readFile("/db/000007.sst");
-  new DataView(image.buffer, image.byteOffset).setUint32(image.length - 64 + 48, 1, true);
-  fs.remove("/db/000007.sst");
-  await fs.open("/db/000007.sst", { create: true }).append(image);
-  const err = await rejectsWith("CORRUPTION", () => TableReader.open(fs, "/db/000007.sst", 7));
-  assert.match(err.message, /unsupported table format version 1 \(this siltdb reads version 2\)/);
-  assert.equal(err.file, "/db/000007.sst");
+test("a table of an older format version (1: CRC-32C, 2: no compressed blocks) is CORRUPTION naming the version", async () => {
+  for (const version of [1, 2]) {
+    const mt = new Memtable();
+    mt.add("a", 1, KIND_PUT, "x");
+    const { fs, table } = await buildTable(mt);
+    table.close();
+    mt.free();
+    const image = fs.readFile("/db/000007.sst");
+    new DataView(image.buffer, image.byteOffset).setUint32(image.length - 64 + 48, version, true);
+    fs.remove("/db/000007.sst");
+    await fs.open("/db/000007.sst", { create: true }).append(image);
+    const err = await rejectsWith("CORRUPTION", () => TableReader.open(fs, "/db/000007.sst", 7));
+    assert.match(err.message, new RegExp(`unsupported table format version ${version} \\(this siltdb reads version 3\\)`));
+    assert.equal(err.file, "/db/000007.sst");
+  }
 });

@@ -9,6 +9,7 @@
 // manifest: the caller records the result.
 
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
+import type { Compression } from "../format/table_format.ts";
 import { removeQuietly } from "../storage/atomic_file.ts";
 import { BlockProvider } from "../table/block_provider.ts";
 import { TableCache } from "../table/table_cache.ts";
@@ -35,6 +36,8 @@ export interface CompactionJob {
   fileNumbers: number[];
   blockSize: number;
   bloomBitsPerKey: number;
+  /** How the outputs' data blocks are stored. */
+  compression: Compression;
   targetFileSize: number;
 }
 
@@ -107,6 +110,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
       const meta = await writeTable(env.files.target, number, {
         blockSize: job.blockSize,
         bloomBitsPerKey: job.bloomBitsPerKey,
+        compression: job.compression,
         syncDir: false,
         beforeRename: env.beforeRename,
       }, async (builder, stage) => {

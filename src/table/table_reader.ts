@@ -22,7 +22,7 @@ import {
 import type { ObjectStore } from "../object_store/object_store.ts";
 import { bytesFile } from "../storage/bytes_file.ts";
 import type { Storage, StorageFile } from "../storage/storage.ts";
-import { blockIntact, type LoadedBlock } from "../wasm/blocks.ts";
+import { type LoadedBlock, loadBlock } from "../wasm/blocks.ts";
 import { tableChecksum } from "../wasm/checksum.ts";
 import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
 import { newCoreTable, releaseCoreTable } from "../wasm/read_state.ts";
@@ -290,7 +290,7 @@ export class TableReader {
     }
   }
 
-  /** Reads the block at handle through `read` into linear memory and checks its trailer. */
+  /** Reads the block at handle through `read` into linear memory, checks its trailer and decompresses it if needed. */
   #readWith(read: ReadSync, handle: BlockHandle): LoadedBlock {
     this.#checkBounds(handle);
     const want = handle.size + BLOCK_TRAILER_SIZE;
@@ -302,10 +302,11 @@ export class TableReader {
       freeBuffer(ptr);
       throw err;
     }
-    if (got !== want || !blockIntact(ptr, handle.size)) {
+    const block = got === want ? loadBlock(ptr, handle.size) : "block is truncated";
+    if (typeof block === "string") {
       freeBuffer(ptr);
-      throw corruption(this.path, handle.offset, got !== want ? "block is truncated" : "block checksum mismatch");
+      throw corruption(this.path, handle.offset, block);
     }
-    return { ptr, size: handle.size };
+    return block;
   }
 }

@@ -1,0 +1,236 @@
+// LZ4 block format: a compressor (greedy hash-table matcher, as LZ4's fast
+// mode) and a decompressor that checks every read and every write, so a
+// malformed stream is refused and never reads or writes outside its buffers.
+// The format is LZ4's own (any LZ4 block decoder reads what this writes);
+// the code is siltdb's.
+//
+// A stream is a run of sequences; each copies literals, then a match:
+//
+//   +-------+---------------------+----------+-----------+---------------------+
+//   | token | literal length more | literals | offset    | match length more   |
+//   | u8    | 0+ bytes            | L bytes  | u16 LE    | 0+ bytes            |
+//   +-------+---------------------+----------+-----------+---------------------+
+//   token high 4 bits: L (15 = more bytes follow, each added, until one below 255)
+//   token low 4 bits:  M - 4, where M is the match length (15 = more bytes follow, likewise)
+//   offset: 1..65535, how far back the match starts in the output; a match may
+//           overlap the bytes it produces (offset < M repeats them)
+//
+// The last sequence holds literals only (it ends after them: no offset);
+// an empty input is the one byte 0x00. As LZ4 requires of its streams, the
+// last 5 bytes are literals and no match starts in the last 12 bytes.
+//
+// The compressor's hash table (HASH_ENTRIES u32 positions) lives in static
+// memory and is never cleared: positions are stored plus a base that grows
+// by each input's length, so an entry from an earlier call is older than
+// the base and ignored.
+
+const MIN_MATCH: u32 = 4;
+const LAST_LITERALS: u32 = 5;
+const MATCH_FIND_LIMIT: u32 = 12;
+const MAX_OFFSET: u32 = 65535;
+const HASH_LOG: u32 = 12;
+const HASH_ENTRIES: u32 = 1 << HASH_LOG;
+// After 2^SKIP_TRIGGER misses in a row the search steps over more bytes (incompressible data goes fast).
+const SKIP_TRIGGER: u32 = 6;
+
+const TABLE: usize = memory.data(<i32>(HASH_ENTRIES << 2), 8);
+let base: u32 = 1;
+
+// @ts-ignore: decorator
+@inline function hash4(v: u32): u32 { return (v * 2654435761) >> (32 - HASH_LOG); }
+
+/**
+ * Compresses srcLen bytes at src into dst; returns the stream's length, or
+ * 0 when it would not fit in dstCap bytes (store the input raw instead).
+ */
+export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u32 {
+  if (<u64>base + <u64>srcLen + 1 >= 0xffff0000) {
+    memory.fill(TABLE, 0, <usize>HASH_ENTRIES << 2);
+    base = 1;
+  }
+  const b = base;
+  base += srcLen + 1;
+  let op: u32 = 0;
+  let anchor: u32 = 0;
+  if (srcLen >= MATCH_FIND_LIMIT + 1) {
+    const matchLimit = srcLen - LAST_LITERALS; // matches end at or before here
+    const lastStart = srcLen - MATCH_FIND_LIMIT; // no match starts past here
+    store<u32>(TABLE + (<usize>hash4(load<u32>(src)) << 2), b);
+    let ip: u32 = 1;
+    while (true) {
+      // Find a match: the position stored for these 4 bytes' hash, if it holds the same 4 bytes.
+      let ref: u32 = 0;
+      let step: u32 = 1;
+      let misses: u32 = 1 << SKIP_TRIGGER;
+      let found = false;
+      while (ip <= lastStart) {
+        const v = load<u32>(src + <usize>ip);
+        const slot = TABLE + (<usize>hash4(v) << 2);
+        const stored = load<u32>(slot);
+        store<u32>(slot, ip + b);
+        if (stored >= b) {
+          ref = stored - b;
+          if (ip - ref <= MAX_OFFSET && load<u32>(src + <usize>ref) == v) {
+            found = true;
+            break;
+          }
+        }
+        ip += step;
+        step = misses++ >> SKIP_TRIGGER;
+      }
+      if (!found) break;
+      // Extend backwards over equal bytes not yet emitted.
+      while (ip > anchor && ref > 0 && load<u8>(src + <usize>ip - 1) == load<u8>(src + <usize>ref - 1)) {
+        ip--;
+        ref--;
+      }
+      // Extend forwards, 8 bytes at a time.
+      let end = ip + MIN_MATCH;
+      let r = ref + MIN_MATCH;
+      while (end + 8 <= matchLimit) {
+        const x = load<u64>(src + <usize>end) ^ load<u64>(src + <usize>r);
+        if (x != 0) {
+          end += <u32>(ctz(x) >> 3);
+          break;
+        }
+        end += 8;
+        r += 8;
+      }
+      if (end + 8 > matchLimit) {
+        while (end < matchLimit && load<u8>(src + <usize>end) == load<u8>(src + <usize>r)) {
+          end++;
+          r++;
+        }
+      }
+      op = putSequence(src + <usize>anchor, ip - anchor, ip - ref, end - ip, dst, op, dstCap);
+      if (op == 0xffffffff) return 0;
+      ip = end;
+      anchor = ip;
+      if (ip > lastStart) break;
+      // Remember a position inside the match, so the next match may start near it.
+      store<u32>(TABLE + (<usize>hash4(load<u32>(src + <usize>ip - 2)) << 2), ip - 2 + b);
+    }
+  }
+  // The last literals.
+  const literals = srcLen - anchor;
+  const need = <u64>op + 1 + <u64>(literals / 255) + 1 + <u64>literals;
+  if (need > <u64>dstCap) return 0;
+  op = putLength(dst, op, literals, 0);
+  memory.copy(dst + <usize>op, src + <usize>anchor, literals);
+  return op + literals;
+}
+
+/**
+ * Writes a token at dst + op (literal length n in its high half, `low` in
+ * its low half) and the literal length's extra bytes; returns the new
+ * output position.
+ */
+function putLength(dst: usize, op: u32, n: u32, low: u32): u32 {
+  const token = dst + <usize>op;
+  op++;
+  if (n < 15) {
+    store<u8>(token, <u8>((n << 4) | low));
+    return op;
+  }
+  store<u8>(token, <u8>(0xf0 | low));
+  let rest = n - 15;
+  while (rest >= 255) {
+    store<u8>(dst + <usize>(op++), 255);
+    rest -= 255;
+  }
+  store<u8>(dst + <usize>(op++), <u8>rest);
+  return op;
+}
+
+/** Appends one sequence; returns the new output position, or 0xffffffff when it does not fit in cap. */
+function putSequence(lit: usize, litLen: u32, offset: u32, matchLen: u32, dst: usize, op: u32, cap: u32): u32 {
+  const m = matchLen - MIN_MATCH;
+  const need = <u64>op + 1 + <u64>(litLen / 255) + 1 + <u64>litLen + 2 + <u64>(m / 255) + 1;
+  if (need > <u64>cap) return 0xffffffff;
+  op = putLength(dst, op, litLen, m < 15 ? m : 15);
+  memory.copy(dst + <usize>op, lit, litLen);
+  op += litLen;
+  store<u16>(dst + <usize>op, <u16>offset);
+  op += 2;
+  if (m >= 15) {
+    let rest = m - 15;
+    while (rest >= 255) {
+      store<u8>(dst + <usize>(op++), 255);
+      rest -= 255;
+    }
+    store<u8>(dst + <usize>(op++), <u8>rest);
+  }
+  return op;
+}
+
+/**
+ * Decompresses the stream of srcLen bytes at src into exactly dstLen bytes
+ * at dst. False when the stream is malformed: a length or offset pointing
+ * outside the input or the output, a stream ending inside a sequence or
+ * after a match, or an output of another length. Never reads outside
+ * [src, src + srcLen) nor writes outside [dst, dst + dstLen).
+ */
+export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32): bool {
+  let ip: u32 = 0;
+  let op: u32 = 0;
+  while (ip < srcLen) {
+    const token = <u32>load<u8>(src + <usize>(ip++));
+    // Literals.
+    let n = token >> 4;
+    if (n == 15) {
+      let b: u32 = 255;
+      while (b == 255) {
+        if (ip >= srcLen) return false;
+        b = load<u8>(src + <usize>(ip++));
+        n += b;
+        if (n > dstLen) return false;
+      }
+    }
+    if (n > srcLen - ip || n > dstLen - op) return false;
+    memory.copy(dst + <usize>op, src + <usize>ip, n);
+    ip += n;
+    op += n;
+    if (ip == srcLen) return op == dstLen; // the last sequence: literals only
+    // Match.
+    if (srcLen - ip < 2) return false;
+    const offset = <u32>load<u16>(src + <usize>ip);
+    ip += 2;
+    if (offset == 0 || offset > op) return false;
+    n = token & 15;
+    if (n == 15) {
+      let b: u32 = 255;
+      while (b == 255) {
+        if (ip >= srcLen) return false;
+        b = load<u8>(src + <usize>(ip++));
+        n += b;
+        if (n > dstLen) return false;
+      }
+    }
+    n += MIN_MATCH;
+    if (n > dstLen - op) return false;
+    let to = dst + <usize>op;
+    let from = to - <usize>offset;
+    op += n;
+    if (offset >= n) {
+      memory.copy(to, from, n);
+    } else if (offset >= 8) {
+      // Overlapping, but each 8-byte load reads bytes already written.
+      while (n >= 8) {
+        store<u64>(to, load<u64>(from));
+        to += 8;
+        from += 8;
+        n -= 8;
+      }
+      while (n > 0) {
+        store<u8>(to++, load<u8>(from++));
+        n--;
+      }
+    } else {
+      while (n > 0) {
+        store<u8>(to++, load<u8>(from++));
+        n--;
+      }
+    }
+  }
+  return false; // no sequence ended the stream with literals
+}
