@@ -87,16 +87,18 @@ export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u
       // Extend forwards, 8 bytes at a time.
       let end = ip + MIN_MATCH;
       let r = ref + MIN_MATCH;
+      let differs = false;
       while (end + 8 <= matchLimit) {
         const x = load<u64>(src + <usize>end) ^ load<u64>(src + <usize>r);
         if (x != 0) {
           end += <u32>(ctz(x) >> 3);
+          differs = true;
           break;
         }
         end += 8;
         r += 8;
       }
-      if (end + 8 > matchLimit) {
+      if (!differs) {
         while (end < matchLimit && load<u8>(src + <usize>end) == load<u8>(src + <usize>r)) {
           end++;
           r++;
@@ -113,12 +115,15 @@ export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u
   }
   // The last literals.
   const literals = srcLen - anchor;
-  const need = <u64>op + 1 + <u64>(literals / 255) + 1 + <u64>literals;
-  if (need > <u64>dstCap) return 0;
+  if (<u64>op + 1 + <u64>extraBytes(literals) + <u64>literals > <u64>dstCap) return 0;
   op = putLength(dst, op, literals, 0);
   memory.copy(dst + <usize>op, src + <usize>anchor, literals);
   return op + literals;
 }
+
+/** Bytes after the token that a length of n (literals, or match - 4) takes. */
+// @ts-ignore: decorator
+@inline function extraBytes(n: u32): u32 { return n < 15 ? 0 : (n - 15) / 255 + 1; }
 
 /**
  * Writes a token at dst + op (literal length n in its high half, `low` in
@@ -145,7 +150,7 @@ function putLength(dst: usize, op: u32, n: u32, low: u32): u32 {
 /** Appends one sequence; returns the new output position, or 0xffffffff when it does not fit in cap. */
 function putSequence(lit: usize, litLen: u32, offset: u32, matchLen: u32, dst: usize, op: u32, cap: u32): u32 {
   const m = matchLen - MIN_MATCH;
-  const need = <u64>op + 1 + <u64>(litLen / 255) + 1 + <u64>litLen + 2 + <u64>(m / 255) + 1;
+  const need = <u64>op + 1 + <u64>extraBytes(litLen) + <u64>litLen + 2 + <u64>extraBytes(m);
   if (need > <u64>cap) return 0xffffffff;
   op = putLength(dst, op, litLen, m < 15 ? m : 15);
   memory.copy(dst + <usize>op, lit, litLen);
