@@ -147,13 +147,33 @@ function putLength(dst: usize, op: u32, n: u32, low: u32): u32 {
   return op;
 }
 
+/**
+ * Copies n literals (they lie before the match that follows them, so at
+ * least 12 readable bytes follow them in the input) to `to`, where `room`
+ * bytes may be written: short runs 8 bytes at a time, the extra bytes
+ * landing inside the room (and overwritten by what follows).
+ */
+// @ts-ignore: decorator
+@inline function copyLiterals(to: usize, from: usize, n: u32, room: u32): void {
+  if (n <= 32 && room >= n + 8) {
+    const end = to + <usize>n;
+    while (to < end) {
+      store<u64>(to, load<u64>(from));
+      to += 8;
+      from += 8;
+    }
+  } else {
+    memory.copy(to, from, n);
+  }
+}
+
 /** Appends one sequence; returns the new output position, or 0xffffffff when it does not fit in cap. */
 function putSequence(lit: usize, litLen: u32, offset: u32, matchLen: u32, dst: usize, op: u32, cap: u32): u32 {
   const m = matchLen - MIN_MATCH;
   const need = <u64>op + 1 + <u64>extraBytes(litLen) + <u64>litLen + 2 + <u64>extraBytes(m);
   if (need > <u64>cap) return 0xffffffff;
   op = putLength(dst, op, litLen, m < 15 ? m : 15);
-  memory.copy(dst + <usize>op, lit, litLen);
+  copyLiterals(dst + <usize>op, lit, litLen, cap - op);
   op += litLen;
   store<u16>(dst + <usize>op, <u16>offset);
   op += 2;
@@ -192,7 +212,19 @@ export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32):
       }
     }
     if (n > srcLen - ip || n > dstLen - op) return false;
-    memory.copy(dst + <usize>op, src + <usize>ip, n);
+    if (n <= 256 && srcLen - ip >= n + 8 && dstLen - op >= n + 8) {
+      // 8 bytes at a time; the last copy's extra bytes stay inside both buffers (and are overwritten).
+      let to = dst + <usize>op;
+      let from = src + <usize>ip;
+      const end = to + <usize>n;
+      while (to < end) {
+        store<u64>(to, load<u64>(from));
+        to += 8;
+        from += 8;
+      }
+    } else {
+      memory.copy(dst + <usize>op, src + <usize>ip, n);
+    }
     ip += n;
     op += n;
     if (ip == srcLen) return op == dstLen; // the last sequence: literals only
@@ -215,11 +247,20 @@ export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32):
     if (n > dstLen - op) return false;
     let to = dst + <usize>op;
     let from = to - <usize>offset;
+    const room = dstLen - op; // at least n
     op += n;
-    if (offset >= n) {
+    if (offset >= 8 && room - n >= 8) {
+      // 8 bytes at a time, each load reading bytes already written (offset >= 8); the last
+      // store may run up to 7 bytes past the match, inside the output, to be overwritten.
+      const end = to + <usize>n;
+      while (to < end) {
+        store<u64>(to, load<u64>(from));
+        to += 8;
+        from += 8;
+      }
+    } else if (offset >= n) {
       memory.copy(to, from, n);
     } else if (offset >= 8) {
-      // Overlapping, but each 8-byte load reads bytes already written.
       while (n >= 8) {
         store<u64>(to, load<u64>(from));
         to += 8;
