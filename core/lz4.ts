@@ -84,25 +84,22 @@ export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u
         ip--;
         ref--;
       }
-      // Extend forwards, 8 bytes at a time.
-      let end = ip + MIN_MATCH;
-      let r = ref + MIN_MATCH;
-      let differs = false;
-      while (end + 8 <= matchLimit) {
-        const x = load<u64>(src + <usize>end) ^ load<u64>(src + <usize>r);
-        if (x != 0) {
-          end += <u32>(ctz(x) >> 3);
-          differs = true;
-          break;
-        }
-        end += 8;
-        r += 8;
-      }
-      if (!differs) {
-        while (end < matchLimit && load<u8>(src + <usize>end) == load<u8>(src + <usize>r)) {
-          end++;
-          r++;
-        }
+      let end = matchEnd(src, ip + MIN_MATCH, ref + MIN_MATCH, matchLimit);
+      // Lazy matching: while the match found at the next byte reaches farther, take it instead.
+      while (end < matchLimit && ip < lastStart) {
+        const q = ip + 1;
+        const v = load<u32>(src + <usize>q);
+        const slot = TABLE + (<usize>hash4(v) << 2);
+        const stored = load<u32>(slot);
+        store<u32>(slot, q + b);
+        if (stored < b) break;
+        const r2 = stored - b;
+        if (r2 >= q || q - r2 > MAX_OFFSET || load<u32>(src + <usize>r2) != v) break;
+        const e2 = matchEnd(src, q + MIN_MATCH, r2 + MIN_MATCH, matchLimit);
+        if (e2 <= end) break;
+        ip = q;
+        ref = r2;
+        end = e2;
       }
       op = putSequence(src + <usize>anchor, ip - anchor, ip - ref, end - ip, dst, op, dstCap);
       if (op == 0xffffffff) return 0;
@@ -119,6 +116,22 @@ export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u
   op = putLength(dst, op, literals, 0);
   memory.copy(dst + <usize>op, src + <usize>anchor, literals);
   return op + literals;
+}
+
+/** Where the match of the bytes at `at` and at `ref` (before `at`) ends, at `limit` at the latest: 8 bytes compared at a time. */
+// @ts-ignore: decorator
+@inline function matchEnd(src: usize, at: u32, ref: u32, limit: u32): u32 {
+  while (at + 8 <= limit) {
+    const x = load<u64>(src + <usize>at) ^ load<u64>(src + <usize>ref);
+    if (x != 0) return at + <u32>(ctz(x) >> 3);
+    at += 8;
+    ref += 8;
+  }
+  while (at < limit && load<u8>(src + <usize>at) == load<u8>(src + <usize>ref)) {
+    at++;
+    ref++;
+  }
+  return at;
 }
 
 /** Bytes after the token that a length of n (literals, or match - 4) takes. */
