@@ -5,12 +5,54 @@ import { uniform } from "./_shared.ts";
 
 const POOL = 4096;
 
-const FIRST = ["ada", "alan", "grace", "edsger", "barbara", "donald", "frances", "john", "margaret", "ken", "dennis", "linus"];
+const FIRST = [
+  "ada",
+  "alan",
+  "grace",
+  "edsger",
+  "barbara",
+  "donald",
+  "frances",
+  "john",
+  "margaret",
+  "ken",
+  "dennis",
+  "linus",
+];
 const LAST = ["lovelace", "turing", "hopper", "dijkstra", "liskov", "knuth", "allen", "backus", "hamilton", "thompson"];
 const WORDS = [
-  "blue", "red", "green", "black", "white", "cotton", "wool", "linen", "shirt", "jacket", "scarf", "socks", "boots",
-  "lamp", "chair", "table", "mug", "kettle", "pan", "knife", "notebook", "pencil", "backpack", "bottle", "large",
-  "small", "classic", "organic", "recycled", "premium", "set", "pack",
+  "blue",
+  "red",
+  "green",
+  "black",
+  "white",
+  "cotton",
+  "wool",
+  "linen",
+  "shirt",
+  "jacket",
+  "scarf",
+  "socks",
+  "boots",
+  "lamp",
+  "chair",
+  "table",
+  "mug",
+  "kettle",
+  "pan",
+  "knife",
+  "notebook",
+  "pencil",
+  "backpack",
+  "bottle",
+  "large",
+  "small",
+  "classic",
+  "organic",
+  "recycled",
+  "premium",
+  "set",
+  "pack",
 ];
 const STATUS = ["pending", "paid", "shipped", "delivered", "returned", "cancelled"];
 const TAGS = ["gift", "express", "fragile", "bulk", "discount", "priority", "international", "repeat-customer"];
@@ -59,4 +101,3 @@ export function values(kind: string): Uint8Array[] {
       : Uint8Array.from({ length: size }, () => Math.floor(random() * 256));
   });
 }
-

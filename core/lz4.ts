@@ -213,6 +213,28 @@ export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32):
   let op: u32 = 0;
   while (ip < srcLen) {
     const token = <u32>load<u8>(src + <usize>(ip++));
+    // The common sequence, with room around it: fewer than 15 literals, a match of 4 to 18
+    // bytes at an offset of 8 or more. Fixed-size copies whose extra bytes stay inside both
+    // buffers (and are overwritten); every other sequence takes the checked path below.
+    if (token < 0xf0 && (token & 15) < 15 && srcLen - ip >= 18 && dstLen - op >= 40) {
+      const lit = token >> 4;
+      const to = dst + <usize>op;
+      const from = src + <usize>ip;
+      store<u64>(to, load<u64>(from));
+      store<u64>(to, load<u64>(from, 8), 8);
+      const offset = <u32>load<u16>(from + <usize>lit);
+      const at = op + lit;
+      if (offset >= 8 && offset <= at) {
+        const m = dst + <usize>at;
+        const r = m - <usize>offset;
+        store<u64>(m, load<u64>(r));
+        store<u64>(m, load<u64>(r, 8), 8);
+        store<u64>(m, load<u64>(r, 16), 16);
+        ip += lit + 2;
+        op = at + (token & 15) + MIN_MATCH;
+        continue;
+      }
+    }
     // Literals.
     let n = token >> 4;
     if (n == 15) {
