@@ -215,7 +215,7 @@ export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32):
     const token = <u32>load<u8>(src + <usize>(ip++));
     // The common sequence, with room around it: fewer than 15 literals, a match of 4 to 18
     // bytes at an offset of 8 or more. Fixed-size copies whose extra bytes stay inside both
-    // buffers (and are overwritten); every other sequence takes the checked path below.
+    // buffers (and are overwritten); every other sequence takes the checked paths below.
     if (token < 0xf0 && (token & 15) < 15 && srcLen - ip >= 18 && dstLen - op >= 40) {
       const lit = token >> 4;
       const to = dst + <usize>op;
@@ -237,32 +237,33 @@ export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32):
     }
     // Literals.
     let n = token >> 4;
-    if (n == 15) {
-      let b: u32 = 255;
-      while (b == 255) {
-        if (ip >= srcLen) return false;
-        b = load<u8>(src + <usize>(ip++));
-        n += b;
-        if (n > dstLen) return false;
-      }
-    }
-    if (n > srcLen - ip || n > dstLen - op) return false;
-    if (n <= 256 && srcLen - ip >= n + 8 && dstLen - op >= n + 8) {
-      // 8 bytes at a time; the last copy's extra bytes stay inside both buffers (and are overwritten).
-      let to = dst + <usize>op;
-      let from = src + <usize>ip;
-      const end = to + <usize>n;
-      while (to < end) {
-        store<u64>(to, load<u64>(from));
-        to += 8;
-        from += 8;
-      }
+    if (n < 15 && srcLen - ip >= 16 && dstLen - op >= 16) {
+      // Fewer than 15, with room: two 8-byte copies, whose extra bytes stay inside both
+      // buffers (and are overwritten). Not the last sequence: 16 bytes of input follow.
+      store<u64>(dst + <usize>op, load<u64>(src + <usize>ip));
+      store<u64>(dst + <usize>op, load<u64>(src + <usize>ip, 8), 8);
+      ip += n;
+      op += n;
     } else {
-      memory.copy(dst + <usize>op, src + <usize>ip, n);
+      if (n == 15) {
+        let b: u32 = 255;
+        while (b == 255) {
+          if (ip >= srcLen) return false;
+          b = load<u8>(src + <usize>(ip++));
+          n += b;
+          if (n > dstLen) return false;
+        }
+      }
+      if (n > srcLen - ip || n > dstLen - op) return false;
+      if (n <= 64 && srcLen - ip >= n + 8 && dstLen - op >= n + 8) {
+        copy8(dst + <usize>op, src + <usize>ip, n);
+      } else {
+        memory.copy(dst + <usize>op, src + <usize>ip, n);
+      }
+      ip += n;
+      op += n;
+      if (ip == srcLen) return op == dstLen; // the last sequence: literals only
     }
-    ip += n;
-    op += n;
-    if (ip == srcLen) return op == dstLen; // the last sequence: literals only
     // Match.
     if (srcLen - ip < 2) return false;
     const offset = <u32>load<u16>(src + <usize>ip);
@@ -287,26 +288,16 @@ export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32):
     if (offset >= 8 && room - n >= 8) {
       // 8 bytes at a time, each load reading bytes already written (offset >= 8); the last
       // store may run up to 7 bytes past the match, inside the output, to be overwritten.
-      const end = to + <usize>n;
-      while (to < end) {
+      if (n <= 16 && room >= 16) {
         store<u64>(to, load<u64>(from));
-        to += 8;
-        from += 8;
+        store<u64>(to, load<u64>(from, 8), 8);
+      } else {
+        copy8(to, from, n);
       }
     } else if (offset >= n) {
       memory.copy(to, from, n);
-    } else if (offset >= 8) {
-      while (n >= 8) {
-        store<u64>(to, load<u64>(from));
-        to += 8;
-        from += 8;
-        n -= 8;
-      }
-      while (n > 0) {
-        store<u8>(to++, load<u8>(from++));
-        n--;
-      }
     } else {
+      // Overlapping by less than 8 bytes (or at the output's very end): byte by byte.
       while (n > 0) {
         store<u8>(to++, load<u8>(from++));
         n--;
@@ -314,4 +305,15 @@ export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32):
     }
   }
   return false; // no sequence ended the stream with literals
+}
+
+/** Copies n bytes 8 at a time, up to 7 past n (the caller made room); from is at least 8 before to, or apart. */
+// @ts-ignore: decorator
+@inline function copy8(to: usize, from: usize, n: u32): void {
+  const end = to + <usize>n;
+  do {
+    store<u64>(to, load<u64>(from));
+    to += 8;
+    from += 8;
+  } while (to < end);
 }

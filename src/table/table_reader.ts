@@ -1,7 +1,9 @@
 // An open table file: footer, index, filter and properties read and checked
 // once and kept in linear memory, described to the core by a table handle
 // (core/read_state.ts) so that point lookups search it without leaving
-// WebAssembly; data blocks are read on request into the block cache.
+// WebAssembly; data blocks are read on request into the block cache, each
+// checked (its stored bytes) and, when its trailer says so, decompressed by
+// the core once, as it is read.
 //
 // A table on disk is read synchronously (positional reads), so getSync
 // works on it. A table in a bucket is read with ranged GETs, asynchronously
@@ -245,8 +247,10 @@ export class TableReader {
   }
 
   /**
-   * Reads and checks a block into a new allocation (the caller frees it).
-   * Synchronous: a table in a bucket throws UNSUPPORTED (use readBlockAsync).
+   * Reads and checks a block into a new allocation (the caller frees it),
+   * decompressed if it is stored compressed (its codec and stored size are
+   * on the result). Synchronous: a table in a bucket throws UNSUPPORTED
+   * (use readBlockAsync).
    */
   readBlock(handle: BlockHandle): LoadedBlock {
     if (this.#readSync === undefined) {
@@ -259,7 +263,7 @@ export class TableReader {
     return this.#readWith(this.#readSync, handle);
   }
 
-  /** Reads and checks a block into a new allocation (the caller frees it). */
+  /** Reads and checks a block into a new allocation (the caller frees it), decompressed as readBlock does. */
   async readBlockAsync(handle: BlockHandle): Promise<LoadedBlock> {
     if (this.#readSync !== undefined) return this.#readWith(this.#readSync, handle);
     this.#checkBounds(handle);
