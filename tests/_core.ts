@@ -59,7 +59,10 @@ const GUARD = 64;
  * most cap bytes: the stream, or undefined when it does not fit. Throws if
  * the compressor wrote outside its output.
  */
-export function lz4Compress(data: Uint8Array, cap = data.length + Math.ceil(data.length / 255) + 16): Uint8Array | undefined {
+export function lz4Compress(
+  data: Uint8Array,
+  cap = data.length + Math.ceil(data.length / 255) + 16,
+): Uint8Array | undefined {
   const src = core.bufferAlloc(Math.max(1, data.length));
   const dst = core.bufferAlloc(cap + 2 * GUARD);
   try {
@@ -68,7 +71,9 @@ export function lz4Compress(data: Uint8Array, cap = data.length + Math.ceil(data
     const n = core.lz4CompressTo(src, data.length, dst + GUARD, cap);
     const mem = bytes();
     for (const at of [dst, dst + GUARD + cap]) {
-      if (mem.subarray(at, at + GUARD).some((b) => b !== 0xa5)) throw new Error("lz4 compress wrote outside its output");
+      if (mem.subarray(at, at + GUARD).some((b) => b !== 0xa5)) {
+        throw new Error("lz4 compress wrote outside its output");
+      }
     }
     return n === 0 ? undefined : mem.slice(dst + GUARD, dst + GUARD + n);
   } finally {
@@ -91,7 +96,9 @@ export function lz4Decompress(stream: Uint8Array, rawLength: number): Uint8Array
     const ok = core.lz4DecompressTo(src, stream.length, dst + GUARD, rawLength) !== 0;
     const mem = bytes();
     for (const at of [dst, dst + GUARD + rawLength]) {
-      if (mem.subarray(at, at + GUARD).some((b) => b !== 0x5a)) throw new Error("lz4 decompress wrote outside its output");
+      if (mem.subarray(at, at + GUARD).some((b) => b !== 0x5a)) {
+        throw new Error("lz4 decompress wrote outside its output");
+      }
     }
     return ok ? mem.slice(dst + GUARD, dst + GUARD + rawLength) : undefined;
   } finally {

@@ -98,24 +98,30 @@ test("lz4 round trips: random, repetitive, JSON-like, long and overlapping match
     ["1 MiB of one byte (lengths of many 255 bytes)", new Uint8Array(1 << 20).fill(9)],
     ["4 KiB JSON-like", jsonLike(4096, 3)],
     ["200 KiB JSON-like (offsets up to 65,535)", jsonLike(200_000, 4)],
-    ["a 70 KiB random block repeated (matches farther than 65,535 bytes are not taken)", (() => {
-      const a = randomBytes(70_000, 5);
-      const b = new Uint8Array(140_000);
-      b.set(a);
-      b.set(a, 70_000);
-      return b;
-    })()],
+    [
+      "a 70 KiB random block repeated (matches farther than 65,535 bytes are not taken)",
+      (() => {
+        const a = randomBytes(70_000, 5);
+        const b = new Uint8Array(140_000);
+        b.set(a);
+        b.set(a, 70_000);
+        return b;
+      })(),
+    ],
   ];
   for (let period = 1; period <= 9; period++) {
     const pattern = randomBytes(period, 100 + period);
-    cases.push([`period ${period} (overlapping matches)`, Uint8Array.from({ length: 5000 }, (_, i) => pattern[i % period])]);
+    cases.push([
+      `period ${period} (overlapping matches)`,
+      Uint8Array.from({ length: 5000 }, (_, i) => pattern[i % period]),
+    ]);
   }
   // Random text with runs of every length, literals of every length, and near-misses.
   const r = rng(6);
   const mixed: number[] = [];
   while (mixed.length < 100_000) {
     const kind = r();
-    if (kind < 0.4) for (let k = Math.floor(r() * 300); k > 0; k--) mixed.push(Math.floor(r() * 256));
+    if (kind < 0.4) { for (let k = Math.floor(r() * 300); k > 0; k--) mixed.push(Math.floor(r() * 256)); }
     else if (kind < 0.8 && mixed.length > 0) {
       const from = mixed.length - 1 - Math.floor(r() * Math.min(mixed.length, 70_000));
       for (let k = Math.floor(r() * 600) + 1; k > 0; k--) mixed.push(mixed[from + (k % (mixed.length - from))]);
@@ -127,7 +133,9 @@ test("lz4 round trips: random, repetitive, JSON-like, long and overlapping match
     if (what.includes("one byte") || what.includes("period")) {
       assert.ok(stream.length < data.length / 50, `${what}: ${stream.length} bytes`);
     }
-    if (what.includes("JSON")) assert.ok(stream.length < data.length / 2, `${what}: ${stream.length} of ${data.length}`);
+    if (what.includes("JSON")) {
+      assert.ok(stream.length < data.length / 2, `${what}: ${stream.length} of ${data.length}`);
+    }
   }
 });
 

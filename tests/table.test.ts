@@ -233,7 +233,10 @@ test("a table of an older format version (1: CRC-32C, 2: no compressed blocks) i
     fs.remove("/db/000007.sst");
     await fs.open("/db/000007.sst", { create: true }).append(image);
     const err = await rejectsWith("CORRUPTION", () => TableReader.open(fs, "/db/000007.sst", 7));
-    assert.match(err.message, new RegExp(`unsupported table format version ${version} \\(this siltdb reads version 3\\)`));
+    assert.match(
+      err.message,
+      new RegExp(`unsupported table format version ${version} \\(this siltdb reads version 3\\)`),
+    );
     assert.equal(err.file, "/db/000007.sst");
   }
 });
@@ -246,7 +249,9 @@ test("compression lz4: data blocks that shrink by an eighth are compressed, the 
   for (let i = 0; i < 400; i++) {
     const key = `key-${String(i).padStart(4, "0")}`;
     // Keys below 200: repetitive text; from 200 on: random bytes (incompressible blocks).
-    const value = i < 200 ? new TextEncoder().encode(`{"name":"user ${i % 9}","status":"active"}`.repeat(3)) : noise(100);
+    const value = i < 200
+      ? new TextEncoder().encode(`{"name":"user ${i % 9}","status":"active"}`.repeat(3))
+      : noise(100);
     values.set(key, value);
     mt.add(key, i + 1, KIND_PUT, value);
   }
