@@ -24,7 +24,7 @@ import {
 import type { ObjectStore } from "../object_store/object_store.ts";
 import { bytesFile } from "../storage/bytes_file.ts";
 import type { Storage, StorageFile } from "../storage/storage.ts";
-import { type LoadedBlock, loadBlock } from "../wasm/blocks.ts";
+import { loadBlock, type LoadedBlock } from "../wasm/blocks.ts";
 import { tableChecksum } from "../wasm/checksum.ts";
 import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
 import { newCoreTable, releaseCoreTable } from "../wasm/read_state.ts";

@@ -161,7 +161,9 @@ function readDataBlocks(table: TableReader, dump: SstDump, limit: number): void 
 }
 
 /** The data blocks' codecs and sizes, over the blocks read: stored (without trailers) against decompressed. */
-function compressionFigures(d: SstDump): { lz4Blocks: number; rawBlocks: number; storedBytes: number; rawBytes: number } {
+function compressionFigures(
+  d: SstDump,
+): { lz4Blocks: number; rawBlocks: number; storedBytes: number; rawBytes: number } {
   const read = d.blocks.filter((b) => b.rawSize !== undefined);
   return {
     lz4Blocks: read.filter((b) => b.codec === "lz4").length,
