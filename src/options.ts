@@ -121,8 +121,10 @@ export interface OpenOptions {
    * (the others are stored as they are), "none" stores every block as is.
    * Blocks are decompressed once, when read from storage; the block cache
    * holds them decompressed. Tables of either kind are read whatever the
-   * option. Default "lz4" (JSON-like values: tables 3× smaller, reads and
-   * writes as fast; docs/benchmarks.md).
+   * option. Default "lz4": on JSON-like values tables 2.5× smaller, while
+   * a get that misses the block cache costs about 1.3× (the decompression;
+   * docs/benchmarks.md). Use "none" when reads mostly miss a small cache
+   * over data the OS page cache holds.
    */
   compression?: Compression;
   /**
