@@ -1,6 +1,9 @@
-// LZ4 block format: a compressor (greedy hash-table matcher, as LZ4's fast
-// mode) and a decompressor that checks every read and every write, so a
-// malformed stream is refused and never reads or writes outside its buffers.
+// LZ4 block format: a compressor (hash-table matcher, as LZ4's fast mode,
+// with one step of lazy matching) and a decompressor that checks every read
+// and every write, so a malformed stream is refused and never reads or
+// writes outside its buffers. Both copy short runs 8 bytes at a time where
+// the buffers have room past the run (the extra bytes are overwritten
+// later), since memory.copy of a few bytes costs a call in the engines.
 // The format is LZ4's own (any LZ4 block decoder reads what this writes);
 // the code is siltdb's.
 //
@@ -18,6 +21,9 @@
 // The last sequence holds literals only (it ends after them: no offset);
 // an empty input is the one byte 0x00. As LZ4 requires of its streams, the
 // last 5 bytes are literals and no match starts in the last 12 bytes.
+//
+// Used for table data blocks (table_builder.ts compresses, table_reader.ts
+// blockLoad decompresses; docs/format.md "Compressed blocks").
 //
 // The compressor's hash table (HASH_ENTRIES u32 positions) lives in static
 // memory and is never cleared: positions are stored plus a base that grows
