@@ -66,7 +66,7 @@ export interface CompactorOptions {
   blockSize?: number;
   /** As open()'s. Default 10. */
   bloomBitsPerKey?: number;
-  /** As open()'s: how the data blocks of the tables written are stored. Default "lz4". */
+  /** As open()'s: how the data blocks of the tables written are stored. Default "none". */
   compression?: Compression;
   /** Milliseconds between looks at the manifest when there is nothing to do (0 to 600,000). Default 1000. */
   pollInterval?: number;

@@ -29,7 +29,7 @@ function assertOneLine(stderr: string, pattern: RegExp): void {
  */
 async function makeStore(): Promise<{ dir: string; log: string; l1: string; l0: string }> {
   const dir = join(work, "db");
-  const db = await open(dir, { blockSize: 256, bloomBitsPerKey: 10 });
+  const db = await open(dir, { blockSize: 256, bloomBitsPerKey: 10, compression: "lz4" });
   for (let i = 0; i < 60; i++) await db.put(`user:${String(i).padStart(3, "0")}`, `value-${i}`);
   await db.put(new Uint8Array([0, 255, 1]), new Uint8Array([1, 2, 3]));
   await db.delete("user:005");
@@ -135,7 +135,7 @@ describe("siltdb dump commands", () => {
     assert.ok(doc.blocks.length > 1, "blockSize 256 makes several data blocks");
     assert.equal(doc.blocks.length, doc.properties.dataBlocks);
     assert.equal(doc.blocks.reduce((n: number, b: Json) => n + b.entries, 0), 60);
-    // compression "lz4" (the default): each block compressed when that saves an eighth, else stored as is
+    // compression "lz4": each block compressed when that saves an eighth, else stored as is
     for (const b of doc.blocks) {
       assert.ok(b.codec === "lz4" ? b.rawSize - b.rawSize / 8 >= b.size : b.codec === "none" && b.rawSize === b.size);
     }

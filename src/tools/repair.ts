@@ -54,7 +54,7 @@ export interface RepairOptions {
   blockSize?: number;
   /** Bloom filter bits per key of the tables repair writes (default 10). */
   bloomBitsPerKey?: number;
-  /** How the data blocks of the tables repair writes are stored (default "lz4"; the open option). */
+  /** How the data blocks of the tables repair writes are stored (default "none"; the open option). */
   compression?: Compression;
 }
 
