@@ -26,6 +26,9 @@ export const LOAD_DECOMPRESSED: i32 = 1;
 export const LOAD_CHECKSUM_MISMATCH: i32 = -1;
 export const LOAD_MALFORMED: i32 = -2;
 
+// No block is larger: one entry of the largest key (16 MiB) and value (256 MiB), with room to spare.
+const MAX_BLOCK: u64 = 320 << 20;
+
 /** The block blockLoad decompressed: address (a heap allocation) and length. */
 export let loadedBlock: usize = 0;
 export let loadedLength: u32 = 0;
@@ -44,7 +47,7 @@ export function blockLoad(block: usize, len: u32): i32 {
   if (load<u8>(block + <usize>len) == BLOCK_RAW) return LOAD_RAW;
   const end = block + <usize>len;
   const stream = getVarint(block, end);
-  if (stream == 0 || varintValue > 0x7fffffff) return LOAD_MALFORMED;
+  if (stream == 0 || varintValue > MAX_BLOCK) return LOAD_MALFORMED;
   const raw = <u32>varintValue;
   const streamLen = <u32>(end - stream);
   // An LZ4 stream grows at most about 255 times (a 255 byte adds 255 to a length).

@@ -310,6 +310,10 @@ test("a compressed block whose checksum holds but whose LZ4 stream is malformed 
     ["a length one more than the stream gives", Uint8Array.from(original, (b, i) => (i === 0 ? b + 1 : b))],
     ["a length one less", Uint8Array.from(original, (b, i) => (i === 0 ? b - 1 : b))],
     ["a length of two billion", Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x07, ...original.subarray(2)])],
+    [
+      "a length of 321 MiB (no block is that large)",
+      Uint8Array.from([0x80, 0x80, 0xc0, 0xa0, 0x01, ...original.subarray(2)]),
+    ],
     ["a length past 32 bits", Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01, ...original.subarray(2)])],
     ["no stream", Uint8Array.from([0x80, 0x08])],
     ["nothing at all", new Uint8Array(0)],
