@@ -35,6 +35,7 @@ export type { ScanOptions } from "./src/read/scan_options.ts";
 export { Scan, ScanIterator, ScanIteratorSync, ScanSync } from "./src/read/scan_iterator.ts";
 export type { CloneSource, ExpiryOptions, OpenOptions, WriteOptions } from "./src/options.ts";
 export type { CompactionDecision, CompactionFilter, CompactionFilterContext } from "./src/compaction/filter.ts";
+export type { Compression } from "./src/format/table_format.ts";
 export { Snapshot } from "./src/read/snapshot.ts";
 export { type BatchOperation, type BatchResult, WriteBatch } from "./src/write/write_batch.ts";
 export { type Isolation, Transaction } from "./src/transaction/transaction.ts";

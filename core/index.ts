@@ -7,7 +7,7 @@
 // needs BigInt.
 //
 // Result area (RESULT, 32 bytes; offsets exported as RESULT_* below):
-//   +0 u32 value pointer   +4 u32 value length      (mtGet, dbGet)
+//   +0 u32 value pointer   +4 u32 value length      (mtGet, dbGet; blockLoadAt: the block decompressed)
 //   +8 f64 sequence of the version found            (dbGet: Found, Deleted)
 //   +8 f64 block offset    +16 f64 block size       (dbGet: NeedBlock)
 //   +24 u32 file number                             (dbGet)
@@ -22,8 +22,9 @@
 import { BATCH_HEADER, KIND_DELETE, KIND_PUT, RECORD_END_MARK, RECORD_HEADER, RECORD_OVERHEAD, RECORD_TYPE_BATCH, batchApply, recordHeaderOk, recordPayloadOk, recordSeal, recordSealAndApply, recordsApply, recordStampAndSeal } from "./write_batch";
 import { crc32cExtend, maskCrc, unmaskCrc } from "./crc32c";
 import { bufData, bufLength } from "./buffer";
-import { BLOCK_TRAILER_SIZE, FOOTER_SIZE, PROPERTIES_VERSION, TABLE_FORMAT_VERSION, TABLE_MAGIC, tbAdd, tbAddMemtable, tbAddRangeTombstone, tbRangeTombstones, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
-import { blockEntryCount, blockVerify, decodeHandle } from "./table_reader";
+import { BLOCK_LZ4, BLOCK_RAW, BLOCK_TRAILER_SIZE, CODEC_LZ4, CODEC_NONE, FOOTER_SIZE, PROPERTIES_VERSION, TABLE_FORMAT_VERSION, TABLE_MAGIC, tbAdd, tbAddMemtable, tbAddRangeTombstone, tbRangeTombstones, tbClearStaged, tbEntries, tbFileSize, tbFinish, tbFree, tbLargestKey, tbLargestKeyLength, tbLargestSequence, tbNew, tbSmallestKey, tbSmallestKeyLength, tbSmallestSequence, tbStaged, tbStagedLength } from "./table_builder";
+import { blockEntryCount, blockLoad, decodeHandle, LOAD_CHECKSUM_MISMATCH, LOAD_DECOMPRESSED, LOAD_MALFORMED, LOAD_RAW, loadedBlock, loadedLength } from "./table_reader";
+import { lz4Compress, lz4Decompress } from "./lz4";
 import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biNew, biNext, biValue, biValueLength } from "./block_reader";
 import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits, bcInsert, bcLookup, bcMisses, bcPin, bcUnpin } from "./block_cache";
 import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_SEQUENCE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
@@ -189,7 +190,29 @@ export function tbAddEntry(tb: usize, key: usize, keyLen: u32, sequence: f64, ki
 
 // ---- table reading ---------------------------------------------------------------
 
-export { blockVerify, blockEntryCount };
+export { blockEntryCount };
+
+/**
+ * Checks a block read from storage (stored bytes at ptr, its trailer after
+ * them) and decompresses it if it is compressed: BLOCK_LOAD_RAW (use it in
+ * place), BLOCK_LOAD_DECOMPRESSED (a new allocation at RESULT +0, its
+ * length at +4; the stored bytes are still the caller's), or
+ * BLOCK_LOAD_CHECKSUM_MISMATCH / BLOCK_LOAD_MALFORMED.
+ */
+export function blockLoadAt(ptr: usize, len: u32): i32 {
+  const status = blockLoad(ptr, len);
+  if (status == LOAD_DECOMPRESSED) {
+    store<u32>(RESULT, <u32>loadedBlock);
+    store<u32>(RESULT, loadedLength, 4);
+  }
+  return status;
+}
+
+/** LZ4 (lz4.ts) of len bytes at src into dst: the stream's length, or 0 when it exceeds cap. For tests. */
+export function lz4CompressTo(src: usize, len: u32, dst: usize, cap: u32): u32 { return lz4Compress(src, len, dst, cap); }
+
+/** Decodes the LZ4 stream of len bytes at src into exactly dstLen bytes at dst; false when malformed. For tests. */
+export function lz4DecompressTo(src: usize, len: u32, dst: usize, dstLen: u32): bool { return lz4Decompress(src, len, dst, dstLen); }
 
 // ---- block walks (inspection: siltdb dump-sst) --------------------------------
 
@@ -394,3 +417,13 @@ export const TABLE_MAGIC_LOW: u32 = <u32>(TABLE_MAGIC & 0xffffffff);
 export const TABLE_MAGIC_HIGH: u32 = <u32>(TABLE_MAGIC >> 32);
 export const TABLE_BLOCK_TRAILER_SIZE: u32 = <u32>BLOCK_TRAILER_SIZE;
 export const TABLE_PROPERTIES_VERSION: u32 = PROPERTIES_VERSION;
+export const TABLE_BLOCK_RAW: u32 = BLOCK_RAW;
+export const TABLE_BLOCK_LZ4: u32 = BLOCK_LZ4;
+export const TABLE_CODEC_NONE: u32 = CODEC_NONE;
+export const TABLE_CODEC_LZ4: u32 = CODEC_LZ4;
+
+// blockLoadAt outcomes (table_reader.ts).
+export const BLOCK_LOAD_RAW: i32 = LOAD_RAW;
+export const BLOCK_LOAD_DECOMPRESSED: i32 = LOAD_DECOMPRESSED;
+export const BLOCK_LOAD_CHECKSUM_MISMATCH: i32 = LOAD_CHECKSUM_MISMATCH;
+export const BLOCK_LOAD_MALFORMED: i32 = LOAD_MALFORMED;

@@ -10,11 +10,18 @@
 //   properties block, trailer        (fixed layout below)
 //   footer (64 bytes)
 //
-//   block trailer (5 bytes): u8 type (0 = stored as is) | u32 checksum: low 32 bits of XXH64 of block + type
-//   handle (in the index): varint64 offset | varint64 size (without trailer)
+//   block trailer (5 bytes): u8 type | u32 checksum: low 32 bits of XXH64 of the stored block + type
+//     type 0: the block stored as is
+//     type 1: compressed: varint32 length of the block | the block as an LZ4 stream (lz4.ts)
+//   handle (in the index): varint64 offset | varint64 size (stored, without trailer)
+//
+// With codec lz4, each data block is compressed unless that saves less than
+// an eighth of it (then it is stored as is). Filter, index and properties
+// blocks are always stored as is: they are read once, when a table opens,
+// and the filter (random bits) would not shrink.
 //
 // Properties block:
-//   +0 u32 properties version (1)    +4 u32 restart interval   +8 u32 bloom bits per key  +12 u32 0
+//   +0 u32 properties version (2)    +4 u32 restart interval   +8 u32 bloom bits per key  +12 u32 0
 //   +16 u64 entries  +24 u64 deletions  +32 u64 data blocks  +40 u64 data bytes (with trailers)
 //   +48 u64 user key bytes  +56 u64 value bytes  +64 u64 smallest sequence  +72 u64 largest sequence
 //   +80 u32 smallest internal key length, key | u32 largest internal key length, key
@@ -33,7 +40,7 @@
 // Footer (64 bytes, at the end of the file):
 //   +0 u64 filter offset  +8 u64 filter size (0: no filter)
 //   +16 u64 index offset  +24 u64 index size  +32 u64 properties offset  +40 u64 properties size
-//   +48 u32 table format version (2)  +52 u32 checksum (low 32 bits of XXH64) of bytes [0, 52)  +56 magic "SILTSST\n"
+//   +48 u32 table format version (3)  +52 u32 checksum (low 32 bits of XXH64) of bytes [0, 52)  +56 magic "SILTSST\n"
 //
 // Builder state (heap, TB_SIZE bytes):
 //   +0 data block builder  +4 index block builder  +8 staging buffer  +12 key hashes (u32s)
@@ -41,27 +48,36 @@
 //   +28 u32 target block size  +32 u32 bloom bits per key  +36 u32 restart interval
 //   +40 u64 bytes emitted (file offset)  +48.. u64 statistics, in properties order
 //   +136 u32 range tombstones (buffer, 0 = none)  +140 u32 their count
+//   +144 u32 block codec (CODEC_NONE, CODEC_LZ4)
 //   (TB_SIZE leaves room for more statistics)
 
 import { bbAdd, bbCount, bbFinish, bbFinishedLength, bbFree, bbLastKey, bbLastKeyLength, bbNew, bbReset, bbSizeEstimate } from "./block_builder";
 import { bloomBuild } from "./bloom";
 import { bufAppend, bufAppendU32, bufAppendU64, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
-import { compareBytes, putVarint64 } from "./coding";
+import { compareBytes, putVarint32, putVarint64, varint32Length } from "./coding";
 import { hashKey } from "./hash_index";
 import { blockChecksum } from "./xxhash64";
+import { lz4Compress } from "./lz4";
 import { mtNext, nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
 import { compareInternal } from "./block_reader";
 import { KIND_RANGE_DELETE, rtBuilderAdd, rtBuilderData, rtBuilderFree, rtBuilderLength } from "./range_tombstones";
 
-const TB_SIZE: usize = 144;
+const TB_SIZE: usize = 152;
 export const FOOTER_SIZE: usize = 64;
-export const TABLE_FORMAT_VERSION: u32 = 2;
+export const TABLE_FORMAT_VERSION: u32 = 3;
 export const TABLE_MAGIC: u64 = 0x0a545353544c4953; // "SILTSST\n" little-endian
-/** Bytes after every block: u8 type (0 = stored as is) and u32 checksum. */
+/** Bytes after every block: u8 type and u32 checksum. */
 export const BLOCK_TRAILER_SIZE: u32 = 5;
+/** Block types (the trailer's first byte). Do not change: on disk. */
+export const BLOCK_RAW: u8 = 0;
+export const BLOCK_LZ4: u8 = 1;
+/** Codecs of tbNew. */
+export const CODEC_NONE: u32 = 0;
+export const CODEC_LZ4: u32 = 1;
 export const PROPERTIES_VERSION: u32 = 2;
 const RANGES: usize = 136;
 const RANGE_COUNT: usize = 140;
+const CODEC_AT: usize = 144;
 const STAT_ENTRIES: usize = 48;
 const STAT_DELETIONS: usize = 56;
 const STAT_DATA_BLOCKS: usize = 64;
@@ -74,8 +90,8 @@ const STAT_MAX_SEQ: usize = 104;
 // @ts-ignore: decorator
 @inline function field(tb: usize, at: usize): usize { return <usize>load<u32>(tb + at); }
 
-/** A new table builder. */
-export function tbNew(blockSize: u32, restartInterval: u32, bloomBitsPerKey: u32): usize {
+/** A new table builder; codec CODEC_LZ4 compresses data blocks. */
+export function tbNew(blockSize: u32, restartInterval: u32, bloomBitsPerKey: u32, codec: u32): usize {
   const tb = heap.alloc(TB_SIZE);
   memory.fill(tb, 0, TB_SIZE);
   store<u32>(tb, <u32>bbNew(restartInterval));
@@ -89,6 +105,7 @@ export function tbNew(blockSize: u32, restartInterval: u32, bloomBitsPerKey: u32
   store<u32>(tb, bloomBitsPerKey, 32);
   store<u32>(tb, restartInterval, 36);
   store<u64>(tb, 0xffffffffffffffff, STAT_MIN_SEQ);
+  store<u32>(tb, codec, CODEC_AT);
   return tb;
 }
 
@@ -101,19 +118,41 @@ export function tbFree(tb: usize): void {
   heap.free(tb);
 }
 
-/** Appends a block and its trailer to the staging buffer; returns the block's offset. */
-function emitBlock(tb: usize, block: usize, len: u32): u64 {
+/**
+ * Appends a block and its trailer to the staging buffer, compressed when
+ * `compress` and that saves at least an eighth; returns the block's offset.
+ * Its stored size (without trailer) is left in `emittedSize`.
+ */
+function emitBlock(tb: usize, block: usize, len: u32, compress: bool): u64 {
   const stage = field(tb, 8);
   const offset = load<u64>(tb, 40);
   const start = bufLength(stage);
-  bufAppend(stage, block, len);
-  const typeAt = bufReserve(stage, 1);
-  store<u8>(typeAt, 0);
-  bufSetLength(stage, bufLength(stage) + 1);
-  bufAppendU32(stage, blockChecksum(bufData(stage) + <usize>start, <usize>len + 1));
-  store<u64>(tb, offset + <u64>len + BLOCK_TRAILER_SIZE, 40);
+  let stored: u32 = 0;
+  let type = BLOCK_RAW;
+  const budget = len - (len >> 3); // the most a compressed block may take
+  const header = varint32Length(len);
+  if (compress && budget > header + 1) {
+    const p = bufReserve(stage, budget + BLOCK_TRAILER_SIZE);
+    const n = lz4Compress(block, len, putVarint32(p, len), budget - header);
+    if (n > 0) {
+      stored = header + n;
+      type = BLOCK_LZ4;
+    }
+  }
+  if (type == BLOCK_RAW) {
+    stored = len;
+    memory.copy(bufReserve(stage, len + BLOCK_TRAILER_SIZE), block, len);
+  }
+  const at = bufData(stage) + <usize>start;
+  store<u8>(at + <usize>stored, type);
+  store<u32>(at + <usize>stored + 1, blockChecksum(at, <usize>stored + 1));
+  bufSetLength(stage, start + stored + BLOCK_TRAILER_SIZE);
+  store<u64>(tb, offset + <u64>stored + BLOCK_TRAILER_SIZE, 40);
+  emittedSize = stored;
   return offset;
 }
+
+let emittedSize: u32 = 0;
 
 // Scratch for an encoded block handle (two varint64s).
 const HANDLE: usize = memory.data(24, 8);
@@ -126,8 +165,8 @@ function flushDataBlock(tb: usize): void {
   bufSetLength(largest, 0);
   bufAppend(largest, bbLastKey(data), bbLastKeyLength(data));
   const block = bbFinish(data);
-  const len = bbFinishedLength(data);
-  const offset = emitBlock(tb, block, len);
+  const offset = emitBlock(tb, block, bbFinishedLength(data), load<u32>(tb, CODEC_AT) == CODEC_LZ4);
+  const len = emittedSize;
   const end = putVarint64(putVarint64(HANDLE, offset), <u64>len);
   bbAdd(field(tb, 4), bufData(largest), bufLength(largest), 0, false, HANDLE, <u32>(end - HANDLE));
   store<u64>(tb, load<u64>(tb, STAT_DATA_BLOCKS) + 1, STAT_DATA_BLOCKS);
@@ -254,20 +293,20 @@ export function tbFinish(tb: usize): void {
     const filter = bufNew(16);
     bloomBuild(bufData(hashes), bufLength(hashes) >> 2, bits, filter);
     filterSize = bufLength(filter);
-    filterOffset = emitBlock(tb, bufData(filter), filterSize);
+    filterOffset = emitBlock(tb, bufData(filter), filterSize, false);
     bufFree(filter);
   }
   // Index.
   const index = field(tb, 4);
   const indexBlock = bbFinish(index);
   const indexSize = bbFinishedLength(index);
-  const indexOffset = emitBlock(tb, indexBlock, indexSize);
+  const indexOffset = emitBlock(tb, indexBlock, indexSize, false);
   // Range tombstones.
   let rangeOffset: u64 = 0;
   let rangeSize: u32 = 0;
   if (load<u32>(tb, RANGE_COUNT) > 0) {
     rangeSize = rtBuilderLength(field(tb, RANGES));
-    rangeOffset = emitBlock(tb, rtBuilderData(field(tb, RANGES)), rangeSize);
+    rangeOffset = emitBlock(tb, rtBuilderData(field(tb, RANGES)), rangeSize, false);
   }
   // Properties.
   const props = bufNew(256);
@@ -288,7 +327,7 @@ export function tbFinish(tb: usize): void {
   bufAppendU64(props, <u64>rangeSize);
   bufAppendU64(props, <u64>load<u32>(tb, RANGE_COUNT));
   const propsSize = bufLength(props);
-  const propsOffset = emitBlock(tb, bufData(props), propsSize);
+  const propsOffset = emitBlock(tb, bufData(props), propsSize, false);
   bufFree(props);
   // Footer.
   const footer = bufReserve(stage, <u32>FOOTER_SIZE);

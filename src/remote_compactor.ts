@@ -23,6 +23,7 @@
 import type { CompactionEvent } from "./events.ts";
 import { invalidArgument, SiltError } from "./errors.ts";
 import { runCompaction } from "./compaction/compactor.ts";
+import type { Compression } from "./format/table_format.ts";
 import {
   compactionJob,
   compactionStart,
@@ -65,6 +66,8 @@ export interface CompactorOptions {
   blockSize?: number;
   /** As open()'s. Default 10. */
   bloomBitsPerKey?: number;
+  /** As open()'s: how the data blocks of the tables written are stored. Default "none". */
+  compression?: Compression;
   /** Milliseconds between looks at the manifest when there is nothing to do (0 to 600,000). Default 1000. */
   pollInterval?: number;
   /** As open()'s: the clock expiring puts are judged by (epoch ms; for tests). Default Date.now. */
@@ -117,6 +120,7 @@ const COMPACTOR_OPTIONS = [
   "targetFileSize",
   "blockSize",
   "bloomBitsPerKey",
+  "compression",
   "pollInterval",
   "onCompaction",
   "onRetry",
@@ -142,7 +146,12 @@ export class Compactor {
   readonly stats: CompactorStats;
   readonly #manifest: BucketManifest;
   readonly #files: TableFiles;
-  readonly #plan: PlanOptions & { blockSize: number; bloomBitsPerKey: number; clock: () => number };
+  readonly #plan: PlanOptions & {
+    blockSize: number;
+    bloomBitsPerKey: number;
+    clock: () => number;
+    compression: Compression;
+  };
   readonly #pollInterval: number;
   readonly #onCompaction: (event: CompactionEvent) => void;
   readonly #onRetry: (err: SiltError) => void;
@@ -162,6 +171,7 @@ export class Compactor {
         blockSize: options.blockSize,
         bloomBitsPerKey: options.bloomBitsPerKey,
         clock: options.clock,
+        compression: options.compression,
       } satisfies OpenOptions,
     );
     this.#manifest = manifest;

@@ -50,3 +50,59 @@ export function nodeEntry(node: number): { key: Uint8Array; sequence: number; ki
     value: mem.slice(vp, vp + core.nodeValueLength(node)),
   };
 }
+
+/** Guard bytes written around codec outputs: a write outside the output changes them. */
+const GUARD = 64;
+
+/**
+ * The core's LZ4 compressor (core/lz4.ts) over data, with an output of at
+ * most cap bytes: the stream, or undefined when it does not fit. Throws if
+ * the compressor wrote outside its output.
+ */
+export function lz4Compress(
+  data: Uint8Array,
+  cap = data.length + Math.ceil(data.length / 255) + 16,
+): Uint8Array | undefined {
+  const src = core.bufferAlloc(Math.max(1, data.length));
+  const dst = core.bufferAlloc(cap + 2 * GUARD);
+  try {
+    bytes().set(data, src);
+    bytes().fill(0xa5, dst, dst + cap + 2 * GUARD);
+    const n = core.lz4CompressTo(src, data.length, dst + GUARD, cap);
+    const mem = bytes();
+    for (const at of [dst, dst + GUARD + cap]) {
+      if (mem.subarray(at, at + GUARD).some((b) => b !== 0xa5)) {
+        throw new Error("lz4 compress wrote outside its output");
+      }
+    }
+    return n === 0 ? undefined : mem.slice(dst + GUARD, dst + GUARD + n);
+  } finally {
+    core.bufferFree(src);
+    core.bufferFree(dst);
+  }
+}
+
+/**
+ * The core's LZ4 decompressor over stream, into exactly rawLength bytes:
+ * the output, or undefined when the core refuses the stream. Throws if it
+ * wrote outside its output.
+ */
+export function lz4Decompress(stream: Uint8Array, rawLength: number): Uint8Array | undefined {
+  const src = core.bufferAlloc(Math.max(1, stream.length));
+  const dst = core.bufferAlloc(rawLength + 2 * GUARD);
+  try {
+    bytes().set(stream, src);
+    bytes().fill(0x5a, dst, dst + rawLength + 2 * GUARD);
+    const ok = core.lz4DecompressTo(src, stream.length, dst + GUARD, rawLength) !== 0;
+    const mem = bytes();
+    for (const at of [dst, dst + GUARD + rawLength]) {
+      if (mem.subarray(at, at + GUARD).some((b) => b !== 0x5a)) {
+        throw new Error("lz4 decompress wrote outside its output");
+      }
+    }
+    return ok ? mem.slice(dst + GUARD, dst + GUARD + rawLength) : undefined;
+  } finally {
+    core.bufferFree(src);
+    core.bufferFree(dst);
+  }
+}

@@ -52,6 +52,7 @@ test("when no worker can start, the job runs inline and one warning says so", as
     fileNumbers: [10, 11],
     blockSize: 4096,
     bloomBitsPerKey: 10,
+    compression: "lz4",
     targetFileSize: 1 << 20,
     now: 0,
   };

@@ -29,7 +29,7 @@ function assertOneLine(stderr: string, pattern: RegExp): void {
  */
 async function makeStore(): Promise<{ dir: string; log: string; l1: string; l0: string }> {
   const dir = join(work, "db");
-  const db = await open(dir, { blockSize: 256, bloomBitsPerKey: 10 });
+  const db = await open(dir, { blockSize: 256, bloomBitsPerKey: 10, compression: "lz4" });
   for (let i = 0; i < 60; i++) await db.put(`user:${String(i).padStart(3, "0")}`, `value-${i}`);
   await db.put(new Uint8Array([0, 255, 1]), new Uint8Array([1, 2, 3]));
   await db.delete("user:005");
@@ -125,7 +125,7 @@ describe("siltdb dump commands", () => {
     assert.equal(json.code, 0, json.stderr);
     const doc: Json = JSON.parse(json.stdout);
     assert.equal(doc.size, statSync(l1).size);
-    assert.equal(doc.footer.formatVersion, 2);
+    assert.equal(doc.footer.formatVersion, 3);
     assert.equal(doc.footer.magic, "SILTSST\n");
     assert.ok(doc.footer.index.size > 0);
     assert.equal(doc.properties.entries, 60);
@@ -135,6 +135,14 @@ describe("siltdb dump commands", () => {
     assert.ok(doc.blocks.length > 1, "blockSize 256 makes several data blocks");
     assert.equal(doc.blocks.length, doc.properties.dataBlocks);
     assert.equal(doc.blocks.reduce((n: number, b: Json) => n + b.entries, 0), 60);
+    // compression "lz4": each block compressed when that saves an eighth, else stored as is
+    for (const b of doc.blocks) {
+      assert.ok(b.codec === "lz4" ? b.rawSize - b.rawSize / 8 >= b.size : b.codec === "none" && b.rawSize === b.size);
+    }
+    assert.ok(doc.compression.lz4Blocks > 0, JSON.stringify(doc.compression));
+    assert.equal(doc.compression.lz4Blocks + doc.compression.rawBlocks, doc.blocks.length);
+    assert.equal(doc.compression.storedBytes, doc.blocks.reduce((n: number, b: Json) => n + b.size, 0));
+    assert.equal(doc.compression.rawBytes, doc.blocks.reduce((n: number, b: Json) => n + b.rawSize, 0));
     assert.deepEqual(doc.blocks.at(-1).lastKey, doc.properties.largest);
     assert.equal(doc.filter.userKeys, 60);
     assert.equal(doc.filter.bits, (doc.filter.bytes - 1) * 8);
@@ -145,7 +153,7 @@ describe("siltdb dump commands", () => {
     assert.equal(human.code, 0, human.stderr);
     for (
       const text of [
-        "format version    2",
+        "format version    3",
         "entries             2 (1 deletion)",
         "late @",
         "user:007 @",

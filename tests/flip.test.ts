@@ -1,5 +1,6 @@
-// One damaged byte in any file of a store (a write-ahead log, a table, the
-// manifest, CURRENT) is reported as CORRUPTION, or is harmless: no read ever
+// One damaged byte in any file of a store (a write-ahead log, a table with
+// LZ4-compressed and stored-as-is blocks, the manifest, CURRENT) is
+// reported as CORRUPTION, or is harmless: no read ever
 // returns a wrong answer, nothing hangs, and a writable open of a damaged
 // store deletes nothing. Every region of every file is swept: the first and
 // last bytes of each file (headers, footers, end marks) and evenly spaced
@@ -10,7 +11,9 @@ import assert from "node:assert/strict";
 import { MemoryStorage, open, SiltError } from "../mod.ts";
 import { VersionSet } from "../src/version/version_set.ts";
 import { TableReader } from "../src/table/table_reader.ts";
-import { replaceFile } from "./_harness.ts";
+import { indexEntries } from "../src/wasm/blocks.ts";
+import { freeBuffer } from "../src/wasm/instance.ts";
+import { replaceFile, rng } from "./_harness.ts";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const ALL = env.SILTDB_FLIP_ALL === "1";
@@ -21,12 +24,16 @@ const tiny = { memtableSize: 2048, blockSize: 256, targetFileSize: 4096, levelBa
 async function build(): Promise<{ fs: MemoryStorage; expected: Map<string, string> }> {
   const fs = new MemoryStorage();
   const expected = new Map<string, string>();
-  const db = await open("/db", { fs, ...utf8, ...tiny, compactionMode: "inline" });
+  const db = await open("/db", { fs, ...utf8, ...tiny, compression: "lz4", compactionMode: "inline" });
   const put = async (k: string, v: string, sync = false) => {
     await db.put(k, v, { sync });
     expected.set(k, v);
   };
+  // Values that compress (runs of é) and values that do not (a few bytes each, incompressible blocks).
   for (let i = 0; i < 300; i++) await put(`key${String(i % 200).padStart(4, "0")}`, `value ${i} ${"é".repeat(i % 17)}`);
+  const random = rng(20);
+  const noise = () => Array.from({ length: 120 }, () => String.fromCharCode(33 + Math.floor(random() * 90))).join("");
+  for (let i = 0; i < 12; i++) await put(`rnd${i}`, noise());
   await db.compact();
   for (let i = 0; i < 120; i++) await put(`key${String((i * 7) % 250).padStart(4, "0")}`, `second ${i}`);
   for (let i = 0; i < 30; i += 3) {
@@ -54,6 +61,24 @@ function offsets(size: number): number[] {
 
 const isCorruption = (err: unknown) => err instanceof SiltError && err.code === "CORRUPTION";
 
+/** How the data blocks of the store's tables are stored: counts of "lz4" and "none". */
+function codecs(fs: MemoryStorage): Record<string, number> {
+  const count: Record<string, number> = { lz4: 0, none: 0 };
+  for (const name of fs.list("/db").filter((n) => n.endsWith(".sst"))) {
+    const table = TableReader.open(fs, `/db/${name}`, Number.parseInt(name, 10));
+    try {
+      for (const { handle } of indexEntries(table.index.ptr, table.index.size)!) {
+        const block = table.readBlock(handle!);
+        freeBuffer(block.ptr);
+        count[block.codec ?? "none"]++;
+      }
+    } finally {
+      table.close();
+    }
+  }
+  return count;
+}
+
 test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a wrong answer", async () => {
   const { fs, expected } = await build();
   const files = fs.list("/db").filter((n) => n !== "LOCK");
@@ -68,6 +93,8 @@ test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a w
     return t.properties.rangeTombstones.size > 0;
   });
   assert.ok(withRanges.length > 0, "a table with a range-tombstone block is swept");
+  const blocks = codecs(fs);
+  assert.ok(blocks.lz4 > 10 && blocks.none > 0, `tables hold compressed and raw blocks: ${JSON.stringify(blocks)}`);
   const keys = [...expected.keys(), "key0000", "key0003", "absent", "zzz"];
   let cases = 0;
   let detected = 0;
@@ -117,7 +144,9 @@ test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a w
   console.log(
     `flip: ${cases} damaged bytes in ${files.length} files (${
       [...kinds].join(", ")
-    }): ${detected} reported as CORRUPTION, ${cases - detected} harmless, 0 wrong answers`,
+    }; data blocks: ${blocks.lz4} lz4, ${blocks.none} as is): ${detected} reported as CORRUPTION, ${
+      cases - detected
+    } harmless, 0 wrong answers`,
   );
 });
 

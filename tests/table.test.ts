@@ -3,7 +3,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { bytes, core, scratch, writeData } from "../src/wasm/instance.ts";
+import { allocBuffer, bytes, core, freeBuffer, scratch, writeData } from "../src/wasm/instance.ts";
 import { copyOut } from "../src/wasm/values.ts";
 import { Lookup, resultValue, resultValueLength } from "../src/wasm/abi.ts";
 import { ReadState } from "../src/wasm/read_state.ts";
@@ -12,10 +12,14 @@ import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
 import { TestMemtable as Memtable } from "./_core.ts";
 import { MemoryStorage } from "../src/storage/memory_storage.ts";
 import { writeLevel0Table } from "../src/background/flush.ts";
+import type { TableOptions } from "../src/table/table_writer.ts";
 import { PointReader } from "../src/read/get.ts";
 import { TableCache } from "../src/table/table_cache.ts";
 import { tableFiles } from "../src/table/table_files.ts";
 import { TableReader } from "../src/table/table_reader.ts";
+import { BLOCK_TRAILER_SIZE, BLOCK_TYPE_LZ4 } from "../src/format/table_format.ts";
+import { blockEntries, indexEntries, loadBlock } from "../src/wasm/blocks.ts";
+import { tableChecksum } from "../src/wasm/checksum.ts";
 import type { FileMeta } from "../src/version/version_edit.ts";
 import type { Storage } from "../src/storage/storage.ts";
 import { rejectsWith, rng, text } from "./_harness.ts";
@@ -52,10 +56,15 @@ class Probe {
   }
 }
 
-async function buildTable(mt: Memtable, options = { blockSize: 4096, bloomBitsPerKey: 10 }) {
+async function buildTable(mt: Memtable, options: Partial<TableOptions> = {}) {
   const fs = new MemoryStorage();
   fs.mkdir("/db");
-  const meta = await writeLevel0Table({ fs, dir: "/db" }, 7, mt, options);
+  const meta = await writeLevel0Table({ fs, dir: "/db" }, 7, mt, {
+    blockSize: 4096,
+    bloomBitsPerKey: 10,
+    compression: "lz4",
+    ...options,
+  });
   return { fs, meta, table: TableReader.open(fs, "/db/000007.sst", 7) };
 }
 
@@ -212,17 +221,106 @@ test("a table written by the builder ends with the footer magic and reads back i
   }
 });
 
-test("a table of format version 1 (CRC-32C checksums) is CORRUPTION naming the version", async () => {
+test("a table of an older format version (1: CRC-32C, 2: no compressed blocks) is CORRUPTION naming the version", async () => {
+  for (const version of [1, 2]) {
+    const mt = new Memtable();
+    mt.add("a", 1, KIND_PUT, "x");
+    const { fs, table } = await buildTable(mt);
+    table.close();
+    mt.free();
+    const image = fs.readFile("/db/000007.sst");
+    new DataView(image.buffer, image.byteOffset).setUint32(image.length - 64 + 48, version, true);
+    fs.remove("/db/000007.sst");
+    await fs.open("/db/000007.sst", { create: true }).append(image);
+    const err = await rejectsWith("CORRUPTION", () => TableReader.open(fs, "/db/000007.sst", 7));
+    assert.match(
+      err.message,
+      new RegExp(`unsupported table format version ${version} \\(this siltdb reads version 3\\)`),
+    );
+    assert.equal(err.file, "/db/000007.sst");
+  }
+});
+
+test("compression lz4: data blocks that shrink by an eighth are compressed, the others stored as is; both read back", async () => {
   const mt = new Memtable();
-  mt.add("a", 1, KIND_PUT, "x");
-  const { fs, table } = await buildTable(mt);
+  const r = rng(3);
+  const noise = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(r() * 256));
+  const values = new Map<string, Uint8Array>();
+  for (let i = 0; i < 400; i++) {
+    const key = `key-${String(i).padStart(4, "0")}`;
+    // Keys below 200: repetitive text; from 200 on: random bytes (incompressible blocks).
+    const value = i < 200
+      ? new TextEncoder().encode(`{"name":"user ${i % 9}","status":"active"}`.repeat(3))
+      : noise(100);
+    values.set(key, value);
+    mt.add(key, i + 1, KIND_PUT, value);
+  }
+  for (const compression of ["lz4", "none"] as const) {
+    const { table } = await buildTable(mt, { blockSize: 1024, compression });
+    try {
+      const codecs = { lz4: 0, none: 0 };
+      for (const { handle } of indexEntries(table.index.ptr, table.index.size)!) {
+        const block = table.readBlock(handle!);
+        try {
+          const codec = block.codec ?? "none";
+          codecs[codec]++;
+          if (codec === "lz4") assert.ok(block.stored! <= block.size - block.size / 8, "saves an eighth or more");
+          else assert.equal(block.size, handle!.size, "stored as is");
+          for (const e of blockEntries(block.ptr, block.size)!) {
+            assert.deepEqual(e.value, values.get(new TextDecoder().decode(e.key.subarray(0, e.key.length - 8))));
+          }
+        } finally {
+          freeBuffer(block.ptr);
+        }
+      }
+      if (compression === "none") assert.deepEqual(codecs.lz4, 0);
+      else assert.ok(codecs.lz4 > 3 && codecs.none > 3, JSON.stringify(codecs));
+    } finally {
+      table.close();
+    }
+  }
+  mt.free();
+});
+
+test("a compressed block whose checksum holds but whose LZ4 stream is malformed is refused, not a trap", async () => {
+  const mt = new Memtable();
+  for (let i = 0; i < 200; i++) mt.add(`key-${String(i).padStart(4, "0")}`, i + 1, KIND_PUT, "abc".repeat(30));
+  const { fs, table } = await buildTable(mt, { blockSize: 1024 });
+  const handle = indexEntries(table.index.ptr, table.index.size)![0].handle!;
   table.close();
   mt.free();
   const image = fs.readFile("/db/000007.sst");
-  new DataView(image.buffer, image.byteOffset).setUint32(image.length - 64 + 48, 1, true);
-  fs.remove("/db/000007.sst");
-  await fs.open("/db/000007.sst", { create: true }).append(image);
-  const err = await rejectsWith("CORRUPTION", () => TableReader.open(fs, "/db/000007.sst", 7));
-  assert.match(err.message, /unsupported table format version 1 \(this siltdb reads version 2\)/);
-  assert.equal(err.file, "/db/000007.sst");
+  assert.equal(image[handle.offset + handle.size], BLOCK_TYPE_LZ4);
+  const original = image.slice(handle.offset, handle.offset + handle.size);
+  /** The block with a trailer whose checksum holds, through the core's check and decompression. */
+  const load = (block: Uint8Array) => {
+    const stored = new Uint8Array(block.length + BLOCK_TRAILER_SIZE);
+    stored.set(block);
+    stored[block.length] = BLOCK_TYPE_LZ4;
+    new DataView(stored.buffer).setUint32(block.length + 1, tableChecksum(stored.subarray(0, block.length + 1)), true);
+    const ptr = allocBuffer(stored.length);
+    bytes().set(stored, ptr);
+    const loaded = loadBlock(ptr, block.length);
+    freeBuffer(typeof loaded === "string" ? ptr : loaded.ptr);
+    return loaded;
+  };
+  const intact = load(original);
+  assert.ok(typeof intact !== "string" && intact.codec === "lz4" && intact.size > handle.size);
+  const damages: [string, Uint8Array][] = [
+    ["a length one more than the stream gives", Uint8Array.from(original, (b, i) => (i === 0 ? b + 1 : b))],
+    ["a length one less", Uint8Array.from(original, (b, i) => (i === 0 ? b - 1 : b))],
+    ["a length of two billion", Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x07, ...original.subarray(2)])],
+    [
+      "a length of 321 MiB (no block is that large)",
+      Uint8Array.from([0x80, 0x80, 0xc0, 0xa0, 0x01, ...original.subarray(2)]),
+    ],
+    ["a length past 32 bits", Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x01, ...original.subarray(2)])],
+    ["no stream", Uint8Array.from([0x80, 0x08])],
+    ["nothing at all", new Uint8Array(0)],
+    ["the stream cut short", original.subarray(0, original.length - 1)],
+    ["an offset past the start", Uint8Array.from([0x10, 0x14, 0x41, 0xff, 0x00, 0x10, 0x41])],
+  ];
+  for (const [what, block] of damages) {
+    assert.match(String(load(block)), /compressed block is malformed/, what);
+  }
 });

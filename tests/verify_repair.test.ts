@@ -309,7 +309,7 @@ test("repair() merges level-0 tables whose sequence ranges interleave, so the ne
   const fs = defaultStorage();
   const enc = (s: string) => new TextEncoder().encode(s);
   const entry = (k: string, seq: number, v: string) => ({ key: internalKey(enc(k), seq, KIND_PUT), value: enc(v) });
-  const o = { blockSize: 4096, bloomBitsPerKey: 10 };
+  const o = { blockSize: 4096, bloomBitsPerKey: 10, compression: "lz4" } as const;
   await writeEntries(fs, dir, 5, [entry("k", 10, "old"), entry("z", 30, "z30")], o);
   await writeEntries(fs, dir, 6, [entry("k", 20, "new")], o);
   const report = await repair(dir);

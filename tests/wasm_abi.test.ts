@@ -16,6 +16,8 @@ import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
 import { RECORD_END_MARK, RECORD_HEADER_SIZE, RECORD_OVERHEAD, RECORD_TYPE_BATCH } from "../src/format/log_format.ts";
 import {
   BLOCK_TRAILER_SIZE,
+  BLOCK_TYPE_LZ4,
+  BLOCK_TYPE_RAW,
   FOOTER_SIZE,
   PROPERTIES_VERSION,
   TABLE_MAGIC,
@@ -58,6 +60,8 @@ test("tables: TypeScript's constants are the core's", () => {
   assert.equal(TABLE_VERSION, generated.TABLE_VERSION);
   assert.equal(BLOCK_TRAILER_SIZE, generated.TABLE_BLOCK_TRAILER_SIZE);
   assert.equal(PROPERTIES_VERSION, generated.TABLE_PROPERTIES_VERSION);
+  assert.equal(BLOCK_TYPE_RAW, generated.TABLE_BLOCK_RAW);
+  assert.equal(BLOCK_TYPE_LZ4, generated.TABLE_BLOCK_LZ4);
   const magic = new DataView(TABLE_MAGIC.buffer, TABLE_MAGIC.byteOffset, 8);
   assert.equal(magic.getUint32(0, true), generated.TABLE_MAGIC_LOW);
   assert.equal(magic.getUint32(4, true), generated.TABLE_MAGIC_HIGH);

@@ -20,7 +20,7 @@ import { boundedTombstones, largestUserKey } from "../read/range_tombstones.ts";
  * import type { Storage } from "../storage/storage.ts";
  * import type { Memtable } from "../wasm/memtable.ts";
  * declare const fs: Storage, memtable: Memtable; // an immutable, non-empty memtable
- * const meta = await writeLevel0Table({ fs, dir: "/db" }, 12, memtable, { blockSize: 4096, bloomBitsPerKey: 10 });
+ * const meta = await writeLevel0Table({ fs, dir: "/db" }, 12, memtable, { blockSize: 4096, bloomBitsPerKey: 10, compression: "lz4" });
  * ```
  */
 export async function writeLevel0Table(

@@ -10,6 +10,7 @@
 // manifest: the caller records the result.
 
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
+import type { Compression } from "../format/table_format.ts";
 import { removeQuietly } from "../storage/atomic_file.ts";
 import { BlockProvider } from "../table/block_provider.ts";
 import { TableCache } from "../table/table_cache.ts";
@@ -39,6 +40,8 @@ export interface CompactionJob {
   fileNumbers: number[];
   blockSize: number;
   bloomBitsPerKey: number;
+  /** How the outputs' data blocks are stored. */
+  compression: Compression;
   targetFileSize: number;
   /** The time (epoch ms) expiring puts are judged at: the database's clock, read when the job was made. */
   now: number;
@@ -131,6 +134,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
       const meta = await writeTable(env.files.target, number, {
         blockSize: job.blockSize,
         bloomBitsPerKey: job.bloomBitsPerKey,
+        compression: job.compression,
         syncDir: false,
         beforeRename: env.beforeRename,
       }, async (builder, stage) => {

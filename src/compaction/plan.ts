@@ -5,6 +5,7 @@
 // compactor of a store in a bucket (src/remote_compactor.ts) both plan here.
 
 import type { CompactionEvent } from "../events.ts";
+import type { Compression } from "../format/table_format.ts";
 import { type Levels, sortedRuns, totalBytes, userKeyRange } from "../version/version.ts";
 import type { FileMeta } from "../version/version_edit.ts";
 import { LEVELED_DEFAULTS, pickLeveled } from "./leveled.ts";
@@ -143,7 +144,7 @@ export function compactionStart(
  * import type { Levels } from "../version/version.ts";
  * import type { CompactionTask } from "./task.ts";
  * declare const task: CompactionTask, levels: Levels;
- * const job = compactionJob(task, levels, 0, [12, 13], { blockSize: 4096, bloomBitsPerKey: 10, targetFileSize: 2 << 20 });
+ * const job = compactionJob(task, levels, 0, [12, 13], { blockSize: 4096, bloomBitsPerKey: 10, compression: "lz4", targetFileSize: 2 << 20 });
  * ```
  */
 export function compactionJob(
@@ -154,6 +155,7 @@ export function compactionJob(
   o: {
     blockSize: number;
     bloomBitsPerKey: number;
+    compression: Compression;
     targetFileSize: number;
     clock?: () => number;
     compactionFilter?: string;
@@ -170,6 +172,7 @@ export function compactionJob(
     fileNumbers,
     blockSize: o.blockSize,
     bloomBitsPerKey: o.bloomBitsPerKey,
+    compression: o.compression,
     targetFileSize: o.targetFileSize,
   };
 }

@@ -3,18 +3,21 @@
 // (core/block_builder.ts, core/block_reader.ts, core/table_builder.ts, which
 // draws the whole file). Do not change: these bytes are on disk.
 //
-//   data blocks, each + 5-byte trailer (u8 type 0 | u32 checksum: low 32 bits of XXH64 of block + type)
-//   filter block + trailer     (absent when bloomBitsPerKey is 0)
+//   data blocks, each + 5-byte trailer (u8 type | u32 checksum: low 32 bits of XXH64 of stored block + type)
+//     type 0 (BLOCK_TYPE_RAW): the block as is
+//     type 1 (BLOCK_TYPE_LZ4): varint32 length of the block | the block as an LZ4 block stream
+//   filter block + trailer     (absent when bloomBitsPerKey is 0; filter, index, properties are always type 0)
 //   index block + trailer
 //   range-tombstone block + trailer   (absent when the table has none; range_tombstone_format.ts)
 //   properties block + trailer        (version 2: ends with the range-tombstone block's handle and count)
 //   footer, 64 bytes:
 //     +0 u64 filter offset  +8 u64 filter size  +16 u64 index offset  +24 u64 index size
 //     +32 u64 properties offset  +40 u64 properties size
-//     +48 u32 format version (2)  +52 u32 checksum (low 32 bits of XXH64) of bytes [0, 52)  +56 "SILTSST\n"
+//     +48 u32 format version (3)  +52 u32 checksum (low 32 bits of XXH64) of bytes [0, 52)  +56 "SILTSST\n"
 //
 // Version 2 replaced CRC-32C with XXH64 (ten times cheaper in WebAssembly);
-// version 1 tables are refused with a version error (no release wrote them).
+// version 3 added block type 1 (LZ4-compressed data blocks). Older versions
+// are refused with a version error (no release wrote them).
 
 import { corruption } from "../errors.ts";
 
@@ -49,7 +52,39 @@ export const BLOCK_TRAILER_SIZE = 5;
  * const supported = new DataView(footer.buffer).getUint32(48, true) === TABLE_VERSION;
  * ```
  */
-export const TABLE_VERSION = 2;
+export const TABLE_VERSION = 3;
+/**
+ * Block type (the trailer's first byte) of a block stored as is. Do not change: on disk.
+ *
+ * @example
+ * ```ts
+ * declare const stored: Uint8Array; // a block read with its trailer
+ * const raw = stored[stored.length - BLOCK_TRAILER_SIZE] === BLOCK_TYPE_RAW;
+ * ```
+ */
+export const BLOCK_TYPE_RAW = 0;
+/**
+ * Block type of an LZ4-compressed block: varint32 length of the block, then its LZ4 block stream. Do not change: on disk.
+ *
+ * @example
+ * ```ts
+ * declare const stored: Uint8Array; // a block read with its trailer
+ * const compressed = stored[stored.length - BLOCK_TRAILER_SIZE] === BLOCK_TYPE_LZ4;
+ * ```
+ */
+export const BLOCK_TYPE_LZ4 = 1;
+
+/**
+ * How the data blocks of new tables are stored (the `compression` open
+ * option): "lz4" compresses each one that shrinks by at least an eighth,
+ * "none" stores them as they are.
+ *
+ * @example
+ * ```ts
+ * const codec: Compression = "lz4";
+ * ```
+ */
+export type Compression = "lz4" | "none";
 /**
  * "SILTSST\n"
  *

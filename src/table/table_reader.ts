@@ -1,7 +1,9 @@
 // An open table file: footer, index, filter and properties read and checked
 // once and kept in linear memory, described to the core by a table handle
 // (core/read_state.ts) so that point lookups search it without leaving
-// WebAssembly; data blocks are read on request into the block cache.
+// WebAssembly; data blocks are read on request into the block cache, each
+// checked (its stored bytes) and, when its trailer says so, decompressed by
+// the core once, as it is read.
 //
 // A table on disk is read synchronously (positional reads), so getSync
 // works on it. A table in a bucket is read with ranged GETs, asynchronously
@@ -24,7 +26,7 @@ import { decodeRangeTombstoneBlock } from "../format/range_tombstone_format.ts";
 import type { ObjectStore } from "../object_store/object_store.ts";
 import { bytesFile } from "../storage/bytes_file.ts";
 import type { Storage, StorageFile } from "../storage/storage.ts";
-import { blockIntact, type LoadedBlock } from "../wasm/blocks.ts";
+import { loadBlock, type LoadedBlock } from "../wasm/blocks.ts";
 import { tableChecksum } from "../wasm/checksum.ts";
 import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
 import { newCoreTable, releaseCoreTable } from "../wasm/read_state.ts";
@@ -281,8 +283,10 @@ export class TableReader {
   }
 
   /**
-   * Reads and checks a block into a new allocation (the caller frees it).
-   * Synchronous: a table in a bucket throws UNSUPPORTED (use readBlockAsync).
+   * Reads and checks a block into a new allocation (the caller frees it),
+   * decompressed if it is stored compressed (its codec and stored size are
+   * on the result). Synchronous: a table in a bucket throws UNSUPPORTED
+   * (use readBlockAsync).
    */
   readBlock(handle: BlockHandle): LoadedBlock {
     if (this.#readSync === undefined) {
@@ -295,7 +299,7 @@ export class TableReader {
     return this.#readWith(this.#readSync, handle);
   }
 
-  /** Reads and checks a block into a new allocation (the caller frees it). */
+  /** Reads and checks a block into a new allocation (the caller frees it), decompressed as readBlock does. */
   async readBlockAsync(handle: BlockHandle): Promise<LoadedBlock> {
     if (this.#readSync !== undefined) return this.#readWith(this.#readSync, handle);
     this.#checkBounds(handle);
@@ -326,7 +330,7 @@ export class TableReader {
     }
   }
 
-  /** Reads the block at handle through `read` into linear memory and checks its trailer. */
+  /** Reads the block at handle through `read` into linear memory, checks its trailer and decompresses it if needed. */
   #readWith(read: ReadSync, handle: BlockHandle): LoadedBlock {
     this.#checkBounds(handle);
     const want = handle.size + BLOCK_TRAILER_SIZE;
@@ -338,10 +342,11 @@ export class TableReader {
       freeBuffer(ptr);
       throw err;
     }
-    if (got !== want || !blockIntact(ptr, handle.size)) {
+    const block = got === want ? loadBlock(ptr, handle.size) : "block is truncated";
+    if (typeof block === "string") {
       freeBuffer(ptr);
-      throw corruption(this.path, handle.offset, got !== want ? "block is truncated" : "block checksum mismatch");
+      throw corruption(this.path, handle.offset, block);
     }
-    return { ptr, size: handle.size };
+    return block;
   }
 }

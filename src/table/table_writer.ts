@@ -9,6 +9,7 @@
 // copied out of linear memory before each await, since other work may grow
 // memory (detaching views) while a write is in flight.
 
+import type { Compression } from "../format/table_format.ts";
 import { tableKey } from "../object_store/bucket_layout.ts";
 import { type AtomicWriteOptions, DISCARD, writeFileAtomically } from "../storage/atomic_file.ts";
 import { tableFileName } from "../version/file_names.ts";
@@ -22,6 +23,8 @@ export interface TableOptions {
   blockSize: number;
   /** Bloom filter bits per key (0: no filter). */
   bloomBitsPerKey: number;
+  /** How data blocks are stored. */
+  compression: Compression;
 }
 
 /**
@@ -58,7 +61,7 @@ export type TableFill = (builder: TableBuilder, stage: () => Promise<void>) => P
  * import type { Memtable } from "../wasm/memtable.ts";
  * declare const fs: Storage;
  * declare const memtable: Memtable;
- * const meta = await writeTable({ fs, dir: "/db" }, 12, { blockSize: 4096, bloomBitsPerKey: 10 }, async (builder, stage) => {
+ * const meta = await writeTable({ fs, dir: "/db" }, 12, { blockSize: 4096, bloomBitsPerKey: 10, compression: "lz4" }, async (builder, stage) => {
  *   for (let cursor = memtable.first(); cursor !== 0;) {
  *     cursor = builder.addMemtable(cursor, STAGE_BYTES);
  *     await stage();
@@ -72,7 +75,7 @@ export async function writeTable(
   options: TableOptions & AtomicWriteOptions,
   fill: TableFill,
 ): Promise<FileMeta | undefined> {
-  const builder = new TableBuilder(options.blockSize, options.bloomBitsPerKey);
+  const builder = new TableBuilder(options.blockSize, options.bloomBitsPerKey, options.compression);
   try {
     if ("store" in target) {
       const chunks: Uint8Array[] = [];

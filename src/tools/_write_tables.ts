@@ -21,7 +21,7 @@ import type { BlockEntry } from "../wasm/blocks.ts";
  * import type { Storage } from "../storage/storage.ts";
  * import type { BlockEntry } from "../wasm/blocks.ts";
  * declare const fs: Storage, entries: BlockEntry[]; // the intact entries salvaged from a damaged table
- * const meta = await writeEntries(fs, "/db", 12, entries, { blockSize: 4096, bloomBitsPerKey: 10 });
+ * const meta = await writeEntries(fs, "/db", 12, entries, { blockSize: 4096, bloomBitsPerKey: 10, compression: "lz4" });
  * ```
  */
 export async function writeEntries(
@@ -54,7 +54,7 @@ export async function writeEntries(
  * import type { FileMeta } from "../version/version_edit.ts";
  * declare const fs: Storage, lastSequence: number;
  * declare const a: FileMeta, b: FileMeta, c: FileMeta; // merge a and b; c may hold their keys
- * const merged = await mergeTables(fs, "/db", [a, b], [c], 20, lastSequence, { blockSize: 4096, bloomBitsPerKey: 10 });
+ * const merged = await mergeTables(fs, "/db", [a, b], [c], 20, lastSequence, { blockSize: 4096, bloomBitsPerKey: 10, compression: "lz4" });
  * ```
  */
 export async function mergeTables(
@@ -73,6 +73,7 @@ export async function mergeTables(
     fileNumbers: [number],
     blockSize: o.blockSize,
     bloomBitsPerKey: o.bloomBitsPerKey,
+    compression: o.compression,
     targetFileSize: Number.MAX_SAFE_INTEGER,
     now: 0, // repair judges no expiry: expiring puts stay as they are
   });

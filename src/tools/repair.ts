@@ -41,6 +41,7 @@ import type { FileMeta } from "../version/version_edit.ts";
 import { VersionSet } from "../version/version_set.ts";
 import type { BlockEntry } from "../wasm/blocks.ts";
 import type { TableOptions } from "../table/table_writer.ts";
+import type { Compression } from "../format/table_format.ts";
 import { checkCurrent, checkLog, checkManifest, checkTable, type Problem, problemOf } from "./_checks.ts";
 import { mergeTables, writeEntries } from "./_write_tables.ts";
 
@@ -54,6 +55,8 @@ export interface RepairOptions {
   blockSize?: number;
   /** Bloom filter bits per key of the tables repair writes (default 10). */
   bloomBitsPerKey?: number;
+  /** How the data blocks of the tables repair writes are stored (default "none"; the open option). */
+  compression?: Compression;
 }
 
 /** A table of the repaired store. */
@@ -168,13 +171,18 @@ interface Placed {
  */
 export async function repair(dir: string, options: RepairOptions = {}): Promise<RepairReport> {
   const base = options.fs ?? defaultStorage();
-  const o = resolveOptions({ blockSize: options.blockSize, bloomBitsPerKey: options.bloomBitsPerKey });
+  const o = resolveOptions({
+    blockSize: options.blockSize,
+    bloomBitsPerKey: options.bloomBitsPerKey,
+    compression: options.compression,
+  });
   if (!base.exists(dir)) throw new SiltError("NOT_FOUND", `${dir} does not exist`, { file: dir });
   const lock = await base.lock(joinPath(dir, LOCK_FILE));
   try {
     return await repairLocked(guardStorage(base, lock), dir, {
       blockSize: o.blockSize,
       bloomBitsPerKey: o.bloomBitsPerKey,
+      compression: o.compression,
     });
   } finally {
     lock.release();

@@ -1,34 +1,59 @@
 // Blocks already in linear memory, seen through the core's own block reader
 // (core/block_reader.ts owns the layout, core/table_reader.ts the trailer):
-// the trailer check done once when a block is read from storage, and every
-// entry walked for inspection tools (siltdb dump-sst, verify, repair) and
-// approximateSize. Walks are on no hot path: they copy each entry out.
+// the trailer check and the decompression done once when a block is read
+// from storage, and every entry walked for inspection tools (siltdb
+// dump-sst, verify, repair) and approximateSize. Walks are on no hot path:
+// they copy each entry out.
 
-import type { BlockHandle } from "../format/table_format.ts";
-import { bytes, core, scratch } from "./instance.ts";
+import type { BlockHandle, Compression } from "../format/table_format.ts";
+import * as abi from "./_core_abi.ts";
+import { bytes, core, freeBuffer, RESULT, scratch, view } from "./instance.ts";
 
-/** A checked block in linear memory (its trailer follows it there); whoever holds it frees it, or hands it to the cache. */
+/** A checked block in linear memory, as its readers use it (decompressed); whoever holds it frees it, or hands it to the cache. */
 export interface LoadedBlock {
   /** Address of the block. */
   ptr: number;
-  /** Bytes of the block, without the trailer. */
+  /** Bytes of the block (decompressed), without the trailer. */
   size: number;
+  /** How it was stored (absent: as is). */
+  codec?: Compression;
+  /** Bytes it took in the file, without the trailer (absent: size). */
+  stored?: number;
 }
 
 /**
- * True when the trailer after the block at [ptr, ptr + size) (type and
- * checksum, BLOCK_TRAILER_SIZE bytes) matches it.
+ * Checks the block read from storage at [ptr, ptr + stored) (its trailer
+ * after it: type and checksum) and decompresses it when its type says so,
+ * inside the core. Returns the block to use — in place, or a new
+ * allocation (then the stored bytes at ptr are freed) — or what is wrong
+ * (then ptr is still the caller's to free).
  *
  * @example
  * ```ts
  * import { corruption } from "../errors.ts";
  * import type { BlockHandle } from "../format/table_format.ts";
  * declare const ptr: number, handle: BlockHandle, path: string; // the block (and its trailer) read from path
- * if (!blockIntact(ptr, handle.size)) throw corruption(path, handle.offset, "block checksum mismatch");
+ * const block = loadBlock(ptr, handle.size);
+ * if (typeof block === "string") throw corruption(path, handle.offset, block);
  * ```
  */
-export function blockIntact(ptr: number, size: number): boolean {
-  return core.blockVerify(ptr, size) !== 0;
+export function loadBlock(ptr: number, stored: number): LoadedBlock | string {
+  const status = core.blockLoadAt(ptr, stored);
+  if (status === abi.BLOCK_LOAD_RAW) return { ptr, size: stored };
+  if (status === abi.BLOCK_LOAD_DECOMPRESSED) {
+    const dv = view();
+    const block: LoadedBlock = {
+      ptr: dv.getUint32(RESULT, true),
+      size: dv.getUint32(RESULT + 4, true),
+      codec: "lz4",
+      stored,
+    };
+    freeBuffer(ptr);
+    return block;
+  }
+  return status === abi.BLOCK_LOAD_CHECKSUM_MISMATCH
+    ? "block checksum mismatch"
+    : "compressed block is malformed (its checksum holds: the table was written wrongly)";
 }
 
 /** One entry of a block: its whole key (internal key in data blocks) and its value. */

@@ -2,7 +2,13 @@
 // entries in, table bytes out through a staging buffer. The one path that
 // turns these bytes into a table file is src/table/table_writer.ts.
 
-import { RESTART_INTERVAL, type TableRangeTombstone, type TableSummary } from "../format/table_format.ts";
+import {
+  type Compression,
+  RESTART_INTERVAL,
+  type TableRangeTombstone,
+  type TableSummary,
+} from "../format/table_format.ts";
+import { TABLE_CODEC_LZ4, TABLE_CODEC_NONE } from "./_core_abi.ts";
 import { sequenceOf, userKeyOf } from "../format/internal_key.ts";
 import { bytes, core, scratch } from "./instance.ts";
 
@@ -14,7 +20,7 @@ import { bytes, core, scratch } from "./instance.ts";
  * import type { StorageFile } from "../storage/storage.ts";
  * import type { Memtable } from "./memtable.ts";
  * declare const memtable: Memtable, file: StorageFile; // an immutable memtable; a new table file
- * const builder = new TableBuilder(4096, 10);
+ * const builder = new TableBuilder(4096, 10, "lz4");
  * for (let cursor = memtable.first(); cursor !== 0;) {
  *   cursor = builder.addMemtable(cursor, 256 << 10);
  *   await file.append(builder.takeStaged());
@@ -31,8 +37,10 @@ export class TableBuilder {
   #freed = false;
   #rangeTombstones: TableRangeTombstone[] = [];
 
-  constructor(blockSize: number, bloomBitsPerKey: number) {
-    this.ptr = core.tbNew(blockSize, RESTART_INTERVAL, bloomBitsPerKey);
+  /** compression: how data blocks are stored ("lz4": compressed when that saves an eighth or more). */
+  constructor(blockSize: number, bloomBitsPerKey: number, compression: Compression) {
+    const codec = compression === "lz4" ? TABLE_CODEC_LZ4 : TABLE_CODEC_NONE;
+    this.ptr = core.tbNew(blockSize, RESTART_INTERVAL, bloomBitsPerKey, codec);
   }
 
   /** Adds memtable entries from `cursor` (Memtable.first()) until maxStaged bytes are staged; returns where to go on (0: done). */

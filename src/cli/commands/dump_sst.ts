@@ -1,6 +1,7 @@
 // siltdb dump-sst: the structure of a table file (NNNNNN.sst), as RocksDB's
 // `sst_dump --show_properties`: footer, properties, filter, index and
-// per-block figures, and optionally every entry. The table is opened and
+// per-block figures (codec, stored and decompressed sizes), and optionally
+// every entry. The table is opened and
 // checked by the project's reader (src/table/table_reader.ts: footer magic,
 // version and checksum, properties, index and filter blocks), and every data
 // block is read through it, so each checksum is verified. Layout:
@@ -11,6 +12,7 @@ import { sequenceOf, userKeyOf } from "../../format/internal_key.ts";
 import {
   BLOCK_TRAILER_SIZE,
   type BlockHandle,
+  type Compression,
   TABLE_VERSION,
   type TableProperties,
   type TableRangeTombstone,
@@ -33,6 +35,9 @@ interface DataBlock {
   lastKey: Uint8Array;
   /** Entries (undefined when the block could not be read). */
   entries?: number;
+  /** How it is stored and its decompressed size (undefined when it could not be read). */
+  codec?: Compression;
+  rawSize?: number;
 }
 
 /** One entry of a data block (with --entries). */
@@ -120,6 +125,8 @@ function readDataBlocks(table: TableReader, dump: SstDump, limit: number): void 
       const loaded = table.readBlock(block.handle);
       entries = blockEntries(loaded.ptr, loaded.size);
       freeBuffer(loaded.ptr);
+      block.codec = loaded.codec ?? "none";
+      block.rawSize = loaded.size;
     } catch (err) {
       if (!(err instanceof SiltError) || err.code !== "CORRUPTION") throw err;
       dump.problems.push({ offset: block.handle.offset, error: withoutPlace(err) });
@@ -155,6 +162,19 @@ function readDataBlocks(table: TableReader, dump: SstDump, limit: number): void 
       error: `the data blocks hold ${counted} entries, the properties say ${p.entries}`,
     });
   }
+}
+
+/** The data blocks' codecs and sizes, over the blocks read: stored (without trailers) against decompressed. */
+function compressionFigures(
+  d: SstDump,
+): { lz4Blocks: number; rawBlocks: number; storedBytes: number; rawBytes: number } {
+  const read = d.blocks.filter((b) => b.rawSize !== undefined);
+  return {
+    lz4Blocks: read.filter((b) => b.codec === "lz4").length,
+    rawBlocks: read.filter((b) => b.codec === "none").length,
+    storedBytes: read.reduce((n, b) => n + b.handle.size, 0),
+    rawBytes: read.reduce((n, b) => n + b.rawSize!, 0),
+  };
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -220,15 +240,23 @@ function humanSst(d: SstDump, hex: boolean): string {
       } of 64 bytes, ` +
         `${f.probes} probes, ${f.bitsPerKey.toFixed(1)} bits per key (${formatCount(d.userKeys)} user keys)`,
   );
-  lines.push("", `data blocks (index: ${d.blocks.length})`);
+  const c = compressionFigures(d);
+  lines.push(
+    "",
+    `data blocks (index: ${d.blocks.length}): ${c.lz4Blocks} lz4, ${c.rawBlocks} stored as is; ` +
+      `${formatCount(c.storedBytes)} bytes stored for ${formatCount(c.rawBytes)} bytes of blocks` +
+      (c.storedBytes > 0 ? ` (${(c.rawBytes / c.storedBytes).toFixed(2)}x)` : ""),
+  );
   lines.push(
     formatTable(
-      ["block", "offset", "size", "bytes", "entries", "last key"],
+      ["block", "offset", "size", "bytes", "codec", "raw", "entries", "last key"],
       d.blocks.map((b, i) => [
         String(i),
         String(b.handle.offset),
         String(b.handle.size),
         String(b.handle.size + BLOCK_TRAILER_SIZE),
+        b.codec ?? "-",
+        b.rawSize === undefined ? "-" : String(b.rawSize),
         b.entries === undefined ? "-" : String(b.entries),
         showInternalKey(b.lastKey, hex),
       ]),
@@ -275,10 +303,13 @@ function jsonSst(d: SstDump, hex: boolean): unknown {
     footer: { formatVersion: TABLE_VERSION, magic: "SILTSST\n", ...d.footer },
     properties: { ...p, smallest: internalKeyJson(p.smallest, hex), largest: internalKeyJson(p.largest, hex) },
     filter: d.filter === undefined ? null : { ...d.filter, userKeys: d.userKeys },
+    compression: compressionFigures(d),
     blocks: d.blocks.map((b) => ({
       offset: b.handle.offset,
       size: b.handle.size,
       bytes: b.handle.size + BLOCK_TRAILER_SIZE,
+      codec: b.codec ?? null,
+      rawSize: b.rawSize ?? null,
       entries: b.entries ?? null,
       lastKey: internalKeyJson(b.lastKey, hex),
     })),
@@ -309,8 +340,9 @@ export const dumpSst: Command = {
   help: `Shows the footer (format version, magic, block handles), the properties
 (entries, deletions, data blocks, key and value bytes, sequences, smallest and
 largest key, restart interval, bloom bits per key), the filter (bytes, bits,
-probes, bits per user key), and each data block from the index (offset, size,
-bytes with trailer, entries, last key). Every block is read and its checksum
+probes, bits per user key), and each data block from the index (offset, size
+as stored, bytes with trailer, codec: lz4 or none, size decompressed,
+entries, last key), with the data blocks' compression ratio. Every block is read and its checksum
 verified: a damaged block is reported with the file and its offset (exit 1).
 Keys are shown as "<user key> @<sequence> <put|delete>". The file is only
 read. Layout: docs/format.md (Table file).
@@ -325,7 +357,8 @@ options:
                   dataBytes, keyBytes, valueBytes, smallestSequence, largestSequence,
                   smallest, largest },
                 filter: { bytes, bits, blocks, probes, bitsPerKey, userKeys } | null,
-                blocks: [{ offset, size, bytes, entries, lastKey }],
+                compression: { lz4Blocks, rawBlocks, storedBytes, rawBytes },
+                blocks: [{ offset, size, bytes, codec, rawSize, entries, lastKey }],
                 entries: [{ block, key | keyHex, sequence, kind, valueSize }] | null,
                 problems: [{ offset, error }] }
               where a key is { key | keyHex, sequence, kind }
