@@ -202,6 +202,7 @@ test("browser: model sequences in a dedicated worker (the real Db on OPFS) and t
       { where: "worker", seed: 1, steps: 1500, options: {} },
       { where: "worker", seed: 2, steps: 1500, options: { memtableSize: 8 * 1024 } },
       { where: "worker", seed: 3, steps: 1500, options: { memtableSize: 16 * 1024, compaction: "tiered" } },
+      { where: "worker", seed: 5, steps: 1500, options: { memtableSize: 8 * 1024, compression: "lz4" } },
       { where: "main", seed: 4, steps: 500, options: { memtableSize: 8 * 1024 } },
     ];
     const failures: string[] = [];

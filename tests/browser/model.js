@@ -1,5 +1,6 @@
 // The browser model test's operation sequences (tests/browser.test.ts): a
-// seeded random run of writes (put, delete, batch, clear), reads (get,
+// seeded random run of writes (put, delete, batch, clear, deleteRange, puts
+// with a ttl or an expiry time long past), reads (get,
 // getMany, has, scan, keys, values, count; getSync and scanSync where the
 // database has them, i.e. in the worker), snapshots, flush, compact and
 // reopen (close + open again), each checked against a JS Map model. Runs the
@@ -138,6 +139,8 @@ export async function runModel(openDb, { seed, steps, syncReads = false }) {
     [3, "values"],
     [3, "count"],
     [1, "clear"],
+    [2, "deleteRange"],
+    [3, "putExpiring"],
     [2, "snapshot"],
     [3, "snapRead"],
     [1, "release"],
@@ -191,6 +194,21 @@ export async function runModel(openDb, { seed, steps, syncReads = false }) {
           if (Object.keys(op.range).length === 0) op.range.prefix = pick(PREFIXES.slice(1)); // not every key
           await db.clear(op.range);
           for (const k of [...model.keys()]) if (inRange(k, op.range)) model.delete(k);
+          break;
+        }
+        case "deleteRange": {
+          const [a, b] = [pick(KEYS), pick(KEYS)];
+          op = { t, start: a < b ? a : b, end: a < b ? b : a };
+          await db.deleteRange(op.start, op.end);
+          for (const k of [...model.keys()]) if (k >= op.start && k < op.end) model.delete(k);
+          break;
+        }
+        case "putExpiring": {
+          // Deterministic expiry: a time long past (the key reads as deleted at once) or an hour away.
+          op = { t, k: pick(KEYS), v: value(), past: chance(0.5) };
+          await db.put(op.k, op.v, op.past ? { expireAt: 1 } : { ttl: 3_600_000 });
+          if (op.past) model.delete(op.k);
+          else model.set(op.k, op.v);
           break;
         }
         case "get": {
