@@ -6,30 +6,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStorage, open, repair } from "../mod.ts";
-import { TableReader } from "../src/table/table_reader.ts";
-import { indexEntries } from "../src/wasm/blocks.ts";
-import { freeBuffer } from "../src/wasm/instance.ts";
 import { rejectsWith } from "./_harness.ts";
+import { blockCodecs } from "./_tables.ts";
 
 const utf8 = { keyEncoding: "utf8", valueEncoding: "utf8" } as const;
-
-/** Data blocks of every table of the store, by codec. */
-function codecs(fs: MemoryStorage, names?: string[]): { lz4: number; none: number } {
-  const count = { lz4: 0, none: 0 };
-  for (const name of names ?? fs.list("/db").filter((n) => n.endsWith(".sst"))) {
-    const table = TableReader.open(fs, `/db/${name}`, Number.parseInt(name, 10));
-    try {
-      for (const { handle } of indexEntries(table.index.ptr, table.index.size)!) {
-        const block = table.readBlock(handle!);
-        freeBuffer(block.ptr);
-        count[block.codec ?? "none"]++;
-      }
-    } finally {
-      table.close();
-    }
-  }
-  return count;
-}
 
 const value = (i: number) => JSON.stringify({ id: i, name: `user ${i % 10}`, tags: ["a", "b"], status: "active" });
 
@@ -47,14 +27,14 @@ test("a store holds tables of both codecs; flushes and compactions follow the op
   };
   let db = await write("none", 0, 500);
   await db.close();
-  assert.deepEqual(codecs(fs).lz4, 0, "compression none: no compressed block");
+  assert.deepEqual(blockCodecs(fs).lz4, 0, "compression none: no compressed block");
   db = await write("lz4", 250, 1000);
-  const mixed = codecs(fs);
+  const mixed = blockCodecs(fs);
   assert.ok(mixed.lz4 > 0 && mixed.none > 0, `tables of both kinds: ${JSON.stringify(mixed)}`);
   for (const [k, v] of expected) assert.equal(db.getSync(k), v);
   assert.deepEqual(new Map(db.scanSync().toArray()), expected);
   await db.compact();
-  assert.equal(codecs(fs).none, 0, "the compaction rewrote every block with lz4");
+  assert.equal(blockCodecs(fs).none, 0, "the compaction rewrote every block with lz4");
   // Writes left in the log only: repair writes them to a table with the option it is given.
   for (let i = 1000; i < 1300; i++) {
     await db.put(`k${String(i).padStart(5, "0")}`, value(i));
@@ -64,8 +44,8 @@ test("a store holds tables of both codecs; flushes and compactions follow the op
   const report = await repair("/db", { fs, compression: "none" });
   const fromLog = report.tables.filter((t) => t.origin === "log").map((t) => t.file);
   assert.equal(fromLog.length, 1, JSON.stringify(report.tables));
-  assert.deepEqual(codecs(fs, fromLog).lz4, 0, "repair with compression none");
-  assert.ok(codecs(fs).lz4 > 0, "the tables repair kept are as they were");
+  assert.deepEqual(blockCodecs(fs, fromLog).lz4, 0, "repair with compression none");
+  assert.ok(blockCodecs(fs).lz4 > 0, "the tables repair kept are as they were");
   db = await open("/db", { fs, ...utf8 });
   assert.deepEqual(new Map(db.scanSync().toArray()), expected);
   await db.close();

@@ -11,9 +11,8 @@ import assert from "node:assert/strict";
 import { MemoryStorage, open, SiltError } from "../mod.ts";
 import { VersionSet } from "../src/version/version_set.ts";
 import { TableReader } from "../src/table/table_reader.ts";
-import { indexEntries } from "../src/wasm/blocks.ts";
-import { freeBuffer } from "../src/wasm/instance.ts";
 import { replaceFile, rng } from "./_harness.ts";
+import { blockCodecs } from "./_tables.ts";
 
 const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ?? {};
 const ALL = env.SILTDB_FLIP_ALL === "1";
@@ -61,24 +60,6 @@ function offsets(size: number): number[] {
 
 const isCorruption = (err: unknown) => err instanceof SiltError && err.code === "CORRUPTION";
 
-/** How the data blocks of the store's tables are stored: counts of "lz4" and "none". */
-function codecs(fs: MemoryStorage): Record<string, number> {
-  const count: Record<string, number> = { lz4: 0, none: 0 };
-  for (const name of fs.list("/db").filter((n) => n.endsWith(".sst"))) {
-    const table = TableReader.open(fs, `/db/${name}`, Number.parseInt(name, 10));
-    try {
-      for (const { handle } of indexEntries(table.index.ptr, table.index.size)!) {
-        const block = table.readBlock(handle!);
-        freeBuffer(block.ptr);
-        count[block.codec ?? "none"]++;
-      }
-    } finally {
-      table.close();
-    }
-  }
-  return count;
-}
-
 test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a wrong answer", async () => {
   const { fs, expected } = await build();
   const files = fs.list("/db").filter((n) => n !== "LOCK");
@@ -93,7 +74,7 @@ test("one damaged byte anywhere in any file is CORRUPTION or harmless, never a w
     return t.properties.rangeTombstones.size > 0;
   });
   assert.ok(withRanges.length > 0, "a table with a range-tombstone block is swept");
-  const blocks = codecs(fs);
+  const blocks = blockCodecs(fs);
   assert.ok(blocks.lz4 > 10 && blocks.none > 0, `tables hold compressed and raw blocks: ${JSON.stringify(blocks)}`);
   const keys = [...expected.keys(), "key0000", "key0003", "absent", "zzz"];
   let cases = 0;
