@@ -9,7 +9,7 @@
 
 import { corruption } from "../errors.ts";
 import { manifestKey, tableKey } from "./bucket_layout.ts";
-import { type BucketState, encodeManifest, latestManifest, readManifest } from "./bucket_manifest.ts";
+import { type BucketState, emptyState, encodeManifest, latestManifest, readManifest } from "./bucket_manifest.ts";
 import { readCheckpoint } from "./bucket_checkpoints.ts";
 import type { ObjectStore } from "./object_store.ts";
 
@@ -40,20 +40,12 @@ export async function cloneCheckpoint(source: ObjectStore, id: string, target: O
     }
   }
   const first: BucketState = {
+    ...emptyState(),
     number: 1,
     levels: state.levels,
-    walStart: 1,
     nextFileNumber: state.nextFileNumber,
     lastSequence: Math.max(cp.sequence, state.lastSequence),
-    writerEpoch: 0,
-    compactorEpoch: 0,
-    writerFloor: 0,
-    compactorFloor: 0,
-    writerLimit: 0,
-    compactorLimit: 0,
-    writerSnapshot: 0,
     horizon: state.horizon,
-    gracePeriod: 0,
   };
   const out = await target.put(manifestKey(1), encodeManifest(first), { ifNoneMatch: "*" });
   return out.written; // lost: another process cloned (or created) it first

@@ -80,7 +80,16 @@ export type ManifestRole = "writer" | "compactor";
 /** File numbers a holder reserves at a time. */
 export const FILE_NUMBER_RANGE = 1_000_000;
 
-function emptyState(): BucketState {
+/**
+ * The state of a bucket that holds no manifest yet (manifest 0): no tables,
+ * no epochs, no floors.
+ *
+ * @example
+ * ```ts
+ * const first = { ...emptyState(), number: 1, lastSequence: 42 }; // a store's first manifest, made from elsewhere
+ * ```
+ */
+export function emptyState(): BucketState {
   return {
     number: 0,
     levels: Array.from({ length: NUM_LEVELS }, () => []),
