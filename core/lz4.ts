@@ -70,7 +70,7 @@ export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u
     store<u32>(TABLE + (<usize>hashAt(src) << 2), b);
     let ip: u32 = 1;
     while (true) {
-      // Find a match: the position stored for these 4 bytes' hash, if it holds the same 4 bytes.
+      // Find a match: the position stored for the hash of the 5 bytes here, if it holds the same 4.
       let ref: u32 = 0;
       let step: u32 = 1;
       let misses: u32 = 1 << SKIP_TRIGGER;
