@@ -1,5 +1,5 @@
-// LZ4 block format: a compressor (hash-table matcher, as LZ4's fast mode,
-// with one step of lazy matching) and a decompressor that checks every read
+// LZ4 block format: a compressor (hash-table matcher, as LZ4's fast mode)
+// and a decompressor that checks every read
 // and every write, so a malformed stream is refused and never reads or
 // writes outside its buffers. Both copy short runs 8 bytes at a time where
 // the buffers have room past the run (the extra bytes are overwritten
@@ -25,8 +25,9 @@
 // Used for table data blocks (table_builder.ts compresses, table_reader.ts
 // blockLoad decompresses; docs/format.md "Compressed blocks").
 //
-// The compressor's hash table (HASH_ENTRIES u32 positions) lives in static
-// memory and is never cleared: positions are stored plus a base that grows
+// The compressor's hash table (HASH_ENTRIES u32 positions, 64 KiB: fewer
+// collisions than a table sized to the block, measured faster) lives in
+// static memory and is never cleared: positions are stored plus a base that grows
 // by each input's length, so an entry from an earlier call is older than
 // the base and ignored.
 
@@ -34,7 +35,7 @@ const MIN_MATCH: u32 = 4;
 const LAST_LITERALS: u32 = 5;
 const MATCH_FIND_LIMIT: u32 = 12;
 const MAX_OFFSET: u32 = 65535;
-const HASH_LOG: u32 = 12;
+const HASH_LOG: u32 = 14;
 const HASH_ENTRIES: u32 = 1 << HASH_LOG;
 // After 2^SKIP_TRIGGER misses in a row the search steps over more bytes (incompressible data goes fast).
 const SKIP_TRIGGER: u32 = 6;
@@ -42,8 +43,13 @@ const SKIP_TRIGGER: u32 = 6;
 const TABLE: usize = memory.data(<i32>(HASH_ENTRIES << 2), 8);
 let base: u32 = 1;
 
+/**
+ * The hash of the 5 bytes at p (8 are read: p is at least 8 bytes before
+ * the input's end), as LZ4 hashes on 64-bit machines: 5 bytes find fewer
+ * short matches that go nowhere than 4, and the stream comes out smaller.
+ */
 // @ts-ignore: decorator
-@inline function hash4(v: u32): u32 { return (v * 2654435761) >> (32 - HASH_LOG); }
+@inline function hashAt(p: usize): u32 { return <u32>(((load<u64>(p) << 24) * 889523592379) >> (64 - HASH_LOG)); }
 
 /**
  * Compresses srcLen bytes at src into dst; returns the stream's length, or
@@ -61,17 +67,17 @@ export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u
   if (srcLen >= MATCH_FIND_LIMIT + 1) {
     const matchLimit = srcLen - LAST_LITERALS; // matches end at or before here
     const lastStart = srcLen - MATCH_FIND_LIMIT; // no match starts past here
-    store<u32>(TABLE + (<usize>hash4(load<u32>(src)) << 2), b);
+    store<u32>(TABLE + (<usize>hashAt(src) << 2), b);
     let ip: u32 = 1;
     while (true) {
-      // Find a match: the position stored for these 4 bytes' hash, if it holds the same 4 bytes.
+      // Find a match: the position stored for the hash of the 5 bytes here, if it holds the same 4.
       let ref: u32 = 0;
       let step: u32 = 1;
       let misses: u32 = 1 << SKIP_TRIGGER;
       let found = false;
       while (ip <= lastStart) {
         const v = load<u32>(src + <usize>ip);
-        const slot = TABLE + (<usize>hash4(v) << 2);
+        const slot = TABLE + (<usize>hashAt(src + <usize>ip) << 2);
         const stored = load<u32>(slot);
         store<u32>(slot, ip + b);
         if (stored >= b) {
@@ -90,30 +96,14 @@ export function lz4Compress(src: usize, srcLen: u32, dst: usize, dstCap: u32): u
         ip--;
         ref--;
       }
-      let end = matchEnd(src, ip + MIN_MATCH, ref + MIN_MATCH, matchLimit);
-      // Lazy matching: while the match found at the next byte reaches farther, take it instead.
-      while (end < matchLimit && ip < lastStart) {
-        const q = ip + 1;
-        const v = load<u32>(src + <usize>q);
-        const slot = TABLE + (<usize>hash4(v) << 2);
-        const stored = load<u32>(slot);
-        store<u32>(slot, q + b);
-        if (stored < b) break;
-        const r2 = stored - b;
-        if (r2 >= q || q - r2 > MAX_OFFSET || load<u32>(src + <usize>r2) != v) break;
-        const e2 = matchEnd(src, q + MIN_MATCH, r2 + MIN_MATCH, matchLimit);
-        if (e2 <= end) break;
-        ip = q;
-        ref = r2;
-        end = e2;
-      }
+      const end = matchEnd(src, ip + MIN_MATCH, ref + MIN_MATCH, matchLimit);
       op = putSequence(src + <usize>anchor, ip - anchor, ip - ref, end - ip, dst, op, dstCap);
       if (op == 0xffffffff) return 0;
       ip = end;
       anchor = ip;
       if (ip > lastStart) break;
       // Remember a position inside the match, so the next match may start near it.
-      store<u32>(TABLE + (<usize>hash4(load<u32>(src + <usize>ip - 2)) << 2), ip - 2 + b);
+      store<u32>(TABLE + (<usize>hashAt(src + <usize>ip - 2) << 2), ip - 2 + b);
     }
   }
   // The last literals.
@@ -218,29 +208,48 @@ export function lz4Decompress(src: usize, srcLen: u32, dst: usize, dstLen: u32):
   let ip: u32 = 0;
   let op: u32 = 0;
   while (ip < srcLen) {
-    const token = <u32>load<u8>(src + <usize>(ip++));
-    // The common sequence, with room around it: fewer than 15 literals, a match of 4 to 18
-    // bytes at an offset of 8 or more. Fixed-size copies whose extra bytes stay inside both
-    // buffers (and are overwritten); every other sequence takes the checked paths below.
-    if (token < 0xf0 && (token & 15) < 15 && srcLen - ip >= 18 && dstLen - op >= 40) {
-      const lit = token >> 4;
-      const to = dst + <usize>op;
-      const from = src + <usize>ip;
-      store<u64>(to, load<u64>(from));
-      store<u64>(to, load<u64>(from, 8), 8);
-      const offset = <u32>load<u16>(from + <usize>lit);
-      const at = op + lit;
-      if (offset >= 8 && offset <= at) {
-        const m = dst + <usize>at;
-        const r = m - <usize>offset;
-        store<u64>(m, load<u64>(r));
-        store<u64>(m, load<u64>(r, 8), 8);
-        store<u64>(m, load<u64>(r, 16), 16);
-        ip += lit + 2;
-        op = at + (token & 15) + MIN_MATCH;
-        continue;
+    // The common sequences, with room around them: fewer than 15 literals, then a match at
+    // an offset of 8 or more, of 4 to 18 bytes or of 19 to 273 (one length byte). Copies whose
+    // extra bytes stay inside both buffers (and are overwritten); the first other sequence
+    // leaves this loop for the checked paths below.
+    if (srcLen - ip >= 19 && dstLen - op >= 40) {
+      let p = src + <usize>ip;
+      let q = dst + <usize>op;
+      const pLast = src + <usize>(srcLen - 19); // a token here has 18 bytes after it
+      const qLast = dst + <usize>(dstLen - 40); // and 40 bytes of output room
+      const qEnd = dst + <usize>dstLen;
+      while (p <= pLast && q <= qLast) {
+        const token = <u32>load<u8>(p);
+        if (token >= 0xf0) break;
+        const lit = <usize>(token >> 4);
+        store<u64>(q, load<u64>(p, 1));
+        store<u64>(q, load<u64>(p, 9), 8);
+        const offset = <usize>load<u16>(p + lit, 1);
+        const m = q + lit;
+        if (offset < 8 || offset > m - dst) break;
+        const r = m - offset;
+        const short = <usize>(token & 15);
+        if (short < 15) {
+          store<u64>(m, load<u64>(r));
+          store<u64>(m, load<u64>(r, 8), 8);
+          store<u64>(m, load<u64>(r, 16), 16);
+          p += lit + 3;
+          q = m + short + <usize>MIN_MATCH;
+          continue;
+        }
+        // p + lit + 3 <= p + 17 < src + srcLen: the length byte is inside the input.
+        const more = <usize>load<u8>(p + lit, 3);
+        const n: usize = <usize>(15 + MIN_MATCH) + more;
+        if (more == 255 || qEnd - m < n + 8) break;
+        copy8(m, r, <u32>n);
+        p += lit + 4;
+        q = m + n;
       }
+      // A sequence here takes at most 18 bytes after its token: ip stays inside the input.
+      ip = <u32>(p - src);
+      op = <u32>(q - dst);
     }
+    const token = <u32>load<u8>(src + <usize>(ip++));
     // Literals.
     let n = token >> 4;
     if (n < 15 && srcLen - ip >= 16 && dstLen - op >= 16) {

@@ -122,8 +122,8 @@ export interface OpenOptions {
    * Blocks are decompressed once, when read from storage; the block cache
    * holds them decompressed. Tables of either kind are read whatever the
    * option. Default "none", by measurement (docs/benchmarks.md): on
-   * JSON-like values "lz4" makes tables 2.5× smaller, but gets that miss
-   * the block cache run at 0.76-0.78× and awaited puts at 0.71-0.80× (the
+   * JSON-like values "lz4" makes tables 2.5× smaller and gets that miss
+   * the block cache run at 0.82-0.83×, but awaited puts at 0.84-0.87× (the
    * targets were 0.8× and 0.9×). Choose "lz4" when disk space or bytes
    * moved (OPFS quotas, a bucket) matter more.
    */

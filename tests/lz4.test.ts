@@ -182,6 +182,9 @@ test("lz4 decompression refuses malformed streams, never writing outside its out
     ["a literal length running off the stream", [0xf0, 255, 255], 600],
     ["a match length running off the stream", [0x1f, 1, 1, 0, 255], 600],
     ["a literal length of billions", [0xf0, ...new Array(40).fill(255), 0], 1000],
+    // The decoder's common path (a match length of one extra byte, input and output to spare):
+    // a 119-byte match where 52 bytes are left, then bytes enough for that path to be taken.
+    ["a long match past the output's end", [0x8f, 1, 2, 3, 4, 5, 6, 7, 8, 8, 0, 100, ...new Array(24).fill(0)], 60],
   ];
   for (const [what, bytes, rawLength] of cases) {
     assert.equal(lz4Decompress(new Uint8Array(bytes), rawLength), undefined, what);
