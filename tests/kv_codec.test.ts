@@ -336,6 +336,15 @@ test("bytes that are not a stored entry or value are CORRUPTION", async () => {
   await rejectsWith("CORRUPTION", () => decodeClone(new Uint8Array([1, 0x7f])), /no value's tag/);
 });
 
+/** True when v holds a Date whose time is NaN: Node 20's deepStrictEqual calls two such Dates unequal (Node 24 does not). */
+function holdsInvalidDate(v: unknown, seen = new Set<unknown>()): boolean {
+  if (v instanceof Date) return Number.isNaN(v.getTime());
+  if (typeof v !== "object" || v === null || seen.has(v)) return false;
+  seen.add(v);
+  const parts = v instanceof Map ? [...v].flat() : v instanceof Set ? [...v] : Object.values(v);
+  return parts.some((part) => holdsInvalidDate(part, seen));
+}
+
 test("random values round-trip (fast-check)", () => {
   fc.assert(
     fc.property(
@@ -354,7 +363,8 @@ test("random values round-trip (fast-check)", () => {
         const back = decodeClone(bytes);
         assert.deepEqual(encodeClone(back), bytes, "the value read back encodes to the same bytes");
         // Bun's deepStrictEqual tells apart equal Maps keyed by objects; the bytes above hold there.
-        if (currentRuntime !== "bun") assert.deepStrictEqual(back, value);
+        // An invalid Date comes back as one (the bytes say so); Node 20's deepStrictEqual cannot tell (seed -281081186).
+        if (currentRuntime !== "bun" && !holdsInvalidDate(value)) assert.deepStrictEqual(back, value);
       },
     ),
     { numRuns: fcRuns(500) },
