@@ -199,3 +199,52 @@ export function runChild(
   }
   return { ok: true, value: parsed };
 }
+
+/**
+ * Runs `repeats` rounds over the engines, each after waitForQuiet, the
+ * order rotated by one engine per round (so that no engine always runs
+ * first), each engine by `run` (a child process: runChild). An engine that
+ * cannot run is left out of the rounds after (its reason in `unavailable`,
+ * as `run` worded it). Each round records its date, load, wait and per
+ * engine the result with the load before and after it.
+ *
+ * @example
+ * ```ts
+ * const { rounds, unavailable } = await rotatingRounds(["a", "b"], 3, 1.5, 300, (name) =>
+ *   runChild("node", ["bench.ts", "--engine", name], {}, 600_000));
+ * ```
+ */
+export async function rotatingRounds(
+  ids: string[],
+  repeats: number,
+  quietLoad: number,
+  maxWaitSeconds: number,
+  run: (id: string) => { ok: true; value: Record<string, unknown> } | { ok: false; why: string },
+): Promise<{ rounds: Record<string, unknown>[]; unavailable: Record<string, string> }> {
+  const rounds: Record<string, unknown>[] = [];
+  const unavailable: Record<string, string> = {};
+  for (let r = 0; r < repeats; r++) {
+    const quiet = await waitForQuiet(quietLoad, maxWaitSeconds, console.log);
+    const order = ids.map((_, i) => ids[(i + r) % ids.length]).filter((e) => unavailable[e] === undefined);
+    console.log(`round ${r + 1}/${repeats}: load ${quiet.load.join(" ")}, order ${order.join(", ")}`);
+    const engines: Record<string, unknown> = {};
+    for (const id of order) {
+      const loadBefore = loadNow();
+      const out = run(id);
+      if (!out.ok) {
+        unavailable[id] = out.why;
+        console.log(`  ${id}: cannot run here (${unavailable[id]})`);
+        continue;
+      }
+      engines[id] = { ...out.value, loadBefore, loadAfter: loadNow() };
+    }
+    rounds.push({
+      round: r + 1,
+      date: new Date().toISOString(),
+      load: quiet.load,
+      waitedSeconds: quiet.waitedSeconds,
+      engines,
+    });
+  }
+  return { rounds, unavailable };
+}

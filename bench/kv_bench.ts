@@ -51,15 +51,14 @@ import { uniform } from "./_shared.ts";
 import {
   binaryVersion,
   contended,
-  loadNow,
   machine,
   type Measured,
+  rotatingRounds,
   runAsChild,
   runChild,
   runtime,
   runtimeVersion,
   timeBoxed,
-  waitForQuiet,
 } from "./_runs.ts";
 
 const N = Number(process.env.SILTDB_KV_N ?? 100_000);
@@ -310,43 +309,18 @@ async function main(): Promise<void> {
       `${(GROUPS * 100).toLocaleString("en-US")} entries, ${SECONDS} s per workload, ${REPEATS} rounds; ` +
       `siltdb/kv: ${kvSource ?? "not found"}`,
   );
-  const rounds: Record<string, unknown>[] = [];
-  const unavailable: Record<string, string> = {};
   const started = new Date().toISOString();
-  for (let r = 0; r < REPEATS; r++) {
-    const quiet = await waitForQuiet(QUIET, MAX_WAIT, console.log);
-    const order = wanted.map((_, i) => wanted[(i + r) % wanted.length]).filter((e) => unavailable[e] === undefined);
-    console.log(`round ${r + 1}/${REPEATS}: load ${quiet.load.join(" ")}, order ${order.join(", ")}`);
-    const engines: Record<string, unknown> = {};
-    for (const id of order) {
-      const at = id.lastIndexOf("@");
-      const [engine, rt] = [id.slice(0, at), id.slice(at + 1)];
-      const runner = RUNTIMES[rt];
-      if (runner === undefined || versions[rt] === undefined) {
-        unavailable[id] = `runtime ${rt} not found`;
-        console.log(`  ${id}: cannot run here (${unavailable[id]})`);
-        continue;
-      }
-      const loadBefore = loadNow();
-      const out = runChild(runner.cmd, [...runner.args(script), "--engine", engine], {
-        ...process.env,
-        ...(module ? { SILTDB_KV_MODULE: module } : {}),
-      }, 900_000);
-      if (!out.ok) {
-        unavailable[id] = out.why.slice(0, 240);
-        console.log(`  ${id}: cannot run here (${unavailable[id]})`);
-        continue;
-      }
-      engines[id] = { ...out.value, loadBefore, loadAfter: loadNow() };
-    }
-    rounds.push({
-      round: r + 1,
-      date: new Date().toISOString(),
-      load: quiet.load,
-      waitedSeconds: quiet.waitedSeconds,
-      engines,
-    });
-  }
+  const { rounds, unavailable } = await rotatingRounds(wanted, REPEATS, QUIET, MAX_WAIT, (id) => {
+    const at = id.lastIndexOf("@");
+    const [engine, rt] = [id.slice(0, at), id.slice(at + 1)];
+    const runner = RUNTIMES[rt];
+    if (runner === undefined || versions[rt] === undefined) return { ok: false, why: `runtime ${rt} not found` };
+    const out = runChild(runner.cmd, [...runner.args(script), "--engine", engine], {
+      ...process.env,
+      ...(module ? { SILTDB_KV_MODULE: module } : {}),
+    }, 900_000);
+    return out.ok ? out : { ok: false, why: out.why.slice(0, 240) };
+  });
   const out = new URL("./results/", import.meta.url);
   mkdirSync(out, { recursive: true });
   const file = new URL("kv.json", out);

@@ -53,15 +53,14 @@ import { setImmediate } from "node:timers";
 import { uniform } from "./_shared.ts";
 import {
   contended,
-  loadNow,
   machine,
   type Measured,
+  rotatingRounds,
   runAsChild,
   runChild,
   runtime,
   runtimeVersion,
   timeBoxed,
-  waitForQuiet,
 } from "./_runs.ts";
 
 const N = Number(process.env.SILTDB_TXN_N ?? 100_000);
@@ -421,33 +420,12 @@ async function main(): Promise<void> {
     `txn_bench: ${version}, ${cpu}; ${N.toLocaleString("en-US")} keys, ${SECONDS} s per workload, ` +
       `${REPEATS} rounds, contended: ${WRITERS} writers on ${HOT} keys`,
   );
-  const rounds: Record<string, unknown>[] = [];
-  const unavailable: Record<string, string> = {};
   const started = new Date().toISOString();
-  for (let r = 0; r < REPEATS; r++) {
-    const quiet = await waitForQuiet(QUIET, MAX_WAIT, console.log);
-    const order = names.map((_, i) => names[(i + r) % names.length]).filter((e) => unavailable[e] === undefined);
-    console.log(`round ${r + 1}/${REPEATS}: load ${quiet.load.join(" ")}, order ${order.join(", ")}`);
-    const engines: Record<string, unknown> = {};
-    for (const name of order) {
-      const loadBefore = loadNow();
-      const [cmd, args] = childCommand(name);
-      const out = runChild(cmd, args, process.env, 600_000);
-      if (!out.ok) {
-        unavailable[name] = out.why.slice(0, 200);
-        console.log(`  ${name}: cannot run here (${unavailable[name]})`);
-        continue;
-      }
-      engines[name] = { ...out.value, loadBefore, loadAfter: loadNow() };
-    }
-    rounds.push({
-      round: r + 1,
-      date: new Date().toISOString(),
-      load: quiet.load,
-      waitedSeconds: quiet.waitedSeconds,
-      engines,
-    });
-  }
+  const { rounds, unavailable } = await rotatingRounds(names, REPEATS, QUIET, MAX_WAIT, (name) => {
+    const [cmd, args] = childCommand(name);
+    const out = runChild(cmd, args, process.env, 600_000);
+    return out.ok ? out : { ok: false, why: out.why.slice(0, 200) };
+  });
   const out = new URL("./results/", import.meta.url);
   mkdirSync(out, { recursive: true });
   const file = new URL(`txn-${runtime}.json`, out);
