@@ -147,7 +147,12 @@ function putLength(dst: usize, op: u32, n: u32, low: u32): u32 {
     return op;
   }
   store<u8>(token, <u8>(0xf0 | low));
-  let rest = n - 15;
+  return putExtension(dst, op, n - 15);
+}
+
+/** Writes a length's extension (rest = length - 15: as many 255s as fit, then the remainder) at op; returns the new position. */
+// @ts-ignore: decorator
+@inline function putExtension(dst: usize, op: u32, rest: u32): u32 {
   while (rest >= 255) {
     store<u8>(dst + <usize>(op++), 255);
     rest -= 255;
@@ -186,14 +191,7 @@ function putSequence(lit: usize, litLen: u32, offset: u32, matchLen: u32, dst: u
   op += litLen;
   store<u16>(dst + <usize>op, <u16>offset);
   op += 2;
-  if (m >= 15) {
-    let rest = m - 15;
-    while (rest >= 255) {
-      store<u8>(dst + <usize>(op++), 255);
-      rest -= 255;
-    }
-    store<u8>(dst + <usize>(op++), <u8>rest);
-  }
+  if (m >= 15) op = putExtension(dst, op, m - 15);
   return op;
 }
 
