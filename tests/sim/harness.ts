@@ -28,7 +28,7 @@ import { type Db, type FaultOp, MemoryStorage, open, SiltError, type UnsyncedFat
 import { compareBytes, rng, utf8 } from "../_harness.ts";
 import { Probe, rangeLabel, Recorder } from "./feeds.ts";
 import { expiringValue, History, setExpiryClock, type Value, visible, type Write } from "./model.ts";
-import { type TxCounts, TxWorkload } from "./tx_workload.ts";
+import { noTxCounts, type TxCounts, TxWorkload } from "./tx_workload.ts";
 
 /** What one seed did. */
 export interface SeedReport extends TxCounts {
@@ -90,13 +90,7 @@ async function simulate(seed: number, opCount: number): Promise<SeedReport> {
     reads: 0,
     changes: 0,
     probes: 0,
-    txCommitted: 0,
-    txConflicted: 0,
-    txRetried: 0,
-    txThrown: 0,
-    txAborted: 0,
-    casOk: 0,
-    casFailed: 0,
+    ...noTxCounts(),
   };
 
   const l0CompactionTrigger = pick([2, 3, 4]);

@@ -62,6 +62,11 @@ export interface TxCounts {
   casFailed: number;
 }
 
+/** All TxCounts at zero: a workload's start, and a seed's report before the workload's are copied in. */
+export function noTxCounts(): TxCounts {
+  return { txCommitted: 0, txConflicted: 0, txRetried: 0, txThrown: 0, txAborted: 0, casOk: 0, casFailed: 0 };
+}
+
 /** Thrown by a body on purpose: the transaction must write nothing. */
 class BodyError extends Error {}
 
@@ -74,15 +79,7 @@ export class TxWorkload {
   readonly uniques: string[];
   readonly slotLimit: number;
   readonly total: number;
-  readonly counts: TxCounts = {
-    txCommitted: 0,
-    txConflicted: 0,
-    txRetried: 0,
-    txThrown: 0,
-    txAborted: 0,
-    casOk: 0,
-    casFailed: 0,
-  };
+  readonly counts: TxCounts = noTxCounts();
   /** What the checks need to know, and the checks (tests/sim/tx_checks.ts). */
   readonly checks: TxChecks;
 
