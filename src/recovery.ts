@@ -21,7 +21,6 @@
 
 import { removeObsoleteFiles } from "./background/obsolete_files.ts";
 import { writeLevel0Table } from "./background/flush.ts";
-import { largestUserKey } from "./read/range_tombstones.ts";
 import { corruption } from "./errors.ts";
 import { batchHeader } from "./format/batch_format.ts";
 import { view } from "./wasm/instance.ts";
@@ -143,8 +142,8 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
   let log: LogWriter | undefined;
   const flushMemtable = async () => {
     const number = versions.newFileNumber();
-    const largest = largestUserKey([...versions.current.levels, added.map((a) => a.file)], []);
-    added.push({ level: 0, file: await writeLevel0Table({ fs, dir }, number, memtable, o, largest) });
+    const levels = [...versions.current.levels, added.map((a) => a.file)];
+    added.push({ level: 0, file: await writeLevel0Table({ fs, dir }, number, memtable, o, levels) });
     memtable.free();
     memtable = new Memtable();
   };

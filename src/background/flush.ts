@@ -5,6 +5,7 @@
 import type { TableTarget } from "../table/table_files.ts";
 import { STAGE_BYTES, type TableOptions, writeTable } from "../table/table_writer.ts";
 import type { FileMeta } from "../version/version_edit.ts";
+import type { Levels } from "../version/version.ts";
 import type { Memtable } from "../wasm/memtable.ts";
 import { boundedTombstones, largestUserKey } from "../read/range_tombstones.ts";
 
@@ -12,7 +13,8 @@ import { boundedTombstones, largestUserKey } from "../read/range_tombstones.ts";
  * Writes every entry of a non-empty memtable (that no one writes to any
  * more) to table `number` at target, durably, and returns its metadata.
  * Its range tombstones go to the table's range-tombstone block, an open end
- * bounded just past `largest` (the largest user key the store's tables hold,
+ * bounded just past the largest user key of `levels` (the store's tables,
+ * looked at only when the memtable holds range tombstones;
  * src/read/range_tombstones.ts, boundedTombstones) or the memtable's own.
  *
  * @example
@@ -28,12 +30,12 @@ export async function writeLevel0Table(
   number: number,
   memtable: Memtable,
   options: TableOptions,
-  largest?: Uint8Array,
+  levels: Levels = [],
 ): Promise<FileMeta> {
   const tombstones = memtable.rangeTombstones();
   const bounded = tombstones.length === 0
     ? []
-    : boundedTombstones(tombstones, largestUserKey([], [largest, memtable.lastKey()]));
+    : boundedTombstones(tombstones, largestUserKey(levels, [memtable.lastKey()]));
   const meta = await writeTable(target, number, options, async (builder, stage) => {
     for (let cursor = memtable.first(); cursor !== 0;) {
       cursor = builder.addMemtable(cursor, STAGE_BYTES);

@@ -36,7 +36,6 @@ import { compactEverything, compactKeyRange } from "../compaction/manual.ts";
 import { compactionJob, compactionStart, outputNumbersFor, pickTask, recordTask } from "../compaction/plan.ts";
 import type { CompactionTask } from "../compaction/task.ts";
 import { writeLevel0Table } from "./flush.ts";
-import { largestUserKey } from "../read/range_tombstones.ts";
 import type { LiveFiles } from "./obsolete_files.ts";
 
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
@@ -435,7 +434,7 @@ export class Scheduler {
             number,
             handle.mt,
             options,
-            largestUserKey(versions.current.levels, []),
+            versions.current.levels,
           ),
         });
       }

@@ -29,7 +29,6 @@
 import { SiltError } from "../errors.ts";
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import { writeLevel0Table } from "../background/flush.ts";
-import { largestUserKey } from "../read/range_tombstones.ts";
 import { Memtable } from "../wasm/memtable.ts";
 import { resolveOptions } from "../options.ts";
 import { removeQuietly } from "../storage/atomic_file.ts";
@@ -336,8 +335,7 @@ async function repairLocked(fs: Storage, dir: string, build: TableOptions): Prom
         if (memtable.count > 0) {
           const number = newNumber();
           created.push(number);
-          const largest = largestUserKey([placed.map((p) => p.meta)], []);
-          const meta = await writeLevel0Table({ fs, dir }, number, memtable, build, largest);
+          const meta = await writeLevel0Table({ fs, dir }, number, memtable, build, [placed.map((p) => p.meta)]);
           placed.push({ level: 0, meta, origin: "log", from: [l.name] });
           lastSequence = Math.max(lastSequence, meta.largestSequence);
         }
