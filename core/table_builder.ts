@@ -49,7 +49,10 @@
 //   +40 u64 bytes emitted (file offset)  +48.. u64 statistics, in properties order
 //   +136 u32 range tombstones (buffer, 0 = none)  +140 u32 their count
 //   +144 u32 block codec (CODEC_NONE, CODEC_LZ4)
-//   (TB_SIZE leaves room for more statistics)
+//   +148 u32 data blocks in a row that did not compress (RAW_STREAK_AT): past
+//        RAW_STREAK_LIMIT, only one data block in RAW_RETRY_EVERY is tried (random
+//        bytes cost a compression attempt per block and gain nothing; one that
+//        compresses again ends the streak)
 
 import { bbAdd, bbCount, bbFinish, bbFinishedLength, bbFree, bbLastKey, bbLastKeyLength, bbNew, bbReset, bbSizeEstimate } from "./block_builder";
 import { bloomBuild } from "./bloom";
@@ -63,6 +66,9 @@ import { compareInternal } from "./block_reader";
 import { KIND_RANGE_DELETE, rtBuilderAdd, rtBuilderData, rtBuilderFree, rtBuilderLength } from "./range_tombstones";
 
 const TB_SIZE: usize = 152;
+const RAW_STREAK_AT: usize = 148;
+const RAW_STREAK_LIMIT: u32 = 4;
+const RAW_RETRY_EVERY: u32 = 8;
 export const FOOTER_SIZE: usize = 64;
 export const TABLE_FORMAT_VERSION: u32 = 3;
 export const TABLE_MAGIC: u64 = 0x0a545353544c4953; // "SILTSST\n" little-endian
@@ -149,10 +155,12 @@ function emitBlock(tb: usize, block: usize, len: u32, compress: bool): u64 {
   bufSetLength(stage, start + stored + BLOCK_TRAILER_SIZE);
   store<u64>(tb, offset + <u64>stored + BLOCK_TRAILER_SIZE, 40);
   emittedSize = stored;
+  emittedCompressed = type == BLOCK_LZ4;
   return offset;
 }
 
 let emittedSize: u32 = 0;
+let emittedCompressed = false;
 
 // Scratch for an encoded block handle (two varint64s).
 const HANDLE: usize = memory.data(24, 8);
@@ -165,7 +173,11 @@ function flushDataBlock(tb: usize): void {
   bufSetLength(largest, 0);
   bufAppend(largest, bbLastKey(data), bbLastKeyLength(data));
   const block = bbFinish(data);
-  const offset = emitBlock(tb, block, bbFinishedLength(data), load<u32>(tb, CODEC_AT) == CODEC_LZ4);
+  const streak = load<u32>(tb, RAW_STREAK_AT);
+  const attempt = load<u32>(tb, CODEC_AT) == CODEC_LZ4 &&
+    (streak < RAW_STREAK_LIMIT || (streak - RAW_STREAK_LIMIT) % RAW_RETRY_EVERY == 0);
+  const offset = emitBlock(tb, block, bbFinishedLength(data), attempt);
+  store<u32>(tb, emittedCompressed ? 0 : streak + 1, RAW_STREAK_AT);
   const len = emittedSize;
   const end = putVarint64(putVarint64(HANDLE, offset), <u64>len);
   bbAdd(field(tb, 4), bufData(largest), bufLength(largest), 0, false, HANDLE, <u32>(end - HANDLE));

@@ -130,7 +130,10 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
     while (!done) {
       const number = numbers.shift();
       if (number === undefined) throw new Error("siltdb internal error: compaction ran out of reserved file numbers");
-      // The next output, up to targetFileSize; none when no entry was left for it.
+      // The next output, up to targetFileSize; none when no entry was left for it. The numbers were
+      // reserved by the inputs' file bytes: outputs stored less compressed than their inputs (a store
+      // reopened with another codec) may need more, so the last number takes whatever is left.
+      const limit = numbers.length === 0 ? Infinity : targetFileSize;
       const meta = await writeTable(env.files.target, number, {
         blockSize: job.blockSize,
         bloomBitsPerKey: job.bloomBitsPerKey,
@@ -139,7 +142,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
         beforeRename: env.beforeRename,
       }, async (builder, stage) => {
         for (;;) {
-          const status = merge.run(builder, STAGE_BYTES, targetFileSize);
+          const status = merge.run(builder, STAGE_BYTES, limit);
           if (status === CompactionStatus.Done) done = true;
           if (status === CompactionStatus.Done || status === CompactionStatus.FileFull) {
             builder.addRangeTombstones(cutter.next(done ? undefined : merge.lastKey()));

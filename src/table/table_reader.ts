@@ -30,51 +30,12 @@ import { loadBlock, type LoadedBlock } from "../wasm/blocks.ts";
 import { tableChecksum } from "../wasm/checksum.ts";
 import { allocBuffer, bytes, freeBuffer } from "../wasm/instance.ts";
 import { newCoreTable, releaseCoreTable } from "../wasm/read_state.ts";
+import { readAheadFile, readAheadObject, type ReadSync } from "./read_ahead.ts";
 
 export type { LoadedBlock } from "../wasm/blocks.ts";
 
 /** The bytes of a table's tail fetched at once when it is opened from a bucket. */
 const REMOTE_TAIL = 64 << 10;
-
-/** The first read-ahead of a table in a bucket read in order; it doubles up to READ_AHEAD_MAX. */
-const READ_AHEAD_MIN = 64 << 10;
-const READ_AHEAD_MAX = 1 << 20;
-
-/**
- * Ranged reads of a table object that read ahead while they go in order (a
- * scan): a read starting where the last one ended fetches a window past it
- * (64 KiB, doubling to 1 MiB), and reads inside the window cost no request.
- * A read elsewhere (a point lookup) fetches its block alone and drops the
- * window.
- */
-function readAhead(
-  store: ObjectStore,
-  key: string,
-  path: string,
-  size: number,
-): (offset: number, length: number) => Promise<Uint8Array> {
-  let ahead: { start: number; data: Uint8Array } | undefined;
-  let next = -1;
-  let window = 0;
-  return async (offset, length) => {
-    const held = ahead;
-    if (held !== undefined && offset >= held.start && offset + length <= held.start + held.data.length) {
-      next = offset + length;
-      return held.data.subarray(offset - held.start, offset - held.start + length);
-    }
-    window = offset === next ? Math.min(READ_AHEAD_MAX, Math.max(READ_AHEAD_MIN, window * 2)) : 0;
-    ahead = undefined;
-    next = offset + length;
-    const want = Math.max(length, Math.min(window, size - offset));
-    const got = await store.get(key, { offset, length: want });
-    if (got === undefined) throw corruption(path, offset, "the table object is missing");
-    if (want > length) ahead = { start: offset, data: got.data };
-    return got.data.subarray(0, length);
-  };
-}
-
-/** Reads `into.length` bytes at `position` synchronously; returns how many there were. */
-type ReadSync = (position: number, into: Uint8Array) => number;
 
 /**
  * An open, checked table.
@@ -190,21 +151,28 @@ export class TableReader {
   static open(fs: Storage, path: string, number: number): TableReader {
     const file: StorageFile = fs.open(path);
     try {
-      return TableReader.#ofFile(number, file);
+      return TableReader.#ofFile(number, file, true);
     } catch (err) {
       file.close();
       throw err;
     }
   }
 
-  /** A table over a file read synchronously (on disk, or downloaded); closing it closes the file. */
-  static #ofFile(number: number, file: StorageFile): TableReader {
+  /**
+   * A table over a file read synchronously (on disk, or downloaded: in memory, nothing to read
+   * ahead); closing it closes the file.
+   */
+  static #ofFile(number: number, file: StorageFile, readAhead: boolean): TableReader {
     const readSync: ReadSync = (position, into) => file.read(position, into);
+    const ahead = readAhead ? readAheadFile(readSync, file.size()) : { read: readSync, close() {} };
     const read = (offset: number, length: number) => {
       const into = new Uint8Array(length);
-      return Promise.resolve(into.subarray(0, file.read(offset, into)));
+      return Promise.resolve(into.subarray(0, ahead.read(offset, into)));
     };
-    return new TableReader(number, file.path, file.size(), readSync, readSync, read, () => file.close());
+    return new TableReader(number, file.path, file.size(), readSync, ahead.read, read, () => {
+      ahead.close();
+      file.close();
+    });
   }
 
   /**
@@ -253,7 +221,7 @@ export class TableReader {
       into.set(held.subarray(from, from + n));
       return n;
     };
-    return new TableReader(number, path, size, meta, undefined, readAhead(store, key, path, size), () => {});
+    return new TableReader(number, path, size, meta, undefined, readAheadObject(store, key, path, size), () => {});
   }
 
   /**
@@ -274,7 +242,7 @@ export class TableReader {
     const path = `${store.location}${key}`;
     const got = await store.get(key);
     if (got === undefined) throw corruption(path, 0, "the table object is missing");
-    return TableReader.#ofFile(number, bytesFile(path, got.data));
+    return TableReader.#ofFile(number, bytesFile(path, got.data), false);
   }
 
   /** True when blocks can be read synchronously (a file on disk; not a table in a bucket). */
