@@ -141,7 +141,10 @@ export interface OpenOptions {
    * "remote" (in a compactor process).
    */
   compactionMode?: "worker" | "inline" | "remote";
-  /** Target size of table files written by compactions (4 KiB to 1 GiB). Default 2 MiB. */
+  /**
+   * Target size of table files written by compactions into L1 (4 KiB to 1 GiB); each
+   * level below doubles it (L2 4 MiB, L3 8 MiB, ... by default). Default 2 MiB.
+   */
   targetFileSize?: number;
   /** L0 files that start a compaction (leveled), or sorted runs (tiered). Default 4. */
   l0CompactionTrigger?: number;
