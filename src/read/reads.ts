@@ -95,13 +95,11 @@ export class Reads<K, V> {
    * await db.close();
    * ```
    */
-  get(key: K | string | Uint8Array, options?: Record<string, never>): Promise<V | undefined> {
-    return promised(() => {
-      const reader = this.#at.reader();
-      if (reader.synchronous) return this.getSync(key, options);
-      if (options !== undefined) checkCallOptions(options, "get", []);
-      return reader.getAsync(key, this.#at.sequence());
-    });
+  async get(key: K | string | Uint8Array, options?: Record<string, never>): Promise<V | undefined> {
+    if (options !== undefined) checkCallOptions(options, "get", []);
+    const reader = this.#at.reader();
+    const sequence = this.#at.sequence();
+    return reader.synchronous ? reader.get(key, sequence) : reader.getAsync(key, sequence);
   }
 
   /**
