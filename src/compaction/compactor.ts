@@ -125,6 +125,8 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
   let bytesWritten = 0;
   let done = false;
   const numbers = [...job.fileNumbers];
+  // Each output syncs and is renamed into place while the next one is built; all have before the end.
+  const finishing: Promise<void>[] = [];
   try {
     if (!env.files.synchronous) await openFirstTables(tables, runs);
     while (!done) {
@@ -140,6 +142,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
         compression: job.compression,
         syncDir: false,
         beforeRename: env.beforeRename,
+        background: (done) => finishing.push(done),
       }, async (builder, stage) => {
         for (;;) {
           const status = merge.run(builder, STAGE_BYTES, limit);
@@ -159,6 +162,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
         bytesWritten += meta.size;
       }
     }
+    await Promise.all(finishing);
     const target = env.files.target;
     if ("fs" in target) await target.fs.syncDir(target.dir);
     return {
@@ -171,6 +175,7 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
       entriesFiltered: merge.entriesFiltered,
     };
   } catch (err) {
+    await Promise.allSettled(finishing); // no rename may land after the outputs are removed
     const target = env.files.target;
     for (const out of outputs) {
       if ("fs" in target) removeQuietly(target.fs, joinPath(target.dir, tableFileName(out.number)));

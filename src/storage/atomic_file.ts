@@ -30,6 +30,14 @@ export interface AtomicWriteOptions {
   syncDir?: boolean;
   /** Called before the rename; throwing stops the write (the temp file is removed). */
   beforeRename?: () => void;
+  /**
+   * Finish in the background: resolve with `fill`'s result as soon as it is
+   * done, and hand `background` the promise of the rest (sync, close,
+   * rename, directory sync), which rejects as the call would have. The file
+   * exists under its name only once that settles. A compaction builds its
+   * next output while the last one syncs.
+   */
+  background?: (finishing: Promise<void>) => void;
 }
 
 /**
@@ -60,16 +68,42 @@ export async function writeFileAtomically<T>(
   let result: T;
   try {
     result = await fill(file);
-    if (result !== (DISCARD as unknown)) await file.sync();
+  } catch (err) {
+    file.close();
+    removeQuietly(fs, tmp);
+    throw err;
+  }
+  if (options.background === undefined || result === (DISCARD as unknown)) {
+    await publish(fs, dir, name, file, result !== (DISCARD as unknown), options);
+  } else {
+    const finishing = publish(fs, dir, name, file, true, options);
+    finishing.catch(() => {}); // the caller's to await; no unhandled rejection meanwhile
+    options.background(finishing);
+  }
+  return result;
+}
+
+/** Syncs (unless discarding), closes and renames the temp file into place, then syncs the directory. */
+async function publish(
+  fs: Storage,
+  dir: string,
+  name: string,
+  file: StorageFile,
+  keep: boolean,
+  options: AtomicWriteOptions,
+): Promise<void> {
+  const tmp = joinPath(dir, `${name}.tmp`);
+  try {
+    if (keep) await file.sync();
   } catch (err) {
     file.close();
     removeQuietly(fs, tmp);
     throw err;
   }
   file.close();
-  if (result === (DISCARD as unknown)) {
+  if (!keep) {
     removeQuietly(fs, tmp);
-    return result;
+    return;
   }
   try {
     options.beforeRename?.();
@@ -79,7 +113,6 @@ export async function writeFileAtomically<T>(
     throw err;
   }
   if (options.syncDir ?? true) await fs.syncDir(dir);
-  return result;
 }
 
 /**

@@ -2,9 +2,11 @@
 // a compaction (src/compaction/compactor.ts) and repair
 // (src/tools/_write_tables.ts) alike: the core's table builder
 // (src/wasm/table_builder.ts) produces the bytes, which are appended to a
-// temp file in chunks of STAGE_BYTES, then the file is finished, synced and
-// renamed into place (src/storage/atomic_file.ts): it appears whole or not
-// at all. In a bucket the chunks are gathered and the table is one PUT of
+// temp file in chunks of STAGE_BYTES (one write in flight while the next
+// chunk is built), then the file is finished, synced and renamed into place
+// (src/storage/atomic_file.ts; in the background when the caller asks, so
+// that a compaction builds its next output meanwhile): it appears whole or
+// not at all. In a bucket the chunks are gathered and the table is one PUT of
 // the whole object (its number is unique: no condition needed). Bytes are
 // copied out of linear memory before each await, since other work may grow
 // memory (detaching views) while a write is in flight.
@@ -93,15 +95,28 @@ export async function writeTable(
       return { number, ...builder.built() };
     }
     const meta = await writeFileAtomically(target.fs, target.dir, tableFileName(number), async (file) => {
-      const stage = async (): Promise<void> => {
-        if (builder.stagedLength >= STAGE_BYTES) await file.append(builder.takeStaged());
+      // One write in flight while the builder goes on: a chunk is written while the next one is
+      // built (appends stay in order: the next waits for the one before).
+      let writing: Promise<void> | undefined;
+      const write = async (chunk: Uint8Array): Promise<void> => {
+        if (writing !== undefined) await writing;
+        writing = file.append(chunk);
+        writing.catch(() => {}); // awaited by the next write or at the end
       };
-      await fill(builder, stage);
+      const stage = async (): Promise<void> => {
+        if (builder.stagedLength >= STAGE_BYTES) await write(builder.takeStaged());
+      };
+      try {
+        await fill(builder, stage);
+      } finally {
+        await writing?.catch(() => {}); // settled before the file is closed, whatever happened
+      }
+      await writing;
       if (builder.entries === 0 && builder.rangeTombstoneCount === 0) return DISCARD;
       builder.finish();
       await file.append(builder.takeStaged());
       return { number, ...builder.built() };
-    }, { syncDir: options.syncDir, beforeRename: options.beforeRename });
+    }, { syncDir: options.syncDir, beforeRename: options.beforeRename, background: options.background });
     return meta === DISCARD ? undefined : meta;
   } finally {
     builder.free();
