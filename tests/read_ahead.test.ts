@@ -75,3 +75,25 @@ test("a file read block after block costs one call per window, a jump reads its 
   assert.equal(f.calls, 4, "point reads: one call each");
   reader.close();
 });
+
+test("a read that fails while filling a window leaves no window to read the old bytes from", () => {
+  const f = fileOf(1 << 20, 3);
+  let fail = false;
+  const reader = readAheadFile((position, into) => {
+    if (fail) {
+      into.fill(0xee, 0, Math.min(into.length, 100)); // a partial read, then the error
+      throw new Error("EIO");
+    }
+    return f.read(position, into);
+  }, f.bytes.length);
+  const block = new Uint8Array(4000);
+  for (let at = 0; at <= 32_000; at += 4000) reader.read(at, block); // a 32 KiB window from 4,000 on
+  fail = true;
+  // In order past the window: the next window is read into the same buffer, and fails.
+  assert.throws(() => reader.read(36_000, block), /EIO/);
+  fail = false;
+  const again = new Uint8Array(4000);
+  reader.read(4000, again); // inside the old window: from the file, not from the spoiled buffer
+  assert.deepEqual(again, f.bytes.subarray(4000, 8000));
+  reader.close();
+});

@@ -108,6 +108,7 @@ export function readAheadFile(read: ReadSync, size: number): ReadAheadFile {
       const want = Math.min(span, size - position);
       if (want <= into.length) return read(position, into);
       const buffer = held.get(owner) ?? take(owner);
+      window = undefined; // its bytes are being overwritten: a failed read must not leave them readable
       const got = read(position, buffer.subarray(0, want));
       window = { start: position, data: buffer.subarray(0, got) };
       const n = Math.min(into.length, got);
