@@ -60,7 +60,9 @@ test("a failed log write rejects the write and all later writes; synced data sta
   const fs = new MemoryStorage();
   const db = await open("/db", opts(fs));
   await db.put("safe", "1", { sync: true });
-  fs.injectFault({ op: "append", code: "ENOSPC", partialBytes: 7 });
+  // Twice: the zeros the log writes ahead once it syncs (ENOSPC there only
+  // ends its preallocation), then the record itself.
+  fs.injectFault({ op: "append", code: "ENOSPC", partialBytes: 7, times: 2 });
   await rejectsWith("IO_ERROR", () => db.put("doomed", "2", { sync: true }), /ENOSPC/);
   await rejectsWith("IO_ERROR", () => db.put("later", "3"), /refuses writes after a failure/);
   assert.equal(db.getSync("safe"), "1", "reads keep working");

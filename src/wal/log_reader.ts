@@ -10,7 +10,9 @@
 //   boundary inside it, to the end of the file. A complete record ends with
 //   a non-zero mark, so such zeros cannot be the end of a complete record.
 // Such a tail is torn: replay stops there and reports where the intact
-// records end. Anything else is damage (a flipped bit, a foreign write): a
+// records end. Zeros from a record boundary to the end of the file are also
+// what a log that writes zeros ahead of its records (log_writer.ts) ends in:
+// reported apart (zeroTail), as the clean end of the log. Anything else is damage (a flipped bit, a foreign write): a
 // CORRUPTION error naming the file and the offset of the damaged record,
 // whether or not it is the last one. The header checksum makes the
 // difference: a flipped length fails it, so it can never pass for a record
@@ -39,6 +41,14 @@ export interface LogReplay {
   validEnd: number;
   /** Bytes past validEnd (a torn tail); 0 for a clean file. */
   tornBytes: number;
+  /**
+   * Of tornBytes, those that are zeros from validEnd (a record boundary) to
+   * the end of the file: space the log writer filled with zeros ahead of its
+   * records, or whole records a crash left unwritten. Either way the clean
+   * end of the log, not a torn record: tornBytes - zeroTail is what a crash
+   * cut short.
+   */
+  zeroTail: number;
   /** Damaged stretches skipped (only with `onDamage`; 0 otherwise). */
   damaged?: number;
 }
@@ -141,7 +151,7 @@ export function replayLog(
 ): LogReplay {
   const size = file.size();
   const { onDamage } = options;
-  if (!checkFileHeader(file, name, size, onDamage)) return { records: 0, validEnd: 0, tornBytes: size };
+  if (!checkFileHeader(file, name, size, onDamage)) return { records: 0, validEnd: 0, tornBytes: size, zeroTail: 0 };
   const length = size - LOG_HEADER_SIZE;
   const base = allocBuffer(Math.max(length, 1));
   try {
@@ -188,9 +198,10 @@ export function replayLog(
       records++;
       at = recordEnd;
     }
+    const zeroTail = at < end && zeros <= at ? size - at : 0;
     return onDamage === undefined
-      ? { records, validEnd: at, tornBytes: size - at }
-      : { records, validEnd: at, tornBytes: size - at, damaged };
+      ? { records, validEnd: at, tornBytes: size - at, zeroTail }
+      : { records, validEnd: at, tornBytes: size - at, zeroTail, damaged };
   } finally {
     freeBuffer(base);
   }
