@@ -7,8 +7,11 @@
 // - a record cut short: fewer bytes than a record header, or an intact
 //   header whose record runs past the end of the file;
 // - unwritten sectors: zeros from the record's start, or from a sector
-//   boundary inside it, to the end of the file. A complete record ends with
-//   a non-zero mark, so such zeros cannot be the end of a complete record.
+//   boundary inside it, to the end of the file; in a log written over zeros
+//   written ahead (log_writer.ts), a write cut short leaves zeros from any
+//   byte of the record on. A complete record ends with a non-zero mark, so
+//   zeros from inside a record to the end of the file cannot be the end of a
+//   complete record.
 // Such a tail is torn: replay stops there and reports where the intact
 // records end. Zeros from a record boundary to the end of the file are also
 // what a log that writes zeros ahead of its records (log_writer.ts) ends in:
@@ -30,7 +33,6 @@ import {
   RECORD_HEADER_SIZE,
   RECORD_OVERHEAD,
   RECORD_TYPE_BATCH,
-  SECTOR_SIZE,
 } from "../format/log_format.ts";
 
 /** What a replay found. */
@@ -157,9 +159,9 @@ export function replayLog(
   try {
     const end = LOG_HEADER_SIZE + file.read(LOG_HEADER_SIZE, bytes().subarray(base, base + length));
     const zeros = zeroTailStart(base, end - LOG_HEADER_SIZE);
-    // Unwritten sectors: the zeros that end the file start at a sector boundary inside [at, recordEnd).
-    const unwrittenFrom = (at: number, recordEnd: number) =>
-      zeros < recordEnd && Math.ceil(Math.max(zeros, at) / SECTOR_SIZE) * SECTOR_SIZE < recordEnd;
+    // The zeros that end the file start inside the record at `at` (past its start, see the loop): a
+    // complete record ends with its non-zero mark, so this one was never written whole.
+    const unwrittenFrom = (recordEnd: number) => zeros < recordEnd;
     let at = LOG_HEADER_SIZE; // file offset of the next record
     let records = 0;
     let damaged = 0;
@@ -177,7 +179,7 @@ export function replayLog(
       const p = base + at - LOG_HEADER_SIZE;
       if (end - at < RECORD_HEADER_SIZE || zeros <= at) break; // cut short, or unwritten from here
       if (!recordHeaderIntact(p)) {
-        if (zeros < at + RECORD_HEADER_SIZE && unwrittenFrom(at, end)) break;
+        if (zeros < at + RECORD_HEADER_SIZE) break; // zeros from inside the header on
         at = damage("record header checksum mismatch");
         continue;
       }
@@ -185,7 +187,7 @@ export function replayLog(
       const recordEnd = at + RECORD_OVERHEAD + payloadLen;
       if (recordEnd > end) break; // cut short
       if (!recordPayloadIntact(p, payloadLen)) {
-        if (unwrittenFrom(at, recordEnd)) break;
+        if (unwrittenFrom(recordEnd)) break;
         at = damage("record checksum mismatch", recordEnd);
         continue;
       }
