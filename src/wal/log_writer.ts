@@ -34,11 +34,17 @@
 // Logs that are never asked to sync (and manifests) are plain appends.
 //
 // A sync runs on the calling thread (syncNow) instead of the thread pool
-// when it is the only one waiting and the log's recent syncs took at most
-// INLINE_SYNC_MS: that saves the hop to the pool and back (a third of a
-// short fdatasync) at the price of blocking the event loop while the disk
-// syncs; a log whose syncs get slow goes back to the pool until they are
-// short again.
+// when it is the only one waiting, for a single write (one put or batch
+// alone in its group: a lone synced writer), the log's recent syncs took at most
+// INLINE_SYNC_MS, and the syncs on the pool before showed no other sync
+// asked for while they were in flight: that saves the hop to the pool and
+// back (a third of a short fdatasync) at the price of blocking the event
+// loop while the disk syncs. Inline, nothing else runs during a sync, so
+// nothing can join it: writers that a yield or a slowdown timer set apart
+// would each sync alone from then on. So one sync in PROBE_EVERY stays on
+// the pool, and any sync asked for while it is in flight sends the log
+// back to the pool (group commit) until LONE_SYNCS syncs in a row see none;
+// a log whose syncs get slow goes back to the pool until they are short.
 
 import { SiltError } from "../errors.ts";
 import { logFileHeader } from "../format/log_format.ts";
@@ -50,6 +56,11 @@ const PREALLOCATE_FIRST = 64 << 10;
 const PREALLOCATE_MAX = 1 << 20;
 /** Syncs run on the calling thread while the log's recent ones took at most this (ms). */
 const INLINE_SYNC_MS = 1;
+
+/** Syncs go inline after this many on the pool in a row during which no other sync was asked for... */
+const LONE_SYNCS = 4;
+/** ...and one in this many stays on the pool, to see whether other syncs are asked for meanwhile. */
+const PROBE_EVERY = 32;
 
 let zeroBlock: Uint8Array | undefined;
 
@@ -65,6 +76,8 @@ export interface LogWriterOptions {
 interface SyncWaiter {
   /** Bytes (of all written) that must be durable. */
   target: number;
+  /** One write alone in its group: its sync may run inline. */
+  single: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -106,6 +119,10 @@ export class LogWriter {
   #step = PREALLOCATE_FIRST;
   /** Recent sync duration, ms (a moving average). */
   #syncMs = 0;
+  /** Syncs on the pool in a row during which no other sync was asked for. */
+  #lone = 0;
+  /** Inline syncs since the last one on the pool. */
+  #inlineRun = 0;
 
   /**
    * @param file an open log file (append mode), its header written
@@ -240,14 +257,18 @@ export class LogWriter {
     this.#step = Math.min(this.#step * 2, PREALLOCATE_MAX);
   }
 
-  /** Resolves once every record written so far is durable. */
-  sync(): Promise<void> {
+  /**
+   * Resolves once every record written so far is durable. `single`: the
+   * caller is one write alone in its group, whose sync may run inline
+   * (see the header); groups of several sync writes always use the pool.
+   */
+  sync(single = false): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     const target = this.#written;
     if (target <= this.#synced && this.#durable === undefined) return Promise.resolve();
     if (!this.#closed && target > 0 && this.#preallocate) this.#preallocating = true;
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ target, resolve, reject });
+      this.#waiters.push({ target, single, resolve, reject });
       if (!this.#syncing) {
         // Started at the next microtask: the syncs asked for in this synchronous stretch share it.
         this.#syncing = true;
@@ -277,11 +298,21 @@ export class LogWriter {
         }
         const target = this.#written;
         if (target > this.#synced) {
-          const inline = this.file.syncNow !== undefined && this.#waiters.length === 1 &&
-            this.#syncMs <= INLINE_SYNC_MS;
+          const waiting = this.#waiters.length;
+          const inline = this.file.syncNow !== undefined && waiting === 1 && this.#waiters[0].single &&
+            this.#lone >= LONE_SYNCS &&
+            this.#inlineRun < PROBE_EVERY && this.#syncMs <= INLINE_SYNC_MS;
           const started = performance.now();
-          if (inline) this.file.syncNow!();
-          else await this.file.sync();
+          if (inline) {
+            this.file.syncNow!();
+            this.#inlineRun++;
+          } else {
+            await this.file.sync();
+            this.#inlineRun = 0;
+            // Another sync asked for while this one was in flight: writers that group commit would
+            // merge; inline syncs would keep them apart (each its own sync). Back to the pool for a while.
+            this.#lone = this.#waiters.length > waiting ? 0 : this.#lone + 1;
+          }
           this.#syncMs = 0.75 * this.#syncMs + 0.25 * (performance.now() - started);
           this.#syncCount++;
           this.#synced = target;
