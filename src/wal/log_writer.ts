@@ -114,6 +114,8 @@ export class LogWriter {
   #end: number;
   /** File offset up to which zeros (or records) are written. */
   #allocated: number;
+  /** Records go to writeAt at the logical end (the file takes positional writes). */
+  #positional: boolean;
   #preallocate: boolean;
   #preallocating = false;
   #step = PREALLOCATE_FIRST;
@@ -135,7 +137,7 @@ export class LogWriter {
   constructor(file: StorageFile, ready?: Promise<void>, durable?: Promise<void>, options: LogWriterOptions = {}) {
     this.file = file;
     this.#end = this.#allocated = file.size();
-    this.#preallocate = options.preallocate === true && file.writeAt !== undefined;
+    this.#preallocate = this.#positional = options.preallocate === true && file.writeAt !== undefined;
     this.#ready = ready;
     this.#readyDone = ready === undefined;
     this.#durable = durable;
@@ -214,8 +216,11 @@ export class LogWriter {
     if (this.#failure) throw this.#failure;
     if (!this.#readyDone) throw new Error("siltdb internal error: log written before it was ready");
     try {
-      if (this.#preallocate) {
-        if (this.#preallocating && this.#end + data.length > this.#allocated) this.#fillAhead(data.length);
+      if (this.#positional) {
+        // Records of a step or more extend the file themselves: zeros ahead of them would double their writes.
+        if (this.#preallocating && this.#end + data.length > this.#allocated && data.length < PREALLOCATE_MAX) {
+          this.#fillAhead(data.length);
+        }
         this.file.writeAt!(this.#end, data);
       } else {
         this.file.appendSync(data);
@@ -252,6 +257,7 @@ export class LogWriter {
     } catch (err) {
       if (!isNoSpace(err)) throw err;
       this.#preallocating = false;
+      this.#preallocate = false; // for good in this log: a full disk would refuse every step
       return;
     }
     this.#step = Math.min(this.#step * 2, PREALLOCATE_MAX);
