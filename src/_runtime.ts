@@ -37,6 +37,7 @@ export interface DenoFile {
   write(data: Uint8Array): Promise<number>;
   writeSync(data: Uint8Array): number;
   syncData(): Promise<void>;
+  syncDataSync(): void;
   sync(): Promise<void>;
   statSync(): { size: number; ino: number | null };
   /** Deno 2.7 and later. */

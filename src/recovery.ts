@@ -160,7 +160,7 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
           lastSequence = header.sequence + header.count - 1;
         });
         recordsReplayed += replay.records;
-        tornBytes += replay.tornBytes;
+        tornBytes += replay.tornBytes - replay.zeroTail; // zeros past the last record: the log's clean end
       } finally {
         file.close();
       }

@@ -41,6 +41,10 @@ export function faultyStorage(mem: MemoryStorage): FaultyStorage {
       tick(`appendSync ${file.path}`);
       file.appendSync(data);
     },
+    writeAt(position, data) {
+      tick(`writeAt ${file.path}`);
+      file.writeAt!(position, data);
+    },
     sync() {
       try {
         tick(`sync ${file.path}`);
@@ -48,6 +52,10 @@ export function faultyStorage(mem: MemoryStorage): FaultyStorage {
         return Promise.reject(err);
       }
       return file.sync();
+    },
+    syncNow() {
+      tick(`syncNow ${file.path}`);
+      file.syncNow!();
     },
     close: () => file.close(),
   });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { MemoryStorage, open } from "../mod.ts";
+import { MemoryStorage, open, verify } from "../mod.ts";
 import { LOG_HEADER_SIZE } from "../src/format/log_format.ts";
 import { rejectsWith, rng, tempDir } from "./_harness.ts";
 
@@ -60,7 +60,9 @@ test("a failed log write rejects the write and all later writes; synced data sta
   const fs = new MemoryStorage();
   const db = await open("/db", opts(fs));
   await db.put("safe", "1", { sync: true });
-  fs.injectFault({ op: "append", code: "ENOSPC", partialBytes: 7 });
+  // Twice: the zeros the log writes ahead once it syncs (ENOSPC there only
+  // ends its preallocation), then the record itself.
+  fs.injectFault({ op: "append", code: "ENOSPC", partialBytes: 7, times: 2 });
   await rejectsWith("IO_ERROR", () => db.put("doomed", "2", { sync: true }), /ENOSPC/);
   await rejectsWith("IO_ERROR", () => db.put("later", "3"), /refuses writes after a failure/);
   assert.equal(db.getSync("safe"), "1", "reads keep working");
@@ -130,5 +132,34 @@ test("a torn tail on disk ends the log; a writable open moves the log's data to 
     await last.close();
   } finally {
     cleanup();
+  }
+});
+
+test("regression (issue 21): a log preallocated with zeros reopens with every acknowledged write and nothing else", async () => {
+  for (const fate of ["keep", "drop", "prefix", "sectors"] as const) {
+    const random = rng(21);
+    const fs = new MemoryStorage();
+    const db = await open("/db", { ...opts(fs), memtableSize: 1 << 20 });
+    let lastSynced = 0;
+    for (let i = 1; i <= 400; i++) {
+      const sync = i % 5 === 0;
+      await db.put(`k${String(i).padStart(3, "0")}`, `v${i}`.repeat(20), { sync });
+      if (sync) lastSynced = i;
+    }
+    const logs = fs.list("/db").filter((n) => n.endsWith(".log"));
+    const log = fs.readFile(`/db/${logs[logs.length - 1]}`);
+    assert.equal(log[log.length - 1], 0, "the log ends in zeros written ahead of its records");
+    fs.crash({ unsynced: fate, random });
+    const report = await verify("/db", { fs });
+    if (fate === "keep") assert.deepEqual(report.tornTails, [], "the zeros are the log's clean end, not a torn tail");
+    assert.equal(report.problems.length, 0);
+    const again = await open("/db", opts(fs));
+    const keys = again.scanSync().toArray().map(([k]) => Number(k.slice(1)));
+    if (fate === "keep") assert.equal(keys.length, 400, "a crash of the process keeps every acknowledged write");
+    assert.ok(keys.length >= lastSynced, `${fate}: ${keys.length} writes survived, ${lastSynced} were synced`);
+    assert.deepEqual(keys, keys.map((_, i) => i + 1), `${fate}: the survivors are a prefix of the writes`);
+    for (const k of keys) assert.equal(again.getSync(`k${String(k).padStart(3, "0")}`), `v${k}`.repeat(20));
+    await again.put("after", "recovery", { sync: true });
+    await again.close();
   }
 });

@@ -8,7 +8,7 @@ import { TestMemtable as Memtable } from "./_core.ts";
 import { MemoryStorage } from "../src/storage/memory_storage.ts";
 import { LogWriter } from "../src/wal/log_writer.ts";
 import { replayLog } from "../src/wal/log_reader.ts";
-import { rejectsWith, utf8 } from "./_harness.ts";
+import { rejectsWith, rng, utf8 } from "./_harness.ts";
 
 type Op = { kind: number; key: Uint8Array; value?: Uint8Array };
 
@@ -188,6 +188,21 @@ test("regression: a damaged complete last record is CORRUPTION, not a torn tail 
   }
 });
 
+test("a record cut short at any byte over zeros written ahead is a torn tail (a short write into a preallocated log)", async () => {
+  const fs = new MemoryStorage();
+  fs.mkdir("/db");
+  const { image, offsets } = logImage(sampleRecords(8));
+  const last = offsets[7];
+  for (let cut = last + 1; cut < image.length; cut += 7) {
+    const padded = new Uint8Array(image.length + 4096);
+    padded.set(image.subarray(0, cut)); // the rest: the zeros the writer wrote ahead
+    const got = replayAll(await fileWith(fs, "/db/000001.log", padded));
+    assert.equal(got.records, 7, `cut at ${cut}`);
+    assert.equal(got.validEnd, last);
+    assert.equal(got.zeroTail, 0, "a torn record, not a zero tail");
+  }
+});
+
 test("zeros inside the log followed by data are CORRUPTION", async () => {
   const fs = new MemoryStorage();
   fs.mkdir("/db");
@@ -310,4 +325,114 @@ test("a log whose predecessor is not yet synced takes no records", async () => {
   await writer.sync();
   fs.crash();
   assert.equal(replayAll(fs.open("/db/000002.log")).records, 1);
+});
+
+// Preallocation (issue 21): a write-ahead log asked to sync writes zeros
+// ahead of its records and its records over them.
+
+/** A log created as the database creates them, taking every record (records[i] synced when sync(i)). */
+async function preallocatedLog(fs: MemoryStorage, records: Uint8Array[], sync: (i: number) => boolean) {
+  fs.mkdir("/db");
+  const writer = LogWriter.create(fs, "/db/000001.log");
+  await writer.whenReady();
+  let synced = 0;
+  for (let i = 0; i < records.length; i++) {
+    writer.write(records[i]);
+    if (sync(i)) {
+      await writer.sync();
+      synced = i + 1;
+    }
+  }
+  return { writer, synced };
+}
+
+test("a log that syncs writes zeros ahead of its records: syncs change no size, the zeros are its clean end", async () => {
+  const fs = new MemoryStorage();
+  const records = sampleRecords(120); // about 90 KiB: past the first 64 KiB step
+  const { writer } = await preallocatedLog(fs, records, () => true);
+  assert.ok(writer.preallocated > 0, "zeros written ahead");
+  const size = fs.open("/db/000001.log").size();
+  assert.equal(size, LOG_HEADER_SIZE + writer.bytesWritten + writer.preallocated);
+  assert.equal(size % 4096, 0, "preallocated to a 4 KiB boundary");
+  const got = replayAll(fs.open("/db/000001.log"));
+  assert.equal(got.records, records.length);
+  assert.equal(got.validEnd, LOG_HEADER_SIZE + writer.bytesWritten);
+  assert.equal(got.zeroTail, got.tornBytes, "the zeros past the last record are a zero tail, nothing torn");
+  await writer.close();
+  assert.equal(replayAll(fs.open("/db/000001.log")).records, records.length, "closing leaves the zeros: still clean");
+});
+
+test("a log that never syncs records writes no zeros (plain appends)", async () => {
+  const fs = new MemoryStorage();
+  const { writer } = await preallocatedLog(fs, sampleRecords(40), () => false);
+  assert.equal(writer.preallocated, 0);
+  assert.equal(fs.open("/db/000001.log").size(), LOG_HEADER_SIZE + writer.bytesWritten);
+  await writer.close();
+});
+
+test("crashes of a preallocated log, with every fate of unsynced bytes, keep every synced record and a prefix of the rest", async () => {
+  const records = sampleRecords(150);
+  const fates = ["drop", "keep", "prefix", "zeros", "sectors"] as const;
+  for (let seed = 1; seed <= 60; seed++) {
+    const random = rng(seed);
+    const fs = new MemoryStorage();
+    const count = 20 + Math.floor(random() * 130);
+    const { synced } = await preallocatedLog(fs, records.slice(0, count), () => random() < 0.3);
+    const fate = fates[seed % fates.length];
+    fs.crash({ unsynced: fate, random });
+    const got = replayAll(fs.open("/db/000001.log"));
+    assert.ok(got.records >= synced, `seed ${seed} (${fate}): ${got.records} records survived, ${synced} were synced`);
+    if (fate === "keep") assert.equal(got.records, count, `seed ${seed}: a process crash keeps every record`);
+    const expected = records.slice(0, got.records).map((r) => r.subarray(RECORD_HEADER_SIZE, r.length - 1));
+    assert.deepEqual(got.payloads, expected, `seed ${seed} (${fate}): the survivors are the first records, intact`);
+  }
+});
+
+test("ENOSPC while writing zeros ahead ends the preallocation: records still go in until the disk is full", async () => {
+  const fs = new MemoryStorage();
+  const records = sampleRecords(60);
+  const { writer } = await preallocatedLog(fs, records.slice(0, 1), () => true);
+  fs.capacity = fs.usedBytes + 20_000; // less than the first step of zeros
+  let taken = 1;
+  let failure: unknown;
+  for (const r of records.slice(1)) {
+    try {
+      writer.write(r);
+      await writer.sync();
+      taken++;
+    } catch (err) {
+      failure = err;
+      break;
+    }
+  }
+  assert.ok(taken > 1, "records fit in the zeros written before the disk filled up");
+  assert.match(String(failure), /ENOSPC/, "then the disk is full: the write fails");
+  await rejectsWith("IO_ERROR", () => writer.sync());
+  fs.crash();
+  assert.equal(replayAll(fs.open("/db/000001.log")).records, taken, "every synced record, nothing else");
+});
+
+test("an I/O error while writing zeros ahead fails the writer as a failed write does", async () => {
+  const fs = new MemoryStorage();
+  const records = sampleRecords(3);
+  const { writer } = await preallocatedLog(fs, records.slice(0, 1), () => true);
+  fs.injectFault({ op: "append", code: "EIO", path: "/db/000001.log", partialBytes: 4096 });
+  assert.throws(() => writer.write(records[1]), /EIO/);
+  assert.ok(writer.failure, "failed for good");
+  assert.throws(() => writer.write(records[2]), /EIO/);
+  await rejectsWith("IO_ERROR", () => writer.sync(), /EIO/);
+  fs.crash({ unsynced: "keep" });
+  assert.equal(replayAll(fs.open("/db/000001.log")).records, 1);
+});
+
+test("syncs asked for in one synchronous stretch share one sync, also when syncs run inline", async () => {
+  const fs = new MemoryStorage();
+  const { writer } = await preallocatedLog(fs, sampleRecords(1), () => true);
+  const before = writer.syncCount;
+  const records = sampleRecords(16);
+  await Promise.all(records.map((r) => {
+    writer.write(r);
+    return writer.sync();
+  }));
+  assert.equal(writer.syncCount - before, 1);
 });

@@ -4,19 +4,29 @@ import { deno, type DenoFile, type DenoNamespace, errnoCode, ioError } from "../
 import { SiltError } from "../errors.ts";
 import { acquireLease } from "./lock/lease_lock.ts";
 import { denoLeaseOps } from "./lock/deno_lease_ops.ts";
-import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } from "./storage.ts";
+import {
+  asPromise,
+  type LockOptions,
+  type OpenFileOptions,
+  type Storage,
+  type StorageFile,
+  type StorageLock,
+} from "./storage.ts";
 
 const SEEK_START = 0;
 
 class DenoStorageFile implements StorageFile {
   #file: DenoFile | undefined;
   #size: number;
+  /** Opened without append: every write seeks to its position first (appends: the tracked size). */
+  #positional: boolean;
   readonly path: string;
 
-  constructor(path: string, file: DenoFile) {
+  constructor(path: string, file: DenoFile, positional: boolean) {
     this.path = path;
     this.#file = file;
     this.#size = file.statSync().size;
+    this.#positional = positional;
   }
 
   #handle(): DenoFile {
@@ -45,6 +55,8 @@ class DenoStorageFile implements StorageFile {
   }
 
   async append(data: Uint8Array): Promise<void> {
+    // A positional file's offset is shared with reads: seek and write in one synchronous step.
+    if (this.#positional) return asPromise(() => this.appendSync(data));
     const file = this.#handle();
     let done = 0;
     try {
@@ -60,6 +72,7 @@ class DenoStorageFile implements StorageFile {
     const file = this.#handle();
     let done = 0;
     try {
+      if (this.#positional) file.seekSync(this.#size, SEEK_START);
       while (done < data.length) done += file.writeSync(data.subarray(done));
     } catch (err) {
       throw ioError("append to", this.path, err);
@@ -68,9 +81,31 @@ class DenoStorageFile implements StorageFile {
     }
   }
 
+  writeAt(position: number, data: Uint8Array): void {
+    if (!this.#positional) throw new Error(`siltdb internal error: ${this.path} was not opened for positional writes`);
+    const file = this.#handle();
+    let done = 0;
+    try {
+      file.seekSync(position, SEEK_START);
+      while (done < data.length) done += file.writeSync(data.subarray(done));
+    } catch (err) {
+      throw ioError("write to", this.path, err);
+    } finally {
+      this.#size = Math.max(this.#size, position + done);
+    }
+  }
+
   async sync(): Promise<void> {
     try {
       await this.#handle().syncData();
+    } catch (err) {
+      throw ioError("sync", this.path, err);
+    }
+  }
+
+  syncNow(): void {
+    try {
+      this.#handle().syncDataSync();
     } catch (err) {
       throw ioError("sync", this.path, err);
     }
@@ -104,14 +139,15 @@ export class DenoStorage implements Storage {
 
   open(path: string, options: OpenFileOptions = {}): StorageFile {
     const write = options.write || options.create;
+    const positional = write === true && options.positional === true;
     try {
       const file = this.#deno.openSync(path, {
         read: true,
-        append: write,
+        ...(positional ? { write: true } : { append: write }),
         create: options.create && !options.exclusive,
         createNew: options.create && options.exclusive,
       });
-      return new DenoStorageFile(path, file);
+      return new DenoStorageFile(path, file, positional);
     } catch (err) {
       throw ioError("open", path, err);
     }

@@ -52,6 +52,12 @@ export function guardStorage(fs: Storage, lock: StorageLock): Storage {
       check(file.path);
       file.appendSync(data);
     },
+    ...(file.writeAt && {
+      writeAt(position: number, data: Uint8Array) {
+        check(file.path);
+        file.writeAt!(position, data);
+      },
+    }),
     sync() {
       try {
         check(file.path);
@@ -60,6 +66,12 @@ export function guardStorage(fs: Storage, lock: StorageLock): Storage {
       }
       return file.sync();
     },
+    ...(file.syncNow && {
+      syncNow() {
+        check(file.path);
+        file.syncNow!();
+      },
+    }),
     close: () => file.close(),
   });
   const link = fs.link?.bind(fs);

@@ -37,7 +37,10 @@ export interface Fault {
   path?: string | RegExp;
   /** The error to raise. Default "EIO". */
   code?: "EIO" | "ENOSPC" | "EACCES";
-  /** For append: write this many bytes of the data before failing. Default 0. */
+  /**
+   * For append (appends and positional writes, `writeAt`): write this many
+   * bytes of the data before failing. Default 0.
+   */
   partialBytes?: number;
   /** How many matching operations fail. Default 1. */
   times?: number;
@@ -68,47 +71,69 @@ class MemNode {
   data = new Uint8Array(64);
   length = 0;
   durable = new Uint8Array(0);
+  /** Lowest offset written since the last sync (Infinity: none). */
+  dirtyFrom = Infinity;
 
   bytes(): Uint8Array {
     return this.data.subarray(0, this.length);
   }
 
   write(src: Uint8Array): void {
-    if (this.length + src.length > this.data.length) {
+    this.writeAt(this.length, src);
+  }
+
+  /** Writes src at position, over the bytes there or extending the file (zeros fill a gap). */
+  writeAt(position: number, src: Uint8Array): void {
+    const end = position + src.length;
+    if (end > this.data.length) {
       let cap = this.data.length * 2;
-      while (cap < this.length + src.length) cap *= 2;
+      while (cap < end) cap *= 2;
       const grown = new Uint8Array(cap);
       grown.set(this.bytes());
       this.data = grown;
     }
-    this.data.set(src, this.length);
-    this.length += src.length;
+    if (position > this.length) this.data.fill(0, this.length, position);
+    this.data.set(src, position);
+    this.length = Math.max(this.length, end);
+    this.dirtyFrom = Math.min(this.dirtyFrom, position);
   }
 
   sync(): void {
     this.durable = this.bytes().slice();
+    this.dirtyFrom = Infinity;
   }
 
+  /**
+   * Back to the durable bytes plus, per fate, some of what was written
+   * since: from the lowest offset written (the end of the durable bytes for
+   * appends; inside them for positional writes over synced bytes) a prefix
+   * of the current bytes ("prefix"; "sectors": its part past a sector
+   * boundary reads as it was before), or the bytes as they were before,
+   * zeros past the durable end ("zeros").
+   */
   restore(fate: UnsyncedFate, random: () => number): void {
     const current = this.bytes();
     const durable = this.durable;
-    let extra: Uint8Array = new Uint8Array(0);
-    if (current.length > durable.length) {
-      const unsynced = current.subarray(durable.length);
+    const from = Math.min(this.dirtyFrom, durable.length, current.length);
+    const unsynced = current.subarray(from);
+    let kept = 0; // bytes from `from` on that survive
+    let written = 0; // of those, the ones that hold what was written (the rest: as before)
+    if (unsynced.length > 0) {
       const some = () => Math.floor(random() * (unsynced.length + 1));
-      if (fate === "keep") extra = unsynced;
-      else if (fate === "prefix") extra = unsynced.subarray(0, some());
-      else if (fate === "zeros") extra = new Uint8Array(some());
+      if (fate === "keep") kept = written = unsynced.length;
+      else if (fate === "prefix") kept = written = some();
+      else if (fate === "zeros") kept = some();
       else if (fate === "sectors") {
-        extra = unsynced.slice(0, some());
-        const written = Math.floor((durable.length + some()) / SECTOR) * SECTOR - durable.length;
-        if (written < extra.length) extra.fill(0, Math.max(0, written));
+        kept = some();
+        written = Math.min(kept, Math.max(0, Math.floor((from + some()) / SECTOR) * SECTOR - from));
       }
     }
-    this.data = new Uint8Array(Math.max(64, durable.length + extra.length));
+    const restored = new Uint8Array(Math.max(durable.length, from + kept));
+    restored.set(durable);
+    restored.set(unsynced.subarray(0, written), from);
+    this.data = new Uint8Array(Math.max(64, restored.length));
     this.length = 0;
-    this.write(durable);
-    this.write(extra);
+    this.write(restored);
     this.sync();
   }
 }
@@ -164,12 +189,30 @@ class MemFile implements StorageFile {
     node.write(data);
   }
 
+  /** A positional write: takes "append" faults, and the disk's room for the bytes past the end. */
+  writeAt(position: number, data: Uint8Array): void {
+    const node = this.#check();
+    const fault = this.storage.takeFault("append", this.path);
+    if (fault) {
+      node.writeAt(position, data.subarray(0, Math.min(fault.partialBytes ?? 0, data.length)));
+      throw faultError(fault, "write to", this.path);
+    }
+    const fits = Math.max(node.length - position, 0) + this.storage.room();
+    if (data.length > fits) {
+      node.writeAt(position, data.subarray(0, fits));
+      throw faultError({ op: "append", code: "ENOSPC" }, "write to", this.path);
+    }
+    node.writeAt(position, data);
+  }
+
   sync(): Promise<void> {
-    return asPromise(() => {
-      const node = this.#check();
-      this.storage.fault("sync", this.path);
-      node.sync();
-    });
+    return asPromise(() => this.syncNow());
+  }
+
+  syncNow(): void {
+    const node = this.#check();
+    this.storage.fault("sync", this.path);
+    node.sync();
   }
 
   close(): void {

@@ -9,12 +9,15 @@ import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } 
 class NodeFile implements StorageFile {
   #fd: number;
   #size: number;
+  /** Appends at the tracked size (the file was opened without O_APPEND); null: at the end (O_APPEND). */
+  #positional: boolean;
   readonly path: string;
 
-  constructor(path: string, fd: number) {
+  constructor(path: string, fd: number, positional: boolean) {
     this.path = path;
     this.#fd = fd;
     this.#size = fs.fstatSync(fd).size;
+    this.#positional = positional;
   }
 
   size(): number {
@@ -39,8 +42,9 @@ class NodeFile implements StorageFile {
     let done = 0;
     try {
       while (done < data.length) {
+        const at = this.#positional ? this.#size + done : null;
         done += await new Promise<number>((ok, fail) =>
-          fs.write(this.#fd, data, done, data.length - done, null, (err, n) => err ? fail(err) : ok(n))
+          fs.write(this.#fd, data, done, data.length - done, at, (err, n) => err ? fail(err) : ok(n))
         );
       }
     } catch (err) {
@@ -53,7 +57,9 @@ class NodeFile implements StorageFile {
   appendSync(data: Uint8Array): void {
     let done = 0;
     try {
-      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done, null);
+      while (done < data.length) {
+        done += fs.writeSync(this.#fd, data, done, data.length - done, this.#positional ? this.#size + done : null);
+      }
     } catch (err) {
       throw ioError("append to", this.path, err);
     } finally {
@@ -61,10 +67,30 @@ class NodeFile implements StorageFile {
     }
   }
 
+  writeAt(position: number, data: Uint8Array): void {
+    if (!this.#positional) throw new Error(`siltdb internal error: ${this.path} was not opened for positional writes`);
+    let done = 0;
+    try {
+      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done, position + done);
+    } catch (err) {
+      throw ioError("write to", this.path, err);
+    } finally {
+      this.#size = Math.max(this.#size, position + done);
+    }
+  }
+
   sync(): Promise<void> {
     return new Promise((ok, fail) =>
       fs.fdatasync(this.#fd, (err) => err ? fail(ioError("sync", this.path, err)) : ok())
     );
+  }
+
+  syncNow(): void {
+    try {
+      fs.fdatasyncSync(this.#fd);
+    } catch (err) {
+      throw ioError("sync", this.path, err);
+    }
   }
 
   close(): void {
@@ -92,11 +118,13 @@ export class NodeStorage implements Storage {
 
   open(path: string, options: OpenFileOptions = {}): StorageFile {
     const write = options.write || options.create;
-    let flags = write ? fs.constants.O_RDWR | fs.constants.O_APPEND : fs.constants.O_RDONLY;
+    const positional = write === true && options.positional === true;
+    let flags = write ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
+    if (write && !positional) flags |= fs.constants.O_APPEND;
     if (options.create) flags |= fs.constants.O_CREAT;
     if (options.exclusive) flags |= fs.constants.O_EXCL;
     try {
-      return new NodeFile(path, fs.openSync(path, flags, 0o644));
+      return new NodeFile(path, fs.openSync(path, flags, 0o644), positional);
     } catch (err) {
       throw ioError("open", path, err);
     }

@@ -27,6 +27,13 @@ export interface OpenFileOptions {
   create?: boolean;
   /** Fail if the file exists (with create). */
   exclusive?: boolean;
+  /**
+   * Writes go where they are told (with write or create): appends at the
+   * size this handle knows (one writer per file), {@linkcode StorageFile.writeAt}
+   * at its position. Storages that cannot write at positions ignore it (and
+   * have no `writeAt`). Default false: appends go to the end of the file.
+   */
+  positional?: boolean;
 }
 
 /** An open file: positional reads, appends at the end, data sync. */
@@ -49,8 +56,22 @@ export interface StorageFile {
    * write resolves only once its bytes are handed over.
    */
   appendSync(data: Uint8Array): void;
+  /**
+   * Optional: writes all of `data` at `position` synchronously (over what
+   * is there, or extending the file), for files opened with `positional`;
+   * like appendSync, the bytes are the operating system's when it returns.
+   * The write-ahead log writes its records into space it filled with zeros
+   * beforehand (docs/format.md), so that a sync does not change the size.
+   */
+  writeAt?(position: number, data: Uint8Array): void;
   /** Makes every appended byte durable (fdatasync). */
   sync(): Promise<void>;
+  /**
+   * Optional: sync() done synchronously, blocking the thread until the data
+   * is durable. Saves the hop to a thread pool when a sync is short (the
+   * write-ahead log uses it only while its syncs stay short).
+   */
+  syncNow?(): void;
   /** Releases the handle. Idempotent. */
   close(): void;
 }

@@ -275,6 +275,8 @@ export interface LogCheck {
   /** Offset and length of a torn tail (not a problem: recovery ends the log there). */
   tornAt: number;
   tornBytes: number;
+  /** Zeros from the last record to the end of the file (a log's clean end: space written ahead), not in tornBytes. */
+  zeroTail: number;
   damaged: DamagedRecord[];
   problems: Problem[];
 }
@@ -303,6 +305,7 @@ export function checkLog(fs: Storage, dir: string, name: string, memtable: Memta
     lastSequence: 0,
     tornAt: 0,
     tornBytes: 0,
+    zeroTail: 0,
     damaged: [],
     problems: [],
   };
@@ -333,7 +336,8 @@ export function checkLog(fs: Storage, dir: string, name: string, memtable: Memta
         },
       );
       check.tornAt = replay.validEnd;
-      check.tornBytes = replay.tornBytes;
+      check.tornBytes = replay.tornBytes - replay.zeroTail;
+      check.zeroTail = replay.zeroTail;
     } finally {
       file.close();
     }

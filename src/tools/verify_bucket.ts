@@ -268,11 +268,11 @@ class BucketVerifier {
     try {
       const c = checkLog(oneObjectStorage(data, "verifyBucket"), this.#store.location, key, memtable, after);
       const problems = [...c.problems];
-      if (c.tornBytes > 0) {
+      if (c.tornBytes + c.zeroTail > 0) { // a WAL object is written whole: even zeros past its records are damage
         problems.push({
           file: key,
           offset: c.tornAt,
-          what: `the WAL object is cut short (${c.tornBytes} bytes after the last whole record)`,
+          what: `the WAL object is cut short (${c.tornBytes + c.zeroTail} bytes after the last whole record)`,
         });
       }
       this.#objects.push({

@@ -7,10 +7,15 @@
 // - a record cut short: fewer bytes than a record header, or an intact
 //   header whose record runs past the end of the file;
 // - unwritten sectors: zeros from the record's start, or from a sector
-//   boundary inside it, to the end of the file. A complete record ends with
-//   a non-zero mark, so such zeros cannot be the end of a complete record.
+//   boundary inside it, to the end of the file; in a log written over zeros
+//   written ahead (log_writer.ts), a write cut short leaves zeros from any
+//   byte of the record on. A complete record ends with a non-zero mark, so
+//   zeros from inside a record to the end of the file cannot be the end of a
+//   complete record.
 // Such a tail is torn: replay stops there and reports where the intact
-// records end. Anything else is damage (a flipped bit, a foreign write): a
+// records end. Zeros from a record boundary to the end of the file are also
+// what a log that writes zeros ahead of its records (log_writer.ts) ends in:
+// reported apart (zeroTail), as the clean end of the log. Anything else is damage (a flipped bit, a foreign write): a
 // CORRUPTION error naming the file and the offset of the damaged record,
 // whether or not it is the last one. The header checksum makes the
 // difference: a flipped length fails it, so it can never pass for a record
@@ -28,7 +33,6 @@ import {
   RECORD_HEADER_SIZE,
   RECORD_OVERHEAD,
   RECORD_TYPE_BATCH,
-  SECTOR_SIZE,
 } from "../format/log_format.ts";
 
 /** What a replay found. */
@@ -39,6 +43,14 @@ export interface LogReplay {
   validEnd: number;
   /** Bytes past validEnd (a torn tail); 0 for a clean file. */
   tornBytes: number;
+  /**
+   * Of tornBytes, those that are zeros from validEnd (a record boundary) to
+   * the end of the file: space the log writer filled with zeros ahead of its
+   * records, or whole records a crash left unwritten. Either way the clean
+   * end of the log, not a torn record: tornBytes - zeroTail is what a crash
+   * cut short.
+   */
+  zeroTail: number;
   /** Damaged stretches skipped (only with `onDamage`; 0 otherwise). */
   damaged?: number;
 }
@@ -141,15 +153,15 @@ export function replayLog(
 ): LogReplay {
   const size = file.size();
   const { onDamage } = options;
-  if (!checkFileHeader(file, name, size, onDamage)) return { records: 0, validEnd: 0, tornBytes: size };
+  if (!checkFileHeader(file, name, size, onDamage)) return { records: 0, validEnd: 0, tornBytes: size, zeroTail: 0 };
   const length = size - LOG_HEADER_SIZE;
   const base = allocBuffer(Math.max(length, 1));
   try {
     const end = LOG_HEADER_SIZE + file.read(LOG_HEADER_SIZE, bytes().subarray(base, base + length));
     const zeros = zeroTailStart(base, end - LOG_HEADER_SIZE);
-    // Unwritten sectors: the zeros that end the file start at a sector boundary inside [at, recordEnd).
-    const unwrittenFrom = (at: number, recordEnd: number) =>
-      zeros < recordEnd && Math.ceil(Math.max(zeros, at) / SECTOR_SIZE) * SECTOR_SIZE < recordEnd;
+    // The zeros that end the file start inside the record at `at` (past its start, see the loop): a
+    // complete record ends with its non-zero mark, so this one was never written whole.
+    const unwrittenFrom = (recordEnd: number) => zeros < recordEnd;
     let at = LOG_HEADER_SIZE; // file offset of the next record
     let records = 0;
     let damaged = 0;
@@ -167,7 +179,7 @@ export function replayLog(
       const p = base + at - LOG_HEADER_SIZE;
       if (end - at < RECORD_HEADER_SIZE || zeros <= at) break; // cut short, or unwritten from here
       if (!recordHeaderIntact(p)) {
-        if (zeros < at + RECORD_HEADER_SIZE && unwrittenFrom(at, end)) break;
+        if (zeros < at + RECORD_HEADER_SIZE) break; // zeros from inside the header on
         at = damage("record header checksum mismatch");
         continue;
       }
@@ -175,7 +187,7 @@ export function replayLog(
       const recordEnd = at + RECORD_OVERHEAD + payloadLen;
       if (recordEnd > end) break; // cut short
       if (!recordPayloadIntact(p, payloadLen)) {
-        if (unwrittenFrom(at, recordEnd)) break;
+        if (unwrittenFrom(recordEnd)) break;
         at = damage("record checksum mismatch", recordEnd);
         continue;
       }
@@ -188,9 +200,10 @@ export function replayLog(
       records++;
       at = recordEnd;
     }
+    const zeroTail = at < end && zeros <= at ? size - at : 0;
     return onDamage === undefined
-      ? { records, validEnd: at, tornBytes: size - at }
-      : { records, validEnd: at, tornBytes: size - at, damaged };
+      ? { records, validEnd: at, tornBytes: size - at, zeroTail }
+      : { records, validEnd: at, tornBytes: size - at, zeroTail, damaged };
   } finally {
     freeBuffer(base);
   }

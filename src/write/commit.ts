@@ -389,7 +389,7 @@ export class CommitPipeline implements WritePipeline {
     const syncs: Waiter[] = [];
     for (const w of waiters) w.sync ? syncs.push(w) : w.resolve();
     if (syncs.length > 0) {
-      wal.sync().then(() => {
+      wal.sync(syncs.length === 1 && waiters.length === 1).then(() => {
         for (const w of syncs) w.resolve();
       }, (err) => {
         for (const w of syncs) w.reject(err);

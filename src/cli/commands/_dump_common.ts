@@ -149,11 +149,13 @@ export function replayForDump(
   const size = file.size();
   try {
     const replay = replayLog(file, path, counting, recordType);
-    const torn = replay.tornBytes > 0 || replay.validEnd === 0;
+    // Zeros past the last record are a log's clean end (space written ahead of its records).
+    const tornBytes = replay.tornBytes - replay.zeroTail;
+    const torn = tornBytes > 0 || replay.validEnd === 0;
     return {
       records,
       size,
-      tail: torn ? { state: "torn", offset: replay.validEnd, bytes: replay.tornBytes } : { state: "clean" },
+      tail: torn ? { state: "torn", offset: replay.validEnd, bytes: tornBytes } : { state: "clean" },
     };
   } catch (err) {
     const damage = recordDamage(err);
