@@ -81,11 +81,12 @@ function io(): { writeBytes: number; cancelledWriteBytes: number; wchar: number;
   };
 }
 
-/** Allocated bytes of every file under `dir` (what `du` counts). */
+/** Allocated bytes of every file under `dir` (what `du` counts); a file renamed or deleted meanwhile counts 0. */
 function diskBytes(dir: string): number {
   let bytes = 0;
   for (const name of readdirSync(dir)) {
-    const st = statSync(join(dir, name));
+    const st = statSync(join(dir, name), { throwIfNoEntry: false });
+    if (st === undefined) continue; // a background compaction renamed or deleted it between the two calls
     bytes += st.isDirectory() ? diskBytes(join(dir, name)) : st.blocks * 512;
   }
   return bytes;
@@ -163,6 +164,7 @@ async function runEngine(name: string): Promise<ScaleFigures> {
       const t = performance.now();
       await engine.settle();
       const settleMs = performance.now() - t;
+      log(`settled (waitForCompactions) in ${(settleMs / 1000).toFixed(1)} s`);
       const ioSettled = io();
       settled = {
         settleMs,
@@ -171,7 +173,7 @@ async function runEngine(name: string): Promise<ScaleFigures> {
         stats: siltStats(engine),
         reads: { ...await readAll(engine, n, log, "settled") },
       };
-      log(`settled in ${(settleMs / 1000).toFixed(1)} s, ${mib(settled.diskBytes)} MiB on disk`);
+      log(`settled: ${mib(settled.diskBytes)} MiB on disk`);
     }
     const ioEnd = io();
     const end = { diskBytes: diskBytes(dir), writeBytes: ioEnd.writeBytes - io0.writeBytes };
