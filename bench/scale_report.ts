@@ -1,6 +1,7 @@
 // The tables and the chart of the scale benchmark (bench/scale_bench.ts):
-// from bench/results/scale-node.json, for each store size the latest run
-// that measured it; prints markdown tables (ops/s per workload and engine,
+// from bench/results/scale-node.json, for each store size the latest runs
+// that measured it (SILTDB_SCALE_RUNS, default 2: one figure, or min–max over the runs; ratios to peers are
+// taken within a run, then ranged); prints markdown tables (ops/s per workload and engine,
 // siltdb after the load and settled, the ratios to the peers, RSS, disk,
 // write amplification) and draws bench/results/scale-node.svg (µs per
 // operation against store size, log-log, one panel per workload).
@@ -10,6 +11,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { median } from "./_runs.ts";
 
 /** The reads of one phase, ops/s (readseq: entries/s). */
 export interface ScaleReads {
@@ -74,11 +76,19 @@ const COLORS: Record<string, string> = {
   "classic-level": "#1971c2",
   lmdb: "#2f9e44",
 };
-const int = (n: number | undefined) =>
-  n === undefined || !Number.isFinite(n) ? "—" : Math.round(n).toLocaleString("en-US");
-const mib = (b: number | undefined) => b === undefined ? "—" : (b / 2 ** 20).toFixed(0);
-const ratio = (a: number | undefined, b: number | undefined) =>
-  a === undefined || b === undefined || !(b > 0) ? "—" : `${(a / b).toFixed(2)}×`;
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+const fixed = (digits: number) => (n: number) => n.toFixed(digits);
+const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+const sizeLabel = (n: number) => n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} K`;
+const when = (r: ScaleRun) => r.date.slice(0, 16).replace("T", " ");
+
+/** One value, or min–max over runs; "—" when none. */
+function range(values: (number | undefined)[], format: (n: number) => string): string {
+  const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x));
+  if (v.length === 0) return "—";
+  const [lo, hi] = [Math.min(...v), Math.max(...v)];
+  return format(lo) === format(hi) ? format(lo) : `${format(lo)}–${format(hi)}`;
+}
 
 /** One line of the chart and tables: an engine, after the load or settled. */
 interface Series {
@@ -87,109 +97,142 @@ interface Series {
   settled: boolean;
 }
 
-function opsOf(f: ScaleFigures, w: Workload, settled: boolean): number | undefined {
-  if (w === "fillrandom") return f.fillrandom;
-  const reads = settled ? f.settled?.reads : f.afterLoad.reads;
-  return reads?.[w];
+function opsOf(f: ScaleFigures | undefined, w: Workload, settled: boolean): number | undefined {
+  if (f === undefined) return undefined;
+  if (w === "fillrandom") return settled ? undefined : f.fillrandom;
+  return (settled ? f.settled?.reads : f.afterLoad.reads)?.[w];
 }
 
-/** For each size, the figures of the latest run that measured it, with that run. */
-function latestBySize(runs: ScaleRun[]): { n: number; run: ScaleRun; figures: ScaleFigures[] }[] {
-  const sizes = [...new Set(runs.flatMap((r) => r.results.map((f) => f.n)))].sort((a, b) => a - b);
-  return sizes.map((n) => {
-    const run = runs.findLast((r) => r.results.some((f) => f.n === n))!;
-    return { n, run, figures: run.results.filter((f) => f.n === n) };
+/** How many of the latest runs of each size the report takes (SILTDB_SCALE_RUNS, default 2). */
+const LATEST = Number(process.env.SILTDB_SCALE_RUNS ?? 2);
+
+/** The latest runs that measured `n` keys, oldest first. */
+function runsOf(runs: ScaleRun[], n: number): ScaleRun[] {
+  return runs.filter((r) => r.results.some((f) => f.n === n)).slice(-LATEST);
+}
+
+const figuresOf = (run: ScaleRun, n: number, engine: string) =>
+  run.results.find((f) => f.n === n && f.engine === engine);
+
+function seriesOf(runs: ScaleRun[], n?: number): Series[] {
+  const all = runs.flatMap((r) => r.results).filter((f) => n === undefined || f.n === n);
+  return [...new Set(all.map((f) => f.engine))].flatMap((engine) => {
+    const settles = all.some((f) => f.engine === engine && f.settled !== undefined);
+    return [
+      { label: settles ? `${engine}, after load` : engine, engine, settled: false },
+      ...(settles ? [{ label: `${engine}, settled`, engine, settled: true }] : []),
+    ];
   });
 }
 
-function seriesOf(figures: ScaleFigures[]): Series[] {
-  return figures.flatMap((f) => [
-    { label: f.settled ? `${f.engine}, after load` : f.engine, engine: f.engine, settled: false },
-    ...(f.settled ? [{ label: `${f.engine}, settled`, engine: f.engine, settled: true }] : []),
-  ]);
-}
-
 /**
- * The markdown tables of one store size: ops/s per workload and engine
- * (siltdb after the load and settled), ratios of siltdb to each peer, and
- * load time, RSS, disk bytes and write amplification.
+ * The markdown tables of one store size over its latest runs
+ * (one figure, or min–max over the runs): ops/s per workload and engine
+ * (siltdb after the load and settled), same-run ratios of siltdb to each
+ * peer, and load time, RSS, disk bytes and write amplification.
  *
  * @example
  * ```ts
  * import { scaleTables } from "./scale_report.ts";
- * declare const run: import("./scale_report.ts").ScaleRun;
- * console.log(scaleTables(run, 1_000_000).join("\n"));
+ * declare const runs: import("./scale_report.ts").ScaleRun[];
+ * console.log(scaleTables(runs, 1_000_000).join("\n"));
  * ```
  */
-export function scaleTables(run: ScaleRun, n: number): string[] {
-  const figures = run.results.filter((f) => f.n === n);
-  const series = seriesOf(figures);
-  const byEngine = (e: string) => figures.find((f) => f.engine === e);
-  const cell = (s: Series, w: Workload) =>
-    s.settled && w === "fillrandom" ? "" : int(opsOf(byEngine(s.engine)!, w, s.settled));
+export function scaleTables(allRuns: ScaleRun[], n: number): string[] {
+  const runs = runsOf(allRuns, n);
+  const series = seriesOf(runs, n);
+  const engines = [...new Set(series.map((s) => s.engine))];
+  const per = <T>(engine: string, pick: (f: ScaleFigures) => T | undefined) =>
+    runs.map((r) => figuresOf(r, n, engine)).filter((f) => f !== undefined).map(pick);
+  const ops = (engine: string, w: Workload, settled: boolean) => per(engine, (f) => opsOf(f, w, settled));
   const lines = [
-    `${n.toLocaleString("en-US")} keys, ${run.version}, ${run.machine}, ${
-      run.date.slice(0, 16).replace("T", " ")
-    } UTC, load ${
-      run.load.join(" ")
-    } at the start; ops/s (readseq: entries/s), ${run.secondsPerRead} s per time-boxed read:`,
+    `${n.toLocaleString("en-US")} keys, ${runs.length === 1 ? "one run" : `${runs.length} runs (min–max)`}: ${
+      runs.map((r) => `${when(r)} UTC (load ${r.load.join(" ")})`).join(", ")
+    }; ${runs[0].version}, ${runs[0].machine}; ops/s (readseq: entries/s), ${
+      runs[0].secondsPerRead
+    } s per time-boxed read.`,
     "",
     `| ops/s | ${series.map((s) => s.label).join(" | ")} |`,
     `|---|${series.map(() => "---:").join("|")}|`,
-    ...WORKLOADS.map((w) => `| ${w} | ${series.map((s) => cell(s, w)).join(" | ")} |`),
+    ...WORKLOADS.map((w) =>
+      `| ${w} | ${
+        series.map((s) => s.settled && w === "fillrandom" ? "" : range(ops(s.engine, w, s.settled), int)).join(" | ")
+      } |`
+    ),
   ];
-  const peers = figures.filter((f) => !f.engine.startsWith("siltdb"));
-  const ours = byEngine("siltdb");
-  if (ours !== undefined && peers.length > 0) {
+  const peers = engines.filter((e) => !e.startsWith("siltdb"));
+  const settles = series.some((s) => s.engine === "siltdb" && s.settled);
+  if (engines.includes("siltdb") && peers.length > 0) {
     const cols = peers.flatMap((p) =>
       [
-        [`after load ÷ ${p.engine}`, false, p],
-        ...(ours.settled ? [[`settled ÷ ${p.engine}`, true, p]] : []),
-      ] as [string, boolean, ScaleFigures][]
+        [`after load ÷ ${p}`, false, p],
+        ...(settles ? [[`settled ÷ ${p}`, true, p]] : []),
+      ] as [string, boolean, string][]
     );
+    const sameRun = (w: Workload, settled: boolean, peer: string) =>
+      runs.map((r) => {
+        const a = opsOf(figuresOf(r, n, "siltdb"), w, settled);
+        const b = opsOf(figuresOf(r, n, peer), w, false);
+        return a !== undefined && b !== undefined && b > 0 ? a / b : undefined;
+      });
     lines.push(
       "",
-      `| siltdb | ${cols.map(([c]) => c).join(" | ")} |`,
+      `| siltdb, same run | ${cols.map(([c]) => c).join(" | ")} |`,
       `|---|${cols.map(() => "---:").join("|")}|`,
       ...WORKLOADS.map((w) =>
         `| ${w} | ${
           cols.map(([, settled, p]) =>
-            settled && w === "fillrandom" ? "" : ratio(opsOf(ours, w, settled), opsOf(p, w, false))
-          )
-            .join(" | ")
+            settled && w === "fillrandom" ? "" : `${range(sameRun(w, settled, p), fixed(2))}×`.replace("—×", "—")
+          ).join(" | ")
         } |`
       ),
     );
   }
-  const amp = (bytes: number | undefined, f: ScaleFigures) =>
-    bytes === undefined ? "—" : (bytes / f.userBytes).toFixed(2);
+  const amp = (bytes: number, f: ScaleFigures) => bytes / f.userBytes;
   lines.push(
     "",
-    "| | load s | settle s | peak RSS MiB | disk MiB after load / end | write amp (/proc) after load / end | write amp (stats) after load / settled | sorted runs after load / settled | getSync after load ÷ settled |",
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ...figures.map((f) => {
-      const st = f.afterLoad.stats;
-      const ss = f.settled?.stats;
-      return `| ${f.engine} | ${(f.loadMs / 1000).toFixed(1)} | ${
-        f.settled ? (f.settled.settleMs / 1000).toFixed(1) : "—"
-      } | ${int(f.peakRssMiB)} | ${mib(f.afterLoad.diskBytes)} / ${mib(f.end.diskBytes)} | ${
-        amp(f.afterLoad.writeBytes, f)
-      } / ${amp(f.end.writeBytes, f)} | ${
-        st ? `${st.writeAmplification.toFixed(2)} / ${ss?.writeAmplification.toFixed(2) ?? "—"}` : "—"
-      } | ${st ? `${st.sortedRuns} / ${ss?.sortedRuns ?? "—"}` : "—"} | ${
-        f.settled ? ratio(f.afterLoad.reads.readsync, f.settled.reads.readsync) : "—"
-      } |`;
-    }),
+    "| | load s | settle s | peak RSS MiB | disk MiB after load | disk MiB at the end | write amp (/proc) after load | write amp (/proc) at the end | write amp (stats) after load / settled | sorted runs after load / settled | getSync after load ÷ settled |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...engines.map((e) =>
+      `| ${e} | ${range(per(e, (f) => f.loadMs / 1000), fixed(1))} | ${
+        range(per(e, (f) => f.settled && f.settled.settleMs / 1000), fixed(1))
+      } | ${range(per(e, (f) => f.peakRssMiB), int)} | ${range(per(e, (f) => f.afterLoad.diskBytes), mib)} | ${
+        range(per(e, (f) => f.end.diskBytes), mib)
+      } | ${range(per(e, (f) => amp(f.afterLoad.writeBytes, f)), fixed(2))} | ${
+        range(per(e, (f) => amp(f.end.writeBytes, f)), fixed(2))
+      } | ${
+        per(e, (f) => f.afterLoad.stats).some((x) => x !== undefined)
+          ? `${range(per(e, (f) => f.afterLoad.stats?.writeAmplification), fixed(2))} / ${
+            range(per(e, (f) => f.settled?.stats?.writeAmplification), fixed(2))
+          }`
+          : "—"
+      } | ${
+        per(e, (f) => f.afterLoad.stats).some((x) => x !== undefined)
+          ? `${range(per(e, (f) => f.afterLoad.stats?.sortedRuns), int)} / ${
+            range(per(e, (f) => f.settled?.stats?.sortedRuns), int)
+          }`
+          : "—"
+      } | ${
+        `${
+          range(
+            per(e, (f) => f.settled && (f.afterLoad.reads.readsync ?? NaN) / (f.settled.reads.readsync ?? NaN)),
+            fixed(2),
+          )
+        }×`.replace("—×", "—")
+      } |`
+    ),
   );
-  if (Object.keys(run.unavailable).length > 0) {
-    lines.push("", `Could not run: ${Object.entries(run.unavailable).map(([e, why]) => `${e} (${why})`).join("; ")}.`);
-  }
+  const failed = runs.flatMap((r) =>
+    Object.entries(r.unavailable).map(([e, why]) => `${e} in the run of ${when(r)} (${why})`)
+  );
+  if (failed.length > 0) lines.push("", `Did not finish: ${failed.join("; ")}.`);
   return lines;
 }
 
 /**
  * The chart: µs per operation (log) against store size (log), one panel per
- * workload, one line per engine (siltdb settled dashed).
+ * workload, one line per engine (siltdb settled dashed); the median where
+ * several runs measured a size.
  *
  * @example
  * ```ts
@@ -199,11 +242,8 @@ export function scaleTables(run: ScaleRun, n: number): string[] {
  * ```
  */
 export function scaleChart(runs: ScaleRun[]): string {
-  const bySize = latestBySize(runs);
-  const all = bySize.flatMap((s) => s.figures);
-  const engines = [...new Set(all.map((f) => f.engine))];
-  const series = engines.flatMap((e) => seriesOf(all.filter((f) => f.engine === e).slice(-1)));
-  const sizes = bySize.map((s) => s.n);
+  const sizes = [...new Set(runs.flatMap((r) => r.results.map((f) => f.n)))].sort((a, b) => a - b);
+  const series = seriesOf(runs);
   const [pw, ph, ml, mt, gap] = [250, 190, 52, 28, 24];
   const cols = 3;
   const top = 30;
@@ -222,10 +262,9 @@ export function scaleChart(runs: ScaleRun[]): string {
     const y0 = top + Math.floor(wi / cols) * (ph + mt + 40) + mt;
     const points = series.map((s) => ({
       s,
-      pts: bySize.map(({ n, figures }) => {
-        const f = figures.find((g) => g.engine === s.engine);
-        const ops = f && opsOf(f, w, s.settled);
-        return ops === undefined || (s.settled && w === "fillrandom") ? undefined : [n, 1e6 / ops] as const;
+      pts: sizes.map((n) => {
+        const ops = median(runsOf(runs, n).map((r) => opsOf(figuresOf(r, n, s.engine), w, s.settled) ?? NaN));
+        return Number.isFinite(ops) ? [n, 1e6 / ops] as const : undefined;
       }).filter((p) => p !== undefined),
     }));
     const us = points.flatMap((p) => p.pts.map(([, u]) => u));
@@ -257,9 +296,7 @@ export function scaleChart(runs: ScaleRun[]): string {
     for (const n of sizes) {
       out.push(
         `<line x1="${x(n)}" y1="${y0}" x2="${x(n)}" y2="${y0 + ph}" stroke="#e9ecef"/>`,
-        `<text x="${x(n)}" y="${y0 + ph + 14}" text-anchor="middle">${
-          n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} K`
-        }</text>`,
+        `<text x="${x(n)}" y="${y0 + ph + 14}" text-anchor="middle">${sizeLabel(n)}</text>`,
       );
     }
     for (const { s, pts } of points) {
@@ -289,19 +326,20 @@ export function scaleChart(runs: ScaleRun[]): string {
       `<text x="${lx + 30}" y="${ly + i * 18 + 4}">${s.label}</text>`,
     );
   });
-  out.push(
-    `<text x="${lx}" y="${ly + series.length * 18 + 12}">${
-      bySize.map(({ n, run }) =>
-        `${n >= 1e6 ? `${n / 1e6} M` : `${n / 1e3} K`}: ${run.date.slice(0, 16).replace("T", " ")}`
-      ).join(", ")
-    } UTC</text>`,
-    "</svg>",
-  );
+  sizes.forEach((n, i) => {
+    const dates = runsOf(runs, n).map(when);
+    out.push(
+      `<text x="${lx}" y="${ly + series.length * 18 + 12 + i * 14}">${sizeLabel(n)}: ${
+        dates.length > 1 ? `median of ${dates.length} runs, ` : ""
+      }${dates.join(", ")} UTC</text>`,
+    );
+  });
+  out.push("</svg>");
   return out.join("\n") + "\n";
 }
 
 /**
- * Prints the tables of each store size (its latest run) and writes
+ * Prints the tables of each store size (its latest runs) and writes
  * bench/results/scale-node.svg.
  *
  * @example
@@ -314,7 +352,8 @@ export function scaleReport(): void {
   const file = new URL("./results/scale-node.json", import.meta.url);
   if (!existsSync(file)) throw new Error("no bench/results/scale-node.json: run npm run bench -- --scale");
   const runs: ScaleRun[] = JSON.parse(readFileSync(file, "utf8"));
-  for (const { n, run } of latestBySize(runs)) console.log(`${scaleTables(run, n).join("\n")}\n`);
+  const sizes = [...new Set(runs.flatMap((r) => r.results.map((f) => f.n)))].sort((a, b) => a - b);
+  for (const n of sizes) console.log(`${scaleTables(runs, n).join("\n")}\n`);
   writeFileSync(new URL("./results/scale-node.svg", import.meta.url), scaleChart(runs));
   console.log("chart: bench/results/scale-node.svg");
 }
