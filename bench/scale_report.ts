@@ -116,7 +116,11 @@ const figuresOf = (run: ScaleRun, n: number, engine: string) =>
 
 function seriesOf(runs: ScaleRun[], n?: number): Series[] {
   const all = runs.flatMap((r) => r.results).filter((f) => n === undefined || f.n === n);
-  return [...new Set(all.map((f) => f.engine))].flatMap((engine) => {
+  // In the order of the latest run's engines (a run lists an engine that failed in it too).
+  const order = runs.at(-1)?.engines ?? [];
+  const rank = (e: string) => order.includes(e) ? order.indexOf(e) : order.length;
+  const engines = [...new Set(all.map((f) => f.engine))].sort((a, b) => rank(a) - rank(b));
+  return engines.flatMap((engine) => {
     const settles = all.some((f) => f.engine === engine && f.settled !== undefined);
     return [
       { label: settles ? `${engine}, after load` : engine, engine, settled: false },
