@@ -11,6 +11,9 @@
 // WAL mode with synchronous=NORMAL (each statement its own transaction);
 // Deno KV commits each set to its SQLite store. fillsync asks every store
 // for a machine-crash-safe write (sync: true, synchronous=FULL).
+// "siltdb-lz4" is siltdb with compression "lz4" (bench/scale_bench.ts runs
+// it beside the default); seekValueBytes, scanValueBytes and settle are
+// what the scale benchmark needs of siltdb, classic-level and lmdb.
 
 import process from "node:process";
 
