@@ -281,7 +281,7 @@ function saveRun(run: ScaleRun): void {
   if (at >= 0) runs[at] = run;
   else runs.push(run);
   mkdirSync(new URL("./", RESULTS), { recursive: true });
-  writeFileSync(RESULTS, JSON.stringify(runs, null, 1) + "\n");
+  writeFileSync(RESULTS, JSON.stringify(runs, null, 2) + "\n");
 }
 
 async function main(): Promise<void> {
