@@ -304,7 +304,7 @@ export function scaleChart(runs: ScaleRun[]): string {
     for (const n of sizes) {
       out.push(
         `<line x1="${x(n)}" y1="${y0}" x2="${x(n)}" y2="${y0 + ph}" stroke="#e9ecef"/>`,
-        `<text x="${x(n)}" y="${y0 + ph + 14}" text-anchor="middle">${sizeLabel(n)}</text>`,
+        `<text x="${x(n)}" y="${y0 + ph + 16}" text-anchor="middle">${sizeLabel(n)}</text>`,
       );
     }
     for (const { s, pts } of points) {
@@ -336,10 +336,14 @@ export function scaleChart(runs: ScaleRun[]): string {
   });
   sizes.forEach((n, i) => {
     const dates = runsOf(runs, n).map(when);
+    const day = dates[0].slice(0, 10);
+    const times = dates.every((d) => d.startsWith(day))
+      ? `${day} ${dates.map((d) => d.slice(11)).join(", ")}`
+      : dates.join(", ");
     out.push(
-      `<text x="${lx}" y="${ly + series.length * 18 + 12 + i * 14}">${sizeLabel(n)}: ${
-        dates.length > 1 ? `median of ${dates.length} runs, ` : ""
-      }${dates.join(", ")} UTC</text>`,
+      `<text x="${lx}" y="${ly + series.length * 18 + 12 + i * 14}">${sizeLabel(n)}, ${
+        dates.length > 1 ? `median of ${dates.length} runs` : "one run"
+      }: ${times} UTC</text>`,
     );
   });
   out.push("</svg>");
