@@ -131,9 +131,11 @@ async function runEngine(name: string): Promise<ScaleFigures> {
   const root = mkdtempSync(join(os.tmpdir(), `siltdb-scale-${name.replace(/\W/g, "_")}-`));
   const dir = join(root, "db");
   const userBytes = n * (16 + VALUE);
+  let opened = false;
   try {
     const io0 = io();
     await engine.open(dir);
+    opened = true;
     // fillrandom, in batches of 1,000
     const started = performance.now();
     let nextTenth = 1;
@@ -177,6 +179,7 @@ async function runEngine(name: string): Promise<ScaleFigures> {
     }
     const ioEnd = io();
     const end = { diskBytes: diskBytes(dir), writeBytes: ioEnd.writeBytes - io0.writeBytes };
+    opened = false;
     await engine.close();
     return {
       engine: name,
@@ -195,6 +198,8 @@ async function runEngine(name: string): Promise<ScaleFigures> {
       peakRssMiB: peakRssMiB(),
     };
   } finally {
+    // After a failure too: close first, so that no background compaction writes into the directory being removed.
+    if (opened) await Promise.resolve(engine.close()).catch(() => {});
     rmSync(root, { recursive: true, force: true });
   }
 }
