@@ -11,6 +11,9 @@
 // WAL mode with synchronous=NORMAL (each statement its own transaction);
 // Deno KV commits each set to its SQLite store. fillsync asks every store
 // for a machine-crash-safe write (sync: true, synchronous=FULL).
+// "siltdb-lz4" is siltdb with compression "lz4" (bench/scale_bench.ts runs
+// it beside the default); seekValueBytes, scanValueBytes and settle are
+// what the scale benchmark needs of siltdb, classic-level and lmdb.
 
 import process from "node:process";
 
@@ -32,6 +35,12 @@ export interface Engine {
   scanCount(reverse: boolean): Awaitable<number>;
   /** Reads up to n entries from the first key at or after key; returns how many. */
   seek(key: string, n: number): Awaitable<number>;
+  /** As seek, but returns the bytes of the values read (so that a caller can check them). */
+  seekValueBytes?(key: string, n: number): Awaitable<number>;
+  /** A full forward scan; returns the entries and the bytes of their values. */
+  scanValueBytes?(): Awaitable<{ entries: number; bytes: number }>;
+  /** Waits until background work (flushes, compactions) is done, for stores that have it. */
+  settle?(): Promise<void>;
   /** Workloads that do not apply (e.g. durability of an in-memory map). */
   skip?: string[];
   stats?(): unknown;
@@ -39,12 +48,12 @@ export interface Engine {
 
 const runtime = "Deno" in globalThis ? "deno" : "Bun" in globalThis ? "bun" : "node";
 
-async function siltdb(bufferWrites = false): Promise<Engine> {
+async function siltdb(options: { bufferWrites?: boolean; compression?: "lz4" } = {}): Promise<Engine> {
   const { open } = await import("../mod.ts");
   let db: Awaited<ReturnType<typeof open<{ keyEncoding: "utf8" }>>>;
   return {
     async open(dir) {
-      db = await open(dir, { keyEncoding: "utf8", ...(bufferWrites ? { bufferWrites } : {}) });
+      db = await open(dir, { keyEncoding: "utf8", ...options });
     },
     close: () => db.close(),
     put: (k, v) => db.put(k, v),
@@ -67,6 +76,21 @@ async function siltdb(bufferWrites = false): Promise<Engine> {
       for (const _ of db.scanSync({ gte: key, limit })) n++;
       return n;
     },
+    seekValueBytes(key, limit) {
+      let bytes = 0;
+      for (const [, v] of db.scanSync({ gte: key, limit })) bytes += v.length;
+      return bytes;
+    },
+    scanValueBytes() {
+      let entries = 0;
+      let bytes = 0;
+      for (const [, v] of db.scanSync()) {
+        entries++;
+        bytes += v.length;
+      }
+      return { entries, bytes };
+    },
+    settle: () => db.waitForCompactions(),
     stats: () => db.stats(),
   };
 }
@@ -95,6 +119,20 @@ async function classicLevel(): Promise<Engine> {
     },
     async seek(key, limit) {
       return (await db.iterator({ gte: key, limit }).all()).length;
+    },
+    async seekValueBytes(key, limit) {
+      let bytes = 0;
+      for (const [, v] of await db.iterator({ gte: key, limit }).all()) bytes += v.length;
+      return bytes;
+    },
+    async scanValueBytes() {
+      let entries = 0;
+      let bytes = 0;
+      for await (const [, v] of db.iterator()) {
+        entries++;
+        bytes += v.length;
+      }
+      return { entries, bytes };
     },
   };
 }
@@ -126,6 +164,20 @@ async function lmdb(): Promise<Engine> {
       let n = 0;
       for (const _ of db.getRange({ start: key, limit })) n++;
       return n;
+    },
+    seekValueBytes(key, limit) {
+      let bytes = 0;
+      for (const { value } of db.getRange({ start: key, limit })) bytes += value.length;
+      return bytes;
+    },
+    scanValueBytes() {
+      let entries = 0;
+      let bytes = 0;
+      for (const { value } of db.getRange()) {
+        entries++;
+        bytes += value.length;
+      }
+      return { entries, bytes };
     },
     skip: ["fillsync-c1", "fillsync-c8", "fillsync-c64"],
   };
@@ -312,7 +364,8 @@ async function memory(): Promise<Engine> {
 /** Engines by name; SILTDB_BENCH_ENGINES picks among them. */
 export const ENGINES: Record<string, () => Awaitable<Engine>> = {
   siltdb: () => siltdb(),
-  "siltdb-buffered": () => siltdb(true),
+  "siltdb-buffered": () => siltdb({ bufferWrites: true }),
+  "siltdb-lz4": () => siltdb({ compression: "lz4" }),
   "classic-level": classicLevel,
   lmdb,
   "node:sqlite": nodeSqlite,

@@ -6,6 +6,8 @@
 //   npm run bench                  200,000 keys, every runtime and peer
 //   npm run bench -- --full        1,000,000 keys
 //   npm run bench -- node bun      only these runtimes
+//   npm run bench -- --scale       the scale benchmark instead (bench/scale_bench.ts: 100,000 to
+//                                  10,000,000 keys in Node; SILTDB_SCALE_SIZES etc. there)
 //   SILTDB_BENCH_ENGINES, SILTDB_BENCH_WORKLOADS: see bench/db_bench.ts
 //
 // Other benchmarks have their own commands and are not part of this run:
@@ -27,6 +29,13 @@ if (args[0] === "bucket") {
     stdio: "inherit",
   });
   process.exit(bucket.status ?? 1);
+}
+if (args.includes("--scale")) {
+  const scale = spawnSync(process.execPath, ["--import", "tsx", join(root, "bench", "scale_bench.ts")], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  process.exit(scale.status ?? 1);
 }
 const full = args.includes("--full");
 const wanted = args.filter((a) => !a.startsWith("--"));
