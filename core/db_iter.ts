@@ -33,7 +33,7 @@ import { compareBytes } from "./coding";
 import { KIND_PUT } from "./write_batch";
 import { EXPIRY_PREFIX, KIND_PUT_EXPIRING, visibleKind } from "./expiry";
 import { rtHides, rtUnref } from "./range_tombstones";
-import { child, miAdvance, miFirst, miFree, miLast, miSeekGE, miSeekLT, miSettle, miTop } from "./merge_iter";
+import { child, miAdvance, miFirst, miFree, miLast, miSeekGE, miSeekLT, miSettle, miSkipKey, miTop } from "./merge_iter";
 import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 
 export const ITER_REVERSE: u32 = 1;
@@ -180,11 +180,20 @@ function settle(it: usize): bool {
   return false;
 }
 
+/**
+ * Older versions of one key stepped over one by one before the rest are
+ * skipped with a seek (RocksDB's max_sequential_skip_in_iterations): a key
+ * updated thousands of times since the last flush held thousands of entries
+ * in the memtable, and every scan through it stepped over each one.
+ */
+const MAX_SEQUENTIAL_SKIPS = 8;
+
 function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize): i32 {
   const m = mergeOf(it);
   const bound = load<u64>(it, 16);
   const saved = <usize>load<u32>(it, 40);
   let count = 0;
+  let skips = 0;
   store<u32>(it, STATUS_MORE, 52);
   while (count < max) {
     if (!settle(it)) return count;
@@ -198,10 +207,12 @@ function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize):
     const keyLen = srcUserKeyLength(s);
     if (load<u32>(it, 8) == 1) {
       if (compareBytes(key, keyLen, bufData(saved), bufLength(saved)) == 0) { // an older version
-        miAdvance(m);
+        if (++skips > MAX_SEQUENTIAL_SKIPS) miSkipKey(m, bufData(saved), bufLength(saved));
+        else miAdvance(m);
         continue;
       }
       store<u32>(it, 0, 8);
+      skips = 0;
     }
     const trailer = srcTrailer(s);
     if (trailer > bound) { // newer than the snapshot
