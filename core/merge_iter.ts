@@ -164,6 +164,23 @@ export function miTop(m: usize): i32 {
   return load<u32>(m, 12) == 0 ? -1 : <i32>heapAt(m, 0);
 }
 
+/** Takes the current child off the heap (to move it); it goes back once settled (miSettle). */
+// @ts-ignore: decorator
+@inline function takeTop(m: usize): u32 {
+  const c = heapAt(m, 0);
+  const size = load<u32>(m, 12) - 1;
+  store<u32>(m, size, 12);
+  if (size > 0) {
+    heapSet(m, 0, heapAt(m, size));
+    siftDown(m, 0);
+  }
+  const dirty = <usize>load<u32>(m, 16);
+  const count = load<u32>(m, 20);
+  store<u32>(dirty + (<usize>count << 2), c);
+  store<u32>(m, count + 1, 20);
+  return c;
+}
+
 /**
  * Forward only: moves the current child past every entry of userKey at once
  * (a seek to its last possible position, trailer 0: no entry has sequence 0)
@@ -171,34 +188,12 @@ export function miTop(m: usize): i32 {
  * miTop >= 0, not reverse.
  */
 export function miSkipKey(m: usize, userKey: usize, userKeyLen: u32): void {
-  const c = heapAt(m, 0);
-  const size = load<u32>(m, 12) - 1;
-  store<u32>(m, size, 12);
-  if (size > 0) {
-    heapSet(m, 0, heapAt(m, size));
-    siftDown(m, 0);
-  }
-  srcSeekGE(child(m, c), userKey, userKeyLen, 0);
-  const dirty = <usize>load<u32>(m, 16);
-  const count = load<u32>(m, 20);
-  store<u32>(dirty + (<usize>count << 2), c);
-  store<u32>(m, count + 1, 20);
+  srcSeekGE(child(m, takeTop(m)), userKey, userKeyLen, 0);
 }
 
 /** Moves past the current entry in the merge direction. REQUIRES: settled, miTop >= 0. */
 export function miAdvance(m: usize): void {
-  const c = heapAt(m, 0);
-  const size = load<u32>(m, 12) - 1;
-  store<u32>(m, size, 12);
-  if (size > 0) {
-    heapSet(m, 0, heapAt(m, size));
-    siftDown(m, 0);
-  }
-  const s = child(m, c);
+  const s = child(m, takeTop(m));
   if (load<u32>(m, 24)) srcPrev(s);
   else srcNext(s);
-  const dirty = <usize>load<u32>(m, 16);
-  const count = load<u32>(m, 20);
-  store<u32>(dirty + (<usize>count << 2), c);
-  store<u32>(m, count + 1, 20);
 }
