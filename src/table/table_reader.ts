@@ -34,6 +34,9 @@ import { readAheadFile, readAheadObject, type ReadSync } from "./read_ahead.ts";
 
 export type { LoadedBlock } from "../wasm/blocks.ts";
 
+/** How a table's data blocks are read: synchronously (a file), or asynchronously (ranged GETs of an object). */
+type BlockReads = { sync: ReadSync } | { async: (offset: number, length: number) => Promise<Uint8Array> };
+
 /** The bytes of a table's tail fetched at once when it is opened from a bucket. */
 const REMOTE_TAIL = 64 << 10;
 
@@ -59,10 +62,8 @@ export class TableReader {
   readonly properties: TableProperties;
   /** Its range tombstones (the range-tombstone block, read and checked at open; src/format/range_tombstone_format.ts). */
   readonly rangeTombstones: TableRangeTombstone[];
-  /** Synchronous reads of the file (undefined for a table in a bucket). */
-  readonly #readSync: ReadSync | undefined;
-  /** Asynchronous reads of `length` bytes at offset. */
-  readonly #read: (offset: number, length: number) => Promise<Uint8Array>;
+  /** How its data blocks are read: synchronously (a file) or not (a table in a bucket). */
+  readonly #blocks: BlockReads;
   readonly #close: () => void;
   #index: LoadedBlock;
   #filter: LoadedBlock | undefined;
@@ -75,22 +76,20 @@ export class TableReader {
 
   /**
    * @param meta synchronous reads of the footer and the metadata blocks
-   * @param readSync synchronous reads of data blocks, when the file has them
+   * @param blocks reads of data blocks
    */
   private constructor(
     number: number,
     path: string,
     size: number,
     meta: ReadSync,
-    readSync: ReadSync | undefined,
-    read: (offset: number, length: number) => Promise<Uint8Array>,
+    blocks: BlockReads,
     close: () => void,
   ) {
     this.number = number;
     this.path = path;
     this.size = size;
-    this.#readSync = readSync;
-    this.#read = read;
+    this.#blocks = blocks;
     this.#close = close;
     const footerBytes = new Uint8Array(Math.min(FOOTER_SIZE, size));
     meta(Math.max(0, size - FOOTER_SIZE), footerBytes);
@@ -165,11 +164,7 @@ export class TableReader {
   static #ofFile(number: number, file: StorageFile, readAhead: boolean): TableReader {
     const readSync: ReadSync = (position, into) => file.read(position, into);
     const ahead = readAhead ? readAheadFile(readSync, file.size()) : { read: readSync, close() {} };
-    const read = (offset: number, length: number) => {
-      const into = new Uint8Array(length);
-      return Promise.resolve(into.subarray(0, ahead.read(offset, into)));
-    };
-    return new TableReader(number, file.path, file.size(), readSync, ahead.read, read, () => {
+    return new TableReader(number, file.path, file.size(), readSync, { sync: ahead.read }, () => {
       ahead.close();
       file.close();
     });
@@ -221,7 +216,7 @@ export class TableReader {
       into.set(held.subarray(from, from + n));
       return n;
     };
-    return new TableReader(number, path, size, meta, undefined, readAheadObject(store, key, path, size), () => {});
+    return new TableReader(number, path, size, meta, { async: readAheadObject(store, key, path, size) }, () => {});
   }
 
   /**
@@ -247,7 +242,7 @@ export class TableReader {
 
   /** True when blocks can be read synchronously (a file on disk; not a table in a bucket). */
   get synchronous(): boolean {
-    return this.#readSync !== undefined;
+    return "sync" in this.#blocks;
   }
 
   /**
@@ -257,21 +252,23 @@ export class TableReader {
    * (use readBlockAsync).
    */
   readBlock(handle: BlockHandle): LoadedBlock {
-    if (this.#readSync === undefined) {
+    const blocks = this.#blocks;
+    if (!("sync" in blocks)) {
       throw new SiltError(
         "UNSUPPORTED",
         `${this.path}: a table in a bucket is read asynchronously; use the asynchronous calls (get, scan, keys, values)`,
         { file: this.path },
       );
     }
-    return this.#readWith(this.#readSync, handle);
+    return this.#readWith(blocks.sync, handle);
   }
 
   /** Reads and checks a block into a new allocation (the caller frees it), decompressed as readBlock does. */
   async readBlockAsync(handle: BlockHandle): Promise<LoadedBlock> {
-    if (this.#readSync !== undefined) return this.#readWith(this.#readSync, handle);
+    const blocks = this.#blocks;
+    if ("sync" in blocks) return this.#readWith(blocks.sync, handle);
     this.#checkBounds(handle);
-    const data = await this.#read(handle.offset, handle.size + BLOCK_TRAILER_SIZE);
+    const data = await blocks.async(handle.offset, handle.size + BLOCK_TRAILER_SIZE);
     return this.#readWith((_position, into) => {
       const n = Math.min(into.length, data.length);
       into.set(data.subarray(0, n));
