@@ -46,6 +46,7 @@
 // back to the pool (group commit) until LONE_SYNCS syncs in a row see none;
 // a log whose syncs get slow goes back to the pool until they are short.
 
+import { errnoCode } from "../_runtime.ts";
 import { SiltError } from "../errors.ts";
 import { logFileHeader } from "../format/log_format.ts";
 import { dirName, type Storage, type StorageFile } from "../storage/storage.ts";
@@ -348,9 +349,9 @@ export class LogWriter {
 
 /** True when err is (or was caused by) a full disk. */
 function isNoSpace(err: unknown): boolean {
-  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.code === "ENOSPC" || e.code === "NoSpace") return true;
-    if (typeof e !== "object") break;
+  for (let e = err; typeof e === "object" && e !== null; e = (e as { cause?: unknown }).cause) {
+    const code = errnoCode(e);
+    if (code === "ENOSPC" || code === "NoSpace") return true;
   }
   return false;
 }
