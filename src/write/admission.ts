@@ -11,7 +11,8 @@
 //   200,000 1 KiB values in slowdown for half its time on a 2-core machine,
 //   while the compaction worker ran on its own core either way; graded, the
 //   fill ran 5-15% faster with L0 still below the stop trigger:
-//   docs/benchmarks.md, "Write slowdown".)
+//   docs/benchmarks.md, "Block compression",
+//   "The fill target, met".)
 // - Yield: while background I/O is in flight, a write resolves after a turn
 //   of the event loop once YIELD_EVERY entries were written since the last
 //   turn (entries, not writes: a loop of batches of 1,000 starved flushes
