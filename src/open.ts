@@ -42,6 +42,7 @@ import { LOCK_FILE } from "./version/file_names.ts";
 import { Admission } from "./write/admission.ts";
 import { CommitPipeline, type WritePipeline } from "./write/commit.ts";
 import { Writer } from "./write/writer.ts";
+import { memtableLimit, tableBytes } from "./write/write_buffer.ts";
 import { ChangeHub } from "./changes/change_feed.ts";
 import { TransactionRunner } from "./transaction/run.ts";
 import { LiveStore } from "./backup/live.ts";
@@ -194,7 +195,7 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
           dir: path,
           versions: state.versions,
           scheduler,
-          memtableSize: o.memtableSize,
+          memtableLimit: () => memtableLimit(o.memtableSize, tableBytes(state.versions.current.levels)),
           bufferWrites: o.bufferWrites,
           onTrap: (err) => life.onTrap(err, "a write"),
         }, { ...state, log: state.log! }),
@@ -248,7 +249,7 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
       new BucketCommitPipeline({
         store,
         scheduler,
-        memtableSize: o.memtableSize,
+        memtableLimit: () => memtableLimit(o.memtableSize, tableBytes(found.versions.current.levels)),
         epoch: found.epoch,
         onTrap: (err) => life.onTrap(err, "a write"),
         checkEpoch: () =>

@@ -95,16 +95,22 @@ export interface OpenOptions {
    * resolves once the OS has it, so only a machine crash can lose it.
    */
   bufferWrites?: boolean;
-  /** Memtable size in bytes before it is frozen and flushed (1 KiB to 1 GiB). Default 4 MiB. */
+  /**
+   * Memtable size in bytes before it is frozen and flushed (1 KiB to 1 GiB).
+   * Default: 4 MiB, doubling up to 32 MiB as the store's tables grow past
+   * 128 MiB (one memtable per 32 bytes of tables; src/write/write_buffer.ts).
+   */
   memtableSize?: number;
   /** Data block size of table files in bytes (256 B to 1 MiB). Default 4 KiB. */
   blockSize?: number;
   /**
    * Block cache size in bytes (0 to 2 GiB: the cache lives in WebAssembly
-   * memory, at most 4 GiB in all). Default 32 MiB, RocksDB's default too: it
-   * holds the blocks of ~250,000 db_bench entries, and a cached point read
-   * costs 1.4 µs against 4 µs when a third of the reads miss (measured at
-   * 200,000 keys with 8 MiB; docs/benchmarks.md).
+   * memory, at most 4 GiB in all). Default 256 MiB: the cache fills only
+   * with blocks that are read, so a small store uses little of it, and a
+   * store of 1,000,000 db_bench entries (~110 MiB of tables) is read from
+   * it: `getSync` 1.5-2.0 µs with 97% of blocks found, against 3.4-4.4 µs
+   * with 32 MiB, where 41% missed (each miss a positional read and a
+   * checksum; docs/benchmarks.md, "Scale (issue 21)").
    */
   blockCacheSize?: number;
   /**
@@ -268,7 +274,8 @@ export interface ResolvedOptions {
   maxKeySize: number;
   maxValueSize: number;
   bufferWrites: boolean;
-  memtableSize: number;
+  /** Undefined: the default, grown with the store (src/write/write_buffer.ts). */
+  memtableSize: number | undefined;
   blockSize: number;
   blockCacheSize: number;
   maxOpenFiles: number;
@@ -395,7 +402,7 @@ export const MAX_VALUE_SIZE = 256 * 1024 * 1024;
  * @example
  * ```ts
  * const o = resolveOptions({ compaction: "tiered" });
- * console.log(o.compaction, o.memtableSize, o.sync); // "tiered" 4194304 false
+ * console.log(o.compaction, o.blockSize, o.sync); // "tiered" 4096 false
  * resolveOptions({ compression: "zstd" }); // throws INVALID_ARGUMENT: option compression must be "lz4" or "none", got unknown codec "zstd"
  * ```
  */
@@ -452,9 +459,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     maxKeySize: integer(o, "maxKeySize", 65536, 1, 16 * MiB),
     maxValueSize: integer(o, "maxValueSize", 64 * MiB, 1, MAX_VALUE_SIZE),
     bufferWrites: flag(o, "bufferWrites", false),
-    memtableSize: integer(o, "memtableSize", 4 * MiB, 1024, 1024 * MiB),
+    memtableSize: o.memtableSize === undefined ? undefined : integer(o, "memtableSize", 4 * MiB, 1024, 1024 * MiB),
     blockSize: integer(o, "blockSize", 4096, 256, MiB),
-    blockCacheSize: integer(o, "blockCacheSize", 32 * MiB, 0, 2048 * MiB),
+    blockCacheSize: integer(o, "blockCacheSize", 256 * MiB, 0, 2048 * MiB),
     maxOpenFiles: integer(o, "maxOpenFiles", 500, 1, 100_000),
     bloomBitsPerKey: integer(o, "bloomBitsPerKey", 10, 0, 64),
     compression: compressionOption(o.compression),

@@ -31,6 +31,7 @@ import { CURRENT_FILE, INCOMPLETE_FILE, logFileName, parseFileName, tableFileNam
 import type { FileMeta } from "./version/version_edit.ts";
 import { VersionSet } from "./version/version_set.ts";
 import { LogWriter } from "./wal/log_writer.ts";
+import { memtableLimit, tableBytes } from "./write/write_buffer.ts";
 import { replayLog } from "./wal/log_reader.ts";
 
 /** The state recovered from a directory. */
@@ -164,7 +165,9 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
       } finally {
         file.close();
       }
-      if (writable && memtable.bytesUsed >= o.memtableSize) await flushMemtable();
+      if (writable && memtable.bytesUsed >= memtableLimit(o.memtableSize, tableBytes(versions.current.levels))) {
+        await flushMemtable();
+      }
     }
     lastSequence = Math.max(lastSequence, versions.lastSequence);
     if (!writable) {

@@ -44,7 +44,8 @@ interface Waiter {
 export interface BucketCommitContext {
   store: ObjectStore;
   scheduler: Scheduler;
-  memtableSize: number;
+  /** The bytes at which a new memtable will be frozen (asked once per memtable). */
+  memtableLimit(): number;
   /** The writer's epoch (for messages). */
   epoch: number;
   onTrap(err: unknown): void;
@@ -99,9 +100,12 @@ export class BucketCommitPipeline implements WritePipeline {
   /** The records of the upload under way. */
   #inFlight: Uint8Array | undefined;
   #idle: (() => void)[] = [];
+  /** The active memtable's limit. */
+  #limit: number;
 
   constructor(ctx: BucketCommitContext, start: BucketCommitStart) {
     this.#ctx = ctx;
+    this.#limit = ctx.memtableLimit();
     this.mem = { mt: start.memtable, firstLog: start.memtableLog, refs: 0, retired: false };
     this.logNumber = start.nextWal;
     this.lastSequence = start.lastSequence;
@@ -118,7 +122,7 @@ export class BucketCommitPipeline implements WritePipeline {
   }
 
   get memtableFull(): boolean {
-    return this.mem.mt.bytesUsed >= this.#ctx.memtableSize;
+    return this.mem.mt.bytesUsed >= this.#limit;
   }
 
   get busy(): boolean {
@@ -193,6 +197,7 @@ export class BucketCommitPipeline implements WritePipeline {
       refs: 0,
       retired: false,
     };
+    this.#limit = this.#ctx.memtableLimit();
     this.#ctx.scheduler.enqueueFlush(frozen);
   }
 

@@ -19,7 +19,8 @@
 // Visibility: reads use `visibleSequence`, the last sequence applied to the
 // memtable; `lastSequence` is the last one handed out.
 //
-// When the memtable reaches memtableSize it is frozen: a new log starts (its
+// When the memtable reaches its limit (memtableSize, or the default grown
+// with the store: write_buffer.ts) it is frozen: a new log starts (its
 // records wait until the previous log is synced, see wal/log_writer.ts) and
 // the memtable goes to the scheduler's flush queue.
 //
@@ -60,7 +61,8 @@ export interface CommitContext {
   dir: string;
   versions: VersionSet;
   scheduler: Scheduler;
-  memtableSize: number;
+  /** The bytes at which a new memtable will be frozen (asked once per memtable). */
+  memtableLimit(): number;
   /** Acknowledge unsynced writes before they reach the OS (see above). */
   bufferWrites: boolean;
   onTrap(err: unknown): void;
@@ -157,6 +159,8 @@ export class CommitPipeline implements WritePipeline {
   #waitingForLog = false;
   #closed = false;
   #untrack: () => void;
+  /** The active memtable's limit. */
+  #limit: number;
   onApplied: ((records: Uint8Array) => void) | undefined;
 
   constructor(ctx: CommitContext, start: CommitStart) {
@@ -168,6 +172,7 @@ export class CommitPipeline implements WritePipeline {
     this.lastSequence = start.lastSequence;
     this.visibleSequence = start.lastSequence;
     this.#untrack = trackPendingWrites(() => this.#writeAtExit());
+    this.#limit = ctx.memtableLimit();
   }
 
   /** Bytes of records written to every log since open. */
@@ -198,7 +203,7 @@ export class CommitPipeline implements WritePipeline {
 
   /** True when the active memtable is full. */
   get memtableFull(): boolean {
-    return this.mem.mt.bytesUsed >= this.#ctx.memtableSize;
+    return this.mem.mt.bytesUsed >= this.#limit;
   }
 
   /** The pending group, unless buffered writes applied it already. */
@@ -322,6 +327,7 @@ export class CommitPipeline implements WritePipeline {
       refs: 0,
       retired: false,
     };
+    this.#limit = this.#ctx.memtableLimit();
     this.#ctx.scheduler.enqueueFlush(frozen);
   }
 
