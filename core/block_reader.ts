@@ -206,10 +206,19 @@ function compareRestart(bi: usize, i: u32, userKey: usize, userKeyLen: u32, trai
  * the entries walked after the last restart before the target are decoded.
  */
 export function biSeek(bi: usize, userKey: usize, userKeyLen: u32, trailer: u64): bool {
+  return biSeekAmong(bi, 0, load<u32>(bi, 8) - 1, userKey, userKeyLen, trailer);
+}
+
+/**
+ * biSeek, knowing that the last restart whose key is before the target (or
+ * restart 0 when none is) lies in [first, last] (index_prefixes.ts ipRange).
+ * REQUIRES: first <= last < number of restarts.
+ */
+export function biSeekAmong(bi: usize, first: u32, last: u32, userKey: usize, userKeyLen: u32, trailer: u64): bool {
   // Binary search for the last restart whose key is before the target.
   restartBad = false;
-  let lo: u32 = 0;
-  let hi: u32 = load<u32>(bi, 8) - 1;
+  let lo = first;
+  let hi = last;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
     const c = compareRestart(bi, mid, userKey, userKeyLen, trailer);

@@ -21,7 +21,7 @@ import { bcBlock, bcBlockSize, bcLookup } from "./block_cache";
 import { bloomMayMatch } from "./bloom";
 import { compareBytes } from "./coding";
 import { hashKey } from "./hash_index";
-import { FILE_SIZE, rsCache, rsTable, tableFilter, tableFilterLength, tableIndex, tableIndexLength, versionFileCount, versionFiles, versionLevels } from "./read_state";
+import { FILE_SIZE, rsCache, rsTable, tableFilter, tableFilterLength, tableIndex, tableIndexLength, tableIndexPrefixes, versionFileCount, versionFiles, versionLevels } from "./read_state";
 import { blockGet, indexSeek } from "./table_reader";
 import { mtFind, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
 import { resolveFound } from "./expiry";
@@ -150,7 +150,7 @@ function tableGet(rs: usize, file: u32, key: usize, keyLen: u32, bound: u64, out
       return ABSENT;
     }
   }
-  const where = indexSeek(tableIndex(t), tableIndexLength(t), key, keyLen, bound, out + OUT_BLOCK_OFFSET);
+  const where = indexSeek(tableIndex(t), tableIndexLength(t), tableIndexPrefixes(t), key, keyLen, bound, out + OUT_BLOCK_OFFSET);
   if (where < 0) return CORRUPT_INDEX;
   if (where == 0) return ABSENT;
   const cache = rsCache(rs);

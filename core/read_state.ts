@@ -25,19 +25,20 @@
 // TypeScript TableReader holds one reference, a scan's run source sitting on
 // the table another, so closing the file never frees an index a scan reads.
 //   +0 u32 file number  +4 u32 index block  +8 u32 index length  +12 u32 filter block  +16 u32 filter length (0 = none)
-//   +20 u32 references
+//   +20 u32 references  +24 u32 the index block's prefix array (index_prefixes.ts; 0 = none: the block is malformed)
 //
 // Table slots (u32): table address, 0 = empty; linear probing on the file
 // number, backward-shift deletion, doubling when half full.
 
 import { bcFree, bcNew } from "./block_cache";
+import { ipBuild, ipFree } from "./index_prefixes";
 import { rtUnref } from "./range_tombstones";
 
 const RS_SIZE: usize = 88;
 export const RS_TOMBSTONES: usize = 80;
 export const MAX_MEMTABLES: u32 = 8;
 export const FILE_SIZE: usize = 20;
-const TABLE_SIZE: usize = 24;
+const TABLE_SIZE: usize = 28;
 
 // @ts-ignore: decorator
 @inline function hashFile(file: u32): u32 { return file * 0x9e3779b1; }
@@ -119,6 +120,7 @@ export function tableNew(file: u32, index: usize, indexLen: u32, filter: usize, 
   store<u32>(t, <u32>filter, 12);
   store<u32>(t, filterLen, 16);
   store<u32>(t, 1, 20);
+  store<u32>(t, <u32>ipBuild(index, indexLen), 24);
   return t;
 }
 
@@ -131,6 +133,7 @@ export function tableRelease(t: usize): void {
   store<u32>(t, refs, 20);
   if (refs != 0) return;
   heap.free(<usize>load<u32>(t, 4));
+  ipFree(<usize>load<u32>(t, 24));
   const filter = <usize>load<u32>(t, 12);
   if (filter != 0) heap.free(filter);
   heap.free(t);
@@ -142,6 +145,8 @@ export function tableRelease(t: usize): void {
 @inline export function tableIndex(t: usize): usize { return <usize>load<u32>(t, 4); }
 // @ts-ignore: decorator
 @inline export function tableIndexLength(t: usize): u32 { return load<u32>(t, 8); }
+// @ts-ignore: decorator
+@inline export function tableIndexPrefixes(t: usize): usize { return <usize>load<u32>(t, 24); }
 // @ts-ignore: decorator
 @inline export function tableFilter(t: usize): usize { return <usize>load<u32>(t, 12); }
 // @ts-ignore: decorator

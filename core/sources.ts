@@ -28,11 +28,12 @@
 //   +80 u32 table whose index is loaded (referenced)
 //   +84 u32 pinned cache entry of the loaded block (0 none)
 
+import { biSeekIndex } from "./index_prefixes";
 import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biLast, biNew, biNext, biPrev, biSeek, biValue, biValueLength, compareInternal } from "./block_reader";
 import { bufAppend, bufData, bufFree, bufLength, bufNew, bufSetLength } from "./buffer";
 import { getVarint, varintValue } from "./coding";
 import { bcBlock, bcBlockSize, bcLookup, bcPin, bcUnpin } from "./block_cache";
-import { FILE_SIZE, rsCache, rsTable, tableIndex, tableIndexLength, tableRef, tableRelease, versionFileCount, versionFiles, versionRef, versionUnref } from "./read_state";
+import { FILE_SIZE, rsCache, rsTable, tableIndex, tableIndexLength, tableIndexPrefixes, tableRef, tableRelease, versionFileCount, versionFiles, versionRef, versionUnref } from "./read_state";
 import { mtFirst, mtLast, mtNext, mtPrev, mtSeek, nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
 
 export const KIND_MEMTABLE: u32 = 1;
@@ -243,7 +244,8 @@ function continueWithIndex(s: usize): void {
   const target = <usize>load<u32>(s, 32);
   let ok: bool;
   if (op == OP_SEEK_GE || op == OP_SEEK_LT) {
-    ok = biSeek(idx, bufData(target), bufLength(target), load<u64>(s, 40));
+    const t = <usize>load<u32>(s, 80); // the file's table, whose index idx reads
+    ok = biSeekIndex(idx, t != 0 ? tableIndexPrefixes(t) : 0, bufData(target), bufLength(target), load<u64>(s, 40));
     if (!ok && !biCorrupted(idx)) {
       // Every block of this file ends before the target.
       if (op == OP_SEEK_GE) { nextFile(s); return; }

@@ -4,6 +4,7 @@
 // bloom filter and the block cache). The file I/O is TypeScript (src/table/).
 
 import { biCorrupted, biFirst, biInit, biKey, biKeyLength, biNew, biNext, biSeek, biTrailer, biValue, biValueLength } from "./block_reader";
+import { biSeekIndex } from "./index_prefixes";
 import { compareBytes, getVarint, varintValue } from "./coding";
 import { blockChecksum } from "./xxhash64";
 import { lz4Decompress } from "./lz4";
@@ -63,13 +64,22 @@ export function blockLoad(block: usize, len: u32): i32 {
 }
 
 /**
- * Finds the data block that may hold (userKey, trailer): 1 with the handle in
+ * Finds the data block that may hold (userKey, trailer), through the index
+ * block's prefix array when there is one (index_prefixes.ts; 0: none): 1 with the handle in
  * out (+0 f64 offset, +8 f64 size), 0 when the key is past the table's last
  * block, -1 when the index block is malformed.
  */
-export function indexSeek(index: usize, len: u32, userKey: usize, userKeyLen: u32, trailer: u64, out: usize): i32 {
+export function indexSeek(
+  index: usize,
+  len: u32,
+  prefixes: usize,
+  userKey: usize,
+  userKeyLen: u32,
+  trailer: u64,
+  out: usize,
+): i32 {
   if (!biInit(probe, index, len)) return -1;
-  if (!biSeek(probe, userKey, userKeyLen, trailer)) return biCorrupted(probe) ? -1 : 0;
+  if (!biSeekIndex(probe, prefixes, userKey, userKeyLen, trailer)) return biCorrupted(probe) ? -1 : 0;
   return decodeHandle(biValue(probe), biValueLength(probe), out) ? 1 : -1;
 }
 
