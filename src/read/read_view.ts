@@ -21,7 +21,7 @@ export interface ReadView {
   /** The memtables, newest first. */
   memtables: Memtable[];
   /** File count per level of the view's version. */
-  fileCounts: number[];
+  fileCounts: readonly number[];
   /** Gives the view back (memtables and version may then be freed). Idempotent. */
   release(): void;
 }
@@ -52,7 +52,7 @@ export function acquireView(readState: ReadState, memtables: readonly MemtableHa
     packedVersion: readState.packedVersion,
     tombstones,
     memtables: memtables.map((h) => h.mt),
-    fileCounts: version.levels.map((files) => files.length),
+    fileCounts: version.fileCounts,
     release: () => {
       if (released) return;
       released = true;

@@ -153,7 +153,7 @@ export class ScanCursor<T> {
     }
     const view = source.acquireView();
     res.view = view;
-    res.scan = new CoreScan({ ...view, sequence, reverse, lower, upper });
+    res.scan = new CoreScan(view, sequence, reverse, lower, upper);
     res.untrack = source.track(() => res.release());
     finalizer.register(this, res, this);
     if (signal !== undefined) this.#abort = new AbortWatch(signal, res); // last: nothing can fail after it

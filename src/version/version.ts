@@ -45,11 +45,14 @@ export type Levels = readonly (readonly FileMeta[])[];
  */
 export class Version {
   readonly levels: Levels;
+  /** Files per level (a scan's sources are made from it; a version never changes). */
+  readonly fileCounts: readonly number[];
   #refs = 0;
   #onRelease: ((v: Version) => void) | undefined;
 
   constructor(levels: Levels, onRelease?: (v: Version) => void) {
     this.levels = levels;
+    this.fileCounts = levels.map((files) => files.length);
     this.#onRelease = onRelease;
   }
 

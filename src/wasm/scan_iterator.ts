@@ -14,20 +14,17 @@ import type { ReadState } from "./read_state.ts";
 export type ScanBound = readonly [key: string | Uint8Array, inclusive: boolean];
 
 /** What a scan iterator reads and how. */
-export interface ScanSpec {
-  readState: ReadState;
+/** What a scan reads (a read view, src/read/read_view.ts). */
+export interface ScanView {
+  readonly readState: ReadState;
   /** The packed version the table sources read (readState.packedVersion when the view was taken). */
-  packedVersion: number;
+  readonly packedVersion: number;
   /** Memtables, newest first. */
-  memtables: readonly Memtable[];
+  readonly memtables: readonly Memtable[];
   /** The range-tombstone fragment list of the view (0: none); the iterator takes its own reference. */
-  tombstones: number;
+  readonly tombstones: number;
   /** File count per level of the packed version. */
-  fileCounts: readonly number[];
-  sequence: number;
-  reverse: boolean;
-  lower: ScanBound | undefined;
-  upper: ScanBound | undefined;
+  readonly fileCounts: readonly number[];
 }
 
 /**
@@ -38,8 +35,8 @@ export interface ScanSpec {
  * ```ts
  * import type { BlockProvider } from "../table/block_provider.ts";
  * import { ScanStatus } from "./abi.ts";
- * declare const spec: ScanSpec, provider: BlockProvider;
- * const it = new CoreScan(spec);
+ * declare const view: ScanView, provider: BlockProvider;
+ * const it = new CoreScan(view, 42, false, ["a", true], undefined); // as of sequence 42, forward, from "a"
  * const out = it.fill(16); // it.count entries at out: u32 key ptr, key len, value ptr, value len each
  * if (it.status === ScanStatus.Need) provider.answerSource(it.stoppedSource());
  * it.free();
@@ -50,31 +47,39 @@ export class CoreScan {
   /** Entries the last fill() produced. */
   count = 0;
 
-  constructor(spec: ScanSpec) {
-    const { readState, packedVersion, fileCounts } = spec;
+  /** A scan of `view` as of `sequence`, between the bounds (undefined: open), reversed or not. */
+  constructor(
+    view: ScanView,
+    sequence: number,
+    reverse: boolean,
+    lower: ScanBound | undefined,
+    upper: ScanBound | undefined,
+  ) {
+    const { readState, packedVersion, fileCounts, memtables } = view;
     // Sources first (they allocate), then the arguments in scratch.
-    const children: number[] = spec.memtables.map((mt) => core.memSourceNew(mt.ptr));
+    const children: number[] = [];
+    for (let i = 0; i < memtables.length; i++) children.push(core.memSourceNew(memtables[i].ptr));
     for (let i = 0; i < fileCounts[0]; i++) {
       children.push(core.runSourceOfLevel(readState.ptr, packedVersion, 0, i));
     }
     for (let level = 1; level < fileCounts.length; level++) {
       if (fileCounts[level] > 0) children.push(core.runSourceOfLevel(readState.ptr, packedVersion, level, 0));
     }
-    const { lower, upper } = spec;
     const lowerData = lower?.[0] ?? "";
     const upperData = upper?.[0] ?? "";
     const childBytes = children.length * 4;
     const ptr = scratch(childBytes + maxEncodedLength(lowerData) + maxEncodedLength(upperData));
-    children.forEach((c, i) => words()[(ptr >>> 2) + i] = c);
+    const w = words();
+    for (let i = 0; i < children.length; i++) w[(ptr >>> 2) + i] = children[i];
     const lowerLen = writeData(ptr + childBytes, lowerData);
     const upperLen = writeData(ptr + childBytes + lowerLen, upperData);
-    let flags = spec.reverse ? ScanFlag.Reverse : 0;
+    let flags = reverse ? ScanFlag.Reverse : 0;
     if (lower) flags |= ScanFlag.HasLower | (lower[1] ? ScanFlag.LowerInclusive : 0);
     if (upper) flags |= ScanFlag.HasUpper | (upper[1] ? ScanFlag.UpperInclusive : 0);
     this.#it = core.iterCreate(
       ptr,
       children.length,
-      spec.sequence,
+      sequence,
       flags,
       ptr + childBytes,
       lowerLen,
@@ -82,7 +87,7 @@ export class CoreScan {
       upperLen,
     );
     core.iterSetNow(this.#it, readState.clock());
-    core.iterSetTombstones(this.#it, spec.tombstones);
+    core.iterSetTombstones(this.#it, view.tombstones);
   }
 
   /**
