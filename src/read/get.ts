@@ -128,14 +128,18 @@ export class PointReader {
 
   /** Looks the key up: Found (its value in the result area), Deleted or Absent. Opens tables and reads blocks as the core asks. */
   lookup(keyPtr: number, keyLen: number, sequence: number): Lookup {
-    let asked = "";
+    let askedStatus = -1, askedFile = -1, askedOffset = -1;
     for (let resume: 0 | 1 = 0;; resume = 1) {
       const status = this.#rs.lookup(keyPtr, keyLen, sequence, resume);
       if (status === Lookup.Found || status === Lookup.Absent || status === Lookup.Deleted) return status;
       // Each request is answered before the lookup resumes; the same one twice is a bug, not a loop to spin in.
-      const request = `${status}:${resultFile()}:${resultBlockOffset()}`;
-      if (request === asked) throw new Error(`siltdb internal error: a lookup asked twice for ${request}`);
-      asked = request;
+      const file = resultFile(), offset = resultBlockOffset();
+      if (status === askedStatus && file === askedFile && offset === askedOffset) {
+        throw new Error(`siltdb internal error: a lookup asked twice for ${status}:${file}:${offset}`);
+      }
+      askedStatus = status;
+      askedFile = file;
+      askedOffset = offset;
       this.#provider.answerLookup(status);
     }
   }
