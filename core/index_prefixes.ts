@@ -25,8 +25,10 @@ import { compareBytes, getVarint, keyPrefix, varintValue } from "./coding";
 
 const HEADER: usize = 16;
 
-/** Address and length of restart i's user key in a block, or 0 when the entry is malformed. */
+/** The user key length restartUserKey found. */
 let userKeyLength: u32 = 0;
+
+/** Address of restart i's user key in a block (its length in userKeyLength), or 0 when the entry is malformed. */
 function restartUserKey(block: usize, restarts: usize, limit: usize, i: u32): usize {
   const p = block + <usize>load<u32>(restarts + (<usize>i << 2));
   if (p >= limit) return 0;

@@ -98,7 +98,7 @@ export interface OpenOptions {
   /**
    * Memtable size in bytes before it is frozen and flushed (1 KiB to 1 GiB).
    * Default: 4 MiB, doubling up to 32 MiB as the store's tables grow past
-   * 128 MiB (one memtable per 32 bytes of tables; src/write/write_buffer.ts).
+   * 128 MiB (while the tables hold more than 32 memtables; src/write/write_buffer.ts).
    */
   memtableSize?: number;
   /** Data block size of table files in bytes (256 B to 1 MiB). Default 4 KiB. */

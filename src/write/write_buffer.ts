@@ -1,7 +1,8 @@
 // How big the active memtable may grow before it is frozen (the write
 // buffer). An explicit `memtableSize` is used as is. The default starts at
-// 4 MiB (LevelDB's) and doubles, up to 32 MiB, as the store's tables grow:
-// one memtable for each 32 bytes of tables.
+// 4 MiB (LevelDB's) and doubles, up to 32 MiB, while the store's tables hold
+// more than 32 times the memtable's size: 8 MiB past 128 MiB of tables,
+// 16 MiB past 256 MiB, 32 MiB past 512 MiB.
 //
 // Why it grows: a leveled tree compacts level 0 into level 1 a few flushed
 // memtables at a time, rewriting the level-1 tables they overlap, and every
