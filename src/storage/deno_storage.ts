@@ -69,29 +69,25 @@ class DenoStorageFile implements StorageFile {
   }
 
   appendSync(data: Uint8Array): void {
-    const file = this.#handle();
-    let done = 0;
-    try {
-      if (this.#positional) file.seekSync(this.#size, SEEK_START);
-      while (done < data.length) done += file.writeSync(data.subarray(done));
-    } catch (err) {
-      throw ioError("append to", this.path, err);
-    } finally {
-      this.#size += done;
-    }
+    this.#writeSync(this.#positional ? this.#size : null, data, "append to");
   }
 
   writeAt(position: number, data: Uint8Array): void {
     if (!this.#positional) throw new Error(`siltdb internal error: ${this.path} was not opened for positional writes`);
+    this.#writeSync(position, data, "write to");
+  }
+
+  /** Writes all of data at position (null: at the end, append mode); the size grows by what got written. */
+  #writeSync(position: number | null, data: Uint8Array, what: string): void {
     const file = this.#handle();
     let done = 0;
     try {
-      file.seekSync(position, SEEK_START);
+      if (position !== null) file.seekSync(position, SEEK_START);
       while (done < data.length) done += file.writeSync(data.subarray(done));
     } catch (err) {
-      throw ioError("write to", this.path, err);
+      throw ioError(what, this.path, err);
     } finally {
-      this.#size = Math.max(this.#size, position + done);
+      this.#size = position === null ? this.#size + done : Math.max(this.#size, position + done);
     }
   }
 

@@ -175,32 +175,25 @@ class MemFile implements StorageFile {
   }
 
   appendSync(data: Uint8Array): void {
-    const node = this.#check();
-    const fault = this.storage.takeFault("append", this.path);
-    if (fault) {
-      node.write(data.subarray(0, Math.min(fault.partialBytes ?? 0, data.length)));
-      throw faultError(fault, "append to", this.path);
-    }
-    const room = this.storage.room();
-    if (data.length > room) {
-      node.write(data.subarray(0, room));
-      throw faultError({ op: "append", code: "ENOSPC" }, "append to", this.path);
-    }
-    node.write(data);
+    this.#write(this.#check().length, data, "append to");
   }
 
   /** A positional write: takes "append" faults, and the disk's room for the bytes past the end. */
   writeAt(position: number, data: Uint8Array): void {
+    this.#write(position, data, "write to");
+  }
+
+  #write(position: number, data: Uint8Array, what: string): void {
     const node = this.#check();
     const fault = this.storage.takeFault("append", this.path);
     if (fault) {
       node.writeAt(position, data.subarray(0, Math.min(fault.partialBytes ?? 0, data.length)));
-      throw faultError(fault, "write to", this.path);
+      throw faultError(fault, what, this.path);
     }
     const fits = Math.max(node.length - position, 0) + this.storage.room();
     if (data.length > fits) {
       node.writeAt(position, data.subarray(0, fits));
-      throw faultError({ op: "append", code: "ENOSPC" }, "write to", this.path);
+      throw faultError({ op: "append", code: "ENOSPC" }, what, this.path);
     }
     node.writeAt(position, data);
   }

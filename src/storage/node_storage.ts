@@ -9,7 +9,7 @@ import type { LockOptions, OpenFileOptions, Storage, StorageFile, StorageLock } 
 class NodeFile implements StorageFile {
   #fd: number;
   #size: number;
-  /** Appends at the tracked size (the file was opened without O_APPEND); null: at the end (O_APPEND). */
+  /** Appends at the tracked size (the file was opened without O_APPEND); false: at the end (O_APPEND). */
   #positional: boolean;
   readonly path: string;
 
@@ -55,27 +55,25 @@ class NodeFile implements StorageFile {
   }
 
   appendSync(data: Uint8Array): void {
-    let done = 0;
-    try {
-      while (done < data.length) {
-        done += fs.writeSync(this.#fd, data, done, data.length - done, this.#positional ? this.#size + done : null);
-      }
-    } catch (err) {
-      throw ioError("append to", this.path, err);
-    } finally {
-      this.#size += done;
-    }
+    this.#writeSync(this.#positional ? this.#size : null, data, "append to");
   }
 
   writeAt(position: number, data: Uint8Array): void {
     if (!this.#positional) throw new Error(`siltdb internal error: ${this.path} was not opened for positional writes`);
+    this.#writeSync(position, data, "write to");
+  }
+
+  /** Writes all of data at position (null: at the end, O_APPEND); the size grows by what got written. */
+  #writeSync(position: number | null, data: Uint8Array, what: string): void {
     let done = 0;
     try {
-      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done, position + done);
+      while (done < data.length) {
+        done += fs.writeSync(this.#fd, data, done, data.length - done, position === null ? null : position + done);
+      }
     } catch (err) {
-      throw ioError("write to", this.path, err);
+      throw ioError(what, this.path, err);
     } finally {
-      this.#size = Math.max(this.#size, position + done);
+      this.#size = position === null ? this.#size + done : Math.max(this.#size, position + done);
     }
   }
 
