@@ -31,6 +31,7 @@ import { DiskCache, withDiskCache } from "./object_store/disk_cache.ts";
 import type { TableCache } from "./table/table_cache.ts";
 import { type TableFiles, tableFiles } from "./table/table_files.ts";
 import type { VersionSet } from "./version/version_set.ts";
+import { totalBytes } from "./version/version.ts";
 import type { Memtable } from "./wasm/memtable.ts";
 import { BucketCommitPipeline } from "./write/bucket_commit.ts";
 import { BucketFollower } from "./bucket_follower.ts";
@@ -42,7 +43,7 @@ import { LOCK_FILE } from "./version/file_names.ts";
 import { Admission } from "./write/admission.ts";
 import { CommitPipeline, type WritePipeline } from "./write/commit.ts";
 import { Writer } from "./write/writer.ts";
-import { memtableLimit, tableBytes } from "./write/write_buffer.ts";
+import { memtableLimit } from "./write/write_buffer.ts";
 import { ChangeHub } from "./changes/change_feed.ts";
 import { TransactionRunner } from "./transaction/run.ts";
 import { LiveStore } from "./backup/live.ts";
@@ -195,7 +196,7 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
           dir: path,
           versions: state.versions,
           scheduler,
-          memtableLimit: () => memtableLimit(o.memtableSize, tableBytes(state.versions.current.levels)),
+          memtableLimit: () => memtableLimit(o.memtableSize, totalBytes(state.versions.current.levels.flat())),
           bufferWrites: o.bufferWrites,
           onTrap: (err) => life.onTrap(err, "a write"),
         }, { ...state, log: state.log! }),
@@ -249,7 +250,7 @@ async function openInBucket(path: string, o: ResolvedOptions): Promise<DbParts> 
       new BucketCommitPipeline({
         store,
         scheduler,
-        memtableLimit: () => memtableLimit(o.memtableSize, tableBytes(found.versions.current.levels)),
+        memtableLimit: () => memtableLimit(o.memtableSize, totalBytes(found.versions.current.levels.flat())),
         epoch: found.epoch,
         onTrap: (err) => life.onTrap(err, "a write"),
         checkEpoch: () =>

@@ -30,8 +30,9 @@ import { joinPath } from "./storage/storage.ts";
 import { CURRENT_FILE, INCOMPLETE_FILE, logFileName, parseFileName, tableFileName } from "./version/file_names.ts";
 import type { FileMeta } from "./version/version_edit.ts";
 import { VersionSet } from "./version/version_set.ts";
+import { totalBytes } from "./version/version.ts";
 import { LogWriter } from "./wal/log_writer.ts";
-import { memtableLimit, tableBytes } from "./write/write_buffer.ts";
+import { memtableLimit } from "./write/write_buffer.ts";
 import { replayLog } from "./wal/log_reader.ts";
 
 /** The state recovered from a directory. */
@@ -165,7 +166,7 @@ export async function recover(dir: string, names: string[], o: ResolvedOptions):
       } finally {
         file.close();
       }
-      if (writable && memtable.bytesUsed >= memtableLimit(o.memtableSize, tableBytes(versions.current.levels))) {
+      if (writable && memtable.bytesUsed >= memtableLimit(o.memtableSize, totalBytes(versions.current.levels.flat()))) {
         await flushMemtable();
       }
     }

@@ -14,8 +14,6 @@
 // store keeps small memtables: a read searches the memtable before any
 // table, and a bigger one costs reads more than it saves compactions.
 
-import { type Levels, totalBytes } from "../version/version.ts";
-
 /** The default write buffer: LevelDB's 4 MiB. */
 export const BASE_WRITE_BUFFER = 4 << 20;
 /** The largest write buffer the default grows to. */
@@ -39,20 +37,4 @@ export function memtableLimit(memtableSize: number | undefined, tableBytes: numb
   let limit = BASE_WRITE_BUFFER;
   while (limit < MAX_WRITE_BUFFER && limit * TABLE_BYTES_PER_BUFFER < tableBytes) limit *= 2;
   return limit;
-}
-
-/**
- * Bytes of every table of `levels`.
- *
- * @example
- * ```ts
- * import type { VersionSet } from "../version/version_set.ts";
- * declare const versions: VersionSet;
- * const limit = memtableLimit(undefined, tableBytes(versions.current.levels));
- * ```
- */
-export function tableBytes(levels: Levels): number {
-  let n = 0;
-  for (const files of levels) n += totalBytes(files);
-  return n;
 }
