@@ -7,7 +7,7 @@
 import { type Db, open } from "../../mod.ts";
 import type { MemoryClient } from "../../src/object_store/memory_object_store.ts";
 import { byBytes, type ScanRange } from "./bucket_truth.ts";
-import { codeOf, missingObject, storeFailure, type View, type World } from "./bucket_world.ts";
+import { codeOf, missingObject, storeFailure, type World } from "./bucket_world.ts";
 
 /** Thrown inside an actor once its process is dead: whatever it was doing stops there. */
 export class Dead extends Error {}
@@ -129,11 +129,12 @@ export abstract class Base implements Actor {
 
   /**
    * Reads a scan's first entry, runs `meanwhile`, then reads the rest: the
-   * entries, or undefined when a read failed (as readFailed allows).
+   * entries, or undefined when a read failed (as readFailed allows for a
+   * state loaded at `loadedAt`).
    */
   async across(
     scan: AsyncIterableIterator<[string, string]> & { return?: () => unknown },
-    view: View,
+    loadedAt: number,
     meanwhile: () => Promise<void>,
   ): Promise<[string, string][] | undefined> {
     const got: [string, string][] = [];
@@ -141,7 +142,7 @@ export abstract class Base implements Actor {
       for (let first = true;; first = false) {
         const next = await this.io(scan.next());
         if (!next.ok) {
-          this.readFailed(next.error, "a scan across other work", view.loadedAt);
+          this.readFailed(next.error, "a scan across other work", loadedAt);
           return undefined;
         }
         if (next.value.done) return got;

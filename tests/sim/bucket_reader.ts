@@ -89,7 +89,10 @@ export class ReaderActor extends Base {
     const r = this.range(this.keys);
     const view = this.view!.fork(`${this.name}'s scan across a refresh`);
     this.world.step(`${this.name}: a scan ${JSON.stringify(r)} across a refresh`);
-    const got = await this.across(this.db!.scan(r), view, () => this.#refresh());
+    // As old as the state the scan starts on: its tables may come from a manifest replaced before
+    // the view was loaded (a reader held back by its snapshots), as for get and scan.
+    const since = this.#stateSince(view.loadedAt);
+    const got = await this.across(this.db!.scan(r), since, () => this.#refresh());
     if (got !== undefined) view.scanned(got, r);
   }
 

@@ -296,7 +296,7 @@ export class WriterActor extends Base {
     const view = this.view!.fork(`${this.name}'s scan across writes and a compaction`);
     view.loadedAt = this.#current();
     w.step(`${this.name}: a scan ${JSON.stringify(r)} across writes and a compaction`);
-    const got = await this.across(this.db!.scan(r), view, async () => {
+    const got = await this.across(this.db!.scan(r), view.loadedAt, async () => {
       for (let i = w.int(0, 3); i > 0; i--) void this.#write();
       await this.#maintenance(w.pick(["flush", "compact"] as const));
     });
