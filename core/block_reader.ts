@@ -29,6 +29,17 @@ export function biNew(): usize {
   return bi;
 }
 
+/** The iterator's key buffer (buffer.ts). */
+export function biKeyBuffer(bi: usize): usize { return <usize>load<u32>(bi, 20); }
+
+/** Makes an iterator as biNew returns it, keeping its key buffer's memory (sources.ts reuses iterators). */
+export function biReset(bi: usize): void {
+  const keyBuf = biKeyBuffer(bi);
+  memory.fill(bi, 0, BI_SIZE);
+  store<u32>(bi, <u32>keyBuf, 20);
+  bufSetLength(keyBuf, 0);
+}
+
 /** Frees a block iterator (not the block). */
 export function biFree(bi: usize): void {
   bufFree(<usize>load<u32>(bi, 20));
