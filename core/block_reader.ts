@@ -176,38 +176,46 @@ export function compareInternal(a: usize, alen: u32, userKey: usize, userKeyLen:
   return t > trailer ? -1 : t < trailer ? 1 : 0;
 }
 
+/** The length of the internal key restartKeyAt found. */
+export let restartKeyLength: u32 = 0;
+
+/**
+ * The address of the whole internal key of the restart entry at p, in place
+ * (a restart entry shares nothing with the entry before it), its length in
+ * restartKeyLength; 0 when the entry is malformed: it starts at or past
+ * limit, shares bytes, its key is shorter than a trailer or runs past limit.
+ * Binary searches over restarts (here and index_prefixes.ts) read keys
+ * through it.
+ */
+// @ts-ignore: decorator
+@inline export function restartKeyAt(p: usize, limit: usize): usize {
+  if (p >= limit) return 0;
+  let q = getVarint(p, limit);
+  if (q == 0 || varintValue != 0) return 0;
+  q = getVarint(q, limit);
+  const keyLen = varintValue;
+  if (q == 0) return 0;
+  q = getVarint(q, limit); // the value length: skipped
+  if (q == 0 || keyLen < 8 || <u64>q + keyLen > <u64>limit) return 0;
+  restartKeyLength = <u32>keyLen;
+  return q;
+}
+
 // Set by compareRestart when a restart entry is malformed.
 let restartBad = false;
 
 /**
- * Compares the key of restart entry i, in place (a restart entry stores its
- * key whole), with the internal key (userKey, trailer). Sets restartBad and
- * returns 0 when the entry is malformed.
+ * Compares the key of restart entry i, in place, with the internal key
+ * (userKey, trailer). Sets restartBad and returns 0 when the entry is
+ * malformed.
  */
 function compareRestart(bi: usize, i: u32, userKey: usize, userKeyLen: u32, trailer: u64): i32 {
-  const limit = <usize>load<u32>(bi, 4);
-  const p = restartAt(bi, i);
-  if (p >= limit) {
+  const key = restartKeyAt(restartAt(bi, i), <usize>load<u32>(bi, 4));
+  if (key == 0) {
     restartBad = true;
     return 0;
   }
-  let q = getVarint(p, limit);
-  if (q == 0 || varintValue != 0) {
-    restartBad = true;
-    return 0;
-  }
-  q = getVarint(q, limit);
-  const keyLen = varintValue;
-  if (q == 0 || keyLen < 8 || <u64>q + keyLen > <u64>limit) {
-    restartBad = true;
-    return 0;
-  }
-  q = getVarint(q, limit); // the value length: skipped
-  if (q == 0) {
-    restartBad = true;
-    return 0;
-  }
-  return compareInternal(q, <u32>keyLen, userKey, userKeyLen, trailer);
+  return compareInternal(key, restartKeyLength, userKey, userKeyLen, trailer);
 }
 
 /**

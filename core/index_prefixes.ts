@@ -20,8 +20,8 @@
 //   +12  u32  0
 //   +16  u64  prefix[n]: user key bytes [shared, shared + 8) of restart i
 
-import { biSeek, biSeekAmong } from "./block_reader";
-import { compareBytes, getVarint, keyPrefix, varintValue } from "./coding";
+import { biSeek, biSeekAmong, restartKeyAt, restartKeyLength } from "./block_reader";
+import { compareBytes, keyPrefix } from "./coding";
 
 const HEADER: usize = 16;
 
@@ -29,18 +29,10 @@ const HEADER: usize = 16;
 let userKeyLength: u32 = 0;
 
 /** Address of restart i's user key in a block (its length in userKeyLength), or 0 when the entry is malformed. */
-function restartUserKey(block: usize, restarts: usize, limit: usize, i: u32): usize {
-  const p = block + <usize>load<u32>(restarts + (<usize>i << 2));
-  if (p >= limit) return 0;
-  let q = getVarint(p, limit);
-  if (q == 0 || varintValue != 0) return 0; // a restart shares nothing with the entry before it
-  q = getVarint(q, limit);
-  const keyLen = varintValue;
-  if (q == 0) return 0;
-  q = getVarint(q, limit); // the value length
-  if (q == 0 || keyLen < 8 || <u64>q + keyLen > <u64>limit) return 0;
-  userKeyLength = <u32>keyLen - 8;
-  return q;
+function restartUserKey(block: usize, restarts: usize, i: u32): usize {
+  const key = restartKeyAt(block + <usize>load<u32>(restarts + (<usize>i << 2)), restarts);
+  if (key != 0) userKeyLength = restartKeyLength - 8;
+  return key;
 }
 
 /**
@@ -52,10 +44,10 @@ export function ipBuild(block: usize, len: u32): usize {
   const n = load<u32>(block + <usize>len - 4);
   if (n == 0 || <u64>n * 4 + 4 > <u64>len) return 0;
   const restarts = block + <usize>len - 4 - (<usize>n << 2);
-  const first = restartUserKey(block, restarts, restarts, 0);
+  const first = restartUserKey(block, restarts, 0);
   if (first == 0) return 0;
   const firstLen = userKeyLength;
-  const last = restartUserKey(block, restarts, restarts, n - 1);
+  const last = restartUserKey(block, restarts, n - 1);
   if (last == 0) return 0;
   const lastLen = userKeyLength;
   let shared: u32 = 0;
@@ -67,7 +59,7 @@ export function ipBuild(block: usize, len: u32): usize {
   store<u32>(ip, <u32>first, 8);
   store<u32>(ip, 0, 12);
   for (let i: u32 = 0; i < n; i++) {
-    const key = restartUserKey(block, restarts, restarts, i);
+    const key = restartUserKey(block, restarts, i);
     if (key == 0 || userKeyLength < shared) {
       heap.free(ip);
       return 0;
