@@ -13,7 +13,6 @@ import type { ReadState } from "./read_state.ts";
 /** A bound of a scan: its key (in the store's bytes or as text) and whether it is inclusive. */
 export type ScanBound = readonly [key: string | Uint8Array, inclusive: boolean];
 
-/** What a scan iterator reads and how. */
 /** What a scan reads (a read view, src/read/read_view.ts). */
 export interface ScanView {
   readonly readState: ReadState;
