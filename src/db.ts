@@ -42,6 +42,8 @@ export interface DbParts extends BackupParts {
   maintenance: Maintenance;
   versions: VersionSet;
   visibleSequence(): number;
+  /** The reader, after installing compaction results the event loop has not delivered (Scheduler.catchUp). */
+  currentReader(): Reader;
   /** A reader of a bucket: catches up with the writer. */
   refresh(): Promise<void>;
   stats(): DbStats;
@@ -72,7 +74,7 @@ export class Db<K = Uint8Array, V = Uint8Array> extends BackupDb<K, V> {
 
   /** @internal Use {@linkcode open}. */
   constructor(parts: DbParts) {
-    super({ reader: () => parts.reader as Reader<V>, sequence: parts.visibleSequence }, parts);
+    super({ reader: parts.currentReader as () => Reader<V>, sequence: parts.visibleSequence }, parts);
     this.path = parts.path;
     this.#parts = parts;
   }

@@ -480,6 +480,10 @@ function assemble(path: string, o: ResolvedOptions, backing: Backing): DbParts {
       visibleSequence,
       checkOpen: () => life.checkOpen(),
     }),
+    currentReader: () => {
+      scheduler.catchUp();
+      return reader;
+    },
     refresh: () => follower?.refresh() ?? scheduler.refreshBucket(),
     stats: () =>
       collectStats({

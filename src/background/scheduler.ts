@@ -20,86 +20,32 @@
 // maybeSchedule() starts a lane only if it is idle, and a lane marks itself
 // idle and calls maybeSchedule() again in the same synchronous step: work
 // queued while a lane finishes is never left behind.
+//
+// Catching up (catchUp(), from every read of the database; the whole story
+// in docs/architecture.md): a worker's reply that a busy event loop has not
+// delivered for a while (catch_up.ts) is taken by a read, its result installed on the
+// spot (VersionSet.logAndApplyNow) and the lane's next task started, which
+// the lane then awaits as if it had started it. What the install tells the
+// rest of the database waits for the next microtask.
 
 import { keepAlive } from "../_runtime.ts";
 import { isTrap, SiltError } from "../errors.ts";
-import type { CompactionEvent, FlushEvent } from "../events.ts";
+import type { CompactionEvent } from "../events.ts";
 import { type MemtableHandle, retireMemtable } from "../memtable.ts";
-import type { ResolvedOptions } from "../options.ts";
-import type { TableCache } from "../table/table_cache.ts";
 import type { FileMeta, VersionEdit } from "../version/version_edit.ts";
-import { NUM_LEVELS, totalBytes } from "../version/version.ts";
-import type { VersionSet } from "../version/version_set.ts";
-import type { BlockCache } from "../wasm/block_cache.ts";
 import type { CompactionExecutor } from "../compaction/compactor.ts";
 import { compactEverything, compactKeyRange } from "../compaction/manual.ts";
-import { compactionJob, compactionStart, outputNumbersFor, pickTask, recordTask } from "../compaction/plan.ts";
+import { compactionStart, pickTask, recordTask } from "../compaction/plan.ts";
 import type { CompactionTask } from "../compaction/task.ts";
 import { writeLevel0Table } from "./flush.ts";
-import type { LiveFiles } from "./obsolete_files.ts";
+import { CatchUpClock } from "./catch_up.ts";
+import { type BackgroundStats, newBackgroundStats, runMerge } from "./merge.ts";
+import type { SchedulerContext } from "./scheduler_context.ts";
 
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
-
-/** Bytes moved by flushes and compactions, per level. */
-export interface LevelIo {
-  level: number;
-  /** Bytes read from this level by compactions. */
-  read: number;
-  /** Bytes written to this level by flushes (L0) and compactions. */
-  written: number;
-}
-
-/** Background work figures. */
-export interface BackgroundStats {
-  flushes: number;
-  /** Bytes of tables written by flushes. */
-  flushBytes: number;
-  count: number;
-  trivialMoves: number;
-  ms: number;
-  entriesDropped: number;
-  /** Expired entries compactions turned into tombstones or dropped (this process). */
-  entriesExpired: number;
-  /** Entries the compaction filter dropped or changed (this process). */
-  entriesFiltered: number;
-  io: LevelIo[];
-}
-
-/** What the scheduler needs from its database. */
-export interface SchedulerContext {
-  dir: string;
-  options: ResolvedOptions;
-  versions: VersionSet;
-  tables: TableCache;
-  blocks: BlockCache;
-  /** Sequence of the oldest live snapshot, or the last visible sequence when there is none. */
-  oldestSnapshot(): number;
-  /** Sequence of the newest live snapshot (or transaction), or 0 when there is none (the compaction filter's bound). */
-  newestSnapshot(): number;
-  /** The last sequence handed out (recorded by flush edits). */
-  lastSequence(): number;
-  /** First log of the active memtable: the oldest log needed once every immutable memtable is flushed. */
-  activeLog(): number;
-  /** Called after every change of the tree or of the error (queued writes may go on, or fail). */
-  changed(): void;
-  /** Called once per background error, when it is set. */
-  onError(err: SiltError): void;
-  /** Called when the core traps during background work: the database must close. */
-  onTrap(err: unknown): void;
-  /** Called when a flush is installed (after the stats count it). Must not throw. */
-  onFlush?(event: FlushEvent): void;
-  /** Called when a compaction or trivial move is installed (after the stats count it). Must not throw. */
-  onCompaction?(event: CompactionEvent): void;
-  /** Where compactions run. */
-  executor: CompactionExecutor;
-  /**
-   * Deletes the files nothing needs any more (the one deleter: on disk
-   * obsolete_files.ts, in a bucket the collector); returns the table numbers
-   * deleted now, for the caches to forget.
-   */
-  deleteObsolete(live: LiveFiles): number[];
-}
+/** Trivial moves catchUp() installs in a row before it leaves the rest to the lane. */
+const MAX_MOVES_AHEAD = 16;
 
 /**
  * The background work of one database.
@@ -107,6 +53,7 @@ export interface SchedulerContext {
  * @example
  * ```ts
  * import type { MemtableHandle } from "../memtable.ts";
+ * import type { SchedulerContext } from "./scheduler_context.ts";
  * declare const ctx: SchedulerContext; // what src/open.ts wires
  * declare const frozen: MemtableHandle; // a full memtable the commit pipeline froze
  * const scheduler = new Scheduler(ctx);
@@ -124,17 +71,7 @@ export class Scheduler {
   readonly pending: Set<number> = new Set();
   /** Outputs of edits whose manifest write failed: the edit may be on disk, so they stay until a new manifest. */
   readonly #protected = new Set<number>();
-  readonly stats: BackgroundStats = {
-    flushes: 0,
-    flushBytes: 0,
-    count: 0,
-    trivialMoves: 0,
-    ms: 0,
-    entriesDropped: 0,
-    entriesExpired: 0,
-    entriesFiltered: 0,
-    io: Array.from({ length: NUM_LEVELS }, (_, level) => ({ level, read: 0, written: 0 })),
-  };
+  readonly stats: BackgroundStats = newBackgroundStats();
   #pointers: (Uint8Array | undefined)[] = [];
   #error: SiltError | undefined;
   #flushing = false;
@@ -143,6 +80,11 @@ export class Scheduler {
   #waiters: (() => void)[] = [];
   /** A writer whose compactions run in a compactor process: the timer that installs their results. */
   #watch: ReturnType<typeof setInterval> | undefined;
+  /** The lane's next task, started by catchUp() while the lane awaited the one before. */
+  #ahead: Promise<void> | undefined;
+  /** True while catchUp() takes replies: results are installed on the spot. */
+  #catchingUp = false;
+  readonly #catchUpClock = new CatchUpClock();
 
   constructor(ctx: SchedulerContext) {
     this.#ctx = ctx;
@@ -225,6 +167,25 @@ export class Scheduler {
     if (!this.#compacting && this.pick() !== undefined) {
       this.#compacting = true;
       void this.#runCompactions();
+    }
+  }
+
+  /**
+   * Called by every read of the database: takes a compaction result that
+   * has waited for the event loop (catch_up.ts), installs it and starts the
+   * next task (see the header). One memory read when nothing waits.
+   */
+  catchUp(): void {
+    const executor = this.#ctx.executor;
+    if (!executor.replyWaiting || !this.#catchUpClock.due() || this.#catchingUp) return;
+    this.#catchingUp = true;
+    try {
+      executor.takeReplies();
+    } catch (err) {
+      this.fail(err, "compaction");
+    } finally {
+      this.#catchingUp = false;
+      this.#catchUpClock.reset();
     }
   }
 
@@ -376,7 +337,8 @@ export class Scheduler {
       // Writes may wait on L0 for the compactor's work: its refresh must keep the process alive then.
       keepAlive(this.#watch, this.#ctx.versions.current.levels[0].length >= this.#ctx.options.l0SlowdownTrigger);
     }
-    this.#ctx.changed();
+    if (this.#catchingUp) queueMicrotask(() => this.#ctx.changed()); // not in the middle of the caller's read
+    else this.#ctx.changed();
   }
 
   async #runFlushes(): Promise<void> {
@@ -472,7 +434,17 @@ export class Scheduler {
 
   async #runCompactions(): Promise<void> {
     try {
-      for (let task = this.pick(); task && !this.#closed && !this.#error; task = this.pick()) await this.#execute(task);
+      for (;;) {
+        // A task catchUp() started is awaited even after close() or an error: it is running.
+        let run = this.#ahead;
+        this.#ahead = undefined;
+        if (run === undefined) {
+          const task = this.#closed || this.#error ? undefined : this.pick();
+          if (task === undefined) break;
+          run = this.#execute(task, true);
+        }
+        await run;
+      }
     } catch (err) {
       this.fail(err, "compaction");
     } finally {
@@ -498,7 +470,7 @@ export class Scheduler {
     this.#compacting = true;
     try {
       const task = build();
-      if (task) await this.#execute(task);
+      if (task) await this.#execute(task, false);
     } catch (err) {
       this.fail(err, "compaction");
       throw this.#error ?? err;
@@ -509,64 +481,117 @@ export class Scheduler {
     }
   }
 
-  async #execute(task: CompactionTask): Promise<void> {
-    const { versions, options } = this.#ctx;
+  /**
+   * Runs a task and installs its result; rejects with what stopped it. A
+   * merge is installed when the executor's reply comes: from a later task,
+   * or from catchUp(), which installs it on the spot and, for the lane's
+   * own tasks (`lane`), starts the next one.
+   */
+  #execute(task: CompactionTask, lane: boolean): Promise<void> {
     const started = performance.now();
     const { deleted, event } = compactionStart(task);
-    if (task.trivialMove) {
-      const file = task.inputs[0].files[0];
-      await versions.logAndApply({ deleted, added: [{ level: task.outputLevel, file }] });
-      this.stats.trivialMoves++;
-    } else {
-      const inputBytes = totalBytes(task.inputs.flatMap((i) => i.files));
-      const fileNumbers = Array.from(
-        { length: outputNumbersFor(task, options.targetFileSize) },
-        () => versions.newFileNumber(),
-      );
-      for (const n of fileNumbers) this.pending.add(n);
-      try {
-        let job = compactionJob(
-          task,
-          versions.current.levels,
-          this.#ctx.oldestSnapshot(),
-          fileNumbers,
-          options,
-          this.#ctx.newestSnapshot(),
-        );
-        let result = await this.#ctx.executor.run(job);
-        if (result.entriesFiltered > 0 && this.#ctx.newestSnapshot() > (job.newestSnapshot ?? 0)) {
-          // A snapshot taken while the filter ran may read what it changed: these outputs are left to
-          // the deleter (no version lists them) and the task runs again without the filter.
-          for (const f of result.outputs) this.pending.delete(f.number);
-          const again = fileNumbers.map(() => versions.newFileNumber());
-          for (const n of again) this.pending.add(n);
-          fileNumbers.push(...again);
-          job = { ...job, fileNumbers: again, compactionFilter: undefined };
-          result = await this.#ctx.executor.run(job);
-        }
-        const outputs = result.outputs.map((file) => ({ level: task.outputLevel, file }));
-        // In a bucket the horizon tells readers which of their snapshots may move to the result.
-        const horizon = versions.inBucket ? job.oldestSnapshot : undefined;
-        await this.#logAndApply({ deleted, added: outputs, horizon }, result.outputs.map((f) => f.number));
-        for (const input of task.inputs) this.stats.io[input.level].read += totalBytes(input.files);
-        this.stats.io[task.outputLevel].written += result.bytesWritten;
-        this.stats.entriesDropped += result.entriesDropped;
-        this.stats.entriesExpired += result.entriesExpired;
-        this.stats.entriesFiltered += result.entriesFiltered;
-        this.stats.count++;
-        event.outputFiles = result.outputs.length;
-        event.bytesRead = inputBytes;
-        event.bytesWritten = result.bytesWritten;
-        event.entriesDropped = result.entriesDropped;
-      } finally {
-        for (const n of fileNumbers) this.pending.delete(n);
-        versions.releaseFileNumbers(fileNumbers);
-      }
+    if (!task.trivialMove) {
+      return this.#merge(task, deleted, event, started, lane);
     }
+    const edit: VersionEdit = { deleted, added: [{ level: task.outputLevel, file: task.inputs[0].files[0] }] };
+    const installed = () => {
+      this.stats.trivialMoves++;
+      this.#recorded(task, event, started);
+    };
+    try {
+      const later = this.#install(edit, []);
+      if (later) return later.then(installed);
+      installed();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** #execute for a merge: runs it (merge.ts) and installs what it returns. */
+  #merge(
+    task: CompactionTask,
+    deleted: VersionEdit["deleted"],
+    event: CompactionEvent,
+    started: number,
+    lane: boolean,
+  ): Promise<void> {
+    return new Promise((resolve, reject) =>
+      runMerge({ ...this.#ctx, pending: this.pending }, task, deleted, (err, outcome) => {
+        this.#catchUpClock.reset();
+        if (outcome === undefined) {
+          reject(err);
+          return;
+        }
+        const installed = () => {
+          try {
+            outcome.count(this.stats, event);
+            outcome.release();
+            this.#recorded(task, event, started);
+            resolve();
+          } catch (err) {
+            reject(err);
+          }
+        };
+        const failed = (err: unknown) => {
+          outcome.release();
+          reject(err);
+        };
+        let later: Promise<void> | undefined;
+        try {
+          later = this.#install(outcome.edit, outcome.outputs);
+        } catch (err) {
+          failed(err);
+          return;
+        }
+        if (later) later.then(installed, failed);
+        else {
+          installed();
+          if (lane) this.#startAhead();
+        }
+      })
+    );
+  }
+
+  /**
+   * Installs an edit on the spot when catchUp() runs and the manifest can
+   * sync on this thread (undefined), else returns #logAndApply's promise.
+   */
+  #install(edit: VersionEdit, outputs: number[]): Promise<void> | undefined {
+    const { versions } = this.#ctx;
+    if (!this.#catchingUp || !versions.canApplyNow) return this.#logAndApply(edit, outputs);
+    try {
+      versions.logAndApplyNow(edit);
+    } catch (err) {
+      for (const n of outputs) this.#protected.add(n);
+      throw err;
+    }
+    return undefined;
+  }
+
+  /** From catchUp(), once a task of the lane is installed: starts the next, which the lane awaits next. */
+  #startAhead(): void {
+    const { versions } = this.#ctx;
+    // Trivial moves are installed on the spot too (the version changes at once): the lane goes on past them.
+    for (let moves = 0; moves < MAX_MOVES_AHEAD && !this.#closed && !this.#error; moves++) {
+      const task = this.pick();
+      if (task === undefined) return;
+      const before = versions.current;
+      const run = this.#execute(task, true);
+      run.catch(() => {}); // the lane awaits it and reports its failure
+      this.#ahead = run;
+      if (!task.trivialMove || versions.current === before) return;
+    }
+  }
+
+  /** After a task is installed: the policy's pointers, its duration, the event, obsolete files. */
+  #recorded(task: CompactionTask, event: CompactionEvent, started: number): void {
     recordTask(task, this.#pointers);
     event.durationMs = performance.now() - started;
     this.stats.ms += event.durationMs;
-    this.#ctx.onCompaction?.(event);
+    const onCompaction = this.#ctx.onCompaction;
+    if (onCompaction && this.#catchingUp) queueMicrotask(() => onCompaction(event));
+    else onCompaction?.(event);
     this.removeObsoleteFiles();
     this.#notify();
   }

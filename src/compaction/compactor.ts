@@ -64,10 +64,21 @@ export interface CompactionResult {
   entriesFiltered: number;
 }
 
+/** Told once how a job ended: the error that stopped it, or its result. */
+export type JobDone = (error: unknown, result?: CompactionResult) => void;
+
 /** Runs a compaction job somewhere: this thread (inline_executor.ts) or a worker (worker_executor.ts). */
 export interface CompactionExecutor {
   readonly mode: "inline" | "worker";
-  run(job: CompactionJob): Promise<CompactionResult>;
+  /** Runs `job`; `done` is called once, from a later task or from takeReplies(). */
+  submit(job: CompactionJob, done: JobDone): void;
+  /**
+   * True when a job ended and its reply waits for the event loop (a
+   * worker's). Cheap: synchronous reads ask it every time.
+   */
+  readonly replyWaiting: boolean;
+  /** Takes the replies that wait, now: their jobs' `done` run before it returns. */
+  takeReplies(): void;
   close(): Promise<void>;
 }
 

@@ -3,7 +3,13 @@
 // store in a bucket).
 
 import type { TableFiles } from "../table/table_files.ts";
-import { type CompactionExecutor, type CompactionJob, type CompactionResult, runCompaction } from "./compactor.ts";
+import {
+  type CompactionExecutor,
+  type CompactionJob,
+  type CompactionResult,
+  type JobDone,
+  runCompaction,
+} from "./compactor.ts";
 
 /**
  * Runs each compaction job on the calling thread, over the database's own table files.
@@ -25,9 +31,18 @@ export class InlineExecutor implements CompactionExecutor {
     this.#files = files;
   }
 
+  /** Nothing waits for another thread here. */
+  readonly replyWaiting = false;
+
   run(job: CompactionJob): Promise<CompactionResult> {
     return runCompaction({ files: this.#files }, job);
   }
+
+  submit(job: CompactionJob, done: JobDone): void {
+    this.run(job).then((result) => done(undefined, result), (err) => done(err));
+  }
+
+  takeReplies(): void {}
 
   close(): Promise<void> {
     return Promise.resolve();

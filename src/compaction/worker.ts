@@ -2,9 +2,11 @@
 // alike) with its own instance of the core. Its code travels inside the
 // module as a string (src/_worker_source.ts, built from this file) and runs
 // from a data: URL, so bundled and compiled programs start it without
-// looking for a file. It announces itself ({ ready: true }), then receives
-// jobs from src/compaction/worker_executor.ts, runs them with runCompaction
-// on the real file system, and posts back the outputs (or the error). It
+// looking for a file. It announces itself ({ ready: true }), learns where
+// replies go (a port of their own, and a shared count of replies posted: see
+// worker_executor.ts), then receives jobs from
+// src/compaction/worker_executor.ts, runs them with runCompaction on the
+// real file system, and posts back the outputs (or the error). It
 // never touches the manifest, and renames an output into place only while
 // the database still holds its directory lock.
 
@@ -14,6 +16,11 @@ import { leaseToken } from "../storage/lock/lease_file.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
 import { tableFiles } from "../table/table_files.ts";
 import { type CompactionJob, runCompaction } from "./compactor.ts";
+
+/** The executor's first message: the port replies go to, and the count of replies posted (shared memory). */
+export interface SetupMessage {
+  setup: { port: unknown; posted: ArrayBufferLike | undefined };
+}
 
 /** A job message from the executor. */
 export interface JobMessage {
@@ -52,6 +59,22 @@ async function handle(message: JobMessage): Promise<unknown> {
   }
 }
 
+interface ReplyPort {
+  postMessage(m: unknown): void;
+}
+
 const port = parentPort!;
-port.on("message", (m: JobMessage) => void handle(m).then((reply) => port.postMessage(reply)));
+let replies: ReplyPort = port;
+let posted: Int32Array | undefined;
+port.on("message", (m: JobMessage | SetupMessage) => {
+  if ("setup" in m) {
+    replies = m.setup.port as ReplyPort;
+    posted = m.setup.posted === undefined ? undefined : new Int32Array(m.setup.posted);
+    return;
+  }
+  void handle(m).then((reply) => {
+    replies.postMessage(reply);
+    if (posted !== undefined) Atomics.add(posted, 0, 1); // after the post: the reply can be taken once counted
+  });
+});
 port.postMessage({ ready: true });

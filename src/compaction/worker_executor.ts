@@ -3,6 +3,15 @@
 // writes table files itself; the main thread keeps its event loop for
 // foreground work and records results in the manifest.
 //
+// Replies come back on a MessageChannel of their own, and the worker counts
+// each one it posts in a shared Int32Array: a program that keeps the event
+// loop busy (a synchronous read loop, awaited reads that never yield to a
+// task) would otherwise never hear of a finished job, and the store would
+// stay as the job found it. `replyWaiting` compares that count with the
+// replies taken (one memory read); `takeReplies` takes the waiting ones
+// synchronously (receiveMessageOnPort) and settles their jobs at once
+// (Scheduler.catchUp).
+//
 // The worker's code is a string inside the module (src/_worker_source.ts),
 // started from a data: URL with the core's wasm prepended, so that bundled
 // (esbuild, bun build) and compiled (bun build --compile, deno compile)
@@ -13,8 +22,8 @@
 
 import { WORKER_SOURCE } from "../_worker_source.ts";
 import { SiltError, type SiltErrorCode } from "../errors.ts";
-import type { CompactionExecutor, CompactionJob, CompactionResult } from "./compactor.ts";
-import type { JobMessage } from "./worker.ts";
+import type { CompactionExecutor, CompactionJob, CompactionResult, JobDone } from "./compactor.ts";
+import type { JobMessage, SetupMessage } from "./worker.ts";
 import { coreWasmBase64 } from "../wasm/instance.ts";
 
 interface Reply {
@@ -25,13 +34,23 @@ interface Reply {
 }
 
 interface NodeWorker {
-  postMessage(m: unknown): void;
+  postMessage(m: unknown, transfer?: unknown[]): void;
   terminate(): unknown;
   ref(): void;
   unref(): void;
   on(event: "message", fn: (m: Reply) => void): void;
   on(event: "error", fn: (err: unknown) => void): void;
   on(event: "exit", fn: (code: number) => void): void;
+}
+
+/** The main thread's end of a worker's reply channel. */
+interface ReplyChannel {
+  port: { on(event: "message", fn: (m: Reply) => void): void; unref(): void; close(): void };
+  /** Replies the worker has posted (it adds one after each). */
+  posted: Int32Array | undefined;
+  /** Replies settled so far. */
+  taken: number;
+  receive: (port: unknown) => { message: Reply } | undefined;
 }
 
 /** Where the executor runs jobs when no worker can start. */
@@ -67,9 +86,12 @@ export class WorkerExecutor implements CompactionExecutor {
   readonly #lock: (() => { path: string; token: string } | undefined) | undefined;
   readonly #url: () => URL;
   #worker: Promise<NodeWorker> | undefined;
+  /** The worker once it runs (until it fails or closes). */
+  #running: NodeWorker | undefined;
   #failedToStart = false;
   #next = 1;
-  #waiting = new Map<number, { resolve: (r: CompactionResult) => void; reject: (e: unknown) => void }>();
+  #waiting = new Map<number, JobDone>();
+  #replies: ReplyChannel | undefined;
 
   /**
    * @param dir the database directory
@@ -97,7 +119,29 @@ export class WorkerExecutor implements CompactionExecutor {
     return this.#failedToStart ? "inline" : "worker";
   }
 
-  async run(job: CompactionJob): Promise<CompactionResult> {
+  /** The job's result; rejects with the error that stopped it. */
+  run(job: CompactionJob): Promise<CompactionResult> {
+    return new Promise((resolve, reject) => this.submit(job, (err, result) => err ? reject(err) : resolve(result!)));
+  }
+
+  submit(job: CompactionJob, done: JobDone): void {
+    // A running worker gets the job now: catchUp() starts jobs where no microtask runs until it returns.
+    if (this.#running !== undefined) this.#post(this.#running, job, done);
+    else void this.#submit(job, done);
+  }
+
+  get replyWaiting(): boolean {
+    const r = this.#replies;
+    return r !== undefined && r.posted !== undefined && r.posted[0] > r.taken;
+  }
+
+  takeReplies(): void {
+    const r = this.#replies;
+    if (r === undefined) return;
+    for (let got = r.receive(r.port); got !== undefined; got = r.receive(r.port)) this.#settle(r, got.message);
+  }
+
+  async #submit(job: CompactionJob, done: JobDone): Promise<void> {
     let worker: NodeWorker | undefined;
     if (!this.#failedToStart) {
       try {
@@ -115,22 +159,31 @@ export class WorkerExecutor implements CompactionExecutor {
         );
       }
     }
-    if (worker === undefined) return this.#fallback.run(job);
+    if (worker === undefined) {
+      this.#fallback.run(job).then((result) => done(undefined, result), (err) => done(err));
+      return;
+    }
+    this.#post(worker, job, done);
+  }
+
+  #post(worker: NodeWorker, job: CompactionJob, done: JobDone): void {
     const id = this.#next++;
-    return new Promise((resolve, reject) => {
-      this.#waiting.set(id, { resolve, reject });
-      worker!.ref(); // a job in flight keeps the process alive
-      const message: JobMessage = { id, dir: this.#dir, job, lock: this.#lock?.() };
-      worker!.postMessage(message);
-    });
+    this.#waiting.set(id, done);
+    worker.ref(); // a job in flight keeps the process alive
+    const message: JobMessage = { id, dir: this.#dir, job, lock: this.#lock?.() };
+    worker.postMessage(message);
   }
 
   async close(): Promise<void> {
     const worker = this.#worker;
     this.#worker = undefined;
+    this.#running = undefined;
     if (worker) await (await worker.catch(() => undefined))?.terminate();
-    for (const w of this.#waiting.values()) w.reject(new SiltError("CLOSED", "the compaction worker was stopped"));
+    this.#replies?.port.close();
+    this.#replies = undefined;
+    const waiting = [...this.#waiting.values()];
     this.#waiting.clear();
+    for (const done of waiting) done(new SiltError("CLOSED", "the compaction worker was stopped"));
   }
 
   #start(): Promise<NodeWorker> {
@@ -140,21 +193,35 @@ export class WorkerExecutor implements CompactionExecutor {
 
   /** Starts the worker; resolves once it runs (its "ready"), rejects if it cannot start. */
   async #spawn(): Promise<NodeWorker> {
-    const { Worker } = await import("node:worker_threads");
+    const { Worker, MessageChannel, receiveMessageOnPort } = await import("node:worker_threads");
     const worker = new Worker(this.#url()) as unknown as NodeWorker;
+    const channel = new MessageChannel();
+    const replies: ReplyChannel = {
+      port: channel.port1 as unknown as ReplyChannel["port"],
+      posted: typeof SharedArrayBuffer === "function" ? new Int32Array(new SharedArrayBuffer(4)) : undefined,
+      taken: 0,
+      receive: receiveMessageOnPort as ReplyChannel["receive"],
+    };
+    replies.port.on("message", (reply) => this.#settle(replies, reply));
+    replies.port.unref(); // the worker's own ref keeps the process alive while a job runs
+    const setup: SetupMessage = { setup: { port: channel.port2, posted: replies.posted?.buffer } };
+    worker.postMessage(setup, [channel.port2]);
+    this.#replies?.port.close(); // a worker that failed: its channel is done
+    this.#replies = replies;
     return await new Promise<NodeWorker>((resolve, reject) => {
       let started = false;
       worker.on("message", (reply: Reply) => {
         if (reply.ready) {
           started = true;
           worker.unref();
+          this.#running = worker;
           resolve(worker);
-          return;
         }
-        this.#settle(reply);
       });
       const failed = (err: unknown) => {
         if (!started) {
+          replies.port.close();
+          if (this.#replies === replies) this.#replies = undefined;
           reject(err);
           return;
         }
@@ -164,26 +231,31 @@ export class WorkerExecutor implements CompactionExecutor {
           {},
           err,
         );
-        for (const w of this.#waiting.values()) w.reject(e);
+        const waiting = [...this.#waiting.values()];
         this.#waiting.clear();
+        if (this.#running === worker) this.#running = undefined;
         this.#worker = undefined; // the next job starts a new one
+        for (const done of waiting) done(e);
       };
       worker.on("error", failed);
       worker.on("exit", (code) => failed(new Error(`the worker exited (code ${code})`)));
     });
   }
 
-  #settle(reply: Reply): void {
-    const w = this.#waiting.get(reply.id!);
-    if (!w) return;
+  #settle(replies: ReplyChannel, reply: Reply): void {
+    replies.taken++;
+    const done = this.#waiting.get(reply.id!);
+    if (!done) return;
     this.#waiting.delete(reply.id!);
-    if (this.#waiting.size === 0) void this.#worker?.then((worker) => worker.unref(), () => {}); // idle: let the process exit
-    if (reply.result) w.resolve(reply.result);
-    else {w.reject(
+    if (this.#waiting.size === 0) this.#running?.unref(); // idle: let the process exit
+    if (reply.result) done(undefined, reply.result);
+    else {
+      done(
         new SiltError(reply.error!.code, reply.error!.message, {
           file: reply.error!.file,
           offset: reply.error!.offset,
         }),
-      );}
+      );
+    }
   }
 }

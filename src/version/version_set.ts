@@ -137,6 +137,8 @@ export class VersionSet {
   /** Called when a version no reader uses any more is dropped (its files may be obsolete). */
   onVersionReleased: (() => void) | undefined;
   #edits: Promise<void> = Promise.resolve();
+  /** Edits (and manifest switches, bucket refreshes) chained on #edits and not settled yet. */
+  #queued = 0;
   #healthy = true;
   #switching = false;
   /** A store in a bucket: its manifest, held by this writer. */
@@ -295,12 +297,10 @@ export class VersionSet {
   refreshBucket(options: { exact?: boolean } = {}): Promise<void> {
     const bucket = this.#bucket;
     if (bucket === undefined) return Promise.resolve();
-    const run = this.#edits.then(async () => {
+    return this.#chain(async () => {
       const state = await bucket.refresh(options);
       if (state.number > this.manifestNumber) this.#adopt(state);
     });
-    this.#edits = run.then(() => {}, () => {});
-    return run;
   }
 
   /** Table numbers of every version someone still reads, and of the current one. */
@@ -335,9 +335,7 @@ export class VersionSet {
       // Every manifest object of a bucket is whole: there is nothing to start anew.
       return edit === undefined ? Promise.resolve(0) : this.logAndApply(edit).then(() => 0);
     }
-    const run = this.#edits.then(() => this.#writeSnapshot(edit));
-    this.#edits = run.then(() => {}, () => {});
-    return run;
+    return this.#chain(() => this.#writeSnapshot(edit));
   }
 
   async #writeSnapshot(edit: VersionEdit | undefined): Promise<number> {
@@ -403,45 +401,106 @@ export class VersionSet {
    */
   logAndApply(edit: VersionEdit): Promise<Version> {
     if (this.#bucket !== undefined) return this.#commitToBucket(this.#bucket, edit);
-    const run = this.#edits.then(async () => {
-      const manifest = this.#manifest;
-      if (manifest === undefined) throw new SiltError("READ_ONLY", "the manifest is not open for writing");
-      if (!this.#healthy) {
-        throw new SiltError(
-          "IO_ERROR",
-          "the manifest is not written after an earlier failure (db.resume() starts a new one)",
-          {
-            file: manifest.file.path,
-          },
-        );
-      }
-      const full: VersionEdit = {
-        ...edit,
-        nextFileNumber: this.nextFileNumber,
-        lastSequence: edit.lastSequence ?? this.lastSequence,
-      };
+    return this.#chain(async () => {
+      const manifest = this.#writableManifest();
+      const full = this.#append(manifest, edit);
       try {
-        manifest.write(sealEdit(full));
         await manifest.sync();
       } catch (err) {
         this.#healthy = false;
         throw err;
       }
-      if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
-      // Every later edit (a compaction's too) records at least this sequence.
-      this.lastSequence = Math.max(this.lastSequence, full.lastSequence ?? 0);
-      const previous = this.current;
-      this.current = this.#install(applyEdit(previous.levels, edit));
-      previous.unref();
-      return this.current;
+      return this.#applied(edit, full);
     });
-    this.#edits = run.then(() => {}, () => {});
+  }
+
+  /**
+   * True when logAndApplyNow() can run: a manifest on disk, healthy, no
+   * edit under way, and storage that syncs on the calling thread.
+   */
+  get canApplyNow(): boolean {
+    return this.#bucket === undefined && this.#queued === 0 && this.#healthy && this.#manifest?.canSyncNow === true;
+  }
+
+  /**
+   * logAndApply() on the calling thread, blocking it while the manifest
+   * syncs: for installing finished background work when the event loop is
+   * kept busy (Scheduler.catchUp). Requires canApplyNow. A failure leaves the
+   * set unhealthy, as logAndApply's does.
+   *
+   * @example
+   * ```ts
+   * declare const versions: VersionSet;
+   * if (versions.canApplyNow) versions.logAndApplyNow({ lastSequence: 9 }); // durable when it returns
+   * ```
+   */
+  logAndApplyNow(edit: VersionEdit): Version {
+    if (!this.canApplyNow) throw new Error("siltdb internal error: logAndApplyNow while it cannot run");
+    const manifest = this.#manifest!;
+    const full = this.#append(manifest, edit);
+    try {
+      manifest.syncNow();
+    } catch (err) {
+      this.#healthy = false;
+      throw err;
+    }
+    return this.#applied(edit, full);
+  }
+
+  /** Runs `step` after every edit before it; counted in #queued until it settles. */
+  #chain<T>(step: () => Promise<T>): Promise<T> {
+    this.#queued++;
+    const run = this.#edits.then(step);
+    const settled = () => {
+      this.#queued--;
+    };
+    this.#edits = run.then(settled, settled);
     return run;
+  }
+
+  #writableManifest(): LogWriter {
+    const manifest = this.#manifest;
+    if (manifest === undefined) throw new SiltError("READ_ONLY", "the manifest is not open for writing");
+    if (!this.#healthy) {
+      throw new SiltError(
+        "IO_ERROR",
+        "the manifest is not written after an earlier failure (db.resume() starts a new one)",
+        { file: manifest.file.path },
+      );
+    }
+    return manifest;
+  }
+
+  /** Writes the edit, with the counters, to the manifest (not synced); returns what was written. */
+  #append(manifest: LogWriter, edit: VersionEdit): VersionEdit {
+    const full: VersionEdit = {
+      ...edit,
+      nextFileNumber: this.nextFileNumber,
+      lastSequence: edit.lastSequence ?? this.lastSequence,
+    };
+    try {
+      manifest.write(sealEdit(full));
+    } catch (err) {
+      this.#healthy = false;
+      throw err;
+    }
+    return full;
+  }
+
+  /** Installs the version a durable edit makes. */
+  #applied(edit: VersionEdit, full: VersionEdit): Version {
+    if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
+    // Every later edit (a compaction's too) records at least this sequence.
+    this.lastSequence = Math.max(this.lastSequence, full.lastSequence ?? 0);
+    const previous = this.current;
+    this.current = this.#install(applyEdit(previous.levels, edit));
+    previous.unref();
+    return this.current;
   }
 
   /** logAndApply for a store in a bucket: one manifest object per edit, one at a time. */
   #commitToBucket(bucket: RemoteManifest, edit: VersionEdit): Promise<Version> {
-    const run = this.#edits.then(async () => {
+    return this.#chain(async () => {
       const full: VersionEdit = {
         ...edit,
         lastSequence: edit.lastSequence ?? this.lastSequence,
@@ -450,8 +509,6 @@ export class VersionSet {
       this.#adopt(await bucket.commit(full));
       return this.current;
     });
-    this.#edits = run.then(() => {}, () => {});
-    return run;
   }
 
   /** Makes a manifest's state of a bucket current. */

@@ -284,6 +284,36 @@ export class LogWriter {
     });
   }
 
+  /**
+   * True when syncNow() can run: the file is ready, its creation durable,
+   * no sync under way or asked for, and the storage syncs on the calling
+   * thread.
+   */
+  get canSyncNow(): boolean {
+    return this.#failure === undefined && this.#readyDone && this.#durable === undefined && !this.#syncing &&
+      this.file.syncNow !== undefined;
+  }
+
+  /**
+   * sync() on the calling thread, blocking it while the disk syncs: every
+   * record written so far is durable when it returns. Requires canSyncNow.
+   * Throws (and fails the writer) if the sync fails.
+   */
+  syncNow(): void {
+    if (this.#failure) throw this.#failure;
+    if (!this.canSyncNow) throw new Error("siltdb internal error: syncNow while a sync is under way");
+    const target = this.#written;
+    if (target <= this.#synced) return;
+    try {
+      this.file.syncNow!();
+    } catch (err) {
+      this.#fail(err);
+      throw this.#failure;
+    }
+    this.#syncCount++;
+    this.#synced = target;
+  }
+
   /** Syncs everything written, then closes the file (also after a failure). Rejects if the sync fails. */
   async close(): Promise<void> {
     if (this.#closed) return;
