@@ -173,11 +173,12 @@ export class Scheduler {
   /**
    * Called by every read of the database: takes a compaction result that
    * has waited for the event loop (catch_up.ts), installs it and starts the
-   * next task (see the header). One memory read when nothing waits.
+   * next task (see the header). A countdown on most reads.
    */
   catchUp(): void {
+    const clock = this.#catchUpClock;
     const executor = this.#ctx.executor;
-    if (!executor.replyWaiting || !this.#catchUpClock.due() || this.#catchingUp) return;
+    if (!clock.look() || !executor.replyWaiting || !clock.due() || this.#catchingUp) return;
     this.#catchingUp = true;
     try {
       executor.takeReplies();
