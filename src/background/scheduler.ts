@@ -23,10 +23,10 @@
 //
 // Catching up (catchUp(), from every read of the database; the whole story
 // in docs/architecture.md): a worker's reply that a busy event loop has not
-// delivered for a while (catch_up.ts) is taken by a read, its result installed on the
-// spot (VersionSet.logAndApplyNow) and the lane's next task started, which
-// the lane then awaits as if it had started it. What the install tells the
-// rest of the database waits for the next microtask.
+// delivered for a while (catch_up.ts) is taken by a read, its result
+// installed on the spot (VersionSet.logAndApplyNow) and the lane's next task
+// started, which the lane then awaits as if it had started it. What the
+// install tells the rest of the database waits for the next microtask.
 
 import { keepAlive } from "../_runtime.ts";
 import { isTrap, SiltError } from "../errors.ts";
