@@ -4,7 +4,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Db, open } from "../mod.ts";
+import { type Db, defaultStorage, open, SiltError, type Storage, type StorageFile } from "../mod.ts";
 import { tempDir } from "./_harness.ts";
 
 const key = (i: number) => `key-${String(i).padStart(6, "0")}`;
@@ -87,6 +87,88 @@ test("awaited reads that never yield to a task install the worker's compactions 
     assert.ok(db.stats().compaction.count > before, `no compaction installed in ${reads} awaited reads`);
   } finally {
     await db.close();
+    cleanup();
+  }
+});
+
+/** The runtime's file system, whose MANIFEST syncs on the calling thread fail while `failing` is set. */
+function manifestSyncFails(): { fs: Storage; failing(on: boolean): void; failures(): number } {
+  const real = defaultStorage();
+  let failing = false;
+  let failures = 0;
+  const wrap = (file: StorageFile): StorageFile => ({
+    path: file.path,
+    size: () => file.size(),
+    read: (position, into) => file.read(position, into),
+    append: (data) => file.append(data),
+    appendSync: (data) => file.appendSync(data),
+    ...(file.writeAt && { writeAt: (position: number, data: Uint8Array) => file.writeAt!(position, data) }),
+    sync: () => file.sync(),
+    syncNow() {
+      if (failing) {
+        failures++;
+        throw new SiltError("IO_ERROR", `injected failure: sync ${file.path}`, { file: file.path });
+      }
+      file.syncNow!();
+    },
+    close: () => file.close(),
+  });
+  const fs: Storage = {
+    kind: real.kind, // the worker runs over "node" and "deno"
+    open: (path, options) => {
+      const file = real.open(path, options);
+      return /MANIFEST-\d+$/.test(path) && file.syncNow !== undefined ? wrap(file) : file;
+    },
+    readFile: (path) => real.readFile(path),
+    list: (dir) => real.list(dir),
+    exists: (path) => real.exists(path),
+    mkdir: (path) => real.mkdir(path),
+    rename: (from, to) => real.rename(from, to),
+    remove: (path) => real.remove(path),
+    link: (from, to) => real.link!(from, to),
+    syncDir: (dir) => real.syncDir(dir),
+    lock: (path, options) => real.lock(path, options),
+  };
+  return { fs, failing: (on) => failing = on, failures: () => failures };
+}
+
+test("a manifest sync that fails while a read installs a compaction stops writes (IO_ERROR); reads go on; resume() and a reopen find every value", async () => {
+  const { dir, cleanup } = tempDir();
+  const faulty = manifestSyncFails();
+  const db = await open(dir, { ...small, fs: faulty.fs });
+  try {
+    assert.equal(
+      db.stats().compaction.mode,
+      "worker",
+      "the wrapper keeps the runtime's kind: compactions run in the worker",
+    );
+    for (let t = 0; t < 8; t++) await writeTable(db, t * 300, 300, 0);
+    await db.waitForCompactions();
+    for (let t = 0; t < 4; t++) await writeTable(db, t * 600, 600, 1);
+    faulty.failing(true);
+    const deadline = performance.now() + 20_000;
+    let reads = 0;
+    while (faulty.failures() === 0 && performance.now() < deadline) {
+      const i = reads++ % 2400;
+      assert.equal(db.getSync(key(i)), `round 1 value ${i} `.repeat(4), "reads go on");
+    }
+    assert.equal(faulty.failures(), 1, `the install's sync failed (after ${reads} reads)`);
+    await assert.rejects(db.put("after", "x"), (err: SiltError) => err.code === "IO_ERROR");
+    for (let i = 0; i < 2400; i++) assert.equal(db.getSync(key(i)), `round 1 value ${i} `.repeat(4));
+    faulty.failing(false);
+    await db.resume(); // a new manifest, then the compactions go on
+    await db.put("after", "x");
+    await db.waitForCompactions();
+    for (let i = 0; i < 2400; i++) assert.equal(db.getSync(key(i)), `round 1 value ${i} `.repeat(4));
+  } finally {
+    await db.close().catch(() => {});
+  }
+  const again = await open(dir, { ...small, compactionMode: "inline" });
+  try {
+    for (let i = 0; i < 2400; i++) assert.equal(again.getSync(key(i)), `round 1 value ${i} `.repeat(4));
+    assert.equal(again.getSync("after"), "x");
+  } finally {
+    await again.close();
     cleanup();
   }
 });

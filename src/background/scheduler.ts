@@ -565,6 +565,7 @@ export class Scheduler {
       versions.logAndApplyNow(edit);
     } catch (err) {
       for (const n of outputs) this.#protected.add(n);
+      this.fail(err, "compaction"); // now: the caller's next write must see it
       throw err;
     }
     return undefined;
