@@ -74,7 +74,7 @@ export interface CompactionExecutor {
   submit(job: CompactionJob, done: JobDone): void;
   /**
    * True when a job ended and its reply waits for the event loop (a
-   * worker's). Cheap: synchronous reads ask it every time.
+   * worker's). Cheap: reads ask it (every 32nd read, Scheduler.catchUp).
    */
   readonly replyWaiting: boolean;
   /** Takes the replies that wait, now: their jobs' `done` run before it returns. */
