@@ -46,8 +46,10 @@ export class Maintenance {
     writer.checkWritable();
     const pipeline = this.#ctx.pipeline!;
     await pipeline.drain();
-    while (pipeline.mem.mt.count > 0 && scheduler.flushQueueFull) await scheduler.waitForFlushes();
-    writer.checkWritable();
+    while (pipeline.mem.mt.count > 0 && scheduler.flushQueueFull) {
+      await scheduler.waitForFlushes();
+      writer.checkWritable(); // a scheduler closed meanwhile returns at once: without this, the loop never yields
+    }
     if (pipeline.mem.mt.count > 0) {
       try {
         pipeline.freeze();

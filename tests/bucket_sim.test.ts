@@ -68,3 +68,10 @@ test(`bucket simulation: ${count} seed${count === 1 ? "" : "s"} from ${base} (${
     );
   }
 });
+
+test("regression (bucket sim seed 1000069): flush() waiting for a full flush queue when the database closes ends with CLOSED instead of looping on microtasks (the seed hung)", async () => {
+  // On the old code this seed never finished: the scheduler, closed, returned from waitForFlushes() at once
+  // and flush() asked again, forever, starving every timer of the process.
+  const report = await runBucketSeed(1000069);
+  if (report.ops === 0) throw new Error("seed 1000069 ran no operation");
+});
