@@ -1,6 +1,8 @@
 // Real processes killed (SIGKILL) while they write, in Node, Deno and Bun,
 // each reopened by another runtime. Writers use a small memtable, so kills
-// land during log rotation, flushes and compactions (in the worker). Every
+// land during log rotation, flushes and compactions (in the worker), and
+// while bursts of synchronous reads install compaction results themselves
+// (catch-up: the manifest written on the reading thread). Every
 // write a killed process saw resolve must be there, synced or not (a crash
 // of the process loses nothing acknowledged); a deleted key stays deleted;
 // a batch is all there or not at all; no value appears that was never
