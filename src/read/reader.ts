@@ -24,7 +24,7 @@ import { Lookup, resultSequence, resultValue, resultValueLength } from "../wasm/
 import { ReadState } from "../wasm/read_state.ts";
 import { PointReader } from "./get.ts";
 import { RANGE_OPTIONS } from "./range.ts";
-import { acquireView, type ReadView } from "./read_view.ts";
+import { ReadView } from "./read_view.ts";
 import { ScanCursor, type ScanSource } from "./scan_cursor.ts";
 import type { Shape } from "./scan_options.ts";
 
@@ -94,7 +94,8 @@ export class Reader<V = unknown> {
   readonly #scanSource: ScanSource;
   /** True when reads can be synchronous (tables on disk; false in a bucket). */
   readonly synchronous: boolean;
-  readonly #scans = new Set<() => void>();
+  /** Open scans, released at close. */
+  readonly #scans = new Set<{ release(): void }>();
   /** Live snapshots: the release function of each, and its sequence. */
   readonly #snapshots = new Map<() => void, number>();
   /** The sequences asynchronous reads in flight read at (compactions keep what they see, too). */
@@ -116,9 +117,11 @@ export class Reader<V = unknown> {
       checkOpen: () => ctx.life.checkOpen(),
       onTrap: (err) => ctx.life.onTrap(err, "a scan"),
       acquireView: () => this.#acquireView(),
-      track: (release) => {
-        this.#scans.add(release);
-        return () => this.#scans.delete(release);
+      track: (scan) => {
+        this.#scans.add(scan);
+      },
+      untrack: (scan) => {
+        this.#scans.delete(scan);
       },
     };
   }
@@ -403,7 +406,7 @@ export class Reader<V = unknown> {
   }
 
   releaseAll(): void {
-    for (const release of [...this.#scans]) release();
+    for (const scan of [...this.#scans]) scan.release();
     for (const release of [...this.#snapshots.keys()]) release();
   }
 
@@ -417,7 +420,7 @@ export class Reader<V = unknown> {
   #acquireView(): ReadView {
     this.#refresh();
     const ctx = this.#ctx;
-    return acquireView(this.readState, [ctx.activeMemtable(), ...ctx.immutables()], ctx.versions.current);
+    return new ReadView(this.readState, [ctx.activeMemtable(), ...ctx.immutables()], ctx.versions.current);
   }
 
   /** Brings the core read state up to date with the memtables and the current version (cheap when unchanged). */

@@ -43,24 +43,27 @@ export interface ScanSource {
   onTrap(err: unknown): Error;
   /** The current read view, referenced. */
   acquireView(): ReadView;
-  /** Tracks a scan's resources so the database can release them at close; returns an untrack function. */
-  track(release: () => void): () => void;
+  /** Tracks a scan's resources so the database can release them at close. */
+  track(scan: { release(): void }): void;
+  /** Stops tracking them (they were released). */
+  untrack(scan: { release(): void }): void;
 }
 
 /** Everything a scan holds, releasable without the cursor object (for the finalizer). */
 class ScanResources {
   scan: CoreScan | undefined;
   view: ReadView | undefined;
-  untrack: (() => void) | undefined;
+  /** The source that tracks these resources, while it does. */
+  tracker: ScanSource | undefined;
 
   release(): void {
     this.scan?.free(); // frees the sources: they let go of their tables and blocks
     this.scan = undefined;
     this.view?.release();
     this.view = undefined;
-    const untrack = this.untrack;
-    this.untrack = undefined;
-    untrack?.();
+    const tracker = this.tracker;
+    this.tracker = undefined;
+    tracker?.untrack(this);
   }
 }
 
@@ -154,7 +157,8 @@ export class ScanCursor<T> {
     const view = source.acquireView();
     res.view = view;
     res.scan = new CoreScan(view, sequence, reverse, lower, upper);
-    res.untrack = source.track(() => res.release());
+    source.track(res);
+    res.tracker = source;
     finalizer.register(this, res, this);
     if (signal !== undefined) this.#abort = new AbortWatch(signal, res); // last: nothing can fail after it
   }
