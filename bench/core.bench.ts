@@ -84,7 +84,7 @@ function lookupMemtable(mt: Memtable, key: Uint8Array): Uint8Array | undefined {
 function scanMemtable(mt: Memtable): number {
   const children = scratch(4);
   words()[children >>> 2] = core.memSourceNew(mt.ptr);
-  const it = core.iterCreate(children, 1, Number.MAX_SAFE_INTEGER, 0, 0, 0, 0, 0);
+  const it = core.iterCreate(children, 1, Number.MAX_SAFE_INTEGER, 0, 0, 0, 0, 0, Date.now(), 0);
   let n = 0;
   try {
     while (true) {

@@ -30,7 +30,7 @@ import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits,
 import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_SEQUENCE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
 import { FILE_SIZE, MAX_MEMTABLES, RS_TOMBSTONES, rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
 import { blockChecksum, xxh64 } from "./xxhash64";
-import { ITER_TOMBSTONES, ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterSetNow, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
+import { ITER_TOMBSTONES, ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
 import { CI_TOMBSTONES, CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
 import { CI_FILTER, ciDecide, ciExpired, ciFiltered, ciFilterCandidates, ciSetFilter, ciSetNow } from "./compaction_iter";
@@ -159,18 +159,22 @@ export function recordPayloadVerify(record: usize, payloadLen: usize): bool { re
 
 export { memSourceNew, runSourceNew, runSourceOfLevel, srcState, runFileNumber, runBlockOffset, runBlockSize, runProvideTable, runProvideCached };
 export { iterFill, iterFree, iterStatus };
-/** Sets the time (epoch ms) a scan reads expiring puts at (core/expiry.ts); before its first fill. */
-export { iterSetNow };
 
 /**
  * Creates a visible-entry iterator (db_iter.ts) over a merge of the n sources
- * whose pointers are at children, newest source first; see db_iter.ts for flags.
+ * whose pointers are at children, newest source first; see db_iter.ts for
+ * flags. `now` (epoch ms) is the time it reads expiring puts at
+ * (core/expiry.ts); `tombstones` its range-tombstone fragment list (it takes
+ * a reference; 0: none).
  */
 export function iterCreate(
   children: usize, n: u32, sequence: f64, flags: u32,
-  lower: usize, lowerLen: u32, upper: usize, upperLen: u32,
+  lower: usize, lowerLen: u32, upper: usize, upperLen: u32, now: f64, tombstones: usize,
 ): usize {
-  return iterNew(miNew(n, children), <u64>sequence, flags, lower, lowerLen, upper, upperLen);
+  const it = iterNew(miNew(n, children), <u64>sequence, flags, lower, lowerLen, upper, upperLen, now);
+  if (tombstones != 0) rtRef(tombstones);
+  store<u32>(it, <u32>tombstones, ITER_TOMBSTONES);
+  return it;
 }
 
 /** The index of the source the last fill stopped on (status NEED or CORRUPT). */
@@ -288,12 +292,6 @@ export function rsSetTombstones(rs: usize, list: usize): void {
 
 /** The fragment list of a read state (0: none). */
 export function rsTombstones(rs: usize): usize { return <usize>load<u32>(rs, RS_TOMBSTONES); }
-
-/** Gives a scan iterator a fragment list (it takes a reference; 0: none). */
-export function iterSetTombstones(it: usize, list: usize): void {
-  if (list != 0) rtRef(list);
-  store<u32>(it, <u32>list, ITER_TOMBSTONES);
-}
 
 /** Gives a compaction the fragment list of its inputs (it takes a reference; 0: none). */
 export function ciSetTombstones(ci: usize, list: usize): void {

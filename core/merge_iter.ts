@@ -9,6 +9,10 @@
 //   +8 u32 heap (n u32 child indices)   +12 u32 heap size
 //   +16 u32 dirty children (n u32)      +20 u32 dirty count
 //   +24 u32 1 when reverse              +28 u32 child that needs data (when settle fails)
+//   +32 u32 capacity of the three arrays (children)
+//
+// A freed merge is kept (up to POOL_MAX) and reused by a merge of as many
+// children or fewer: a scan makes one and frees it at its end.
 
 import { compareBytes } from "./coding";
 import {
@@ -16,29 +20,56 @@ import {
   srcTrailer, srcUserKey, srcUserKeyLength,
 } from "./sources";
 
-const MI_SIZE: usize = 32;
+const MI_SIZE: usize = 36;
+/** Freed merges kept for reuse. */
+const POOL_MAX: i32 = 16;
+/** Most children a pooled merge keeps room for (a merge of more gives its arrays back). */
+const POOL_CHILDREN_MAX: u32 = 256;
+const pool = new StaticArray<usize>(POOL_MAX);
+let pooled: i32 = 0;
+
+/** Takes a pooled merge with room for n children (the most recently freed that has it), or 0. */
+function fromPool(n: u32): usize {
+  for (let i = pooled - 1; i >= 0; i--) {
+    const m = unchecked(pool[i]);
+    if (load<u32>(m, 32) >= n) {
+      unchecked(pool[i] = pool[--pooled]);
+      return m;
+    }
+  }
+  return 0;
+}
 
 /** A merge over n sources whose pointers are at children (copied; the merge owns the sources). */
 export function miNew(n: u32, children: usize): usize {
-  const m = heap.alloc(MI_SIZE);
   const bytes = <usize>n << 2;
-  const kids = heap.alloc(bytes + 4);
-  memory.copy(kids, children, bytes);
+  let m = fromPool(n);
+  if (m == 0) {
+    m = heap.alloc(MI_SIZE);
+    const capacity = n < 8 ? 8 : n;
+    const room = (<usize>capacity << 2) + 4;
+    store<u32>(m, <u32>heap.alloc(room), 4);
+    store<u32>(m, <u32>heap.alloc(room), 8);
+    store<u32>(m, <u32>heap.alloc(room), 16);
+    store<u32>(m, capacity, 32);
+  }
+  memory.copy(<usize>load<u32>(m, 4), children, bytes);
   store<u32>(m, n);
-  store<u32>(m, <u32>kids, 4);
-  store<u32>(m, <u32>heap.alloc(bytes + 4), 8);
   store<u32>(m, 0, 12);
-  store<u32>(m, <u32>heap.alloc(bytes + 4), 16);
   store<u32>(m, 0, 20);
   store<u32>(m, 0, 24);
   store<u32>(m, 0, 28);
   return m;
 }
 
-/** Frees the merge and its sources. */
+/** Frees the merge and its sources (the merge itself is kept for reuse while the pool has room). */
 export function miFree(m: usize): void {
   const n = load<u32>(m);
   for (let i: u32 = 0; i < n; i++) srcFree(child(m, i));
+  if (pooled < POOL_MAX && load<u32>(m, 32) <= POOL_CHILDREN_MAX) {
+    unchecked(pool[pooled++] = m);
+    return;
+  }
   heap.free(<usize>load<u32>(m, 4));
   heap.free(<usize>load<u32>(m, 8));
   heap.free(<usize>load<u32>(m, 16));

@@ -84,9 +84,9 @@ export class CoreScan {
       lowerLen,
       ptr + childBytes + lowerLen,
       upperLen,
+      readState.clock(),
+      view.tombstones,
     );
-    core.iterSetNow(this.#it, readState.clock());
-    core.iterSetTombstones(this.#it, view.tombstones);
   }
 
   /**
