@@ -24,6 +24,7 @@ import { Lookup, resultSequence, resultValue, resultValueLength } from "../wasm/
 import { ReadState } from "../wasm/read_state.ts";
 import { PointReader } from "./get.ts";
 import { RANGE_OPTIONS } from "./range.ts";
+import { OpenScans } from "./open_scans.ts";
 import { ReadView } from "./read_view.ts";
 import { ScanCursor, type ScanSource } from "./scan_cursor.ts";
 import type { Shape } from "./scan_options.ts";
@@ -95,7 +96,7 @@ export class Reader<V = unknown> {
   /** True when reads can be synchronous (tables on disk; false in a bucket). */
   readonly synchronous: boolean;
   /** Open scans, released at close. */
-  readonly #scans = new Set<{ release(): void }>();
+  readonly #scans = new OpenScans();
   /** Live snapshots: the release function of each, and its sequence. */
   readonly #snapshots = new Map<() => void, number>();
   /** The sequences asynchronous reads in flight read at (compactions keep what they see, too). */
@@ -117,12 +118,8 @@ export class Reader<V = unknown> {
       checkOpen: () => ctx.life.checkOpen(),
       onTrap: (err) => ctx.life.onTrap(err, "a scan"),
       acquireView: () => this.#acquireView(),
-      track: (scan) => {
-        this.#scans.add(scan);
-      },
-      untrack: (scan) => {
-        this.#scans.delete(scan);
-      },
+      track: (scan) => this.#scans.add(scan),
+      untrack: (scan) => this.#scans.remove(scan),
     };
   }
 
@@ -406,7 +403,7 @@ export class Reader<V = unknown> {
   }
 
   releaseAll(): void {
-    for (const scan of [...this.#scans]) scan.release();
+    this.#scans.releaseAll();
     for (const release of [...this.#snapshots.keys()]) release();
   }
 

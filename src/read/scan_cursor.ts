@@ -20,6 +20,7 @@ import { ScanStatus } from "../wasm/abi.ts";
 import { words } from "../wasm/instance.ts";
 import { CoreScan } from "../wasm/scan_iterator.ts";
 import { copyOut, textsAt } from "../wasm/values.ts";
+import { TrackedScan } from "./open_scans.ts";
 import { resolveRange } from "./range.ts";
 import type { ReadView } from "./read_view.ts";
 import { resolveLimit, SCAN_OPTIONS, type Shape } from "./scan_options.ts";
@@ -44,13 +45,13 @@ export interface ScanSource {
   /** The current read view, referenced. */
   acquireView(): ReadView;
   /** Tracks a scan's resources so the database can release them at close. */
-  track(scan: { release(): void }): void;
+  track(scan: TrackedScan): void;
   /** Stops tracking them (they were released). */
-  untrack(scan: { release(): void }): void;
+  untrack(scan: TrackedScan): void;
 }
 
 /** Everything a scan holds, releasable without the cursor object (for the finalizer). */
-class ScanResources {
+class ScanResources extends TrackedScan {
   scan: CoreScan | undefined;
   view: ReadView | undefined;
   /** The source that tracks these resources, while it does. */
