@@ -39,7 +39,7 @@ import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve
 import { compareBytes } from "./coding";
 import { KIND_PUT } from "./write_batch";
 import { EXPIRY_PREFIX, KIND_PUT_EXPIRING, visibleKind } from "./expiry";
-import { rtHides, rtUnref } from "./range_tombstones";
+import { rtHides, rtRef, rtUnref } from "./range_tombstones";
 import { child, miAdvance, miFirst, miFree, miLast, miSeekGE, miSeekLT, miSettle, miSkipKey, miTop } from "./merge_iter";
 import { srcTrailer, srcUserKey, srcUserKeyLength, srcValue, srcValueLength } from "./sources";
 
@@ -63,16 +63,20 @@ const POOL_MAX: i32 = 16;
 const POOL_BUFFER_MAX: u32 = 64 << 10;
 const pool = new StaticArray<usize>(POOL_MAX);
 let pooled: i32 = 0;
-export const ITER_TOMBSTONES: usize = 60;
+const ITER_TOMBSTONES: usize = 60;
 const ITER_NOW: usize = 72;
 const MAX_TRAILER: u64 = 0xffffffffffffffff;
 const NONE: u32 = 0xff;
 const ARENA_INITIAL: u32 = 4 << 10;
 
-/** Creates an iterator over merge m as of the snapshot sequence, reading expiring puts at now; takes ownership of m. */
+/**
+ * Creates an iterator over merge m as of the snapshot sequence, reading
+ * expiring puts at now and hiding what the fragment list `tombstones` covers
+ * (it takes a reference; 0: none); takes ownership of m.
+ */
 export function iterNew(
   m: usize, snapshot: u64, flags: u32,
-  lower: usize, lowerLen: u32, upper: usize, upperLen: u32, now: f64,
+  lower: usize, lowerLen: u32, upper: usize, upperLen: u32, now: f64, tombstones: usize,
 ): usize {
   const boundsSize = lowerLen + upperLen + 1;
   let it: usize;
@@ -110,7 +114,8 @@ export function iterNew(
   store<u32>(it, <u32>(bounds + <usize>lowerLen), 32);
   store<u32>(it, upperLen, 36);
   store<u32>(it, STATUS_MORE, 52);
-  store<u32>(it, 0, ITER_TOMBSTONES);
+  if (tombstones != 0) rtRef(tombstones);
+  store<u32>(it, <u32>tombstones, ITER_TOMBSTONES);
   store<f64>(it, now, ITER_NOW);
   return it;
 }

@@ -30,7 +30,7 @@ import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits,
 import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_SEQUENCE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
 import { FILE_SIZE, MAX_MEMTABLES, RS_TOMBSTONES, rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
 import { blockChecksum, xxh64 } from "./xxhash64";
-import { ITER_TOMBSTONES, ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
+import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
 import { CI_TOMBSTONES, CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
 import { CI_FILTER, ciDecide, ciExpired, ciFiltered, ciFilterCandidates, ciSetFilter, ciSetNow } from "./compaction_iter";
@@ -171,10 +171,7 @@ export function iterCreate(
   children: usize, n: u32, sequence: f64, flags: u32,
   lower: usize, lowerLen: u32, upper: usize, upperLen: u32, now: f64, tombstones: usize,
 ): usize {
-  const it = iterNew(miNew(n, children), <u64>sequence, flags, lower, lowerLen, upper, upperLen, now);
-  if (tombstones != 0) rtRef(tombstones);
-  store<u32>(it, <u32>tombstones, ITER_TOMBSTONES);
-  return it;
+  return iterNew(miNew(n, children), <u64>sequence, flags, lower, lowerLen, upper, upperLen, now, tombstones);
 }
 
 /** The index of the source the last fill stopped on (status NEED or CORRUPT). */

@@ -24,8 +24,6 @@ export abstract class TrackedScan {
   prevScan: TrackedScan | undefined;
   /** @internal */
   nextScan: TrackedScan | undefined;
-  /** @internal */
-  linked = false;
 
   /** Frees what the scan holds (it calls OpenScans.remove). Idempotent. */
   abstract release(): void;
@@ -52,10 +50,9 @@ export class OpenScans {
     return this.#size;
   }
 
-  /** Adds a scan (not in the list yet). */
+  /** Adds a scan; nothing if it is in the list already. */
   add(scan: TrackedScan): void {
-    if (scan.linked) return;
-    scan.linked = true;
+    if (this.#holds(scan)) return;
     scan.prevScan = undefined;
     scan.nextScan = this.#head;
     if (this.#head !== undefined) this.#head.prevScan = scan;
@@ -65,8 +62,7 @@ export class OpenScans {
 
   /** Removes a scan; nothing if it is not in the list. */
   remove(scan: TrackedScan): void {
-    if (!scan.linked) return;
-    scan.linked = false;
+    if (!this.#holds(scan)) return;
     const { prevScan, nextScan } = scan;
     if (prevScan !== undefined) prevScan.nextScan = nextScan;
     else this.#head = nextScan;
@@ -83,5 +79,10 @@ export class OpenScans {
       this.remove(scan); // in case release did not
       scan = next;
     }
+  }
+
+  /** True when scan is in this list (only the head has no previous link). */
+  #holds(scan: TrackedScan): boolean {
+    return scan.prevScan !== undefined || this.#head === scan;
   }
 }
