@@ -14,7 +14,7 @@
 //   +32  u32  upper bound bytes, +36 u32 its length (one allocation with the lower)
 //   +40  u32  saved user key (buffer)   +44 u32 saved value (buffer, reverse only)
 //   +48  u32  output arena (buffer)     +52 u32 status of the last fill (below)
-//   +56  u32  reverse: value arena (buffer)
+//   +56  u32  value arena (buffer): reverse, and forward with ITER_COPY_VALUES
 //   +60  u32  range-tombstone fragment list (range_tombstones.ts; referenced; 0 = none)
 //   +64  u64  reverse: trailer of the saved key's newest visible version
 //   +72  f64  now, epoch ms (set at creation): expiring puts (core/expiry.ts)
@@ -31,9 +31,16 @@
 // length, value pointer, value length). Keys are copied into the output
 // arena one after the other (TypeScript decodes a fill's keys in one go when
 // they are ASCII); forward values point into the source (memtable or cached
-// block), reverse values into the value arena. Everything stays valid until
-// the next call on this iterator, and until TypeScript replaces a source's
+// block), unless ITER_COPY_VALUES asks for them one after the other in the
+// value arena (TypeScript then copies a fill's values out in a few slices:
+// in V8 a typed array of its own costs more than the scan's step); reverse
+// values are always in the value arena. Everything stays valid until the
+// next call on this iterator, and until TypeScript replaces a source's
 // block.
+//
+// The arenas start at ARENA_INITIAL bytes. A fill that stops because one is
+// full (ITER_GROW) doubles both, up to POOL_BUFFER_MAX, before the next fill:
+// a scan of 100-byte values would otherwise take 40 entries per call.
 
 import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
 import { compareBytes } from "./coding";
@@ -48,7 +55,10 @@ export const ITER_HAS_LOWER: u32 = 2;
 export const ITER_LOWER_INCLUSIVE: u32 = 4;
 export const ITER_HAS_UPPER: u32 = 8;
 export const ITER_UPPER_INCLUSIVE: u32 = 16;
-const ITER_STARTED: u32 = 32;
+export const ITER_COPY_VALUES: u32 = 32;
+const ITER_STARTED: u32 = 64;
+/** The last fill stopped because an arena was full: grow them before the next. */
+const ITER_GROW: u32 = 128;
 
 export const STATUS_MORE: u32 = 0;
 export const STATUS_DONE: u32 = 1;
@@ -105,7 +115,7 @@ export function iterNew(
   memory.copy(bounds, lower, lowerLen);
   memory.copy(bounds + <usize>lowerLen, upper, upperLen);
   store<u32>(it, <u32>m);
-  store<u32>(it, flags & ~ITER_STARTED, 4);
+  store<u32>(it, flags & ~(ITER_STARTED | ITER_GROW), 4);
   store<u32>(it, 0, 8);
   store<u32>(it, NONE, 12);
   store<u64>(it, (snapshot << 8) | 0xff, 16);
@@ -182,8 +192,8 @@ function start(it: usize, flags: u32): void {
 /**
  * Room for n more arena bytes in this fill? The arena may move when it
  * grows, so it grows only before the first entry of a fill (entries already
- * written point into it); later entries wait for the next fill, which then
- * grows it (up to double) as needed.
+ * written point into it): there to fit an entry larger than it; a fill that
+ * runs out of room stops (full) and the next one doubles the arenas.
  */
 function arenaRoom(arena: usize, n: u32, count: i32): bool {
   if (count == 0) {
@@ -214,12 +224,37 @@ function toArena(arena: usize, src: usize, len: u32): usize {
  * returns how many it wrote; iterStatus tells why it stopped.
  */
 export function iterFill(it: usize, out: usize, max: i32): i32 {
-  const flags = load<u32>(it, 4);
-  if (!(flags & ITER_STARTED)) start(it, flags);
+  let flags = load<u32>(it, 4);
+  if (!(flags & ITER_STARTED)) {
+    start(it, flags);
+    flags |= ITER_STARTED;
+  }
   const arena = <usize>load<u32>(it, 48);
+  const values = <usize>load<u32>(it, 56);
   bufSetLength(arena, 0);
-  bufSetLength(<usize>load<u32>(it, 56), 0);
-  return flags & ITER_REVERSE ? fillReverse(it, out, max, flags, arena) : fillForward(it, out, max, flags, arena);
+  bufSetLength(values, 0);
+  if (flags & ITER_GROW) {
+    grow(arena);
+    grow(values);
+    flags &= ~ITER_GROW;
+    store<u32>(it, flags, 4);
+  }
+  const count = flags & ITER_REVERSE
+    ? fillReverse(it, out, max, flags, arena, values)
+    : fillForward(it, out, max, flags, arena, values);
+  return count;
+}
+
+/** Doubles an (empty) arena's room, up to POOL_BUFFER_MAX. */
+function grow(arena: usize): void {
+  const capacity = bufCapacity(arena);
+  if (capacity < POOL_BUFFER_MAX) bufReserve(arena, capacity << 1);
+}
+
+/** Notes that this fill stopped for want of arena room (see ITER_GROW); returns count. */
+function full(it: usize, count: i32): i32 {
+  store<u32>(it, load<u32>(it, 4) | ITER_GROW, 4);
+  return count;
 }
 
 /** Settles the merge; false (status set) when it needs data or is corrupt. */
@@ -238,7 +273,7 @@ function settle(it: usize): bool {
  */
 const MAX_SEQUENTIAL_SKIPS = 8;
 
-function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize): i32 {
+function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize, values: usize): i32 {
   const m = mergeOf(it);
   const bound = load<u64>(it, 16);
   const saved = <usize>load<u32>(it, 40);
@@ -283,9 +318,15 @@ function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize):
       !excluded && (kind == KIND_PUT || visibleKind(kind, srcValue(s), srcValueLength(s), load<f64>(it, ITER_NOW)) == KIND_PUT) &&
       !rtHides(<usize>load<u32>(it, ITER_TOMBSTONES), key, keyLen, trailer >> 8, bound >> 8)
     ) {
-      if (!arenaRoom(arena, keyLen, count)) return count;
       const skip: u32 = kind == KIND_PUT_EXPIRING ? EXPIRY_PREFIX : 0;
-      emit(out, count++, toArena(arena, key, keyLen), keyLen, srcValue(s) + skip, srcValueLength(s) - skip);
+      let value = srcValue(s) + skip;
+      const valueLen = srcValueLength(s) - skip;
+      if (!arenaRoom(arena, keyLen, count)) return full(it, count);
+      if (flags & ITER_COPY_VALUES) {
+        if (!arenaRoom(values, valueLen, count)) return full(it, count);
+        value = toArena(values, value, valueLen);
+      }
+      emit(out, count++, toArena(arena, key, keyLen), keyLen, value, valueLen);
     }
     bufSetLength(saved, 0);
     bufAppend(saved, key, keyLen);
@@ -295,7 +336,7 @@ function fillForward(it: usize, out: usize, max: i32, flags: u32, arena: usize):
   return count;
 }
 
-function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize): i32 {
+function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize, values: usize): i32 {
   const m = mergeOf(it);
   const bound = load<u64>(it, 16);
   const saved = <usize>load<u32>(it, 40);
@@ -319,8 +360,9 @@ function fillReverse(it: usize, out: usize, max: i32, flags: u32, arena: usize):
         load<u32>(it, 12) == <u32>KIND_PUT &&
         !rtHides(<usize>load<u32>(it, ITER_TOMBSTONES), bufData(saved), bufLength(saved), load<u64>(it, 64) >> 8, bound >> 8)
       ) {
-        const values = <usize>load<u32>(it, 56);
-        if (!arenaRoom(arena, bufLength(saved), count) || !arenaRoom(values, bufLength(savedValue), count)) return count;
+        if (!arenaRoom(arena, bufLength(saved), count) || !arenaRoom(values, bufLength(savedValue), count)) {
+          return full(it, count);
+        }
         const k = toArena(arena, bufData(saved), bufLength(saved));
         const v = toArena(values, bufData(savedValue), bufLength(savedValue));
         emit(out, count++, k, bufLength(saved), v, bufLength(savedValue));

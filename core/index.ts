@@ -30,7 +30,7 @@ import { bcBlock, bcBlocks, bcBlockSize, bcBytes, bcClear, bcForgetFile, bcHits,
 import { ABSENT, CORRUPT_BLOCK, CORRUPT_INDEX, DELETED, FOUND, NEED_BLOCK, NEED_TABLE, OUT_BLOCK_OFFSET, OUT_BLOCK_SIZE, OUT_FILE, OUT_SEQUENCE, OUT_VALUE, OUT_VALUE_LENGTH, pointGet } from "./point_get";
 import { FILE_SIZE, MAX_MEMTABLES, RS_TOMBSTONES, rsAddTable, rsBloomChecked, rsBloomUseful, rsCache, rsFree, rsNew, rsRemoveTable, rsSetMemtables, rsSetVersion, rsVersion, tableNew, tableRelease } from "./read_state";
 import { blockChecksum, xxh64 } from "./xxhash64";
-import { ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
+import { ITER_COPY_VALUES, ITER_HAS_LOWER, ITER_HAS_UPPER, ITER_LOWER_INCLUSIVE, ITER_REVERSE, ITER_UPPER_INCLUSIVE, iterFill, iterFree, iterNew, iterStatus, STATUS_CORRUPT, STATUS_DONE, STATUS_MORE, STATUS_NEED } from "./db_iter";
 import { child, miNeedChild, miNew } from "./merge_iter";
 import { CI_TOMBSTONES, CI_CORRUPT, CI_DONE, CI_FILE_FULL, CI_NEED, CI_STAGED, ciDropped, ciFree, ciMerge, ciNew, ciRead, ciRun } from "./compaction_iter";
 import { CI_FILTER, ciDecide, ciExpired, ciFiltered, ciFilterCandidates, ciSetFilter, ciSetNow } from "./compaction_iter";
@@ -369,6 +369,7 @@ export const SCAN_HAS_LOWER: u32 = ITER_HAS_LOWER;
 export const SCAN_LOWER_INCLUSIVE: u32 = ITER_LOWER_INCLUSIVE;
 export const SCAN_HAS_UPPER: u32 = ITER_HAS_UPPER;
 export const SCAN_UPPER_INCLUSIVE: u32 = ITER_UPPER_INCLUSIVE;
+export const SCAN_COPY_VALUES: u32 = ITER_COPY_VALUES;
 export const SCAN_MORE: u32 = STATUS_MORE;
 export const SCAN_DONE: u32 = STATUS_DONE;
 export const SCAN_NEED: u32 = STATUS_NEED;

@@ -110,6 +110,53 @@ test("scans decode UTF-8 keys exactly as get and TextDecoder do: ASCII runs, mul
   await db.close();
 });
 
+test("scans hand out values exactly as written: UTF-8 values whose bytes join across neighbours, binary values of every size, each copy its own", async () => {
+  // Forward scans have the core lay a fill's values one after the other and
+  // copy them out in runs (copiesAt, textsAt): a value ending in 0xc3 next to
+  // one starting with 0xa9 reads as "é" if a run is decoded as one text.
+  const fs = new MemoryStorage();
+  const raw = await open("/db", { fs, memtableSize: 64 << 10 });
+  const random = rng(11);
+  const model = new Map<string, Uint8Array>();
+  for (let i = 0; i < 1500; i++) {
+    const key = `k${String(i).padStart(5, "0")}`;
+    const r = random();
+    let value: Uint8Array;
+    if (r < 0.1) value = Uint8Array.from([0x61, 0xc3]); // ends with a lead byte
+    else if (r < 0.2) value = Uint8Array.from([0xa9, 0x62]); // starts with a continuation byte
+    else if (r < 0.25) value = new TextEncoder().encode(`v${i}é😀`);
+    else if (r < 0.3) value = new Uint8Array(1000 + Math.floor(random() * 9000)).map((_, j) => (i + j) & 0x7f);
+    else if (r < 0.32) value = new Uint8Array(0);
+    else value = new TextEncoder().encode(`value-${i}`.repeat(1 + Math.floor(random() * 12)));
+    model.set(key, value);
+    await raw.put(key, value);
+    if (i % 500 === 499) await raw.flush();
+  }
+  await raw.close();
+  const decoder = new TextDecoder();
+  const expected = [...model].sort(([a], [b]) => (a < b ? -1 : 1));
+  for (const valueEncoding of ["utf8", "binary"] as const) {
+    const db = await open("/db", { fs, keyEncoding: "utf8", valueEncoding });
+    const want = (v: Uint8Array) => (valueEncoding === "utf8" ? decoder.decode(v) : v);
+    for (const reverse of [false, true]) {
+      const order = reverse ? [...expected].reverse() : expected;
+      const entries = [...db.scanSync({ reverse })];
+      assert.deepEqual(entries.map(([k]) => k), order.map(([k]) => k));
+      entries.forEach(([k, v], i) => assert.deepEqual(v, want(order[i][1]), `${valueEncoding} value of ${k}`));
+      const values = [...db.valuesSync({ reverse, gte: "k00100", limit: 700 })];
+      const from = order.findIndex(([k]) => (reverse ? k < "k00100" : k >= "k00100"));
+      assert.deepEqual(values, order.slice(reverse ? 0 : from, reverse ? 700 : from + 700).map(([, v]) => want(v)));
+    }
+    if (valueEncoding === "binary") {
+      // Copies share runs, never bytes: writing into one leaves the others and the store as they were.
+      const entries = [...db.scanSync()] as [string, Uint8Array][];
+      for (const [, v] of entries) v.fill(0xee);
+      for (const [k, v] of db.scanSync()) assert.deepEqual(v, model.get(k));
+    }
+    await db.close();
+  }
+});
+
 test("a scan past a key with thousands of versions (skipped by a seek after 8) returns what the model holds, with snapshots, deletes and bounds", async () => {
   const fs = new MemoryStorage();
   const db = await open("/db", { fs, keyEncoding: "utf8", valueEncoding: "utf8", memtableSize: 64 << 20 });

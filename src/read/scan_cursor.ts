@@ -19,7 +19,7 @@ import type { BlockProvider } from "../table/block_provider.ts";
 import { ScanStatus } from "../wasm/abi.ts";
 import { words } from "../wasm/instance.ts";
 import { CoreScan } from "../wasm/scan_iterator.ts";
-import { copyOut, textsAt } from "../wasm/values.ts";
+import { copiesAt, copiesInRuns, copyOut, textsAt } from "../wasm/values.ts";
 import { TrackedScan } from "./open_scans.ts";
 import { resolveRange } from "./range.ts";
 import type { ReadView } from "./read_view.ts";
@@ -97,6 +97,28 @@ function abortError(signal: AbortSignal): SiltError {
   return new SiltError("ABORTED", `the scan was aborted${why}`, {}, reason);
 }
 
+/** Whether a fill's items in this encoding are decoded together when they lie one after the other. */
+function inRuns(encoding: Encoding<unknown>): boolean {
+  return encoding.name === "utf8" || (encoding.name === "binary" && copiesInRuns);
+}
+
+/**
+ * The n items at field (0: keys, 2: values) of a fill, decoded together
+ * (see inRuns; keys always lie one after the other), or undefined: decode
+ * each.
+ */
+function decodeAll(
+  encoding: Encoding<unknown>,
+  w: Uint32Array,
+  q: number,
+  n: number,
+  field: number,
+): unknown[] | undefined {
+  if (encoding.name === "utf8") return textsAt(w, q, n, field);
+  if (encoding.name === "binary" && copiesInRuns) return copiesAt(w, q, n, field);
+  return undefined;
+}
+
 function isSignal(value: unknown): value is AbortSignal {
   const s = value as Record<string, unknown> | null;
   return typeof s === "object" && s !== null && typeof s.aborted === "boolean" &&
@@ -157,7 +179,8 @@ export class ScanCursor<T> {
     }
     const view = source.acquireView();
     res.view = view;
-    res.scan = new CoreScan(view, sequence, reverse, lower, upper);
+    const values = shape === "entries" || shape === "values";
+    res.scan = new CoreScan(view, sequence, reverse, lower, upper, values && inRuns(source.valueEncoding));
     source.track(res);
     res.tracker = source;
     finalizer.register(this, res, this);
@@ -295,15 +318,19 @@ export class ScanCursor<T> {
       const valueEnc = this.#source.valueEncoding;
       const entries: unknown[] = new Array(n);
       let q = out >>> 2;
-      const texts = keyEnc.name === "utf8" && shape !== "values" ? textsAt(w, q, n, 0) : undefined;
+      const keys = shape !== "values" ? decodeAll(keyEnc, w, q, n, 0) : undefined;
+      const values = shape === "entries" || shape === "values" ? decodeAll(valueEnc, w, q, n, 2) : undefined;
       if (shape === "entries") {
         for (let i = 0; i < n; i++, q += 4) {
-          entries[i] = [texts ? texts[i] : keyEnc.decode(w[q], w[q + 1]), valueEnc.decode(w[q + 2], w[q + 3])];
+          entries[i] = [
+            keys ? keys[i] : keyEnc.decode(w[q], w[q + 1]),
+            values ? values[i] : valueEnc.decode(w[q + 2], w[q + 3]),
+          ];
         }
       } else if (shape === "keys") {
-        for (let i = 0; i < n; i++, q += 4) entries[i] = texts ? texts[i] : keyEnc.decode(w[q], w[q + 1]);
+        for (let i = 0; i < n; i++, q += 4) entries[i] = keys ? keys[i] : keyEnc.decode(w[q], w[q + 1]);
       } else if (shape === "values") {
-        for (let i = 0; i < n; i++, q += 4) entries[i] = valueEnc.decode(w[q + 2], w[q + 3]);
+        for (let i = 0; i < n; i++, q += 4) entries[i] = values ? values[i] : valueEnc.decode(w[q + 2], w[q + 3]);
       } else {
         for (let i = 0; i < n; i++, q += 4) entries[i] = copyOut(w[q], w[q + 1]);
       }

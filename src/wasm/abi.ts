@@ -50,6 +50,8 @@ export const ScanFlag = {
   LowerInclusive: abi.SCAN_LOWER_INCLUSIVE,
   HasUpper: abi.SCAN_HAS_UPPER,
   UpperInclusive: abi.SCAN_UPPER_INCLUSIVE,
+  /** Forward fills copy values one after the other into the iterator's value arena. */
+  CopyValues: abi.SCAN_COPY_VALUES,
 } as const;
 
 /**

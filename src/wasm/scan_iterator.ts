@@ -3,7 +3,8 @@
 // filtered to what a snapshot sees inside bounds, forward or reverse. One
 // fill() copies up to max entries' (key, value) addresses into linear
 // memory; when a source needs a table or a block the fill stops early and
-// stoppedSource() names it.
+// stoppedSource() names it. A fill's keys lie one after the other; so do
+// its values when the scan was made with copyValues (always in reverse).
 
 import { ScanFlag, type ScanStatus } from "./abi.ts";
 import { core, maxEncodedLength, scratch, words, writeData } from "./instance.ts";
@@ -35,7 +36,7 @@ export interface ScanView {
  * import type { BlockProvider } from "../table/block_provider.ts";
  * import { ScanStatus } from "./abi.ts";
  * declare const view: ScanView, provider: BlockProvider;
- * const it = new CoreScan(view, 42, false, ["a", true], undefined); // as of sequence 42, forward, from "a"
+ * const it = new CoreScan(view, 42, false, ["a", true], undefined, true); // as of sequence 42, forward, from "a"
  * const out = it.fill(16); // it.count entries at out: u32 key ptr, key len, value ptr, value len each
  * if (it.status === ScanStatus.Need) provider.answerSource(it.stoppedSource());
  * it.free();
@@ -46,13 +47,18 @@ export class CoreScan {
   /** Entries the last fill() produced. */
   count = 0;
 
-  /** A scan of `view` as of `sequence`, between the bounds (undefined: open), reversed or not. */
+  /**
+   * A scan of `view` as of `sequence`, between the bounds (undefined: open),
+   * reversed or not; with copyValues each fill's values lie one after the
+   * other (so that they can be copied out together).
+   */
   constructor(
     view: ScanView,
     sequence: number,
     reverse: boolean,
     lower: ScanBound | undefined,
     upper: ScanBound | undefined,
+    copyValues = false,
   ) {
     const { readState, packedVersion, fileCounts, memtables } = view;
     // Sources first (they allocate), then the arguments in scratch.
@@ -72,7 +78,7 @@ export class CoreScan {
     for (let i = 0; i < children.length; i++) w[(ptr >>> 2) + i] = children[i];
     const lowerLen = writeData(ptr + childBytes, lowerData);
     const upperLen = writeData(ptr + childBytes + lowerLen, upperData);
-    let flags = reverse ? ScanFlag.Reverse : 0;
+    let flags = (reverse ? ScanFlag.Reverse : 0) | (copyValues ? ScanFlag.CopyValues : 0);
     if (lower) flags |= ScanFlag.HasLower | (lower[1] ? ScanFlag.LowerInclusive : 0);
     if (upper) flags |= ScanFlag.HasUpper | (upper[1] ? ScanFlag.UpperInclusive : 0);
     this.#it = core.iterCreate(
