@@ -98,15 +98,28 @@ function decodeAt(bi: usize, p: usize): bool {
     store<u32>(bi, 0, 12);
     return false;
   }
-  let q = getVarint(p, limit);
-  if (q == 0) return biCorrupt(bi);
-  const shared = <u32>varintValue;
-  q = getVarint(q, limit);
-  if (q == 0) return biCorrupt(bi);
-  const unshared = <u32>varintValue;
-  q = getVarint(q, limit);
-  if (q == 0) return biCorrupt(bi);
-  const valueLen = <u32>varintValue;
+  // The three lengths are one byte each in most entries (values under 128
+  // bytes): read them so, without the general varint loop.
+  let shared: u32 = 0x80;
+  let unshared: u32 = 0;
+  let valueLen: u32 = 0;
+  let q = p + 3;
+  if (q <= limit) {
+    shared = <u32>load<u8>(p);
+    unshared = <u32>load<u8>(p, 1);
+    valueLen = <u32>load<u8>(p, 2);
+  }
+  if ((shared | unshared | valueLen) >= 0x80) {
+    q = getVarint(p, limit);
+    if (q == 0) return biCorrupt(bi);
+    shared = <u32>varintValue;
+    q = getVarint(q, limit);
+    if (q == 0) return biCorrupt(bi);
+    unshared = <u32>varintValue;
+    q = getVarint(q, limit);
+    if (q == 0) return biCorrupt(bi);
+    valueLen = <u32>varintValue;
+  }
   const keyBuf = <usize>load<u32>(bi, 20);
   if (shared > bufLength(keyBuf) || <u64>q + <u64>unshared + <u64>valueLen > <u64>limit) return biCorrupt(bi);
   if (shared + unshared < 8) return biCorrupt(bi); // every block key is an internal key
@@ -189,6 +202,13 @@ export let restartKeyLength: u32 = 0;
  */
 // @ts-ignore: decorator
 @inline export function restartKeyAt(p: usize, limit: usize): usize {
+  if (p + 3 <= limit && load<u8>(p) == 0 && (<u32>load<u8>(p, 1) | <u32>load<u8>(p, 2)) < 0x80) {
+    // One-byte lengths, as decodeAt reads them.
+    const keyLen = <u32>load<u8>(p, 1);
+    if (keyLen < 8 || <u64>p + 3 + <u64>keyLen > <u64>limit) return 0;
+    restartKeyLength = keyLen;
+    return p + 3;
+  }
   if (p >= limit) return 0;
   let q = getVarint(p, limit);
   if (q == 0 || varintValue != 0) return 0;
