@@ -239,10 +239,9 @@ export function iterFill(it: usize, out: usize, max: i32): i32 {
     flags &= ~ITER_GROW;
     store<u32>(it, flags, 4);
   }
-  const count = flags & ITER_REVERSE
+  return flags & ITER_REVERSE
     ? fillReverse(it, out, max, flags, arena, values)
     : fillForward(it, out, max, flags, arena, values);
-  return count;
 }
 
 /** Doubles an (empty) arena's room, up to POOL_BUFFER_MAX. */

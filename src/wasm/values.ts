@@ -6,8 +6,9 @@
 // lookup itself, so small copies are carved out of a shared 8 KiB slab, as
 // Node's Buffer pool does; JavaScriptCore (Bun) allocates small arrays
 // cheaply, so Bun copies with slice(). A scan copies a fill's values (or
-// binary keys), which the core lays one after the other, in slices of up to
-// a slab's size and hands out views of them (copiesAt). A pooled copy's
+// binary keys), which the core lays one after the other, a run of 16 or
+// more at a time in slices of up to a slab's size, and hands out views of
+// them (copiesAt). A pooled copy's
 // .buffer is the slab: use byteOffset/byteLength when reaching for the
 // buffer.
 //
