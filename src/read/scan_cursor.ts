@@ -114,9 +114,8 @@ function decodeAll(
   n: number,
   field: number,
 ): unknown[] | undefined {
-  if (encoding.name === "utf8") return textsAt(w, q, n, field);
-  if (encoding.name === "binary" && copiesInRuns) return copiesAt(w, q, n, field);
-  return undefined;
+  if (!inRuns(encoding)) return undefined;
+  return encoding.name === "utf8" ? textsAt(w, q, n, field) : copiesAt(w, q, n, field);
 }
 
 function isSignal(value: unknown): value is AbortSignal {

@@ -8,9 +8,8 @@
 // cheaply, so Bun copies with slice(). A scan copies a fill's values (or
 // binary keys), which the core lays one after the other, a run of 16 or
 // more at a time in slices of up to a slab's size, and hands out views of
-// them (copiesAt). A pooled copy's
-// .buffer is the slab: use byteOffset/byteLength when reaching for the
-// buffer.
+// them (copiesAt). A pooled copy's .buffer is the slab: use
+// byteOffset/byteLength when reaching for the buffer.
 //
 // Views are made with the constructor (`new Uint8Array(buffer, offset,
 // length)`): in V8 it costs 25-30 ns against 35-45 ns for subarray(), for
@@ -39,7 +38,6 @@ const SLAB_SIZE = 8192;
 const POOL_MAX = 1024;
 const POOL_MIN = runtime === "bun" ? Infinity : runtime === "node" ? 65 : 0;
 let slab = new Uint8Array(SLAB_SIZE);
-let slabBuffer = slab.buffer;
 let slabUsed = 0;
 /**
  * Shortest run copied with one slice (copiesAt): a slice costs ~0.3 µs in
@@ -67,13 +65,12 @@ export function copyOut(ptr: number, len: number): Uint8Array {
   if (len < POOL_MIN || len > POOL_MAX) return bytes().slice(ptr, ptr + len);
   if (slabUsed + len > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE);
-    slabBuffer = slab.buffer;
     slabUsed = 0;
   }
   const at = slabUsed;
   slab.set(new Uint8Array(memoryBuffer(), ptr, len), at);
   slabUsed = (at + len + 7) & ~7;
-  return new Uint8Array(slabBuffer, at, len);
+  return new Uint8Array(slab.buffer, at, len);
 }
 
 /**
