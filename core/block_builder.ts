@@ -20,7 +20,7 @@
 //   +8  u32 last key buffer      +12 u32 entries since the last restart
 //   +16 u32 restart interval     +20 u32 entry count
 
-import { bufAppend, bufAppendU32, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
+import { bufAppend, bufAppendU32, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength, copyBytes } from "./buffer";
 import { putVarint32, varint32Length } from "./coding";
 
 const BB_SIZE: usize = 24;
@@ -107,7 +107,7 @@ export function bbAdd(
   for (let i = shared; i < keyLen; i++) {
     store<u8>(p++, i < userKeyLen ? load<u8>(userKey + i) : <u8>(trailer >> (<u64>(i - userKeyLen) << 3)));
   }
-  memory.copy(p, value, valueLen);
+  copyBytes(p, value, valueLen);
   bufSetLength(out, bufLength(out) + header + unshared + valueLen);
   // Remember the whole key for the next entry's prefix.
   bufSetLength(last, 0);

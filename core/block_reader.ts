@@ -16,7 +16,7 @@
 // A malformed block (possible only if a checksum missed damage) makes the
 // iterator invalid with the corrupt flag set; it never reads outside the block.
 
-import { bufData, bufLength, bufNew, bufFree, bufReserve, bufSetLength } from "./buffer";
+import { bufData, bufLength, bufNew, bufFree, bufReserve, bufSetLength, copyBytes } from "./buffer";
 import { compareBytes, getVarint, varintValue } from "./coding";
 
 const BI_SIZE: usize = 36;
@@ -124,7 +124,7 @@ function decodeAt(bi: usize, p: usize): bool {
   if (shared > bufLength(keyBuf) || <u64>q + <u64>unshared + <u64>valueLen > <u64>limit) return biCorrupt(bi);
   if (shared + unshared < 8) return biCorrupt(bi); // every block key is an internal key
   bufSetLength(keyBuf, shared);
-  memory.copy(bufReserve(keyBuf, unshared), q, unshared);
+  copyBytes(bufReserve(keyBuf, unshared), q, unshared);
   bufSetLength(keyBuf, shared + unshared);
   store<u32>(bi, <u32>p, 12);
   store<u32>(bi, <u32>(q + <usize>unshared), 24);

@@ -41,9 +41,30 @@ export function bufReserve(b: usize, n: u32): usize {
   return <usize>load<u32>(b) + <usize>len;
 }
 
-/** Appends n bytes from src. */
+/**
+ * Copies n bytes from src to dst, regions apart (no overlap). Keys and
+ * short values are copied with word loads and stores in place: the
+ * memory.copy instruction is a call into the engine, which costs more than
+ * the copy of a 16-byte key.
+ */
+// @ts-ignore: decorator
+@inline export function copyBytes(dst: usize, src: usize, n: u32): void {
+  if (n > SHORT_COPY) {
+    memory.copy(dst, src, n);
+    return;
+  }
+  const end = <usize>n;
+  let i: usize = 0;
+  for (; i + 8 <= end; i += 8) store<u64>(dst + i, load<u64>(src + i));
+  for (; i < end; i++) store<u8>(dst + i, load<u8>(src + i));
+}
+
+/** Copies up to this many bytes in place (copyBytes). */
+const SHORT_COPY: u32 = 64;
+
+/** Appends n bytes from src (outside the buffer). */
 export function bufAppend(b: usize, src: usize, n: u32): void {
-  memory.copy(bufReserve(b, n), src, n);
+  copyBytes(bufReserve(b, n), src, n);
   store<u32>(b, load<u32>(b, 8) + n, 8);
 }
 

@@ -42,7 +42,7 @@
 // full (ITER_GROW) doubles both, up to POOL_BUFFER_MAX, before the next fill:
 // a scan of 100-byte values would otherwise take 40 entries per call.
 
-import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength } from "./buffer";
+import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufReserve, bufSetLength, copyBytes } from "./buffer";
 import { compareBytes } from "./coding";
 import { KIND_PUT } from "./write_batch";
 import { EXPIRY_PREFIX, KIND_PUT_EXPIRING, visibleKind } from "./expiry";
@@ -112,8 +112,8 @@ export function iterNew(
     store<u32>(it, <u32>bufNew(ARENA_INITIAL), 48);
     store<u32>(it, <u32>bufNew(ARENA_INITIAL), 56);
   }
-  memory.copy(bounds, lower, lowerLen);
-  memory.copy(bounds + <usize>lowerLen, upper, upperLen);
+  copyBytes(bounds, lower, lowerLen);
+  copyBytes(bounds + <usize>lowerLen, upper, upperLen);
   store<u32>(it, <u32>m);
   store<u32>(it, flags & ~(ITER_STARTED | ITER_GROW), 4);
   store<u32>(it, 0, 8);
@@ -214,7 +214,7 @@ function emit(out: usize, count: i32, key: usize, keyLen: u32, value: usize, val
 /** Copies len bytes into the arena; returns their address there. */
 function toArena(arena: usize, src: usize, len: u32): usize {
   const at = bufReserve(arena, len);
-  memory.copy(at, src, len);
+  copyBytes(at, src, len);
   bufSetLength(arena, bufLength(arena) + len);
   return at;
 }

@@ -48,6 +48,7 @@
 //   +36  u32  distinct user keys (filled slots)
 //   +40  u32  range tombstones: a second memtable keyed by start (range_tombstones.ts; 0 = none)
 
+import { copyBytes } from "./buffer";
 import { arenaAllocate, arenaFree, arenaNew, arenaReserved, arenaUsed } from "./arena";
 import { compareBytes, keyPrefix } from "./coding";
 import { hashKey, INITIAL_CAPACITY, SLOT, tableGrow, tableNew } from "./hash_index";
@@ -232,8 +233,8 @@ export function mtInsert(mt: usize, key: usize, keyLen: u32, trailer: u64, value
   store<u64>(data, trailer);
   store<u32>(data, keyLen, 8);
   store<u32>(data, valueLen, 12);
-  memory.copy(data + DATA_HEADER, key, keyLen);
-  memory.copy(data + DATA_HEADER + <usize>keyLen, value, valueLen);
+  copyBytes(data + DATA_HEADER, key, keyLen);
+  copyBytes(data + DATA_HEADER + <usize>keyLen, value, valueLen);
   const tower = arenaAllocate(towerArena(mt), TOWER_HEADER + (<usize>height << 2));
   store<u64>(tower, keyPrefix(key, keyLen));
   store<u64>(tower, keyPrefix2(key, keyLen), 8);
