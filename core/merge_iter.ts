@@ -229,28 +229,13 @@ export function miSkipKey(m: usize, userKey: usize, userKeyLen: u32): void {
  * down from there (its key only moved later in the merge order): one sift
  * instead of taking it off the heap and putting it back, which compared
  * keys twice as often in a long run from one child. A child that ran out,
- * needs data or is corrupt leaves the heap (miSettle takes it from there).
+ * needs data or is corrupt is taken off the heap as before (miSettle takes
+ * it from there).
  */
 export function miAdvance(m: usize): void {
-  const c = heapAt(m, 0);
-  const s = child(m, c);
+  const s = child(m, heapAt(m, 0));
   if (load<u32>(m, 24)) srcPrev(s);
   else srcNext(s);
-  const state = srcState(s);
-  if (state == READY) {
-    siftDown(m, 0);
-    return;
-  }
-  const size = load<u32>(m, 12) - 1;
-  store<u32>(m, size, 12);
-  if (size > 0) {
-    heapSet(m, 0, heapAt(m, size));
-    siftDown(m, 0);
-  }
-  if (state != EXHAUSTED) {
-    const dirty = <usize>load<u32>(m, 16);
-    const count = load<u32>(m, 20);
-    store<u32>(dirty + (<usize>count << 2), c);
-    store<u32>(m, count + 1, 20);
-  }
+  if (srcState(s) == READY) siftDown(m, 0);
+  else takeTop(m);
 }
