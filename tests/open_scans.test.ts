@@ -80,3 +80,39 @@ test("close releases every open scan: read part way, not read at all, or ended; 
   }
   assert.deepEqual(ended.next(), { done: true, value: undefined });
 });
+
+test("a scan that ends in its first fill holds nothing: it is not an open scan, reads what was written, and after close is CLOSED", async () => {
+  const fs = new MemoryStorage();
+  const options = { fs, keyEncoding: "utf8", valueEncoding: "utf8" } as const;
+  let db = await open("/db", options);
+  for (let i = 0; i < 100; i++) await db.put(`k${String(i).padStart(3, "0")}`, `v${i}`);
+  // All in the memtable: a seek of 3 and a scan of a range of 5 end in the first fill.
+  const short = db.scanSync({ gte: "k010", limit: 3 });
+  const range = db.keysSync({ gte: "k020", lt: "k025" });
+  assert.equal(db.stats().scans, 0);
+  assert.deepEqual(short.toArray(), [["k010", "v10"], ["k011", "v11"], ["k012", "v12"]]);
+  assert.deepEqual(range.toArray(), ["k020", "k021", "k022", "k023", "k024"]);
+  // More than the first fill: open until read to its end.
+  const long = db.keysSync();
+  assert.equal(db.stats().scans, 1);
+  assert.equal(long.toArray().length, 100);
+  assert.equal(db.stats().scans, 0);
+  // In a table not yet read: the first fill stops for its block, the scan stays open until it ends.
+  await db.flush();
+  await db.close();
+  db = await open("/db", options);
+  const cold = db.scanSync({ gte: "k050", limit: 2 });
+  assert.equal(db.stats().scans, 1);
+  assert.deepEqual(cold.toArray(), [["k050", "v50"], ["k051", "v51"]]);
+  assert.equal(db.stats().scans, 0);
+  const warm = db.scanSync({ gte: "k060", limit: 2 });
+  assert.equal(db.stats().scans, 0);
+  const unread = db.valuesSync({ gte: "k070", limit: 2 });
+  assert.deepEqual(warm.next(), { done: false, value: ["k060", "v60"] });
+  await db.close();
+  const isClosed = (err: { code?: string }) => err.code === "CLOSED";
+  assert.throws(() => unread.next(), isClosed);
+  // A batch begun is handed over, as for any scan.
+  assert.deepEqual(warm.next(), { done: false, value: ["k061", "v61"] });
+  assert.deepEqual(warm.next(), { done: true, value: undefined });
+});

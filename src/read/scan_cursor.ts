@@ -148,6 +148,10 @@ export class ScanCursor<T> {
   #batch = FIRST_BATCH;
   #exhausted = false;
   #abort: AbortWatch | undefined;
+  /** Whether the finalizer watches this cursor (its scan outlived the first fill). */
+  #registered = false;
+  /** What the first fill threw, thrown by the first read. */
+  #error: unknown;
 
   /**
    * Checks the options (INVALID_ARGUMENT names the bad one; ABORTED for an
@@ -180,10 +184,31 @@ export class ScanCursor<T> {
     res.view = view;
     const values = shape === "entries" || shape === "values";
     res.scan = new CoreScan(view, sequence, reverse, lower, upper, values && inRuns(source.valueEncoding));
-    source.track(res);
-    res.tracker = source;
-    finalizer.register(this, res, this);
+    if (shape !== "none") this.#fillFirst();
+    if (!this.#exhausted) {
+      source.track(res);
+      res.tracker = source;
+      finalizer.register(this, res, this);
+      this.#registered = true;
+    }
     if (signal !== undefined) this.#abort = new AbortWatch(signal, res); // last: nothing can fail after it
+  }
+
+  /**
+   * The first fill, made at the start: a short scan whose entries all come
+   * from cached blocks and memtables ends here and frees its resources, so
+   * it is never tracked nor registered with the finalizer (which cost a
+   * short scan more than its fill). A source that needs a block is
+   * answered at the next fill; an error waits for the first read.
+   */
+  #fillFirst(): void {
+    try {
+      this.#fillFromCore();
+    } catch (err) {
+      this.#entries = [];
+      this.#index = 0;
+      this.#error = isTrap(err) ? this.#source.onTrap(err) : err;
+    }
   }
 
   /** True when read() and count() may be used (tables on disk); else readAsync and countAsync. */
@@ -198,12 +223,13 @@ export class ScanCursor<T> {
    */
   read(): T | undefined {
     if (this.#abort?.error) throw this.#abort.error;
+    this.#checkSynchronous();
+    this.#throwPending();
     while (this.#index >= this.#entries.length) {
       if (this.#exhausted) {
         this.#abort?.detach();
         return undefined;
       }
-      this.#checkSynchronous();
       this.#fill();
     }
     return this.#take();
@@ -212,6 +238,7 @@ export class ScanCursor<T> {
   /** read(), awaiting the tables and blocks the scan needs (a store in a bucket; also works on disk). */
   async readAsync(): Promise<T | undefined> {
     if (this.#abort?.error) throw this.#abort.error;
+    this.#throwPending();
     while (this.#index >= this.#entries.length) {
       if (this.#exhausted) {
         this.#abort?.detach();
@@ -250,6 +277,19 @@ export class ScanCursor<T> {
     return n;
   }
 
+  /**
+   * Throws CLOSED when the database closed before this batch was begun (of
+   * a batch begun, what the scan copied out is still handed over), and
+   * what the first fill threw, once.
+   */
+  #throwPending(): void {
+    if (this.#index === 0) this.#source.checkOpen();
+    const err = this.#error;
+    if (err === undefined) return;
+    this.#error = undefined;
+    throw err;
+  }
+
   #take(): T {
     const entry = this.#entries[this.#index];
     this.#entries[this.#index++] = undefined as T;
@@ -278,12 +318,9 @@ export class ScanCursor<T> {
   #fill(): number {
     this.#source.checkOpen();
     try {
-      const n = this.#fillFromCore();
-      const scan = this.#res.scan;
-      if (scan !== undefined && scan.status === ScanStatus.Need) {
-        this.#source.provider.answerSource(scan.stoppedSource());
-      }
-      return n;
+      const scan = this.#res.scan!;
+      if (scan.status === ScanStatus.Need) this.#source.provider.answerSource(scan.stoppedSource());
+      return this.#fillFromCore();
     } catch (err) {
       if (isTrap(err)) throw this.#source.onTrap(err);
       throw err;
@@ -294,12 +331,9 @@ export class ScanCursor<T> {
   async #fillAsync(): Promise<number> {
     this.#source.checkOpen();
     try {
-      const n = this.#fillFromCore();
-      const scan = this.#res.scan;
-      if (scan !== undefined && scan.status === ScanStatus.Need) {
-        await this.#source.provider.answerSourceAsync(scan.stoppedSource());
-      }
-      return n;
+      const scan = this.#res.scan!;
+      if (scan.status === ScanStatus.Need) await this.#source.provider.answerSourceAsync(scan.stoppedSource());
+      return this.#fillFromCore();
     } catch (err) {
       if (isTrap(err)) throw this.#source.onTrap(err);
       throw err;
@@ -347,7 +381,10 @@ export class ScanCursor<T> {
   /** Marks the end of the entries from the core and frees its resources; buffered entries stay. */
   #release(): void {
     this.#exhausted = true;
-    finalizer.unregister(this);
+    if (this.#registered) {
+      this.#registered = false;
+      finalizer.unregister(this);
+    }
     this.#res.release();
   }
 }
