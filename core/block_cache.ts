@@ -19,12 +19,19 @@
 // Entry (ENTRY bytes, array at +16, addressed by index):
 //   +0 u32 file  +4 u32 block pointer  +8 f64 offset  +16 u32 size  +20 u32 pins
 //   +24 u32 flags (IN_USE, HASHED, REFERENCED)  +28 u32 next free (index + 1)
+//   +32 u32 the block's restart key prefixes (index_prefixes.ts; 0 = none)  +36 u32 0
+//
+// Each block gets its prefix array when it is inserted, so that a seek in it
+// searches one small array instead of the restarts spread over the block
+// (most of a cached lookup is waiting for memory). Bytes held count both.
 //
 // Slot (u32): entry index + 1, 0 = empty. Linear probing; deletion shifts the
 // following run back (no tombstones). Slots double when half full.
 
+import { ipBuild, ipBytes, ipFree } from "./index_prefixes";
+
 const CACHE_SIZE: usize = 64;
-const ENTRY: usize = 32;
+const ENTRY: usize = 40;
 const IN_USE: u32 = 1;
 const HASHED: u32 = 2;
 const REFERENCED: u32 = 4;
@@ -78,6 +85,14 @@ export function bcLookup(c: usize, file: u32, offset: f64): u32 {
 /** Address and size of an entry's block (entry = index + 1 from bcLookup/bcInsert). */
 export function bcBlock(c: usize, entry: u32): usize { return <usize>load<u32>(entryAt(c, entry - 1), 4); }
 export function bcBlockSize(c: usize, entry: u32): u32 { return load<u32>(entryAt(c, entry - 1), 16); }
+/** The prefix array of an entry's block (index_prefixes.ts), or 0 (a malformed block: searched without one). */
+export function bcPrefixes(c: usize, entry: u32): usize { return <usize>load<u32>(entryAt(c, entry - 1), 32); }
+
+/** Bytes an entry holds: its block and its prefix array. */
+// @ts-ignore: decorator
+@inline function heldBytes(e: usize): f64 {
+  return <f64>load<u32>(e, 16) + <f64>ipBytes(<usize>load<u32>(e, 32));
+}
 
 /** Pins an entry: it stays until unpinned. */
 export function bcPin(c: usize, entry: u32): void {
@@ -114,8 +129,10 @@ export function bcInsert(c: usize, file: u32, offset: f64, block: usize, size: u
   store<u32>(e, 0, 20);
   // Unreferenced: a block read once is the first candidate; a hit earns it a second chance.
   store<u32>(e, IN_USE | HASHED, 24);
+  store<u32>(e, <u32>ipBuild(block, size), 32);
+  store<u32>(e, 0, 36);
   hashIn(c, index);
-  store<f64>(c, load<f64>(c, 8) + <f64>size, 8);
+  store<f64>(c, load<f64>(c, 8) + heldBytes(e), 8);
   evict(c, index);
   return index + 1;
 }
@@ -142,7 +159,10 @@ export function bcFree(c: usize): void {
   const used = load<u32>(c, 24);
   for (let i: u32 = 0; i < used; i++) {
     const e = entryAt(c, i);
-    if ((load<u32>(e, 24) & IN_USE) != 0) heap.free(<usize>load<u32>(e, 4));
+    if ((load<u32>(e, 24) & IN_USE) != 0) {
+      heap.free(<usize>load<u32>(e, 4));
+      ipFree(<usize>load<u32>(e, 32));
+    }
   }
   heap.free(entries(c));
   heap.free(slots(c));
@@ -248,13 +268,15 @@ function drop(c: usize, index: u32): void {
   const e = entryAt(c, index);
   hashOut(c, index);
   store<u32>(e, load<u32>(e, 24) & ~HASHED, 24);
-  store<f64>(c, load<f64>(c, 8) - <f64>load<u32>(e, 16), 8);
+  store<f64>(c, load<f64>(c, 8) - heldBytes(e), 8);
   if (load<u32>(e, 20) == 0) release(c, index);
 }
 
 function release(c: usize, index: u32): void {
   const e = entryAt(c, index);
   heap.free(<usize>load<u32>(e, 4));
+  ipFree(<usize>load<u32>(e, 32));
+  store<u32>(e, 0, 32);
   store<u32>(e, 0, 24);
   store<u32>(e, load<u32>(c, 28), 28);
   store<u32>(c, index + 1, 28);

@@ -1,8 +1,10 @@
-// Key prefixes of an index block's restarts, packed densely, so that a point
-// lookup finds its data block by a binary search over one small array
-// instead of over the index block itself, where every probe reads a restart
-// offset and then an entry elsewhere in the block (two cache misses per
-// probe; an 8 MiB table's index has ~2,000 restarts, ~11 probes).
+// Key prefixes of a block's restarts, packed densely, so that a seek finds
+// its restart by a binary search over one small array instead of over the
+// block itself, where every probe reads a restart offset and then an entry
+// elsewhere in the block (two cache misses per probe; an 8 MiB table's index
+// has ~2,000 restarts, ~11 probes; a 4 KiB data block ~9, ~4 probes). Index
+// blocks get one when their table opens (read_state.ts), data blocks when
+// they enter the block cache (block_cache.ts).
 //
 // The keys of a table often share their first bytes ("0000000000123456",
 // "user:0001..."), so each prefix is taken after the bytes that the first
@@ -11,8 +13,8 @@
 // trailer), zero-padded, big-endian: prefix order agrees with key order,
 // and keys with equal prefixes are told apart by a full comparison.
 //
-// Prefix array (heap, one allocation; built from a checked index block and
-// owned by its table, core/read_state.ts):
+// Prefix array (heap, one allocation; built from a checked block and owned
+// by its table, core/read_state.ts, or its cache entry, block_cache.ts):
 //
 //   +0   u32  restarts n
 //   +4   u32  shared: bytes every restart user key starts with
@@ -69,6 +71,11 @@ export function ipBuild(block: usize, len: u32): usize {
   return ip;
 }
 
+/** Bytes a prefix array takes (0 for none). */
+export function ipBytes(ip: usize): u32 {
+  return ip == 0 ? 0 : <u32>HEADER + (load<u32>(ip) << 3);
+}
+
 /** Frees a prefix array (0: nothing). */
 export function ipFree(ip: usize): void {
   if (ip != 0) heap.free(ip);
@@ -115,10 +122,10 @@ export function ipRange(ip: usize, userKey: usize, userKeyLen: u32): u32 {
 }
 
 /**
- * biSeek over an index block (block iterator bi, initialized on it) through
- * its prefix array when there is one (0: a plain binary search).
+ * biSeek over an index or data block (block iterator bi, initialized on it)
+ * through its prefix array when there is one (0: a plain binary search).
  */
-export function biSeekIndex(bi: usize, prefixes: usize, userKey: usize, userKeyLen: u32, trailer: u64): bool {
+export function biSeekPrefixed(bi: usize, prefixes: usize, userKey: usize, userKeyLen: u32, trailer: u64): bool {
   if (prefixes == 0) return biSeek(bi, userKey, userKeyLen, trailer);
   const first = ipRange(prefixes, userKey, userKeyLen);
   return biSeekAmong(bi, first, ipRangeHigh, userKey, userKeyLen, trailer);

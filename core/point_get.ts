@@ -17,7 +17,7 @@
 //       resolved against now by core/expiry.ts, resolveFound: FOUND with
 //       its prefix skipped, or DELETED; with now NaN it is FOUND_EXPIRING)
 
-import { bcBlock, bcBlockSize, bcLookup } from "./block_cache";
+import { bcBlock, bcBlockSize, bcLookup, bcPrefixes } from "./block_cache";
 import { bloomMayMatch } from "./bloom";
 import { compareBytes } from "./coding";
 import { hashKey } from "./hash_index";
@@ -156,7 +156,7 @@ function tableGet(rs: usize, file: u32, key: usize, keyLen: u32, bound: u64, out
   const cache = rsCache(rs);
   const entry = bcLookup(cache, file, load<f64>(out + OUT_BLOCK_OFFSET));
   if (entry == 0) return NEED_BLOCK;
-  const status = blockGet(bcBlock(cache, entry), bcBlockSize(cache, entry), key, keyLen, bound, out);
+  const status = blockGet(bcBlock(cache, entry), bcBlockSize(cache, entry), bcPrefixes(cache, entry), key, keyLen, bound, out);
   if (status < 0) return CORRUPT_BLOCK;
   return status;
 }

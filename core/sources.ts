@@ -28,11 +28,11 @@
 //   +80 u32 table whose index is loaded (referenced)
 //   +84 u32 pinned cache entry of the loaded block (0 none)
 
-import { biSeekIndex } from "./index_prefixes";
-import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biLast, biNew, biKeyBuffer, biNext, biPrev, biReset, biSeek, biValue, biValueLength, compareInternal } from "./block_reader";
+import { biSeekPrefixed } from "./index_prefixes";
+import { biCorrupted, biFirst, biFree, biInit, biKey, biKeyLength, biLast, biNew, biKeyBuffer, biNext, biPrev, biReset, biValue, biValueLength, compareInternal } from "./block_reader";
 import { bufAppend, bufCapacity, bufData, bufFree, bufLength, bufNew, bufSetLength } from "./buffer";
 import { getVarint, varintValue } from "./coding";
-import { bcBlock, bcBlockSize, bcLookup, bcPin, bcUnpin } from "./block_cache";
+import { bcBlock, bcBlockSize, bcLookup, bcPin, bcPrefixes, bcUnpin } from "./block_cache";
 import { FILE_SIZE, rsCache, rsTable, tableIndex, tableIndexLength, tableIndexPrefixes, tableRef, tableRelease, versionFileCount, versionFiles, versionRef, versionUnref } from "./read_state";
 import { mtFirst, mtLast, mtNext, mtPrev, mtSeek, nodeKey, nodeKeyLen, nodeTrailer, nodeValue, nodeValueLen } from "./skiplist";
 
@@ -285,7 +285,7 @@ function continueWithIndex(s: usize): void {
   let ok: bool;
   if (op == OP_SEEK_GE || op == OP_SEEK_LT) {
     const t = <usize>load<u32>(s, 80); // the file's table, whose index idx reads
-    ok = biSeekIndex(idx, t != 0 ? tableIndexPrefixes(t) : 0, bufData(target), bufLength(target), load<u64>(s, 40));
+    ok = biSeekPrefixed(idx, t != 0 ? tableIndexPrefixes(t) : 0, bufData(target), bufLength(target), load<u64>(s, 40));
     if (!ok && !biCorrupted(idx)) {
       // Every block of this file ends before the target.
       if (op == OP_SEEK_GE) { nextFile(s); return; }
@@ -301,6 +301,12 @@ function continueWithIndex(s: usize): void {
   requestBlock(s, op);
 }
 
+/** The prefix array of the loaded block (its cache entry's; 0: none). */
+function blockPrefixes(s: usize): usize {
+  const entry = load<u32>(s, 84);
+  return entry == 0 ? 0 : bcPrefixes(rsCache(<usize>load<u32>(s, 76)), entry);
+}
+
 function continueWithBlock(s: usize): void {
   const data = dataIter(s);
   const op = load<u32>(s, 8);
@@ -310,11 +316,11 @@ function continueWithBlock(s: usize): void {
   } else if (op == OP_LAST) {
     setState(s, biLast(data) ? READY : CORRUPT);
   } else if (op == OP_SEEK_GE) {
-    if (biSeek(data, bufData(target), bufLength(target), load<u64>(s, 40))) setState(s, READY);
+    if (biSeekPrefixed(data, blockPrefixes(s), bufData(target), bufLength(target), load<u64>(s, 40))) setState(s, READY);
     else if (biCorrupted(data)) setState(s, CORRUPT);
     else nextBlock(s);
   } else { // OP_SEEK_LT
-    if (biSeek(data, bufData(target), bufLength(target), load<u64>(s, 40))) {
+    if (biSeekPrefixed(data, blockPrefixes(s), bufData(target), bufLength(target), load<u64>(s, 40))) {
       if (biPrev(data)) setState(s, READY);
       else if (biCorrupted(data)) setState(s, CORRUPT);
       else prevBlock(s);

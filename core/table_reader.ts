@@ -3,8 +3,8 @@
 // index seek, data block lookup (point_get.ts puts them together with the
 // bloom filter and the block cache). The file I/O is TypeScript (src/table/).
 
-import { biCorrupted, biFirst, biInit, biKey, biKeyLength, biNew, biNext, biSeek, biTrailer, biValue, biValueLength } from "./block_reader";
-import { biSeekIndex } from "./index_prefixes";
+import { biCorrupted, biFirst, biInit, biKey, biKeyLength, biNew, biNext, biTrailer, biValue, biValueLength } from "./block_reader";
+import { biSeekPrefixed } from "./index_prefixes";
 import { compareBytes, getVarint, varintValue } from "./coding";
 import { blockChecksum } from "./xxhash64";
 import { lz4Decompress } from "./lz4";
@@ -79,7 +79,7 @@ export function indexSeek(
   out: usize,
 ): i32 {
   if (!biInit(probe, index, len)) return -1;
-  if (!biSeekIndex(probe, prefixes, userKey, userKeyLen, trailer)) return biCorrupted(probe) ? -1 : 0;
+  if (!biSeekPrefixed(probe, prefixes, userKey, userKeyLen, trailer)) return biCorrupted(probe) ? -1 : 0;
   return decodeHandle(biValue(probe), biValueLength(probe), out) ? 1 : -1;
 }
 
@@ -96,13 +96,21 @@ export function decodeHandle(p: usize, len: u32, out: usize): bool {
 
 /**
  * The newest version of userKey at or below the trailer bound in a data
- * block: 1 found (value address and length at out +0/+4), 2 deleted (the
+ * block (searched through its prefix array, index_prefixes.ts; 0: none): 1 found (value address and length at out +0/+4), 2 deleted (the
  * version's sequence at out +8 for both),
  * 0 absent, -1 malformed block.
  */
-export function blockGet(block: usize, len: u32, userKey: usize, userKeyLen: u32, bound: u64, out: usize): i32 {
+export function blockGet(
+  block: usize,
+  len: u32,
+  prefixes: usize,
+  userKey: usize,
+  userKeyLen: u32,
+  bound: u64,
+  out: usize,
+): i32 {
   if (!biInit(probe, block, len)) return -1;
-  if (!biSeek(probe, userKey, userKeyLen, bound)) return biCorrupted(probe) ? -1 : 0;
+  if (!biSeekPrefixed(probe, prefixes, userKey, userKeyLen, bound)) return biCorrupted(probe) ? -1 : 0;
   if (compareBytes(biKey(probe), biKeyLength(probe) - 8, userKey, userKeyLen) != 0) return 0;
   store<f64>(out, <f64>(biTrailer(probe) >> 8), 8); // the version's sequence (point_get.ts: OUT_SEQUENCE)
   if ((biTrailer(probe) & 0xff) == 0) return 2;
