@@ -223,8 +223,7 @@ export class ScanCursor<T> {
    */
   read(): T | undefined {
     if (this.#abort?.error) throw this.#abort.error;
-    this.#checkSynchronous();
-    this.#throwPending();
+    if (this.#index === 0) this.#begin(true);
     while (this.#index >= this.#entries.length) {
       if (this.#exhausted) {
         this.#abort?.detach();
@@ -238,7 +237,7 @@ export class ScanCursor<T> {
   /** read(), awaiting the tables and blocks the scan needs (a store in a bucket; also works on disk). */
   async readAsync(): Promise<T | undefined> {
     if (this.#abort?.error) throw this.#abort.error;
-    this.#throwPending();
+    if (this.#index === 0) this.#begin(false);
     while (this.#index >= this.#entries.length) {
       if (this.#exhausted) {
         this.#abort?.detach();
@@ -278,12 +277,14 @@ export class ScanCursor<T> {
   }
 
   /**
-   * Throws CLOSED when the database closed before this batch was begun (of
-   * a batch begun, what the scan copied out is still handed over), and
-   * what the first fill threw, once.
+   * Checks made when a read begins a batch (once a batch is begun, what the
+   * scan copied out is handed over whatever happens meanwhile): UNSUPPORTED
+   * for a synchronous read of a store in a bucket, CLOSED once the database
+   * closed, and what the first fill threw, once.
    */
-  #throwPending(): void {
-    if (this.#index === 0) this.#source.checkOpen();
+  #begin(synchronous: boolean): void {
+    if (synchronous) this.#checkSynchronous();
+    this.#source.checkOpen();
     const err = this.#error;
     if (err === undefined) return;
     this.#error = undefined;
