@@ -96,9 +96,9 @@ export function decodeHandle(p: usize, len: u32, out: usize): bool {
 
 /**
  * The newest version of userKey at or below the trailer bound in a data
- * block (searched through its prefix array, index_prefixes.ts; 0: none): 1 found (value address and length at out +0/+4), 2 deleted (the
- * version's sequence at out +8 for both),
- * 0 absent, -1 malformed block.
+ * block, searched through its prefix array (index_prefixes.ts; 0: none):
+ * 1 found (value address and length at out +0/+4), 2 deleted (the
+ * version's sequence at out +8 for both), 0 absent, -1 malformed block.
  */
 export function blockGet(
   block: usize,

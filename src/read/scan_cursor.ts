@@ -2,15 +2,18 @@
 // core (src/wasm/scan_iterator.ts) in batches, lets the block provider
 // answer its sources' requests, and decodes what the scan's shape asks for.
 //
-// One core call fills up to `batch` entries (16, doubling up to 1024). Table
-// sources take indexes of open tables and cached blocks inside the core;
-// only when a table is not open or a block not cached does the fill stop
-// early: the cursor decodes what was filled, the provider opens the table
-// or reads the block into the cache and hands it to the source, and the
-// cursor goes on. A scan holds its read view (memtables and table version)
-// and the blocks its sources sit on until it ends, is closed (break out of
-// for-of / for-await calls return(), `using` calls [Symbol.dispose]()), its
-// signal is aborted, its database closes, or it is garbage collected.
+// One core call fills up to `batch` entries (16, doubling up to 1024); the
+// first is made when the scan is. Table sources take indexes of open tables
+// and cached blocks inside the core; only when a table is not open or a
+// block not cached does the fill stop early: the cursor decodes what was
+// filled, and at the next fill the provider opens the table or reads the
+// block into the cache and hands it to the source, and the cursor goes on.
+// A scan holds its read view (memtables and table version) and the blocks
+// its sources sit on until it ends, is closed (break out of for-of /
+// for-await calls return(), `using` calls [Symbol.dispose]()), its signal
+// is aborted, its database closes, or it is garbage collected. A scan that
+// ends in its first fill (a short seek over cached blocks) holds nothing
+// past it: it is neither tracked by the reader nor watched by the finalizer.
 
 import { describe, type Encoding } from "../encoding.ts";
 import { invalidArgument, isTrap, SiltError } from "../errors.ts";
