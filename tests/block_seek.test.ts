@@ -1,12 +1,12 @@
-// A seek inside a block walks from a restart point to the first entry at or
-// after its target without copying the keys it passes (core/block_reader.ts
-// walkTo): an entry that shares more bytes with the one before it than the
-// one before shared with the target is skipped by its header alone. Keys
+// A seek or point read inside a data block finds its restart through the
+// block's prefix array (core/index_prefixes.ts, built when the block enters
+// the block cache) and compares whole keys only among restarts whose
+// prefixes tie, then walks to the first entry at or after its target. Keys
 // here are short strings over two letters, so that one key is often a prefix
 // of the next, keys share prefixes of every length with each other and with
 // the targets, and a key has many versions (older ones kept by snapshots):
-// the walk must land where a walk that decodes every entry lands, for point
-// reads and seeks, at every snapshot, in both directions.
+// reads and seeks must land where the sorted model says, at every snapshot,
+// in both directions.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
