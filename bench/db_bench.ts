@@ -7,7 +7,14 @@
 //
 // Environment: SILTDB_BENCH_N (keys, default 200,000), SILTDB_BENCH_ENGINES
 // (comma-separated names from bench/engines.ts; default: every peer of the
-// runtime), SILTDB_BENCH_WORKLOADS (a subset of the names below).
+// runtime), SILTDB_BENCH_WORKLOADS (a subset of the names below),
+// SILTDB_BENCH_ROUNDS (default 1): rounds of every engine, the order rotated
+// by one engine per round (bench/_runs.ts rotatingRounds), so that engines
+// compared run minutes apart at most; each workload's figure is the median
+// over the rounds, and every round's figures are kept (report.ts pairs them
+// round by round for the targets' ratios and ranges). SILTDB_BENCH_QUIET_LOAD
+// (default: no wait) and SILTDB_BENCH_MAX_WAIT (300 s): wait before each round
+// until the 1-minute load average is below the first.
 //
 // Workloads (LevelDB's db_bench names; 16-byte keys, 100-byte values; N keys):
 //   fillseq       N awaited puts, keys in order, into an empty store
@@ -26,14 +33,14 @@
 //                 B 95/5, C 100% read, D 95% read of the latest keys 5% insert,
 //                 E 95% scans of 1-100 entries 5% insert (N/20 ops), F 50% read 50% read-modify-write
 //   deleterandom  N/10 awaited deletes of existing keys, random order
-// Results: progress lines, a table, and bench/results/db_bench-<runtime>.json.
+// Results: progress lines, a table, and bench/results/db_bench-<runtime>.json
+// (per engine: results, the medians; rounds, each round's results).
 
-import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import process from "node:process";
-import { runAsChild } from "./_runs.ts";
+import { median, rotatingRounds, runAsChild, runChild } from "./_runs.ts";
 import { keyOf, permutation, scrambledZipfian, uniform, zipfianRank } from "./_shared.ts";
 import { type Awaitable, defaultEngines, type Engine, ENGINES, runtime, runtimeVersion } from "./engines.ts";
 
@@ -64,6 +71,10 @@ export const WORKLOADS = [
 ] as const;
 type Workload = typeof WORKLOADS[number];
 const SELECTED = new Set<string>(process.env.SILTDB_BENCH_WORKLOADS?.split(",") ?? WORKLOADS);
+const ROUNDS = Number(process.env.SILTDB_BENCH_ROUNDS ?? 1);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`SILTDB_BENCH_ROUNDS must be a positive integer`);
+const QUIET_LOAD = Number(process.env.SILTDB_BENCH_QUIET_LOAD ?? Infinity);
+const MAX_WAIT = Number(process.env.SILTDB_BENCH_MAX_WAIT ?? 300);
 
 interface Result {
   opsPerSec: number;
@@ -235,33 +246,53 @@ function childCommand(engine: string): [string, string[]] {
   return [process.execPath, ["--import", "tsx", script, "--engine", engine]];
 }
 
+/** One engine's figures in one child run. */
+interface EngineRun {
+  results: Record<string, Result>;
+  peakRssMiB: number;
+  stats?: unknown;
+}
+
+/**
+ * An engine's rounds in one: per workload the median ops/s over the rounds
+ * (the mean of the two middle ones for an even count), the largest peak
+ * RSS, the last round's stats, and every round's results in `rounds`.
+ */
+function combine(runs: EngineRun[]): EngineRun & { rounds: Record<string, Result>[] } {
+  const results: Record<string, Result> = {};
+  for (const w of new Set(runs.flatMap((r) => Object.keys(r.results)))) {
+    const all = runs.map((r) => r.results[w]).filter((r) => r !== undefined);
+    const opsPerSec = median(all.map((r) => r.opsPerSec));
+    const ops = all[0].ops;
+    results[w] = { opsPerSec, ms: (ops / opsPerSec) * 1000, ops };
+  }
+  return {
+    results,
+    peakRssMiB: Math.max(...runs.map((r) => r.peakRssMiB)),
+    stats: runs.at(-1)?.stats,
+    rounds: runs.map((r) => r.results),
+  };
+}
+
 async function main(): Promise<void> {
   if (await runAsChild(runEngine)) return;
   const version = runtimeVersion();
   const cpu = `${os.cpus()[0]?.model} (${os.cpus().length} cores), ${Math.round(os.totalmem() / 2 ** 30)} GiB`;
-  console.log(`db_bench: ${N.toLocaleString("en-US")} keys, ${version}, ${cpu}`);
-  const all: Record<string, { results: Record<string, Result>; peakRssMiB: number; stats?: unknown }> = {};
-  const unavailable: Record<string, string> = {};
-  for (const engine of ENGINE_NAMES) {
+  console.log(
+    `db_bench: ${N.toLocaleString("en-US")} keys, ${version}, ${cpu}${ROUNDS > 1 ? `, ${ROUNDS} rounds` : ""}`,
+  );
+  const { rounds, unavailable } = await rotatingRounds(ENGINE_NAMES, ROUNDS, QUIET_LOAD, MAX_WAIT, (engine) => {
     const [cmd, args] = childCommand(engine);
-    const child = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 1 << 26 });
-    const last = (child.stdout ?? "").trim().split("\n").at(-1) ?? "";
-    let parsed: { error?: string } | undefined;
-    try {
-      parsed = JSON.parse(last);
-    } catch {
-      parsed = undefined;
-    }
-    if (child.status !== 0 || parsed === undefined || parsed.error !== undefined) {
-      unavailable[engine] = (parsed?.error ?? `exit ${child.status ?? child.signal}`).slice(0, 200);
-      console.log(`${engine}: cannot run here (${unavailable[engine]})`);
-      continue;
-    }
-    all[engine] = parsed as typeof all[string];
+    return runChild(cmd, args, process.env, 3_600_000);
+  });
+  const all: Record<string, EngineRun & { rounds: Record<string, Result>[] }> = {};
+  for (const engine of ENGINE_NAMES) {
+    const runs = rounds.map((r) => (r.engines as Record<string, EngineRun>)[engine]).filter((r) => r !== undefined);
+    if (runs.length > 0 && unavailable[engine] === undefined) all[engine] = combine(runs);
   }
   const ran = ENGINE_NAMES.filter((e) => all[e]);
   const fmt = (n: number | undefined) => n === undefined ? "—" : Math.round(n).toLocaleString("en-US");
-  console.log(`\n${"ops/s".padEnd(13)} ${ran.map((e) => e.padStart(15)).join(" ")}`);
+  console.log(`\n${(ROUNDS > 1 ? "median ops/s" : "ops/s").padEnd(13)} ${ran.map((e) => e.padStart(15)).join(" ")}`);
   for (const w of WORKLOADS) {
     if (!SELECTED.has(w)) continue;
     console.log(`${w.padEnd(13)} ${ran.map((e) => fmt(all[e].results[w]?.opsPerSec).padStart(15)).join(" ")}`);
@@ -273,7 +304,7 @@ async function main(): Promise<void> {
   writeFileSync(
     file,
     JSON.stringify(
-      { runtime, version, n: N, cpu, date: new Date().toISOString(), engines: all, unavailable },
+      { runtime, version, n: N, cpu, date: new Date().toISOString(), rounds: ROUNDS, engines: all, unavailable },
       null,
       2,
     ) + "\n",

@@ -1,12 +1,17 @@
 // Turns bench/results/db_bench-<runtime>[-N].json into the tables, target
 // checks and SVG bar charts of docs/benchmarks.md (between the markers
 // <!-- db_bench N start --> and <!-- db_bench N end -->), and appends the
-// target figures to bench/results/targets.jsonl, one line per run.
+// target figures to bench/results/targets.jsonl, one line per run. The
+// speed targets (issue 21, 200,000 keys) are checked per runtime; when a
+// run has several rounds (SILTDB_BENCH_ROUNDS), a ratio is taken in each
+// round (the two engines ran minutes apart at most) and the median is
+// checked, the range beside it.
 //
 //   node --import tsx bench/report.ts [N]     (npm run bench runs it)
 
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import process from "node:process";
+import { median } from "./_runs.ts";
 
 interface Run {
   runtime: string;
@@ -14,8 +19,16 @@ interface Run {
   n: number;
   cpu: string;
   date: string;
-  engines: Record<string, { results: Record<string, { opsPerSec: number }>; peakRssMiB: number }>;
+  rounds?: number;
+  engines: Record<string, EngineFigures>;
   unavailable?: Record<string, string>;
+}
+
+interface EngineFigures {
+  results: Record<string, { opsPerSec: number }>;
+  peakRssMiB: number;
+  /** Each round's results (runs with SILTDB_BENCH_ROUNDS). */
+  rounds?: Record<string, { opsPerSec: number }>[];
 }
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -123,6 +136,102 @@ function targetRows(): { rows: string[]; record: Record<string, number | undefin
   return { rows, record };
 }
 
+/**
+ * A speed target of issue 21 in one runtime's run: a ratio of siltdb's
+ * figure over a peer's (at least `min`), or, with `maxGapMicros`, siltdb's
+ * awaited get within that many µs of its getSync.
+ */
+interface SpeedTarget {
+  what: string;
+  /** The runtimes it applies to (all when absent). */
+  only?: (run: Run) => boolean;
+  ours: string;
+  peer?: (run: Run) => string | undefined;
+  theirs?: string;
+  min?: number;
+  maxGapMicros?: number;
+}
+
+const sqliteOf = (run: Run) => Object.keys(run.engines).find((e) => e === "node:sqlite" || e === "bun:sqlite");
+const isNode20 = (run: Run) => run.runtime === "node" && /v20\./.test(run.version);
+
+const SPEED_TARGETS: SpeedTarget[] = [
+  { what: "fillsync 1 writer ≥ 1.5× classic-level", ours: "fillsync-c1", peer: () => "classic-level", min: 1.5 },
+  { what: "fillsync 1 writer ≥ 1× SQLite", ours: "fillsync-c1", peer: sqliteOf, min: 1 },
+  { what: "fillsync 64 writers ≥ 10× classic-level", ours: "fillsync-c64", peer: () => "classic-level", min: 10 },
+  {
+    what: "awaited put ≥ 12× classic-level (Node 20)",
+    only: isNode20,
+    ours: "fillrandom",
+    peer: () => "classic-level",
+    min: 12,
+  },
+  {
+    what: "awaited put ≥ 7× classic-level (Node 24)",
+    only: (run) => run.runtime === "node" && !isNode20(run),
+    ours: "fillrandom",
+    peer: () => "classic-level",
+    min: 7,
+  },
+  { what: "awaited get within 0.2 µs of getSync", ours: "readrandom", theirs: "readsync", maxGapMicros: 0.2 },
+  { what: "getSync ≥ 1.2× lmdb", ours: "readsync", peer: () => "lmdb", min: 1.2 },
+  { what: "YCSB-E ≥ 1.5× lmdb", ours: "ycsb-e", peer: () => "lmdb", min: 1.5 },
+  { what: "seek + next 10 ≥ 2× lmdb", ours: "seekrandom", peer: () => "lmdb", min: 2 },
+  {
+    what: "full scan ≥ 1.2× bun:sqlite (Bun)",
+    only: (run) => run.runtime === "bun",
+    ours: "readseq",
+    peer: () => "bun:sqlite",
+    min: 1.2,
+  },
+];
+
+/** A target's figure in each round of a run (one figure for a run of one round), or undefined. */
+function perRound(run: Run, t: SpeedTarget): number[] | undefined {
+  const ours = run.engines.siltdb;
+  const peerName = t.peer?.(run);
+  const theirs = peerName === undefined ? ours : run.engines[peerName];
+  if (ours === undefined || theirs === undefined) return undefined;
+  const figure = (a: EngineFigures["results"], b: EngineFigures["results"]) => {
+    const x = a[t.ours]?.opsPerSec;
+    const y = b[t.theirs ?? t.ours]?.opsPerSec;
+    if (x === undefined || y === undefined) return undefined;
+    return t.maxGapMicros !== undefined ? 1e6 / x - 1e6 / y : x / y;
+  };
+  const paired = ours.rounds !== undefined && ours.rounds.length === theirs.rounds?.length;
+  const figures = paired
+    ? ours.rounds!.map((r, i) => figure(r, theirs.rounds![i]))
+    : [figure(ours.results, theirs.results)];
+  return figures.every((f) => f !== undefined) ? figures as number[] : undefined;
+}
+
+/** The speed targets are set for Node and Bun (issue 21); Deno's runs are left out of them. */
+function speedRows(): { rows: string[]; record: Record<string, Record<string, number[]>> } {
+  const speedRuns = runs.filter((r) => r.runtime !== "deno");
+  const rows = [
+    `| target | ${speedRuns.map((r) => r.version).join(" | ")} |`,
+    `|---|${speedRuns.map(() => "---").join("|")}|`,
+  ];
+  const record: Record<string, Record<string, number[]>> = {};
+  for (const t of SPEED_TARGETS) {
+    const cells = speedRuns.map((run) => {
+      if (t.only !== undefined && !t.only(run)) return "";
+      const figures = perRound(run, t);
+      if (figures === undefined) return "not run";
+      (record[run.version] ??= {})[t.what] = figures.map((f) => Number(f.toFixed(2)));
+      const mid = median(figures);
+      const met = t.maxGapMicros !== undefined ? mid <= t.maxGapMicros : mid >= t.min!;
+      const show = (f: number) => t.maxGapMicros !== undefined ? `${f.toFixed(2)} µs` : `${f.toFixed(2)}×`;
+      const range = figures.length > 1
+        ? ` (${show(Math.min(...figures)).replace(/[×µs ]+$/, "")}-${show(Math.max(...figures))})`
+        : "";
+      return `${show(mid)}${range} ${met ? "met" : "**missed**"}`;
+    });
+    rows.push(`| ${t.what} | ${cells.join(" | ")} |`);
+  }
+  return { rows, record };
+}
+
 function table(run: Run): string[] {
   const engines = Object.keys(run.engines);
   const peers = engines.filter((e) => !e.startsWith("siltdb"));
@@ -192,6 +301,8 @@ function chart(run: Run): string {
 }
 
 const { rows, record } = targetRows();
+const speed = N === 200_000 ? speedRows() : undefined;
+const roundsOf = (run: Run) => run.rounds ?? 1;
 const section: string[] = [
   `<!-- db_bench ${N} start -->`,
   `Generated by \`bench/report.ts\` from \`bench/results/db_bench-*${suffix}.json\` (\`npm run bench${
@@ -201,13 +312,27 @@ const section: string[] = [
   `Targets (issue 9), ${N.toLocaleString("en-US")} keys, ratio of ops/s in the same run:`,
   "",
   ...rows,
+  ...(speed === undefined ? [] : [
+    "",
+    `Speed targets (issue 21), per runtime, ratio of ops/s in the same run${
+      runs.some((r) => roundsOf(r) > 1)
+        ? ` (rounds per run: ${
+          runs.map((r) => `${r.runtime} ${roundsOf(r)}`).join(", ")
+        }; the median of each round's ratio, the range in brackets)`
+        : ""
+    }:`,
+    "",
+    ...speed.rows,
+  ]),
 ];
 for (const run of runs) {
   const svg = `db_bench-${run.runtime}${suffix}.svg`;
   writeFileSync(new URL(svg, results), chart(run));
   section.push(
     "",
-    `### ${run.runtime}: ${run.version}, ${run.cpu}, ${run.date.slice(0, 16).replace("T", " ")} UTC`,
+    `### ${run.runtime}: ${run.version}, ${run.cpu}, ${run.date.slice(0, 16).replace("T", " ")} UTC${
+      roundsOf(run) > 1 ? `, median of ${roundsOf(run)} rounds` : ""
+    }`,
     "",
     ...table(run),
     ...(run.unavailable && Object.keys(run.unavailable).length > 0
@@ -234,10 +359,11 @@ appendFileSync(
     n: N,
     runs: runs.map((r) => `${r.version} ${r.date}`),
     targets: record,
+    ...(speed === undefined ? {} : { speed: speed.record }),
   }) + "\n",
 );
 console.log(
-  `\nTargets, ${N.toLocaleString("en-US")} keys:\n${
-    rows.join("\n")
+  `\nTargets, ${N.toLocaleString("en-US")} keys:\n${rows.join("\n")}${
+    speed === undefined ? "" : `\n\nSpeed targets:\n${speed.rows.join("\n")}`
   }\n\ndocs/benchmarks.md and bench/results/*.svg updated`,
 );

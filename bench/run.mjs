@@ -8,7 +8,12 @@
 //   npm run bench -- node bun      only these runtimes
 //   npm run bench -- --scale       the scale benchmark instead (bench/scale_bench.ts: 100,000 to
 //                                  10,000,000 keys in Node; SILTDB_SCALE_SIZES etc. there)
-//   SILTDB_BENCH_ENGINES, SILTDB_BENCH_WORKLOADS: see bench/db_bench.ts
+//   SILTDB_BENCH_ROUNDS=3 npm run bench -- node bun
+//                                  three rounds per runtime, the engines' order rotated
+//                                  each round; medians, and the speed targets' ratios
+//                                  taken round by round (how docs/benchmarks.md's target
+//                                  runs are made)
+//   SILTDB_BENCH_ENGINES, SILTDB_BENCH_WORKLOADS, SILTDB_BENCH_QUIET_LOAD: see bench/db_bench.ts
 //
 // Other benchmarks have their own commands and are not part of this run:
 // npm run bench:core (the memtable), npm run bench:browser (Chromium, OPFS),
