@@ -221,11 +221,11 @@ function speedRows(): { rows: string[]; record: Record<string, Record<string, nu
       (record[run.version] ??= {})[t.what] = figures.map((f) => Number(f.toFixed(2)));
       const mid = median(figures);
       const met = t.maxGapMicros !== undefined ? mid <= t.maxGapMicros : mid >= t.min!;
-      const show = (f: number) => t.maxGapMicros !== undefined ? `${f.toFixed(2)} µs` : `${f.toFixed(2)}×`;
+      const unit = t.maxGapMicros !== undefined ? " µs" : "×";
       const range = figures.length > 1
-        ? ` (${show(Math.min(...figures)).replace(/[×µs ]+$/, "")}-${show(Math.max(...figures))})`
+        ? ` (${Math.min(...figures).toFixed(2)}-${Math.max(...figures).toFixed(2)}${unit})`
         : "";
-      return `${show(mid)}${range} ${met ? "met" : "**missed**"}`;
+      return `${mid.toFixed(2)}${unit}${range} ${met ? "met" : "**missed**"}`;
     });
     rows.push(`| ${t.what} | ${cells.join(" | ")} |`);
   }
