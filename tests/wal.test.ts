@@ -370,6 +370,54 @@ test("a log that never syncs records writes no zeros (plain appends)", async () 
   await writer.close();
 });
 
+/** n small put records (a 16-byte key, a 100-byte value each), sequences 1..n. */
+function putRecords(n: number): Uint8Array[] {
+  const value = utf8("v".repeat(100));
+  return Array.from(
+    { length: n },
+    (_, i) => sealRecord([{ kind: KIND_PUT, key: utf8(String(i).padStart(16, "0")), value }], i + 1),
+  );
+}
+
+test("a log that synced once and then takes unsynced writes uses up its zeros and appends again", async () => {
+  const fs = new MemoryStorage();
+  const records = putRecords(3000); // ~420 KiB: several steps' worth
+  const { writer } = await preallocatedLog(fs, records, (i) => i === 0);
+  assert.equal(writer.preallocated, 0, "no zeros left ahead");
+  assert.equal(
+    fs.open("/db/000001.log").size(),
+    LOG_HEADER_SIZE + writer.bytesWritten,
+    "no zeros written past the first step",
+  );
+  const got = replayAll(fs.open("/db/000001.log"));
+  assert.equal(got.records, records.length);
+  assert.equal(got.zeroTail, 0);
+  // Syncs that resume (one every 8 writes) bring the zeros back.
+  for (let i = 0; i < 400; i++) {
+    writer.write(records[i]);
+    if (i % 8 === 7) await writer.sync();
+  }
+  assert.ok(writer.preallocated > 0, "zeros written ahead again");
+  assert.equal(replayAll(fs.open("/db/000001.log")).records, records.length + 400);
+  await writer.close();
+});
+
+test("a log keeps writing zeros ahead while syncs come at least once every 64 writes, and not when rarer", async () => {
+  for (const [every, zeros] of [[1, true], [8, true], [48, true], [100, false], [1000, false]] as const) {
+    const fs = new MemoryStorage();
+    const records = putRecords(3000);
+    const { writer, synced } = await preallocatedLog(fs, records, (i) => i % every === every - 1);
+    const size = fs.open("/db/000001.log").size();
+    const ahead = size - LOG_HEADER_SIZE - writer.bytesWritten;
+    assert.equal(ahead, writer.preallocated, `sync every ${every}`);
+    if (zeros) assert.ok(size > LOG_HEADER_SIZE + writer.bytesWritten, `sync every ${every}: zeros ahead`);
+    else assert.equal(ahead, 0, `sync every ${every}: plain appends`);
+    fs.crash({ unsynced: "drop" });
+    const got = replayAll(fs.open("/db/000001.log"));
+    assert.ok(got.records >= synced, `sync every ${every}: ${got.records} survived, ${synced} were synced`);
+  }
+});
+
 test("crashes of a preallocated log, with every fate of unsynced bytes, keep every synced record and a prefix of the rest", async () => {
   const records = sampleRecords(150);
   const fates = ["drop", "keep", "prefix", "zeros", "sectors"] as const;
@@ -378,6 +426,42 @@ test("crashes of a preallocated log, with every fate of unsynced bytes, keep eve
     const fs = new MemoryStorage();
     const count = 20 + Math.floor(random() * 130);
     const { synced } = await preallocatedLog(fs, records.slice(0, count), () => random() < 0.3);
+    const fate = fates[seed % fates.length];
+    fs.crash({ unsynced: fate, random });
+    const got = replayAll(fs.open("/db/000001.log"));
+    assert.ok(got.records >= synced, `seed ${seed} (${fate}): ${got.records} records survived, ${synced} were synced`);
+    if (fate === "keep") assert.equal(got.records, count, `seed ${seed}: a process crash keeps every record`);
+    const expected = records.slice(0, got.records).map((r) => r.subarray(RECORD_HEADER_SIZE, r.length - 1));
+    assert.deepEqual(got.payloads, expected, `seed ${seed} (${fate}): the survivors are the first records, intact`);
+  }
+});
+
+test("crashes of a log whose syncs come and go (zeros, then appends, then zeros again), every fate: synced records and a prefix survive", async () => {
+  const records = putRecords(4000);
+  const fates = ["drop", "keep", "prefix", "zeros", "sectors"] as const;
+  for (let seed = 1; seed <= 30; seed++) {
+    const random = rng(1000 + seed);
+    const fs = new MemoryStorage();
+    fs.mkdir("/db");
+    const writer = LogWriter.create(fs, "/db/000001.log");
+    await writer.whenReady();
+    // Syncs 1 in 4 for 500 writes, 1 in 1,000 until write 3,500, then 1 in 4 again: the zeros written
+    // ahead are used up and not renewed (about write 3,100), then written again (about write 3,525).
+    const count = 3600 + Math.floor(random() * 400);
+    let synced = 0;
+    const phases: string[] = [];
+    for (let i = 0; i < count; i++) {
+      writer.write(records[i]);
+      const phase = writer.preallocated > 0 ? "zeros" : "append";
+      if (phases[phases.length - 1] !== phase) phases.push(phase);
+      if (random() < (i < 500 || i >= 3500 ? 0.25 : 0.001)) {
+        await writer.sync();
+        synced = i + 1;
+      }
+    }
+    assert.deepEqual(phases.slice(-3), ["zeros", "append", "zeros"], `seed ${seed}: ${phases.join(", ")}`);
+    const size = fs.open("/db/000001.log").size();
+    assert.equal(size, LOG_HEADER_SIZE + writer.bytesWritten + writer.preallocated, `seed ${seed}: zeros only ahead`);
     const fate = fates[seed % fates.length];
     fs.crash({ unsynced: fate, random });
     const got = replayAll(fs.open("/db/000001.log"));

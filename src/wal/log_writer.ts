@@ -19,9 +19,9 @@
 //
 // Synced writes (issue 21). A sync that also commits a new file size costs a
 // journal commit on top of the data; a sync of data written over bytes that
-// are already on disk does not. So once a write-ahead log (create()) is
-// asked to sync records, it writes zeros ahead of its records, 64 KiB at
-// first and doubling to 1 MiB per step, and writes each record at its
+// are already on disk does not. So a write-ahead log (create()) that is
+// asked to sync records (often: below) writes zeros ahead of its records,
+// 64 KiB at first and doubling to 1 MiB per step, and writes each record at its
 // logical end (writeAt) over those zeros: the next sync makes the zeros
 // durable with the records before them (one size change per step), the
 // syncs after it change no size. The log format already reads zeros from a
@@ -32,6 +32,16 @@
 // writing zeros ends the preallocation of this log (the records themselves
 // may still fit); any other failure fails the writer as a failed write does.
 // Logs that are never asked to sync (and manifests) are plain appends.
+//
+// A record written over zeros costs more than one appended: 2.2-2.5 against
+// 1.1-1.2 µs a 140-byte write on ext4 (Node 20 and 24, with or without a
+// sync of the zeros first), 0.4-0.5 µs more an awaited put end to end in
+// Node, Deno and Bun; a sync that commits no size change saves 30-50 µs
+// (docs/benchmarks.md, "Issue 21, tenth stop"). So zeros are written only
+// while syncs are asked for at least once every WRITES_PER_SYNC writes,
+// counted over the last RATE_WINDOW writes or so: a log that synced once
+// and then takes unsynced writes uses up the zeros it has and goes back to
+// appending, and syncs that resume start the zeros again.
 //
 // A sync runs on the calling thread (syncNow) instead of the thread pool
 // when it is the only one waiting, for a single write (one put or batch
@@ -58,6 +68,10 @@ const PREALLOCATE_MAX = 1 << 20;
 /** Syncs run on the calling thread while the log's recent ones took at most this (ms). */
 const INLINE_SYNC_MS = 1;
 
+/** Zeros are written ahead while syncs are asked for at least once per this many writes... */
+const WRITES_PER_SYNC = 64;
+/** ...counted with decay: both counts halve whenever the writes reach twice this many. */
+const RATE_WINDOW = 256;
 /** Syncs go inline after this many on the pool in a row during which no other sync was asked for... */
 const LONE_SYNCS = 4;
 /** ...and one in this many stays on the pool, to see whether other syncs are asked for meanwhile. */
@@ -68,8 +82,9 @@ let zeroBlock: Uint8Array | undefined;
 /** How a log writer writes. */
 export interface LogWriterOptions {
   /**
-   * Write zeros ahead of the records once a sync of records is requested,
-   * and records over them (the file must take `writeAt`). Default false.
+   * Write zeros ahead of the records while syncs of records are requested
+   * often (see the header), and records over them (the file must take
+   * `writeAt`). Default false.
    */
   preallocate?: boolean;
 }
@@ -120,6 +135,9 @@ export class LogWriter {
   #preallocate: boolean;
   #preallocating = false;
   #step = PREALLOCATE_FIRST;
+  /** Recent writes and syncs asked for (decayed counts, see RATE_WINDOW). */
+  #recentWrites = 0;
+  #recentSyncs = 0;
   /** Recent sync duration, ms (a moving average). */
   #syncMs = 0;
   /** Syncs on the pool in a row during which no other sync was asked for. */
@@ -148,7 +166,7 @@ export class LogWriter {
 
   /**
    * Creates log file `path` (its header written to the OS at once) and a
-   * writer for it that preallocates once it syncs. Once the file exists,
+   * writer for it that preallocates while it syncs often. Once the file exists,
    * calls `after` (typically the close of the log before it): records may be
    * written here once that settles. Throws, without calling `after`, if the
    * file cannot be created.
@@ -218,9 +236,14 @@ export class LogWriter {
     if (!this.#readyDone) throw new Error("siltdb internal error: log written before it was ready");
     try {
       if (this.#positional) {
+        if (++this.#recentWrites >= 2 * RATE_WINDOW) {
+          this.#recentWrites /= 2;
+          this.#recentSyncs /= 2;
+        }
         // Records of a step or more extend the file themselves: zeros ahead of them would double their writes.
         if (this.#preallocating && this.#end + data.length > this.#allocated && data.length < PREALLOCATE_MAX) {
-          this.#fillAhead(data.length);
+          if (this.#recentSyncs * WRITES_PER_SYNC >= this.#recentWrites) this.#fillAhead(data.length);
+          else this.#preallocating = false; // syncs are rare: append until one is asked for again
         }
         this.file.writeAt!(this.#end, data);
       } else {
@@ -273,7 +296,10 @@ export class LogWriter {
     if (this.#failure) return Promise.reject(this.#failure);
     const target = this.#written;
     if (target <= this.#synced && this.#durable === undefined) return Promise.resolve();
-    if (!this.#closed && target > 0 && this.#preallocate) this.#preallocating = true;
+    if (!this.#closed && target > 0 && this.#preallocate) {
+      this.#preallocating = true;
+      this.#recentSyncs++;
+    }
     return new Promise((resolve, reject) => {
       this.#waiters.push({ target, single, resolve, reject });
       if (!this.#syncing) {
