@@ -163,3 +163,31 @@ test("regression (issue 21): a log preallocated with zeros reopens with every ac
     await again.close();
   }
 });
+
+test("a log whose syncs come and go (zeros ahead, then appends, then zeros again) reopens with every acknowledged write", async () => {
+  for (const fate of ["keep", "drop", "prefix", "zeros", "sectors"] as const) {
+    const random = rng(2100);
+    const fs = new MemoryStorage();
+    const db = await open("/db", { ...opts(fs), memtableSize: 4 << 20 }); // one log takes every write
+    let lastSynced = 0;
+    const count = 3800;
+    for (let i = 1; i <= count; i++) {
+      // 1 in 4 synced for 500 writes, 1 in 1,000 until 3,500, then 1 in 4: the log's zeros stop and resume.
+      const sync = random() < (i <= 500 || i > 3500 ? 0.25 : 0.001);
+      await db.put(`k${String(i).padStart(4, "0")}`, `v${i}`.repeat(10), { sync });
+      if (sync) lastSynced = i;
+    }
+    fs.crash({ unsynced: fate, random });
+    const report = await verify("/db", { fs });
+    assert.equal(report.problems.length, 0, `${fate}: ${JSON.stringify(report.problems)}`);
+    const again = await open("/db", opts(fs));
+    const keys = again.scanSync().toArray().map(([k]) => Number(k.slice(1)));
+    if (fate === "keep") assert.equal(keys.length, count, "a crash of the process keeps every acknowledged write");
+    assert.ok(keys.length >= lastSynced, `${fate}: ${keys.length} writes survived, ${lastSynced} were synced`);
+    assert.deepEqual(keys, keys.map((_, i) => i + 1), `${fate}: the survivors are a prefix of the writes`);
+    for (const k of keys.filter((_, i) => i % 97 === 0)) {
+      assert.equal(again.getSync(`k${String(k).padStart(4, "0")}`), `v${k}`.repeat(10));
+    }
+    await again.close();
+  }
+});
