@@ -39,7 +39,8 @@
 // Node, Deno and Bun; a sync that commits no size change saves 30-50 µs
 // (docs/benchmarks.md, "Issue 21, tenth stop"). So zeros are written only
 // while syncs are asked for at least once every WRITES_PER_SYNC writes,
-// counted over the last RATE_WINDOW writes or so: a log that synced once
+// counted with decay (both counts halve whenever the writes reach twice
+// RATE_WINDOW, so older writes and syncs weigh less): a log that synced once
 // and then takes unsynced writes uses up the zeros it has and goes back to
 // appending, and syncs that resume start the zeros again.
 //
