@@ -18,8 +18,15 @@ const SEEK_START = 0;
 class DenoStorageFile implements StorageFile {
   #file: DenoFile | undefined;
   #size: number;
-  /** Opened without append: every write seeks to its position first (appends: the tracked size). */
+  /** Opened without append: every write goes to its position (appends: the tracked size). */
   #positional: boolean;
+  /**
+   * The handle's file offset where this object last left it (undefined:
+   * unknown). Deno has no positional read or write: a read or a positional
+   * write seeks first, unless the offset is already there (a log's records
+   * follow one another: one system call a record instead of two).
+   */
+  #offset: number | undefined;
   readonly path: string;
 
   constructor(path: string, file: DenoFile, positional: boolean) {
@@ -40,16 +47,18 @@ class DenoStorageFile implements StorageFile {
 
   read(position: number, into: Uint8Array): number {
     const file = this.#handle();
+    this.#seekTo(file, position, "read");
+    let done = 0;
     try {
-      file.seekSync(position, SEEK_START);
-      let done = 0;
       while (done < into.length) {
         const n = file.readSync(into.subarray(done));
         if (n === null || n === 0) break;
         done += n;
       }
+      this.#offset = position + done;
       return done;
     } catch (err) {
+      this.#offset = undefined;
       throw ioError("read", this.path, err);
     }
   }
@@ -58,6 +67,7 @@ class DenoStorageFile implements StorageFile {
     // A positional file's offset is shared with reads: seek and write in one synchronous step.
     if (this.#positional) return asPromise(() => this.appendSync(data));
     const file = this.#handle();
+    this.#offset = undefined; // append mode moves it to the end, wherever that is
     let done = 0;
     try {
       while (done < data.length) done += await file.write(data.subarray(done));
@@ -65,6 +75,7 @@ class DenoStorageFile implements StorageFile {
       throw ioError("append to", this.path, err);
     } finally {
       this.#size += done;
+      this.#offset = undefined; // a read meanwhile may have set it before the write moved it
     }
   }
 
@@ -80,15 +91,30 @@ class DenoStorageFile implements StorageFile {
   /** Writes all of data at position (null: at the end, append mode); the size grows by what got written. */
   #writeSync(position: number | null, data: Uint8Array, what: string): void {
     const file = this.#handle();
+    if (position !== null) this.#seekTo(file, position, what);
+    else this.#offset = undefined;
     let done = 0;
     try {
-      if (position !== null) file.seekSync(position, SEEK_START);
       while (done < data.length) done += file.writeSync(data.subarray(done));
+      if (position !== null) this.#offset = position + done;
     } catch (err) {
+      this.#offset = undefined;
       throw ioError(what, this.path, err);
     } finally {
       this.#size = position === null ? this.#size + done : Math.max(this.#size, position + done);
     }
+  }
+
+  /** Moves the handle's offset to position, unless this object left it there (what: the call, for its error). */
+  #seekTo(file: DenoFile, position: number, what: string): void {
+    if (this.#offset === position) return;
+    this.#offset = undefined;
+    try {
+      file.seekSync(position, SEEK_START);
+    } catch (err) {
+      throw ioError(what, this.path, err);
+    }
+    this.#offset = position;
   }
 
   async sync(): Promise<void> {
