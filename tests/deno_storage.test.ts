@@ -11,7 +11,7 @@ import { currentRuntime, rng, tempDir } from "./_harness.ts";
 
 const skip = currentRuntime === "deno" ? false : "DenoStorage needs Deno";
 
-test("a positional file read and written at random positions holds what a byte model holds", { skip }, async () => {
+test("a positional file read and written at random positions holds what a byte model holds", { skip }, () => {
   const { dir, cleanup } = tempDir();
   try {
     const fs = new DenoStorage();
