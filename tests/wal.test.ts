@@ -5,7 +5,7 @@ import { KIND_DELETE, KIND_PUT } from "../src/format/internal_key.ts";
 import { BATCH_HEADER_SIZE } from "../src/format/batch_format.ts";
 import { LOG_HEADER_SIZE, logFileHeader, RECORD_HEADER_SIZE, RECORD_OVERHEAD } from "../src/format/log_format.ts";
 import { TestMemtable as Memtable } from "./_core.ts";
-import { MemoryStorage } from "../src/storage/memory_storage.ts";
+import { MemoryStorage, type UnsyncedFate } from "../src/storage/memory_storage.ts";
 import { LogWriter } from "../src/wal/log_writer.ts";
 import { replayLog } from "../src/wal/log_reader.ts";
 import { rejectsWith, rng, utf8 } from "./_harness.ts";
@@ -418,27 +418,43 @@ test("a log keeps writing zeros ahead while syncs come at least once every 64 wr
   }
 });
 
+/** Every fate of unsynced bytes in a crash. */
+const FATES: UnsyncedFate[] = ["drop", "keep", "prefix", "zeros", "sectors"];
+
+/**
+ * Crashes fs (unsynced bytes meet `fate`) and checks the log /db/000001.log
+ * that took `written`: every synced record survives, every record when the
+ * process alone crashed ("keep"), and the survivors are the first records, intact.
+ */
+function crashAndCheck(
+  fs: MemoryStorage,
+  written: Uint8Array[],
+  synced: number,
+  fate: UnsyncedFate,
+  random: () => number,
+  label: string,
+) {
+  fs.crash({ unsynced: fate, random });
+  const got = replayAll(fs.open("/db/000001.log"));
+  assert.ok(got.records >= synced, `${label} (${fate}): ${got.records} records survived, ${synced} were synced`);
+  if (fate === "keep") assert.equal(got.records, written.length, `${label}: a process crash keeps every record`);
+  const expected = written.slice(0, got.records).map((r) => r.subarray(RECORD_HEADER_SIZE, r.length - 1));
+  assert.deepEqual(got.payloads, expected, `${label} (${fate}): the survivors are the first records, intact`);
+}
+
 test("crashes of a preallocated log, with every fate of unsynced bytes, keep every synced record and a prefix of the rest", async () => {
   const records = sampleRecords(150);
-  const fates = ["drop", "keep", "prefix", "zeros", "sectors"] as const;
   for (let seed = 1; seed <= 60; seed++) {
     const random = rng(seed);
     const fs = new MemoryStorage();
     const count = 20 + Math.floor(random() * 130);
     const { synced } = await preallocatedLog(fs, records.slice(0, count), () => random() < 0.3);
-    const fate = fates[seed % fates.length];
-    fs.crash({ unsynced: fate, random });
-    const got = replayAll(fs.open("/db/000001.log"));
-    assert.ok(got.records >= synced, `seed ${seed} (${fate}): ${got.records} records survived, ${synced} were synced`);
-    if (fate === "keep") assert.equal(got.records, count, `seed ${seed}: a process crash keeps every record`);
-    const expected = records.slice(0, got.records).map((r) => r.subarray(RECORD_HEADER_SIZE, r.length - 1));
-    assert.deepEqual(got.payloads, expected, `seed ${seed} (${fate}): the survivors are the first records, intact`);
+    crashAndCheck(fs, records.slice(0, count), synced, FATES[seed % FATES.length], random, `seed ${seed}`);
   }
 });
 
 test("crashes of a log whose syncs come and go (zeros, then appends, then zeros again), every fate: synced records and a prefix survive", async () => {
   const records = putRecords(4000);
-  const fates = ["drop", "keep", "prefix", "zeros", "sectors"] as const;
   for (let seed = 1; seed <= 30; seed++) {
     const random = rng(1000 + seed);
     const fs = new MemoryStorage();
@@ -462,13 +478,7 @@ test("crashes of a log whose syncs come and go (zeros, then appends, then zeros 
     assert.deepEqual(phases.slice(-3), ["zeros", "append", "zeros"], `seed ${seed}: ${phases.join(", ")}`);
     const size = fs.open("/db/000001.log").size();
     assert.equal(size, LOG_HEADER_SIZE + writer.bytesWritten + writer.preallocated, `seed ${seed}: zeros only ahead`);
-    const fate = fates[seed % fates.length];
-    fs.crash({ unsynced: fate, random });
-    const got = replayAll(fs.open("/db/000001.log"));
-    assert.ok(got.records >= synced, `seed ${seed} (${fate}): ${got.records} records survived, ${synced} were synced`);
-    if (fate === "keep") assert.equal(got.records, count, `seed ${seed}: a process crash keeps every record`);
-    const expected = records.slice(0, got.records).map((r) => r.subarray(RECORD_HEADER_SIZE, r.length - 1));
-    assert.deepEqual(got.payloads, expected, `seed ${seed} (${fate}): the survivors are the first records, intact`);
+    crashAndCheck(fs, records.slice(0, count), synced, FATES[seed % FATES.length], random, `seed ${seed}`);
   }
 });
 
