@@ -19,6 +19,12 @@ test("a positional file read and written at random positions holds what a byte m
     const random = rng(7);
     let model = new Uint8Array(0);
     const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
+    const place = (at: number, data: Uint8Array) => {
+      const next = new Uint8Array(Math.max(model.length, at + data.length));
+      next.set(model);
+      next.set(data, at);
+      model = next;
+    };
     for (let op = 0; op < 3000; op++) {
       const r = random();
       if (r < 0.35) {
@@ -26,17 +32,11 @@ test("a positional file read and written at random positions holds what a byte m
         const at = random() < 0.6 ? model.length : Math.floor(random() * (model.length + 1));
         const data = bytes(1 + Math.floor(random() * 300));
         file.writeAt!(at, data);
-        const next = new Uint8Array(Math.max(model.length, at + data.length));
-        next.set(model);
-        next.set(data, at);
-        model = next;
+        place(at, data);
       } else if (r < 0.5) {
         const data = bytes(1 + Math.floor(random() * 300));
         file.appendSync(data);
-        const next = new Uint8Array(model.length + data.length);
-        next.set(model);
-        next.set(data, model.length);
-        model = next;
+        place(model.length, data);
       } else {
         // A read from anywhere, sometimes right where the last operation ended.
         const at = Math.floor(random() * (model.length + 1));

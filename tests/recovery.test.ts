@@ -135,6 +135,30 @@ test("a torn tail on disk ends the log; a writable open moves the log's data to 
   }
 });
 
+/**
+ * Reopens /db after a crash of `fate` and checks writes 1..count (key "k" +
+ * number, keyOf/valueOf): all of them after a process crash ("keep"), at
+ * least the first lastSynced, a prefix, and the value of every checkEvery-th
+ * survivor. Returns the reopened database.
+ */
+async function reopenAfterCrash(
+  fs: MemoryStorage,
+  fate: string,
+  count: number,
+  lastSynced: number,
+  keyOf: (i: number) => string,
+  valueOf: (i: number) => string,
+  checkEvery: number,
+) {
+  const again = await open("/db", opts(fs));
+  const keys = again.scanSync().toArray().map(([k]) => Number(k.slice(1)));
+  if (fate === "keep") assert.equal(keys.length, count, "a crash of the process keeps every acknowledged write");
+  assert.ok(keys.length >= lastSynced, `${fate}: ${keys.length} writes survived, ${lastSynced} were synced`);
+  assert.deepEqual(keys, keys.map((_, i) => i + 1), `${fate}: the survivors are a prefix of the writes`);
+  for (const k of keys.filter((_, i) => i % checkEvery === 0)) assert.equal(again.getSync(keyOf(k)), valueOf(k));
+  return again;
+}
+
 test("regression (issue 21): a log preallocated with zeros reopens with every acknowledged write and nothing else", async () => {
   for (const fate of ["keep", "drop", "prefix", "sectors"] as const) {
     const random = rng(21);
@@ -153,12 +177,15 @@ test("regression (issue 21): a log preallocated with zeros reopens with every ac
     const report = await verify("/db", { fs });
     if (fate === "keep") assert.deepEqual(report.tornTails, [], "the zeros are the log's clean end, not a torn tail");
     assert.equal(report.problems.length, 0);
-    const again = await open("/db", opts(fs));
-    const keys = again.scanSync().toArray().map(([k]) => Number(k.slice(1)));
-    if (fate === "keep") assert.equal(keys.length, 400, "a crash of the process keeps every acknowledged write");
-    assert.ok(keys.length >= lastSynced, `${fate}: ${keys.length} writes survived, ${lastSynced} were synced`);
-    assert.deepEqual(keys, keys.map((_, i) => i + 1), `${fate}: the survivors are a prefix of the writes`);
-    for (const k of keys) assert.equal(again.getSync(`k${String(k).padStart(3, "0")}`), `v${k}`.repeat(20));
+    const again = await reopenAfterCrash(
+      fs,
+      fate,
+      400,
+      lastSynced,
+      (i) => `k${String(i).padStart(3, "0")}`,
+      (i) => `v${i}`.repeat(20),
+      1,
+    );
     await again.put("after", "recovery", { sync: true });
     await again.close();
   }
@@ -180,14 +207,15 @@ test("a log whose syncs come and go (zeros ahead, then appends, then zeros again
     fs.crash({ unsynced: fate, random });
     const report = await verify("/db", { fs });
     assert.equal(report.problems.length, 0, `${fate}: ${JSON.stringify(report.problems)}`);
-    const again = await open("/db", opts(fs));
-    const keys = again.scanSync().toArray().map(([k]) => Number(k.slice(1)));
-    if (fate === "keep") assert.equal(keys.length, count, "a crash of the process keeps every acknowledged write");
-    assert.ok(keys.length >= lastSynced, `${fate}: ${keys.length} writes survived, ${lastSynced} were synced`);
-    assert.deepEqual(keys, keys.map((_, i) => i + 1), `${fate}: the survivors are a prefix of the writes`);
-    for (const k of keys.filter((_, i) => i % 97 === 0)) {
-      assert.equal(again.getSync(`k${String(k).padStart(4, "0")}`), `v${k}`.repeat(10));
-    }
+    const again = await reopenAfterCrash(
+      fs,
+      fate,
+      count,
+      lastSynced,
+      (i) => `k${String(i).padStart(4, "0")}`,
+      (i) => `v${i}`.repeat(10),
+      97,
+    );
     await again.close();
   }
 });
