@@ -84,8 +84,8 @@ export class LogSyncs {
 
   /** Resolves once the log's syncs pause (not busy), or after limitMs at most. */
   async quiet(limitMs: number): Promise<void> {
-    const deadline = performance.now() + limitMs; // this thread's monotonic clock
-    while (this.busy && performance.now() < deadline) {
+    const deadline = Date.now() + limitMs;
+    while (this.busy && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
   }
