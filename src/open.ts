@@ -8,7 +8,6 @@
 
 import { Maintenance } from "./maintenance.ts";
 import { Scheduler } from "./background/scheduler.ts";
-import { LogSyncs } from "./wal/log_syncs.ts";
 import { InlineExecutor } from "./compaction/inline_executor.ts";
 import { loadCompactionFilter } from "./compaction/filter.ts";
 import { WorkerExecutor } from "./compaction/worker_executor.ts";
@@ -172,11 +171,8 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
     const state = await recover(path, names, o);
     const files = tableFiles({ fs: o.fs, dir: path });
     const lockFile = joinPath(path, LOCK_FILE);
-    // A worker reaches only the real file system, through the runtime's default storage; there
-    // compactions give way to the log's syncs (a real disk, whose write cache they share).
-    const realDisk = o.fs.kind === "node" || o.fs.kind === "deno";
-    const logSyncs = realDisk ? new LogSyncs() : undefined;
-    const workerCan = o.compactionMode === "worker" && realDisk;
+    // A worker reaches only the real file system, through the runtime's default storage.
+    const workerCan = o.compactionMode === "worker" && (o.fs.kind === "node" || o.fs.kind === "deno");
     return assemble(path, o, {
       files,
       versions: state.versions,
@@ -184,14 +180,13 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
       memtableLog: state.memtableLog,
       lastSequence: state.lastSequence,
       executor: (events) => {
-        const inline = new InlineExecutor(files, logSyncs);
+        const inline = new InlineExecutor(files);
         if (!workerCan) return inline;
         return new WorkerExecutor(
           path,
           inline,
           (err) => events.emit("warning", err),
           () => lock.token ? { path: lockFile, token: lock.token } : undefined,
-          logSyncs,
         );
       },
       deleteObsolete: (live) => removeObsoleteFiles(o.fs, path, live),
@@ -204,7 +199,6 @@ async function openDirectory(path: string, o: ResolvedOptions): Promise<DbParts>
           memtableLimit: () => memtableLimit(o.memtableSize, totalBytes(state.versions.current.levels.flat())),
           bufferWrites: o.bufferWrites,
           onTrap: (err) => life.onTrap(err, "a write"),
-          logSyncs,
         }, { ...state, log: state.log! }),
       release: () => lock.release(),
     });

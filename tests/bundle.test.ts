@@ -44,14 +44,7 @@ test("when no worker can start, the job runs inline and one warning says so", as
   const inline = new InlineExecutor(tableFiles({ fs, dir: "/db" }));
   const cannotStart = () =>
     new URL(`data:text/javascript,${encodeURIComponent('import process from "node:process"; process.exit(3);')}`);
-  const executor = new WorkerExecutor(
-    "/db",
-    inline,
-    (err) => warnings.push(err.message),
-    undefined,
-    undefined,
-    cannotStart,
-  );
+  const executor = new WorkerExecutor("/db", inline, (err) => warnings.push(err.message), undefined, cannotStart);
   const job: CompactionJob = {
     task: { inputs: [], outputLevel: 1, trivialMove: false, reason: "test" },
     oldestSnapshot: 0,

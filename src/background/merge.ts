@@ -130,8 +130,6 @@ export function runMerge(
       options,
       ctx.newestSnapshot(),
     );
-    // Outputs wait for pauses in the log's syncs, unless writes already wait for this compaction.
-    job.giveWayToLog = versions.current.levels[0].length < options.l0SlowdownTrigger;
   } catch (err) {
     failed(err);
     return;

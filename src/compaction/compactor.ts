@@ -9,7 +9,6 @@
 // so they never evict the database's cached blocks. It never touches the
 // manifest: the caller records the result.
 
-import { DEFER_LIMIT_MS, type LogSyncs } from "../wal/log_syncs.ts";
 import { compareUserKeys, userKeyOf } from "../format/internal_key.ts";
 import type { Compression } from "../format/table_format.ts";
 import { removeQuietly } from "../storage/atomic_file.ts";
@@ -46,12 +45,6 @@ export interface CompactionJob {
   targetFileSize: number;
   /** The time (epoch ms) expiring puts are judged at: the database's clock, read when the job was made. */
   now: number;
-  /**
-   * Wait for a pause in the log's syncs before syncing each output (see
-   * src/wal/log_syncs.ts); the scheduler's choice, not while L0
-   * is at its slowdown trigger. Default false.
-   */
-  giveWayToLog?: boolean;
   /** The compaction filter module's URL (open option compactionFilter), if any. */
   compactionFilter?: string;
   /** With a filter: the newest live snapshot's sequence (0: none); the filter sees only newer versions. */
@@ -94,8 +87,6 @@ export interface CompactionEnv {
   files: TableFiles;
   /** Called before each output is renamed into place; throws to stop the compaction (the lock was lost). */
   beforeRename?(): void;
-  /** The database log's syncs, which the outputs' syncs give way to when the job says so. */
-  logSyncs?: LogSyncs;
 }
 
 /** The compaction's own block cache: it reads each block once, so this only has to hold the blocks in use. */
@@ -145,8 +136,6 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
   let bytesWritten = 0;
   let done = false;
   const numbers = [...job.fileNumbers];
-  const logSyncs = job.giveWayToLog ? env.logSyncs : undefined;
-  const giveWay = logSyncs === undefined ? undefined : () => logSyncs.quiet(DEFER_LIMIT_MS);
   // Each output syncs and is renamed into place while the next one is built; all have before the end.
   const finishing: Promise<void>[] = [];
   try {
@@ -164,7 +153,6 @@ export async function runCompaction(env: CompactionEnv, job: CompactionJob): Pro
         compression: job.compression,
         syncDir: false,
         beforeRename: env.beforeRename,
-        beforeSync: giveWay,
         background: (done) => finishing.push(done),
       }, async (builder, stage) => {
         for (;;) {

@@ -2,7 +2,6 @@
 // always with in-memory storage, which a worker cannot reach, and with a
 // store in a bucket).
 
-import type { LogSyncs } from "../wal/log_syncs.ts";
 import type { TableFiles } from "../table/table_files.ts";
 import {
   type CompactionExecutor,
@@ -27,19 +26,16 @@ import {
 export class InlineExecutor implements CompactionExecutor {
   readonly mode = "inline";
   readonly #files: TableFiles;
-  readonly #logSyncs: LogSyncs | undefined;
 
-  /** Compactions over `files`; their output syncs give way to `logSyncs` (the database log's) when a job says so. */
-  constructor(files: TableFiles, logSyncs?: LogSyncs) {
+  constructor(files: TableFiles) {
     this.#files = files;
-    this.#logSyncs = logSyncs;
   }
 
   /** Nothing waits for another thread here. */
   readonly replyWaiting = false;
 
   run(job: CompactionJob): Promise<CompactionResult> {
-    return runCompaction({ files: this.#files, logSyncs: this.#logSyncs }, job);
+    return runCompaction({ files: this.#files }, job);
   }
 
   submit(job: CompactionJob, done: JobDone): void {

@@ -11,7 +11,6 @@
 // the database still holds its directory lock.
 
 import { parentPort } from "node:worker_threads";
-import { LogSyncs } from "../wal/log_syncs.ts";
 import { SiltError } from "../errors.ts";
 import { leaseToken } from "../storage/lock/lease_file.ts";
 import { defaultStorage } from "../storage/default_storage.ts";
@@ -30,8 +29,6 @@ export interface JobMessage {
   job: CompactionJob;
   /** The database's LOCK file and its lease token, checked before each output is renamed into place. */
   lock?: { path: string; token: string };
-  /** The database log's syncs (src/wal/log_syncs.ts), shared: outputs' syncs give way to them. */
-  logSyncs?: SharedArrayBuffer;
 }
 
 const fs = defaultStorage();
@@ -41,7 +38,6 @@ async function handle(message: JobMessage): Promise<unknown> {
   try {
     const result = await runCompaction({
       files: tableFiles({ fs, dir }),
-      logSyncs: message.logSyncs === undefined ? undefined : new LogSyncs(message.logSyncs),
       beforeRename: lock === undefined ? undefined : () => {
         let token: string | undefined;
         try {

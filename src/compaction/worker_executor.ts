@@ -21,7 +21,6 @@
 // exits.
 
 import { WORKER_SOURCE } from "../_worker_source.ts";
-import type { LogSyncs } from "../wal/log_syncs.ts";
 import { SiltError, type SiltErrorCode } from "../errors.ts";
 import type { CompactionExecutor, CompactionJob, CompactionResult, JobDone } from "./compactor.ts";
 import type { JobMessage, SetupMessage } from "./worker.ts";
@@ -85,7 +84,6 @@ export class WorkerExecutor implements CompactionExecutor {
   readonly #fallback: FallbackExecutor;
   readonly #onFallback: (err: SiltError) => void;
   readonly #lock: (() => { path: string; token: string } | undefined) | undefined;
-  readonly #logSyncs: SharedArrayBuffer | undefined;
   readonly #url: () => URL;
   #worker: Promise<NodeWorker> | undefined;
   /** The worker once it runs (until it fails or closes). */
@@ -100,7 +98,6 @@ export class WorkerExecutor implements CompactionExecutor {
    * @param fallback runs jobs when no worker can start
    * @param onFallback told once, when compactions move inline
    * @param lock the LOCK file and lease token the worker checks before renaming outputs
-   * @param logSyncs the database log's syncs, which the worker's output syncs give way to
    * @param url the worker's script (tests give one that cannot start)
    */
   constructor(
@@ -108,14 +105,12 @@ export class WorkerExecutor implements CompactionExecutor {
     fallback: FallbackExecutor,
     onFallback: (err: SiltError) => void,
     lock?: () => { path: string; token: string } | undefined,
-    logSyncs?: LogSyncs,
     url: () => URL = workerUrl,
   ) {
     this.#dir = dir;
     this.#fallback = fallback;
     this.#onFallback = onFallback;
     this.#lock = lock;
-    this.#logSyncs = logSyncs?.shared;
     this.#url = url;
   }
 
@@ -175,7 +170,7 @@ export class WorkerExecutor implements CompactionExecutor {
     const id = this.#next++;
     this.#waiting.set(id, done);
     worker.ref(); // a job in flight keeps the process alive
-    const message: JobMessage = { id, dir: this.#dir, job, lock: this.#lock?.(), logSyncs: this.#logSyncs };
+    const message: JobMessage = { id, dir: this.#dir, job, lock: this.#lock?.() };
     worker.postMessage(message);
   }
 

@@ -30,8 +30,6 @@ export interface AtomicWriteOptions {
   syncDir?: boolean;
   /** Called before the rename; throwing stops the write (the temp file is removed). */
   beforeRename?: () => void;
-  /** Awaited before the file is synced (a compaction waits there for a pause in the log's syncs). */
-  beforeSync?: () => Promise<void>;
   /**
    * Finish in the background: resolve with `fill`'s result as soon as it is
    * done, and hand `background` the promise of the rest (sync, close,
@@ -96,10 +94,7 @@ async function publish(
 ): Promise<void> {
   const tmp = joinPath(dir, `${name}.tmp`);
   try {
-    if (keep) {
-      await options.beforeSync?.();
-      await file.sync();
-    }
+    if (keep) await file.sync();
   } catch (err) {
     file.close();
     removeQuietly(fs, tmp);

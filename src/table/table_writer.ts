@@ -55,7 +55,7 @@ export type TableFill = (builder: TableBuilder, stage: () => Promise<void>) => P
  * returns its metadata; undefined (and no file) when fill added no entry.
  * On disk, options as writeFileAtomically's (syncDir: false when the caller
  * syncs the directory once after several tables; beforeRename to stop a
- * write whose lock was lost; beforeSync to wait for a pause in the log's syncs).
+ * write whose lock was lost).
  *
  * @example
  * ```ts
@@ -116,7 +116,7 @@ export async function writeTable(
       builder.finish();
       await file.append(builder.takeStaged());
       return { number, ...builder.built() };
-    }, options);
+    }, { syncDir: options.syncDir, beforeRename: options.beforeRename, background: options.background });
     return meta === DISCARD ? undefined : meta;
   } finally {
     builder.free();

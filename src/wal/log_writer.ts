@@ -61,7 +61,6 @@ import { errnoCode } from "../_runtime.ts";
 import { SiltError } from "../errors.ts";
 import { logFileHeader } from "../format/log_format.ts";
 import { dirName, type Storage, type StorageFile } from "../storage/storage.ts";
-import type { LogSyncs } from "./log_syncs.ts";
 
 /** Zeros written ahead by the first step of a log that syncs; each step doubles it. */
 const PREALLOCATE_FIRST = 64 << 10;
@@ -146,8 +145,6 @@ export class LogWriter {
   #lone = 0;
   /** Inline syncs since the last one on the pool. */
   #inlineRun = 0;
-  /** Told of each sync (compactions give way to them). */
-  #syncs: LogSyncs | undefined;
 
   /**
    * @param file an open log file (append mode), its header written
@@ -198,14 +195,6 @@ export class LogWriter {
   onFailure(report: (failure: SiltError) => void): void {
     this.#onFailure = report;
     if (this.#failure) report(this.#failure);
-  }
-
-  /**
-   * Tells `syncs` when each sync of this log starts and ends, so that
-   * compactions can sync their outputs between them (src/wal/log_syncs.ts).
-   */
-  reportSyncsTo(syncs: LogSyncs): void {
-    this.#syncs = syncs;
   }
 
   /** The error that failed the writer, if any. */
@@ -342,14 +331,11 @@ export class LogWriter {
     if (!this.canSyncNow) throw new Error("siltdb internal error: syncNow while a sync is under way");
     const target = this.#written;
     if (target <= this.#synced) return;
-    this.#syncs?.syncing();
     try {
       this.file.syncNow!();
     } catch (err) {
       this.#fail(err);
       throw this.#failure;
-    } finally {
-      this.#syncs?.synced();
     }
     this.#syncCount++;
     this.#synced = target;
@@ -381,20 +367,15 @@ export class LogWriter {
             this.#lone >= LONE_SYNCS &&
             this.#inlineRun < PROBE_EVERY && this.#syncMs <= INLINE_SYNC_MS;
           const started = performance.now();
-          this.#syncs?.syncing();
-          try {
-            if (inline) {
-              this.file.syncNow!();
-              this.#inlineRun++;
-            } else {
-              await this.file.sync();
-              this.#inlineRun = 0;
-              // Another sync asked for while this one was in flight: writers that group commit would
-              // merge; inline syncs would keep them apart (each its own sync). Back to the pool for a while.
-              this.#lone = this.#waiters.length > waiting ? 0 : this.#lone + 1;
-            }
-          } finally {
-            this.#syncs?.synced();
+          if (inline) {
+            this.file.syncNow!();
+            this.#inlineRun++;
+          } else {
+            await this.file.sync();
+            this.#inlineRun = 0;
+            // Another sync asked for while this one was in flight: writers that group commit would
+            // merge; inline syncs would keep them apart (each its own sync). Back to the pool for a while.
+            this.#lone = this.#waiters.length > waiting ? 0 : this.#lone + 1;
           }
           this.#syncMs = 0.75 * this.#syncMs + 0.25 * (performance.now() - started);
           this.#syncCount++;

@@ -28,7 +28,6 @@
 // before it) reaches the scheduler's background error at once, whether or
 // not a write is waiting: writes are refused from then on.
 
-import type { LogSyncs } from "../wal/log_syncs.ts";
 import type { Scheduler } from "../background/scheduler.ts";
 import { isTrap, SiltError } from "../errors.ts";
 import { MAX_SEQUENCE } from "../format/internal_key.ts";
@@ -67,8 +66,6 @@ export interface CommitContext {
   /** Acknowledge unsynced writes before they reach the OS (see above). */
   bufferWrites: boolean;
   onTrap(err: unknown): void;
-  /** Told of the logs' syncs, which compactions give way to (src/wal/log_syncs.ts). */
-  logSyncs?: LogSyncs;
 }
 
 /**
@@ -419,12 +416,8 @@ export class CommitPipeline implements WritePipeline {
     this.#ctx.scheduler.fail(err, "writing the log");
   }
 
-  /**
-   * Reports a failure of wal, while it is the active log of an open
-   * database, as the background error; and its syncs to logSyncs.
-   */
+  /** Reports a failure of wal, while it is the active log of an open database, as the background error. */
   #watch(wal: LogWriter): void {
-    if (this.#ctx.logSyncs) wal.reportSyncsTo(this.#ctx.logSyncs);
     wal.onFailure((failure) => {
       if (wal === this.wal && !this.#closed) this.#ctx.scheduler.fail(failure, "the log");
     });
