@@ -172,3 +172,77 @@ test("a manifest sync that fails while a read installs a compaction stops writes
     cleanup();
   }
 });
+
+/** The runtime's file system, counting the MANIFEST syncs that go to the thread pool (`sync()`, not `syncNow()`). */
+function manifestPoolSyncs(): { fs: Storage; count(): number } {
+  const real = defaultStorage();
+  let count = 0;
+  const fs: Storage = {
+    kind: real.kind, // the worker runs over "node" and "deno"
+    open: (path, options) => {
+      const file = real.open(path, options);
+      if (!/MANIFEST-\d+$/.test(path)) return file;
+      return {
+        path: file.path,
+        size: () => file.size(),
+        read: (position, into) => file.read(position, into),
+        append: (data) => file.append(data),
+        appendSync: (data) => file.appendSync(data),
+        ...(file.writeAt && { writeAt: (position: number, data: Uint8Array) => file.writeAt!(position, data) }),
+        sync: () => (count++, file.sync()),
+        ...(file.syncNow && { syncNow: () => file.syncNow!() }),
+        close: () => file.close(),
+      };
+    },
+    readFile: (path) => real.readFile(path),
+    list: (dir) => real.list(dir),
+    exists: (path) => real.exists(path),
+    mkdir: (path) => real.mkdir(path),
+    rename: (from, to) => real.rename(from, to),
+    remove: (path) => real.remove(path),
+    link: (from, to) => real.link!(from, to),
+    syncDir: (dir) => real.syncDir(dir),
+    lock: (path, options) => real.lock(path, options),
+  };
+  return { fs, count: () => count };
+}
+
+test("a compaction the event loop delivers is installed in that turn: a read loop that starts right after does not keep the store as it was", async () => {
+  const { dir, cleanup } = tempDir();
+  const watched = manifestPoolSyncs();
+  const db = await open(dir, { ...small, fs: watched.fs });
+  try {
+    assert.equal(db.stats().compaction.mode, "worker");
+    for (let t = 0; t < 8; t++) await writeTable(db, t * 300, 300, 0);
+    await db.waitForCompactions();
+    for (let t = 0; t < 4; t++) await writeTable(db, t * 600, 600, 1);
+    const before = db.stats().compaction.count;
+    const poolSyncs = watched.count();
+    // Turns of the event loop until the merge's result arrives: installed then, or (as before) its
+    // manifest edit handed to a sync on the thread pool, which needs one more turn to finish.
+    const deadline = performance.now() + 20_000;
+    while (db.stats().compaction.count === before && watched.count() === poolSyncs && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    // A synchronous read loop from here on: no further turn of the loop.
+    const until = performance.now() + 1_500;
+    let reads = 0;
+    while (performance.now() < until) {
+      const i = reads++ % 2400;
+      assert.equal(db.getSync(key(i)), `round 1 value ${i} `.repeat(4));
+    }
+    const after = db.stats();
+    assert.ok(after.compaction.count > before, `the merge was not installed during ${reads} synchronous reads`);
+    assert.ok(after.levels[0].files < 4, `L0 still holds ${after.levels[0].files} tables after ${reads} reads`);
+  } finally {
+    await db.close();
+  }
+  const again = await open(dir, { ...small, compactionMode: "inline" });
+  try {
+    assert.ok(again.stats().levels[0].files < 4, `reopened L0 holds ${again.stats().levels[0].files} tables`);
+    for (let i = 0; i < 2400; i++) assert.equal(again.getSync(key(i)), `round 1 value ${i} `.repeat(4));
+  } finally {
+    await again.close();
+    cleanup();
+  }
+});

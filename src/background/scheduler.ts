@@ -26,7 +26,8 @@
 // delivered for a while (catch_up.ts) is taken by a read, its result
 // installed on the spot (VersionSet.logAndApplyNow) and the lane's next task
 // started, which the lane then awaits as if it had started it. What the
-// install tells the rest of the database waits for the next microtask.
+// install tells the rest of the database waits for the next microtask. Replies the event loop
+// delivers are installed on the spot as well (#install).
 
 import { keepAlive } from "../_runtime.ts";
 import { isTrap, SiltError } from "../errors.ts";
@@ -80,7 +81,7 @@ export class Scheduler {
   #waiters: (() => void)[] = [];
   /** A writer whose compactions run in a compactor process: the timer that installs their results. */
   #watch: ReturnType<typeof setInterval> | undefined;
-  /** The lane's next task, started by catchUp() while the lane awaited the one before. */
+  /** The lane's next task, started on the spot when the one before was installed (#startAhead). */
   #ahead: Promise<void> | undefined;
   /** True while catchUp() takes replies: results are installed on the spot. */
   #catchingUp = false;
@@ -436,7 +437,7 @@ export class Scheduler {
   async #runCompactions(): Promise<void> {
     try {
       for (;;) {
-        // A task catchUp() started is awaited even after close() or an error: it is running.
+        // A task started ahead (#startAhead) is awaited even after close() or an error: it is running.
         let run = this.#ahead;
         this.#ahead = undefined;
         if (run === undefined) {
@@ -483,10 +484,9 @@ export class Scheduler {
   }
 
   /**
-   * Runs a task and installs its result; rejects with what stopped it. A
-   * merge is installed when the executor's reply comes: from a later task,
-   * or from catchUp(), which installs it on the spot and, for the lane's
-   * own tasks (`lane`), starts the next one.
+   * Runs a task and installs its result; rejects with what stopped it. A merge is installed when the
+   * executor's reply comes (event loop or catchUp()), on the spot where it can be (#install), which
+   * for the lane's own tasks (`lane`) starts the next one.
    */
   #execute(task: CompactionTask, lane: boolean): Promise<void> {
     const started = performance.now();
@@ -555,12 +555,12 @@ export class Scheduler {
   }
 
   /**
-   * Installs an edit on the spot when catchUp() runs and the manifest can
-   * sync on this thread (undefined), else returns #logAndApply's promise.
+   * Installs a compaction's edit on the spot when the manifest can sync on this thread (undefined), else
+   * returns #logAndApply's promise (a sync on the pool needs a turn of the event loop a read loop withholds).
    */
   #install(edit: VersionEdit, outputs: number[]): Promise<void> | undefined {
     const { versions } = this.#ctx;
-    if (!this.#catchingUp || !versions.canApplyNow) return this.#logAndApply(edit, outputs);
+    if (!versions.canApplyNow) return this.#logAndApply(edit, outputs);
     try {
       versions.logAndApplyNow(edit);
     } catch (err) {
@@ -571,7 +571,7 @@ export class Scheduler {
     return undefined;
   }
 
-  /** From catchUp(), once a task of the lane is installed: starts the next, which the lane awaits next. */
+  /** Once a task of the lane is installed on the spot: starts the next, which the lane awaits next. */
   #startAhead(): void {
     const { versions } = this.#ctx;
     // Trivial moves are installed on the spot too (the version changes at once): the lane goes on past them.
