@@ -27,6 +27,18 @@ async function writeTable(db: Db<string, string>, first: number, count: number, 
   await db.flush();
 }
 
+/** Reopens `dir` (inline compactions): L0 is below its trigger and every key holds its round-1 value; then `cleanup()`. */
+async function reopenedHoldsRound1(dir: string, cleanup: () => void): Promise<void> {
+  const again = await open(dir, { ...small, compactionMode: "inline" });
+  try {
+    assert.ok(again.stats().levels[0].files < 4, `reopened L0 holds ${again.stats().levels[0].files} tables`);
+    for (let i = 0; i < 2400; i++) assert.equal(again.getSync(key(i)), `round 1 value ${i} `.repeat(4));
+  } finally {
+    await again.close();
+    cleanup();
+  }
+}
+
 test("a synchronous read loop installs the worker's compactions and starts the next ones, and they are durable", async () => {
   const { dir, cleanup } = tempDir();
   const db = await open(dir, small);
@@ -59,14 +71,7 @@ test("a synchronous read loop installs the worker's compactions and starts the n
     await db.close();
   }
   // What the reads installed is in the manifest.
-  const again = await open(dir, { ...small, compactionMode: "inline" });
-  try {
-    assert.ok(again.stats().levels[0].files < 4, `reopened L0 holds ${again.stats().levels[0].files} tables`);
-    for (let i = 0; i < 2400; i++) assert.equal(again.getSync(key(i)), `round 1 value ${i} `.repeat(4));
-  } finally {
-    await again.close();
-    cleanup();
-  }
+  await reopenedHoldsRound1(dir, cleanup);
 });
 
 test("awaited reads that never yield to a task install the worker's compactions too", async () => {
@@ -91,11 +96,12 @@ test("awaited reads that never yield to a task install the worker's compactions 
   }
 });
 
-/** The runtime's file system, whose MANIFEST syncs on the calling thread fail while `failing` is set. */
-function manifestSyncFails(): { fs: Storage; failing(on: boolean): void; failures(): number } {
+/**
+ * The runtime's file system, telling `before` of each MANIFEST sync, on the thread pool (`sync()`) or
+ * on the calling thread (`syncNow()`, which `before` may fail by throwing).
+ */
+function watchManifestSyncs(before: (where: "pool" | "now", path: string) => void): Storage {
   const real = defaultStorage();
-  let failing = false;
-  let failures = 0;
   const wrap = (file: StorageFile): StorageFile => ({
     path: file.path,
     size: () => file.size(),
@@ -103,21 +109,23 @@ function manifestSyncFails(): { fs: Storage; failing(on: boolean): void; failure
     append: (data) => file.append(data),
     appendSync: (data) => file.appendSync(data),
     ...(file.writeAt && { writeAt: (position: number, data: Uint8Array) => file.writeAt!(position, data) }),
-    sync: () => file.sync(),
-    syncNow() {
-      if (failing) {
-        failures++;
-        throw new SiltError("IO_ERROR", `injected failure: sync ${file.path}`, { file: file.path });
-      }
-      file.syncNow!();
+    sync: () => {
+      before("pool", file.path);
+      return file.sync();
     },
+    ...(file.syncNow && {
+      syncNow() {
+        before("now", file.path);
+        file.syncNow!();
+      },
+    }),
     close: () => file.close(),
   });
-  const fs: Storage = {
+  return {
     kind: real.kind, // the worker runs over "node" and "deno"
     open: (path, options) => {
       const file = real.open(path, options);
-      return /MANIFEST-\d+$/.test(path) && file.syncNow !== undefined ? wrap(file) : file;
+      return /MANIFEST-\d+$/.test(path) ? wrap(file) : file;
     },
     readFile: (path) => real.readFile(path),
     list: (dir) => real.list(dir),
@@ -129,6 +137,18 @@ function manifestSyncFails(): { fs: Storage; failing(on: boolean): void; failure
     syncDir: (dir) => real.syncDir(dir),
     lock: (path, options) => real.lock(path, options),
   };
+}
+
+/** The runtime's file system, whose MANIFEST syncs on the calling thread fail while `failing` is set. */
+function manifestSyncFails(): { fs: Storage; failing(on: boolean): void; failures(): number } {
+  let failing = false;
+  let failures = 0;
+  const fs = watchManifestSyncs((where, path) => {
+    if (where === "now" && failing) {
+      failures++;
+      throw new SiltError("IO_ERROR", `injected failure: sync ${path}`, { file: path });
+    }
+  });
   return { fs, failing: (on) => failing = on, failures: () => failures };
 }
 
@@ -173,55 +193,21 @@ test("a manifest sync that fails while a read installs a compaction stops writes
   }
 });
 
-/** The runtime's file system, counting the MANIFEST syncs that go to the thread pool (`sync()`, not `syncNow()`). */
-function manifestPoolSyncs(): { fs: Storage; count(): number } {
-  const real = defaultStorage();
-  let count = 0;
-  const fs: Storage = {
-    kind: real.kind, // the worker runs over "node" and "deno"
-    open: (path, options) => {
-      const file = real.open(path, options);
-      if (!/MANIFEST-\d+$/.test(path)) return file;
-      return {
-        path: file.path,
-        size: () => file.size(),
-        read: (position, into) => file.read(position, into),
-        append: (data) => file.append(data),
-        appendSync: (data) => file.appendSync(data),
-        ...(file.writeAt && { writeAt: (position: number, data: Uint8Array) => file.writeAt!(position, data) }),
-        sync: () => (count++, file.sync()),
-        ...(file.syncNow && { syncNow: () => file.syncNow!() }),
-        close: () => file.close(),
-      };
-    },
-    readFile: (path) => real.readFile(path),
-    list: (dir) => real.list(dir),
-    exists: (path) => real.exists(path),
-    mkdir: (path) => real.mkdir(path),
-    rename: (from, to) => real.rename(from, to),
-    remove: (path) => real.remove(path),
-    link: (from, to) => real.link!(from, to),
-    syncDir: (dir) => real.syncDir(dir),
-    lock: (path, options) => real.lock(path, options),
-  };
-  return { fs, count: () => count };
-}
-
 test("a compaction the event loop delivers is installed in that turn: a read loop that starts right after does not keep the store as it was", async () => {
   const { dir, cleanup } = tempDir();
-  const watched = manifestPoolSyncs();
-  const db = await open(dir, { ...small, fs: watched.fs });
+  let poolSyncs = 0; // MANIFEST syncs handed to the thread pool
+  const db = await open(dir, { ...small, fs: watchManifestSyncs((where) => where === "pool" && poolSyncs++) });
   try {
     assert.equal(db.stats().compaction.mode, "worker");
     for (let t = 0; t < 8; t++) await writeTable(db, t * 300, 300, 0);
     await db.waitForCompactions();
     for (let t = 0; t < 4; t++) await writeTable(db, t * 600, 600, 1);
     const before = db.stats().compaction.count;
-    const poolSyncs = watched.count();
+    const poolSyncsBefore = poolSyncs;
     // Turns of the event loop until the merge's result arrives: installed then, or (as before) its
     // manifest edit handed to a sync on the thread pool, which needs one more turn to finish.
     const deadline = performance.now() + 20_000;
-    while (db.stats().compaction.count === before && watched.count() === poolSyncs && performance.now() < deadline) {
+    while (db.stats().compaction.count === before && poolSyncs === poolSyncsBefore && performance.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     // A synchronous read loop from here on: no further turn of the loop.
@@ -237,12 +223,5 @@ test("a compaction the event loop delivers is installed in that turn: a read loo
   } finally {
     await db.close();
   }
-  const again = await open(dir, { ...small, compactionMode: "inline" });
-  try {
-    assert.ok(again.stats().levels[0].files < 4, `reopened L0 holds ${again.stats().levels[0].files} tables`);
-    for (let i = 0; i < 2400; i++) assert.equal(again.getSync(key(i)), `round 1 value ${i} `.repeat(4));
-  } finally {
-    await again.close();
-    cleanup();
-  }
+  await reopenedHoldsRound1(dir, cleanup);
 });
