@@ -45,7 +45,7 @@ import type { SchedulerContext } from "./scheduler_context.ts";
 
 /** Immutable memtables queued for flushing before a full memtable makes writes wait. */
 const MAX_IMMUTABLE = 2;
-/** Trivial moves catchUp() installs in a row before it leaves the rest to the lane. */
+/** Trivial moves installed in a row on the spot (#startAhead) before the rest is left to the lane. */
 const MAX_MOVES_AHEAD = 16;
 
 /**
@@ -83,7 +83,7 @@ export class Scheduler {
   #watch: ReturnType<typeof setInterval> | undefined;
   /** The lane's next task, started on the spot when the one before was installed (#startAhead). */
   #ahead: Promise<void> | undefined;
-  /** True while catchUp() takes replies: results are installed on the spot. */
+  /** True while catchUp() takes replies: what an install tells the database waits for a microtask (inside a read). */
   #catchingUp = false;
   readonly #catchUpClock = new CatchUpClock();
 
